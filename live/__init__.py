@@ -1,0 +1,1 @@
+"""Salen: a self-hosted server for hybrid seminars."""

@@ -1,0 +1,90 @@
+"""Settings from the environment, in one place, each with a default and help text."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def _setting(default: Any, help: str) -> Any:
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every knob Salen has; `Settings.from_env()` reads them from `SALEN_*` variables."""
+
+    database_url: str = _setting(
+        "sqlite+aiosqlite:///salen.db",
+        "SQLAlchemy URL of the database: sqlite+aiosqlite:///FILE or postgresql+asyncpg://...",
+    )
+    hub_url: str = _setting(
+        "memory://", "Real-time hub: memory:// (one process) or redis://HOST:PORT/DB (many)."
+    )
+    secret_key: str = _setting(
+        "", "Key that signs session cookies and participant identities. Random per run if unset."
+    )
+    recordings_dir: Path = _setting(Path("recordings"), "Where recordings and live HLS are stored.")
+    base_url: str = _setting(
+        "http://127.0.0.1:8000", "Public URL of this server, used in e-mails and links."
+    )
+    admin_token: str = _setting(
+        "", "When set, a bearer token with organiser rights on every event (automation, tests)."
+    )
+    default_locale: str = _setting("nb", "UI language when the visitor has not chosen: nb or en.")
+    timezone: str = _setting("Europe/Oslo", "Time zone in which times are shown.")
+    smtp_url: str = _setting(
+        "", "smtp://user:pass@host:port for outgoing mail; empty writes mail to the outbox folder."
+    )
+    mail_from: str = _setting("Salen <salen@localhost>", "Sender address of outgoing mail.")
+    outbox_dir: Path = _setting(Path("outbox"), "Folder for mail when no SMTP server is set.")
+    embed_hosts: str = _setting(
+        "youtube.com,youtu.be,vimeo.com",
+        "Comma-separated hosts whose stream URLs may be embedded on event pages.",
+    )
+    ice_addresses: str = _setting(
+        "127.0.0.1", "Comma-separated addresses offered as ICE host candidates for WebRTC."
+    )
+    ice_servers: str = _setting("", "Comma-separated STUN/TURN URLs passed to WebRTC clients.")
+    webrtc_viewer_limit: int = _setting(50, "WebRTC viewers per process before HLS fall-back.")
+    tick_seconds: float = _setting(0.15, "Interval at which viewer pushes are batched.")
+    secure_cookies: bool = _setting(False, "Mark cookies Secure (set when served over HTTPS).")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read `SALEN_<NAME>` for each field; keyword overrides win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = env.get(f"SALEN_{field.name.upper()}")
+            if raw is not None:
+                values[field.name] = _convert(field.default, raw)
+        values.update(overrides)
+        settings = cls(**values)
+        if not settings.secret_key:
+            settings = dataclasses.replace(settings, secret_key=secrets.token_urlsafe(32))
+        return settings
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, help) for each setting, for `salen --help` and the README."""
+        return [
+            (f"SALEN_{f.name.upper()}", str(f.default), f.metadata["help"])
+            for f in dataclasses.fields(cls)
+        ]
+
+
+def _convert(default: Any, raw: str) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw
