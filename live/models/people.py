@@ -1,0 +1,74 @@
+"""Organisations, organiser accounts and per-event roles."""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from live.models.base import Base, Timestamped
+
+
+class OrganisationKind(enum.StrEnum):
+    COUNTY = "county"
+    MUNICIPALITY = "municipality"
+    STATE_AGENCY = "state_agency"
+    MINISTRY = "ministry"
+    RESEARCH = "research"
+    PRIVATE = "private"
+    VOLUNTARY = "voluntary"
+    OTHER = "other"
+
+
+class Role(enum.StrEnum):
+    """What a person may do on one event; VIEWER is everybody."""
+
+    VIEWER = "viewer"
+    SPEAKER = "speaker"
+    MODERATOR = "moderator"
+    ORGANISER = "organiser"
+
+
+def normalise_name(name: str) -> str:
+    """The key under which "Innlandet fylkeskommune" and "innlandet  fylkeskommune " are one."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"\s+", " ", folded).strip()
+
+
+class Organisation(Timestamped, Base):
+    """A county, municipality, agency... that participants and speakers belong to."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[OrganisationKind] = mapped_column(String(20), default=OrganisationKind.OTHER)
+    region: Mapped[str] = mapped_column(String(120), default="")
+
+
+class User(Timestamped, Base):
+    """An organiser or moderator account (participants need none)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+
+
+class EventRole(Base):
+    """A user's role on one event."""
+
+    __tablename__ = "event_roles"
+    __table_args__ = (UniqueConstraint("user_id", "event_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(String(20))
