@@ -1,0 +1,201 @@
+"""The packet loop shared by MP4 and HLS packaging: copy video, copy or transcode audio, cut, shift.
+
+Packets are streamed from demuxer to muxer one at a time; the only buffer is a few seconds
+of audio held while waiting for the first video keyframe, so memory does not grow with the
+length of the file.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+from av.audio.stream import AudioStream
+from av.container import InputContainer, OutputContainer
+from av.stream import Stream
+
+from stream.probe import BrokenMedia, MediaInfo
+
+Progress = Callable[[float], None]
+
+_HOLD_SECONDS = 5.0  # audio kept while waiting for the first video keyframe
+_EPSILON = 1e-3  # seconds: timestamps closer than this count as equal
+_PROGRESS_STEP = 0.005  # report at most every half percent
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """Where output starts and stops, in the source's timestamps (seconds).
+
+    `start` is the earliest keyframe time output may begin at (None: the first keyframe);
+    `end` is a keyframe time at which output stops (None: the end of the file).
+    """
+
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CopyReport:
+    """What the packet loop did: the source time output started at, and its length."""
+
+    start: float
+    duration: float
+    audio_transcoded: bool
+
+
+class Pipeline:
+    """Copy one video stream and one audio stream from `source` into `sink`."""
+
+    def __init__(
+        self, info: MediaInfo, source: InputContainer, sink: OutputContainer, cut: Cut
+    ) -> None:
+        self.info = info
+        self.source = source
+        self.sink = sink
+        self.cut = cut
+        self.video_in = source.streams[info.video.index]
+        self.video_out = sink.add_stream_from_template(self.video_in)
+        self.audio_in: AudioStream | None = None
+        self.audio_out: Stream | None = None
+        self.transcode = info.audio_needs_transcode
+        if info.audio is not None:
+            self.audio_in = source.streams[info.audio.index]
+            self.audio_out = self._add_audio_out(self.audio_in)
+        self.origin: float | None = None  # source time (s) that becomes 0 in the output
+        self.held: deque[av.Packet] = deque()
+        self.video_done = False
+        self.audio_done = self.audio_in is None
+        self.last_time = 0.0
+        self.reported = -1.0
+
+    def _add_audio_out(self, audio_in: AudioStream) -> Stream:
+        if not self.transcode:
+            return self.sink.add_stream_from_template(audio_in)
+        ctx = audio_in.codec_context
+        out = self.sink.add_stream("aac", rate=ctx.sample_rate, layout=ctx.layout.name)
+        out.bit_rate = 128_000 if ctx.layout.nb_channels > 1 else 96_000
+        return out
+
+    def run(self, progress: Progress | None) -> CopyReport:
+        """Stream every packet through; return where output started and how long it is."""
+        streams = [s for s in (self.video_in, self.audio_in) if s is not None]
+        try:
+            for packet in self.source.demux(streams):
+                if packet.dts is None and packet.pts is None:
+                    continue  # the demuxer's end-of-stream marker
+                if packet.stream is self.video_in:
+                    self._video(packet)
+                else:
+                    self._audio(packet)
+                if self.video_done and self.audio_done:
+                    break
+                self._report(progress)
+            self._flush_audio()
+        except av.error.FFmpegError as exc:
+            raise BrokenMedia(f"{self.info.path.name}: reading failed ({exc.strerror})") from exc
+        if self.origin is None:
+            raise BrokenMedia(f"{self.info.path.name}: no video keyframe to start from")
+        if progress is not None:
+            progress(1.0)
+        return CopyReport(self.origin, max(0.0, self.last_time - self.origin), self.transcode)
+
+    def _video(self, packet: av.Packet) -> None:
+        if self.video_done:
+            return
+        time = _seconds(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
+        if self.origin is None:
+            if not packet.is_keyframe or (
+                self.cut.start is not None and time < self.cut.start - _EPSILON
+            ):
+                return
+            self.origin = time
+            self._release_held()
+        if packet.is_keyframe and self.cut.end is not None and time >= self.cut.end - _EPSILON:
+            self.video_done = True
+            return
+        if time < self.origin - _EPSILON:
+            return  # leading pictures of an open GOP refer to frames before the cut
+        self.last_time = max(self.last_time, time + _seconds(packet.duration, packet.time_base))
+        self._mux_shifted(packet, self.video_out)
+
+    def _audio(self, packet: av.Packet) -> None:
+        time = _seconds(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
+        if self.origin is None:
+            self.held.append(packet)
+            while self.held and _packet_time(self.held[0]) < time - _HOLD_SECONDS:
+                self.held.popleft()
+            return
+        self._audio_after_start(packet, time)
+
+    def _audio_after_start(self, packet: av.Packet, time: float) -> None:
+        assert self.origin is not None and self.audio_out is not None
+        end = self.cut.end
+        if end is not None and time >= end - _EPSILON:
+            self.audio_done = True
+            return
+        if time < self.origin - _EPSILON or self.audio_done:
+            return
+        if self.transcode:
+            self._transcode(packet)
+        else:
+            self._mux_shifted(packet, self.audio_out)
+
+    def _release_held(self) -> None:
+        while self.held:
+            packet = self.held.popleft()
+            self._audio_after_start(packet, _packet_time(packet))
+
+    def _mux_shifted(self, packet: av.Packet, out: Stream) -> None:
+        assert self.origin is not None
+        shift = round(Fraction(self.origin).limit_denominator(1_000_000) / packet.time_base)
+        if packet.pts is not None:
+            packet.pts -= shift
+        if packet.dts is not None:
+            packet.dts -= shift
+        packet.stream = out
+        self.sink.mux_one(packet)
+
+    def _transcode(self, packet: av.Packet) -> None:
+        assert self.audio_in is not None and self.audio_out is not None and self.origin is not None
+        shift = round(Fraction(self.origin).limit_denominator(1_000_000) / packet.time_base)
+        for frame in self.audio_in.codec_context.decode(packet):
+            if frame.pts is None:
+                continue
+            frame.pts -= shift
+            if frame.pts < 0:
+                continue
+            self.sink.mux(self.audio_out.encode(frame))
+
+    def _flush_audio(self) -> None:
+        if self.transcode and self.audio_out is not None and self.origin is not None:
+            self.sink.mux(self.audio_out.encode(None))
+
+    def _report(self, progress: Progress | None) -> None:
+        if progress is None or self.origin is None:
+            return
+        total = self._expected_length()
+        fraction = min(0.999, (self.last_time - self.origin) / total) if total > 0 else 0.0
+        if fraction - self.reported >= _PROGRESS_STEP:
+            self.reported = fraction
+            progress(fraction)
+
+    def _expected_length(self) -> float:
+        assert self.origin is not None
+        end = self.cut.end
+        if end is None:
+            end = self.info.start_time + self.info.duration
+        return end - self.origin
+
+
+def _seconds(value: int | None, time_base: Fraction | None) -> float:
+    if value is None or time_base is None:
+        return 0.0
+    return float(value * time_base)
+
+
+def _packet_time(packet: av.Packet) -> float:
+    return _seconds(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
