@@ -1,0 +1,123 @@
+"""The two kinds of peer connection Salen holds: a publisher (receives) and a viewer (sends)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiortc import (
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from live.errors import BadRequest
+from stream import tap
+from stream.h264 import ParameterSets
+from stream.ice import IceConfig, limit_host_candidates
+from stream.packets import MediaPacket, Timeline
+from stream.relay import ForwardTrack, Relay
+from stream.sdp import Offer
+
+log = logging.getLogger(__name__)
+MIME = {"video": "video/H264", "audio": "audio/opus"}
+
+
+def _prefer(transceiver: RTCRtpTransceiver, kind: str, capabilities: list[object]) -> None:
+    codecs = [c for c in capabilities if getattr(c, "mimeType", "").lower() == MIME[kind].lower()]
+    transceiver.setCodecPreferences(codecs)  # type: ignore[arg-type]
+
+
+async def _answer(pc: RTCPeerConnection, offer: Offer, ice: IceConfig) -> str:
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
+    except Exception as exc:  # aiortc raises ValueError, OperationError, ...
+        raise BadRequest(f"The SDP offer was refused: {exc}", code="sdp.refused") from exc
+    limit_host_candidates(pc, ice.bind_addresses())
+    await pc.setLocalDescription(await pc.createAnswer())
+    return ice.announce(pc.localDescription.sdp)
+
+
+class PublisherPeer:
+    """Receives the publisher's media and hands each encoded frame to a relay, undecoded."""
+
+    def __init__(self, ice: IceConfig, relay: Relay, on_gone: Callable[[str], None]) -> None:
+        self.pc = RTCPeerConnection(ice.rtc_configuration())
+        self._ice = ice
+        self._relay = relay
+        self._timeline = Timeline()
+        self._parameter_sets = ParameterSets()
+        self._video_receiver: RTCRtpReceiver | None = None
+        self._on_gone = on_gone
+
+        @self.pc.on("connectionstatechange")
+        def _state() -> None:
+            if self.pc.connectionState in ("failed", "closed"):
+                on_gone(f"connection {self.pc.connectionState}")
+
+    async def answer(self, offer: Offer) -> str:
+        """Accept the publisher's offer (H.264 and Opus only) and return our answer."""
+        for kind in offer.kinds:
+            transceiver = self.pc.addTransceiver(kind, direction="recvonly")
+            _prefer(transceiver, kind, RTCRtpReceiver.getCapabilities(kind).codecs)
+            tap.tap_receiver(transceiver.receiver, self._on_frame)
+            if kind == "video":
+                self._video_receiver = transceiver.receiver
+        return await _answer(self.pc, offer, self._ice)
+
+    def _on_frame(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
+        if codec.mimeType.lower() == "video/h264":
+            data, keyframe = self._parameter_sets.complete(frame.data)
+            pts = self._timeline.pts("video", frame.timestamp)
+            self._relay.publish(MediaPacket("video", data, pts, keyframe))
+        elif codec.mimeType.lower() == "audio/opus":
+            pts = self._timeline.pts("audio", frame.timestamp)
+            self._relay.publish(MediaPacket("audio", frame.data, pts, True))
+
+    def request_keyframe(self) -> None:
+        """Send the publisher a PLI (fire and forget)."""
+        if self._video_receiver is not None:
+            asyncio.ensure_future(tap.request_keyframe(self._video_receiver))
+
+    async def close(self) -> None:
+        """Hang up."""
+        await self.pc.close()
+
+
+class ViewerPeer:
+    """Sends one viewer the relayed frames as they are."""
+
+    def __init__(self, ice: IceConfig, relay: Relay, on_gone: Callable[[str], None]) -> None:
+        self.pc = RTCPeerConnection(ice.rtc_configuration())
+        self._ice = ice
+        self._relay = relay
+        self._tracks: tuple[ForwardTrack, ...] = ()
+
+        @self.pc.on("connectionstatechange")
+        def _state() -> None:
+            if self.pc.connectionState in ("failed", "closed"):
+                on_gone(f"connection {self.pc.connectionState}")
+
+    async def answer(self, offer: Offer) -> str:
+        """Accept the viewer's offer and return our answer; frames flow once connected."""
+        audio, video = self._relay.subscribe()
+        self._tracks = (audio, video)
+        for track in (audio, video):
+            if track.kind not in offer.kinds:
+                self._relay.unsubscribe(track)
+                continue
+            transceiver = self.pc.addTransceiver(track, direction="sendonly")
+            _prefer(transceiver, track.kind, RTCRtpSender.getCapabilities(track.kind).codecs)
+            if track.kind == "video":
+                tap.on_keyframe_request(transceiver.sender, self._relay.need_keyframe)
+        return await _answer(self.pc, offer, self._ice)
+
+    async def close(self) -> None:
+        """Stop sending and hang up."""
+        self._relay.unsubscribe(*self._tracks)
+        await self.pc.close()

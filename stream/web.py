@@ -1,0 +1,169 @@
+"""WHIP (RFC 9725) and WHEP endpoints and live HLS files, as Starlette routes.
+
+    POST    /whip/{slug}            publish (Bearer stream key)  -> 201 + answer
+    DELETE  /whip/{slug}/{session}  stop publishing (Bearer stream key)
+    POST    /whep/{slug}            view                          -> 201 + answer
+    DELETE  /whep/{slug}/{session}  stop viewing
+    PATCH   .../{session}           405: no trickle ICE or ICE restart (RFC 9725 4.3.1)
+    OPTIONS any of these            CORS, and the ICE servers as Link headers
+    GET     /live/{slug}/index.m3u8 and /live/{slug}/seg_NNNNN.ts
+
+The `LiveStreams` instance is taken from the lifespan state (`request.state.streams`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from live.errors import BadRequest, NotFound, SalenError, Unauthorized
+from stream.hls import PLAYLIST, SEGMENT_NAME
+from stream.manager import LiveStreams, check_name
+
+KeyCheck = Callable[[str, str], Awaitable[bool | None]]
+MAX_SDP_BYTES = 64 * 1024
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, DELETE, PATCH, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",
+    "Access-Control-Expose-Headers": "Location, ETag, Link, Retry-After, Accept-Patch",
+    "Access-Control-Max-Age": "600",
+}
+PLAYLIST_CACHE = "no-cache, max-age=0"
+SEGMENT_CACHE = "public, max-age=86400, immutable"
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def routes(check_stream_key: KeyCheck) -> list[Route]:
+    """The streaming routes; `check_stream_key(slug, token)` is True, False, or None (no such slug)."""
+
+    async def whip_post(request: Request) -> Response:
+        slug = check_name(request.path_params["slug"])
+        await _authorise(request, slug, check_stream_key)
+        session = await _streams(request).publish(slug, await _sdp_body(request))
+        return _created(request, f"/whip/{slug}/{session.id}", session.id, session.answer)
+
+    async def whip_delete(request: Request) -> Response:
+        slug = check_name(request.path_params["slug"])
+        await _authorise(request, slug, check_stream_key)
+        await _streams(request).end_publish(slug, request.path_params["session"])
+        return Response(status_code=200, headers=CORS)
+
+    async def whep_post(request: Request) -> Response:
+        slug = check_name(request.path_params["slug"])
+        session = await _streams(request).add_viewer(slug, await _sdp_body(request))
+        return _created(request, f"/whep/{slug}/{session.id}", session.id, session.answer)
+
+    async def whep_delete(request: Request) -> Response:
+        slug = check_name(request.path_params["slug"])
+        await _streams(request).remove_viewer(slug, request.path_params["session"])
+        return Response(status_code=200, headers=CORS)
+
+    return [
+        Route("/whip/{slug}", _guard(whip_post), methods=["POST"]),
+        Route("/whip/{slug}", _options, methods=["OPTIONS"]),
+        Route("/whip/{slug}/{session}", _guard(whip_delete), methods=["DELETE"]),
+        Route("/whip/{slug}/{session}", _patch, methods=["PATCH"]),
+        Route("/whip/{slug}/{session}", _options, methods=["OPTIONS"]),
+        Route("/whep/{slug}", _guard(whep_post), methods=["POST"]),
+        Route("/whep/{slug}", _options, methods=["OPTIONS"]),
+        Route("/whep/{slug}/{session}", _guard(whep_delete), methods=["DELETE"]),
+        Route("/whep/{slug}/{session}", _patch, methods=["PATCH"]),
+        Route("/whep/{slug}/{session}", _options, methods=["OPTIONS"]),
+        Route("/live/{slug}/{file}", _guard(_hls_file), methods=["GET", "HEAD"]),
+    ]
+
+
+def _streams(request: Request) -> LiveStreams:
+    streams = getattr(request.state, "streams", None)
+    if not isinstance(streams, LiveStreams):
+        raise RuntimeError("request.state.streams must be the app's LiveStreams (lifespan state)")
+    return streams
+
+
+def _guard(endpoint: Endpoint) -> Endpoint:
+    """Turn Salen errors into JSON replies that still carry the CORS headers."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except SalenError as exc:
+            return JSONResponse(exc.as_dict(), exc.status, headers={**CORS, **exc.headers})
+
+    return guarded
+
+
+async def _authorise(request: Request, slug: str, check: KeyCheck) -> None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="salen"'}
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("A stream key is needed: Authorization: Bearer <key>.",
+                           code="stream.key_missing", headers=challenge)
+    verdict = await check(slug, token.strip())
+    if verdict is None:
+        raise NotFound(f"No event {slug!r}.", code="stream.unknown")
+    if not verdict:
+        raise Unauthorized("Wrong stream key.", code="stream.key_wrong", headers=challenge)
+
+
+async def _sdp_body(request: Request) -> str:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/sdp":
+        raise BadRequest("The body must be application/sdp.", code="sdp.content_type")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_SDP_BYTES:
+            raise BadRequest("The SDP offer is too large.", code="sdp.too_large")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest("The SDP offer is not UTF-8.", code="sdp.malformed") from exc
+
+
+def _created(request: Request, location: str, etag: str, answer: str) -> Response:
+    response = Response(answer, status_code=201, media_type="application/sdp")
+    response.headers.update(CORS)
+    response.headers["Location"] = location
+    response.headers["ETag"] = f'"{etag}"'
+    for link in _streams(request).ice.link_headers():
+        response.headers.append("Link", link)
+    return response
+
+
+async def _options(request: Request) -> Response:
+    response = Response(status_code=204, headers=CORS)
+    streams = getattr(request.state, "streams", None)
+    if isinstance(streams, LiveStreams) and "access-control-request-method" not in request.headers:
+        for link in streams.ice.link_headers():
+            response.headers.append("Link", link)
+    return response
+
+
+async def _patch(request: Request) -> Response:
+    """Trickle ICE and ICE restarts are not supported: 405, as RFC 9725 asks."""
+    return Response(
+        "Trickle ICE is not supported; send all candidates in the offer.",
+        status_code=405,
+        headers={**CORS, "Allow": "DELETE, OPTIONS"},
+    )
+
+
+async def _hls_file(request: Request) -> Response:
+    slug = check_name(request.path_params["slug"])
+    name = request.path_params["file"]
+    folder = _streams(request).hls_folder(slug)
+    if name == PLAYLIST:
+        media_type, cache = "application/vnd.apple.mpegurl", PLAYLIST_CACHE
+    elif SEGMENT_NAME.fullmatch(name):
+        media_type, cache = "video/mp2t", SEGMENT_CACHE
+    else:
+        raise NotFound("No such file.", code="hls.unknown")
+    path = folder / name
+    if not path.is_file():
+        raise NotFound("The stream has no live HLS now.", code="hls.missing")
+    headers = {"Cache-Control": cache, "Access-Control-Allow-Origin": "*"}
+    return FileResponse(path, media_type=media_type, headers=headers)
