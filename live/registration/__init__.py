@@ -1,0 +1,1 @@
+"""Registration (påmelding): rules, transactions, mail, calendar entries and exports."""
