@@ -1,0 +1,193 @@
+"""End to end: an aiortc WHIP publisher, WHEP viewers, live HLS and the recording, over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import io
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import av
+import httpx
+import pytest
+import uvicorn
+from aiortc import MediaStreamTrack
+from starlette.applications import Starlette
+
+from live.settings import Settings
+from stream import client as whip
+from stream.manager import LiveStreams, Status
+from stream.web import routes
+
+pytestmark = pytest.mark.media
+KEYS = {"seminar": "s3cret-key", "other": "other-key"}
+GUARD = 20.0  # seconds before a wait is declared hung (not a performance assertion)
+
+
+@dataclasses.dataclass
+class Harness:
+    """A running server and what the test needs to reach it."""
+
+    url: str
+    streams: LiveStreams
+    finished: asyncio.Queue[tuple[str, Path, datetime]]
+    http: httpx.AsyncClient
+
+
+async def _check_key(slug: str, token: str) -> bool | None:
+    if slug not in KEYS:
+        return None
+    return token == KEYS[slug]
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Harness]:
+    """Salen's streaming routes in a tiny Starlette app, served by uvicorn on loopback."""
+    settings = Settings(recordings_dir=tmp_path, ice_addresses="127.0.0.1", webrtc_viewer_limit=3)
+    finished: asyncio.Queue[tuple[str, Path, datetime]] = asyncio.Queue()
+    holder: list[LiveStreams] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
+        async with LiveStreams(
+            settings,
+            on_finished=lambda *args: finished.put_nowait(args),
+            idle_timeout=2.0,
+            hls_segment_seconds=1.0,
+        ) as streams:
+            holder.append(streams)
+            yield {"streams": streams}
+
+    app = Starlette(routes=routes(_check_key), lifespan=lifespan)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    uv = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    task = asyncio.create_task(uv.serve(sockets=[sock]))
+    while not uv.started:
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=url) as http:
+        yield Harness(url, holder[0], finished, http)
+    uv.should_exit = True
+    await task
+    sock.close()
+
+
+async def _decoded_video(tracks: asyncio.Queue[MediaStreamTrack], frames: int) -> list[int]:
+    """Frame numbers of the first `frames` pictures a viewer decodes."""
+    while True:
+        track = await tracks.get()
+        if track.kind == "video":
+            break
+    numbers = []
+    for _ in range(frames):
+        frame = await track.recv()
+        assert isinstance(frame, av.VideoFrame)
+        numbers.append(whip.read_frame_number(frame))
+    return numbers
+
+
+async def _wait_for(predicate, what: str) -> None:  # type: ignore[no-untyped-def]
+    async def poll() -> None:
+        while not await predicate():
+            await asyncio.sleep(0.1)
+
+    try:
+        await asyncio.wait_for(poll(), GUARD)
+    except TimeoutError:
+        pytest.fail(f"gave up waiting for {what}")
+
+
+def _assert_playable_mp4(path: Path) -> None:
+    with av.open(str(path)) as container:
+        kinds = {s.type: s.codec_context.name for s in container.streams}
+        assert kinds == {"video": "h264", "audio": "aac"}
+        assert sum(1 for _ in container.decode(video=0)) > 10
+    assert b"moov" in path.read_bytes()[:4096], "faststart puts moov first"
+
+
+async def test_publish_three_viewers_hls_and_recording(server: Harness) -> None:
+    """Three WHEP viewers decode the forwarded frames, live HLS plays, and DELETE finalises an MP4."""
+    video = whip.SyntheticVideo()
+    publisher = await whip.publish(
+        server.http, f"{server.url}/whip/seminar", KEYS["seminar"], video, whip.SyntheticAudio()
+    )
+    assert publisher.response.headers["content-type"] == "application/sdp"
+    assert publisher.response.headers["etag"]
+    assert publisher.location.startswith(f"{server.url}/whip/seminar/")
+
+    viewers = [await whip.view(server.http, f"{server.url}/whep/seminar") for _ in range(3)]
+    assert server.streams.state("seminar").viewers == 3
+    refused = await server.http.post(
+        "/whep/seminar", content=viewers[0][0].pc.localDescription.sdp,
+        headers={"Content-Type": "application/sdp"},
+    )
+    assert refused.status_code == 503 and refused.headers["retry-after"]
+
+    decoded = await asyncio.wait_for(
+        asyncio.gather(*(_decoded_video(tracks, 15) for _, tracks in viewers)), GUARD
+    )
+    for numbers in decoded:
+        assert numbers == sorted(numbers) and numbers[-1] > numbers[0]
+        # forwarded, not re-encoded: the painted numbers are the publisher's own frames
+        assert all(n in video.sent_at for n in numbers)
+
+    async def playlist_ready() -> bool:
+        response = await server.http.get("/live/seminar/index.m3u8")
+        return response.status_code == 200 and ".ts" in response.text
+
+    await _wait_for(playlist_ready, "the live HLS playlist")
+    playlist = await server.http.get("/live/seminar/index.m3u8")
+    assert playlist.headers["content-type"] == "application/vnd.apple.mpegurl"
+    assert "no-cache" in playlist.headers["cache-control"]
+    segment_name = next(line for line in playlist.text.splitlines() if line.endswith(".ts"))
+    segment = await server.http.get(f"/live/seminar/{segment_name}")
+    assert segment.headers["content-type"] == "video/mp2t"
+    assert "immutable" in segment.headers["cache-control"]
+    with av.open(io.BytesIO(segment.content), format="mpegts") as ts:
+        assert {s.codec_context.name for s in ts.streams} == {"h264", "aac"}
+        assert sum(1 for _ in ts.decode(video=0)) > 0
+
+    for session, _ in viewers:
+        assert (await session.delete(server.http)).status_code == 200
+        await session.close()
+    assert (await publisher.delete(server.http, KEYS["seminar"])).status_code == 200
+    await publisher.close()
+    assert server.streams.state("seminar").status in (Status.FINALISING, Status.ENDED)
+
+    name, mp4, _ = await asyncio.wait_for(server.finished.get(), GUARD)
+    assert name == "seminar"
+    _assert_playable_mp4(mp4)
+    assert server.streams.state("seminar").status == Status.ENDED
+
+
+async def test_killed_publisher_leaves_playable_recording(server: Harness) -> None:
+    """A publisher process killed mid-stream is detected and its recording is finalised."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "stream.client", "publish",
+        f"{server.url}/whip/seminar", KEYS["seminar"], "--seconds", "60",
+        cwd=Path(__file__).resolve().parents[1], stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        async def recorded_a_while() -> bool:
+            folder = server.streams.root / "streams" / "seminar"
+            return any(p.stat().st_size > 50_000 for p in folder.glob("*.ts"))
+
+        await _wait_for(recorded_a_while, "the recording to grow")
+        assert server.streams.state("seminar").status == Status.LIVE
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        await process.wait()
+
+    name, mp4, _ = await asyncio.wait_for(server.finished.get(), GUARD)
+    assert name == "seminar"
+    _assert_playable_mp4(mp4)
+    assert server.streams.state("seminar").status == Status.ENDED
