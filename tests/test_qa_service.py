@@ -1,0 +1,208 @@
+"""Q&A actions through the service: persisted in SQLite, announced on a memory hub."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import live.models.qa  # noqa: F401  (registers the Q&A tables)
+from live.db import create_engine, sessionmaker
+from live.errors import Conflict, Forbidden, NotFound
+from live.hub import Hub, open_hub
+from live.identity import Participant
+from live.models import Base, Event
+from live.models.qa import QaAction
+from live.protocol import Ask, Configure, QaStatus, decode_update
+from live.qa.service import Actor, QaService, mod_channel, public_channel
+
+VIEWER = Actor(Participant("viewer-1"))
+OTHER = Actor(Participant("viewer-2"))
+MOD = Actor(Participant("mod-1", "Mona"), moderator=True)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'qa.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    yield sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    async with open_hub("memory://") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def event_id(db: async_sessionmaker[AsyncSession]) -> int:
+    async with db() as session, session.begin():
+        event = Event(slug="panel", title="Panel")
+        session.add(event)
+        await session.flush()
+        return event.id
+
+
+@pytest.fixture
+async def qa(db: async_sessionmaker[AsyncSession], hub: Hub, event_id: int) -> QaService:
+    service = QaService(db, hub)
+    await service.ensure(event_id)
+    return service
+
+
+async def approved(qa: QaService, event_id: int, text: str = "Why?") -> int:
+    q = await qa.ask(event_id, VIEWER, Ask(id=1, text=text, name="Ada"))
+    await qa.moderate(event_id, MOD, "approve", q.id)
+    return q.id
+
+
+async def test_ask_is_pending_and_hidden_from_viewers(qa: QaService, event_id: int) -> None:
+    """Under pre-moderation a question is pending: moderators see it, viewers do not."""
+    q = await qa.ask(event_id, VIEWER, Ask(id=1, text="  What about trains? ", name="Ada"))
+    assert (q.status, q.text, q.name) == (QaStatus.PENDING, "What about trains?", "Ada")
+    mod = await qa.snapshot(event_id, moderator=True)
+    viewer = await qa.snapshot(event_id, moderator=False, participant=OTHER.participant)
+    asker = await qa.snapshot(event_id, moderator=False, participant=VIEWER.participant)
+    assert [x.id for x in mod.questions] == [q.id]
+    assert viewer.questions == [] and viewer.mine == []
+    assert [(x.id, x.status) for x in asker.mine] == [(q.id, QaStatus.PENDING)]
+
+
+async def test_pending_question_goes_only_to_moderator_channel(
+    qa: QaService, hub: Hub, event_id: int
+) -> None:
+    """An unapproved question is published on the moderators' channel only."""
+    async with hub.subscribe(mod_channel(event_id)) as mod, \
+            hub.subscribe(public_channel(event_id)) as public:
+        q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Secret?"))
+        await qa.moderate(event_id, MOD, "approve", q.id)
+        first = decode_update((await mod.get()).data)
+        assert first.questions[0].status == QaStatus.PENDING
+        entry = await asyncio.wait_for(public.get(), 5)
+    update = decode_update(entry.data)
+    assert [(x.id, x.status) for x in update.questions] == [(q.id, QaStatus.APPROVED)]
+    assert entry.after == 0 and entry.v == first.v + 1
+
+
+async def test_vote_twice_counts_once(qa: QaService, event_id: int) -> None:
+    """A participant's second vote changes nothing; another participant's vote counts."""
+    qid = await approved(qa, event_id)
+    await qa.vote(event_id, VIEWER, qid)
+    await qa.vote(event_id, VIEWER, qid)
+    await qa.vote(event_id, OTHER, qid)
+    snap = await qa.snapshot(event_id, moderator=False, participant=VIEWER.participant)
+    assert snap.questions[0].votes == 2 and snap.voted == [qid]
+    await qa.vote(event_id, OTHER, qid, up=False)
+    assert (await qa.snapshot(event_id, moderator=True)).questions[0].votes == 1
+
+
+async def test_unchanged_vote_does_not_bump_version(qa: QaService, event_id: int) -> None:
+    """An action that changes nothing is rolled back and consumes no version."""
+    qid = await approved(qa, event_id)
+    await qa.vote(event_id, VIEWER, qid)
+    before = await qa.version(event_id, moderator=True)
+    await qa.vote(event_id, VIEWER, qid)
+    assert await qa.version(event_id, moderator=True) == before
+
+
+async def test_vote_on_unknown_or_pending_question(qa: QaService, event_id: int) -> None:
+    """Voting on an unknown or unapproved question gets qa.not_found."""
+    q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Hidden?"))
+    for qid in (q.id, 9999):
+        with pytest.raises(NotFound) as caught:
+            await qa.vote(event_id, OTHER, qid)
+        assert caught.value.code == "qa.not_found"
+
+
+async def test_merge_carries_votes_once_per_voter(qa: QaService, event_id: int) -> None:
+    """Merging moves votes to the target; someone who voted for both counts once."""
+    a = await approved(qa, event_id, "Trains?")
+    b = await approved(qa, event_id, "What about trains?")
+    await qa.vote(event_id, VIEWER, a)
+    await qa.vote(event_id, OTHER, a)
+    await qa.vote(event_id, VIEWER, b)
+    merged = await qa.moderate(event_id, MOD, "merge", a, into=b)
+    assert (merged.status, merged.merged_into) == (QaStatus.MERGED, b)
+    snap = await qa.snapshot(event_id, moderator=False)
+    assert [(x.id, x.votes) for x in snap.questions] == [(b, 2)]
+
+
+async def test_edit_keeps_original_for_moderators_only(qa: QaService, event_id: int) -> None:
+    """An edit keeps the original text, visible to moderators and not to viewers."""
+    qid = await approved(qa, event_id, "teh trains")
+    edited = await qa.moderate(event_id, MOD, "edit", qid, text="The trains?")
+    assert (edited.text, edited.original_text, edited.by) == ("The trains?", "teh trains", "Mona")
+    public = (await qa.snapshot(event_id, moderator=False)).questions[0]
+    assert (public.text, public.original_text, public.by) == ("The trains?", None, None)
+
+
+async def test_panel_flow_records_every_time(qa: QaService, event_id: int) -> None:
+    """enqueue → move → now → done orders the queue and stamps asked/approved/on-air/answered."""
+    a, b = await approved(qa, event_id, "A?"), await approved(qa, event_id, "B?")
+    await qa.panel(event_id, MOD, "enqueue", a)
+    panel = await qa.panel(event_id, MOD, "enqueue", b)
+    assert panel.queue == [a, b]
+    assert (await qa.panel(event_id, MOD, "move", b, 0)).queue == [b, a]
+    panel = await qa.panel(event_id, MOD, "now", b)
+    assert (panel.queue, panel.now) == ([a], b)
+    panel = await qa.panel(event_id, MOD, "now", a)
+    assert (panel.queue, panel.now) == ([], a)
+    assert (await qa.panel(event_id, MOD, "done", None)).now is None
+    snap = await qa.snapshot(event_id, moderator=True)
+    for q in snap.questions:
+        assert q.status == QaStatus.ANSWERED
+        assert q.asked_at and q.approved_at and q.on_air_at and q.answered_at
+
+
+async def test_viewer_moderator_action_is_forbidden(qa: QaService, event_id: int) -> None:
+    """A viewer cannot approve or touch the panel."""
+    q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Me?"))
+    with pytest.raises(Forbidden):
+        await qa.moderate(event_id, VIEWER, "approve", q.id)
+    with pytest.raises(Forbidden):
+        await qa.panel(event_id, VIEWER, "enqueue", q.id)
+
+
+async def test_concurrent_moderators_lose_nothing(qa: QaService, event_id: int) -> None:
+    """Moderators enqueueing at the same time each get their question on the queue."""
+    ids = [await approved(qa, event_id, f"Q{i}?") for i in range(8)]
+    await asyncio.gather(*(qa.panel(event_id, MOD, "enqueue", qid) for qid in ids))
+    snap = await qa.snapshot(event_id, moderator=True)
+    assert sorted(snap.panel.queue) == sorted(ids)
+    assert len(set(x.v for x in snap.questions)) == len(ids)
+
+
+async def test_racing_approve_and_reject_conflict(qa: QaService, event_id: int) -> None:
+    """Two moderators rejecting the same question: one succeeds, the other gets a conflict."""
+    q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Twice?"))
+    results = await asyncio.gather(
+        qa.moderate(event_id, MOD, "reject", q.id), qa.moderate(event_id, MOD, "reject", q.id),
+        return_exceptions=True)
+    assert sum(isinstance(r, Conflict) for r in results) == 1
+
+
+async def test_settings_close_and_open(qa: QaService, event_id: int) -> None:
+    """Closing Q&A refuses viewer questions with qa.closed until it opens again."""
+    await qa.configure(event_id, MOD, Configure(id=1, open=False, premoderation=False))
+    with pytest.raises(Conflict) as caught:
+        await qa.ask(event_id, VIEWER, Ask(id=2, text="Now?"))
+    assert caught.value.code == "qa.closed"
+    await qa.configure(event_id, MOD, Configure(id=3, open=True))
+    q = await qa.ask(event_id, VIEWER, Ask(id=4, text="Now?"))
+    assert q.status == QaStatus.APPROVED
+
+
+async def test_actions_are_logged_with_actor(
+    qa: QaService, db: async_sessionmaker[AsyncSession], event_id: int
+) -> None:
+    """Moderator actions land in the action log with who did them."""
+    await approved(qa, event_id)
+    async with db() as session:
+        rows = (await session.scalars(select(QaAction).order_by(QaAction.v))).all()
+    assert [(r.action, r.actor) for r in rows] == [("ask", "participant viewer"), ("approve", "Mona")]
