@@ -11,7 +11,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from live.models.base import Base, Timestamped
-from live.models.people import OrganisationKind
+from live.models.people import Organisation, OrganisationKind
 
 
 def new_token() -> str:
@@ -142,9 +142,11 @@ class Speaker(Base):
     """A person (or an organisation alone) who speaks at an event."""
 
     __tablename__ = "speakers"
+    __table_args__ = (UniqueConstraint("event_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(200), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
@@ -182,3 +184,4 @@ class Quota(Base):
     limit: Mapped[int]
 
     event: Mapped[Event] = relationship(back_populates="quotas")
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")

@@ -1,0 +1,9 @@
+"""Organiser pages under /admin: login, the list of events, and the event editors."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from live.admin import login
+
+routes: list[BaseRoute] = [*login.routes]

@@ -1,0 +1,134 @@
+"""The events JSON API under /api/, and its OpenAPI description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from live import auth
+from live.docfile import to_event_doc
+from live.errors import Forbidden, Invalid, Unauthorized
+from live.events import event_status, export_event, find_event, load_event, save_event
+from live.models import Event, Role, utcnow
+from live.openapi import build_spec, error_schema, op
+from live.schema import EventDoc
+from live.web import json_body, render
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+
+def _summary(event: Event) -> dict[str, Any]:
+    status = event_status(event, utcnow())
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "type": event.event_type,
+        "status": status.state,
+        "starts_at": status.starts_at.isoformat() if status.starts_at else None,
+        "url": f"/e/{event.slug}",
+    }
+
+
+def _document(event: Event) -> dict[str, Any]:
+    doc = msgspec.to_builtins(export_event(event))
+    return doc | {"status": event_status(event, utcnow()).state}  # type: ignore[no-any-return]
+
+
+async def list_events(request: Request) -> Response:
+    organiser = await auth.site_organiser(request)
+    async with request.state.db() as session:
+        query = select(Event).options(selectinload(Event.occurrences)).order_by(Event.id)
+        if not organiser:
+            query = query.where(Event.published.is_(True))
+        events = list(await session.scalars(query))
+    return JSONResponse({"events": [_summary(e) for e in events]})
+
+
+async def create_event(request: Request) -> Response:
+    if not await auth.site_organiser(request):
+        if not auth.identified(request):
+            raise Unauthorized("Log in as an organiser to create events.")
+        raise Forbidden("Only site organisers may create events.")
+    _check_session_csrf(request)
+    doc = to_event_doc(await json_body(request))
+    async with request.state.db() as session, session.begin():
+        event = await save_event(session, doc, create=True)
+        slug = event.slug
+    async with request.state.db() as session:
+        event = await load_event(session, slug)
+    return JSONResponse(_document(event), status_code=201, headers={"location": f"/api/events/{slug}"})
+
+
+async def get_event(request: Request) -> Response:
+    async with request.state.db() as session:
+        event = await load_event(session, request.path_params["slug"])
+    if not event.published:
+        auth.require(request, await auth.event_roles(request, event), Role.ORGANISER)
+    return JSONResponse(_document(event))
+
+
+async def patch_event(request: Request) -> Response:
+    """Change some fields of the event document; lists given are replaced as a whole."""
+    slug = request.path_params["slug"]
+    async with request.state.db() as session:
+        event = await find_event(session, slug)
+    auth.require(request, await auth.event_roles(request, event), Role.ORGANISER)
+    _check_session_csrf(request)
+    patch = await json_body(request)
+    if not isinstance(patch, dict):
+        raise Invalid("The body must be a JSON object.", code="invalid_body")
+    if patch.get("slug", slug) != slug:
+        raise Invalid("The address (slug) of an event cannot change.", code="event.slug_fixed",
+                      fields={"slug": "The address cannot change."})
+    async with request.state.db() as session, session.begin():
+        current = msgspec.to_builtins(export_event(await load_event(session, slug)))
+        doc = to_event_doc(current | patch)
+        await save_event(session, doc)
+    async with request.state.db() as session:
+        event = await load_event(session, slug)
+    return JSONResponse(_document(event))
+
+
+def _check_session_csrf(request: Request) -> None:
+    """Cookie-authenticated writes need the CSRF header; token-authenticated ones do not."""
+    if auth.presented_token(request):
+        return
+    auth.check_csrf(request, request.headers.get("x-csrf-token"))
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(build_spec(request.app.routes))
+
+
+async def api_docs(request: Request) -> Response:
+    return render(request, "api_docs.html", {"spec": build_spec(request.app.routes)})
+
+
+EVENT_REF = {"$ref": "#/components/schemas/EventDoc"}
+
+routes = [
+    Route("/api/events", list_events, methods=["GET"], name="api_events"),
+    Route("/api/events", create_event, methods=["POST"]),
+    Route("/api/events/{slug}", get_event, methods=["GET"], name="api_event"),
+    Route("/api/events/{slug}", patch_event, methods=["PATCH"]),
+    Route("/api/openapi.json", openapi, name="openapi", include_in_schema=False),
+    Route("/api/docs", api_docs, name="api_docs", include_in_schema=False),
+]
+
+list_events.openapi = op("List events", "Published events; organisers see all.")  # type: ignore[attr-defined]
+create_event.openapi = op(  # type: ignore[attr-defined]
+    "Create an event", "Needs a site organiser (session or SALEN_ADMIN_TOKEN bearer).",
+    body=EVENT_REF, responses={"201": "The created event document", "409": "Slug taken",
+                               "422": "Invalid document"})
+get_event.openapi = op("Get an event document", "The event with its programme.",  # type: ignore[attr-defined]
+                       responses={"200": "The event document", "404": "Unknown slug"})
+patch_event.openapi = op(  # type: ignore[attr-defined]
+    "Change an event", "Top-level fields of the document; lists are replaced whole. Organisers.",
+    body={"type": "object"}, responses={"200": "The event document", "422": "Invalid",
+                                        "401": "Not logged in", "403": "Not an organiser"})
+_ = (EventDoc, error_schema)

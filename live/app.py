@@ -1,0 +1,67 @@
+"""`create_app(settings)`: the Starlette application with everything stateful on its lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from live import admin, api, pages
+from live.db import create_engine, sessionmaker
+from live.errors import SalenError
+from live.i18n import load_translations
+from live.settings import Settings
+from live.web import STATIC_DIR, SecurityHeaders, create_templates, error_response
+
+
+def embed_frame_hosts(settings: Settings) -> list[str]:
+    """Hosts whose players may be framed (Content-Security-Policy frame-src)."""
+    return ["https://www.youtube-nocookie.com", "https://player.vimeo.com"] + [
+        f"https://{h.strip()}" for h in settings.embed_hosts.split(",")
+        if h.strip() and h.strip() not in {"youtube.com", "youtu.be", "vimeo.com"}
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build Salen for these settings (default: from the environment)."""
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        engine = create_engine(settings.database_url)
+        state: dict[str, Any] = {
+            "settings": settings,
+            "engine": engine,
+            "db": sessionmaker(engine),
+            "templates": create_templates(),
+            "translations": load_translations(),
+        }
+        try:
+            yield state
+        finally:
+            await engine.dispose()
+
+    routes: list[BaseRoute] = [
+        *pages.routes,
+        *api.routes,
+        *admin.routes,
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders, frame_hosts=embed_frame_hosts(settings)),
+        Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="salen_session",
+                   same_site="lax", https_only=settings.secure_cookies, max_age=14 * 24 * 3600),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={SalenError: error_response, HTTPException: error_response},
+    )

@@ -1,0 +1,130 @@
+"""Who is asking: organiser sessions, the admin token, secret moderator links, and CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
+
+from live.errors import Forbidden, Unauthorized
+from live.models import Event, EventRole, Role, User
+
+__all__ = [
+    "Role",
+    "csrf_token",
+    "check_csrf",
+    "current_user",
+    "event_roles",
+    "hash_password",
+    "require",
+    "verify_password",
+]
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def _same(a: str, b: str) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
+
+
+def presented_token(conn: HTTPConnection) -> str:
+    """A bearer token from the Authorization header, or else the `token` query parameter."""
+    header = conn.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value.strip()
+    return conn.query_params.get("token", "")
+
+
+def is_admin_token(conn: HTTPConnection) -> bool:
+    return _same(presented_token(conn), conn.state.settings.admin_token)
+
+
+async def current_user(conn: HTTPConnection, session: AsyncSession) -> User | None:
+    """The organiser logged in through the session cookie, if any."""
+    if "session" not in conn.scope:
+        return None
+    user_id = conn.session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    return await session.get(User, user_id)
+
+
+async def event_roles(conn: HTTPConnection, event: Event) -> frozenset[Role]:
+    """Every role the connection holds on this event (VIEWER always)."""
+    roles = {Role.VIEWER}
+    if is_admin_token(conn):
+        return frozenset({Role.VIEWER, Role.MODERATOR, Role.ORGANISER})
+    if _same(presented_token(conn), event.moderator_token):
+        roles.add(Role.MODERATOR)
+    async with conn.state.db() as session:
+        user = await current_user(conn, session)
+        if user is not None:
+            if user.is_admin:
+                roles.update({Role.ORGANISER, Role.MODERATOR})
+            rows = await session.scalars(
+                select(EventRole.role).where(
+                    EventRole.user_id == user.id, EventRole.event_id == event.id
+                )
+            )
+            roles.update(Role(r) for r in rows)
+    if Role.ORGANISER in roles:
+        roles.add(Role.MODERATOR)
+    return frozenset(roles)
+
+
+async def site_organiser(conn: HTTPConnection) -> bool:
+    """May create events: the admin token or a logged-in admin user."""
+    if is_admin_token(conn):
+        return True
+    async with conn.state.db() as session:
+        user = await current_user(conn, session)
+        return user is not None and user.is_admin
+
+
+def identified(conn: HTTPConnection) -> bool:
+    """Did the caller present anything: a login session or a token?"""
+    logged_in = "session" in conn.scope and isinstance(conn.session.get("user_id"), int)
+    return logged_in or bool(presented_token(conn))
+
+
+def require(conn: HTTPConnection, roles: Iterable[Role], needed: Role) -> None:
+    """Raise 401 when nobody is identified, 403 when the role is missing."""
+    if needed in set(roles):
+        return
+    if not identified(conn):
+        raise Unauthorized("Log in as an organiser to do this.")
+    raise Forbidden(f"This needs the {needed.value} role.")
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    """The session's CSRF token, created on first use."""
+    token = conn.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        conn.session["csrf"] = token
+    return token
+
+
+def check_csrf(conn: HTTPConnection, submitted: str | None) -> None:
+    expected = conn.session.get("csrf") if "session" in conn.scope else None
+    if not (isinstance(expected, str) and submitted and _same(expected, submitted)):
+        raise Forbidden("The form has expired or did not come from this site; reload and retry.",
+                        code="csrf")

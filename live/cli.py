@@ -1,0 +1,192 @@
+"""The `salen` command: serve, db upgrade, event import/export, user create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from live.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        result = args.run(args)
+    except Exception as exc:  # the CLI's one place that turns errors into messages
+        from live.errors import SalenError
+
+        if not isinstance(exc, SalenError):
+            raise
+        print(f"error: {exc.message}", file=sys.stderr)
+        for field, text in exc.fields.items():
+            print(f"  {field}: {text}", file=sys.stderr)
+        return 1
+    return int(result or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    env_help = "\n".join(f"  {name} (default {default!r}): {text}"
+                         for name, default, text in Settings.describe())
+    parser = argparse.ArgumentParser(
+        prog="salen", description="Salen – hybrid seminars, self-hosted.",
+        epilog="Settings come from the environment:\n" + env_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(title="commands")
+
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="processes; more than one needs SALEN_HUB_URL=redis://...")
+    serve.add_argument("--demo", action="store_true", help="load the demo events and organiser")
+    serve.set_defaults(run=_serve)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(title="db commands")
+    db.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
+
+    event = sub.add_parser("event", help="event documents").add_subparsers(title="event commands")
+    imp = event.add_parser("import", help="create or update an event from a YAML/JSON file")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(run=_event_import)
+    exp = event.add_parser("export", help="write an event as YAML or JSON to stdout")
+    exp.add_argument("slug")
+    exp.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    exp.set_defaults(run=_event_export)
+
+    user = sub.add_parser("user", help="organiser accounts").add_subparsers(title="user commands")
+    create = user.add_parser("create", help="create or update an organiser account")
+    create.add_argument("email")
+    create.add_argument("--name", default="")
+    create.add_argument("--admin", action="store_true", help="may create and edit every event")
+    create.add_argument("--event", help="give a role on this event (slug)")
+    create.add_argument("--role", default="organiser", choices=["organiser", "moderator", "speaker"])
+    create.add_argument("--password", help="default: asked for, or SALEN_PASSWORD")
+    create.set_defaults(run=_user_create)
+    return parser
+
+
+def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    from live.db import create_engine, sessionmaker
+
+    async def run() -> Any:
+        engine = create_engine(settings.database_url)
+        try:
+            async with sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from live.migrate import upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    print(f"database at {settings.database_url} is up to date")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from live.migrate import upgrade
+
+    settings = Settings.from_env()
+    if args.workers > 1 and not settings.hub_url.startswith("redis"):
+        print("error: --workers > 1 needs SALEN_HUB_URL=redis://... so processes share live state",
+              file=sys.stderr)
+        return 2
+    print(f"preparing the database at {settings.database_url} ...", flush=True)
+    upgrade(settings.database_url)
+    if args.demo:
+        _load_demo(settings)
+    if not os.environ.get("SALEN_SECRET_KEY"):
+        # Workers must share the key, or one signs what another cannot read.
+        os.environ["SALEN_SECRET_KEY"] = settings.secret_key
+    url = f"http://{args.host}:{args.port}/"
+    print(f"Salen is running at {url}  (Ctrl+C to stop)", flush=True)
+    uvicorn.run("live.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info", proxy_headers=True)
+    return 0
+
+
+def _load_demo(settings: Settings) -> None:
+    from live.demo import DEMO_ORGANISER, load_demo
+
+    imported = _with_session(settings, load_demo)
+    print(f"demo events: {', '.join(imported) if imported else 'already loaded'}")
+    print("organiser login: {} / {}  at /admin".format(*DEMO_ORGANISER))
+
+
+def _event_import(args: argparse.Namespace) -> int:
+    from live.docfile import read_event_file
+    from live.events import save_event
+
+    doc = read_event_file(args.file)
+    settings = Settings.from_env()
+
+    async def work(session: Any) -> str:
+        event = await save_event(session, doc)
+        return str(event.slug)
+
+    slug = _with_session(settings, work)
+    print(f"imported {slug}: {settings.base_url.rstrip('/')}/e/{slug}")
+    return 0
+
+
+def _event_export(args: argparse.Namespace) -> int:
+    from live.docfile import dump_event
+    from live.events import export_event, load_event
+
+    async def work(session: Any) -> str:
+        return dump_event(export_event(await load_event(session, args.slug)), args.format)
+
+    sys.stdout.write(_with_session(Settings.from_env(), work))
+    return 0
+
+
+def _user_create(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from live.auth import hash_password
+    from live.events import find_event
+    from live.models import EventRole, Role, User
+
+    password = args.password or os.environ.get("SALEN_PASSWORD") or getpass.getpass("Password: ")
+    if len(password) < 8:
+        print("error: the password must have at least 8 characters", file=sys.stderr)
+        return 2
+
+    async def work(session: Any) -> None:
+        email = args.email.strip().lower()
+        user = (await session.scalars(select(User).where(User.email == email))).first()
+        if user is None:
+            user = User(email=email, password_hash="")
+            session.add(user)
+        user.name = args.name or user.name
+        user.is_admin = user.is_admin or args.admin
+        user.password_hash = hash_password(password)
+        await session.flush()
+        if args.event:
+            event = await find_event(session, args.event)
+            session.add(EventRole(user_id=user.id, event_id=event.id, role=Role(args.role)))
+
+    _with_session(Settings.from_env(), work)
+    print(f"user {args.email} saved")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

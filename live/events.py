@@ -1,0 +1,298 @@
+"""Events as documents: validate, save (create or update in place), export, and load for pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from live.errors import Conflict, Invalid, NotFound
+from live.models import (
+    Event,
+    Occurrence,
+    Organisation,
+    OrganisationKind,
+    ProgrammeBlock,
+    ProgrammeItem,
+    Quota,
+    Speaker,
+    Theme,
+    normalise_name,
+)
+from live.schema import BlockDoc, EventDoc, ItemDoc, OccurrenceDoc, QuotaDoc, SpeakerDoc, ThemeDoc
+
+OSLO = ZoneInfo("Europe/Oslo")
+SCALARS = ("title", "summary", "description", "target_group", "host", "contact_email",
+           "published", "streamed", "stream_url", "registration_open")
+
+
+def aware(value: dt.datetime | None, tz: ZoneInfo = OSLO) -> dt.datetime | None:
+    """Times without an offset are local to the event's time zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=tz)
+
+
+def validate(doc: EventDoc) -> None:
+    """Check what the types cannot: unique keys, references, time order. Raises Invalid."""
+    errors: dict[str, str] = {}
+    _unique(errors, "occurrences", [o.slug for o in doc.occurrences], "slug")
+    _unique(errors, "themes", [t.slug for t in doc.themes], "slug")
+    _unique(errors, "speakers", [s.key for s in doc.speakers], "key")
+    for i, occ in enumerate(doc.occurrences):
+        _order(errors, f"occurrences[{i}]", occ.starts, occ.ends)
+    keys = {s.key for s in doc.speakers}
+    for b, block in enumerate(doc.programme):
+        _order(errors, f"programme[{b}]", block.starts, block.ends)
+        for i, item in enumerate(block.items):
+            path = f"programme[{b}].items[{i}]"
+            _order(errors, path, item.starts, item.ends)
+            for ref in item.speakers:
+                if ref not in keys:
+                    errors[f"{path}.speakers"] = f"Unknown speaker key {ref!r}."
+    for q, quota in enumerate(doc.quotas):
+        if quota.organisation_kind and quota.organisation:
+            errors[f"quotas[{q}]"] = "Give an organisation kind or one organisation, not both."
+    if errors:
+        raise Invalid("The event document has errors.", code="event.invalid", fields=errors)
+
+
+def _unique(errors: dict[str, str], path: str, values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            errors[f"{path}[{i}].{what}"] = f"Duplicate {what} {value!r}."
+        seen.add(value)
+
+
+def _order(errors: dict[str, str], path: str, start: dt.datetime | None,
+           end: dt.datetime | None) -> None:
+    if start is not None and end is not None and aware(end) <= aware(start):  # type: ignore[operator]
+        errors[f"{path}.ends"] = "The end must be after the start."
+
+
+def event_query(slug: str):  # type: ignore[no-untyped-def]
+    """An event with everything its page shows, loaded eagerly."""
+    return (
+        select(Event)
+        .where(Event.slug == slug)
+        .options(
+            selectinload(Event.occurrences),
+            selectinload(Event.blocks).selectinload(ProgrammeBlock.items),
+            selectinload(Event.speakers),
+            selectinload(Event.themes),
+            selectinload(Event.quotas),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+async def load_event(session: AsyncSession, slug: str) -> Event:
+    event = (await session.scalars(event_query(slug))).first()
+    if event is None:
+        raise NotFound("No event with that address.", code="event.not_found")
+    return event
+
+
+async def find_event(session: AsyncSession, slug: str) -> Event:
+    """The event row alone, without its programme."""
+    event = (await session.scalars(select(Event).where(Event.slug == slug))).first()
+    if event is None:
+        raise NotFound("No event with that address.", code="event.not_found")
+    return event
+
+
+async def save_event(session: AsyncSession, doc: EventDoc, *, create: bool = False) -> Event:
+    """Create the event, or update it in place (children matched by slug, key or id)."""
+    validate(doc)
+    existing = (await session.scalars(event_query(doc.slug))).first()
+    if existing is not None and create:
+        raise Conflict(f"An event with the address {doc.slug!r} exists.", code="event.exists")
+    event = existing or Event(slug=doc.slug, occurrences=[], blocks=[], speakers=[], themes=[],
+                              quotas=[])
+    for name in SCALARS:
+        setattr(event, name, getattr(doc, name))
+    event.event_type = doc.type
+    event.registration_questions = [_question(q) for q in doc.questions]
+    event.occurrences = _merge(event.occurrences, doc.occurrences, lambda o: o.slug,
+                               lambda d: d.slug, _occurrence)
+    event.themes = _merge(event.themes, doc.themes, lambda t: t.slug, lambda d: d.slug, _theme)
+    event.speakers = _merge(event.speakers, doc.speakers, lambda s: s.key, lambda d: d.key,
+                            _speaker)
+    event.quotas = [await _quota(session, q) for q in doc.quotas]
+    if existing is None:
+        session.add(event)
+    await session.flush()
+    speaker_ids = {s.key: s.id for s in event.speakers}
+    _merge_programme(event, doc.programme, speaker_ids)
+    await session.flush()
+    return event
+
+
+def _question(doc: object) -> dict[str, object]:
+    import msgspec
+
+    return msgspec.to_builtins(doc)  # type: ignore[no-any-return]
+
+
+def _merge(current: Iterable, docs: Iterable, key_of, doc_key, apply):  # type: ignore[no-untyped-def]
+    by_key = {key_of(row): row for row in current}
+    result = []
+    for position, doc in enumerate(docs):
+        row = apply(by_key.get(doc_key(doc)), doc)
+        if hasattr(row, "position"):
+            row.position = position
+        result.append(row)
+    return result
+
+
+def _occurrence(row: Occurrence | None, doc: OccurrenceDoc) -> Occurrence:
+    row = row or Occurrence(slug=doc.slug)
+    row.city, row.venue, row.address = doc.city, doc.venue, doc.address
+    row.regions = list(doc.regions)
+    row.starts_at, row.ends_at = aware(doc.starts), aware(doc.ends)  # type: ignore[assignment]
+    row.registration_deadline = aware(doc.registration_deadline)
+    row.capacity_in_person, row.capacity_online = doc.capacity_in_person, doc.capacity_online
+    row.online, row.serves_food = doc.online, doc.serves_food
+    return row
+
+
+def _theme(row: Theme | None, doc: ThemeDoc) -> Theme:
+    row = row or Theme(slug=doc.slug)
+    row.title, row.brief = doc.title, doc.brief
+    return row
+
+
+def _speaker(row: Speaker | None, doc: SpeakerDoc) -> Speaker:
+    row = row or Speaker(key=doc.key)
+    row.name, row.role, row.organisation = doc.name, doc.role, doc.organisation
+    return row
+
+
+async def _quota(session: AsyncSession, doc: QuotaDoc) -> Quota:
+    organisation_id = None
+    if doc.organisation:
+        organisation_id = (await organisation_for(session, doc.organisation)).id
+    return Quota(organisation_kind=doc.organisation_kind, organisation_id=organisation_id,
+                 limit=doc.limit)
+
+
+async def organisation_for(session: AsyncSession, name: str,
+                           kind: OrganisationKind | None = None) -> Organisation:
+    """The organisation under this name (normalised), created when new."""
+    key = normalise_name(name)
+    found = (await session.scalars(select(Organisation).where(Organisation.key == key))).first()
+    if found is None:
+        found = Organisation(name=" ".join(name.split()), key=key,
+                             kind=kind or OrganisationKind.OTHER)
+        session.add(found)
+        await session.flush()
+    return found
+
+
+def _merge_programme(event: Event, docs: list[BlockDoc], speaker_ids: dict[str, int]) -> None:
+    blocks_by_id = {b.id: b for b in event.blocks}
+    items_by_id = {i.id: i for b in event.blocks for i in b.items}
+    items_by_title: dict[str, list[ProgrammeItem]] = {}
+    for item in items_by_id.values():
+        items_by_title.setdefault(item.title, []).append(item)
+    old_blocks = list(event.blocks)
+    blocks = []
+    for position, bdoc in enumerate(docs):
+        block = blocks_by_id.get(bdoc.id) if bdoc.id else None
+        if block is None:
+            block = old_blocks[position] if position < len(old_blocks) else None
+        if block is None or block in blocks:
+            block = ProgrammeBlock(event_id=event.id, items=[])
+        block.position, block.title = position, bdoc.title
+        block.starts_at, block.ends_at = aware(bdoc.starts), aware(bdoc.ends)
+        block.items = [
+            _item(event, _match_item(idoc, items_by_id, items_by_title), idoc, n, speaker_ids)
+            for n, idoc in enumerate(bdoc.items)
+        ]
+        blocks.append(block)
+    event.blocks = blocks
+
+
+def _match_item(doc: ItemDoc, by_id: dict[int, ProgrammeItem],
+                by_title: dict[str, list[ProgrammeItem]]) -> ProgrammeItem | None:
+    item = by_id.pop(doc.id, None) if doc.id else None
+    candidates = by_title.get(doc.title, [])
+    if item is None:
+        while candidates and candidates[0].id not in by_id:
+            candidates.pop(0)
+        item = candidates.pop(0) if candidates else None
+        if item is not None:
+            by_id.pop(item.id, None)
+    return item
+
+
+def _item(event: Event, row: ProgrammeItem | None, doc: ItemDoc, position: int,
+          speaker_ids: dict[str, int]) -> ProgrammeItem:
+    row = row or ProgrammeItem(event_id=event.id)
+    row.position, row.kind, row.title, row.description = position, doc.kind, doc.title, doc.description
+    row.starts_at, row.ends_at = aware(doc.starts), aware(doc.ends)
+    row.speaker_ids = [speaker_ids[key] for key in doc.speakers]
+    return row
+
+
+def export_event(event: Event, tz: ZoneInfo = OSLO) -> EventDoc:
+    """The event as a document; times local without offset, ids kept for round trips."""
+    keys = {s.id: s.key for s in event.speakers}
+
+    def local(value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else value.astimezone(tz).replace(tzinfo=None)
+
+    return EventDoc(
+        **{name: getattr(event, name) for name in SCALARS},
+        slug=event.slug,
+        type=event.event_type,
+        occurrences=[OccurrenceDoc(
+            slug=o.slug, city=o.city, venue=o.venue, address=o.address, regions=list(o.regions),
+            starts=local(o.starts_at), ends=local(o.ends_at),  # type: ignore[arg-type]
+            registration_deadline=local(o.registration_deadline),
+            capacity_in_person=o.capacity_in_person, capacity_online=o.capacity_online,
+            online=o.online, serves_food=o.serves_food) for o in event.occurrences],
+        speakers=[SpeakerDoc(key=s.key, id=s.id, name=s.name, role=s.role,
+                             organisation=s.organisation) for s in event.speakers],
+        programme=[BlockDoc(
+            title=b.title, id=b.id, starts=local(b.starts_at), ends=local(b.ends_at),
+            items=[ItemDoc(title=i.title, id=i.id, kind=i.kind, description=i.description,
+                           starts=local(i.starts_at), ends=local(i.ends_at),
+                           speakers=[keys[s] for s in i.speaker_ids if s in keys])
+                   for i in b.items]) for b in event.blocks],
+        themes=[ThemeDoc(slug=t.slug, title=t.title, brief=t.brief) for t in event.themes],
+        quotas=[QuotaDoc(limit=q.limit, organisation_kind=q.organisation_kind,
+                         organisation=q.organisation.name if q.organisation else None)
+                for q in event.quotas],
+    )
+
+
+@dataclass(frozen=True)
+class EventStatus:
+    """Where an event stands now: upcoming, starting soon, live or ended."""
+
+    state: str
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+
+
+def event_status(event: Event, now: dt.datetime) -> EventStatus:
+    if not event.occurrences:
+        return EventStatus("upcoming", None, None)
+    first = min(o.starts_at for o in event.occurrences)
+    last = max(o.ends_at for o in event.occurrences)
+    for occ in event.occurrences:
+        if occ.starts_at <= now <= occ.ends_at:
+            return EventStatus("live", occ.starts_at, occ.ends_at)
+    upcoming = [o for o in event.occurrences if o.starts_at > now]
+    if not upcoming:
+        return EventStatus("ended", first, last)
+    nxt = min(upcoming, key=lambda o: o.starts_at)
+    soon = nxt.starts_at - now <= dt.timedelta(hours=1)
+    return EventStatus("soon" if soon else "upcoming", nxt.starts_at, nxt.ends_at)

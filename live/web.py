@@ -1,0 +1,158 @@
+"""The HTTP edge: templates, per-request language, security headers, and errors to responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from live.auth import csrf_token
+from live.errors import Invalid, SalenError
+from live.i18n import Localiser, pick_locale
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+LANG_COOKIE = "salen_lang"
+
+
+def localiser(conn: HTTPConnection) -> Localiser:
+    """The request's language (query, then cookie, then default) and the display time zone."""
+    cached = conn.scope.get("salen.localiser")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    settings = conn.state.settings
+    locale = pick_locale(
+        conn.query_params.get("lang"), conn.cookies.get(LANG_COOKIE), settings.default_locale
+    )
+    result = Localiser(locale, conn.state.translations[locale], ZoneInfo(settings.timezone))
+    conn.scope["salen.localiser"] = result
+    return result
+
+
+def _context(request: Request) -> dict[str, Any]:
+    loc = localiser(request)
+    return {
+        "_": loc.gettext,
+        "gettext": loc.gettext,
+        "ngettext": loc.ngettext,
+        "fmt": loc,
+        "lang": loc.locale,
+        "csrf_token": lambda: csrf_token(request),
+    }
+
+
+def create_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader([str(d) for d in [*(extra_dirs or []), TEMPLATES_DIR]]),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    templates = Jinja2Templates(env=env, context_processors=[_context])
+    templates.env.policies["ext.i18n.trimmed"] = True
+    return templates
+
+
+def render(
+    request: Request, name: str, context: Mapping[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    templates: Jinja2Templates = request.state.templates
+    return templates.TemplateResponse(request, name, dict(context or {}), status_code=status_code)
+
+
+def wants_json(conn: HTTPConnection) -> bool:
+    path = conn.url.path
+    if path.startswith("/api/") or path.startswith("/whip/") or path.startswith("/whep/"):
+        return True
+    accept = conn.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_response(request: Request, exc: Exception) -> Response:
+    """The one place where errors become replies: JSON for APIs, a page for people."""
+    if isinstance(exc, HTTPException):
+        exc = _from_http(exc)
+    assert isinstance(exc, SalenError)
+    loc = localiser(request)
+    message = loc.gettext(exc.message)
+    fields = {k: loc.gettext(v) for k, v in exc.fields.items()}
+    if wants_json(request):
+        body: dict[str, Any] = {"code": exc.code, "message": message}
+        if fields:
+            body["fields"] = fields
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+    context = {"error": exc, "message": message, "fields": fields}
+    response = render(request, "error.html", context, status_code=exc.status)
+    response.headers.update(exc.headers)
+    return response
+
+
+def _from_http(exc: HTTPException) -> SalenError:
+    codes = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+    messages = {404: "Page not found.", 405: "Method not allowed."}
+    error = SalenError(messages.get(exc.status_code, str(exc.detail)),
+                       code=codes.get(exc.status_code, "http_error"),
+                       headers=dict(exc.headers or {}))
+    error.status = exc.status_code
+    return error
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body, or a 422 that says why it is not."""
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid(f"The body is not valid JSON: {exc}", code="invalid_json") from exc
+
+
+def content_security_policy(frame_hosts: list[str]) -> str:
+    frames = " ".join(["'self'", *frame_hosts])
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self' ws: wss:",
+        f"frame-src {frames}",
+        "frame-ancestors 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ])
+
+
+class SecurityHeaders:
+    """Adds a strict Content-Security-Policy and friends to every HTTP response."""
+
+    def __init__(self, app: ASGIApp, frame_hosts: list[str]) -> None:
+        self.app = app
+        csp = content_security_policy(frame_hosts)
+        self.headers = [
+            (b"content-security-policy", csp.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"permissions-policy", b"camera=(self), microphone=(self), geolocation=()"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                existing = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in existing]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
