@@ -121,7 +121,7 @@ def _vtt_cue(line_no: int, lines: list[str]) -> Cue:
     if "-->" not in lines[0] and not re.match(r"\d+:\d", lines[0]):
         identifier, lines, line_no = lines[0], lines[1:], line_no + 1
         if not lines:
-            raise CaptionsInvalid(line_no, "expected a cue timing after the cue identifier")
+            raise CaptionsInvalid(line_no - 1, "expected a cue timing after the cue identifier")
     match = _VTT_TIMING.match(lines[0])
     if match is None:
         raise CaptionsInvalid(
@@ -143,7 +143,7 @@ def parse_srt(text: str) -> Captions:
         if re.fullmatch(r"\d+", lines[0].strip()):
             lines, line_no = lines[1:], line_no + 1
             if not lines:
-                raise CaptionsInvalid(line_no, "expected a timing line after the cue number")
+                raise CaptionsInvalid(line_no - 1, "expected a timing line after the cue number")
         match = _SRT_TIMING.match(lines[0].strip())
         if match is None:
             raise CaptionsInvalid(
