@@ -1,0 +1,286 @@
+"""Fan-out of hub notices to this process's WebSocket connections, in ticks for viewers.
+
+Frames, not events, are the cost of a large audience, so viewers get at most one frame per
+tick (`Settings.tick_seconds`): every public notice that arrived during the tick is merged
+into one `update` (newest state per question, panel and settings), encoded once, and the
+same text is written to every viewer of the event. Nothing is sent when nothing changed.
+Moderators (few) get every notice at once.
+
+Writes never wait for a slow client. `Conn.send` starts the ASGI send and, in the usual
+case where the socket is writable, it completes without suspending, so no task per viewer
+exists. Only a connection whose socket is momentarily blocked gets a writer task, which
+finishes that send and drains a small bounded backlog; a connection whose backlog overflows
+is closed with `CloseCode.SLOW` and must reconnect and resync. There is no other
+backpressure: a slow viewer never stalls the tick or the other viewers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from live.hub import Entry, Hub, Lagged
+from live.protocol import CloseCode, decode_update, encode, merge_updates
+from live.qa.service import mod_channel, public_channel
+
+log = logging.getLogger(__name__)
+
+# Frames a blocked connection may have waiting before it is dropped.
+MAX_BACKLOG = 16
+# Pushes held for a connection while its snapshot is being prepared.
+MAX_EARLY = 256
+
+Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+Close = Callable[[int, str], Coroutine[Any, Any, None]]
+
+
+class Conn:
+    """One WebSocket as the fan-out sees it: non-blocking writes with a bounded backlog."""
+
+    def __init__(self, send: Send, close: Close, *, moderator: bool = False,
+                 max_backlog: int = MAX_BACKLOG) -> None:
+        self.moderator = moderator
+        self.closed = False
+        self.synced_v = 0
+        self._send = send
+        self._close = close
+        self._max_backlog = max_backlog
+        self._backlog: collections.deque[dict[str, Any]] = collections.deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._ready = True
+        self._early: list[tuple[dict[str, Any], int]] = []
+
+    # --- versioned pushes ------------------------------------------------------------------
+
+    def begin_sync(self) -> None:
+        """Hold pushes until `synced` (a snapshot or replay is being prepared)."""
+        self._ready = False
+        self._early = []
+
+    def synced(self, v: int, first: str | None) -> None:
+        """Send the snapshot/replay `first` for version `v`, then the held pushes newer than it."""
+        self.synced_v = v
+        if first is not None:
+            self.send(first)
+        self._ready = True
+        early, self._early = self._early, []
+        for message, pushed_v in early:
+            if pushed_v > v:
+                self.send_message(message)
+
+    def push(self, message: dict[str, Any], v: int) -> None:
+        """Send a push of version `v` unless the connection already has that version."""
+        if not self._ready:
+            if len(self._early) >= MAX_EARLY:
+                self.drop(CloseCode.SLOW, "resync")
+                return
+            self._early.append((message, v))
+        elif v > self.synced_v:
+            self.send_message(message)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def send(self, text: str) -> None:
+        """Write one text frame now, or queue it behind a blocked write."""
+        self.send_message({"type": "websocket.send", "text": text})
+
+    def send_message(self, message: dict[str, Any]) -> None:
+        """Write one ASGI message (shared between connections, never mutated)."""
+        if self.closed:
+            return
+        if self._writer is not None:
+            if len(self._backlog) >= self._max_backlog:
+                self.drop(CloseCode.SLOW, "too slow; reconnect and resync")
+                return
+            self._backlog.append(message)
+            return
+        coro = self._send(message)
+        # Start the send eagerly (what Python 3.12's eager tasks do): a writable socket
+        # completes it at once; only a blocked one needs a task to finish it.
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            self.closed = True
+            return
+        self._writer = asyncio.create_task(self._finish(coro, waiting))
+
+    async def _finish(self, coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+        try:
+            while True:
+                if waiting is None:
+                    await asyncio.sleep(0)
+                else:
+                    await asyncio.wait((waiting,))
+                try:
+                    waiting = coro.send(None)
+                except StopIteration:
+                    break
+            while self._backlog and not self.closed:
+                await self._send(self._backlog.popleft())
+        except asyncio.CancelledError:
+            coro.close()
+            raise
+        except Exception:
+            self.closed = True
+        finally:
+            self._writer = None
+
+    def drop(self, code: int, reason: str) -> None:
+        """Stop writing to this connection and close it with `code`."""
+        if self.closed:
+            return
+        self.closed = True
+        self._backlog.clear()
+        self._early = []
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
+        # Keep a reference: the close runs on its own, the connection is already forgotten.
+        self._closing = asyncio.create_task(self._close_quietly(code, reason))
+
+    async def _close_quietly(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._close(code, reason)
+
+    async def aclose(self) -> None:
+        """Cancel a pending writer (the connection is going away)."""
+        self.closed = True
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
+
+class Room:
+    """This process's connections to one event, and the public notices not yet sent."""
+
+    def __init__(self, event_id: int) -> None:
+        self.event_id = event_id
+        self.viewers: set[Conn] = set()
+        self.moderators: set[Conn] = set()
+        self.pending: list[Entry] = []
+        self.ready = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.frames = 0
+        self._channels: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.viewers) + len(self.moderators)
+
+    def subscribed(self, channel: str) -> None:
+        """Both hub channels are live: connections may now read their snapshot."""
+        self._channels.add(channel)
+        if len(self._channels) == 2:
+            self.ready.set()
+
+    def flush(self) -> None:
+        """Merge the tick's public notices into one frame and write it to every viewer."""
+        entries, self.pending = self.pending, []
+        if not entries:
+            return
+        if len(entries) == 1:
+            text = entries[0].data.decode()
+        else:
+            text = encode(merge_updates([decode_update(e.data) for e in entries])).decode()
+        message = {"type": "websocket.send", "text": text}
+        v = max(e.v for e in entries)
+        self.frames += 1
+        for conn in list(self.viewers):
+            conn.push(message, v)
+
+    def forward(self, entry: Entry) -> None:
+        """Send a moderators' notice at once."""
+        message = {"type": "websocket.send", "text": entry.data.decode()}
+        for conn in list(self.moderators):
+            conn.push(message, entry.v)
+
+    def resync_all(self) -> None:
+        """Notices were lost: every connection must reconnect and resync."""
+        self.pending = []
+        for conn in list(self.viewers | self.moderators):
+            conn.drop(CloseCode.SLOW, "resync")
+
+
+class Fanout:
+    """Every room of this process, and the one tick task that flushes them."""
+
+    def __init__(self, hub: Hub, tick_seconds: float = 0.15) -> None:
+        self._hub = hub
+        self._tick = tick_seconds
+        self._rooms: dict[int, Room] = {}
+        self._ticker: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Fanout:
+        self._ticker = asyncio.create_task(self._run_ticks(), name="salen-fanout-tick")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        for room in list(self._rooms.values()):
+            await self._stop(room)
+
+    def room(self, event_id: int) -> Room | None:
+        """The room of an event, if this process has connections to it."""
+        return self._rooms.get(event_id)
+
+    @contextlib.asynccontextmanager
+    async def join(self, event_id: int, conn: Conn) -> AsyncIterator[Room]:
+        """Register `conn` for the event's pushes; the hub subscriptions are live on entry."""
+        room = self._rooms.get(event_id)
+        if room is None:
+            room = self._rooms[event_id] = Room(event_id)
+            room.tasks = [
+                asyncio.create_task(self._read(room, public_channel(event_id), public=True)),
+                asyncio.create_task(self._read(room, mod_channel(event_id), public=False)),
+            ]
+        (room.moderators if conn.moderator else room.viewers).add(conn)
+        try:
+            await room.ready.wait()
+            yield room
+        finally:
+            room.viewers.discard(conn)
+            room.moderators.discard(conn)
+            await conn.aclose()
+            if not room and self._rooms.get(event_id) is room:
+                del self._rooms[event_id]
+                await self._stop(room)
+
+    async def _stop(self, room: Room) -> None:
+        self._rooms.pop(room.event_id, None)
+        for task in room.tasks:
+            task.cancel()
+        for task in room.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _read(self, room: Room, channel: str, *, public: bool) -> None:
+        while True:
+            try:
+                async with self._hub.subscribe(channel) as subscription:
+                    room.subscribed(channel)
+                    async for entry in subscription:
+                        if public:
+                            room.pending.append(entry)
+                        else:
+                            room.forward(entry)
+            except Lagged:
+                log.warning("fan-out lagged on %s; connections must resync", channel)
+                room.resync_all()
+
+    async def _run_ticks(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick)
+            for room in list(self._rooms.values()):
+                try:
+                    room.flush()
+                except Exception:
+                    log.exception("fan-out tick failed for event %s", room.event_id)

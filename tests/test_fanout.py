@@ -1,0 +1,151 @@
+"""Fan-out: one merged frame per tick for viewers, moderators at once, slow viewers dropped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+import pytest
+
+from live.fanout import Conn, Fanout
+from live.hub import Entry, Hub, open_hub
+from live.protocol import CloseCode, QaStatus, QuestionView, Update, encode
+from live.qa.service import mod_channel, public_channel
+
+EVENT = 7
+
+
+class Socket:
+    """A stand-in for the ASGI side of one WebSocket: records frames, can block writes."""
+
+    def __init__(self, *, blocked: bool = False) -> None:
+        self.frames: list[str] = []
+        self.messages: list[dict[str, Any]] = []
+        self.closed: tuple[int, str] | None = None
+        self.unblock = asyncio.Event()
+        if not blocked:
+            self.unblock.set()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.unblock.wait()
+        self.messages.append(message)
+        self.frames.append(message["text"])
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+    def conn(self, *, moderator: bool = False, max_backlog: int = 16) -> Conn:
+        return Conn(self.send, self.close, moderator=moderator, max_backlog=max_backlog)
+
+
+def update(v: int, qid: int, votes: int = 0, status: QaStatus = QaStatus.APPROVED) -> bytes:
+    return encode(Update(v=v, questions=[QuestionView(id=qid, v=v, status=status, text="Q?",
+                                                      votes=votes)]))
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    async with open_hub("memory://") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def fanout(hub: Hub) -> AsyncIterator[Fanout]:
+    # A tick that never fires by itself: tests flush the room explicitly.
+    async with Fanout(hub, tick_seconds=3600) as opened:
+        yield opened
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+async def test_viewers_get_one_merged_frame_per_tick(hub: Hub, fanout: Fanout) -> None:
+    """Three notices in one tick become one frame, the same text object for every viewer."""
+    sockets = [Socket() for _ in range(3)]
+    async with fanout.join(EVENT, sockets[0].conn()) as room, \
+            fanout.join(EVENT, sockets[1].conn()), fanout.join(EVENT, sockets[2].conn()):
+        await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 10)))
+        await hub.publish(public_channel(EVENT), Entry(2, 1, update(2, 10, votes=1)))
+        await hub.publish(public_channel(EVENT), Entry(4, 2, update(4, 11)))
+        await until(lambda: len(room.pending) == 3)
+        room.flush()
+        room.flush()  # nothing new: nothing sent
+    assert [len(s.frames) for s in sockets] == [1, 1, 1]
+    assert sockets[0].messages[0] is sockets[1].messages[0] is sockets[2].messages[0]
+    frame = msgspec.json.decode(sockets[0].frames[0])
+    assert frame["v"] == 4
+    assert {q["id"]: q.get("votes", 0) for q in frame["questions"]} == {10: 1, 11: 0}
+
+
+async def test_moderators_get_notices_at_once(hub: Hub, fanout: Fanout) -> None:
+    """A moderators' notice is forwarded without waiting for a tick; viewers get none of it."""
+    mod, viewer = Socket(), Socket()
+    async with fanout.join(EVENT, mod.conn(moderator=True)), fanout.join(EVENT, viewer.conn()):
+        await hub.publish(mod_channel(EVENT), Entry(1, 0, update(1, 5, status=QaStatus.PENDING)))
+        await until(lambda: len(mod.frames) == 1)
+        fanout.room(EVENT).flush()  # type: ignore[union-attr]
+    assert '"pending"' in mod.frames[0] and viewer.frames == []
+
+
+async def test_slow_viewer_is_dropped_without_stalling_others(hub: Hub, fanout: Fanout) -> None:
+    """A viewer whose socket blocks is closed with SLOW once its backlog is full."""
+    slow, fast = Socket(blocked=True), Socket()
+    async with fanout.join(EVENT, slow.conn(max_backlog=2)) as room, \
+            fanout.join(EVENT, fast.conn()):
+        for v in range(1, 6):
+            await hub.publish(public_channel(EVENT), Entry(v, v - 1, update(v, v)))
+            await until(lambda: len(room.pending) == 1)
+            room.flush()
+        await until(lambda: slow.closed is not None)
+    assert len(fast.frames) == 5
+    assert slow.closed is not None and slow.closed[0] == CloseCode.SLOW
+    assert slow.frames == []
+
+
+async def test_blocked_write_finishes_in_order(hub: Hub, fanout: Fanout) -> None:
+    """A briefly blocked viewer gets its queued frames in order once the socket drains."""
+    sock = Socket(blocked=True)
+    async with fanout.join(EVENT, sock.conn()) as room:
+        for v in range(1, 4):
+            await hub.publish(public_channel(EVENT), Entry(v, v - 1, update(v, v)))
+            await until(lambda: len(room.pending) == 1)
+            room.flush()
+        sock.unblock.set()
+        await until(lambda: len(sock.frames) == 3)
+    assert [msgspec.json.decode(f)["v"] for f in sock.frames] == [1, 2, 3]
+
+
+async def test_pushes_wait_for_the_snapshot(hub: Hub, fanout: Fanout) -> None:
+    """While a snapshot is prepared pushes are held; afterwards only newer ones are sent."""
+    sock = Socket()
+    conn = sock.conn(moderator=True)
+    conn.begin_sync()
+    async with fanout.join(EVENT, conn):
+        await hub.publish(mod_channel(EVENT), Entry(1, 0, update(1, 1)))
+        await hub.publish(mod_channel(EVENT), Entry(2, 1, update(2, 2)))
+        await asyncio.sleep(0.01)
+        assert sock.frames == []
+        conn.synced(1, '{"type":"snapshot","v":1}')
+    assert [msgspec.json.decode(f)["v"] for f in sock.frames] == [1, 2]
+    assert msgspec.json.decode(sock.frames[0])["type"] == "snapshot"
+
+
+async def test_room_is_released_when_empty(fanout: Fanout) -> None:
+    """The last connection leaving an event ends its hub subscriptions."""
+    async with fanout.join(EVENT, Socket().conn()):
+        assert fanout.room(EVENT) is not None
+    assert fanout.room(EVENT) is None
+
+
+async def test_ticks_flush_by_themselves(hub: Hub) -> None:
+    """With a short tick, a published notice reaches a viewer without an explicit flush."""
+    sock = Socket()
+    async with Fanout(hub, tick_seconds=0.01) as fanout, fanout.join(EVENT, sock.conn()):
+        await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 1)))
+        await until(lambda: len(sock.frames) == 1)
+    assert msgspec.json.decode(sock.frames[0])["questions"][0]["id"] == 1
