@@ -85,7 +85,13 @@ class SyntheticVideo(MediaStreamTrack):
         self._start: float | None = None
         self._pending: list[av.Packet] = []
         self.force_keyframe = False
+        self.keyframe_requests = 0
         self.sent_at: dict[int, float] = {}
+
+    def request_keyframe(self) -> None:
+        """Make the next picture a keyframe (the receiver sent PLI or FIR)."""
+        self.keyframe_requests += 1
+        self.force_keyframe = True
 
     async def recv(self) -> av.Packet:  # type: ignore[override]
         """The next encoded picture, when its time has come."""
@@ -203,7 +209,7 @@ async def publish(
             if c.mimeType.lower() == wanted
         ])
         if isinstance(track, SyntheticVideo):
-            tap.on_keyframe_request(transceiver.sender, lambda t=track: setattr(t, "force_keyframe", True))
+            tap.on_keyframe_request(transceiver.sender, track.request_keyframe)
     headers = {"Authorization": f"Bearer {key}"}
     return await _negotiate(pc, client, url, headers, addresses or ["127.0.0.1"])
 
