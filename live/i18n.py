@@ -14,6 +14,16 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 LOCALES = ("nb", "en")
+ORGANISATION_KINDS = {
+    "county": "county",
+    "municipality": "municipality",
+    "state_agency": "state agency",
+    "ministry": "ministry",
+    "research": "research institution",
+    "private": "company",
+    "voluntary": "voluntary organisation",
+    "other": "organisation",
+}
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 
@@ -49,6 +59,10 @@ class Localiser:
     def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
         text = self.translations.ngettext(singular, plural, n)
         return text % ({"num": n} | params)
+
+    def kind(self, kind: str) -> str:
+        """The name of one organisation of this kind, e.g. "county" / "fylkeskommune"."""
+        return self.gettext(ORGANISATION_KINDS.get(kind, "organisation"))
 
     def local(self, value: dt.datetime) -> dt.datetime:
         return value.astimezone(self.tz)

@@ -1,0 +1,90 @@
+"""Public pages: the event list, event pages, language, 404."""
+
+from __future__ import annotations
+
+import httpx
+
+PLANSTRATEGI_ITEMS = [
+    "Forventningene til distriktskommunene",
+    "Småkommuner og bærekraft i kommunal planlegging",
+    "Arealstrategi-piloten: erfaringer fra Nord Norge og Trøndelag",
+    "Strategisk planlegging – et oxymoron",
+    "Distriktskommune 0 – tett på distriktskommunene",
+    "Plankultur",
+    "Pause",
+    "Fokus på Planstrategi 4.0",
+    "Vi lager web-veileder",
+    "Nettverkene – You&#39;ll never walk alone",
+    "Hva trenger vi – innspill og erfaringer",
+    "Hva gjør vi for å hjelpe – eksempler",
+]
+PLANSTRATEGI_SPEAKERS = [
+    "Sigrun Wiggen Prestbakmo", "Aase Kristine Lundberg", "Nils Aarsæther", "Torill Ringholm",
+    "RURALIS og Nordlandsforskning", "Holtålen kommune", "Karoline Kvalvik",
+    "Hildegunn Nordtug", "Aksel Hagen", "Gunn Åmdal Mongstad", "Marit Meløy",
+    "Frida Farstad Brevik", "Anne Caroline Haugan",
+]
+
+
+async def test_index_lists_the_seed_events(client: httpx.AsyncClient) -> None:
+    """The front page lists the three seed events as upcoming and the debate as past."""
+    html = (await client.get("/")).text
+    upcoming, _, past = html.partition('id="past-h"')
+    for title in ["Planstrategi 4.0 – småkommuner og de gode hjelperne", "Vi bygger Innlandet",
+                  "Verksted for regional utvikling"]:
+        assert title in upcoming
+    assert "Fylkestinget – internasjonal mål- og handlingsplan" in past
+
+
+async def test_planstrategi_page_has_the_whole_programme(client: httpx.AsyncClient) -> None:
+    """Every programme item of seed 001 is on the page, in order, with block times and speakers."""
+    response = await client.get("/e/planstrategi-4-0")
+    assert response.status_code == 200
+    html = response.text
+    positions = [html.index(title) for title in PLANSTRATEGI_ITEMS]
+    assert positions == sorted(positions)
+    for name in PLANSTRATEGI_SPEAKERS:
+        assert name in html
+    assert "Hva vet vi" in html and "10:00–11:45" in html
+    assert "Hva kan gjøres" in html and "12:00–13:15" in html
+    assert "Akersgata 64" in html and "De mindre distriktskommunene" in html
+
+
+async def test_three_occurrences_with_regions_and_deadlines(client: httpx.AsyncClient) -> None:
+    """Vi bygger Innlandet shows Elverum, Otta and Gjøvik with their regions and deadlines."""
+    html = (await client.get("/e/vi-bygger-innlandet", params={"lang": "nb"})).text
+    for city in ["Elverum", "Otta", "Gjøvik"]:
+        assert f"occ-{city.lower().replace('ø', 'o')}" in html
+    assert "Sør-Østerdalsregionen" in html and "Hamarregionen" in html
+    assert html.count("13. desember 2026") == 2 and "3. januar 2027" in html
+
+
+async def test_workshop_shows_themes_quota_and_times(client: httpx.AsyncClient) -> None:
+    """The workshop lists both themes, the quota of four per county and its timed items."""
+    html = (await client.get("/e/verksted-regional-utvikling?lang=en")).text
+    assert "Tema 1: Bærekraftmålene og regional utvikling" in html
+    assert "Tema 2: Distriktsutvikling og kompetanse" in html
+    assert "At most 4 participants from each county." in html
+    assert "15:15–16:00" in html and "Panelsamtale om dagens tema" in html
+
+
+async def test_unknown_event_is_a_404_page(client: httpx.AsyncClient) -> None:
+    """An unknown slug gives a proper 404 page, and JSON under /api/."""
+    page = await client.get("/e/does-not-exist")
+    assert page.status_code == 404 and "<h1>" in page.text
+    api = await client.get("/api/events/does-not-exist")
+    assert api.status_code == 404 and api.json()["code"] == "event.not_found"
+
+
+async def test_language_switch_sets_a_cookie(client: httpx.AsyncClient) -> None:
+    """Choosing English is remembered and the page is shown in English."""
+    response = await client.get("/lang", params={"to": "en", "next": "/e/planstrategi-4-0"})
+    assert response.status_code == 303 and response.headers["location"] == "/e/planstrategi-4-0"
+    html = (await client.get("/e/planstrategi-4-0")).text
+    assert '<html lang="en">' in html and "Programme" in html
+
+
+async def test_pages_send_a_strict_content_security_policy(client: httpx.AsyncClient) -> None:
+    """Every page carries a CSP without inline scripts."""
+    csp = (await client.get("/")).headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
