@@ -79,10 +79,12 @@ def decode_text(data: bytes | str) -> str:
         if len(data) > MAX_CAPTION_BYTES:
             raise CaptionsInvalid(1, f"the file is larger than {MAX_CAPTION_BYTES} bytes")
         try:
-            data = data.decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            data = data.decode("cp1252", errors="replace")
-    text = data.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+            text = data.decode("cp1252", errors="replace")
+    else:
+        text = data
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise CaptionsInvalid(line, "binary data (NUL byte) in a caption file")
@@ -153,7 +155,9 @@ def parse_srt(text: str) -> Captions:
         start, end = _times(match, line_no)
         for offset, payload in enumerate(lines[1:], start=1):
             if "-->" in payload:
-                raise CaptionsInvalid(line_no + offset, "'-->' inside cue text (missing blank line?)")
+                raise CaptionsInvalid(
+                    line_no + offset, "'-->' inside cue text (missing blank line?)"
+                )
         body = _srt_text("\n".join(lines[1:]))
         if body:
             cues.append(Cue(start, end, body))

@@ -14,11 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 from av.container import OutputContainer
 
-from stream.package_pipeline import Cut, CopyReport, Pipeline, Progress
+from stream.package_pipeline import CopyReport, Cut, Pipeline, Progress
+
+if TYPE_CHECKING:
+    from av.container.core import Chapter as AvChapter
+
 from stream.probe import BrokenMedia, MediaInfo, RecordingError, UnsupportedCodec, open_input, probe
 
 HLS_PLAYLIST = "index.m3u8"
@@ -79,21 +84,21 @@ def remux_to_mp4(
     cut = keyframe_cut(info, trim)
     tmp = _temp_name(dst)
     try:
-        with open_input(info.path) as source:
-            with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as sink:
-                pipeline = Pipeline(info, source, sink, cut)
-                length = _plan_length(info, cut)
-                out_chapters = shift_chapters(chapters, info, cut, length)
-                sink.set_chapters(_chapter_dicts(out_chapters, length))
-                report = pipeline.run(progress)
+        with open_input(info.path) as source, _open_mp4(tmp) as sink:
+            pipeline = Pipeline(info, source, sink, cut)
+            length = _plan_length(info, cut)
+            out_chapters = shift_chapters(chapters, info, cut, length)
+            sink.set_chapters(_chapter_dicts(out_chapters, length))
+            report = pipeline.run(progress)
         _reject_empty(report, info)
         os.replace(tmp, dst)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     final = tuple(c for c in out_chapters if c.start < report.duration)
-    return Mp4Result(dst, report.duration, final, report.start - info.start_time,
-                     report.audio_transcoded)
+    return Mp4Result(
+        dst, report.duration, final, report.start - info.start_time, report.audio_transcoded
+    )
 
 
 def package_hls_vod(
@@ -119,17 +124,27 @@ def package_hls_vod(
     tmp = _temp_name(out_dir)
     tmp.mkdir(parents=True)
     try:
-        with open_input(info.path) as source:
-            with _open_hls(tmp, segment_seconds) as sink:
-                report = Pipeline(info, source, sink, cut).run(progress)
+        with open_input(info.path) as source, _open_hls(tmp, segment_seconds) as sink:
+            report = Pipeline(info, source, sink, cut).run(progress)
         _reject_empty(report, info)
         _swap_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     segments = sum(1 for p in out_dir.iterdir() if p.suffix == ".ts")
-    return HlsResult(out_dir, out_dir / HLS_PLAYLIST, segments, report.duration,
-                     report.start - info.start_time, report.audio_transcoded)
+    return HlsResult(
+        out_dir,
+        out_dir / HLS_PLAYLIST,
+        segments,
+        report.duration,
+        report.start - info.start_time,
+        report.audio_transcoded,
+    )
+
+
+def _open_mp4(path: Path) -> OutputContainer:
+    # faststart: moov goes before mdat, so browsers can play while downloading.
+    return av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
 
 
 def _open_hls(directory: Path, segment_seconds: float) -> OutputContainer:
@@ -164,7 +179,9 @@ def keyframe_cut(info: MediaInfo, trim: tuple[float | None, float | None] | None
         cut_start = before[-1] if before else keys[0]
     cut_end = None
     if end is not None:
-        after = [k for k in keys if k >= origin + end - 1e-3 and (cut_start is None or k > cut_start)]
+        after = [
+            k for k in keys if k >= origin + end - 1e-3 and (cut_start is None or k > cut_start)
+        ]
         cut_end = after[0] if after else None
     return Cut(cut_start, cut_end)
 
@@ -192,8 +209,9 @@ def shift_chapters(
 
     A chapter that began before the cut but runs past it starts at 0 in the output.
     """
-    items = sorted((c if isinstance(c, Chapter) else Chapter(*c) for c in chapters),
-                   key=lambda c: c.start)
+    items = sorted(
+        (c if isinstance(c, Chapter) else Chapter(*c) for c in chapters), key=lambda c: c.start
+    )
     offset = (cut.start - info.start_time) if cut.start is not None else 0.0
     shifted: list[Chapter] = []
     for i, chapter in enumerate(items):
@@ -212,17 +230,19 @@ def _plan_length(info: MediaInfo, cut: Cut) -> float:
     return max(0.0, end - start)
 
 
-def _chapter_dicts(chapters: Sequence[Chapter], length: float) -> list[dict[str, object]]:
-    result: list[dict[str, object]] = []
+def _chapter_dicts(chapters: Sequence[Chapter], length: float) -> list[AvChapter]:
+    result: list[AvChapter] = []
     for i, chapter in enumerate(chapters):
         end = chapters[i + 1].start if i + 1 < len(chapters) else max(length, chapter.start)
-        result.append({
-            "id": i + 1,
-            "start": round(chapter.start / _CHAPTER_TIME_BASE),
-            "end": round(end / _CHAPTER_TIME_BASE),
-            "time_base": _CHAPTER_TIME_BASE,
-            "metadata": {"title": chapter.title},
-        })
+        result.append(
+            {
+                "id": i + 1,
+                "start": round(chapter.start / _CHAPTER_TIME_BASE),
+                "end": round(end / _CHAPTER_TIME_BASE),
+                "time_base": _CHAPTER_TIME_BASE,
+                "metadata": {"title": chapter.title},
+            }
+        )
     return result
 
 

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import av
 from av.audio.stream import AudioStream
@@ -61,12 +62,15 @@ class Pipeline:
         self.video_out = sink.add_stream_from_template(self.video_in)
         self.audio_in: AudioStream | None = None
         self.audio_out: Stream | None = None
+        self.encoder: AudioStream | None = None  # set when audio is transcoded
         self.transcode = info.audio_needs_transcode
         if info.audio is not None:
-            self.audio_in = source.streams[info.audio.index]
-            self.audio_out = self._add_audio_out(self.audio_in)
+            audio_in = source.streams[info.audio.index]
+            assert isinstance(audio_in, AudioStream)
+            self.audio_in = audio_in
+            self.audio_out = self._add_audio_out(audio_in)
         self.origin: float | None = None  # source time (s) that becomes 0 in the output
-        self.held: deque[av.Packet] = deque()
+        self.held: deque[av.Packet[Any]] = deque()
         self.video_done = False
         self.audio_done = self.audio_in is None
         self.last_time = 0.0
@@ -78,6 +82,7 @@ class Pipeline:
         ctx = audio_in.codec_context
         out = self.sink.add_stream("aac", rate=ctx.sample_rate, layout=ctx.layout.name)
         out.bit_rate = 128_000 if ctx.layout.nb_channels > 1 else 96_000
+        self.encoder = out
         return out
 
     def run(self, progress: Progress | None) -> CopyReport:
@@ -103,7 +108,7 @@ class Pipeline:
             progress(1.0)
         return CopyReport(self.origin, max(0.0, self.last_time - self.origin), self.transcode)
 
-    def _video(self, packet: av.Packet) -> None:
+    def _video(self, packet: av.Packet[Any]) -> None:
         if self.video_done:
             return
         time = _seconds(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
@@ -122,7 +127,7 @@ class Pipeline:
         self.last_time = max(self.last_time, time + _seconds(packet.duration, packet.time_base))
         self._mux_shifted(packet, self.video_out)
 
-    def _audio(self, packet: av.Packet) -> None:
+    def _audio(self, packet: av.Packet[Any]) -> None:
         time = _seconds(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
         if self.origin is None:
             self.held.append(packet)
@@ -131,7 +136,7 @@ class Pipeline:
             return
         self._audio_after_start(packet, time)
 
-    def _audio_after_start(self, packet: av.Packet, time: float) -> None:
+    def _audio_after_start(self, packet: av.Packet[Any], time: float) -> None:
         assert self.origin is not None and self.audio_out is not None
         end = self.cut.end
         if end is not None and time >= end - _EPSILON:
@@ -149,7 +154,7 @@ class Pipeline:
             packet = self.held.popleft()
             self._audio_after_start(packet, _packet_time(packet))
 
-    def _mux_shifted(self, packet: av.Packet, out: Stream) -> None:
+    def _mux_shifted(self, packet: av.Packet[Any], out: Stream) -> None:
         assert self.origin is not None
         shift = round(Fraction(self.origin).limit_denominator(1_000_000) / packet.time_base)
         if packet.pts is not None:
@@ -159,8 +164,8 @@ class Pipeline:
         packet.stream = out
         self.sink.mux_one(packet)
 
-    def _transcode(self, packet: av.Packet) -> None:
-        assert self.audio_in is not None and self.audio_out is not None and self.origin is not None
+    def _transcode(self, packet: av.Packet[Any]) -> None:
+        assert self.audio_in is not None and self.encoder is not None and self.origin is not None
         shift = round(Fraction(self.origin).limit_denominator(1_000_000) / packet.time_base)
         for frame in self.audio_in.codec_context.decode(packet):
             if frame.pts is None:
@@ -168,11 +173,11 @@ class Pipeline:
             frame.pts -= shift
             if frame.pts < 0:
                 continue
-            self.sink.mux(self.audio_out.encode(frame))
+            self.sink.mux(self.encoder.encode(frame))
 
     def _flush_audio(self) -> None:
-        if self.transcode and self.audio_out is not None and self.origin is not None:
-            self.sink.mux(self.audio_out.encode(None))
+        if self.encoder is not None and self.origin is not None:
+            self.sink.mux(self.encoder.encode(None))
 
     def _report(self, progress: Progress | None) -> None:
         if progress is None or self.origin is None:
@@ -197,5 +202,5 @@ def _seconds(value: int | None, time_base: Fraction | None) -> float:
     return float(value * time_base)
 
 
-def _packet_time(packet: av.Packet) -> float:
+def _packet_time(packet: av.Packet[Any]) -> float:
     return _seconds(packet.pts if packet.pts is not None else packet.dts, packet.time_base)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import av
 from av.audio.stream import AudioStream
@@ -51,18 +52,21 @@ def _add_video(
     elif codec == "hevc":
         options.update(preset="ultrafast", **{"x265-params": "log-level=error"})
     stream = out.add_stream(_VIDEO_ENCODERS[codec], rate=fps, options=options)
+    assert isinstance(stream, VideoStream)
     stream.width, stream.height = size
     stream.pix_fmt = "yuv420p"
     return stream
 
 
 def _add_audio(out: OutputContainer, codec: str) -> AudioStream:
-    return out.add_stream(_AUDIO_ENCODERS[codec], rate=48000, layout="mono")
+    stream = out.add_stream(_AUDIO_ENCODERS[codec], rate=48000, layout="mono")
+    assert isinstance(stream, AudioStream)
+    return stream
 
 
 def _video_packets(
     stream: VideoStream, seconds: float, size: tuple[int, int], fps: int
-) -> Iterator[tuple[float, int, av.Packet]]:
+) -> Iterator[tuple[float, int, av.Packet[Any]]]:
     spec = f"testsrc=size={size[0]}x{size[1]}:rate={fps}:duration={seconds}"
     with av.open(spec, format="lavfi") as source:
         for frame in source.decode(video=0):
@@ -73,7 +77,9 @@ def _video_packets(
     yield from _timed(stream.encode(None), 0)
 
 
-def _audio_packets(stream: AudioStream, seconds: float) -> Iterator[tuple[float, int, av.Packet]]:
+def _audio_packets(
+    stream: AudioStream, seconds: float
+) -> Iterator[tuple[float, int, av.Packet[Any]]]:
     spec = f"sine=frequency=440:sample_rate=48000:duration={seconds}"
     with av.open(spec, format="lavfi") as source:
         for frame in source.decode(audio=0):
@@ -81,7 +87,9 @@ def _audio_packets(stream: AudioStream, seconds: float) -> Iterator[tuple[float,
     yield from _timed(stream.encode(None), 1)
 
 
-def _timed(packets: list[av.Packet], order: int) -> Iterator[tuple[float, int, av.Packet]]:
+def _timed(
+    packets: list[av.Packet[Any]], order: int
+) -> Iterator[tuple[float, int, av.Packet[Any]]]:
     for packet in packets:
         dts = packet.dts if packet.dts is not None else packet.pts or 0
         yield float(dts * packet.time_base), order, packet

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+from av.audio.stream import AudioStream
 from av.container import InputContainer
 from av.stream import Stream
+from av.video.stream import VideoStream
 
 from live.errors import Invalid
 
@@ -149,7 +151,7 @@ def _looks_like_container(path: Path) -> bool:
     )
 
 
-def _pick_video(container: InputContainer, path: Path) -> Stream:
+def _pick_video(container: InputContainer, path: Path) -> VideoStream:
     if container.format.name in _NOT_VIDEO_FORMATS or container.format.name.endswith("_pipe"):
         raise NotVideo(f"{path.name}: not a video file ({container.format.name})")
     for stream in container.streams.video:
@@ -159,12 +161,12 @@ def _pick_video(container: InputContainer, path: Path) -> Stream:
     raise NotVideo(f"{path.name}: the file has no video stream")
 
 
-def _pick_audio(container: InputContainer) -> Stream | None:
+def _pick_audio(container: InputContainer) -> AudioStream | None:
     audio = [s for s in container.streams.audio if s.codec_context is not None]
     return audio[0] if audio else None
 
 
-def _check_decodes(container: InputContainer, video: Stream, path: Path) -> None:
+def _check_decodes(container: InputContainer, video: VideoStream, path: Path) -> None:
     """Decode the first video frame: a file whose video does not decode is broken."""
     seen_keyframe = False
     try:
@@ -179,7 +181,7 @@ def _check_decodes(container: InputContainer, video: Stream, path: Path) -> None
     raise BrokenMedia(f"{path.name}: no decodable video frame at the start")
 
 
-def _duration(container: InputContainer, video: Stream) -> float:
+def _duration(container: InputContainer, video: VideoStream) -> float:
     if container.duration:
         return container.duration / av.time_base
     if video.duration and video.time_base:
@@ -190,10 +192,13 @@ def _duration(container: InputContainer, video: Stream) -> float:
 def _describe(stream: Stream) -> StreamInfo:
     ctx = stream.codec_context
     codec = ctx.name if ctx is not None else (stream.codec_tag or "unknown")
-    if stream.type == "video":
-        return StreamInfo(stream.index, "video", codec, width=ctx.width, height=ctx.height)
-    if stream.type == "audio":
+    if isinstance(stream, VideoStream):
+        vctx = stream.codec_context
+        return StreamInfo(stream.index, "video", codec, width=vctx.width, height=vctx.height)
+    if isinstance(stream, AudioStream):
+        actx = stream.codec_context
+        channels = actx.layout.nb_channels
         return StreamInfo(
-            stream.index, "audio", codec, sample_rate=ctx.sample_rate, channels=ctx.layout.nb_channels
+            stream.index, "audio", codec, sample_rate=actx.sample_rate, channels=channels
         )
     return StreamInfo(stream.index, stream.type, codec)

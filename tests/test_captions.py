@@ -74,8 +74,9 @@ def test_normalised_output_parses_to_the_same_cues() -> None:
     first = parse_webvtt(VTT)
     again = parse_webvtt(normalise_captions(VTT))
     assert again.cues == first.cues
-    assert first.cues[0] == Cue(1.0, 2.0, "<v Ordfører>Hei alle sammen</v>", "intro",
-                                "line:0 align:start")
+    assert first.cues[0] == Cue(
+        1.0, 2.0, "<v Ordfører>Hei alle sammen</v>", "intro", "line:0 align:start"
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,7 +87,11 @@ def test_normalised_output_parses_to_the_same_cues() -> None:
         ("WEBVTT\n\n00:01.000 --> 00:02.000\none\n00:02.000 --> 00:03.000\ntwo\n", 5, "-->"),
         ("WEBVTT\n00:01.000 --> 00:02.000\nno blank line\n", 2, "blank line"),
         ("WEBVTT\n\n00:61.000 --> 00:62.000\nx\n", 3, "below 60"),
-        ("1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:02,000 00:00:03,000\nx\n", 6, "SRT timing"),
+        (
+            "1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:02,000 00:00:03,000\nx\n",
+            6,
+            "SRT timing",
+        ),
         ("1\n00:00:01,000 --> 00:00:02,000\nok\n\n\n\n7\n", 7, "after the cue number"),
         ("Dette er ikke teksting\n", 1, "not a caption file"),
         ("", 1, "not a caption file"),

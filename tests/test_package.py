@@ -46,7 +46,9 @@ def video_packets(path: Path) -> list[av.Packet]:
         return [p for p in c.demux(c.streams.video[0]) if p.size]
 
 
-def test_live_recording_becomes_mp4_with_three_chapters(media: dict[str, Path], tmp_path: Path) -> None:
+def test_live_recording_becomes_mp4_with_three_chapters(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
     """A 30 s TS recording with three chapters remuxes to an MP4 whose chapters PyAV reads back."""
     result = remux_to_mp4(media["ts"], tmp_path / "out.mp4", chapters=CHAPTERS)
     with av.open(str(result.path)) as c:
@@ -101,7 +103,9 @@ def test_trim_cuts_at_keyframes(media: dict[str, Path], tmp_path: Path) -> None:
     assert result.chapters == (Chapter("Innlegg", 0.0), Chapter("Spørsmål", 10.0))
 
 
-def test_trim_of_live_recording_transcodes_only_audio(media: dict[str, Path], tmp_path: Path) -> None:
+def test_trim_of_live_recording_transcodes_only_audio(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
     """Trimming a TS recording keeps 6 s of video from a keyframe and AAC audio alongside."""
     result = remux_to_mp4(media["ts"], tmp_path / "trim.mp4", trim=(4.5, 9))
     with av.open(str(result.path)) as c:

@@ -87,8 +87,9 @@ def test_repackaging_replaces_the_directory(live_ts: Path, tmp_path: Path) -> No
 
 def test_hevc_goes_to_mp4_but_not_to_hls(tmp_path: Path) -> None:
     """H.265 is copied into MP4 but refused for HLS with recording.unsupported_codec, writing nothing."""
-    src = make_test_video(tmp_path / "hevc.mp4", 4, container="mp4", video_codec="hevc",
-                          audio_codec=None)
+    src = make_test_video(
+        tmp_path / "hevc.mp4", 4, container="mp4", video_codec="hevc", audio_codec=None
+    )
     info = probe(src)
     assert (info.mp4_copy, info.hls_copy, info.audio) == (True, False, None)
     mp4 = remux_to_mp4(src, tmp_path / "out.mp4")

@@ -41,8 +41,11 @@ def test_aac_mp4_needs_nothing(root: Path) -> None:
 
 def test_mpeg4_part2_is_not_remuxable_into_hls(root: Path) -> None:
     """MPEG-4 Part 2 video goes into MP4 as it is but not into HLS."""
-    info = probe(make_test_video(root / "old.mp4", 2, container="mp4", video_codec="mpeg4",
-                                 audio_codec="mp3"))
+    info = probe(
+        make_test_video(
+            root / "old.mp4", 2, container="mp4", video_codec="mpeg4", audio_codec="mp3"
+        )
+    )
     assert (info.mp4_copy, info.hls_copy, info.audio_needs_transcode) == (True, False, True)
 
 
