@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 import redis.asyncio as aioredis
@@ -15,9 +15,9 @@ from playwright.async_api import Page
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from tests.support.axe import AccessibilityError, assert_accessible
@@ -67,7 +67,8 @@ async def test_redis_ping_and_pubsub(redis_url: str) -> None:
         assert await client.ping() is True
         pubsub = client.pubsub()
         await pubsub.subscribe("salen:test")
-        assert (await pubsub.get_message(timeout=5))["type"] == "subscribe"  # type: ignore[index]
+        subscribed = await pubsub.get_message(timeout=5)
+        assert subscribed is not None and subscribed["type"] == "subscribe"
         assert await client.publish("salen:test", b"hallo") == 1
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
         assert message is not None and message["data"] == b"hallo"

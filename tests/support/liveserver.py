@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
-from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
-
-ASGIApp = Callable[[Scope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 STARTUP_TIMEOUT = 30.0
 
@@ -45,7 +43,7 @@ class _Server(uvicorn.Server):
 def _recording_lifespan_errors(app: ASGIApp, errors: list[BaseException]) -> ASGIApp:
     """Wrap `app` so an exception from its lifespan can be re-raised to the test."""
 
-    async def wrapper(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await app(scope, receive, send)
         except Exception as exc:

@@ -78,9 +78,25 @@ def start_redis() -> Iterator[RedisServer]:
         directory = Path(tmp)
         port = free_port()
         log = directory / "redis.log"
-        args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", tmp, "--logfile", str(log),
-                "--daemonize", "no", "--databases", "16"]
+        args = [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            tmp,
+            "--logfile",
+            str(log),
+            "--daemonize",
+            "no",
+            "--databases",
+            "16",
+        ]
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -140,10 +156,29 @@ class PostgresServer:
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run one SQL command through psql and return its unaligned output."""
         result = subprocess.run(
-            [str(self.bin_dir / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-             "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
-             "-c", sql],
-            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            [
+                str(self.bin_dir / "psql"),
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
             env={**os.environ, "PGCONNECT_TIMEOUT": "10"},
         )
         if result.returncode != 0:
@@ -154,7 +189,7 @@ class PostgresServer:
         """Create a fresh empty database and return its postgresql+asyncpg:// URL."""
         _check_identifier(name)
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.psql(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+        self.psql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -168,16 +203,27 @@ def _check_identifier(name: str) -> None:
         raise ValueError(f"database name must match {_IDENTIFIER.pattern}, got {name!r}")
 
 
-def _run_as(user: pwd.struct_passwd | None, args: list[str], **kwargs: object) -> None:
+def _run_as(user: pwd.struct_passwd | None, args: list[str]) -> None:
     """Run a PostgreSQL tool, dropping root privileges to `user` when given."""
-    extra: dict[str, object] = {}
     env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+    uid = gid = None
+    groups: list[int] | None = None
     if user is not None:
-        extra = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+        uid, gid, groups = user.pw_uid, user.pw_gid, []
         env["HOME"] = tempfile.gettempdir()
         env["USER"] = user.pw_name
-    result = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                            env=env, cwd=tempfile.gettempdir(), **extra, **kwargs)  # type: ignore[call-overload]
+    result = subprocess.run(
+        args,
+        check=False,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=tempfile.gettempdir(),  # the postgres user may not enter our working directory
+        user=uid,
+        group=gid,
+        extra_groups=groups,
+    )
     if result.returncode != 0:
         raise ServerStartError(f"{args[0]} failed:\n{result.stdout}\n{result.stderr}")
 
@@ -213,14 +259,40 @@ def start_postgres() -> Iterator[PostgresServer]:
         if user is not None:
             for path in (root, sockets):
                 os.chown(path, user.pw_uid, user.pw_gid)
-        _run_as(user, [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                       "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        _run_as(
+            user,
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+        )
         port = free_port()
         _write_config(data, port, sockets)
         pg_ctl = str(bin_dir / "pg_ctl")
         try:
-            _run_as(user, [pg_ctl, "-D", str(data), "-l", str(log), "-w",
-                           "-t", str(int(STARTUP_TIMEOUT)), "start"])
+            _run_as(
+                user,
+                [
+                    pg_ctl,
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(log),
+                    "-w",
+                    "-t",
+                    str(int(STARTUP_TIMEOUT)),
+                    "start",
+                ],
+            )
         except ServerStartError as exc:
             raise ServerStartError(f"{exc}\n{_read_log(log)}") from None
         try:
