@@ -8,7 +8,7 @@ import av
 from av.audio.codeccontext import AudioCodecContext
 from av.audio.stream import AudioStream
 
-from stream.packets import MediaPacket
+from stream.packets import AnyPacket, MediaPacket
 
 SAMPLE_RATE = 48000
 TIME_BASE = Fraction(1, SAMPLE_RATE)
@@ -43,11 +43,11 @@ class OpusToAac:
         self._encoder = encoder
         self._next_pts: int | None = None
 
-    def encode(self, packet: av.Packet, pts: int) -> list[av.Packet]:
+    def encode(self, packet: AnyPacket, pts: int) -> list[AnyPacket]:
         """AAC packets (pts in 1/48000) for one Opus packet whose pts is `pts`."""
         packet.pts = packet.dts = pts
         packet.time_base = TIME_BASE
-        out: list[av.Packet] = []
+        out: list[AnyPacket] = []
         try:
             frames = self._decoder.decode(packet)
         except av.FFmpegError:
@@ -62,10 +62,10 @@ class OpusToAac:
                 out += self._encoder.encode(chunk)
         return out
 
-    def encode_media(self, packet: MediaPacket) -> list[av.Packet]:
+    def encode_media(self, packet: MediaPacket) -> list[AnyPacket]:
         """AAC packets for one relayed Opus frame."""
         return self.encode(packet.to_av(), packet.pts)
 
-    def flush(self) -> list[av.Packet]:
+    def flush(self) -> list[AnyPacket]:
         """Whatever the encoder still holds."""
         return list(self._encoder.encode(None))

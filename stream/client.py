@@ -28,6 +28,7 @@ from aiortc import (
 
 from stream import tap
 from stream.ice import limit_host_candidates
+from stream.packets import AnyPacket
 
 FPS = 30
 BITS = 16  # frame-number blocks painted in the top row
@@ -77,13 +78,18 @@ class SyntheticVideo(MediaStreamTrack):
         encoder.pix_fmt = "yuv420p"
         encoder.time_base = fractions.Fraction(1, FPS)
         encoder.framerate = fractions.Fraction(FPS, 1)
-        encoder.options = {"tune": "zerolatency", "preset": "ultrafast", "bf": "0",
-                           "g": str(keyframe_every), "keyint_min": str(keyframe_every),
-                           "sc_threshold": "0"}
+        encoder.options = {
+            "tune": "zerolatency",
+            "preset": "ultrafast",
+            "bf": "0",
+            "g": str(keyframe_every),
+            "keyint_min": str(keyframe_every),
+            "sc_threshold": "0",
+        }
         self._encoder = encoder
         self._number = 0
         self._start: float | None = None
-        self._pending: list[av.Packet] = []
+        self._pending: list[AnyPacket] = []
         self.force_keyframe = False
         self.keyframe_requests = 0
         self.sent_at: dict[int, float] = {}
@@ -93,7 +99,7 @@ class SyntheticVideo(MediaStreamTrack):
         self.keyframe_requests += 1
         self.force_keyframe = True
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> AnyPacket:
         """The next encoded picture, when its time has come."""
         while not self._pending:
             if self._start is None:
@@ -129,9 +135,9 @@ class SyntheticAudio(MediaStreamTrack):
         self._encoder = encoder
         self._samples = 0
         self._start: float | None = None
-        self._pending: list[av.Packet] = []
+        self._pending: list[AnyPacket] = []
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> AnyPacket:
         """The next Opus packet, when its time has come."""
         while not self._pending:
             if self._start is None:
@@ -141,8 +147,10 @@ class SyntheticAudio(MediaStreamTrack):
             frame = av.AudioFrame(format="s16", layout="stereo", samples=960)
             frame.sample_rate = 48000
             tone = b"".join(
-                int(3000 * math.sin(2 * math.pi * 440 * (self._samples + i) / 48000))
-                .to_bytes(2, "little", signed=True) * 2
+                int(3000 * math.sin(2 * math.pi * 440 * (self._samples + i) / 48000)).to_bytes(
+                    2, "little", signed=True
+                )
+                * 2
                 for i in range(960)
             )
             frame.planes[0].update(tone)
@@ -173,19 +181,24 @@ class ClientSession:
 
 
 async def _negotiate(
-    pc: RTCPeerConnection, client: httpx.AsyncClient, url: str, headers: dict[str, str],
+    pc: RTCPeerConnection,
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
     addresses: list[str],
 ) -> ClientSession:
     limit_host_candidates(pc, addresses)
     await pc.setLocalDescription(await pc.createOffer())
     response = await client.post(
-        url, content=pc.localDescription.sdp,
+        url,
+        content=pc.localDescription.sdp,
         headers={"Content-Type": "application/sdp", **headers},
     )
     if response.status_code != 201:
         await pc.close()
         raise httpx.HTTPStatusError(
-            f"{url}: {response.status_code} {response.text}", request=response.request,
+            f"{url}: {response.status_code} {response.text}",
+            request=response.request,
             response=response,
         )
     await pc.setRemoteDescription(RTCSessionDescription(sdp=response.text, type="answer"))
@@ -194,8 +207,12 @@ async def _negotiate(
 
 
 async def publish(
-    client: httpx.AsyncClient, url: str, key: str, video: MediaStreamTrack,
-    audio: MediaStreamTrack | None = None, addresses: list[str] | None = None,
+    client: httpx.AsyncClient,
+    url: str,
+    key: str,
+    video: MediaStreamTrack,
+    audio: MediaStreamTrack | None = None,
+    addresses: list[str] | None = None,
 ) -> ClientSession:
     """Publish `video` (and `audio`) to a WHIP endpoint."""
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -204,10 +221,13 @@ async def publish(
             continue
         transceiver = pc.addTransceiver(track, direction="sendonly")
         wanted = "video/h264" if track.kind == "video" else "audio/opus"
-        transceiver.setCodecPreferences([
-            c for c in RTCRtpSender.getCapabilities(track.kind).codecs
-            if c.mimeType.lower() == wanted
-        ])
+        transceiver.setCodecPreferences(
+            [
+                c
+                for c in RTCRtpSender.getCapabilities(track.kind).codecs
+                if c.mimeType.lower() == wanted
+            ]
+        )
         if isinstance(track, SyntheticVideo):
             tap.on_keyframe_request(transceiver.sender, track.request_keyframe)
     headers = {"Authorization": f"Bearer {key}"}

@@ -34,9 +34,7 @@ def _remux(source: av.container.InputContainer, partial: Path) -> None:
     audio_in = source.streams.audio[0] if source.streams.audio else None
     if video_in is None and audio_in is None:
         raise FinaliseError("no audio or video stream")
-    with av.open(
-        str(partial), "w", format="mp4", options={"movflags": "+faststart"}
-    ) as out:
+    with av.open(str(partial), "w", format="mp4", options={"movflags": "+faststart"}) as out:
         video_out = out.add_stream_from_template(video_in) if video_in is not None else None
         transcoder = OpusToAac()
         audio_out = add_aac_stream(out) if audio_in is not None else None
@@ -50,7 +48,7 @@ def _remux(source: av.container.InputContainer, partial: Path) -> None:
                 out.mux(packet)
                 wrote += 1
             elif packet.stream is audio_in and audio_out is not None:
-                pts = int(packet.pts * packet.time_base * 48000)
+                pts = int((packet.pts or 0) * packet.time_base * 48000)
                 for aac in transcoder.encode(packet, pts):
                     aac.stream = audio_out
                     out.mux(aac)

@@ -85,7 +85,9 @@ class IceConfig:
         """The addresses to bind UDP sockets on."""
         found = [h.bind for h in self.addresses]
         if self.auto:
-            found += [a for a in get_host_addresses(use_ipv4=True, use_ipv6=False) if a not in found]
+            found += [
+                a for a in get_host_addresses(use_ipv4=True, use_ipv6=False) if a not in found
+            ]
         return found
 
     def rtc_configuration(self) -> RTCConfiguration:
@@ -117,7 +119,7 @@ def limit_host_candidates(pc: RTCPeerConnection, addresses: list[str]) -> None:
     """
     for transceiver in pc.getTransceivers():
         connection = transceiver.receiver.transport.transport.iceGatherer._connection
-        connection.gather_candidates = _gatherer(connection, list(addresses))
+        connection.gather_candidates = _gatherer(connection, list(addresses))  # type: ignore[method-assign]
 
 
 def _gatherer(connection: Any, addresses: list[str]) -> Any:

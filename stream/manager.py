@@ -24,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from live.errors import Conflict, NotFound, Unavailable
 from live.settings import Settings
@@ -124,7 +125,7 @@ class LiveStreams:
         """Where the live HLS of `name` is written."""
         return self.root / "live" / check_name(name)
 
-    async def __aenter__(self) -> LiveStreams:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -221,7 +222,9 @@ class LiveStreams:
         )
         await asyncio.gather(live.recorder.close(), live.hls.close())
         if finalise and live.relay.packets:
-            self._spawn(self._finalise(live.name, live.recorder.path, live.started_at, counted=True))
+            self._spawn(
+                self._finalise(live.name, live.recorder.path, live.started_at, counted=True)
+            )
         else:
             live.recorder.path.unlink(missing_ok=True)
             self._ended_at[live.name] = datetime.now(UTC)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import dataclasses
 import time
 from fractions import Fraction
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import av
 
+if TYPE_CHECKING:
+    from av.stream import Stream
+
 Kind = Literal["audio", "video"]
+AnyPacket: TypeAlias = "av.Packet[Stream]"
 CLOCK_RATES: dict[str, int] = {"audio": 48000, "video": 90000}
 
 
@@ -32,7 +36,7 @@ class MediaPacket:
         """Presentation time in seconds since the stream started."""
         return float(self.pts * self.time_base)
 
-    def to_av(self) -> av.Packet:
+    def to_av(self) -> AnyPacket:
         """A fresh `av.Packet` (each consumer needs its own: muxing rewrites it)."""
         packet = av.Packet(self.data)
         packet.pts = packet.dts = self.pts

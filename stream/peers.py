@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiortc import (
     RTCPeerConnection,
@@ -14,7 +14,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.jitterbuffer import JitterFrame
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 
 from live.errors import BadRequest
 from stream import tap
@@ -28,9 +28,11 @@ log = logging.getLogger(__name__)
 MIME = {"video": "video/H264", "audio": "audio/opus"}
 
 
-def _prefer(transceiver: RTCRtpTransceiver, kind: str, capabilities: list[object]) -> None:
-    codecs = [c for c in capabilities if getattr(c, "mimeType", "").lower() == MIME[kind].lower()]
-    transceiver.setCodecPreferences(codecs)  # type: ignore[arg-type]
+def _prefer(
+    transceiver: RTCRtpTransceiver, kind: str, capabilities: Sequence[RTCRtpCodecCapability]
+) -> None:
+    codecs = [c for c in capabilities if c.mimeType.lower() == MIME[kind].lower()]
+    transceiver.setCodecPreferences(codecs)
 
 
 async def _answer(pc: RTCPeerConnection, offer: Offer, ice: IceConfig) -> str:
@@ -64,7 +66,8 @@ class PublisherPeer:
         """Accept the publisher's offer (H.264 and Opus only) and return our answer."""
         for kind in offer.kinds:
             transceiver = self.pc.addTransceiver(kind, direction="recvonly")
-            _prefer(transceiver, kind, RTCRtpReceiver.getCapabilities(kind).codecs)
+            capabilities = RTCRtpReceiver.getCapabilities(kind)
+            _prefer(transceiver, kind, capabilities.codecs if capabilities else [])
             tap.tap_receiver(transceiver.receiver, self._on_frame)
             if kind == "video":
                 self._video_receiver = transceiver.receiver

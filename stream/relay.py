@@ -15,10 +15,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
-import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from stream.packets import Kind, MediaPacket
+from stream.packets import AnyPacket, Kind, MediaPacket
 
 KEYFRAME_REQUEST_INTERVAL = 1.0
 
@@ -65,7 +64,7 @@ class ForwardTrack(MediaStreamTrack):
             self._queue.get_nowait()
             self._queue.put_nowait(None)
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> AnyPacket:
         """The next encoded frame, as aiortc's sender expects it."""
         if self.readyState != "live":
             raise MediaStreamError

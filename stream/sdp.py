@@ -38,7 +38,9 @@ def check_offer(text: str, role: Role) -> Offer:
     kinds: list[str] = []
     for section in media:
         if section.kind in kinds:
-            raise BadRequest(f"The offer has more than one {section.kind} section.", code="sdp.media")
+            raise BadRequest(
+                f"The offer has more than one {section.kind} section.", code="sdp.media"
+            )
         kinds.append(section.kind)
         _check_section(section, role)
     if role == "publish" and "video" not in kinds:

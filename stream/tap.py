@@ -75,7 +75,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
             f"RTCRtpReceiver.{DECODER_QUEUE} is {type(original).__name__}, expected queue.Queue"
         )
     if isinstance(original, _TapQueue):
-        raise RuntimeError("receiver is already tapped")
+        raise TypeError("receiver is already tapped")
     setattr(receiver, DECODER_QUEUE, _TapQueue(original, on_frame))
 
 

@@ -80,7 +80,7 @@ def routes(check_stream_key: KeyCheck) -> list[Route]:
 def _streams(request: Request) -> LiveStreams:
     streams = getattr(request.state, "streams", None)
     if not isinstance(streams, LiveStreams):
-        raise RuntimeError("request.state.streams must be the app's LiveStreams (lifespan state)")
+        raise TypeError("request.state.streams must be the app's LiveStreams (lifespan state)")
     return streams
 
 
@@ -100,8 +100,11 @@ async def _authorise(request: Request, slug: str, check: KeyCheck) -> None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="salen"'}
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("A stream key is needed: Authorization: Bearer <key>.",
-                           code="stream.key_missing", headers=challenge)
+        raise Unauthorized(
+            "A stream key is needed: Authorization: Bearer <key>.",
+            code="stream.key_missing",
+            headers=challenge,
+        )
     verdict = await check(slug, token.strip())
     if verdict is None:
         raise NotFound(f"No event {slug!r}.", code="stream.unknown")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,10 +12,17 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver
 
 from stream import client as whip
 from stream import tap
-from tests.test_stream_media import GUARD, KEYS, Harness, _decoded_video, server  # noqa: F401
+from tests.test_stream_media import GUARD, KEYS, Harness, _decoded_video, running_server
 
 pytestmark = pytest.mark.media
 SDP = {"Content-Type": "application/sdp"}
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Harness]:
+    """A running server with a fresh recordings folder."""
+    async with running_server(tmp_path) as harness:
+        yield harness
 
 
 async def _offer(kinds: tuple[str, ...] = ("video", "audio"), direction: str = "sendonly") -> str:
@@ -43,7 +52,9 @@ async def test_publish_needs_the_right_key(server: Harness) -> None:
 async def test_malformed_offers_are_400_with_a_reason(server: Harness) -> None:
     """Garbage, a non-SDP content type and a VP8-only offer are refused with their reason."""
     auth = {"Authorization": f"Bearer {KEYS['seminar']}"}
-    garbage = await server.http.post("/whip/seminar", content="v=0\r\nm=bogus\r\n", headers={**SDP, **auth})
+    garbage = await server.http.post(
+        "/whip/seminar", content="v=0\r\nm=bogus\r\n", headers={**SDP, **auth}
+    )
     as_json = await server.http.post("/whip/seminar", json={"sdp": "x"}, headers=auth)
     vp8 = (await _offer(("video",))).replace("H264", "VP9")
     wrong_codec = await server.http.post("/whip/seminar", content=vp8, headers={**SDP, **auth})
@@ -56,7 +67,9 @@ async def test_malformed_offers_are_400_with_a_reason(server: Harness) -> None:
 
 async def test_second_publisher_is_409_and_viewers_wait_with_retry_after(server: Harness) -> None:
     """WHEP before anyone publishes is 409 + Retry-After; a second WHIP publisher is 409."""
-    early = await server.http.post("/whep/seminar", content=await _offer(direction="recvonly"), headers=SDP)
+    early = await server.http.post(
+        "/whep/seminar", content=await _offer(direction="recvonly"), headers=SDP
+    )
     assert early.status_code == 409 and int(early.headers["retry-after"]) > 0
     first = await whip.publish(
         server.http, f"{server.url}/whip/seminar", KEYS["seminar"], whip.SyntheticVideo()
@@ -74,9 +87,14 @@ async def test_second_publisher_is_409_and_viewers_wait_with_retry_after(server:
 
 async def test_patch_options_and_unknown_sessions(server: Harness) -> None:
     """PATCH is 405 (no trickle), OPTIONS answers CORS, DELETE of an unknown session is 404."""
-    patch = await server.http.patch("/whip/seminar/abc", content="a=candidate:x", headers={"Content-Type": "application/trickle-ice-sdpfrag"})
+    patch = await server.http.patch(
+        "/whip/seminar/abc",
+        content="a=candidate:x",
+        headers={"Content-Type": "application/trickle-ice-sdpfrag"},
+    )
     options = await server.http.options(
-        "/whep/seminar", headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
+        "/whep/seminar",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
     )
     gone = await server.http.delete("/whep/seminar/nope")
     assert (patch.status_code, options.status_code, gone.status_code) == (405, 204, 404)
@@ -86,8 +104,13 @@ async def test_patch_options_and_unknown_sessions(server: Harness) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/live/seminar/index.m3u8", "/live/seminar/..%2F..%2Fetc%2Fpasswd", "/live/seminar/seg_1.mp4",
-     "/live/..%2Fstreams/index.m3u8", "/live/Seminar/index.m3u8"],
+    [
+        "/live/seminar/index.m3u8",
+        "/live/seminar/..%2F..%2Fetc%2Fpasswd",
+        "/live/seminar/seg_1.mp4",
+        "/live/..%2Fstreams/index.m3u8",
+        "/live/Seminar/index.m3u8",
+    ],
 )
 async def test_hls_paths_outside_the_live_folder_are_404(server: Harness, path: str) -> None:
     """Only index.m3u8 and seg_NNNNN.ts of a valid slug are served; nothing else escapes."""
@@ -97,7 +120,9 @@ async def test_hls_paths_outside_the_live_folder_are_404(server: Harness, path: 
 async def test_viewer_keyframe_request_reaches_the_publisher(server: Harness) -> None:
     """A viewer's PLI is forwarded to the publisher as a PLI of its own."""
     video = whip.SyntheticVideo()
-    publisher = await whip.publish(server.http, f"{server.url}/whip/seminar", KEYS["seminar"], video)
+    publisher = await whip.publish(
+        server.http, f"{server.url}/whip/seminar", KEYS["seminar"], video
+    )
     viewer, tracks = await whip.view(server.http, f"{server.url}/whep/seminar")
     await asyncio.wait_for(_decoded_video(tracks, 5), GUARD)
     before = video.keyframe_requests

@@ -43,7 +43,10 @@ async def test_decoder_queue_carries_codec_and_jitter_frame() -> None:
     tapped = getattr(receiver, tap.DECODER_QUEUE)
     frame = JitterFrame(data=b"\x00\x00\x00\x01\x65", timestamp=3000)
     tapped.put(("codec", frame))
-    assert seen == [("codec", frame)] and (frame.data, frame.timestamp) == (b"\x00\x00\x00\x01\x65", 3000)
+    assert seen == [("codec", frame)] and (frame.data, frame.timestamp) == (
+        b"\x00\x00\x00\x01\x65",
+        3000,
+    )
     tapped.put(None)
     assert original.get_nowait() is None and tapped.get_nowait() is None
     await pc.close()
@@ -55,7 +58,9 @@ async def test_receiver_feeds_decoder_queue_from_handle_rtp_packet() -> None:
 
     source = inspect.getsource(aiortc.rtcrtpreceiver.RTCRtpReceiver._handle_rtp_packet)
     assert "self.__decoder_queue.put((codec, encoded_frame))" in source
-    assert "self.__decoder_queue.put(None)" in inspect.getsource(aiortc.rtcrtpreceiver.RTCRtpReceiver)
+    assert "self.__decoder_queue.put(None)" in inspect.getsource(
+        aiortc.rtcrtpreceiver.RTCRtpReceiver
+    )
 
 
 async def test_viewer_pli_and_fir_reach_our_callback() -> None:
@@ -88,8 +93,13 @@ async def test_sender_packs_av_packets_without_encoding() -> None:
 
 async def test_aioice_connection_has_what_limit_host_candidates_uses() -> None:
     """Offered host candidates are exactly the configured addresses, 127.0.0.1 included."""
-    for name in ("_local_candidates_start", "_local_candidates_end", "_local_candidates",
-                 "_components", "get_component_candidates"):
+    for name in (
+        "_local_candidates_start",
+        "_local_candidates_end",
+        "_local_candidates",
+        "_components",
+        "get_component_candidates",
+    ):
         assert hasattr(Connection(ice_controlling=True), name), name
     pc = RTCPeerConnection(IceConfig.parse("127.0.0.1").rtc_configuration())
     pc.addTransceiver("video", direction="recvonly")

@@ -47,8 +47,8 @@ async def _check_key(slug: str, token: str) -> bool | None:
     return token == KEYS[slug]
 
 
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Harness]:
+@contextlib.asynccontextmanager
+async def running_server(tmp_path: Path) -> AsyncIterator[Harness]:
     """Salen's streaming routes in a tiny Starlette app, served by uvicorn on loopback."""
     settings = Settings(recordings_dir=tmp_path, ice_addresses="127.0.0.1", webrtc_viewer_limit=3)
     finished: asyncio.Queue[tuple[str, Path, datetime]] = asyncio.Queue()
@@ -79,6 +79,13 @@ async def server(tmp_path: Path) -> AsyncIterator[Harness]:
     uv.should_exit = True
     await task
     sock.close()
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Harness]:
+    """A running server with a fresh recordings folder."""
+    async with running_server(tmp_path) as harness:
+        yield harness
 
 
 async def _decoded_video(tracks: asyncio.Queue[MediaStreamTrack], frames: int) -> list[int]:
@@ -127,7 +134,8 @@ async def test_publish_three_viewers_hls_and_recording(server: Harness) -> None:
     viewers = [await whip.view(server.http, f"{server.url}/whep/seminar") for _ in range(3)]
     assert server.streams.state("seminar").viewers == 3
     refused = await server.http.post(
-        "/whep/seminar", content=viewers[0][0].pc.localDescription.sdp,
+        "/whep/seminar",
+        content=viewers[0][0].pc.localDescription.sdp,
         headers={"Content-Type": "application/sdp"},
     )
     assert refused.status_code == 503 and refused.headers["retry-after"]
@@ -172,11 +180,19 @@ async def test_publish_three_viewers_hls_and_recording(server: Harness) -> None:
 async def test_killed_publisher_leaves_playable_recording(server: Harness) -> None:
     """A publisher process killed mid-stream is detected and its recording is finalised."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "stream.client", "publish",
-        f"{server.url}/whip/seminar", KEYS["seminar"], "--seconds", "60",
-        cwd=Path(__file__).resolve().parents[1], stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "stream.client",
+        "publish",
+        f"{server.url}/whip/seminar",
+        KEYS["seminar"],
+        "--seconds",
+        "60",
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
+
         async def recorded_a_while() -> bool:
             folder = server.streams.root / "streams" / "seminar"
             return any(p.stat().st_size > 50_000 for p in folder.glob("*.ts"))

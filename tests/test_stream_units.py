@@ -46,11 +46,15 @@ def test_idr_before_any_parameter_set_is_not_a_keyframe() -> None:
 
 def test_ice_settings_parse_bind_announce_and_servers() -> None:
     """Addresses, NAT announcements and STUN/TURN URLs with credentials are parsed."""
-    ice = IceConfig.parse("127.0.0.1, 10.0.0.5=203.0.113.7", "stun:stun.example.org, turn:al:pw@turn.example.org:3478")
+    ice = IceConfig.parse(
+        "127.0.0.1, 10.0.0.5=203.0.113.7", "stun:stun.example.org, turn:al:pw@turn.example.org:3478"
+    )
     assert ice.bind_addresses() == ["127.0.0.1", "10.0.0.5"]
     links = ice.link_headers()
     assert links[0] == '<stun:stun.example.org>; rel="ice-server"'
-    assert links[1].startswith('<turn:turn.example.org:3478>; rel="ice-server"; username="al"; credential="pw"')
+    assert links[1].startswith(
+        '<turn:turn.example.org:3478>; rel="ice-server"; username="al"; credential="pw"'
+    )
     sdp = "a=candidate:1 1 udp 2130706431 10.0.0.5 5000 typ host\r\nc=IN IP4 10.0.0.5\r\n"
     assert ice.announce(sdp) == sdp.replace("10.0.0.5", "203.0.113.7")
 
@@ -74,7 +78,9 @@ OFFER = (
 
 def test_good_offer_passes() -> None:
     """A sendonly H.264 offer is accepted for publishing."""
-    assert check_offer(OFFER.format(direction="sendonly", codec="H264"), "publish").kinds == ("video",)
+    assert check_offer(OFFER.format(direction="sendonly", codec="H264"), "publish").kinds == (
+        "video",
+    )
 
 
 @pytest.mark.parametrize(
