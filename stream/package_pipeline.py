@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import av
@@ -48,6 +47,23 @@ class CopyReport:
     audio_transcoded: bool
 
 
+class _Track:
+    """Per-stream constants, computed once so that per-packet work stays cheap."""
+
+    def __init__(self, stream: Stream, out: Stream) -> None:
+        self.index = stream.index
+        self.time_base = float(stream.time_base or 0)
+        self.out = out
+        self.shift = 0  # ticks subtracted from every timestamp, set when output starts
+
+    def time(self, packet: av.Packet[Any]) -> float:
+        ticks = packet.pts if packet.pts is not None else packet.dts
+        return ticks * self.time_base if ticks is not None else 0.0
+
+    def start_at(self, origin: float) -> None:
+        self.shift = round(origin / self.time_base) if self.time_base else 0
+
+
 class Pipeline:
     """Copy one video stream and one audio stream from `source` into `sink`."""
 
@@ -59,22 +75,24 @@ class Pipeline:
         self.sink = sink
         self.cut = cut
         self.video_in = source.streams[info.video.index]
-        self.video_out = sink.add_stream_from_template(self.video_in)
+        self.video = _Track(self.video_in, sink.add_stream_from_template(self.video_in))
         self.audio_in: AudioStream | None = None
-        self.audio_out: Stream | None = None
+        self.audio: _Track | None = None
         self.encoder: AudioStream | None = None  # set when audio is transcoded
         self.transcode = info.audio_needs_transcode
         if info.audio is not None:
             audio_in = source.streams[info.audio.index]
             assert isinstance(audio_in, AudioStream)
             self.audio_in = audio_in
-            self.audio_out = self._add_audio_out(audio_in)
+            self.audio = _Track(audio_in, self._add_audio_out(audio_in))
         self.origin: float | None = None  # source time (s) that becomes 0 in the output
+        self.end = cut.end if cut.end is not None else float("inf")
         self.held: deque[av.Packet[Any]] = deque()
         self.video_done = False
         self.audio_done = self.audio_in is None
         self.last_time = 0.0
         self.reported = -1.0
+        self.total = 0.0
 
     def _add_audio_out(self, audio_in: AudioStream) -> Stream:
         if not self.transcode:
@@ -88,17 +106,19 @@ class Pipeline:
     def run(self, progress: Progress | None) -> CopyReport:
         """Stream every packet through; return where output started and how long it is."""
         streams = [s for s in (self.video_in, self.audio_in) if s is not None]
+        video_index = self.video.index
         try:
             for packet in self.source.demux(streams):
                 if packet.dts is None and packet.pts is None:
                     continue  # the demuxer's end-of-stream marker
-                if packet.stream is self.video_in:
+                if packet.stream_index == video_index:
                     self._video(packet)
                 else:
                     self._audio(packet)
                 if self.video_done and self.audio_done:
                     break
-                self._report(progress)
+                if progress is not None:
+                    self._report(progress)
             self._flush_audio()
         except av.error.FFmpegError as exc:
             raise BrokenMedia(f"{self.info.path.name}: reading failed ({exc.strerror})") from exc
@@ -111,35 +131,53 @@ class Pipeline:
     def _video(self, packet: av.Packet[Any]) -> None:
         if self.video_done:
             return
-        time = _seconds(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
-        if self.origin is None:
-            if not packet.is_keyframe or (
-                self.cut.start is not None and time < self.cut.start - _EPSILON
-            ):
+        time = self.video.time(packet)
+        origin = self.origin
+        if origin is None:
+            if not self._starts_here(packet, time):
                 return
-            self.origin = time
-            self._release_held()
-        if packet.is_keyframe and self.cut.end is not None and time >= self.cut.end - _EPSILON:
+            origin = time
+        if packet.is_keyframe and time >= self.end - _EPSILON:
             self.video_done = True
             return
-        if time < self.origin - _EPSILON:
+        if time < origin - _EPSILON:
             return  # leading pictures of an open GOP refer to frames before the cut
-        self.last_time = max(self.last_time, time + _seconds(packet.duration, packet.time_base))
-        self._mux_shifted(packet, self.video_out)
+        if packet.duration:
+            time += packet.duration * self.video.time_base
+        if time > self.last_time:
+            self.last_time = time
+        self._mux_shifted(packet, self.video)
+
+    def _starts_here(self, packet: av.Packet[Any], time: float) -> bool:
+        """Output starts at the first keyframe at or after the cut's start."""
+        if not packet.is_keyframe:
+            return False
+        if self.cut.start is not None and time < self.cut.start - _EPSILON:
+            return False
+        self.origin = time
+        self.video.start_at(time)
+        if self.audio is not None:
+            self.audio.start_at(time)
+        end = (
+            self.cut.end if self.cut.end is not None else self.info.start_time + self.info.duration
+        )
+        self.total = end - time
+        self._release_held()
+        return True
 
     def _audio(self, packet: av.Packet[Any]) -> None:
-        time = _seconds(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
+        assert self.audio is not None
+        time = self.audio.time(packet)
         if self.origin is None:
             self.held.append(packet)
-            while self.held and _packet_time(self.held[0]) < time - _HOLD_SECONDS:
+            while self.held and self.audio.time(self.held[0]) < time - _HOLD_SECONDS:
                 self.held.popleft()
             return
         self._audio_after_start(packet, time)
 
     def _audio_after_start(self, packet: av.Packet[Any], time: float) -> None:
-        assert self.origin is not None and self.audio_out is not None
-        end = self.cut.end
-        if end is not None and time >= end - _EPSILON:
+        assert self.origin is not None and self.audio is not None
+        if time >= self.end - _EPSILON:
             self.audio_done = True
             return
         if time < self.origin - _EPSILON or self.audio_done:
@@ -147,30 +185,27 @@ class Pipeline:
         if self.transcode:
             self._transcode(packet)
         else:
-            self._mux_shifted(packet, self.audio_out)
+            self._mux_shifted(packet, self.audio)
 
     def _release_held(self) -> None:
-        while self.held:
+        while self.held and self.audio is not None:
             packet = self.held.popleft()
-            self._audio_after_start(packet, _packet_time(packet))
+            self._audio_after_start(packet, self.audio.time(packet))
 
-    def _mux_shifted(self, packet: av.Packet[Any], out: Stream) -> None:
-        assert self.origin is not None
-        shift = round(Fraction(self.origin).limit_denominator(1_000_000) / packet.time_base)
+    def _mux_shifted(self, packet: av.Packet[Any], track: _Track) -> None:
         if packet.pts is not None:
-            packet.pts -= shift
+            packet.pts -= track.shift
         if packet.dts is not None:
-            packet.dts -= shift
-        packet.stream = out
+            packet.dts -= track.shift
+        packet.stream = track.out
         self.sink.mux_one(packet)
 
     def _transcode(self, packet: av.Packet[Any]) -> None:
-        assert self.audio_in is not None and self.encoder is not None and self.origin is not None
-        shift = round(Fraction(self.origin).limit_denominator(1_000_000) / packet.time_base)
+        assert self.audio_in is not None and self.encoder is not None and self.audio is not None
         for frame in self.audio_in.codec_context.decode(packet):
             if frame.pts is None:
                 continue
-            frame.pts -= shift
+            frame.pts -= self.audio.shift
             if frame.pts < 0:
                 continue
             self.sink.mux(self.encoder.encode(frame))
@@ -179,28 +214,10 @@ class Pipeline:
         if self.encoder is not None and self.origin is not None:
             self.sink.mux(self.encoder.encode(None))
 
-    def _report(self, progress: Progress | None) -> None:
-        if progress is None or self.origin is None:
+    def _report(self, progress: Progress) -> None:
+        if self.origin is None or self.total <= 0:
             return
-        total = self._expected_length()
-        fraction = min(0.999, (self.last_time - self.origin) / total) if total > 0 else 0.0
+        fraction = (self.last_time - self.origin) / self.total
         if fraction - self.reported >= _PROGRESS_STEP:
             self.reported = fraction
-            progress(fraction)
-
-    def _expected_length(self) -> float:
-        assert self.origin is not None
-        end = self.cut.end
-        if end is None:
-            end = self.info.start_time + self.info.duration
-        return end - self.origin
-
-
-def _seconds(value: int | None, time_base: Fraction | None) -> float:
-    if value is None or time_base is None:
-        return 0.0
-    return float(value * time_base)
-
-
-def _packet_time(packet: av.Packet[Any]) -> float:
-    return _seconds(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
+            progress(min(0.999, fraction))
