@@ -144,8 +144,7 @@ class Pipeline:
             return  # leading pictures of an open GOP refer to frames before the cut
         if packet.duration:
             time += packet.duration * self.video.time_base
-        if time > self.last_time:
-            self.last_time = time
+        self.last_time = max(self.last_time, time)
         self._mux_shifted(packet, self.video)
 
     def _starts_here(self, packet: av.Packet[Any], time: float) -> bool:
