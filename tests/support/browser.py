@@ -15,16 +15,17 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 CHROMIUM = "/usr/bin/chromium"
 LOCALE = "nb-NO"
 TIMEZONE = "Europe/Oslo"
-# WebRTC flags: let peers use 127.0.0.1 host candidates (no mDNS names) and hand out fake
-# camera/microphone streams without a permission prompt.
 CHROMIUM_ARGS = [
     "--no-sandbox",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # WebRTC: peers may use 127.0.0.1 host candidates (no mDNS names), and pages get fake
+    # camera/microphone streams without a permission prompt.
     "--allow-loopback-in-peer-connection",
     "--disable-features=WebRtcHideLocalIpsWithMdns",
     "--use-fake-ui-for-media-stream",
