@@ -292,6 +292,7 @@ class Ok(msgspec.Struct, tag_field="type", tag="ok", omit_defaults=True):
 
     id: int
     question: QuestionView | None = None
+    panel: PanelView | None = None
 
 
 class Error(msgspec.Struct, tag_field="type", tag="error", omit_defaults=True):

@@ -1,0 +1,308 @@
+"""The WebSocket endpoint `/ws/events/{slug}`: connect, sync, then one message at a time.
+
+On connect the server sends a `snapshot` (or, with `?since=V`, replays what was missed).
+Each client message gets exactly one reply, `ok` or `error`; `Session.handle` is the one
+place where errors become error replies. Floods are limited, then closed with
+`CloseCode.FLOOD`. The wire format is in `live.protocol` and docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import HTTPConnection
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from live.errors import Forbidden, SalenError, TooMany
+from live.fanout import Conn, Fanout
+from live.hub import Hub
+from live.identity import Identities, Participant
+from live.models import Event, Role
+from live.protocol import (
+    MODERATOR_MESSAGES,
+    Approve,
+    Ask,
+    ClientMessage,
+    CloseCode,
+    Configure,
+    Dequeue,
+    Done,
+    Edit,
+    Enqueue,
+    Error,
+    Merge,
+    Move,
+    Now,
+    Ok,
+    Ping,
+    ProtocolError,
+    Reject,
+    Resync,
+    Unvote,
+    Update,
+    Vote,
+    You,
+    decode_client,
+    decode_update,
+    encode,
+    merge_updates,
+)
+from live.qa.service import Actor, QaService, mod_channel, public_channel
+from live.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RoleResolver = Callable[[HTTPConnection, Event], Awaitable[frozenset[Role]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Flood limits: token buckets per connection, per address, and for questions."""
+
+    messages_per_second: float = 30.0
+    message_burst: int = 60
+    address_per_second: float = 150.0
+    address_burst: int = 300
+    questions_per_minute: float = 3.0
+    question_burst: int = 3
+    # Refused messages a connection may send before it is closed with FLOOD.
+    strikes: int = 50
+
+
+class Bucket:
+    """A token bucket: `take()` is False when the rate is exceeded."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens, self.stamp = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def full(self) -> bool:
+        return self.tokens + (time.monotonic() - self.stamp) * self.rate >= self.burst
+
+
+class Live:
+    """Everything the endpoint needs in one process: the Q&A service, fan-out and limits."""
+
+    def __init__(self, settings: Settings, db: async_sessionmaker[AsyncSession], hub: Hub,
+                 fanout: Fanout, limits: Limits) -> None:
+        self.settings, self.db, self.hub, self.fanout, self.limits = (
+            settings, db, hub, fanout, limits)
+        self.qa = QaService(db, hub)
+        self.identities = Identities(settings.secret_key)
+        self._addresses: dict[str, Bucket] = {}
+
+    def address_bucket(self, address: str) -> Bucket:
+        """The shared bucket of one client address (forgotten once idle)."""
+        if len(self._addresses) > 10_000:
+            self._addresses = {a: b for a, b in self._addresses.items() if not b.full()}
+        bucket = self._addresses.get(address)
+        if bucket is None:
+            bucket = self._addresses[address] = Bucket(
+                self.limits.address_per_second, self.limits.address_burst)
+        return bucket
+
+    async def find_event(self, slug: str) -> Event | None:
+        """The event with this slug."""
+        async with self.db() as session:
+            event: Event | None = await session.scalar(select(Event).where(Event.slug == slug))
+            return event
+
+
+@asynccontextmanager
+async def open_live(settings: Settings, db: async_sessionmaker[AsyncSession], hub: Hub,
+                    limits: Limits | None = None) -> AsyncIterator[Live]:
+    """The per-process live state for the app's lifespan (runs the fan-out's tick task)."""
+    async with Fanout(hub, settings.tick_seconds) as fanout:
+        yield Live(settings, db, hub, fanout, limits or Limits())
+
+
+def ws_route(resolve_roles: RoleResolver | None = None,
+             path: str = "/ws/events/{slug}") -> WebSocketRoute:
+    """The route; `resolve_roles` defaults to `live.auth.event_roles`."""
+    if resolve_roles is None:
+        from live.auth import event_roles
+
+        resolve_roles = event_roles
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await serve(websocket, resolve_roles)
+
+    return WebSocketRoute(path, endpoint, name="ws_event")
+
+
+async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
+    """Run one connection from accept to close."""
+    live: Live = websocket.state.live
+    event = await live.find_event(websocket.path_params["slug"])
+    await websocket.accept()
+    if event is None:
+        await websocket.close(CloseCode.NOT_FOUND, "no such event")
+        return
+    roles = await resolve_roles(websocket, event)
+    participant = live.identities.load_or_new(websocket.query_params.get("p"))
+    conn = Conn(websocket.send, _closer(websocket), moderator=Role.MODERATOR in roles)
+    session = Session(live, event.id, conn, roles, participant,
+                      websocket.client.host if websocket.client else "")
+    await live.qa.ensure(event.id)
+    conn.begin_sync()
+    async with live.fanout.join(event.id, conn):
+        await session.sync(_int_or_none(websocket.query_params.get("since")))
+        await session.run(websocket)
+
+
+def _closer(websocket: WebSocket) -> Callable[[int, str], Awaitable[None]]:
+    async def close(code: int, reason: str) -> None:
+        await websocket.close(code, reason)
+
+    return close
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class Session:
+    """One connection's dialogue: sync, read a message, act, reply."""
+
+    def __init__(self, live: Live, event_id: int, conn: Conn, roles: frozenset[Role],
+                 participant: Participant, address: str) -> None:
+        self.live, self.event_id, self.conn, self.roles = live, event_id, conn, roles
+        self.participant = participant
+        self.moderator = Role.MODERATOR in roles
+        self.actor = Actor(participant, moderator=self.moderator,
+                           label=participant.name or ("moderator" if self.moderator else ""))
+        limits = live.limits
+        self.messages = Bucket(limits.messages_per_second, limits.message_burst)
+        self.questions = Bucket(limits.questions_per_minute / 60, limits.question_burst)
+        self.address = live.address_bucket(address)
+        self.strikes = 0
+        self._handlers: dict[type[Any], Callable[[Any], Awaitable[Ok]]] = {
+            Ping: self._ping, Resync: self._resync, Ask: self._ask, Vote: self._vote,
+            Unvote: self._vote, Approve: self._moderate, Reject: self._moderate,
+            Edit: self._moderate, Merge: self._moderate, Enqueue: self._panel,
+            Dequeue: self._panel, Move: self._panel, Now: self._panel, Done: self._panel,
+            Configure: self._configure,
+        }
+
+    async def run(self, websocket: WebSocket) -> None:
+        """Answer messages until the client leaves or is closed."""
+        while not self.conn.closed:
+            try:
+                message = await websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            data = message.get("text") or message.get("bytes") or b""
+            reply = await self.handle(data)
+            self.conn.send(encode(reply).decode())
+            if self.strikes > self.live.limits.strikes:
+                self.conn.drop(CloseCode.FLOOD, "too many messages")
+
+    async def handle(self, data: str | bytes) -> Ok | Error:
+        """Decode, check and perform one client message; every error becomes an error reply."""
+        message_id: int | None = None
+        try:
+            flooding = not (self.messages.take() and self.address.take())
+            msg: ClientMessage = decode_client(data)
+            message_id = msg.id
+            if flooding:
+                raise TooMany("Too many messages; slow down.")
+            if isinstance(msg, MODERATOR_MESSAGES) and not self.moderator:
+                raise Forbidden("Only moderators may do this.")
+            return await self._handlers[type(msg)](msg)
+        except ProtocolError as exc:
+            self.strikes += 1
+            return Error(id=exc.message_id, code=exc.code, message=exc.message)
+        except SalenError as exc:
+            if isinstance(exc, TooMany):
+                self.strikes += 1
+            return Error(id=message_id, code=exc.code, message=exc.message, fields=exc.fields)
+        except Exception:
+            log.exception("message %s on event %s failed", message_id, self.event_id)
+            return Error(id=message_id, code="internal", message="Something went wrong.")
+
+    async def sync(self, since: int | None) -> None:
+        """Bring the connection up to date: a replay when it missed little, else a snapshot."""
+        self.conn.begin_sync()
+        if since is not None and await self._replay(since):
+            return
+        snapshot = await self.live.qa.snapshot(
+            self.event_id, moderator=self.moderator, participant=self.participant)
+        snapshot.you = You(participant=self.live.identities.token(self.participant),
+                           roles=sorted(self.roles), name=self.participant.name)
+        self.conn.synced(snapshot.v, encode(snapshot).decode())
+
+    async def _replay(self, since: int) -> bool:
+        current = await self.live.qa.version(self.event_id, moderator=self.moderator)
+        if since > current:
+            return False  # a version from another database, or from before a reset
+        if since == current:
+            self.conn.synced(since, encode(Update(v=since)).decode())
+            return True
+        channel = (mod_channel if self.moderator else public_channel)(self.event_id)
+        entries = await self.live.hub.history(channel, since)
+        if not entries or entries[-1].v < current:
+            return False
+        merged = merge_updates([decode_update(e.data) for e in entries])
+        self.conn.synced(merged.v, encode(merged).decode())
+        return True
+
+    # --- handlers, one per message type ---------------------------------------------------
+
+    async def _ping(self, msg: Ping) -> Ok:
+        return Ok(id=msg.id)
+
+    async def _resync(self, msg: Resync) -> Ok:
+        await self.sync(msg.since)
+        return Ok(id=msg.id)
+
+    async def _ask(self, msg: Ask) -> Ok:
+        if not self.moderator and not self.questions.take():
+            self.strikes += 5
+            raise TooMany("Too many questions; wait a minute.", code="qa.rate_limited")
+        question = await self.live.qa.ask(self.event_id, self.actor, msg)
+        return Ok(id=msg.id, question=question)
+
+    async def _vote(self, msg: Vote | Unvote) -> Ok:
+        await self.live.qa.vote(self.event_id, self.actor, msg.question, up=isinstance(msg, Vote))
+        return Ok(id=msg.id)
+
+    async def _moderate(self, msg: Approve | Reject | Edit | Merge) -> Ok:
+        action = type(msg).__struct_config__.tag.removeprefix("qa.")  # type: ignore[union-attr]
+        question = await self.live.qa.moderate(
+            self.event_id, self.actor, action, msg.question,
+            text=msg.text if isinstance(msg, Edit) else None,
+            into=msg.into if isinstance(msg, Merge) else None)
+        return Ok(id=msg.id, question=question)
+
+    async def _panel(self, msg: Enqueue | Dequeue | Move | Now | Done) -> Ok:
+        action = type(msg).__struct_config__.tag.removeprefix("panel.")  # type: ignore[union-attr]
+        position = msg.position if isinstance(msg, Enqueue | Move) else None
+        panel = await self.live.qa.panel(self.event_id, self.actor, action, msg.question,
+                                         position)
+        return Ok(id=msg.id, panel=panel)
+
+    async def _configure(self, msg: Configure) -> Ok:
+        await self.live.qa.configure(self.event_id, self.actor, msg)
+        return Ok(id=msg.id)

@@ -1,0 +1,40 @@
+"""A minimal app serving only the live WebSocket endpoint, for the socket tests.
+
+`create_app()` reads the environment (SALEN_DATABASE_URL, SALEN_HUB_URL, ...), so that
+`uvicorn --factory tests.ws_app:create_app` can run it as a separate server process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+
+from live.db import create_engine, sessionmaker
+from live.hub import open_hub
+from live.settings import Settings
+from live.ws import Limits, open_live, ws_route
+
+
+def build_app(settings: Settings, limits: Limits | None = None) -> Starlette:
+    """The endpoint with the lifespan state the real app provides (settings, db, hub, live)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        engine = create_engine(settings.database_url)
+        db = sessionmaker(engine)
+        try:
+            async with open_hub(settings.hub_url) as hub, \
+                    open_live(settings, db, hub, limits) as live:
+                yield {"settings": settings, "db": db, "hub": hub, "live": live}
+        finally:
+            await engine.dispose()
+
+    return Starlette(routes=[ws_route()], lifespan=lifespan)
+
+
+def create_app() -> Starlette:
+    """The endpoint app configured from the environment."""
+    return build_app(Settings.from_env())
