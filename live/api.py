@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -14,12 +16,8 @@ from live.docfile import to_event_doc
 from live.errors import Forbidden, Invalid, Unauthorized
 from live.events import event_status, export_event, find_event, load_event, save_event
 from live.models import Event, Role, utcnow
-from live.openapi import build_spec, error_schema, op
-from live.schema import EventDoc
+from live.openapi import build_spec, op
 from live.web import json_body, render
-
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 
 def _summary(event: Event) -> dict[str, Any]:
@@ -131,4 +129,3 @@ patch_event.openapi = op(  # type: ignore[attr-defined]
     "Change an event", "Top-level fields of the document; lists are replaced whole. Organisers.",
     body={"type": "object"}, responses={"200": "The event document", "422": "Invalid",
                                         "401": "Not logged in", "403": "Not an organiser"})
-_ = (EventDoc, error_schema)

@@ -1,0 +1,69 @@
+"""The `salen` command: db upgrade, event import/export, user create."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+DEMO = Path(__file__).resolve().parent.parent / "live" / "demo"
+
+
+def salen(*args: str, db: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"SALEN_DATABASE_URL": db, "SALEN_PASSWORD": "correct horse"}
+    return subprocess.run([sys.executable, "-m", "live.cli", *args], env=env, text=True,
+                          capture_output=True, input=input, timeout=120)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    assert salen("db", "upgrade", db=url).returncode == 0
+    return url
+
+
+def test_import_then_export_round_trips(db: str, tmp_path: Path) -> None:
+    """An imported seed event exports to a document that imports again to the same export."""
+    result = salen("event", "import", str(DEMO / "verksted-regional-utvikling.yaml"), db=db)
+    assert result.returncode == 0, result.stderr
+    assert "/e/verksted-regional-utvikling" in result.stdout
+    first = salen("event", "export", "verksted-regional-utvikling", db=db).stdout
+    data = yaml.safe_load(first)
+    assert data["quotas"] == [{"limit": 4, "organisation_kind": "county"}]
+    assert len(data["themes"]) == 2
+    (tmp_path / "again.yaml").write_text(first)
+    assert salen("event", "import", str(tmp_path / "again.yaml"), db=db).returncode == 0
+    assert salen("event", "export", "verksted-regional-utvikling", db=db).stdout == first
+
+
+def test_export_as_json(db: str) -> None:
+    """--format json writes JSON with the same fields."""
+    salen("event", "import", str(DEMO / "planstrategi-4-0.yaml"), db=db)
+    out = salen("event", "export", "planstrategi-4-0", "--format", "json", db=db).stdout
+    assert '"slug": "planstrategi-4-0"' in out and '"Hva vet vi"' in out
+
+
+def test_import_error_names_the_line_and_saves_nothing(db: str, tmp_path: Path) -> None:
+    """A file with a wrong type is refused whole, naming the field and its line."""
+    text = (DEMO / "vi-bygger-innlandet.yaml").read_text()
+    broken = text.replace("capacity_in_person: 120\n    serves_food: true\n  - slug: otta",
+                          "capacity_in_person: many\n    serves_food: true\n  - slug: otta")
+    assert broken != text
+    (tmp_path / "bad.yaml").write_text(broken)
+    result = salen("event", "import", str(tmp_path / "bad.yaml"), db=db)
+    assert result.returncode == 1
+    line = next(n for n, row in enumerate(broken.splitlines(), 1) if "many" in row)
+    assert f"occurrences[0].capacity_in_person (line {line})" in result.stderr
+    assert salen("event", "export", "vi-bygger-innlandet", db=db).returncode == 1
+
+
+def test_user_create_hashes_the_password(db: str, tmp_path: Path) -> None:
+    """`salen user create` stores an argon2 hash, never the password."""
+    result = salen("user", "create", "kari@example.no", "--admin", db=db)
+    assert result.returncode == 0, result.stderr
+    raw = (tmp_path / "cli.db").read_bytes()
+    assert b"$argon2id$" in raw and b"correct horse" not in raw
