@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -69,13 +70,32 @@ class Receipt:
     event_slug: str
     event_title: str
     occurrence_id: int
+    occurrence_slug: str
     city: str
     venue: str
     address: str
     starts_at: dt.datetime
     ends_at: dt.datetime
     theme_title: str | None
+    theme_slug: str | None
     organisation: str | None
+    job_title: str
+    answers: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The registrant's own view of their data (for the personal link)."""
+        return {
+            "id": self.id, "status": str(self.status),
+            "waitlist_position": self.waitlist_position,
+            "event": {"slug": self.event_slug, "title": self.event_title},
+            "occurrence": {"id": self.occurrence_id, "slug": self.occurrence_slug,
+                           "city": self.city, "venue": self.venue,
+                           "starts_at": self.starts_at.isoformat(),
+                           "ends_at": self.ends_at.isoformat()},
+            "attendance": str(self.attendance), "name": self.name, "email": self.email,
+            "organisation": self.organisation, "job_title": self.job_title,
+            "theme": self.theme_slug, "diet": self.diet, "answers": self.answers,
+        }
 
 
 @dataclass(frozen=True)
@@ -195,10 +215,11 @@ async def receipt(session: AsyncSession, registration: Registration) -> Receipt:
         attendance=Attendance(registration.attendance), name=registration.name,
         email=registration.email, locale=registration.locale, diet=registration.diet,
         event_slug=event.slug, event_title=event.title, occurrence_id=occurrence.id,
-        city=occurrence.city, venue=occurrence.venue, address=occurrence.address,
+        occurrence_slug=occurrence.slug, city=occurrence.city, venue=occurrence.venue, address=occurrence.address,
         starts_at=occurrence.starts_at, ends_at=occurrence.ends_at,
-        theme_title=theme.title if theme else None,
+        theme_title=theme.title if theme else None, theme_slug=theme.slug if theme else None,
         organisation=organisation.name if organisation else None,
+        job_title=registration.job_title, answers=dict(registration.answers or {}),
     )
 
 
@@ -393,3 +414,46 @@ async def promote_event(db: async_sessionmaker[AsyncSession], event_id: int) -> 
             for attendance in Attendance:
                 moved += await promote(session, occurrence, attendance)
         return [await receipt(session, r) for r in moved]
+
+
+@dataclass(frozen=True)
+class Places:
+    """What the form shows for one occurrence and mode before anyone submits."""
+
+    occurrence_id: int
+    occurrence_slug: str
+    attendance: Attendance
+    offered: bool
+    open: bool
+    capacity: int | None
+    places_left: int | None
+    waiting: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"occurrence": self.occurrence_id, "occurrence_slug": self.occurrence_slug,
+                "attendance": str(self.attendance), "offered": self.offered, "open": self.open,
+                "capacity": self.capacity, "places_left": self.places_left,
+                "waiting": self.waiting}
+
+
+async def availability(db: async_sessionmaker[AsyncSession], slug: str,
+                       *, now: dt.datetime | None = None) -> list[Places]:
+    """Places left per occurrence and mode (a snapshot; the write decides for real)."""
+    now = now or utcnow()
+    async with db() as session:
+        event = await session.scalar(select(Event).where(Event.slug == slug))
+        if event is None or not event.published:
+            raise NotFound("No such event.", code="event.not_found")
+        result = []
+        for occurrence in sorted(await _occurrences(session, event), key=lambda o: o.starts_at):
+            deadline = occurrence.registration_deadline
+            is_open = event.registration_open and (deadline is None or now <= deadline)
+            for attendance in Attendance:
+                cap = capacity(occurrence, attendance)
+                confirmed, waiting = await slot_counts(session, (occurrence.id, attendance))
+                result.append(Places(
+                    occurrence.id, occurrence.slug, attendance,
+                    rules.offered(attendance, cap, occurrence.online), is_open, cap,
+                    rules.places_left(cap, confirmed), waiting))
+        return result

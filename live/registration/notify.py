@@ -1,0 +1,118 @@
+"""The e-mails a registrant gets: confirmation (or waitlist place), promotion, change, cancellation.
+
+Each is written in the language the registrant used, with the personal link, and with an
+.ics entry whenever they hold a place. Mail is sent after the transaction committed; a
+failed send is logged and never undoes the registration.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from zoneinfo import ZoneInfo
+
+from babel.support import NullTranslations
+
+from live.i18n import Localiser, load_translations
+from live.models.registration import Attendance, Status
+from live.registration.ics import calendar_entry
+from live.registration.links import page_url
+from live.registration.mail import Mailer
+from live.registration.rules import N_
+from live.registration.service import Receipt
+from live.registration.texts import layered
+from live.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SUBJECTS = {
+    "confirmed": N_("Registration confirmed: %(event)s"),
+    "waitlisted": N_("On the waiting list: %(event)s"),
+    "promoted": N_("You have a place: %(event)s"),
+    "changed": N_("Registration changed: %(event)s"),
+    "cancelled": N_("Registration cancelled: %(event)s"),
+}
+
+LEADS = {
+    "confirmed": N_("You are registered for %(event)s."),
+    "waitlisted": N_("The places are taken; you are number %(position)s on the waiting list "
+                     "for %(event)s. We will e-mail you if a place frees up."),
+    "promoted": N_("A place became free and it is yours: you are now registered for "
+                   "%(event)s."),
+    "changed": N_("Your registration for %(event)s was changed."),
+    "cancelled": N_("Your registration for %(event)s is cancelled. Welcome back another time."),
+}
+
+
+def localiser(settings: Settings, locale: str,
+              translations: Mapping[str, NullTranslations] | None = None) -> Localiser:
+    """A Localiser for one registrant's language in the configured time zone."""
+    catalogues = translations if translations is not None else load_translations()
+    chosen = layered(catalogues.get(locale), locale)
+    return Localiser(locale, chosen, ZoneInfo(settings.timezone))
+
+
+def _body(kind: str, receipt: Receipt, l10n: Localiser, settings: Settings) -> str:
+    lines = [l10n.gettext(N_("Hello %(name)s,"), name=receipt.name), ""]
+    lines.append(l10n.gettext(LEADS[kind], event=receipt.event_title,
+                              position=receipt.waitlist_position or ""))
+    if kind != "cancelled":
+        mode = (N_("in the room") if receipt.attendance == Attendance.IN_PERSON
+                else N_("online"))
+        lines += ["", l10n.gettext(N_("When: %(when)s"), when=(
+            f"{l10n.weekday_date(receipt.starts_at)} {l10n.span(receipt.starts_at, receipt.ends_at)}")),
+            l10n.gettext(N_("Where: %(where)s (%(mode)s)"),
+                         where=", ".join(p for p in (receipt.venue, receipt.city) if p),
+                         mode=l10n.gettext(mode))]
+        if receipt.theme_title:
+            lines.append(l10n.gettext(N_("Theme: %(theme)s"), theme=receipt.theme_title))
+        if receipt.diet:
+            lines.append(l10n.gettext(N_("Dietary needs: %(diet)s"), diet=receipt.diet))
+        lines += ["", l10n.gettext(N_("See, change or cancel your registration here:")),
+                  page_url(settings.base_url, receipt.token)]
+    return "\n".join(lines) + "\n"
+
+
+def compose(kind: str, receipt: Receipt, settings: Settings,
+            translations: Mapping[str, NullTranslations] | None = None) -> EmailMessage:
+    """One message of `kind` (confirmed, waitlisted, promoted, changed, cancelled)."""
+    l10n = localiser(settings, receipt.locale, translations)
+    message = EmailMessage()
+    message["Subject"] = l10n.gettext(SUBJECTS[kind], event=receipt.event_title)
+    message["From"] = settings.mail_from
+    message["To"] = formataddr((receipt.name, receipt.email))
+    domain = settings.base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    message["Message-ID"] = make_msgid(domain=domain or "salen")
+    message["Content-Language"] = receipt.locale
+    message.set_content(_body(kind, receipt, l10n, settings), cte="quoted-printable")
+    if kind != "cancelled" and receipt.status == Status.CONFIRMED:
+        message.add_attachment(
+            calendar_entry(receipt, base_url=settings.base_url, timezone=settings.timezone),
+            maintype="text", subtype="calendar", filename="invitation.ics",
+            params={"method": "PUBLISH"},
+        )
+    return message
+
+
+def kind_for(receipt: Receipt) -> str:
+    """The confirmation kind that fits a new registration's status."""
+    return "waitlisted" if receipt.status == Status.WAITLISTED else "confirmed"
+
+
+async def deliver(mailer: Mailer, messages: Iterable[EmailMessage]) -> int:
+    """Send each message; log failures instead of raising. Returns how many were sent."""
+    sent = 0
+    for message in messages:
+        try:
+            await mailer.send(message)
+            sent += 1
+        except Exception:  # a mail failure must not undo a committed registration
+            log.exception("could not send mail to %s", message["To"])
+    return sent
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    """The Mailer the settings describe."""
+    return Mailer(settings.smtp_url, settings.outbox_dir, settings.mail_from)
