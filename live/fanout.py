@@ -20,8 +20,8 @@ import asyncio
 import collections
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Self
 
 from live.hub import Entry, Hub, Lagged
 from live.protocol import CloseCode, decode_update, encode, merge_updates
@@ -35,14 +35,15 @@ MAX_BACKLOG = 16
 MAX_EARLY = 256
 
 Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
-Close = Callable[[int, str], Coroutine[Any, Any, None]]
+Close = Callable[[int, str], Awaitable[None]]
 
 
 class Conn:
     """One WebSocket as the fan-out sees it: non-blocking writes with a bounded backlog."""
 
-    def __init__(self, send: Send, close: Close, *, moderator: bool = False,
-                 max_backlog: int = MAX_BACKLOG) -> None:
+    def __init__(
+        self, send: Send, close: Close, *, moderator: bool = False, max_backlog: int = MAX_BACKLOG
+    ) -> None:
         self.moderator = moderator
         self.closed = False
         self.synced_v = 0
@@ -105,7 +106,7 @@ class Conn:
             waiting = coro.send(None)
         except StopIteration:
             return
-        except Exception:
+        except Exception:  # noqa: BLE001  (whatever the server raises, the socket is gone)
             self.closed = True
             return
         self._writer = asyncio.create_task(self._finish(coro, waiting))
@@ -126,7 +127,7 @@ class Conn:
         except asyncio.CancelledError:
             coro.close()
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001  (whatever the server raises, the socket is gone)
             self.closed = True
         finally:
             self._writer = None
@@ -216,7 +217,7 @@ class Fanout:
         self._rooms: dict[int, Room] = {}
         self._ticker: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> Fanout:
+    async def __aenter__(self) -> Self:
         self._ticker = asyncio.create_task(self._run_ticks(), name="salen-fanout-tick")
         return self
 

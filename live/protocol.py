@@ -51,7 +51,7 @@ GONE_STATUSES = frozenset({QaStatus.REJECTED, QaStatus.MERGED})
 # --- client → server ---------------------------------------------------------------------
 
 
-class _Client(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, frozen=True):
+class _Client(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
     id: int
 
 
@@ -156,15 +156,35 @@ class Configure(_Client, tag="qa.settings"):
 
 
 ClientMessage = (
-    Ping | Resync | Ask | Vote | Unvote | Approve | Reject | Edit | Merge
-    | Enqueue | Dequeue | Move | Now | Done | Configure
+    Ping
+    | Resync
+    | Ask
+    | Vote
+    | Unvote
+    | Approve
+    | Reject
+    | Edit
+    | Merge
+    | Enqueue
+    | Dequeue
+    | Move
+    | Now
+    | Done
+    | Configure
 )
 MODERATOR_MESSAGES: tuple[type[_Client], ...] = (
-    Approve, Reject, Edit, Merge, Enqueue, Dequeue, Move, Now, Done, Configure,
+    Approve,
+    Reject,
+    Edit,
+    Merge,
+    Enqueue,
+    Dequeue,
+    Move,
+    Now,
+    Done,
+    Configure,
 )
-CLIENT_TYPES = frozenset(
-    cls.__struct_config__.tag for cls in ClientMessage.__args__  # type: ignore[attr-defined]
-)
+CLIENT_TYPES = frozenset(cls.__struct_config__.tag for cls in ClientMessage.__args__)
 
 
 class _Probe(msgspec.Struct):
@@ -189,7 +209,8 @@ def decode_client(data: str | bytes) -> ClientMessage:
     if len(data) > MAX_FRAME_BYTES:
         raise ProtocolError("Message too large.", code="too_large", message_id=None)
     try:
-        return _decoder.decode(data)
+        message: ClientMessage = _decoder.decode(data)
+        return message
     except msgspec.ValidationError as exc:
         try:
             probe = _probe.decode(data)
@@ -343,4 +364,3 @@ def public_update(update: Update) -> Update | None:
     if not questions and update.panel is None and update.settings is None:
         return None
     return Update(v=update.v, questions=questions, panel=update.panel, settings=update.settings)
-

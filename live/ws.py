@@ -100,10 +100,21 @@ class Bucket:
 class Live:
     """Everything the endpoint needs in one process: the Q&A service, fan-out and limits."""
 
-    def __init__(self, settings: Settings, db: async_sessionmaker[AsyncSession], hub: Hub,
-                 fanout: Fanout, limits: Limits) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: async_sessionmaker[AsyncSession],
+        hub: Hub,
+        fanout: Fanout,
+        limits: Limits,
+    ) -> None:
         self.settings, self.db, self.hub, self.fanout, self.limits = (
-            settings, db, hub, fanout, limits)
+            settings,
+            db,
+            hub,
+            fanout,
+            limits,
+        )
         self.qa = QaService(db, hub)
         self.identities = Identities(settings.secret_key)
         self._addresses: dict[str, Bucket] = {}
@@ -115,7 +126,8 @@ class Live:
         bucket = self._addresses.get(address)
         if bucket is None:
             bucket = self._addresses[address] = Bucket(
-                self.limits.address_per_second, self.limits.address_burst)
+                self.limits.address_per_second, self.limits.address_burst
+            )
         return bucket
 
     async def find_event(self, slug: str) -> Event | None:
@@ -126,15 +138,17 @@ class Live:
 
 
 @asynccontextmanager
-async def open_live(settings: Settings, db: async_sessionmaker[AsyncSession], hub: Hub,
-                    limits: Limits | None = None) -> AsyncIterator[Live]:
+async def open_live(
+    settings: Settings, db: async_sessionmaker[AsyncSession], hub: Hub, limits: Limits | None = None
+) -> AsyncIterator[Live]:
     """The per-process live state for the app's lifespan (runs the fan-out's tick task)."""
     async with Fanout(hub, settings.tick_seconds) as fanout:
         yield Live(settings, db, hub, fanout, limits or Limits())
 
 
-def ws_route(resolve_roles: RoleResolver | None = None,
-             path: str = "/ws/events/{slug}") -> WebSocketRoute:
+def ws_route(
+    resolve_roles: RoleResolver | None = None, path: str = "/ws/events/{slug}"
+) -> WebSocketRoute:
     """The route; `resolve_roles` defaults to `live.auth.event_roles`."""
     if resolve_roles is None:
         from live.auth import event_roles
@@ -158,8 +172,9 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     roles = await resolve_roles(websocket, event)
     participant = live.identities.load_or_new(websocket.query_params.get("p"))
     conn = Conn(websocket.send, _closer(websocket), moderator=Role.MODERATOR in roles)
-    session = Session(live, event.id, conn, roles, participant,
-                      websocket.client.host if websocket.client else "")
+    session = Session(
+        live, event.id, conn, roles, participant, websocket.client.host if websocket.client else ""
+    )
     await live.qa.ensure(event.id)
     conn.begin_sync()
     async with live.fanout.join(event.id, conn):
@@ -184,23 +199,43 @@ def _int_or_none(value: str | None) -> int | None:
 class Session:
     """One connection's dialogue: sync, read a message, act, reply."""
 
-    def __init__(self, live: Live, event_id: int, conn: Conn, roles: frozenset[Role],
-                 participant: Participant, address: str) -> None:
+    def __init__(
+        self,
+        live: Live,
+        event_id: int,
+        conn: Conn,
+        roles: frozenset[Role],
+        participant: Participant,
+        address: str,
+    ) -> None:
         self.live, self.event_id, self.conn, self.roles = live, event_id, conn, roles
         self.participant = participant
         self.moderator = Role.MODERATOR in roles
-        self.actor = Actor(participant, moderator=self.moderator,
-                           label=participant.name or ("moderator" if self.moderator else ""))
+        self.actor = Actor(
+            participant,
+            moderator=self.moderator,
+            label=participant.name or ("moderator" if self.moderator else ""),
+        )
         limits = live.limits
         self.messages = Bucket(limits.messages_per_second, limits.message_burst)
         self.questions = Bucket(limits.questions_per_minute / 60, limits.question_burst)
         self.address = live.address_bucket(address)
         self.strikes = 0
         self._handlers: dict[type[Any], Callable[[Any], Awaitable[Ok]]] = {
-            Ping: self._ping, Resync: self._resync, Ask: self._ask, Vote: self._vote,
-            Unvote: self._vote, Approve: self._moderate, Reject: self._moderate,
-            Edit: self._moderate, Merge: self._moderate, Enqueue: self._panel,
-            Dequeue: self._panel, Move: self._panel, Now: self._panel, Done: self._panel,
+            Ping: self._ping,
+            Resync: self._resync,
+            Ask: self._ask,
+            Vote: self._vote,
+            Unvote: self._vote,
+            Approve: self._moderate,
+            Reject: self._moderate,
+            Edit: self._moderate,
+            Merge: self._moderate,
+            Enqueue: self._panel,
+            Dequeue: self._panel,
+            Move: self._panel,
+            Now: self._panel,
+            Done: self._panel,
             Configure: self._configure,
         }
 
@@ -248,9 +283,13 @@ class Session:
         if since is not None and await self._replay(since):
             return
         snapshot = await self.live.qa.snapshot(
-            self.event_id, moderator=self.moderator, participant=self.participant)
-        snapshot.you = You(participant=self.live.identities.token(self.participant),
-                           roles=sorted(self.roles), name=self.participant.name)
+            self.event_id, moderator=self.moderator, participant=self.participant
+        )
+        snapshot.you = You(
+            participant=self.live.identities.token(self.participant),
+            roles=sorted(self.roles),
+            name=self.participant.name,
+        )
         self.conn.synced(snapshot.v, encode(snapshot).decode())
 
     async def _replay(self, since: int) -> bool:
@@ -291,16 +330,19 @@ class Session:
     async def _moderate(self, msg: Approve | Reject | Edit | Merge) -> Ok:
         action = type(msg).__struct_config__.tag.removeprefix("qa.")  # type: ignore[union-attr]
         question = await self.live.qa.moderate(
-            self.event_id, self.actor, action, msg.question,
+            self.event_id,
+            self.actor,
+            action,
+            msg.question,
             text=msg.text if isinstance(msg, Edit) else None,
-            into=msg.into if isinstance(msg, Merge) else None)
+            into=msg.into if isinstance(msg, Merge) else None,
+        )
         return Ok(id=msg.id, question=question)
 
     async def _panel(self, msg: Enqueue | Dequeue | Move | Now | Done) -> Ok:
         action = type(msg).__struct_config__.tag.removeprefix("panel.")  # type: ignore[union-attr]
         position = msg.position if isinstance(msg, Enqueue | Move) else None
-        panel = await self.live.qa.panel(self.event_id, self.actor, action, msg.question,
-                                         position)
+        panel = await self.live.qa.panel(self.event_id, self.actor, action, msg.question, position)
         return Ok(id=msg.id, panel=panel)
 
     async def _configure(self, msg: Configure) -> Ok:

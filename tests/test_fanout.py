@@ -41,8 +41,9 @@ class Socket:
 
 
 def update(v: int, qid: int, votes: int = 0, status: QaStatus = QaStatus.APPROVED) -> bytes:
-    return encode(Update(v=v, questions=[QuestionView(id=qid, v=v, status=status, text="Q?",
-                                                      votes=votes)]))
+    return encode(
+        Update(v=v, questions=[QuestionView(id=qid, v=v, status=status, text="Q?", votes=votes)])
+    )
 
 
 @pytest.fixture
@@ -67,8 +68,11 @@ async def until(condition: Callable[[], bool]) -> None:
 async def test_viewers_get_one_merged_frame_per_tick(hub: Hub, fanout: Fanout) -> None:
     """Three notices in one tick become one frame, the same text object for every viewer."""
     sockets = [Socket() for _ in range(3)]
-    async with fanout.join(EVENT, sockets[0].conn()) as room, \
-            fanout.join(EVENT, sockets[1].conn()), fanout.join(EVENT, sockets[2].conn()):
+    async with (
+        fanout.join(EVENT, sockets[0].conn()) as room,
+        fanout.join(EVENT, sockets[1].conn()),
+        fanout.join(EVENT, sockets[2].conn()),
+    ):
         await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 10)))
         await hub.publish(public_channel(EVENT), Entry(2, 1, update(2, 10, votes=1)))
         await hub.publish(public_channel(EVENT), Entry(4, 2, update(4, 11)))
@@ -95,8 +99,10 @@ async def test_moderators_get_notices_at_once(hub: Hub, fanout: Fanout) -> None:
 async def test_slow_viewer_is_dropped_without_stalling_others(hub: Hub, fanout: Fanout) -> None:
     """A viewer whose socket blocks is closed with SLOW once its backlog is full."""
     slow, fast = Socket(blocked=True), Socket()
-    async with fanout.join(EVENT, slow.conn(max_backlog=2)) as room, \
-            fanout.join(EVENT, fast.conn()):
+    async with (
+        fanout.join(EVENT, slow.conn(max_backlog=2)) as room,
+        fanout.join(EVENT, fast.conn()),
+    ):
         for v in range(1, 6):
             await hub.publish(public_channel(EVENT), Entry(v, v - 1, update(v, v)))
             await until(lambda: len(room.pending) == 1)

@@ -14,8 +14,8 @@ from live.protocol import (
     ProtocolError,
     QaStatus,
     QuestionView,
-    Snapshot,
     SettingsView,
+    Snapshot,
     Update,
     Vote,
     decode_client,
@@ -57,8 +57,7 @@ def test_missing_wrong_and_extra_fields() -> None:
     assert code_of('{"type":"qa.vote","id":4}') == ("invalid_message", 4)
     assert code_of('{"type":"qa.vote","id":4,"question":"x"}') == ("invalid_message", 4)
     assert code_of('{"type":"qa.vote","id":4,"question":0}') == ("invalid_message", 4)
-    assert code_of('{"type":"qa.vote","id":4,"question":1,"admin":true}') == (
-        "invalid_message", 4)
+    assert code_of('{"type":"qa.vote","id":4,"question":1,"admin":true}') == ("invalid_message", 4)
     assert code_of('{"type":"ping","id":"4"}') == ("invalid_message", None)
 
 
@@ -71,7 +70,11 @@ def test_replies_encode_with_type_tag() -> None:
     """Replies carry their type and omit empty fields."""
     assert msgspec.json.decode(encode(Ok(id=3))) == {"type": "ok", "id": 3}
     assert msgspec.json.decode(encode(Error(id=None, code="bad_json", message="x"))) == {
-        "type": "error", "id": None, "code": "bad_json", "message": "x"}
+        "type": "error",
+        "id": None,
+        "code": "bad_json",
+        "message": "x",
+    }
 
 
 def q(qid: int, v: int, status: QaStatus = QaStatus.APPROVED, **kw: object) -> QuestionView:
@@ -80,11 +83,13 @@ def q(qid: int, v: int, status: QaStatus = QaStatus.APPROVED, **kw: object) -> Q
 
 def test_merge_keeps_newest_state_per_item() -> None:
     """Coalescing keeps the newest version of each question, the panel and the settings."""
-    merged = merge_updates([
-        Update(v=2, questions=[q(1, 2, votes=1)], panel=PanelView(v=2, queue=[1])),
-        Update(v=5, questions=[q(1, 5, votes=3), q(2, 5)]),
-        Update(v=4, questions=[q(1, 4, votes=2)], panel=PanelView(v=4, queue=[1, 2])),
-    ])
+    merged = merge_updates(
+        [
+            Update(v=2, questions=[q(1, 2, votes=1)], panel=PanelView(v=2, queue=[1])),
+            Update(v=5, questions=[q(1, 5, votes=3), q(2, 5)]),
+            Update(v=4, questions=[q(1, 4, votes=2)], panel=PanelView(v=4, queue=[1, 2])),
+        ]
+    )
     assert merged.v == 5
     assert {x.id: x.votes for x in merged.questions} == {1: 3, 2: 0}
     assert merged.panel == PanelView(v=4, queue=[1, 2])
@@ -92,11 +97,14 @@ def test_merge_keeps_newest_state_per_item() -> None:
 
 def test_public_update_hides_pending_and_moderator_fields() -> None:
     """Viewers get no pending questions, no original text, and only tombstones of rejects."""
-    full = Update(v=7, questions=[
-        q(1, 7, QaStatus.PENDING),
-        q(2, 7, original_text="orig", by="Mona"),
-        q(3, 7, QaStatus.REJECTED),
-    ])
+    full = Update(
+        v=7,
+        questions=[
+            q(1, 7, QaStatus.PENDING),
+            q(2, 7, original_text="orig", by="Mona"),
+            q(3, 7, QaStatus.REJECTED),
+        ],
+    )
     public = public_update(full)
     assert public is not None
     views = {x.id: x for x in public.questions}
@@ -108,13 +116,20 @@ def test_public_update_hides_pending_and_moderator_fields() -> None:
 
 def test_update_round_trips_through_the_hub_encoding() -> None:
     """An update encoded for the hub decodes to the same struct."""
-    update = Update(v=3, questions=[q(1, 3)], settings=SettingsView(
-        v=3, premoderation=False, anonymous=True, max_length=300, open=True))
+    update = Update(
+        v=3,
+        questions=[q(1, 3)],
+        settings=SettingsView(v=3, premoderation=False, anonymous=True, max_length=300, open=True),
+    )
     assert decode_update(encode(update)) == update
 
 
 def test_snapshot_type_tag() -> None:
     """A snapshot says so in its type field."""
-    snap = Snapshot(v=0, questions=[], panel=PanelView(v=0, queue=[]), settings=SettingsView(
-        v=0, premoderation=True, anonymous=True, max_length=500, open=True))
+    snap = Snapshot(
+        v=0,
+        questions=[],
+        panel=PanelView(v=0, queue=[]),
+        settings=SettingsView(v=0, premoderation=True, anonymous=True, max_length=500, open=True),
+    )
     assert msgspec.json.decode(encode(snap))["type"] == "snapshot"

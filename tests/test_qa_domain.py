@@ -109,8 +109,13 @@ def test_closed_qa_refuses_viewers_but_not_moderators() -> None:
     assert caught.value.code == "qa.closed"
     domain.check_ask(closed, anonymous=False, name="A", item=None, moderator=True)
     with pytest.raises(Conflict):
-        domain.check_ask(domain.Rules(closed_items=frozenset({4})), anonymous=False, name="A",
-                         item=4, moderator=False)
+        domain.check_ask(
+            domain.Rules(closed_items=frozenset({4})),
+            anonymous=False,
+            name="A",
+            item=4,
+            moderator=False,
+        )
 
 
 def test_anonymous_questions_need_permission() -> None:
@@ -125,8 +130,10 @@ def test_premoderation_decides_initial_status() -> None:
     """Questions wait for a moderator under pre-moderation; the floor's never wait."""
     assert domain.initial_status(domain.Rules(), moderator=False) == QaStatus.PENDING
     assert domain.initial_status(domain.Rules(), moderator=True) == QaStatus.APPROVED
-    assert domain.initial_status(domain.Rules(premoderation=False),
-                                 moderator=False) == QaStatus.APPROVED
+    assert (
+        domain.initial_status(domain.Rules(premoderation=False), moderator=False)
+        == QaStatus.APPROVED
+    )
 
 
 def test_votes_only_on_open_public_questions() -> None:

@@ -78,8 +78,10 @@ async def test_pending_question_goes_only_to_moderator_channel(
     qa: QaService, hub: Hub, event_id: int
 ) -> None:
     """An unapproved question is published on the moderators' channel only."""
-    async with hub.subscribe(mod_channel(event_id)) as mod, \
-            hub.subscribe(public_channel(event_id)) as public:
+    async with (
+        hub.subscribe(mod_channel(event_id)) as mod,
+        hub.subscribe(public_channel(event_id)) as public,
+    ):
         q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Secret?"))
         await qa.moderate(event_id, MOD, "approve", q.id)
         first = decode_update((await mod.get()).data)
@@ -175,15 +177,17 @@ async def test_concurrent_moderators_lose_nothing(qa: QaService, event_id: int) 
     await asyncio.gather(*(qa.panel(event_id, MOD, "enqueue", qid) for qid in ids))
     snap = await qa.snapshot(event_id, moderator=True)
     assert sorted(snap.panel.queue) == sorted(ids)
-    assert len(set(x.v for x in snap.questions)) == len(ids)
+    assert len({x.v for x in snap.questions}) == len(ids)
 
 
 async def test_racing_approve_and_reject_conflict(qa: QaService, event_id: int) -> None:
     """Two moderators rejecting the same question: one succeeds, the other gets a conflict."""
     q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Twice?"))
     results = await asyncio.gather(
-        qa.moderate(event_id, MOD, "reject", q.id), qa.moderate(event_id, MOD, "reject", q.id),
-        return_exceptions=True)
+        qa.moderate(event_id, MOD, "reject", q.id),
+        qa.moderate(event_id, MOD, "reject", q.id),
+        return_exceptions=True,
+    )
     assert sum(isinstance(r, Conflict) for r in results) == 1
 
 
@@ -205,4 +209,7 @@ async def test_actions_are_logged_with_actor(
     await approved(qa, event_id)
     async with db() as session:
         rows = (await session.scalars(select(QaAction).order_by(QaAction.v))).all()
-    assert [(r.action, r.actor) for r in rows] == [("ask", "participant viewer"), ("approve", "Mona")]
+    assert [(r.action, r.actor) for r in rows] == [
+        ("ask", "participant viewer"),
+        ("approve", "Mona"),
+    ]

@@ -73,8 +73,13 @@ async def make_db(url: str) -> dict[str, str]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings.from_env({}, database_url=f"sqlite+aiosqlite:///{tmp_path / 'ws.db'}",
-                             secret_key="ws-secret", admin_token=ADMIN_TOKEN, tick_seconds=0.02)
+    return Settings.from_env(
+        {},
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'ws.db'}",
+        secret_key="ws-secret",
+        admin_token=ADMIN_TOKEN,
+        tick_seconds=0.02,
+    )
 
 
 @pytest.fixture
@@ -114,8 +119,9 @@ async def test_moderator_roles_from_token(server: str) -> None:
     """The event's moderator link token and the admin token both give moderator rights."""
     async with joined(server, "?token=mod-secret") as (_, snap):
         assert "moderator" in snap["you"]["roles"]
-    async with connect(f"{server}/ws/events/panel",
-                       additional_headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as ws:
+    async with connect(
+        f"{server}/ws/events/panel", additional_headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as ws:
         assert "organiser" in json.loads(await ws.recv())["you"]["roles"]
 
 
@@ -129,8 +135,11 @@ async def test_unknown_event_is_closed_with_not_found(server: str) -> None:
 
 async def test_whole_flow_reaches_viewer_and_moderator(server: str) -> None:
     """ask → approve → enqueue → move → now → done: moderators see it all, viewers the public part."""
-    async with joined(server, "?token=mod-secret") as (mod, _), joined(server) as (asker, _), \
-            joined(server) as (viewer, _):
+    async with (
+        joined(server, "?token=mod-secret") as (mod, _),
+        joined(server) as (asker, _),
+        joined(server) as (viewer, _),
+    ):
         asked = await asker.call("qa.ask", text="What about <b>trains</b>?", name="Ada")
         assert asked["type"] == "ok" and asked["question"]["status"] == "pending"
         qid = asked["question"]["id"]
@@ -151,7 +160,9 @@ async def test_whole_flow_reaches_viewer_and_moderator(server: str) -> None:
         await mod.call("panel.done")
         done = await viewer.push(lambda m: questions(m).get(qid, {}).get("status") == "answered")
         assert questions(done)[qid]["answered_at"]
-        assert all(q.get("status") != "pending" for m in viewer.pushes for q in m.get("questions", []))
+        assert all(
+            q.get("status") != "pending" for m in viewer.pushes for q in m.get("questions", [])
+        )
 
 
 async def test_viewer_never_receives_unapproved_questions(server: str) -> None:
@@ -232,28 +243,29 @@ async def test_question_flood_is_limited_then_closed(settings: Settings) -> None
     """Beyond a few questions a minute: qa.rate_limited, and persisting closes with 4029."""
     await make_db(settings.database_url)
     limits = Limits(question_burst=2, strikes=12)
-    async with serve_app(build_app(settings, limits)) as url:
-        async with joined(url.replace("http", "ws")) as (c, _):
-            assert (await c.call("qa.ask", text="1"))["type"] == "ok"
-            assert (await c.call("qa.ask", text="2"))["type"] == "ok"
-            assert (await c.call("qa.ask", text="3"))["code"] == "qa.rate_limited"
-            with pytest.raises(ConnectionClosed) as closed:
-                for _ in range(10):
-                    await c.call("qa.ask", text="more")
+    async with (
+        serve_app(build_app(settings, limits)) as url,
+        joined(url.replace("http", "ws")) as (c, _),
+    ):
+        assert (await c.call("qa.ask", text="1"))["type"] == "ok"
+        assert (await c.call("qa.ask", text="2"))["type"] == "ok"
+        assert (await c.call("qa.ask", text="3"))["code"] == "qa.rate_limited"
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(10):
+                await c.call("qa.ask", text="more")
     assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.FLOOD
 
 
 async def test_message_flood_is_closed(settings: Settings) -> None:
     """Hundreds of messages a second from one connection get rate_limited, then a 4029 close."""
     await make_db(settings.database_url)
-    async with serve_app(build_app(settings)) as url:
-        async with joined(url.replace("http", "ws")) as (c, _):
-            for i in range(400):
-                await c.ws.send(json.dumps({"type": "ping", "id": i}))
-            codes = []
-            with pytest.raises(ConnectionClosed) as closed:
-                while True:
-                    codes.append((await c.read()).get("code"))
+    async with serve_app(build_app(settings)) as url, joined(url.replace("http", "ws")) as (c, _):
+        for i in range(400):
+            await c.ws.send(json.dumps({"type": "ping", "id": i}))
+        codes = []
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                codes.append((await c.read()).get("code"))
     assert "rate_limited" in codes
     assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.FLOOD
 

@@ -39,15 +39,33 @@ def server_process(database_url: str, redis_url: str, log: Path) -> Iterator[str
     """`uvicorn --factory tests.ws_app:create_app` in its own process; yields its ws:// base."""
     port = free_port()
     env = os.environ | {
-        "SALEN_DATABASE_URL": database_url, "SALEN_HUB_URL": redis_url,
-        "SALEN_SECRET_KEY": "shared-secret", "SALEN_TICK_SECONDS": "0.05",
+        "SALEN_DATABASE_URL": database_url,
+        "SALEN_HUB_URL": redis_url,
+        "SALEN_SECRET_KEY": "shared-secret",
+        "SALEN_TICK_SECONDS": "0.05",
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "tests.ws_app:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio",
-             "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "tests.ws_app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--ws",
+                "websockets-sansio",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         yield f"ws://127.0.0.1:{port}"
     finally:
@@ -76,10 +94,14 @@ async def prepare(url: str) -> None:
     await engine.dispose()
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def servers(request: pytest.FixtureRequest, redis_server: RedisServer,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def servers(
+    request: pytest.FixtureRequest,
+    redis_server: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str]]:
     """Two server processes on one database (SQLite, then PostgreSQL) and one Redis database."""
     tmp = tmp_path_factory.mktemp(f"processes-{request.param}")
     if request.param == "sqlite":
@@ -93,8 +115,10 @@ def servers(request: pytest.FixtureRequest, redis_server: RedisServer,
     with Redis.from_url(redis_db) as flusher:
         flusher.flushdb()
     logs = (tmp / "one.log", tmp / "two.log")
-    with server_process(url, redis_db, logs[0]) as one, \
-            server_process(url, redis_db, logs[1]) as two:
+    with (
+        server_process(url, redis_db, logs[0]) as one,
+        server_process(url, redis_db, logs[1]) as two,
+    ):
         wait_listening(one, logs[0])
         wait_listening(two, logs[1])
         yield one, two
@@ -121,13 +145,15 @@ async def until_question(ws: ClientConnection, qid: int, status: str) -> dict[st
 
 
 async def test_question_through_one_process_reaches_viewer_on_other(
-    servers: tuple[str, str]
+    servers: tuple[str, str],
 ) -> None:
     """Asked on process 1, moderated on process 2, seen by a viewer on process 2."""
     one, two = servers
-    async with connect(f"{one}/ws/events/panel") as asker, \
-            connect(f"{two}/ws/events/panel?token=mod-secret") as mod, \
-            connect(f"{two}/ws/events/panel") as viewer:
+    async with (
+        connect(f"{one}/ws/events/panel") as asker,
+        connect(f"{two}/ws/events/panel?token=mod-secret") as mod,
+        connect(f"{two}/ws/events/panel") as viewer,
+    ):
         for ws in (asker, mod, viewer):
             assert (await read(ws))["type"] == "snapshot"
         asked = await call(asker, "qa.ask", 1, text="Across processes?")

@@ -26,8 +26,10 @@ def build_app(settings: Settings, limits: Limits | None = None) -> Starlette:
         engine = create_engine(settings.database_url)
         db = sessionmaker(engine)
         try:
-            async with open_hub(settings.hub_url) as hub, \
-                    open_live(settings, db, hub, limits) as live:
+            async with (
+                open_hub(settings.hub_url) as hub,
+                open_live(settings, db, hub, limits) as live,
+            ):
                 yield {"settings": settings, "db": db, "hub": hub, "live": live}
         finally:
             await engine.dispose()

@@ -1,7 +1,7 @@
 """The real-time hub: change notices between processes, chosen by URL scheme.
 
-    async with open_hub("memory://") as hub: ...          # one process (default)
-    async with open_hub("redis://127.0.0.1:6379/0") as hub: ...   # many processes
+async with open_hub("memory://") as hub: ...          # one process (default)
+async with open_hub("redis://127.0.0.1:6379/0") as hub: ...   # many processes
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -61,15 +61,16 @@ class RedisHub:
             except asyncio.CancelledError:
                 pass
         if self._pubsub is not None:
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         await self._redis.aclose()
 
     async def publish(self, channel: str, entry: Entry) -> None:
         """Append to the channel's stream and publish, in one transaction."""
         packed = _encode(entry)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(PREFIX + "log:" + channel, {"e": packed}, maxlen=self._history,
-                      approximate=True)
+            pipe.xadd(
+                PREFIX + "log:" + channel, {"e": packed}, maxlen=self._history, approximate=True
+            )
             pipe.publish(PREFIX + channel, packed)
             await pipe.execute()
 
@@ -106,7 +107,10 @@ class RedisHub:
         """Recent entries after `since` from the channel's stream, None if there is a gap."""
         key = PREFIX + "log:" + channel
         for count in (SHORT_READ, self._history):
-            rows = await self._redis.xrevrange(key, count=count)
+            rows = cast(
+                list[tuple[bytes, dict[bytes, bytes]]],
+                await self._redis.xrevrange(key, count=count) or [],
+            )
             entries = [_decode(fields[b"e"]) for _id, fields in rows]
             found = gapless_since(entries, since)
             if found is not None or len(rows) < count:
@@ -140,14 +144,14 @@ class RedisHub:
             try:
                 async with self._lock:
                     if self._pubsub is not None:
-                        await self._pubsub.aclose()
+                        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
                     await self._connect()
                 return
             except (RedisError, OSError):
                 continue
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        channel = message["channel"].decode()[len(PREFIX):]
+        channel = message["channel"].decode()[len(PREFIX) :]
         if message["type"] == "subscribe" and channel in self._confirmed:
             self._confirmed[channel].set()
         elif message["type"] == "message":

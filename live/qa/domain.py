@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from typing import Protocol
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
@@ -22,8 +23,7 @@ from live.protocol import QaStatus
 
 VOTABLE = frozenset({QaStatus.APPROVED, QaStatus.ON_AIR})
 MERGEABLE = frozenset({QaStatus.PENDING, QaStatus.APPROVED, QaStatus.REJECTED})
-MERGE_TARGETS = frozenset({QaStatus.PENDING, QaStatus.APPROVED, QaStatus.ON_AIR,
-                           QaStatus.ANSWERED})
+MERGE_TARGETS = frozenset({QaStatus.PENDING, QaStatus.APPROVED, QaStatus.ON_AIR, QaStatus.ANSWERED})
 
 
 class QuestionLike(Protocol):
@@ -68,21 +68,26 @@ def clean_text(text: str, rules: Rules) -> str:
     if len(cleaned) > rules.max_length:
         raise Invalid(
             f"The question is longer than {rules.max_length} characters.",
-            code="qa.too_long", fields={"text": f"max {rules.max_length}"},
+            code="qa.too_long",
+            fields={"text": f"max {rules.max_length}"},
         )
     return cleaned
 
 
-def check_ask(rules: Rules, *, anonymous: bool, name: str, item: int | None,
-              moderator: bool) -> None:
+def check_ask(
+    rules: Rules, *, anonymous: bool, name: str, item: int | None, moderator: bool
+) -> None:
     """Refuse a question when Q&A is closed or anonymity is not allowed."""
     if moderator:
         return  # questions from the floor are typed in by moderators whatever the settings
     if not rules.open or (item is not None and item in rules.closed_items):
         raise Conflict("Questions are closed right now.", code="qa.closed")
     if (anonymous or not name.strip()) and not rules.allow_anonymous:
-        raise Invalid("Give your name to ask a question.", code="qa.name_required",
-                      fields={"name": "required"})
+        raise Invalid(
+            "Give your name to ask a question.",
+            code="qa.name_required",
+            fields={"name": "required"},
+        )
 
 
 def initial_status(rules: Rules, *, moderator: bool) -> QaStatus:
@@ -197,7 +202,7 @@ def dequeue(order: list[int], question_id: int) -> list[int]:
     return [q for q in order if q != question_id]
 
 
-def apply_order(questions: dict[int, QuestionLike], order: list[int]) -> None:
+def apply_order(questions: Mapping[int, QuestionLike], order: list[int]) -> None:
     """Write the queue order into the questions' `queue_pos`."""
     for position, question_id in enumerate(order):
         questions[question_id].queue_pos = position

@@ -62,8 +62,10 @@ class Actor:
     @property
     def name(self) -> str:
         """How the moderators' log names this actor."""
-        return self.label or self.participant.name or (
-            "moderator" if self.moderator else f"participant {self.participant.id[:6]}"
+        return (
+            self.label
+            or self.participant.name
+            or ("moderator" if self.moderator else f"participant {self.participant.id[:6]}")
         )
 
 
@@ -74,11 +76,23 @@ def _iso(value: dt.datetime | None) -> str | None:
 def question_view(q: Question) -> QuestionView:
     """The full (moderator) view of a question row."""
     return QuestionView(
-        id=q.id, v=q.v, status=QaStatus(q.status), text=q.text, name=q.name,
-        organisation=q.organisation, votes=q.votes, item=q.item_id, floor=q.floor,
-        merged_into=q.merged_into, asked_at=_iso(q.asked_at), approved_at=_iso(q.approved_at),
-        on_air_at=_iso(q.on_air_at), answered_at=_iso(q.answered_at),
-        original_text=q.original_text, by=q.last_actor, action=q.last_action,
+        id=q.id,
+        v=q.v,
+        status=QaStatus(q.status),
+        text=q.text,
+        name=q.name,
+        organisation=q.organisation,
+        votes=q.votes,
+        item=q.item_id,
+        floor=q.floor,
+        merged_into=q.merged_into,
+        asked_at=_iso(q.asked_at),
+        approved_at=_iso(q.approved_at),
+        on_air_at=_iso(q.on_air_at),
+        answered_at=_iso(q.answered_at),
+        original_text=q.original_text,
+        by=q.last_actor,
+        action=q.last_action,
     )
 
 
@@ -86,8 +100,16 @@ def own_view(q: Question) -> QuestionView:
     """The asker's view of their own question: its status, without moderator notes."""
     if q.status != QaStatus.PENDING:
         return question_view(q).public()
-    return QuestionView(id=q.id, v=q.v, status=QaStatus.PENDING, text=q.text, name=q.name,
-                        organisation=q.organisation, item=q.item_id, asked_at=_iso(q.asked_at))
+    return QuestionView(
+        id=q.id,
+        v=q.v,
+        status=QaStatus.PENDING,
+        text=q.text,
+        name=q.name,
+        organisation=q.organisation,
+        item=q.item_id,
+        asked_at=_iso(q.asked_at),
+    )
 
 
 class _Unchanged(Exception):
@@ -115,8 +137,16 @@ class _Tx:
         q.last_actor = self.actor.name
         q.last_action = action
         self.touched[q.id] = q
-        self.session.add(QaAction(event_id=self.state.event_id, v=self.v, at=self.now,
-                                  actor=self.actor.name, action=action, question_id=q.id))
+        self.session.add(
+            QaAction(
+                event_id=self.state.event_id,
+                v=self.v,
+                at=self.now,
+                actor=self.actor.name,
+                action=action,
+                question_id=q.id,
+            )
+        )
 
     async def question(self, question_id: int) -> Question | None:
         q = await self.session.get(Question, question_id)
@@ -124,13 +154,18 @@ class _Tx:
 
     async def queue(self) -> list[Question]:
         rows = await self.session.scalars(
-            select(Question).where(Question.event_id == self.state.event_id,
-                                   Question.queue_pos.is_not(None)).order_by(Question.queue_pos))
+            select(Question)
+            .where(Question.event_id == self.state.event_id, Question.queue_pos.is_not(None))
+            .order_by(Question.queue_pos)
+        )
         return list(rows)
 
     async def on_air(self) -> Question | None:
-        return await self.session.scalar(select(Question).where(
-            Question.event_id == self.state.event_id, Question.status == QaStatus.ON_AIR))
+        return await self.session.scalar(
+            select(Question).where(
+                Question.event_id == self.state.event_id, Question.status == QaStatus.ON_AIR
+            )
+        )
 
 
 class QaService:
@@ -170,15 +205,24 @@ class QaService:
             return domain.Rules()
         return _rules(state, closed)
 
-    async def snapshot(self, event_id: int, *, moderator: bool,
-                       participant: Participant | None = None) -> Snapshot:
+    async def snapshot(
+        self, event_id: int, *, moderator: bool, participant: Participant | None = None
+    ) -> Snapshot:
         """The full state; viewers get public questions plus their own and their votes."""
         async with self._db() as session, session.begin():
             state = await session.get(QaSettings, event_id)
             if state is None:
-                state = QaSettings(event_id=event_id, premoderation=True, allow_anonymous=True,
-                                   max_length=500, open=True, version=0, public_version=0,
-                                   settings_v=0, panel_v=0)
+                state = QaSettings(
+                    event_id=event_id,
+                    premoderation=True,
+                    allow_anonymous=True,
+                    max_length=500,
+                    open=True,
+                    version=0,
+                    public_version=0,
+                    settings_v=0,
+                    panel_v=0,
+                )
             closed = await self._closed_items(session, event_id)
             query = select(Question).where(Question.event_id == event_id)
             if not moderator:
@@ -188,20 +232,37 @@ class QaService:
             mine: list[QuestionView] = []
             voted: list[int] = []
             if participant is not None and not moderator:
-                mine = [own_view(q) for q in await session.scalars(select(Question).where(
-                    Question.event_id == event_id, Question.participant == participant.id))]
-                voted = list(await session.scalars(
-                    select(QaVote.question_id).join(Question).where(
-                        Question.event_id == event_id, QaVote.participant == participant.id)))
+                mine = [
+                    own_view(q)
+                    for q in await session.scalars(
+                        select(Question).where(
+                            Question.event_id == event_id, Question.participant == participant.id
+                        )
+                    )
+                ]
+                voted = list(
+                    await session.scalars(
+                        select(QaVote.question_id)
+                        .join(Question)
+                        .where(Question.event_id == event_id, QaVote.participant == participant.id)
+                    )
+                )
         views = [question_view(q) if moderator else question_view(q).public() for q in questions]
         return Snapshot(
-            v=state.version if moderator else state.public_version, questions=views,
-            panel=panel, settings=_settings_view(state, closed), mine=mine, voted=voted,
+            v=state.version if moderator else state.public_version,
+            questions=views,
+            panel=panel,
+            settings=_settings_view(state, closed),
+            mine=mine,
+            voted=voted,
         )
 
     async def _closed_items(self, session: AsyncSession, event_id: int) -> list[int]:
-        rows = await session.scalars(select(QaItemSettings.item_id).where(
-            QaItemSettings.event_id == event_id, QaItemSettings.open.is_(False)))
+        rows = await session.scalars(
+            select(QaItemSettings.item_id).where(
+                QaItemSettings.event_id == event_id, QaItemSettings.open.is_(False)
+            )
+        )
         return sorted(rows)
 
     # --- the transaction around every action ----------------------------------------------
@@ -224,8 +285,11 @@ class QaService:
         return result
 
     async def _begin(self, session: AsyncSession, event_id: int, actor: Actor) -> _Tx:
-        bump = update(QaSettings).where(QaSettings.event_id == event_id).values(
-            version=QaSettings.version + 1)
+        bump = (
+            update(QaSettings)
+            .where(QaSettings.event_id == event_id)
+            .values(version=QaSettings.version + 1)
+        )
         if (await session.execute(bump)).rowcount == 0:  # type: ignore[attr-defined]
             raise NotFound("Q&A is not set up for this event.", code="qa.no_event")
         state = await session.get(QaSettings, event_id, populate_existing=True)
@@ -243,8 +307,12 @@ class QaService:
             tx.state.settings_v = tx.v
             closed = await self._closed_items(tx.session, tx.state.event_id)
             settings = _settings_view(tx.state, closed)
-        full = Update(v=tx.v, questions=[question_view(q) for q in tx.touched.values()],
-                      panel=panel, settings=settings)
+        full = Update(
+            v=tx.v,
+            questions=[question_view(q) for q in tx.touched.values()],
+            panel=panel,
+            settings=settings,
+        )
         public = public_update(full)
         after = tx.state.public_version
         if public is not None:
@@ -255,18 +323,27 @@ class QaService:
 
     async def ask(self, event_id: int, actor: Actor, msg: Ask) -> QuestionView:
         """Store a question; it is acknowledged (returned) only after the commit."""
+
         async def body(tx: _Tx) -> Question:
             closed = await self._closed_items(tx.session, event_id)
             rules = _rules(tx.state, closed)
             text = domain.clean_text(msg.text, rules)
             name = "" if msg.anonymous else (msg.name.strip() or actor.participant.name)
-            domain.check_ask(rules, anonymous=msg.anonymous, name=name, item=msg.item,
-                             moderator=actor.moderator)
+            domain.check_ask(
+                rules, anonymous=msg.anonymous, name=name, item=msg.item, moderator=actor.moderator
+            )
             status = domain.initial_status(rules, moderator=actor.moderator)
             q = Question(
-                event_id=event_id, item_id=msg.item, participant=actor.participant.id,
-                name=name, organisation="" if msg.anonymous else msg.organisation.strip(),
-                text=text, status=status, floor=actor.moderator, votes=0, asked_at=tx.now,
+                event_id=event_id,
+                item_id=msg.item,
+                participant=actor.participant.id,
+                name=name,
+                organisation="" if msg.anonymous else msg.organisation.strip(),
+                text=text,
+                status=status,
+                floor=actor.moderator,
+                votes=0,
+                asked_at=tx.now,
                 approved_at=tx.now if status == QaStatus.APPROVED else None,
             )
             tx.session.add(q)
@@ -279,6 +356,7 @@ class QaService:
 
     async def vote(self, event_id: int, actor: Actor, question_id: int, up: bool = True) -> None:
         """Add (or take back) this participant's vote; a second vote changes nothing."""
+
         async def body(tx: _Tx) -> None:
             q = domain.check_votable(await tx.question(question_id), question_id)
             assert isinstance(q, Question)
@@ -289,8 +367,11 @@ class QaService:
             if up:
                 tx.session.add(QaVote(question_id=question_id, participant=who))
             else:
-                await tx.session.execute(delete(QaVote).where(
-                    QaVote.question_id == question_id, QaVote.participant == who))
+                await tx.session.execute(
+                    delete(QaVote).where(
+                        QaVote.question_id == question_id, QaVote.participant == who
+                    )
+                )
             await tx.session.flush()
             q.votes = await _count_votes(tx.session, question_id)
             q.v = tx.v
@@ -298,8 +379,16 @@ class QaService:
 
         await self._act(event_id, actor, body)
 
-    async def moderate(self, event_id: int, actor: Actor, action: str, question_id: int,
-                       *, text: str | None = None, into: int | None = None) -> QuestionView:
+    async def moderate(
+        self,
+        event_id: int,
+        actor: Actor,
+        action: str,
+        question_id: int,
+        *,
+        text: str | None = None,
+        into: int | None = None,
+    ) -> QuestionView:
         """approve, reject, edit or merge one question."""
         domain.require_moderator(actor.moderator)
 
@@ -335,8 +424,14 @@ class QaService:
             domain.apply_order({x.id: x for x in order}, [x.id for x in order])
             tx.panel = True
 
-    async def panel(self, event_id: int, actor: Actor, action: str, question_id: int | None,
-                    position: int | None = None) -> PanelView:
+    async def panel(
+        self,
+        event_id: int,
+        actor: Actor,
+        action: str,
+        question_id: int | None,
+        position: int | None = None,
+    ) -> PanelView:
         """enqueue, dequeue, move, now or done; returns the new panel."""
         domain.require_moderator(actor.moderator)
 
@@ -389,8 +484,11 @@ class QaService:
             if msg.item is not None:
                 row = await tx.session.get(QaItemSettings, msg.item)
                 if row is None:
-                    tx.session.add(QaItemSettings(item_id=msg.item, event_id=event_id,
-                                                  open=msg.open is not False))
+                    tx.session.add(
+                        QaItemSettings(
+                            item_id=msg.item, event_id=event_id, open=msg.open is not False
+                        )
+                    )
                 elif row.event_id == event_id and msg.open is not None:
                     row.open = msg.open
             elif msg.open is not None:
@@ -402,46 +500,69 @@ class QaService:
             if msg.max_length is not None:
                 s.max_length = msg.max_length
             tx.settings = True
-            tx.session.add(QaAction(event_id=event_id, v=tx.v, at=tx.now, actor=actor.name,
-                                    action="settings", question_id=None))
+            tx.session.add(
+                QaAction(
+                    event_id=event_id,
+                    v=tx.v,
+                    at=tx.now,
+                    actor=actor.name,
+                    action="settings",
+                    question_id=None,
+                )
+            )
 
         await self._act(event_id, actor, body)
 
 
 def _rules(state: QaSettings, closed: list[int]) -> domain.Rules:
-    return domain.Rules(premoderation=state.premoderation, allow_anonymous=state.allow_anonymous,
-                        max_length=state.max_length, open=state.open,
-                        closed_items=frozenset(closed))
+    return domain.Rules(
+        premoderation=state.premoderation,
+        allow_anonymous=state.allow_anonymous,
+        max_length=state.max_length,
+        open=state.open,
+        closed_items=frozenset(closed),
+    )
 
 
 def _settings_view(state: QaSettings, closed: list[int]) -> SettingsView:
-    return SettingsView(v=state.settings_v, premoderation=state.premoderation,
-                        anonymous=state.allow_anonymous, max_length=state.max_length,
-                        open=state.open, closed_items=closed)
+    return SettingsView(
+        v=state.settings_v,
+        premoderation=state.premoderation,
+        anonymous=state.allow_anonymous,
+        max_length=state.max_length,
+        open=state.open,
+        closed_items=closed,
+    )
 
 
 async def _panel(session: AsyncSession, event_id: int, v: int) -> PanelView:
-    queue = await session.scalars(select(Question.id).where(
-        Question.event_id == event_id, Question.queue_pos.is_not(None)
-    ).order_by(Question.queue_pos))
-    now = await session.scalar(select(Question.id).where(
-        Question.event_id == event_id, Question.status == QaStatus.ON_AIR))
+    queue = await session.scalars(
+        select(Question.id)
+        .where(Question.event_id == event_id, Question.queue_pos.is_not(None))
+        .order_by(Question.queue_pos)
+    )
+    now = await session.scalar(
+        select(Question.id).where(Question.event_id == event_id, Question.status == QaStatus.ON_AIR)
+    )
     return PanelView(v=v, queue=list(queue), now=now)
 
 
 async def _count_votes(session: AsyncSession, question_id: int) -> int:
     count = await session.scalar(
-        select(func.count()).select_from(QaVote).where(QaVote.question_id == question_id))
+        select(func.count()).select_from(QaVote).where(QaVote.question_id == question_id)
+    )
     return int(count or 0)
 
 
 async def _move_votes(session: AsyncSession, source: int, target: int) -> None:
     """Carry votes over; a participant who voted for both still counts once."""
-    already = set(await session.scalars(
-        select(QaVote.participant).where(QaVote.question_id == target)))
+    already = set(
+        await session.scalars(select(QaVote.participant).where(QaVote.question_id == target))
+    )
     moving = await session.scalars(select(QaVote).where(QaVote.question_id == source))
     for vote in list(moving):
         if vote.participant not in already:
-            session.add(QaVote(question_id=target, participant=vote.participant,
-                               created_at=vote.created_at))
+            session.add(
+                QaVote(question_id=target, participant=vote.participant, created_at=vote.created_at)
+            )
         await session.delete(vote)
