@@ -4,6 +4,7 @@ Files are plain and written atomically (the playlist by rename; a segment is lis
 once closed), so nginx or a CDN can serve them. Layout under the stream's folder:
 `index.m3u8` and `seg_00001.ts`, ... A sliding window of `window` segments is listed;
 older segment files are removed a little later so players mid-download are not cut off.
+The playlist appears once three segments exist (players reject shorter live playlists).
 Audio-only streams get no HLS (segments are cut at video keyframes).
 """
 
@@ -26,6 +27,8 @@ from stream.sink import ThreadSink, add_video_stream, mux_video
 PLAYLIST = "index.m3u8"
 SEGMENT_NAME = re.compile(r"seg_\d{5,}\.ts")
 KEEP_EXTRA = 4  # segments kept on disk after they leave the playlist
+# players (Chromium's native HLS, hls.js) refuse a live playlist shorter than this
+MIN_LIVE_SEGMENTS = 3
 
 
 @dataclasses.dataclass(slots=True)
@@ -114,6 +117,8 @@ class LiveHls(ThreadSink):
         self._publish(ended=False)
 
     def _publish(self, ended: bool) -> None:
+        if not ended and len(self.segments) < MIN_LIVE_SEGMENTS:
+            return
         listed = self.segments[-self.window :]
         partial = self.folder / (PLAYLIST + ".part")
         partial.write_text(render_playlist(listed, ended), encoding="utf-8")

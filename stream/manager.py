@@ -166,7 +166,10 @@ class LiveStreams:
         ts = self.root / "streams" / name / f"{started:%Y%m%dT%H%M%S%fZ}.ts"
         folder = self.hls_folder(name)
         shutil.rmtree(folder, ignore_errors=True)  # last stream's segments
-        relay = Relay(lambda: live.publisher.request_keyframe() if live.publisher else None)
+        relay = Relay(
+            lambda: live.publisher.request_keyframe() if live.publisher else None,
+            keyframe_interval=self.hls_segment_seconds * 1.5,
+        )
         live = _Live(
             name=name,
             session_id=secrets.token_urlsafe(18),

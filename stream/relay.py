@@ -78,8 +78,13 @@ class ForwardTrack(MediaStreamTrack):
 class Relay:
     """One publisher's frames, fanned out to subscribed viewer tracks and sinks."""
 
-    def __init__(self, request_keyframe: Callable[[], None]) -> None:
+    def __init__(
+        self, request_keyframe: Callable[[], None], keyframe_interval: float | None = None
+    ) -> None:
         self._request_keyframe = request_keyframe
+        # browsers send keyframes only when asked: ask often enough for HLS segments
+        self._keyframe_interval = keyframe_interval
+        self._last_keyframe_pts: int | None = None
         self._tracks: set[ForwardTrack] = set()
         self._sinks: list[Callable[[MediaPacket], None]] = []
         self._last_request = float("-inf")
@@ -108,11 +113,23 @@ class Relay:
         """Hand one frame from the publisher to every viewer and sink."""
         self.packets += 1
         self.last_packet_at = time.monotonic()
+        if packet.kind == "video":
+            self._check_keyframe_interval(packet)
         for track in self._tracks:
             if track.kind == packet.kind:
                 track.push(packet)
         for sink in self._sinks:
             sink(packet)
+
+    def _check_keyframe_interval(self, packet: MediaPacket) -> None:
+        if packet.keyframe or self._last_keyframe_pts is None:
+            if packet.keyframe:
+                self._last_keyframe_pts = packet.pts
+            return
+        if self._keyframe_interval is None:
+            return
+        if (packet.pts - self._last_keyframe_pts) * packet.time_base > self._keyframe_interval:
+            self.need_keyframe()
 
     def need_keyframe(self) -> None:
         """Ask the publisher for a keyframe, at most once per second."""

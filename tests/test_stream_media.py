@@ -10,7 +10,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from aiortc import MediaStreamTrack
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from live.settings import Settings
 from stream import client as whip
@@ -48,7 +49,9 @@ async def _check_key(slug: str, token: str) -> bool | None:
 
 
 @contextlib.asynccontextmanager
-async def running_server(tmp_path: Path) -> AsyncIterator[Harness]:
+async def running_server(
+    tmp_path: Path, extra_routes: Sequence[BaseRoute] = ()
+) -> AsyncIterator[Harness]:
     """Salen's streaming routes in a tiny Starlette app, served by uvicorn on loopback."""
     settings = Settings(recordings_dir=tmp_path, ice_addresses="127.0.0.1", webrtc_viewer_limit=3)
     finished: asyncio.Queue[tuple[str, Path, datetime]] = asyncio.Queue()
@@ -65,7 +68,7 @@ async def running_server(tmp_path: Path) -> AsyncIterator[Harness]:
             holder.append(streams)
             yield {"streams": streams}
 
-    app = Starlette(routes=routes(_check_key), lifespan=lifespan)
+    app = Starlette(routes=[*routes(_check_key), *extra_routes], lifespan=lifespan)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -140,3 +140,14 @@ def test_playlist_lists_window_and_ends() -> None:
     text = render_playlist([Segment(4, 2.0), Segment(5, 2.4)], ended=True)
     assert "#EXT-X-TARGETDURATION:3" in text and "#EXT-X-MEDIA-SEQUENCE:4" in text
     assert text.splitlines()[-3:] == ["#EXTINF:2.400,", "seg_00005.ts", "#EXT-X-ENDLIST"]
+
+
+def test_relay_asks_for_a_keyframe_when_the_publisher_sends_none() -> None:
+    """Browsers send keyframes only on request; past the interval the relay asks for one."""
+    requests: list[int] = []
+    relay = Relay(lambda: requests.append(1), keyframe_interval=2.0)
+    relay.publish(MediaPacket("video", annexb(SPS, PPS, IDR), 0, True))
+    relay.publish(MediaPacket("video", annexb(SLICE), 90000, False))
+    assert requests == []
+    relay.publish(MediaPacket("video", annexb(SLICE), 90000 * 3, False))
+    assert requests == [1]
