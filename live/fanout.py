@@ -47,6 +47,8 @@ class Conn:
         self.moderator = moderator
         self.closed = False
         self.synced_v = 0
+        # How often a write found the socket blocked and needed a writer task.
+        self.blocked_writes = 0
         self._send = send
         self._close = close
         self._max_backlog = max_backlog
@@ -109,6 +111,7 @@ class Conn:
         except Exception:  # noqa: BLE001  (whatever the server raises, the socket is gone)
             self.closed = True
             return
+        self.blocked_writes += 1
         self._writer = asyncio.create_task(self._finish(coro, waiting))
 
     async def _finish(self, coro: Coroutine[Any, Any, None], waiting: Any) -> None:
