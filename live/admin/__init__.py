@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from live.admin import login
+from live.admin import events, login
 
-routes: list[BaseRoute] = [*login.routes]
+routes: list[BaseRoute] = [*login.routes, *events.routes]

@@ -1,0 +1,310 @@
+"""The event editor under /admin/events: main fields, every part, and the YAML document.
+
+Each form builds a new event document from the current export with one part changed and
+saves it with `save_event` in one transaction; invalid input re-renders the form (422)
+with the user's values and a message next to each field, and saves nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from live import auth
+from live.admin import forms
+from live.admin.parts import PARTS, Part, field_errors, place, without_speaker
+from live.docfile import dump_event, parse_event_text
+from live.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from live.events import OSLO, aware, export_event, load_event, save_event
+from live.models import EventType, ItemKind, OrganisationKind, Role
+from live.schema import EventDoc
+from live.web import localiser, render, wants_json
+
+Handler = Callable[[Request], Awaitable[Response]]
+SAVED = "Saved."
+
+
+def organiser_page(handler: Handler) -> Handler:
+    """Send anonymous people to the login page instead of a bare 401."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Unauthorized:
+            if wants_json(request):
+                raise
+            target = quote(request.url.path, safe="/")
+            return RedirectResponse(f"/admin/login?next={target}", status_code=303)
+
+    return wrapper
+
+
+async def editable(request: Request) -> EventDoc:
+    """The event's document, for organisers of that event only."""
+    async with request.state.db() as session:
+        event = await load_event(session, request.path_params["slug"])
+        doc = export_event(event)
+    auth.require(request, await auth.event_roles(request, event), Role.ORGANISER)
+    return doc
+
+
+async def posted(request: Request) -> forms.FormReader:
+    """The submitted form, after the CSRF check."""
+    form = await request.form()
+    auth.check_csrf(request, str(form.get("csrf_token", "")))
+    return forms.FormReader(form, localiser(request).gettext)
+
+
+async def save(request: Request, change: Callable[[EventDoc], EventDoc]) -> None:
+    """Apply `change` to the current document and save it, all in one transaction."""
+    async with request.state.db() as session, session.begin():
+        event = await load_event(session, request.path_params["slug"])
+        await save_event(session, change(export_event(event)))
+
+
+def saved(request: Request, url: str) -> Response:
+    """Post/redirect/get, with a confirmation shown on the next page."""
+    request.session["flash"] = SAVED
+    return RedirectResponse(url, status_code=303)
+
+
+def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Render an admin page with what every admin template uses."""
+    base = {"flash": request.session.pop("flash", None), "errors": {}, "values": {},
+            "event_types": list(EventType), "item_kinds": list(ItemKind),
+            "organisation_kinds": list(OrganisationKind), "aware": aware, "oslo": OSLO}
+    return render(request, name, base | context, status_code=status)
+
+
+def section(name: str) -> str:
+    """The id of the overview's section that lists a part."""
+    return ("blocks" if name == "items" else name) + "-h"
+
+
+def event_url(slug: str, anchor: str = "") -> str:
+    return f"/admin/events/{slug}" + (f"#{anchor}" if anchor else "")
+
+
+@organiser_page
+async def new_event_form(request: Request) -> Response:
+    await require_site_organiser(request)
+    values = {"published": True, "registration_open": True, "type": EventType.SEMINAR.value}
+    return page(request, "admin/event_new.html", {"values": values})
+
+
+@organiser_page
+async def create_event(request: Request) -> Response:
+    await require_site_organiser(request)
+    r = await posted(request)
+    try:
+        fields = forms.event_fields(r)
+        slug = r.slug("slug", fallback=str(fields["title"] or ""))
+        empty = EventDoc(slug=slug or "x", title="x", occurrences=[])
+        first = forms.occurrence(r, None, empty)
+        doc = r.build(EventDoc, fields | {"slug": slug, "occurrences": [
+            msgspec.to_builtins(first, builtin_types=(dt.datetime,))]})
+        async with request.state.db() as session, session.begin():
+            await save_event(session, doc, create=True)
+    except Conflict:
+        errors = {"slug": localiser(request).gettext("An event with this address exists.")}
+        return page(request, "admin/event_new.html",
+                    {"values": forms.form_values(r.form), "errors": errors}, 422)  # type: ignore[arg-type]
+    except Invalid as exc:
+        errors = event_errors(exc.fields, "occurrences[0]")
+        return page(request, "admin/event_new.html",
+                    {"values": forms.form_values(r.form), "errors": errors}, 422)  # type: ignore[arg-type]
+    return saved(request, event_url(doc.slug))
+
+
+async def require_site_organiser(request: Request) -> None:
+    """Only site organisers (admin users, the admin token) create events."""
+    if await auth.site_organiser(request):
+        return
+    if not auth.identified(request):
+        raise Unauthorized("Log in as an organiser to do this.")
+    raise Forbidden("Only site organisers may create events.")
+
+
+def event_errors(fields: dict[str, str], part_prefix: str = "") -> dict[str, str]:
+    """Document errors on the main form: top-level fields by name, the rest at the top."""
+    result: dict[str, str] = {}
+    for path, message in fields.items():
+        if path.isidentifier():
+            result.setdefault(path, message)
+        elif part_prefix and path.startswith(part_prefix + "."):
+            result.setdefault(path[len(part_prefix) + 1:], message)
+        else:
+            result.setdefault(forms.FORM_ERROR, f"{path}: {message}")
+    return result
+
+
+@organiser_page
+async def edit_event(request: Request) -> Response:
+    doc = await editable(request)
+    if request.method == "GET":
+        return event_page(request, doc, forms.event_values(doc), {})
+    r = await posted(request)
+
+    def change(current: EventDoc) -> EventDoc:
+        fields = forms.event_fields(r)
+        data = msgspec.to_builtins(current, builtin_types=(dt.datetime,)) | fields
+        return r.build(EventDoc, data)
+
+    try:
+        await save(request, change)
+    except Invalid as exc:
+        return event_page(request, doc, forms.form_values(r.form),  # type: ignore[arg-type]
+                          event_errors(exc.fields), 422)
+    return saved(request, event_url(doc.slug))
+
+
+def event_page(request: Request, doc: EventDoc, values: dict[str, Any], errors: dict[str, str],
+               status: int = 200) -> Response:
+    speakers = {s.key: s for s in doc.speakers}
+    return page(request, "admin/event_edit.html",
+                {"event": doc, "values": values, "errors": errors, "speakers": speakers}, status)
+
+
+def _part(request: Request) -> tuple[Part, str]:
+    name = request.path_params.get("part", "items")
+    if name not in PARTS or ("block" in request.path_params) != (name == "items"):
+        raise NotFound("No such part of this event.", code="event.part_not_found")
+    return PARTS[name], name
+
+
+def part_url(slug: str, name: str, params: dict[str, Any], key: str | None) -> str:
+    """The editor of one element (key) or the form to add one (None)."""
+    base = f"/admin/events/{slug}/"
+    if name == "items":
+        base += f"blocks/{params['block']}/"
+    return base + f"{name}/{key if key is not None else 'new'}"
+
+
+def part_page(request: Request, doc: EventDoc, index: int | None,
+              values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+              status: int = 200) -> Response:
+    part, name = _part(request)
+    params = dict(request.path_params)
+    element = None if index is None else part.items(doc, params)[index]
+    key = None if element is None else part.key(element, index or 0)
+    context = {"event": doc, "part": part, "part_name": name, "element": element,
+               "action": part_url(doc.slug, name, params, key), "values": values or {},
+               "errors": errors or {}, "position": None if index is None else index + 1,
+               "count": len(part.items(doc, params)), "block": params.get("block")}
+    return page(request, part.template, context, status)
+
+
+@organiser_page
+async def new_part(request: Request) -> Response:
+    doc = await editable(request)
+    part, _ = _part(request)
+    part.items(doc, request.path_params)  # 404 for an unknown block
+    if request.method == "GET":
+        return part_page(request, doc, None)
+    return await store_part(request, doc, part, None)
+
+
+@organiser_page
+async def edit_part(request: Request) -> Response:
+    doc = await editable(request)
+    part, _ = _part(request)
+    index = part.find(doc, request.path_params, request.path_params["key"])
+    if request.method == "GET":
+        element = part.items(doc, request.path_params)[index]
+        return part_page(request, doc, index, part.values(element))
+    return await store_part(request, doc, part, index)
+
+
+async def store_part(request: Request, doc: EventDoc, part: Part, index: int | None) -> Response:
+    """Parse the form into the element at `index` (None: a new one) and save the event."""
+    r = await posted(request)
+    params = request.path_params
+    key = None if index is None else part.key(part.items(doc, params)[index], index)
+
+    def change(current: EventDoc) -> EventDoc:
+        items = part.items(current, params)
+        at = None if key is None else part.find(current, params, key)
+        # Read the position first: parse() raises with every message collected so far.
+        position = r.order() if part.ordered and at is not None else None
+        element = part.parse(r, None if at is None else items[at], current)
+        return part.replace(current, params, place(items, at, element, position))
+
+    try:
+        await save(request, change)
+    except forms.FormInvalid as exc:
+        return part_page(request, doc, index, forms.form_values(r.form),  # type: ignore[arg-type]
+                         exc.fields, 422)
+    except Invalid as exc:
+        target = len(part.items(doc, params)) if index is None else index
+        errors = field_errors(exc.fields, part.path(doc, params, target))
+        return part_page(request, doc, index, forms.form_values(r.form),  # type: ignore[arg-type]
+                         errors, 422)
+    return saved(request, event_url(doc.slug, section(_part(request)[1])))
+
+
+@organiser_page
+async def delete_part(request: Request) -> Response:
+    doc = await editable(request)
+    part, name = _part(request)
+    params, key = request.path_params, request.path_params["key"]
+    part.find(doc, params, key)
+    await posted(request)
+
+    def change(current: EventDoc) -> EventDoc:
+        items = part.items(current, params)
+        items.pop(part.find(current, params, key))
+        if name == "speakers":
+            current = without_speaker(current, key)
+        return part.replace(current, params, items)
+
+    await save(request, change)
+    return saved(request, event_url(doc.slug, section(name)))
+
+
+@organiser_page
+async def yaml_document(request: Request) -> Response:
+    doc = await editable(request)
+    if request.method == "GET":
+        return page(request, "admin/event_yaml.html",
+                    {"event": doc, "values": {"document": dump_event(doc)}})
+    r = await posted(request)
+    text = r.raw("document")
+    try:
+        new = parse_event_text(text)
+        if new.slug != doc.slug:
+            raise Invalid("The address (slug) cannot be changed here.", code="event.slug_changed",
+                          fields={"slug": "The address (slug) cannot be changed here."})
+        async with request.state.db() as session, session.begin():
+            await save_event(session, new)
+    except Invalid as exc:
+        gettext = localiser(request).gettext
+        problems = [f"{path}: {gettext(text)}" for path, text in exc.fields.items()]
+        errors = {"document": "; ".join(problems) or gettext(exc.message)}
+        return page(request, "admin/event_yaml.html",
+                    {"event": doc, "values": {"document": text}, "errors": errors}, 422)
+    return saved(request, event_url(doc.slug))
+
+
+routes = [
+    Route("/admin/events/new", new_event_form, methods=["GET"], name="admin_event_new"),
+    Route("/admin/events/new", create_event, methods=["POST"]),
+    Route("/admin/events/{slug}", edit_event, methods=["GET", "POST"], name="admin_event"),
+    Route("/admin/events/{slug}/yaml", yaml_document, methods=["GET", "POST"],
+          name="admin_event_yaml"),
+    Route("/admin/events/{slug}/blocks/{block}/items/new", new_part, methods=["GET", "POST"]),
+    Route("/admin/events/{slug}/blocks/{block}/items/{key}", edit_part, methods=["GET", "POST"]),
+    Route("/admin/events/{slug}/blocks/{block}/items/{key}/delete", delete_part,
+          methods=["POST"]),
+    Route("/admin/events/{slug}/{part}/new", new_part, methods=["GET", "POST"]),
+    Route("/admin/events/{slug}/{part}/{key}", edit_part, methods=["GET", "POST"]),
+    Route("/admin/events/{slug}/{part}/{key}/delete", delete_part, methods=["POST"]),
+]

@@ -1,0 +1,274 @@
+"""Organiser forms under /admin/events: login, create, edit parts, errors, CSRF and roles."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import msgspec
+
+from live.auth import hash_password
+from live.db import create_engine, sessionmaker
+from live.demo import DEMO_ORGANISER
+from live.docfile import dump_event
+from live.events import export_event, load_event
+from live.models import User
+from live.schema import EventDoc
+from live.settings import Settings
+from tests.support.app import ADMIN
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+VERKSTED = "verksted-regional-utvikling"
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+async def login(client: httpx.AsyncClient, email: str = DEMO_ORGANISER[0],
+                password: str = DEMO_ORGANISER[1]) -> httpx.Response:
+    token = csrf_of((await client.get("/admin/login")).text)
+    return await client.post("/admin/login", data={
+        "csrf_token": token, "email": email, "password": password, "next": "/admin"})
+
+
+async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, object]) -> httpx.Response:
+    """Open the form page for its CSRF token, then submit `data`."""
+    form_page = await client.get(url)
+    assert form_page.status_code == 200, form_page.text[:500]
+    return await client.post(url, data={"csrf_token": csrf_of(form_page.text), **data})
+
+
+async def event_doc(settings: Settings, slug: str) -> EventDoc:
+    engine = create_engine(settings.database_url)
+    try:
+        async with sessionmaker(engine)() as session:
+            return export_event(await load_event(session, slug))
+    finally:
+        await engine.dispose()
+
+
+async def add_user(settings: Settings, email: str, password: str) -> None:
+    engine = create_engine(settings.database_url)
+    async with sessionmaker(engine)() as session, session.begin():
+        session.add(User(email=email, password_hash=hash_password(password), is_admin=False))
+    await engine.dispose()
+
+
+async def test_login_form_starts_a_session(client: httpx.AsyncClient) -> None:
+    """The demo organiser logs in through the form and sees the dashboard with the events."""
+    response = await login(client)
+    assert response.status_code == 303 and response.headers["location"] == "/admin"
+    dashboard = await client.get("/admin")
+    assert "Vi bygger Innlandet" in dashboard.text and "organiser@salen.local" in dashboard.text
+
+
+async def test_wrong_password_is_refused(client: httpx.AsyncClient) -> None:
+    """A wrong password shows the login form again (401) and starts no session."""
+    response = await login(client, password="wrong")
+    assert response.status_code == 401
+    assert (await client.get("/admin/events/new")).status_code == 303
+
+
+async def test_create_event_through_the_form(client: httpx.AsyncClient,
+                                             settings: Settings) -> None:
+    """A site organiser creates an event with its first occurrence; it is saved and shown."""
+    await login(client)
+    response = await post_form(client, "/admin/events/new", {
+        "title": "Dialogmøte om kyst", "summary": "Kort om møtet", "type": "meeting",
+        "published": "on", "registration_open": "on", "city": "Bodø",
+        "starts": "2027-03-04T10:00", "ends": "2027-03-04T15:00",
+        "registration_deadline": "2027-02-25T12:00"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin/events/dialogmote-om-kyst"
+    editor = await client.get("/admin/events/dialogmote-om-kyst")
+    assert "Saved." in editor.text and "Bodø" in editor.text
+    doc = await event_doc(settings, "dialogmote-om-kyst")
+    assert doc.type == "meeting" and doc.occurrences[0].slug == "bodo"
+    assert doc.occurrences[0].registration_deadline.isoformat() == "2027-02-25T12:00:00"
+    public = await client.get("/e/dialogmote-om-kyst")
+    assert public.status_code == 200 and "Dialogmøte om kyst" in public.text
+
+
+async def test_add_occurrence_with_deadline(client: httpx.AsyncClient, settings: Settings) -> None:
+    """A new occurrence with a deadline and capacity is saved in Oslo time and listed."""
+    await login(client)
+    url = f"/admin/events/{VERKSTED}/occurrences/new"
+    response = await post_form(client, url, {
+        "city": "Hamar", "venue": "Scandic Hamar", "regions": "Hamarregionen\nSolør",
+        "starts": "2027-01-30T09:00", "ends": "2027-01-30T15:30",
+        "registration_deadline": "2027-01-20T23:59", "capacity_in_person": "40",
+        "serves_food": "on"})
+    assert response.status_code == 303
+    doc = await event_doc(settings, VERKSTED)
+    hamar = next(o for o in doc.occurrences if o.city == "Hamar")
+    assert hamar.registration_deadline is not None
+    assert hamar.registration_deadline.isoformat() == "2027-01-20T23:59:00"
+    assert hamar.regions == ["Hamarregionen", "Solør"] and hamar.capacity_in_person == 40
+    assert hamar.serves_food and not hamar.online
+
+
+async def test_add_block_and_item_with_speaker(client: httpx.AsyncClient,
+                                               settings: Settings) -> None:
+    """A new speaker, block and item are saved; the item names the speaker on the public page."""
+    await login(client)
+    base = f"/admin/events/{VERKSTED}"
+    assert (await post_form(client, f"{base}/speakers/new", {
+        "name": "Kari Nordmann", "role": "rådgiver", "organisation": "Hamar kommune"}
+    )).status_code == 303
+    assert (await post_form(client, f"{base}/blocks/new", {
+        "title": "Ettermiddag", "starts": "2026-12-03T15:00", "ends": "2026-12-03T16:00"}
+    )).status_code == 303
+    doc = await event_doc(settings, VERKSTED)
+    block = next(b for b in doc.programme if b.title == "Ettermiddag")
+    response = await post_form(client, f"{base}/blocks/{block.id}/items/new", {
+        "title": "Erfaringer fra Hamar", "kind": "talk", "starts": "2026-12-03T15:00",
+        "ends": "2026-12-03T15:30", "speakers": "kari-nordmann"})
+    assert response.status_code == 303
+    doc = await event_doc(settings, VERKSTED)
+    item = next(b for b in doc.programme if b.title == "Ettermiddag").items[0]
+    assert item.title == "Erfaringer fra Hamar" and item.speakers == ["kari-nordmann"]
+    public = (await client.get(f"/e/{VERKSTED}")).text
+    assert "Erfaringer fra Hamar" in public and "Kari Nordmann" in public
+
+
+async def test_edit_and_reorder_item(client: httpx.AsyncClient, settings: Settings) -> None:
+    """Editing an item keeps its id; a position moves it within its block."""
+    await login(client)
+    before = await event_doc(settings, "planstrategi-4-0")
+    block = before.programme[0]
+    last = block.items[-1]
+    url = f"/admin/events/planstrategi-4-0/blocks/{block.id}/items/{last.id}"
+    page = await client.get(url)
+    assert last.title in page.text
+    response = await post_form(client, url, {
+        "title": "Plankultur i praksis", "kind": str(last.kind), "position": "1",
+        "speakers": list(last.speakers)})
+    assert response.status_code == 303
+    after = (await event_doc(settings, "planstrategi-4-0")).programme[0].items
+    assert after[0].title == "Plankultur i praksis" and after[0].id == last.id
+    assert len(after) == len(block.items)
+
+
+async def test_themes_and_quotas(client: httpx.AsyncClient, settings: Settings) -> None:
+    """Themes and quotas are added, edited and removed through their forms."""
+    await login(client)
+    base = f"/admin/events/{VERKSTED}"
+    assert (await post_form(client, f"{base}/themes/new", {
+        "title": "Tema 3: Kompetanse", "brief": "Hva mangler?"})).status_code == 303
+    assert (await post_form(client, f"{base}/quotas/new", {
+        "limit": "1", "organisation": "Statsforvalteren i Innlandet"})).status_code == 303
+    doc = await event_doc(settings, VERKSTED)
+    assert doc.themes[-1].slug == "tema-3-kompetanse"
+    assert doc.quotas[-1].organisation == "Statsforvalteren i Innlandet"
+    index = len(doc.quotas) - 1
+    assert (await post_form(client, f"{base}/quotas/{index}", {
+        "limit": "2", "organisation_kind": "ministry"})).status_code == 303
+    token = csrf_of((await client.get(f"{base}/themes/tema-3-kompetanse")).text)
+    removed = await client.post(f"{base}/themes/tema-3-kompetanse/delete",
+                                data={"csrf_token": token})
+    assert removed.status_code == 303
+    doc = await event_doc(settings, VERKSTED)
+    assert "tema-3-kompetanse" not in {t.slug for t in doc.themes}
+    assert doc.quotas[index].limit == 2 and doc.quotas[index].organisation_kind == "ministry"
+
+
+async def test_invalid_occurrence_shows_field_errors_and_saves_nothing(
+        client: httpx.AsyncClient, settings: Settings) -> None:
+    """Bad input re-renders the form (422) with the values and linked messages; nothing saved."""
+    await login(client)
+    before = await event_doc(settings, VERKSTED)
+    response = await post_form(client, f"/admin/events/{VERKSTED}/occurrences/new", {
+        "city": "Lillehammer", "starts": "2027-01-30T15:00", "ends": "2027-01-30T09:00",
+        "capacity_in_person": "many"})
+    assert response.status_code == 422
+    html = response.text
+    assert 'value="Lillehammer"' in html
+    assert 'id="f-capacity_in_person-error"' in html and "Enter a whole number." in html
+    assert re.search(r'id="f-capacity_in_person"[^>]*aria-describedby="[^"]*'
+                     r'f-capacity_in_person-error"', html)
+    assert await event_doc(settings, VERKSTED) == before
+
+
+async def test_end_before_start_is_a_field_error(client: httpx.AsyncClient,
+                                                 settings: Settings) -> None:
+    """The document rules (end after start) show next to the field, and nothing is saved."""
+    await login(client)
+    before = await event_doc(settings, VERKSTED)
+    response = await post_form(client, f"/admin/events/{VERKSTED}/occurrences/new", {
+        "city": "Lillehammer", "starts": "2027-01-30T15:00", "ends": "2027-01-30T09:00"})
+    assert response.status_code == 422
+    assert 'id="f-ends-error"' in response.text and "The end must be after the start." in response.text
+    assert await event_doc(settings, VERKSTED) == before
+
+
+async def test_invalid_main_fields(client: httpx.AsyncClient,
+                                                settings: Settings) -> None:
+    """An empty title and a bad e-mail give 422 with messages; the title stays unchanged."""
+    await login(client)
+    response = await post_form(client, f"/admin/events/{VERKSTED}", {
+        "title": "", "contact_email": "not-an-address", "type": "workshop"})
+    assert response.status_code == 422
+    assert 'id="f-title-error"' in response.text and 'id="f-contact_email-error"' in response.text
+    assert 'value="not-an-address"' in response.text
+    assert (await event_doc(settings, VERKSTED)).title == "Verksted for regional utvikling"
+
+
+async def test_yaml_view_round_trip(client: httpx.AsyncClient, settings: Settings) -> None:
+    """The YAML view shows the export and saves an edited document; a broken one is refused."""
+    await login(client)
+    url = f"/admin/events/{VERKSTED}/yaml"
+    page = await client.get(url)
+    assert "slug: verksted-regional-utvikling" in page.text
+    doc = await event_doc(settings, VERKSTED)
+    text = dump_event(msgspec.structs.replace(doc, host="Innlandet fylkeskommune (endret)"))
+    assert (await post_form(client, url, {"document": text})).status_code == 303
+    assert (await event_doc(settings, VERKSTED)).host == "Innlandet fylkeskommune (endret)"
+    broken = await post_form(client, url, {"document": text.replace("title:", "titel:", 1)})
+    assert broken.status_code == 422 and "f-document-error" in broken.text
+
+
+async def test_missing_csrf_is_forbidden(client: httpx.AsyncClient, settings: Settings) -> None:
+    """A logged-in organiser's post without the CSRF token gets 403 and changes nothing."""
+    await login(client)
+    response = await client.post(f"/admin/events/{VERKSTED}",
+                                 data={"title": "Hijacked", "type": "seminar"})
+    assert response.status_code == 403
+    assert (await event_doc(settings, VERKSTED)).title == "Verksted for regional utvikling"
+
+
+async def test_non_organiser_is_forbidden(client: httpx.AsyncClient, settings: Settings) -> None:
+    """A logged-in user without the organiser role on the event gets 403 on page and post."""
+    await add_user(settings, "guest@salen.local", "guest-password")
+    assert (await login(client, "guest@salen.local", "guest-password")).status_code == 303
+    assert (await client.get(f"/admin/events/{VERKSTED}")).status_code == 403
+    assert (await client.get("/admin/events/new")).status_code == 403
+    token = csrf_of((await client.get("/admin/login")).text)
+    response = await client.post(f"/admin/events/{VERKSTED}/themes/new",
+                                 data={"csrf_token": token, "title": "x"})
+    assert response.status_code == 403
+
+
+async def test_anonymous_is_sent_to_login(client: httpx.AsyncClient) -> None:
+    """An anonymous visitor is redirected to the login page with the way back."""
+    response = await client.get(f"/admin/events/{VERKSTED}/occurrences/new")
+    assert response.status_code == 303
+    assert response.headers["location"] == (
+        f"/admin/login?next=/admin/events/{VERKSTED}/occurrences/new")
+
+
+async def test_admin_token_may_edit(client: httpx.AsyncClient) -> None:
+    """The admin bearer token has organiser rights on every event's editor."""
+    response = await client.get(f"/admin/events/{VERKSTED}", headers=ADMIN)
+    assert response.status_code == 200 and 'id="f-title"' in response.text
+
+
+async def test_unknown_event_and_part_are_404(client: httpx.AsyncClient) -> None:
+    """Unknown events and parts give 404 pages."""
+    await login(client)
+    assert (await client.get("/admin/events/no-such-event")).status_code == 404
+    assert (await client.get(f"/admin/events/{VERKSTED}/occurrences/atlantis")).status_code == 404
+    assert (await client.get(f"/admin/events/{VERKSTED}/nonsense/new")).status_code == 404
+
