@@ -1,0 +1,265 @@
+"""Organiser pages: a recording's management page, uploads (import, captions, slides)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from live.archive.access import archive, check_form, organiser_access
+from live.archive.api import recording_json
+from live.archive.chapters import format_timestamp, parse_chapter_lines, parse_timestamp
+from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, recording_dir, recordings_for_event
+from live.archive.upload import Upload, cleaned, receive_upload
+from live.auth import event_roles, require
+from live.errors import Invalid, NotFound, SalenError
+from live.events import find_event, load_event
+from live.models import Recording, Role
+from live.models.recordings import RecordingAttachment, RecordingCaption
+from live.web import localiser, render
+from stream.captions import MAX_CAPTION_BYTES, normalise_captions
+
+MAX_VIDEO_BYTES = 50 * 1024**3
+MAX_PDF_BYTES = 50 * 1024**2
+_LANG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
+
+
+def uploads_dir(request: Request) -> Path:
+    return Path(request.state.settings.recordings_dir) / "archive" / "uploads"
+
+
+async def event_recordings(request: Request) -> Response:
+    """GET /admin/events/{slug}/recordings: the event's recordings and the import form."""
+    return await _event_page(request)
+
+
+async def _event_page(request: Request, error: str = "", status: int = 200) -> Response:
+    async with request.state.db() as session:
+        event = await find_event(session, request.path_params["slug"])
+    require(request, await event_roles(request, event), Role.ORGANISER)
+    async with request.state.db() as session:
+        recordings = await recordings_for_event(session, event.slug)
+    context = {"event": event, "recordings": recordings, "error": error}
+    return render(request, "admin/recordings.html", context, status_code=status)
+
+
+async def import_upload(request: Request) -> Response:
+    """POST /admin/events/{slug}/recordings: a video file streamed to disk, then imported."""
+    async with request.state.db() as session:
+        event = await find_event(session, request.path_params["slug"])
+    require(request, await event_roles(request, event), Role.ORGANISER)
+    upload = await receive_upload(request, uploads_dir(request), MAX_VIDEO_BYTES)
+    with cleaned(upload):
+        check_form(request, upload.fields.get("csrf_token"))
+        path = upload.files.get("file")
+        if path is None:
+            return await _event_page(request, _t(request, "Choose a video file."), 422)
+        try:
+            started = _started_at(upload.fields.get("started_at", ""))
+            rid = await archive(request).import_file(
+                event.slug, path, started_at=started, title=upload.fields.get("title", "").strip(),
+                move=True)
+        except Invalid as exc:
+            return await _event_page(request, _t(request, exc.message), 422)
+    return RedirectResponse(f"/admin/recordings/{rid}", status_code=303)
+
+
+def _started_at(text: str) -> Any:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if not text.strip():
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Invalid("Give the start time as 2026-10-21T10:00.", code="started_at.invalid") from None
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("Europe/Oslo"))
+
+
+def _t(request: Request, message: str) -> str:
+    return localiser(request).gettext(message)
+
+
+async def manage(request: Request, error: str = "", status: int = 200) -> Response:
+    """GET /admin/recordings/{id}: state and progress, publish, trim, chapters, uploads."""
+    access = await organiser_access(request)
+    async with request.state.db() as session:
+        event = await load_event(session, access.event.slug)
+    chapters_text = "\n".join(f"{format_timestamp(c['start'])} {c['title']}"
+                              for c in access.recording.chapters)
+    context = {
+        "recording": access.recording, "event": event, "error": error,
+        "data": recording_json(access.recording, event, request.state.settings),
+        "chapters_text": chapters_text, "fmt_time": format_timestamp,
+        "items": [i for b in event.blocks for i in b.items],
+    }
+    return render(request, "admin/recording.html", context, status_code=status)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    check_form(request, str(form.get("csrf_token", "")))
+    return {k: str(v) for k, v in form.items()}
+
+
+def _back(rid: int) -> Response:
+    return RedirectResponse(f"/admin/recordings/{rid}", status_code=303)
+
+
+async def action(request: Request) -> Response:
+    """POST /admin/recordings/{id}/{publish|unpublish|trim|chapters|reset-chapters|delete}."""
+    access = await organiser_access(request)
+    rid, what = access.recording.id, request.path_params["action"]
+    form = await _form(request)
+    service = archive(request)
+    try:
+        if what in ("publish", "unpublish"):
+            await service.set_published(rid, what == "publish")
+        elif what == "trim":
+            await service.set_trim(rid, _seconds(form.get("start", "")),
+                                   _seconds(form.get("end", "")))
+        elif what == "chapters":
+            chapters = parse_chapter_lines(form.get("chapters", ""))
+            await service.set_chapters(rid, _check_duration(chapters, access.recording))
+        elif what == "reset-chapters":
+            await service.reset_chapters(rid)
+        elif what == "delete":
+            await service.delete(rid)
+            return RedirectResponse(f"/admin/events/{access.event.slug}/recordings",
+                                    status_code=303)
+        else:
+            raise NotFound("Page not found.")
+    except SalenError as exc:
+        if exc.status >= 500 or exc.status == 404:
+            raise
+        return await manage(request, _t(request, exc.message), exc.status)
+    return _back(rid)
+
+
+def _seconds(text: str) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        return parse_timestamp(text)
+    except ValueError:
+        raise Invalid("Write times as 00:01:30 or as seconds.", code="trim.invalid") from None
+
+
+def _check_duration(chapters: list[dict[str, Any]], recording: Recording) -> list[dict[str, Any]]:
+    from live.archive.chapters import validate_chapters
+
+    return validate_chapters(chapters, recording.duration)
+
+
+async def upload_captions(request: Request) -> Response:
+    """POST /admin/recordings/{id}/captions: WebVTT or SRT, stored as WebVTT per language."""
+    access = await organiser_access(request)
+    upload = await receive_upload(request, uploads_dir(request), MAX_CAPTION_BYTES)
+    with cleaned(upload):
+        check_form(request, upload.fields.get("csrf_token"))
+        lang = upload.fields.get("lang", "").strip()
+        label = upload.fields.get("label", "").strip()[:100] or lang
+        path = upload.files.get("file")
+        try:
+            if not _LANG.fullmatch(lang):
+                raise Invalid("Give the language as a code such as nb or en.", code="lang.invalid")
+            if path is None:
+                raise Invalid("Choose a caption file (WebVTT or SRT).", code="captions.missing")
+            text = normalise_captions(await asyncio.to_thread(path.read_bytes))
+        except Invalid as exc:
+            return await manage(request, _caption_error(request, exc), 422)
+    await _store_caption(request, access.recording.id, lang, label, text)
+    return _back(access.recording.id)
+
+
+def _caption_error(request: Request, exc: Invalid) -> str:
+    line = exc.fields.get("line")
+    if line:
+        return _t(request, "The captions could not be read at line {line}: {problem}").format(
+            line=line, problem=exc.message)
+    return _t(request, exc.message)
+
+
+async def _store_caption(request: Request, rid: int, lang: str, label: str, text: str) -> None:
+    folder = recording_dir(request.state.settings, rid) / CAPTIONS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{lang}.vtt").write_text(text, encoding="utf-8")
+    async with request.state.db() as session, session.begin():
+        recording = await session.get(Recording, rid)
+        assert recording is not None
+        existing = next((c for c in recording.captions if c.lang == lang), None)
+        if existing is None:
+            recording.captions.append(RecordingCaption(lang=lang, label=label))
+        else:
+            existing.label = label
+
+
+async def upload_attachment(request: Request) -> Response:
+    """POST /admin/recordings/{id}/attachments: a PDF (slides) for a programme item."""
+    access = await organiser_access(request)
+    upload = await receive_upload(request, uploads_dir(request), MAX_PDF_BYTES)
+    with cleaned(upload):
+        check_form(request, upload.fields.get("csrf_token"))
+        try:
+            item_id = _item_id(upload.fields.get("item", ""))
+            path = _pdf(upload)
+        except Invalid as exc:
+            return await manage(request, _t(request, exc.message), 422)
+        title = upload.fields.get("title", "").strip()[:300] or upload.filenames["file"]
+        async with request.state.db() as session, session.begin():
+            attachment = RecordingAttachment(
+                recording_id=access.recording.id, item_id=item_id, title=title,
+                filename=upload.filenames["file"][:300], size=path.stat().st_size)
+            session.add(attachment)
+            await session.flush()
+            folder = recording_dir(request.state.settings, access.recording.id) / ATTACHMENTS_DIR
+            folder.mkdir(parents=True, exist_ok=True)
+            path.replace(folder / f"{attachment.id}.pdf")
+    return _back(access.recording.id)
+
+
+def _item_id(text: str) -> int | None:
+    return int(text) if text.strip().isdigit() else None
+
+
+def _pdf(upload: Upload) -> Path:
+    path = upload.files.get("file")
+    if path is None:
+        raise Invalid("Choose a PDF file.", code="attachment.missing")
+    with path.open("rb") as f:
+        if f.read(5) != b"%PDF-":
+            raise Invalid("Only PDF files can be attached.", code="attachment.not_pdf")
+    return path
+
+
+async def delete_attachment(request: Request) -> Response:
+    """POST /admin/recordings/{id}/attachments/{attachment_id}/delete."""
+    access = await organiser_access(request)
+    await _form(request)
+    aid = int(request.path_params["attachment_id"])
+    async with request.state.db() as session, session.begin():
+        attachment = await session.get(RecordingAttachment, aid)
+        if attachment is not None and attachment.recording_id == access.recording.id:
+            await session.delete(attachment)
+    folder = recording_dir(request.state.settings, access.recording.id) / ATTACHMENTS_DIR
+    (folder / f"{aid}.pdf").unlink(missing_ok=True)
+    return _back(access.recording.id)
+
+
+routes = [
+    Route("/admin/events/{slug}/recordings", event_recordings, name="admin_event_recordings"),
+    Route("/admin/events/{slug}/recordings", import_upload, methods=["POST"]),
+    Route("/admin/recordings/{recording_id:int}", manage, name="admin_recording"),
+    Route("/admin/recordings/{recording_id:int}/captions", upload_captions, methods=["POST"]),
+    Route("/admin/recordings/{recording_id:int}/attachments", upload_attachment,
+          methods=["POST"]),
+    Route("/admin/recordings/{recording_id:int}/attachments/{attachment_id:int}/delete",
+          delete_attachment, methods=["POST"]),
+    Route("/admin/recordings/{recording_id:int}/{action:str}", action, methods=["POST"]),
+]

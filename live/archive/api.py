@@ -1,0 +1,138 @@
+"""JSON API of the archive: list, one recording, publish/unpublish, chapters, trim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from live.archive.access import archive, organiser_access, load_access
+from live.archive.chapters import validate_chapters
+from live.archive.files import file_url
+from live.archive.service import HLS_DIR, HLS_PLAYLIST, MP4_NAME, recording_dir
+from live.auth import event_roles, site_organiser
+from live.errors import Invalid
+from live.models import Event, Recording, RecordingState, Role
+from live.web import json_body
+
+
+def recording_json(recording: Recording, event: Event, settings: Any) -> dict[str, Any]:
+    """The API's view of a recording (the documented contract)."""
+    folder = recording_dir(settings, recording.id)
+    done = recording.state in (RecordingState.READY, RecordingState.PUBLISHED)
+    has_mp4 = done and (folder / MP4_NAME).is_file()
+    has_hls = done and (folder / HLS_DIR / HLS_PLAYLIST).is_file()
+    return {
+        "id": recording.id,
+        "event": event.slug,
+        "title": recording.title,
+        "state": str(recording.state),
+        "progress": recording.progress,
+        "error": recording.error,
+        "started_at": recording.started_at.isoformat() if recording.started_at else None,
+        "published_at": recording.published_at.isoformat() if recording.published_at else None,
+        "duration": recording.duration,
+        "trim": {"start": recording.trim_start, "end": recording.trim_end},
+        "chapters": [{"title": c["title"], "start": c["start"]} for c in recording.chapters],
+        "files": {
+            "mp4": file_url(recording, MP4_NAME) if has_mp4 else None,
+            "hls": file_url(recording, f"{HLS_DIR}/{HLS_PLAYLIST}") if has_hls else None,
+        },
+        "captions": [
+            {"lang": c.lang, "label": c.label, "url": file_url(recording, f"captions/{c.lang}.vtt")}
+            for c in recording.captions
+        ],
+        "attachments": [
+            {"id": a.id, "title": a.title, "item": a.item_id,
+             "url": file_url(recording, f"attachments/{a.id}.pdf")}
+            for a in recording.attachments
+        ],
+    }
+
+
+async def list_recordings(request: Request) -> Response:
+    """GET /api/recordings[?event=SLUG]: published ones; organisers also see the rest."""
+    query = select(Recording, Event).join(Event, Event.id == Recording.event_id)
+    slug = request.query_params.get("event")
+    if slug:
+        query = query.where(Event.slug == slug)
+    async with request.state.db() as session:
+        rows = (await session.execute(
+            query.order_by(Recording.started_at.desc().nulls_last(), Recording.id.desc())
+        )).all()
+    everything = await site_organiser(request)
+    result = []
+    for recording, event in rows:
+        visible = recording.state == RecordingState.PUBLISHED or everything or (
+            Role.ORGANISER in await event_roles(request, event))
+        if visible:
+            result.append(recording_json(recording, event, request.state.settings))
+    return JSONResponse({"recordings": result})
+
+
+async def get_recording(request: Request) -> Response:
+    """GET /api/recordings/{id}."""
+    access = await load_access(request)
+    return JSONResponse(recording_json(access.recording, access.event, request.state.settings))
+
+
+async def _after(request: Request, recording_id: int) -> Response:
+    async with request.state.db() as session:
+        recording = await session.get(Recording, recording_id)
+        assert recording is not None
+        event = await session.get(Event, recording.event_id)
+        assert event is not None
+        return JSONResponse(recording_json(recording, event, request.state.settings))
+
+
+async def publish(request: Request) -> Response:
+    """POST /api/recordings/{id}/publish (organisers)."""
+    access = await organiser_access(request)
+    await archive(request).set_published(access.recording.id, True)
+    return await _after(request, access.recording.id)
+
+
+async def unpublish(request: Request) -> Response:
+    """POST /api/recordings/{id}/unpublish (organisers)."""
+    access = await organiser_access(request)
+    await archive(request).set_published(access.recording.id, False)
+    return await _after(request, access.recording.id)
+
+
+async def put_chapters(request: Request) -> Response:
+    """PUT /api/recordings/{id}/chapters with [{"title", "start"}] in seconds (organisers)."""
+    access = await organiser_access(request)
+    body = await json_body(request)
+    chapters = body.get("chapters") if isinstance(body, dict) else body
+    checked = validate_chapters(chapters, access.recording.duration)
+    await archive(request).set_chapters(access.recording.id, checked)
+    return await _after(request, access.recording.id)
+
+
+async def put_trim(request: Request) -> Response:
+    """PUT /api/recordings/{id}/trim with {"start", "end"} in source seconds or null."""
+    access = await organiser_access(request)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise Invalid("Send {\"start\": seconds or null, \"end\": seconds or null}.",
+                      code="trim.invalid")
+    start, end = body.get("start"), body.get("end")
+    for value in (start, end):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or value < 0):
+            raise Invalid("Trim points are seconds (0 or more) or null.", code="trim.invalid")
+    await archive(request).set_trim(access.recording.id, start, end)
+    return await _after(request, access.recording.id)
+
+
+routes = [
+    Route("/api/recordings", list_recordings, name="api_recordings"),
+    Route("/api/recordings/{recording_id:int}", get_recording, name="api_recording"),
+    Route("/api/recordings/{recording_id:int}/publish", publish, methods=["POST"]),
+    Route("/api/recordings/{recording_id:int}/unpublish", unpublish, methods=["POST"]),
+    Route("/api/recordings/{recording_id:int}/chapters", put_chapters, methods=["PUT"]),
+    Route("/api/recordings/{recording_id:int}/trim", put_trim, methods=["PUT"]),
+]

@@ -1,0 +1,153 @@
+"""Public archive pages: the list of published recordings, and one recording's page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import selectinload
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from live.archive.access import load_access
+from live.archive.api import recording_json
+from live.archive.chapters import format_timestamp, parse_timestamp
+from live.events import load_event
+from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
+from live.web import render
+
+MAX_QUERY = 200
+_SHOWN_QUESTIONS = ("approved", "on_air", "answered")
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A published recording as the archive lists it."""
+
+    recording: Recording
+    event: Event
+    speakers: list[str]
+    text: str  # everything the search looks through, lower-case
+
+
+def _search_text(recording: Recording, event: Event) -> tuple[list[str], str]:
+    speakers = [s.name for s in event.speakers if s.name]
+    parts = [recording.title, event.title, event.summary, event.description, event.host]
+    parts += [f"{s.name} {s.organisation} {s.role}" for s in event.speakers]
+    for block in event.blocks:
+        parts.append(block.title)
+        parts += [f"{i.title} {i.description}" for i in block.items]
+    return speakers, " ".join(parts).lower()
+
+
+def matches(listed: Listed, words: list[str], year: int | None, kind: str) -> bool:
+    """All search words occur; the year and event type match when given."""
+    when = listed.recording.started_at or listed.recording.published_at
+    if year is not None and (when is None or when.year != year):
+        return False
+    if kind and listed.event.event_type != kind:
+        return False
+    return all(word in listed.text for word in words)
+
+
+async def published(request: Request) -> list[Listed]:
+    """Every published recording with its event, newest first."""
+    async with request.state.db() as session:
+        rows = (await session.execute(
+            select(Recording, Event).join(Event, Event.id == Recording.event_id)
+            .where(Recording.state == RecordingState.PUBLISHED)
+            .options(selectinload(Event.speakers),
+                     selectinload(Event.blocks).selectinload(ProgrammeBlock.items))
+        )).all()
+    far = dt.datetime.min.replace(tzinfo=dt.UTC)
+    listed = [Listed(r, e, *_search_text(r, e)) for r, e in rows]
+    listed.sort(key=lambda x: x.recording.started_at or x.recording.published_at or far,
+                reverse=True)
+    return listed
+
+
+async def archive_page(request: Request) -> Response:
+    """GET /archive?q=&year=&type=: published recordings, newest first."""
+    query = request.query_params.get("q", "")[:MAX_QUERY].strip()
+    year_text = request.query_params.get("year", "")
+    year = int(year_text) if year_text.isdigit() else None
+    kind = request.query_params.get("type", "")
+    kind = kind if kind in {t.value for t in EventType} else ""
+    everything = await published(request)
+    shown = [x for x in everything if matches(x, query.lower().split(), year, kind)]
+    years = sorted({(x.recording.started_at or x.recording.published_at).year  # type: ignore[union-attr]
+                    for x in everything
+                    if x.recording.started_at or x.recording.published_at}, reverse=True)
+    context = {"listed": shown, "q": query, "year": year, "kind": kind, "years": years,
+               "kinds": list(EventType), "total": len(everything), "fmt_time": format_timestamp}
+    return render(request, "archive.html", context)
+
+
+async def recording_page(request: Request) -> Response:
+    """GET /recordings/{id}[?t=SECONDS|HH:MM:SS]: the player, chapters, slides and questions."""
+    access = await load_access(request)
+    recording = access.recording
+    async with request.state.db() as session:
+        event = await load_event(session, access.event.slug)
+    data = recording_json(recording, event, request.state.settings)
+    items = {i.id: i for b in event.blocks for i in b.items}
+    attachments: dict[int | None, list[dict[str, Any]]] = {}
+    for attachment in data["attachments"]:
+        attachments.setdefault(attachment["item"], []).append(attachment)
+    context = {
+        "recording": recording, "event": event, "data": data, "organiser": access.organiser,
+        "start": _start_param(request), "items": items, "attachments": attachments,
+        "speakers": {s.id: s for s in event.speakers},
+        "questions": await question_timeline(request, recording),
+        "fmt_time": format_timestamp,
+    }
+    return render(request, "recording.html", context)
+
+
+def _start_param(request: Request) -> float:
+    try:
+        return parse_timestamp(request.query_params.get("t", "0"))
+    except ValueError:
+        return 0.0
+
+
+def offset_in(recording: Recording, moment: dt.datetime | None) -> float | None:
+    """Where a wall-clock moment falls in the packaged recording, or None if outside it."""
+    if moment is None or recording.started_at is None:
+        return None
+    offset = (moment - recording.started_at).total_seconds() - recording.cut_start
+    if offset < 0 or (recording.duration is not None and offset > recording.duration):
+        return None
+    return offset
+
+
+async def question_timeline(request: Request, recording: Recording) -> list[dict[str, Any]]:
+    """Approved and answered questions with their moments in the recording."""
+    from live.models.qa import Question
+
+    try:
+        async with request.state.db() as session:
+            rows = list(await session.scalars(
+                select(Question).where(Question.event_id == recording.event_id,
+                                       Question.status.in_(_SHOWN_QUESTIONS))
+                .order_by(Question.asked_at)
+            ))
+    except DBAPIError:  # the Q&A tables are not in this database's migrations yet
+        return []
+    return [
+        {"text": q.text, "name": q.name, "organisation": q.organisation,
+         "asked": offset_in(recording, q.asked_at),
+         "answered": offset_in(recording, q.answered_at),
+         "status": q.status}
+        for q in rows
+    ]
+
+
+routes = [
+    Route("/archive", archive_page, name="archive"),
+    Route("/recordings/{recording_id:int}", recording_page, name="recording"),
+]
