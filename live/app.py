@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from live import admin, api, pages
+from live import admin, api, archive, pages
 from live.db import create_engine, sessionmaker
 from live.errors import SalenError
 from live.i18n import load_translations
@@ -43,15 +43,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "templates": create_templates(),
             "translations": load_translations(),
         }
+        state["archive"] = archive.Archive(settings, state["db"])
         try:
             yield state
         finally:
+            await state["archive"].aclose()
             await engine.dispose()
 
     routes: list[BaseRoute] = [
         *pages.routes,
         *api.routes,
         *admin.routes,
+        *archive.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
