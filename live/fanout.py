@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 MAX_BACKLOG = 16
 # Pushes held for a connection while its snapshot is being prepared.
 MAX_EARLY = 256
+# Seconds a new connection waits for the hub subscription, and between attempts.
+SUBSCRIBE_TIMEOUT = 10.0
+RESUBSCRIBE_DELAY = 1.0
 
 Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 Close = Callable[[int, str], Awaitable[None]]
@@ -248,7 +251,8 @@ class Fanout:
             ]
         (room.moderators if conn.moderator else room.viewers).add(conn)
         try:
-            await room.ready.wait()
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                await room.ready.wait()
             yield room
         finally:
             room.viewers.discard(conn)
@@ -279,6 +283,11 @@ class Fanout:
             except Lagged:
                 log.warning("fan-out lagged on %s; connections must resync", channel)
                 room.resync_all()
+            except Exception:
+                # The hub is unreachable: nobody here gets notices, so everyone resyncs later.
+                log.exception("fan-out lost its subscription to %s", channel)
+                room.resync_all()
+                await asyncio.sleep(RESUBSCRIBE_DELAY)
 
     async def _run_ticks(self) -> None:
         while True:

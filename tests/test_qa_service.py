@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import live.models.qa  # noqa: F401  (registers the Q&A tables)
 from live.db import create_engine, sessionmaker
-from live.errors import Conflict, Forbidden, NotFound
+from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.hub import Hub, open_hub
 from live.identity import Participant
 from live.models import Base, Event
@@ -213,3 +213,10 @@ async def test_actions_are_logged_with_actor(
         ("ask", "participant viewer"),
         ("approve", "Mona"),
     ]
+
+
+async def test_question_for_unknown_programme_item(qa: QaService, event_id: int) -> None:
+    """A question naming a programme item of no such item gets qa.unknown_item."""
+    with pytest.raises(Invalid) as caught:
+        await qa.ask(event_id, VIEWER, Ask(id=1, text="Item?", item=424242))
+    assert caught.value.code == "qa.unknown_item"

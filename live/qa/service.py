@@ -18,9 +18,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from live.errors import Conflict, NotFound
+from live.errors import Conflict, Invalid, NotFound
 from live.hub import Entry, Hub
 from live.identity import Participant
+from live.models import ProgrammeItem
 from live.models.base import utcnow
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
 from live.protocol import (
@@ -325,6 +326,7 @@ class QaService:
         """Store a question; it is acknowledged (returned) only after the commit."""
 
         async def body(tx: _Tx) -> Question:
+            await _check_item(tx, msg.item)
             closed = await self._closed_items(tx.session, event_id)
             rules = _rules(tx.state, closed)
             text = domain.clean_text(msg.text, rules)
@@ -482,6 +484,7 @@ class QaService:
         async def body(tx: _Tx) -> None:
             s = tx.state
             if msg.item is not None:
+                await _check_item(tx, msg.item)
                 row = await tx.session.get(QaItemSettings, msg.item)
                 if row is None:
                     tx.session.add(
@@ -512,6 +515,17 @@ class QaService:
             )
 
         await self._act(event_id, actor, body)
+
+
+async def _check_item(tx: _Tx, item_id: int | None) -> None:
+    """Refuse a programme item that is not part of this event."""
+    if item_id is None:
+        return
+    item = await tx.session.get(ProgrammeItem, item_id)
+    if item is None or item.event_id != tx.state.event_id:
+        raise Invalid(
+            f"No programme item {item_id} here.", code="qa.unknown_item", fields={"item": "unknown"}
+        )
 
 
 def _rules(state: QaSettings, closed: list[int]) -> domain.Rules:
