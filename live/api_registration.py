@@ -19,23 +19,24 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from functools import wraps
 from typing import Any
+
 from babel.support import NullTranslations
 from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from live import web
 from live.auth import event_roles, require
 from live.errors import NotFound
-from live import web
 from live.i18n import Localiser
 from live.models import Event, Role
 from live.models.registration import Registration, Status
 from live.registration import export, notify, service
 from live.registration.links import api_url, page_url
 from live.registration.ratelimit import RateLimiter
-from live.registration.texts import layered
 from live.registration.rules import N_, Message, Refusal, Refused
+from live.registration.texts import layered
 from live.registration.validate import parse_changes, parse_submission
 from live.settings import Settings
 
@@ -82,7 +83,8 @@ def limiter(request: Request) -> RateLimiter:
         found = getattr(request.app.state, "registration_limiter", None)
         if found is None:
             found = request.app.state.registration_limiter = RateLimiter()
-    return found  # type: ignore[no-any-return]
+    assert isinstance(found, RateLimiter)
+    return found
 
 
 def client_key(request: Request) -> str:
@@ -100,8 +102,9 @@ async def json_body(request: Request) -> Any:
         raise Refused("registration.invalid", Message(N_("Expected a JSON object."))) from None
 
 
-async def send(settings: Settings, request: Request,
-               mails: list[tuple[str, service.Receipt]]) -> None:
+async def send(
+    settings: Settings, request: Request, mails: list[tuple[str, service.Receipt]]
+) -> None:
     """Mail after commit; failures are logged, never undo the write."""
     catalogues = translations(request)
     messages = [notify.compose(kind, receipt, settings, catalogues) for kind, receipt in mails]
@@ -114,13 +117,20 @@ async def register(request: Request) -> Response:
     settings: Settings = request.state.settings
     limiter(request).hit(client_key(request))
     submission = parse_submission(await json_body(request))
-    outcome = await service.register(request.state.db, request.path_params["slug"], submission,
-                                     locale=web.localiser(request).locale)
+    outcome = await service.register(
+        request.state.db,
+        request.path_params["slug"],
+        submission,
+        locale=web.localiser(request).locale,
+    )
     receipt = outcome.receipt
     await send(settings, request, [(notify.kind_for(receipt), receipt)])
-    body: dict[str, Any] = {"id": receipt.id, "status": str(receipt.status),
-                            "manage_url": api_url(settings.base_url, receipt.token),
-                            "page_url": page_url(settings.base_url, receipt.token)}
+    body: dict[str, Any] = {
+        "id": receipt.id,
+        "status": str(receipt.status),
+        "manage_url": api_url(settings.base_url, receipt.token),
+        "page_url": page_url(settings.base_url, receipt.token),
+    }
     if receipt.waitlist_position is not None:
         body["waitlist_position"] = receipt.waitlist_position
     return JSONResponse(body, status_code=201)
@@ -148,16 +158,18 @@ async def own(request: Request) -> Response:
     else:
         outcome = await service.cancel(request.state.db, token)
         kind = "cancelled"
-    await send(settings, request,
-               [(kind, outcome.receipt)] + [("promoted", r) for r in outcome.promoted])
+    await send(
+        settings, request, [(kind, outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
+    )
     return JSONResponse(outcome.receipt.as_dict())
 
 
 async def organiser_event(request: Request) -> Event:
     """The event named in the path, once the caller is shown to be its organiser."""
     async with request.state.db() as session:
-        event = await session.scalar(
-            select(Event).where(Event.slug == request.path_params["slug"]))
+        event: Event | None = await session.scalar(
+            select(Event).where(Event.slug == request.path_params["slug"])
+        )
     if event is None:
         raise NotFound("No such event.", code="event.not_found")
     require(request, await event_roles(request, event), Role.ORGANISER)
@@ -168,9 +180,12 @@ def filters(request: Request) -> export.Filters:
     """List filters from the query string."""
     q = request.query_params
     return export.Filters(
-        occurrence=q.get("occurrence") or None, attendance=q.get("attendance") or None,
-        status=q.get("status") or None, organisation=q.get("organisation") or None,
-        theme=q.get("theme") or None, include_cancelled=q.get("cancelled") in ("1", "true"),
+        occurrence=q.get("occurrence") or None,
+        attendance=q.get("attendance") or None,
+        status=q.get("status") or None,
+        organisation=q.get("organisation") or None,
+        theme=q.get("theme") or None,
+        include_cancelled=q.get("cancelled") in ("1", "true"),
     )
 
 
@@ -184,16 +199,20 @@ async def participants(request: Request) -> Response:
     headers = {"Cache-Control": "no-store"}
     if fmt == "csv":
         headers["Content-Disposition"] = f'attachment; filename="{event.slug}-participants.csv"'
-        return Response(export.to_csv(rows, answers, questions), headers=headers,
-                        media_type="text/csv; charset=utf-8")
+        return Response(
+            export.to_csv(rows, answers, questions),
+            headers=headers,
+            media_type="text/csv; charset=utf-8",
+        )
     if fmt == "xlsx":
         headers["Content-Disposition"] = f'attachment; filename="{event.slug}-participants.xlsx"'
         return Response(
-            export.to_xlsx(rows, answers, questions), headers=headers,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            export.to_xlsx(rows, answers, questions),
+            headers=headers,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     listed = [row.as_dict() | {"answers": given} for row, given in zip(rows, answers, strict=True)]
-    return JSONResponse({"registrations": listed, "counts": export.counts(rows)},
-                        headers=headers)
+    return JSONResponse({"registrations": listed, "counts": export.counts(rows)}, headers=headers)
 
 
 async def participants_csv(request: Request) -> Response:
@@ -214,7 +233,8 @@ async def registration_counts(request: Request, event: Event) -> dict[int, dict[
         rows = await session.execute(
             select(Registration.occurrence_id, Registration.attendance, func.count())
             .where(Registration.event_id == event.id, Registration.status == Status.CONFIRMED)
-            .group_by(Registration.occurrence_id, Registration.attendance))
+            .group_by(Registration.occurrence_id, Registration.attendance)
+        )
     result: dict[int, dict[str, int]] = {}
     for occurrence_id, attendance, n in rows:
         result.setdefault(occurrence_id, {})[str(attendance)] = n

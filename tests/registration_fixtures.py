@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import live.models  # noqa: F401  (registers every table)
-import live.models.registration  # noqa: F401
+import live.models
+import live.models.registration
 from live.db import create_engine, sessionmaker
 from live.models import Base, Event, Occurrence, Organisation, OrganisationKind, Quota, Theme
 from live.models.base import utcnow
@@ -41,9 +41,10 @@ async def open_db(url: str) -> tuple[object, async_sessionmaker[AsyncSession]]:
     return engine, sessionmaker(engine)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path
-             ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+@pytest.fixture(name="db", params=["sqlite", "postgres"])
+async def db_fixture(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A fresh database with all tables, on each backend in turn."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'salen.db'}"
@@ -61,28 +62,52 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path
         server.drop_database(name)
 
 
-async def seed(db: async_sessionmaker[AsyncSession], *, capacity: int | None = 50,
-               quota: int | None = 4, deadline: dt.datetime | None = None,
-               registration_open: bool = True, slug: str = "konf") -> Seeded:
+async def seed(
+    db: async_sessionmaker[AsyncSession],
+    *,
+    capacity: int | None = 50,
+    quota: int | None = 4,
+    deadline: dt.datetime | None = None,
+    registration_open: bool = True,
+    slug: str = "konf",
+) -> Seeded:
     """An event with two occurrences (Elverum, Otta), two themes and a county quota."""
     now = utcnow()
     start = (now + dt.timedelta(days=30)).replace(hour=9, minute=0, second=0, microsecond=0)
     async with db() as session, session.begin():
-        event = Event(slug=slug, title="Regional konferanse",
-                      registration_open=registration_open,
-                      registration_questions=[{"key": "allergy", "label": "Allergier"}])
-        elverum = Occurrence(slug="elverum", city="Elverum", venue="Festsalen",
-                             starts_at=start, ends_at=start + dt.timedelta(hours=6),
-                             registration_deadline=deadline or now + dt.timedelta(days=20),
-                             capacity_in_person=capacity, capacity_online=None, online=True,
-                             serves_food=True)
-        otta = Occurrence(slug="otta", city="Otta", starts_at=start + dt.timedelta(days=7),
-                          ends_at=start + dt.timedelta(days=7, hours=6),
-                          registration_deadline=now + dt.timedelta(days=27),
-                          capacity_in_person=2, capacity_online=0, online=False)
+        event = Event(
+            slug=slug,
+            title="Regional konferanse",
+            registration_open=registration_open,
+            registration_questions=[{"key": "allergy", "label": "Allergier"}],
+        )
+        elverum = Occurrence(
+            slug="elverum",
+            city="Elverum",
+            venue="Festsalen",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=6),
+            registration_deadline=deadline or now + dt.timedelta(days=20),
+            capacity_in_person=capacity,
+            capacity_online=None,
+            online=True,
+            serves_food=True,
+        )
+        otta = Occurrence(
+            slug="otta",
+            city="Otta",
+            starts_at=start + dt.timedelta(days=7),
+            ends_at=start + dt.timedelta(days=7, hours=6),
+            registration_deadline=now + dt.timedelta(days=27),
+            capacity_in_person=2,
+            capacity_online=0,
+            online=False,
+        )
         event.occurrences = [elverum, otta]
-        event.themes = [Theme(slug="tema-1", title="Tema 1", position=1),
-                        Theme(slug="tema-2", title="Tema 2", position=2)]
+        event.themes = [
+            Theme(slug="tema-1", title="Tema 1", position=1),
+            Theme(slug="tema-2", title="Tema 2", position=2),
+        ]
         if quota is not None:
             event.quotas = [Quota(organisation_kind=OrganisationKind.COUNTY, limit=quota)]
         session.add(event)
@@ -90,8 +115,11 @@ async def seed(db: async_sessionmaker[AsyncSession], *, capacity: int | None = 5
         for name in COUNTIES:
             if live.models.normalise_name(name) in known:
                 continue
-            session.add(Organisation(name=name, key=live.models.normalise_name(name),
-                                     kind=OrganisationKind.COUNTY))
+            session.add(
+                Organisation(
+                    name=name, key=live.models.normalise_name(name), kind=OrganisationKind.COUNTY
+                )
+            )
         await session.flush()
         return Seeded(slug, event.id, elverum.id, otta.id, tuple(t.id for t in event.themes))
 
@@ -99,8 +127,9 @@ async def seed(db: async_sessionmaker[AsyncSession], *, capacity: int | None = 5
 ADMIN_TOKEN = "registration-admin-token"
 
 
-def make_app(settings: object, db: async_sessionmaker[AsyncSession],
-             limiter: object | None = None) -> object:
+def make_app(
+    settings: object, db: async_sessionmaker[AsyncSession], limiter: object | None = None
+) -> object:
     """The registration routes in a bare Starlette app with the app's error handler.
 
     State is put on each request's scope as the lifespan would, so httpx's ASGITransport
@@ -115,10 +144,16 @@ def make_app(settings: object, db: async_sessionmaker[AsyncSession],
     from live.registration.ratelimit import RateLimiter
     from live.web import error_response
 
-    app = Starlette(routes=routes,
-                    exception_handlers={SalenError: error_response, HTTPException: error_response})
-    state = {"settings": settings, "db": db, "translations": load_translations(),
-             "registration_limiter": limiter or RateLimiter(limit=100_000)}
+    app = Starlette(
+        routes=routes,
+        exception_handlers={SalenError: error_response, HTTPException: error_response},
+    )
+    state = {
+        "settings": settings,
+        "db": db,
+        "translations": load_translations(),
+        "registration_limiter": limiter or RateLimiter(limit=100_000),
+    }
 
     async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
         if scope["type"] in ("http", "websocket"):
@@ -132,5 +167,7 @@ def client(asgi: object) -> object:
     """An httpx client bound to the ASGI app."""
     import httpx
 
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi),  # type: ignore[arg-type]
-                             base_url="http://testserver")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=asgi),  # type: ignore[arg-type]
+        base_url="http://testserver",
+    )

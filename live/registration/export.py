@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,37 +59,58 @@ class Filters:
         if not self.include_cancelled and row.status == Status.CANCELLED and self.status is None:
             return False
         checks = [
-            self.occurrence is None or self.occurrence in occurrence_keys.get(row.occurrence, set()),
+            self.occurrence is None
+            or self.occurrence in occurrence_keys.get(row.occurrence, set()),
             self.attendance is None or row.attendance == self.attendance,
             self.status is None or row.status == self.status,
-            self.organisation is None or self.organisation.casefold() in row.organisation.casefold(),
+            self.organisation is None
+            or self.organisation.casefold() in row.organisation.casefold(),
             self.theme is None or row.theme == self.theme,
         ]
         return all(checks)
 
 
 def occurrence_label(occurrence: Occurrence) -> str:
-    """"Elverum 2027-01-09": city and local date, unique enough within an event."""
+    """ "Elverum 2027-01-09": city and local date, unique enough within an event."""
     return f"{occurrence.city} {occurrence.starts_at:%Y-%m-%d}"
 
 
-async def participant_rows(session: AsyncSession, event_id: int,
-                           filters: Filters | None = None) -> tuple[list[Row], list[dict[str, Any]]]:
+async def participant_rows(
+    session: AsyncSession, event_id: int, filters: Filters | None = None
+) -> tuple[list[Row], list[dict[str, Any]]]:
     """The event's registrations as rows (waitlist in order), and each row's answers."""
     filters = filters or Filters()
-    occurrences = {o.id: o for o in await session.scalars(
-        select(Occurrence).where(Occurrence.event_id == event_id))}
+    occurrences = {
+        o.id: o
+        for o in await session.scalars(select(Occurrence).where(Occurrence.event_id == event_id))
+    }
     keys = {occurrence_label(o): {str(o.id), o.slug} for o in occurrences.values()}
-    themes = {t.id: t.title for t in await session.scalars(
-        select(Theme).where(Theme.event_id == event_id))}
-    registrations = list(await session.scalars(
-        select(Registration).where(Registration.event_id == event_id)
-        .order_by(Registration.occurrence_id, Registration.attendance,
-                  Registration.waitlist_seq.is_not(None), Registration.waitlist_seq,
-                  Registration.id)))
+    themes = {
+        t.id: t.title
+        for t in await session.scalars(select(Theme).where(Theme.event_id == event_id))
+    }
+    registrations = list(
+        await session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event_id)
+            .order_by(
+                Registration.occurrence_id,
+                Registration.attendance,
+                Registration.waitlist_seq.is_not(None),
+                Registration.waitlist_seq,
+                Registration.id,
+            )
+        )
+    )
     org_ids = {r.organisation_id for r in registrations if r.organisation_id}
-    organisations = {o.id: o.name for o in await session.scalars(
-        select(Organisation).where(Organisation.id.in_(org_ids)))} if org_ids else {}
+    organisations = (
+        {
+            o.id: o.name
+            for o in await session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))
+        }
+        if org_ids
+        else {}
+    )
     rows, answers = [], []
     positions: Counter[tuple[int, str]] = Counter()
     for r in registrations:
@@ -98,11 +119,17 @@ async def participant_rows(session: AsyncSession, event_id: int,
             positions[(r.occurrence_id, r.attendance)] += 1
             position = positions[(r.occurrence_id, r.attendance)]
         row = Row(
-            id=r.id, status=str(r.status), waitlist_position=position,
+            id=r.id,
+            status=str(r.status),
+            waitlist_position=position,
             occurrence=occurrence_label(occurrences[r.occurrence_id]),
-            attendance=str(r.attendance), name=r.name, email=r.email,
+            attendance=str(r.attendance),
+            name=r.name,
+            email=r.email,
             organisation=organisations.get(r.organisation_id or 0, ""),
-            job_title=r.job_title, theme=themes.get(r.theme_id or 0, ""), diet=r.diet,
+            job_title=r.job_title,
+            theme=themes.get(r.theme_id or 0, ""),
+            diet=r.diet,
             registered_at=r.created_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
         )
         if filters.keep(row, keys):
@@ -129,11 +156,15 @@ def _safe(value: object) -> object:
     return "" if value is None else value
 
 
-def _table(rows: Sequence[Row], answers: Sequence[Mapping[str, Any]],
-           questions: Sequence[Mapping[str, Any]]) -> list[list[object]]:
+def _table(
+    rows: Sequence[Row],
+    answers: Sequence[Mapping[str, Any]],
+    questions: Sequence[Mapping[str, Any]],
+) -> list[list[object]]:
     keys = [str(q.get("key") or q.get("id") or "") for q in questions]
     keys = [k for k in keys if k]
-    header = [f.name for f in fields(Row)] + [f"answer:{k}" for k in keys]
+    header: list[object] = [f.name for f in fields(Row)]
+    header += [f"answer:{k}" for k in keys]
     table: list[list[object]] = [header]
     for row, given in zip(rows, answers, strict=True):
         extra = [given.get(k, "") for k in keys]
@@ -142,8 +173,11 @@ def _table(rows: Sequence[Row], answers: Sequence[Mapping[str, Any]],
     return table
 
 
-def to_csv(rows: Sequence[Row], answers: Sequence[Mapping[str, Any]],
-           questions: Sequence[Mapping[str, Any]] = ()) -> bytes:
+def to_csv(
+    rows: Sequence[Row],
+    answers: Sequence[Mapping[str, Any]],
+    questions: Sequence[Mapping[str, Any]] = (),
+) -> bytes:
     """UTF-8 CSV with a byte-order mark so that Excel reads æøå right."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -151,8 +185,11 @@ def to_csv(rows: Sequence[Row], answers: Sequence[Mapping[str, Any]],
     return ("\ufeff" + buffer.getvalue()).encode()
 
 
-def to_xlsx(rows: Sequence[Row], answers: Sequence[Mapping[str, Any]],
-            questions: Sequence[Mapping[str, Any]] = ()) -> bytes:
+def to_xlsx(
+    rows: Sequence[Row],
+    answers: Sequence[Mapping[str, Any]],
+    questions: Sequence[Mapping[str, Any]] = (),
+) -> bytes:
     """A workbook: "Participants" with one row each, "Counts" with the totals."""
     book = Workbook()
     sheet = book.active

@@ -12,8 +12,13 @@ from live.registration.service import Receipt
 PRODID = "-//Salen//Salen registration//NB"
 
 
-def calendar_entry(receipt: Receipt, *, base_url: str, timezone: str = "Europe/Oslo",
-                   now: dt.datetime | None = None) -> bytes:
+def calendar_entry(
+    receipt: Receipt,
+    *,
+    base_url: str,
+    timezone: str = "Europe/Oslo",
+    now: dt.datetime | None = None,
+) -> bytes:
     """A VCALENDAR with one VEVENT; times are local with a TZID and a matching VTIMEZONE."""
     tz = ZoneInfo(timezone)
     calendar = icalendar.Calendar()
@@ -35,6 +40,7 @@ def calendar_entry(receipt: Receipt, *, base_url: str, timezone: str = "Europe/O
     entry.add("status", "CONFIRMED")
     calendar.add_component(entry)
     first, last = receipt.starts_at.date(), receipt.ends_at.date()
-    calendar.add_missing_timezones(first_date=first - dt.timedelta(days=366),
-                                   last_date=last + dt.timedelta(days=366))
-    return calendar.to_ical()
+    calendar.add_missing_timezones(
+        first_date=first - dt.timedelta(days=366), last_date=last + dt.timedelta(days=366)
+    )
+    return bytes(calendar.to_ical())

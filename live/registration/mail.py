@@ -64,8 +64,13 @@ class Mailer:
             return
         target = parse_smtp_url(self.smtp_url)
         await aiosmtplib.send(
-            message, hostname=target.host, port=target.port, username=target.username,
-            password=target.password, use_tls=target.implicit_tls, timeout=30,
+            message,
+            hostname=target.host,
+            port=target.port,
+            username=target.username,
+            password=target.password,
+            use_tls=target.implicit_tls,
+            timeout=30,
         )
 
 

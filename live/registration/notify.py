@@ -37,17 +37,19 @@ SUBJECTS = {
 
 LEADS = {
     "confirmed": N_("You are registered for %(event)s."),
-    "waitlisted": N_("The places are taken; you are number %(position)s on the waiting list "
-                     "for %(event)s. We will e-mail you if a place frees up."),
-    "promoted": N_("A place became free and it is yours: you are now registered for "
-                   "%(event)s."),
+    "waitlisted": N_(
+        "The places are taken; you are number %(position)s on the waiting list "
+        "for %(event)s. We will e-mail you if a place frees up."
+    ),
+    "promoted": N_("A place became free and it is yours: you are now registered for %(event)s."),
     "changed": N_("Your registration for %(event)s was changed."),
     "cancelled": N_("Your registration for %(event)s is cancelled. Welcome back another time."),
 }
 
 
-def localiser(settings: Settings, locale: str,
-              translations: Mapping[str, NullTranslations] | None = None) -> Localiser:
+def localiser(
+    settings: Settings, locale: str, translations: Mapping[str, NullTranslations] | None = None
+) -> Localiser:
     """A Localiser for one registrant's language in the configured time zone."""
     catalogues = translations if translations is not None else load_translations()
     chosen = layered(catalogues.get(locale), locale)
@@ -56,27 +58,45 @@ def localiser(settings: Settings, locale: str,
 
 def _body(kind: str, receipt: Receipt, l10n: Localiser, settings: Settings) -> str:
     lines = [l10n.gettext(N_("Hello %(name)s,"), name=receipt.name), ""]
-    lines.append(l10n.gettext(LEADS[kind], event=receipt.event_title,
-                              position=receipt.waitlist_position or ""))
+    lines.append(
+        l10n.gettext(
+            LEADS[kind], event=receipt.event_title, position=receipt.waitlist_position or ""
+        )
+    )
     if kind != "cancelled":
-        mode = (N_("in the room") if receipt.attendance == Attendance.IN_PERSON
-                else N_("online"))
-        lines += ["", l10n.gettext(N_("When: %(when)s"), when=(
-            f"{l10n.weekday_date(receipt.starts_at)} {l10n.span(receipt.starts_at, receipt.ends_at)}")),
-            l10n.gettext(N_("Where: %(where)s (%(mode)s)"),
-                         where=", ".join(p for p in (receipt.venue, receipt.city) if p),
-                         mode=l10n.gettext(mode))]
+        mode = N_("in the room") if receipt.attendance == Attendance.IN_PERSON else N_("online")
+        lines += [
+            "",
+            l10n.gettext(
+                N_("When: %(when)s"),
+                when=(
+                    f"{l10n.weekday_date(receipt.starts_at)} {l10n.span(receipt.starts_at, receipt.ends_at)}"
+                ),
+            ),
+            l10n.gettext(
+                N_("Where: %(where)s (%(mode)s)"),
+                where=", ".join(p for p in (receipt.venue, receipt.city) if p),
+                mode=l10n.gettext(mode),
+            ),
+        ]
         if receipt.theme_title:
             lines.append(l10n.gettext(N_("Theme: %(theme)s"), theme=receipt.theme_title))
         if receipt.diet:
             lines.append(l10n.gettext(N_("Dietary needs: %(diet)s"), diet=receipt.diet))
-        lines += ["", l10n.gettext(N_("See, change or cancel your registration here:")),
-                  page_url(settings.base_url, receipt.token)]
+        lines += [
+            "",
+            l10n.gettext(N_("See, change or cancel your registration here:")),
+            page_url(settings.base_url, receipt.token),
+        ]
     return "\n".join(lines) + "\n"
 
 
-def compose(kind: str, receipt: Receipt, settings: Settings,
-            translations: Mapping[str, NullTranslations] | None = None) -> EmailMessage:
+def compose(
+    kind: str,
+    receipt: Receipt,
+    settings: Settings,
+    translations: Mapping[str, NullTranslations] | None = None,
+) -> EmailMessage:
     """One message of `kind` (confirmed, waitlisted, promoted, changed, cancelled)."""
     l10n = localiser(settings, receipt.locale, translations)
     message = EmailMessage()
@@ -90,7 +110,9 @@ def compose(kind: str, receipt: Receipt, settings: Settings,
     if kind != "cancelled" and receipt.status == Status.CONFIRMED:
         message.add_attachment(
             calendar_entry(receipt, base_url=settings.base_url, timezone=settings.timezone),
-            maintype="text", subtype="calendar", filename="invitation.ics",
+            maintype="text",
+            subtype="calendar",
+            filename="invitation.ics",
             params={"method": "PUBLISH"},
         )
     return message

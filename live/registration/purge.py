@@ -13,15 +13,20 @@ from live.models.registration import Registration
 from live.registration.service import write_transaction
 
 
-async def purge(db: async_sessionmaker[AsyncSession], retention: dt.timedelta,
-                *, now: dt.datetime | None = None) -> int:
+async def purge(
+    db: async_sessionmaker[AsyncSession], retention: dt.timedelta, *, now: dt.datetime | None = None
+) -> int:
     """Delete every registration of events whose last occurrence ended over `retention` ago."""
     cutoff = (now or utcnow()) - retention
     async with write_transaction(db) as session:
-        ended = (select(Occurrence.event_id)
-                 .group_by(Occurrence.event_id)
-                 .having(func.max(Occurrence.ends_at) < cutoff))
+        ended = (
+            select(Occurrence.event_id)
+            .group_by(Occurrence.event_id)
+            .having(func.max(Occurrence.ends_at) < cutoff)
+        )
         result = await session.execute(
-            delete(Registration).where(Registration.event_id.in_(ended))
-            .execution_options(synchronize_session=False))
+            delete(Registration)
+            .where(Registration.event_id.in_(ended))
+            .execution_options(synchronize_session=False)
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

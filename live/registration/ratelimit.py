@@ -30,9 +30,11 @@ class RateLimiter:
             hits.popleft()
         if len(hits) >= self.limit:
             retry = int(hits[0] + self.window - now) + 1
-            raise TooMany("Too many registration attempts; try again later.",
-                          code="registration.rate_limited",
-                          headers={"Retry-After": str(retry)})
+            raise TooMany(
+                "Too many registration attempts; try again later.",
+                code="registration.rate_limited",
+                headers={"Retry-After": str(retry)},
+            )
         hits.append(now)
 
     def _forget_idle(self, now: float) -> None:

@@ -58,7 +58,7 @@ class Message:
 
 
 def english_date(value: dt.datetime) -> str:
-    """"13 December", in Oslo time: the untranslated form of a date in a message."""
+    """ "13 December", in Oslo time: the untranslated form of a date in a message."""
     from zoneinfo import ZoneInfo
 
     local = value.astimezone(ZoneInfo("Europe/Oslo"))
@@ -98,8 +98,12 @@ class DuplicateRegistration(Refusal, Conflict):
     def __init__(self) -> None:
         super().__init__(
             "registration.duplicate",
-            Message(N_("This e-mail address is already registered for this event. "
-                       "Use the link in your confirmation e-mail to change or cancel.")),
+            Message(
+                N_(
+                    "This e-mail address is already registered for this event. "
+                    "Use the link in your confirmation e-mail to change or cancel."
+                )
+            ),
             {"email": Message(N_("Already registered."))},
         )
 
@@ -134,9 +138,11 @@ def offered(attendance: Attendance, capacity: int | None, online: bool) -> bool:
 def check_mode(attendance: Attendance, capacity: int | None, online: bool) -> None:
     """Refuse a way of attending the occurrence does not offer."""
     if not offered(attendance, capacity, online):
-        text = (Message(N_("This occurrence cannot be attended online."))
-                if attendance == Attendance.ONLINE
-                else Message(N_("This occurrence has no places in the room.")))
+        text = (
+            Message(N_("This occurrence cannot be attended online."))
+            if attendance == Attendance.ONLINE
+            else Message(N_("This occurrence has no places in the room."))
+        )
         raise refuse("registration.mode_unavailable", text, fields={"attendance": text})
 
 
@@ -157,9 +163,14 @@ def applicable_limit(
         q.limit
         for q in quotas
         if organisation_id is not None
-        and (q.organisation_id == organisation_id
-             or (q.organisation_id is None and q.organisation_kind is not None
-                 and str(q.organisation_kind) == str(kind)))
+        and (
+            q.organisation_id == organisation_id
+            or (
+                q.organisation_id is None
+                and q.organisation_kind is not None
+                and str(q.organisation_kind) == str(kind)
+            )
+        )
     ]
     return min(limits) if limits else None
 
@@ -169,8 +180,10 @@ def check_quota(limit: int | None, used: int) -> None:
     if limit is not None and used >= limit:
         raise refuse(
             "registration.quota_exceeded",
-            Message(N_("Your organisation already has %(used)s of %(limit)s places."),
-                    {"used": used, "limit": limit}),
+            Message(
+                N_("Your organisation already has %(used)s of %(limit)s places."),
+                {"used": used, "limit": limit},
+            ),
             fields={"organisation": Message(N_("This organisation's places are taken."))},
         )
 

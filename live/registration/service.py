@@ -43,11 +43,14 @@ async def write_transaction(db: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield session
 
 
-async def lock_event(session: AsyncSession, *, slug: str | None = None,
-                     event_id: int | None = None) -> Event:
+async def lock_event(
+    session: AsyncSession, *, slug: str | None = None, event_id: int | None = None
+) -> Event:
     """Load and lock the event row (FOR UPDATE; a no-op under SQLite's database lock)."""
     query = select(Event).with_for_update()
-    query = query.where(Event.slug == slug) if slug is not None else query.where(Event.id == event_id)
+    query = (
+        query.where(Event.slug == slug) if slug is not None else query.where(Event.id == event_id)
+    )
     event = await session.scalar(query)
     if event is None:
         raise NotFound("No such event.", code="event.not_found")
@@ -85,16 +88,26 @@ class Receipt:
     def as_dict(self) -> dict[str, Any]:
         """The registrant's own view of their data (for the personal link)."""
         return {
-            "id": self.id, "status": str(self.status),
+            "id": self.id,
+            "status": str(self.status),
             "waitlist_position": self.waitlist_position,
             "event": {"slug": self.event_slug, "title": self.event_title},
-            "occurrence": {"id": self.occurrence_id, "slug": self.occurrence_slug,
-                           "city": self.city, "venue": self.venue,
-                           "starts_at": self.starts_at.isoformat(),
-                           "ends_at": self.ends_at.isoformat()},
-            "attendance": str(self.attendance), "name": self.name, "email": self.email,
-            "organisation": self.organisation, "job_title": self.job_title,
-            "theme": self.theme_slug, "diet": self.diet, "answers": self.answers,
+            "occurrence": {
+                "id": self.occurrence_id,
+                "slug": self.occurrence_slug,
+                "city": self.city,
+                "venue": self.venue,
+                "starts_at": self.starts_at.isoformat(),
+                "ends_at": self.ends_at.isoformat(),
+            },
+            "attendance": str(self.attendance),
+            "name": self.name,
+            "email": self.email,
+            "organisation": self.organisation,
+            "job_title": self.job_title,
+            "theme": self.theme_slug,
+            "diet": self.diet,
+            "answers": self.answers,
         }
 
 
@@ -144,8 +157,9 @@ async def slot_counts(session: AsyncSession, slot: Slot) -> tuple[int, int]:
 
 async def _next_seq(session: AsyncSession, slot: Slot) -> int:
     last = await session.scalar(
-        select(func.max(Registration.waitlist_seq))
-        .where(Registration.occurrence_id == slot[0], Registration.attendance == slot[1])
+        select(func.max(Registration.waitlist_seq)).where(
+            Registration.occurrence_id == slot[0], Registration.attendance == slot[1]
+        )
     )
     return (last or 0) + 1
 
@@ -188,7 +202,8 @@ async def check_quota(session: AsyncSession, event: Event, organisation: Organis
     quotas = await session.scalars(select(Quota).where(Quota.event_id == event.id))
     limit = rules.applicable_limit(
         [rules.QuotaRule(q.limit, q.organisation_kind, q.organisation_id) for q in quotas],
-        organisation.id, organisation.kind,
+        organisation.id,
+        organisation.kind,
     )
     if limit is None:
         return
@@ -207,37 +222,59 @@ async def receipt(session: AsyncSession, registration: Registration) -> Receipt:
     event = await session.get_one(Event, registration.event_id)
     occurrence = await session.get_one(Occurrence, registration.occurrence_id)
     theme = await session.get(Theme, registration.theme_id) if registration.theme_id else None
-    organisation = (await session.get(Organisation, registration.organisation_id)
-                    if registration.organisation_id else None)
+    organisation = (
+        await session.get(Organisation, registration.organisation_id)
+        if registration.organisation_id
+        else None
+    )
     return Receipt(
-        id=registration.id, token=registration.token, status=Status(registration.status),
+        id=registration.id,
+        token=registration.token,
+        status=Status(registration.status),
         waitlist_position=await waitlist_position(session, registration),
-        attendance=Attendance(registration.attendance), name=registration.name,
-        email=registration.email, locale=registration.locale, diet=registration.diet,
-        event_slug=event.slug, event_title=event.title, occurrence_id=occurrence.id,
-        occurrence_slug=occurrence.slug, city=occurrence.city, venue=occurrence.venue, address=occurrence.address,
-        starts_at=occurrence.starts_at, ends_at=occurrence.ends_at,
-        theme_title=theme.title if theme else None, theme_slug=theme.slug if theme else None,
+        attendance=Attendance(registration.attendance),
+        name=registration.name,
+        email=registration.email,
+        locale=registration.locale,
+        diet=registration.diet,
+        event_slug=event.slug,
+        event_title=event.title,
+        occurrence_id=occurrence.id,
+        occurrence_slug=occurrence.slug,
+        city=occurrence.city,
+        venue=occurrence.venue,
+        address=occurrence.address,
+        starts_at=occurrence.starts_at,
+        ends_at=occurrence.ends_at,
+        theme_title=theme.title if theme else None,
+        theme_slug=theme.slug if theme else None,
         organisation=organisation.name if organisation else None,
-        job_title=registration.job_title, answers=dict(registration.answers or {}),
+        job_title=registration.job_title,
+        answers=dict(registration.answers or {}),
     )
 
 
-async def promote(session: AsyncSession, occurrence: Occurrence,
-                  attendance: Attendance) -> list[Registration]:
+async def promote(
+    session: AsyncSession, occurrence: Occurrence, attendance: Attendance
+) -> list[Registration]:
     """Move the first of the waitlist up while places are free; return who moved."""
     slot = (occurrence.id, attendance)
     confirmed, waiting = await slot_counts(session, slot)
     n = rules.promotable(capacity(occurrence, attendance), confirmed, waiting)
     if n == 0:
         return []
-    moved = list(await session.scalars(
-        select(Registration)
-        .where(Registration.occurrence_id == slot[0], Registration.attendance == slot[1],
-               Registration.status == Status.WAITLISTED)
-        .order_by(Registration.waitlist_seq, Registration.id)
-        .limit(n)
-    ))
+    moved = list(
+        await session.scalars(
+            select(Registration)
+            .where(
+                Registration.occurrence_id == slot[0],
+                Registration.attendance == slot[1],
+                Registration.status == Status.WAITLISTED,
+            )
+            .order_by(Registration.waitlist_seq, Registration.id)
+            .limit(n)
+        )
+    )
     for registration in moved:
         registration.status = Status.CONFIRMED
         registration.waitlist_seq = None
@@ -245,16 +282,22 @@ async def promote(session: AsyncSession, occurrence: Occurrence,
     return moved
 
 
-def _check_choice(event: Event, occurrence: Occurrence, attendance: Attendance,
-                  now: dt.datetime) -> None:
+def _check_choice(
+    event: Event, occurrence: Occurrence, attendance: Attendance, now: dt.datetime
+) -> None:
     rules.check_open(event.registration_open)
     rules.check_deadline(occurrence.registration_deadline, now)
     rules.check_mode(attendance, capacity(occurrence, attendance), occurrence.online)
 
 
-async def _resolve(session: AsyncSession, event: Event, occurrence_ref: str | None,
-                   theme_ref: str | None, *, theme_required: bool
-                   ) -> tuple[Occurrence | None, Theme | None]:
+async def _resolve(
+    session: AsyncSession,
+    event: Event,
+    occurrence_ref: str | None,
+    theme_ref: str | None,
+    *,
+    theme_required: bool,
+) -> tuple[Occurrence | None, Theme | None]:
     """Look up the chosen occurrence and theme, raising 422 with fields when unknown."""
     errors: dict[str, Message] = {}
     occurrence = theme = None
@@ -270,41 +313,60 @@ async def _resolve(session: AsyncSession, event: Event, occurrence_ref: str | No
     elif theme_required and themes:
         errors["theme"] = Message(N_("Choose a theme for the group work."))
     if errors:
-        raise Refused("registration.invalid", Message(N_("Some fields need attention.")),
-                      fields=errors)
+        raise Refused(
+            "registration.invalid", Message(N_("Some fields need attention.")), fields=errors
+        )
     return occurrence, theme  # type: ignore[return-value]
 
 
-async def register(db: async_sessionmaker[AsyncSession], slug: str, submission: Submission,
-                   *, locale: str = "nb", now: dt.datetime | None = None) -> Outcome:
+async def register(
+    db: async_sessionmaker[AsyncSession],
+    slug: str,
+    submission: Submission,
+    *,
+    locale: str = "nb",
+    now: dt.datetime | None = None,
+) -> Outcome:
     """Create a registration: confirmed, waitlisted, or refused with a reason."""
     now = now or utcnow()
     async with write_transaction(db) as session:
         event = await lock_event(session, slug=slug)
         if not event.published:
             raise NotFound("No such event.", code="event.not_found")
-        occurrence, theme = await _resolve(session, event, submission.occurrence,
-                                           submission.theme, theme_required=True)
+        occurrence, theme = await _resolve(
+            session, event, submission.occurrence, submission.theme, theme_required=True
+        )
         assert occurrence is not None
         check_answers(event.registration_questions or [], submission.answers)
         _check_choice(event, occurrence, submission.attendance, now)
-        taken = await session.scalar(select(Registration.id).where(
-            Registration.event_id == event.id, Registration.email == submission.email,
-            Registration.status != Status.CANCELLED))
+        taken = await session.scalar(
+            select(Registration.id).where(
+                Registration.event_id == event.id,
+                Registration.email == submission.email,
+                Registration.status != Status.CANCELLED,
+            )
+        )
         if taken is not None:
             raise rules.DuplicateRegistration()
         organisation = await organisation_for(session, submission.organisation)
         await check_quota(session, event, organisation)
         slot = (occurrence.id, submission.attendance)
-        status = rules.place(capacity(occurrence, submission.attendance),
-                             *await slot_counts(session, slot))
+        status = rules.place(
+            capacity(occurrence, submission.attendance), *await slot_counts(session, slot)
+        )
         registration = Registration(
-            event_id=event.id, occurrence_id=occurrence.id, attendance=submission.attendance,
-            status=status, name=submission.name, email=submission.email,
-            organisation_id=organisation.id, job_title=submission.job_title,
+            event_id=event.id,
+            occurrence_id=occurrence.id,
+            attendance=submission.attendance,
+            status=status,
+            name=submission.name,
+            email=submission.email,
+            organisation_id=organisation.id,
+            job_title=submission.job_title,
             theme_id=theme.id if theme else None,
             diet=submission.diet if occurrence.serves_food else "",
-            answers=submission.answers, locale=locale,
+            answers=submission.answers,
+            locale=locale,
             waitlist_seq=await _next_seq(session, slot) if status == Status.WAITLISTED else None,
         )
         session.add(registration)
@@ -315,8 +377,7 @@ async def register(db: async_sessionmaker[AsyncSession], slug: str, submission: 
 async def _by_token(session: AsyncSession, token: str) -> Registration:
     registration = await session.scalar(select(Registration).where(Registration.token == token))
     if registration is None or registration.status == Status.CANCELLED:
-        raise NotFound("No such registration, or it was cancelled.",
-                       code="registration.not_found")
+        raise NotFound("No such registration, or it was cancelled.", code="registration.not_found")
     return registration
 
 
@@ -327,23 +388,29 @@ async def view(db: async_sessionmaker[AsyncSession], token: str) -> Receipt:
 
 
 async def _lock_by_token(session: AsyncSession, token: str) -> tuple[Event, Registration]:
-    event_id = await session.scalar(select(Registration.event_id)
-                                    .where(Registration.token == token))
+    event_id = await session.scalar(
+        select(Registration.event_id).where(Registration.token == token)
+    )
     if event_id is None:
-        raise NotFound("No such registration, or it was cancelled.",
-                       code="registration.not_found")
+        raise NotFound("No such registration, or it was cancelled.", code="registration.not_found")
     event = await lock_event(session, event_id=event_id)
     return event, await _by_token(session, token)
 
 
-async def change(db: async_sessionmaker[AsyncSession], token: str, changes: Changes,
-                 *, now: dt.datetime | None = None) -> Outcome:
+async def change(
+    db: async_sessionmaker[AsyncSession],
+    token: str,
+    changes: Changes,
+    *,
+    now: dt.datetime | None = None,
+) -> Outcome:
     """Change occurrence, mode, theme or diet; a freed place goes to the waitlist."""
     now = now or utcnow()
     async with write_transaction(db) as session:
         event, registration = await _lock_by_token(session, token)
-        occurrence, theme = await _resolve(session, event, changes.occurrence, changes.theme,
-                                           theme_required=False)
+        occurrence, theme = await _resolve(
+            session, event, changes.occurrence, changes.theme, theme_required=False
+        )
         old = await session.get_one(Occurrence, registration.occurrence_id)
         old_slot = (old.id, Attendance(registration.attendance))
         target = occurrence or old
@@ -356,13 +423,21 @@ async def change(db: async_sessionmaker[AsyncSession], token: str, changes: Chan
         if changes.diet is not None:
             registration.diet = changes.diet if target.serves_food else ""
         await session.flush()
-        return Outcome(await receipt(session, registration),
-                       tuple([await receipt(session, r) for r in promoted]))
+        return Outcome(
+            await receipt(session, registration),
+            tuple([await receipt(session, r) for r in promoted]),
+        )
 
 
-async def _move(session: AsyncSession, event: Event, registration: Registration,
-                old: Occurrence, target: Occurrence, attendance: Attendance,
-                now: dt.datetime) -> list[Registration]:
+async def _move(
+    session: AsyncSession,
+    event: Event,
+    registration: Registration,
+    old: Occurrence,
+    target: Occurrence,
+    attendance: Attendance,
+    now: dt.datetime,
+) -> list[Registration]:
     """Move to another occurrence/mode; a confirmed place moves only into a free one."""
     _check_choice(event, target, attendance, now)
     slot = (target.id, attendance)
@@ -372,8 +447,9 @@ async def _move(session: AsyncSession, event: Event, registration: Registration,
     if was_confirmed:
         rules.check_move(capacity(target, attendance), *counts)
     status = rules.place(capacity(target, attendance), *counts)
-    registration.waitlist_seq = (await _next_seq(session, slot)
-                                 if status == Status.WAITLISTED else None)
+    registration.waitlist_seq = (
+        await _next_seq(session, slot) if status == Status.WAITLISTED else None
+    )
     registration.status = status
     registration.occurrence_id = target.id
     registration.attendance = attendance
@@ -381,16 +457,18 @@ async def _move(session: AsyncSession, event: Event, registration: Registration,
     return await promote(session, old, old_attendance) if was_confirmed else []
 
 
-async def cancel(db: async_sessionmaker[AsyncSession], token: str,
-                 *, now: dt.datetime | None = None) -> Outcome:
+async def cancel(
+    db: async_sessionmaker[AsyncSession], token: str, *, now: dt.datetime | None = None
+) -> Outcome:
     """Cancel through the personal link; the first on the waitlist takes the place."""
     async with write_transaction(db) as session:
         _event, registration = await _lock_by_token(session, token)
         return await cancel_locked(session, registration, now or utcnow())
 
 
-async def cancel_locked(session: AsyncSession, registration: Registration,
-                        now: dt.datetime) -> Outcome:
+async def cancel_locked(
+    session: AsyncSession, registration: Registration, now: dt.datetime
+) -> Outcome:
     """Cancel a registration whose event the caller has locked; promote into its place."""
     previous = Status(registration.status)
     registration.status = Status.CANCELLED
@@ -401,8 +479,11 @@ async def cancel_locked(session: AsyncSession, registration: Registration,
     if previous == Status.CONFIRMED:
         occurrence = await session.get_one(Occurrence, registration.occurrence_id)
         promoted = await promote(session, occurrence, Attendance(registration.attendance))
-    return Outcome(await receipt(session, registration),
-                   tuple([await receipt(session, r) for r in promoted]), previous)
+    return Outcome(
+        await receipt(session, registration),
+        tuple([await receipt(session, r) for r in promoted]),
+        previous,
+    )
 
 
 async def promote_event(db: async_sessionmaker[AsyncSession], event_id: int) -> list[Receipt]:
@@ -431,14 +512,21 @@ class Places:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"occurrence": self.occurrence_id, "occurrence_slug": self.occurrence_slug,
-                "attendance": str(self.attendance), "offered": self.offered, "open": self.open,
-                "capacity": self.capacity, "places_left": self.places_left,
-                "waiting": self.waiting}
+        return {
+            "occurrence": self.occurrence_id,
+            "occurrence_slug": self.occurrence_slug,
+            "attendance": str(self.attendance),
+            "offered": self.offered,
+            "open": self.open,
+            "capacity": self.capacity,
+            "places_left": self.places_left,
+            "waiting": self.waiting,
+        }
 
 
-async def availability(db: async_sessionmaker[AsyncSession], slug: str,
-                       *, now: dt.datetime | None = None) -> list[Places]:
+async def availability(
+    db: async_sessionmaker[AsyncSession], slug: str, *, now: dt.datetime | None = None
+) -> list[Places]:
     """Places left per occurrence and mode (a snapshot; the write decides for real)."""
     now = now or utcnow()
     async with db() as session:
@@ -452,8 +540,16 @@ async def availability(db: async_sessionmaker[AsyncSession], slug: str,
             for attendance in Attendance:
                 cap = capacity(occurrence, attendance)
                 confirmed, waiting = await slot_counts(session, (occurrence.id, attendance))
-                result.append(Places(
-                    occurrence.id, occurrence.slug, attendance,
-                    rules.offered(attendance, cap, occurrence.online), is_open, cap,
-                    rules.places_left(cap, confirmed), waiting))
+                result.append(
+                    Places(
+                        occurrence.id,
+                        occurrence.slug,
+                        attendance,
+                        rules.offered(attendance, cap, occurrence.online),
+                        is_open,
+                        cap,
+                        rules.places_left(cap, confirmed),
+                        waiting,
+                    )
+                )
         return result

@@ -48,8 +48,9 @@ def too_long(limit: int) -> Message:
     return Message(N_("At most %(limit)s characters."), {"limit": limit})
 
 
-def _text(data: Mapping[str, Any], key: str, limit: int, errors: dict[str, Message],
-          *, required: bool) -> str:
+def _text(
+    data: Mapping[str, Any], key: str, limit: int, errors: dict[str, Message], *, required: bool
+) -> str:
     value = data.get(key)
     if value is None:
         value = ""
@@ -66,8 +67,9 @@ def _text(data: Mapping[str, Any], key: str, limit: int, errors: dict[str, Messa
     return value
 
 
-def _reference(data: Mapping[str, Any], key: str, errors: dict[str, Message],
-               *, required: bool) -> str | None:
+def _reference(
+    data: Mapping[str, Any], key: str, errors: dict[str, Message], *, required: bool
+) -> str | None:
     """An id (number) or slug (text) naming an occurrence or theme."""
     value = data.get(key)
     if value is None or value == "":
@@ -80,8 +82,9 @@ def _reference(data: Mapping[str, Any], key: str, errors: dict[str, Message],
     return str(value).strip()
 
 
-def _attendance(data: Mapping[str, Any], errors: dict[str, Message],
-                *, required: bool) -> Attendance | None:
+def _attendance(
+    data: Mapping[str, Any], errors: dict[str, Message], *, required: bool
+) -> Attendance | None:
     value = data.get("attendance")
     if value is None or value == "":
         if required:
@@ -120,8 +123,9 @@ def _answers(data: Mapping[str, Any], errors: dict[str, Message]) -> dict[str, A
 
 def _raise(errors: Mapping[str, Message]) -> None:
     if errors:
-        raise Refused("registration.invalid",
-                      Message(N_("Some fields need attention.")), fields=errors)
+        raise Refused(
+            "registration.invalid", Message(N_("Some fields need attention.")), fields=errors
+        )
 
 
 def _mapping(data: object) -> Mapping[str, Any]:
