@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from live.db import create_engine, sessionmaker
+from live.migrate import upgrade_async
 from live.models import Event, Occurrence
 from live.models.base import utcnow
 from live.models.registration import Registration
@@ -21,24 +26,24 @@ from tests.registration_fixtures import (
 DB = async_sessionmaker[AsyncSession]
 
 
+def submission(i: int) -> Submission:
+    return Submission(
+        occurrence="elverum",
+        attendance="in_person",
+        name=f"P{i}",
+        email=f"p{i}@example.no",
+        organisation="NAV",
+        theme="tema-1",
+    )
+
+
 async def test_purge_deletes_only_events_past_retention(db: DB) -> None:
     """With 90 days' retention, an event that ended 100 days ago loses its registrations."""
     await seed(db, quota=None, slug="old")
     await seed(db, quota=None, slug="new")
     for slug in ("old", "new"):
         for i in range(3):
-            await service.register(
-                db,
-                slug,
-                Submission(
-                    occurrence="elverum",
-                    attendance="in_person",
-                    name=f"P{i}",
-                    email=f"p{i}@example.no",
-                    organisation="NAV",
-                    theme="tema-1",
-                ),
-            )
+            await service.register(db, slug, submission(i))
     async with db() as session, session.begin():
         # Move the "old" event 100 days into the past.
         for occurrence in await session.scalars(
@@ -51,3 +56,26 @@ async def test_purge_deletes_only_events_past_retention(db: DB) -> None:
     async with db() as session:
         left = await session.scalars(select(Event.slug).join(Registration))
         assert set(left) == {"new"}
+
+
+async def test_migrations_create_the_registrations_table(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """`salen db upgrade` (Alembic head) creates the table with its partial unique index."""
+    for backend in ("sqlite", "postgres"):
+        if backend == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+        else:
+            server = request.getfixturevalue("postgres_server")
+            name = f"t_{uuid.uuid4().hex[:16]}"
+            url = server.create_database(name)
+            request.addfinalizer(lambda: server.drop_database(name))
+        await upgrade_async(url)
+        engine = create_engine(url)
+        maker = sessionmaker(engine)
+        await seed(maker, quota=None)
+        first = await service.register(maker, "konf", submission(1))
+        await service.cancel(maker, first.receipt.token)
+        again = await service.register(maker, "konf", submission(1))
+        assert again.receipt.status == "confirmed"
+        await engine.dispose()
