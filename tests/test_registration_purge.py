@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from pathlib import Path
 
@@ -69,7 +70,7 @@ async def test_migrations_create_the_registrations_table(
             server = request.getfixturevalue("postgres_server")
             name = f"t_{uuid.uuid4().hex[:16]}"
             url = server.create_database(name)
-            request.addfinalizer(lambda: server.drop_database(name))
+            request.addfinalizer(functools.partial(server.drop_database, name))
         await upgrade_async(url)
         engine = create_engine(url)
         maker = sessionmaker(engine)
