@@ -97,9 +97,13 @@ def package(
 
 
 def check_source(path: Path) -> MediaInfo:
-    """Blocking: probe an incoming file and refuse what cannot be packaged without re-encoding."""
+    """Blocking: probe an incoming file and refuse what cannot be packaged without re-encoding.
+
+    Every published recording has both an MP4 and an HLS rendition, and HLS (MPEG-TS
+    segments) needs H.264, so other video codecs are refused rather than half-packaged.
+    """
     info = probe(path)
-    if not info.mp4_copy:
+    if not (info.mp4_copy and info.hls_copy):
         raise UnsupportedCodec(
             f"{path.name}: {info.video.codec} video cannot be published without re-encoding; "
             "convert it to H.264 first"
