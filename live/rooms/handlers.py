@@ -1,0 +1,199 @@
+"""The room message handlers of one live connection, and the room pushes it receives.
+
+`RoomHandlers` is what the WebSocket dispatcher holds per connection: `handle(msg)` performs
+one `live.rooms.messages` client message and returns a `RoomOk` (errors are raised as
+`SalenError`s, which the dispatcher turns into `error` replies in its one place); the
+pushes of the connection's event, room and (for moderators) the moderators' channel are
+written through the `send` callable as they arrive. Room traffic is small (a group of up to
+about ten people), so pushes go out at once rather than in ticks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from live.errors import Forbidden
+from live.hub import Hub, Lagged
+from live.rooms.messages import (
+    MODERATOR_ROOM_MESSAGES,
+    CallModerator,
+    NoteAdd,
+    NoteEdit,
+    RoomBroadcast,
+    RoomClose,
+    RoomJoin,
+    RoomMessage,
+    RoomMove,
+    RoomOk,
+    RoomsOpen,
+    RoomsReturn,
+    RoomTimer,
+    RoomView,
+)
+from live.rooms.service import RoomsService, Who, event_channel, mod_channel, room_channel
+from live.rooms.video import RoomVideo
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str], None]
+
+
+def room_url(slug: str, room_id: int) -> str:
+    """The participant page of a room."""
+    return f"/events/{slug}/rooms/{room_id}"
+
+
+class _Feed:
+    """One hub subscription whose entries go to `send` until cancelled."""
+
+    def __init__(self, hub: Hub, channel: str, send: Send) -> None:
+        self.channel = channel
+        self._ready = asyncio.Event()
+        self._task = asyncio.create_task(self._run(hub, send), name=f"salen-feed-{channel}")
+
+    async def _run(self, hub: Hub, send: Send) -> None:
+        while True:
+            try:
+                async with hub.subscribe(self.channel) as subscription:
+                    self._ready.set()
+                    async for entry in subscription:
+                        send(entry.data.decode())
+            except Lagged:
+                log.warning("room feed lagged on %s; clients resync on the next join",
+                            self.channel)
+
+    async def ready(self) -> None:
+        """Wait until the subscription is live (pushes from now on are not missed)."""
+        await self._ready.wait()
+
+    async def stop(self) -> None:
+        """End the subscription."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+class RoomHandlers:
+    """Room messages and pushes for one connection to one event."""
+
+    def __init__(self, service: RoomsService, hub: Hub, *, event_id: int, slug: str, who: Who,
+                 send: Send, video: RoomVideo | None = None) -> None:
+        self.service, self.hub, self.video = service, hub, video
+        self.event_id, self.slug, self.who, self.send = event_id, slug, who, send
+        self.room_id: int | None = None
+        self._feeds: dict[str, _Feed] = {}
+        self._handlers: dict[type[Any], Callable[[Any], Awaitable[RoomOk]]] = {
+            RoomJoin: self._join, NoteAdd: self._add, NoteEdit: self._edit,
+            RoomTimer: self._timer, RoomBroadcast: self._broadcast, RoomClose: self._close,
+            CallModerator: self._call, RoomMove: self._move, RoomsOpen: self._open,
+            RoomsReturn: self._return,
+        }
+
+    async def start(self) -> None:
+        """Follow the event's group-work notices (and, for moderators, every room)."""
+        await self._follow(event_channel(self.event_id))
+        if self.who.moderator:
+            await self._follow(mod_channel(self.event_id))
+
+    async def _follow(self, channel: str) -> None:
+        if channel not in self._feeds:
+            feed = self._feeds[channel] = _Feed(self.hub, channel, self.send)
+            await feed.ready()
+
+    async def _unfollow(self, channel: str) -> None:
+        feed = self._feeds.pop(channel, None)
+        if feed is not None:
+            await feed.stop()
+
+    async def aclose(self) -> None:
+        """Stop every feed (the connection is going away)."""
+        for channel in list(self._feeds):
+            await self._unfollow(channel)
+
+    async def handle(self, msg: RoomMessage) -> RoomOk:
+        """Perform one room message; raises `SalenError` for the dispatcher to reply with."""
+        if isinstance(msg, MODERATOR_ROOM_MESSAGES) and not self.who.moderator:
+            raise Forbidden("Only moderators may do this.")
+        return await self._handlers[type(msg)](msg)
+
+    # --- one handler per message type ----------------------------------------------------
+
+    async def _join(self, msg: RoomJoin) -> RoomOk:
+        target = msg.room
+        if target is None:
+            placed = await self.service.assignment(self.event_id, self.who.participant)
+            target = placed.id if placed is not None else None
+        if target is not None and not self.who.moderator:
+            # Subscribe first: a change between the snapshot and the subscription is not lost.
+            await self._switch_room(target)
+        try:
+            view = await self.service.join(self.event_id, self.who, target)
+        except Exception:
+            if not self.who.moderator:
+                await self._switch_room(self.room_id)
+            raise
+        if not self.who.moderator:
+            self.room_id = view.id
+        session = await self.service.session_view(self.event_id)
+        view = _with_url(view, room_url(self.slug, view.id))
+        return RoomOk(id=msg.id, room=view, session=session)
+
+    async def _switch_room(self, room_id: int | None) -> None:
+        for channel in [c for c in self._feeds if c.startswith("room:")]:
+            if room_id is None or channel != room_channel(room_id):
+                await self._unfollow(channel)
+        if room_id is not None:
+            await self._follow(room_channel(room_id))
+
+    async def _add(self, msg: NoteAdd) -> RoomOk:
+        note = await self.service.add_note(self.event_id, self.who, msg.room, msg.section,
+                                           msg.text)
+        return RoomOk(id=msg.id, note=note)
+
+    async def _edit(self, msg: NoteEdit) -> RoomOk:
+        note, kept = await self.service.edit_note(self.event_id, self.who, msg.room, msg.note,
+                                                  msg.base, msg.text, msg.keep_both)
+        return RoomOk(id=msg.id, note=note, kept_as=kept)
+
+    async def _timer(self, msg: RoomTimer) -> RoomOk:
+        session = await self.service.set_timer(self.event_id, minutes=msg.minutes, add=msg.add)
+        return RoomOk(id=msg.id, session=session)
+
+    async def _broadcast(self, msg: RoomBroadcast) -> RoomOk:
+        await self.service.broadcast(self.event_id, msg.text, msg.room)
+        return RoomOk(id=msg.id)
+
+    async def _close(self, msg: RoomClose) -> RoomOk:
+        await self.service.close_room(self.event_id, msg.room)
+        if self.video is not None:
+            await self.video.close_room(msg.room)
+        return RoomOk(id=msg.id)
+
+    async def _call(self, msg: CallModerator) -> RoomOk:
+        await self.service.call_moderator(self.event_id, self.who, msg.room)
+        return RoomOk(id=msg.id)
+
+    async def _move(self, msg: RoomMove) -> RoomOk:
+        await self.service.move(self.event_id, msg.participant, msg.room)
+        return RoomOk(id=msg.id)
+
+    async def _open(self, msg: RoomsOpen) -> RoomOk:
+        session = await self.service.open(self.event_id, msg.minutes)
+        return RoomOk(id=msg.id, session=session)
+
+    async def _return(self, msg: RoomsReturn) -> RoomOk:
+        session = await self.service.return_to_plenary(self.event_id)
+        if self.video is not None:
+            for room in await self.service.rooms(self.event_id):
+                await self.video.close_room(room.id)
+        return RoomOk(id=msg.id, session=session)
+
+
+def _with_url(view: RoomView, url: str) -> RoomView:
+    return msgspec.structs.replace(view, url=url)
