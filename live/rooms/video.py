@@ -129,11 +129,12 @@ class RoomVideo:
         if call is None:
             return
         gone = call.publishers.pop(participant, None)
-        for source in call.publishers.values():
+        for source in list(call.publishers.values()):
             await self._drop_viewer(source, participant)
         if gone is not None:
             gone.relay.close()
-            for peer in gone.viewers.values():
+            viewers, gone.viewers = list(gone.viewers.values()), {}
+            for peer in viewers:
                 await peer.close()
             await gone.peer.close()
             if announce:
