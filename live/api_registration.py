@@ -27,11 +27,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from live import web
-from live.auth import event_roles, require
+from live.auth import check_csrf, event_roles, presented_token, require
 from live.errors import NotFound
 from live.i18n import Localiser
 from live.models import Event, Role
 from live.models.registration import Registration, Status
+from live.openapi import op
 from live.registration import export, notify, service
 from live.registration.links import api_url, page_url
 from live.registration.ratelimit import RateLimiter
@@ -111,20 +112,8 @@ async def send(
     await notify.deliver(notify.mailer_for(settings), messages)
 
 
-@localised
-async def register(request: Request) -> Response:
-    """POST /api/events/{slug}/registrations."""
-    settings: Settings = request.state.settings
-    limiter(request).hit(client_key(request))
-    submission = parse_submission(await json_body(request))
-    outcome = await service.register(
-        request.state.db,
-        request.path_params["slug"],
-        submission,
-        locale=web.localiser(request).locale,
-    )
-    receipt = outcome.receipt
-    await send(settings, request, [(notify.kind_for(receipt), receipt)])
+def created_body(settings: Settings, receipt: service.Receipt) -> dict[str, Any]:
+    """The 201 body: id, status, waitlist position when waiting, and the personal links."""
     body: dict[str, Any] = {
         "id": receipt.id,
         "status": str(receipt.status),
@@ -133,7 +122,28 @@ async def register(request: Request) -> Response:
     }
     if receipt.waitlist_position is not None:
         body["waitlist_position"] = receipt.waitlist_position
-    return JSONResponse(body, status_code=201)
+    return body
+
+
+@localised
+async def register(request: Request) -> Response:
+    """POST /api/events/{slug}/registrations (`?as=organiser` to add by hand)."""
+    settings: Settings = request.state.settings
+    by_organiser = request.query_params.get("as") == "organiser"
+    if by_organiser:
+        await organiser_event(request, write=True)
+    else:
+        limiter(request).hit(client_key(request))
+    submission = parse_submission(await json_body(request))
+    outcome = await service.register(
+        request.state.db,
+        request.path_params["slug"],
+        submission,
+        locale=web.localiser(request).locale,
+        by_organiser=by_organiser,
+    )
+    await send(settings, request, [(notify.kind_for(outcome.receipt), outcome.receipt)])
+    return JSONResponse(created_body(settings, outcome.receipt), status_code=201)
 
 
 async def places(request: Request) -> Response:
@@ -142,29 +152,63 @@ async def places(request: Request) -> Response:
     return JSONResponse({"places": [p.as_dict() for p in found]})
 
 
-@localised
-async def own(request: Request) -> Response:
-    """GET/PATCH/DELETE /api/registrations/{token}: the personal link."""
-    settings: Settings = request.state.settings
-    token = request.path_params["token"]
-    if request.method == "GET":
-        receipt = await service.view(request.state.db, token)
-        return JSONResponse(receipt.as_dict())
-    limiter(request).hit(client_key(request))
-    if request.method == "PATCH":
-        changes = parse_changes(await json_body(request))
-        outcome = await service.change(request.state.db, token, changes)
-        kind = "changed"
-    else:
-        outcome = await service.cancel(request.state.db, token)
-        kind = "cancelled"
-    await send(
-        settings, request, [(kind, outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
-    )
+async def reply(request: Request, kind: str, outcome: service.Outcome) -> Response:
+    """Mail the registrant and anybody promoted, then answer with the registrant's data."""
+    mails = [(kind, outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
+    await send(request.state.settings, request, mails)
     return JSONResponse(outcome.receipt.as_dict())
 
 
-async def organiser_event(request: Request) -> Event:
+@localised
+async def view_own(request: Request) -> Response:
+    """GET /api/registrations/{token}: the registrant's own data."""
+    receipt = await service.view(request.state.db, request.path_params["token"])
+    return JSONResponse(receipt.as_dict(), headers={"Cache-Control": "no-store"})
+
+
+@localised
+async def change_own(request: Request) -> Response:
+    """PATCH /api/registrations/{token}: change occurrence, attendance, theme or diet."""
+    limiter(request).hit(client_key(request))
+    changes = parse_changes(await json_body(request))
+    token = request.path_params["token"]
+    return await reply(request, "changed", await service.change(request.state.db, token, changes))
+
+
+@localised
+async def cancel_own(request: Request) -> Response:
+    """DELETE /api/registrations/{token}: cancel; the first on the waitlist moves up."""
+    limiter(request).hit(client_key(request))
+    outcome = await service.cancel(request.state.db, request.path_params["token"])
+    return await reply(request, "cancelled", outcome)
+
+
+def by_id(request: Request) -> service.ById:
+    """The organiser's handle from the path; a non-number is simply not found."""
+    raw = request.path_params["id"]
+    if not raw.isdigit():
+        raise NotFound("No such registration.", code="registration.not_found")
+    return service.ById(request.path_params["slug"], int(raw))
+
+
+@localised
+async def change_by_organiser(request: Request) -> Response:
+    """PATCH /api/events/{slug}/registrations/{id}: move or confirm by hand."""
+    await organiser_event(request, write=True)
+    changes = parse_changes(await json_body(request), by_organiser=True)
+    outcome = await service.change(request.state.db, by_id(request), changes)
+    return await reply(request, "changed", outcome)
+
+
+@localised
+async def cancel_by_organiser(request: Request) -> Response:
+    """DELETE /api/events/{slug}/registrations/{id}: remove by hand."""
+    await organiser_event(request, write=True)
+    outcome = await service.cancel(request.state.db, by_id(request))
+    return await reply(request, "cancelled", outcome)
+
+
+async def organiser_event(request: Request, *, write: bool = False) -> Event:
     """The event named in the path, once the caller is shown to be its organiser."""
     async with request.state.db() as session:
         event: Event | None = await session.scalar(
@@ -173,6 +217,9 @@ async def organiser_event(request: Request) -> Event:
     if event is None:
         raise NotFound("No such event.", code="event.not_found")
     require(request, await event_roles(request, event), Role.ORGANISER)
+    if write and not presented_token(request):
+        # Cookie-authenticated writes need the CSRF header; token-authenticated ones do not.
+        check_csrf(request, request.headers.get("x-csrf-token"))
     return event
 
 
@@ -241,11 +288,121 @@ async def registration_counts(request: Request, event: Event) -> dict[int, dict[
     return result
 
 
+REGISTRATION_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["occurrence", "attendance", "name", "email", "organisation"],
+    "properties": {
+        "occurrence": {"type": ["integer", "string"], "description": "Occurrence id or slug"},
+        "attendance": {"enum": ["in_person", "online"]},
+        "name": {"type": "string", "maxLength": 200},
+        "email": {"type": "string", "format": "email", "maxLength": 254},
+        "organisation": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "Name; matched case- and space-insensitively to known organisations",
+        },
+        "job_title": {"type": "string", "maxLength": 200},
+        "theme": {
+            "type": ["integer", "string"],
+            "description": "Theme id or slug; required when the event has themes",
+        },
+        "diet": {"type": "string", "maxLength": 500, "description": "Kept when food is served"},
+        "answers": {"type": "object", "description": "Answers keyed by the organiser's questions"},
+    },
+}
+CHANGE_BODY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        key: REGISTRATION_BODY["properties"][key]
+        for key in ("occurrence", "attendance", "theme", "diet")
+    },
+}
+REFUSALS = (
+    "Refused: registration.invalid (with fields), registration.closed, "
+    "registration.deadline_passed, registration.quota_exceeded, "
+    "registration.mode_unavailable, registration.full"
+)
+
+register.openapi = op(  # type: ignore[attr-defined]
+    "Register for an event",
+    "Confirmed while places are free, else waitlisted with a position; refused with a code. "
+    "A quota counts the organisation's confirmed and waitlisted registrations on the whole "
+    "event, and refuses past it. Organisers add by hand with `?as=organiser` (no deadline "
+    "or closed check). Rate-limited per client address.",
+    body=REGISTRATION_BODY,
+    responses={
+        "201": "Registered: {id, status, waitlist_position?, manage_url, page_url}",
+        "404": "No such event",
+        "409": "registration.duplicate: the e-mail is already registered",
+        "422": REFUSALS,
+        "429": "registration.rate_limited",
+    },
+    tag="registration",
+)
+places.openapi = op(  # type: ignore[attr-defined]
+    "Places left",
+    "Per occurrence and mode: offered, open, capacity, places left, waiting.",
+    tag="registration",
+)
+view_own.openapi = op(  # type: ignore[attr-defined]
+    "See one's registration",
+    "Through the secret personal link.",
+    responses={"200": "The registration", "404": "Unknown or cancelled"},
+    tag="registration",
+)
+change_own.openapi = op(  # type: ignore[attr-defined]
+    "Change one's registration",
+    "Occurrence, attendance, theme, diet. A confirmed place moves only into a free one "
+    "(else registration.full); the place left goes to the first on the waitlist.",
+    body=CHANGE_BODY,
+    responses={"200": "Changed", "404": "Unknown or cancelled", "422": REFUSALS},
+    tag="registration",
+)
+cancel_own.openapi = op(  # type: ignore[attr-defined]
+    "Cancel one's registration",
+    "The first on the waitlist is promoted and mailed.",
+    responses={"200": "Cancelled", "404": "Unknown or already cancelled"},
+    tag="registration",
+)
+participants.openapi = op(  # type: ignore[attr-defined]
+    "Participant list (organisers)",
+    "Filters: occurrence, attendance, status, organisation, theme, cancelled=1. "
+    "Counts per occurrence, mode, status, organisation, theme and diet. "
+    "Also as .csv and .xlsx.",
+    responses={"200": "{registrations, counts}", "401": "Not logged in", "403": "Not organiser"},
+    tag="registration",
+)
+participants_csv.openapi = op(  # type: ignore[attr-defined]
+    "Participant list as CSV (organisers)", responses={"200": "text/csv"}, tag="registration"
+)
+participants_xlsx.openapi = op(  # type: ignore[attr-defined]
+    "Participant list as Excel (organisers)", responses={"200": "xlsx"}, tag="registration"
+)
+change_by_organiser.openapi = op(  # type: ignore[attr-defined]
+    "Move or confirm a registration by hand (organisers)",
+    "As the personal change, without deadline checks; `status: confirmed` confirms a "
+    "waitlisted registration even beyond capacity.",
+    body=CHANGE_BODY
+    | {"properties": CHANGE_BODY["properties"] | {"status": {"enum": ["confirmed"]}}},
+    responses={"200": "Changed", "403": "Not organiser", "404": "Unknown", "422": REFUSALS},
+    tag="registration",
+)
+cancel_by_organiser.openapi = op(  # type: ignore[attr-defined]
+    "Remove a registration by hand (organisers)",
+    "The waitlist moves up.",
+    responses={"200": "Cancelled", "403": "Not organiser", "404": "Unknown"},
+    tag="registration",
+)
+
 routes: list[Route] = [
     Route("/api/events/{slug}/registrations", register, methods=["POST"]),
     Route("/api/events/{slug}/registrations", participants, methods=["GET"]),
     Route("/api/events/{slug}/registrations.csv", participants_csv, methods=["GET"]),
     Route("/api/events/{slug}/registrations.xlsx", participants_xlsx, methods=["GET"]),
+    Route("/api/events/{slug}/registrations/{id}", change_by_organiser, methods=["PATCH"]),
+    Route("/api/events/{slug}/registrations/{id}", cancel_by_organiser, methods=["DELETE"]),
     Route("/api/events/{slug}/places", places, methods=["GET"]),
-    Route("/api/registrations/{token}", own, methods=["GET", "PATCH", "DELETE"]),
+    Route("/api/registrations/{token}", view_own, methods=["GET"]),
+    Route("/api/registrations/{token}", change_own, methods=["PATCH"]),
+    Route("/api/registrations/{token}", cancel_own, methods=["DELETE"]),
 ]

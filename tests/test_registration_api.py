@@ -259,3 +259,45 @@ async def test_places_shows_what_is_left(db: DB, tmp_path: Path) -> None:
     assert by_key[("elverum", "in_person")]["places_left"] == 4
     assert by_key[("elverum", "online")]["places_left"] is None
     assert by_key[("otta", "online")]["offered"] is False
+
+
+async def test_organiser_adds_moves_confirms_and_removes_by_hand(db: DB, tmp_path: Path) -> None:
+    """After the deadline organisers still add, move, confirm beyond capacity and remove people."""
+    await seed(db, capacity=1, quota=None, deadline=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    url = "/api/events/konf/registrations"
+    async with client(make_app(settings_for(tmp_path), db)) as http:
+        public = await http.post(url, json=body(1))
+        assert public.json()["code"] == "registration.deadline_passed"
+        anonymous = await http.post(f"{url}?as=organiser", json=body(1))
+        first = await http.post(f"{url}?as=organiser", json=body(1), headers=ADMIN)
+        second = await http.post(f"{url}?as=organiser", json=body(2), headers=ADMIN)
+        assert (anonymous.status_code, first.json()["status"], second.json()["status"]) == (
+            401,
+            "confirmed",
+            "waitlisted",
+        )
+        second_url = f"{url}/{second.json()['id']}"
+        assert (await http.patch(second_url, json={"status": "confirmed"})).status_code == 401
+        confirmed = await http.patch(second_url, json={"status": "confirmed"}, headers=ADMIN)
+        assert confirmed.json()["status"] == "confirmed"
+        moved = await http.patch(second_url, json={"occurrence": "otta"}, headers=ADMIN)
+        assert (moved.json()["occurrence"]["city"], moved.json()["status"]) == ("Otta", "confirmed")
+        removed = await http.delete(f"{url}/{first.json()['id']}", headers=ADMIN)
+        assert removed.json()["status"] == "cancelled"
+        again = await http.delete(f"{url}/{first.json()['id']}", headers=ADMIN)
+        listed = (await http.get(url, headers=ADMIN)).json()
+    assert again.status_code == 404
+    assert [(r["name"], r["occurrence"][:4]) for r in listed["registrations"]] == [
+        ("Person 2", "Otta")
+    ]
+
+
+def test_openapi_describes_the_registration_routes() -> None:
+    """Every registration route carries an OpenAPI operation with its refusal codes."""
+    from live.api_registration import routes
+    from live.openapi import build_spec
+
+    spec = build_spec(routes)
+    post = spec["paths"]["/api/events/{slug}/registrations"]["post"]
+    assert "registration.quota_exceeded" in post["responses"]["422"]["description"]
+    assert set(spec["paths"]["/api/registrations/{token}"]) == {"get", "patch", "delete"}

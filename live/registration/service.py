@@ -283,10 +283,16 @@ async def promote(
 
 
 def _check_choice(
-    event: Event, occurrence: Occurrence, attendance: Attendance, now: dt.datetime
+    event: Event,
+    occurrence: Occurrence,
+    attendance: Attendance,
+    now: dt.datetime,
+    by_organiser: bool = False,
 ) -> None:
-    rules.check_open(event.registration_open)
-    rules.check_deadline(occurrence.registration_deadline, now)
+    # Organisers add and move people by hand after closing or past the deadline.
+    if not by_organiser:
+        rules.check_open(event.registration_open)
+        rules.check_deadline(occurrence.registration_deadline, now)
     rules.check_mode(attendance, capacity(occurrence, attendance), occurrence.online)
 
 
@@ -326,19 +332,20 @@ async def register(
     *,
     locale: str = "nb",
     now: dt.datetime | None = None,
+    by_organiser: bool = False,
 ) -> Outcome:
     """Create a registration: confirmed, waitlisted, or refused with a reason."""
     now = now or utcnow()
     async with write_transaction(db) as session:
         event = await lock_event(session, slug=slug)
-        if not event.published:
+        if not event.published and not by_organiser:
             raise NotFound("No such event.", code="event.not_found")
         occurrence, theme = await _resolve(
             session, event, submission.occurrence, submission.theme, theme_required=True
         )
         assert occurrence is not None
         check_answers(event.registration_questions or [], submission.answers)
-        _check_choice(event, occurrence, submission.attendance, now)
+        _check_choice(event, occurrence, submission.attendance, now, by_organiser)
         taken = await session.scalar(
             select(Registration.id).where(
                 Registration.event_id == event.id,
@@ -387,27 +394,49 @@ async def view(db: async_sessionmaker[AsyncSession], token: str) -> Receipt:
         return await receipt(session, await _by_token(session, token))
 
 
-async def _lock_by_token(session: AsyncSession, token: str) -> tuple[Event, Registration]:
-    event_id = await session.scalar(
-        select(Registration.event_id).where(Registration.token == token)
-    )
+@dataclass(frozen=True)
+class ById:
+    """An organiser's handle on a registration: the event's slug and the registration id."""
+
+    slug: str
+    id: int
+
+
+Locator = str | ById  # a personal-link token, or an organiser's ById
+
+
+async def _lock_registration(session: AsyncSession, who: Locator) -> tuple[Event, Registration]:
+    """Lock the registration's event, then load the live registration."""
+    if isinstance(who, ById):
+        event = await lock_event(session, slug=who.slug)
+        found = await session.get(Registration, who.id, populate_existing=True)
+        if found is None or found.event_id != event.id or found.status == Status.CANCELLED:
+            raise NotFound(
+                "No such registration, or it was cancelled.", code="registration.not_found"
+            )
+        return event, found
+    event_id = await session.scalar(select(Registration.event_id).where(Registration.token == who))
     if event_id is None:
         raise NotFound("No such registration, or it was cancelled.", code="registration.not_found")
     event = await lock_event(session, event_id=event_id)
-    return event, await _by_token(session, token)
+    return event, await _by_token(session, who)
 
 
 async def change(
     db: async_sessionmaker[AsyncSession],
-    token: str,
+    who: Locator,
     changes: Changes,
     *,
     now: dt.datetime | None = None,
 ) -> Outcome:
-    """Change occurrence, mode, theme or diet; a freed place goes to the waitlist."""
+    """Change occurrence, mode, theme or diet; a freed place goes to the waitlist.
+
+    Organisers (`who` is a ById) may also act after the deadline and confirm by hand.
+    """
     now = now or utcnow()
+    by_organiser = isinstance(who, ById)
     async with write_transaction(db) as session:
-        event, registration = await _lock_by_token(session, token)
+        event, registration = await _lock_registration(session, who)
         occurrence, theme = await _resolve(
             session, event, changes.occurrence, changes.theme, theme_required=False
         )
@@ -417,7 +446,11 @@ async def change(
         attendance = changes.attendance or Attendance(registration.attendance)
         promoted: list[Registration] = []
         if (target.id, attendance) != old_slot:
-            promoted = await _move(session, event, registration, old, target, attendance, now)
+            promoted = await _move(
+                session, event, registration, (old, target, attendance), now, by_organiser
+            )
+        if by_organiser and changes.confirm and registration.status == Status.WAITLISTED:
+            registration.status, registration.waitlist_seq = Status.CONFIRMED, None
         if theme is not None:
             registration.theme_id = theme.id
         if changes.diet is not None:
@@ -433,13 +466,13 @@ async def _move(
     session: AsyncSession,
     event: Event,
     registration: Registration,
-    old: Occurrence,
-    target: Occurrence,
-    attendance: Attendance,
+    way: tuple[Occurrence, Occurrence, Attendance],
     now: dt.datetime,
+    by_organiser: bool,
 ) -> list[Registration]:
     """Move to another occurrence/mode; a confirmed place moves only into a free one."""
-    _check_choice(event, target, attendance, now)
+    old, target, attendance = way
+    _check_choice(event, target, attendance, now, by_organiser)
     slot = (target.id, attendance)
     counts = await slot_counts(session, slot)
     was_confirmed = registration.status == Status.CONFIRMED
@@ -458,11 +491,11 @@ async def _move(
 
 
 async def cancel(
-    db: async_sessionmaker[AsyncSession], token: str, *, now: dt.datetime | None = None
+    db: async_sessionmaker[AsyncSession], who: Locator, *, now: dt.datetime | None = None
 ) -> Outcome:
-    """Cancel through the personal link; the first on the waitlist takes the place."""
+    """Cancel (personal link or organiser); the first on the waitlist takes the place."""
     async with write_transaction(db) as session:
-        _event, registration = await _lock_by_token(session, token)
+        _event, registration = await _lock_registration(session, who)
         return await cancel_locked(session, registration, now or utcnow())
 
 

@@ -42,6 +42,7 @@ class Changes:
     attendance: Attendance | None = None
     theme: str | None = None
     diet: str | None = None
+    confirm: bool = False  # organisers only: confirm from the waitlist by hand
 
 
 def too_long(limit: int) -> Message:
@@ -153,11 +154,14 @@ def parse_submission(data: object) -> Submission:
     return submission
 
 
-def parse_changes(data: object) -> Changes:
-    """Check the fields of a change through the personal link."""
+def parse_changes(data: object, *, by_organiser: bool = False) -> Changes:
+    """Check the fields of a change through the personal link (or by an organiser)."""
     body = _mapping(data)
     errors: dict[str, Message] = {}
-    unknown = set(body) - {"occurrence", "attendance", "theme", "diet"}
+    allowed = {"occurrence", "attendance", "theme", "diet"} | (
+        {"status"} if by_organiser else set()
+    )
+    unknown = set(body) - allowed
     for key in sorted(unknown):
         errors[key] = Message(N_("Cannot be changed here."))
     changes = Changes(
@@ -165,7 +169,10 @@ def parse_changes(data: object) -> Changes:
         attendance=_attendance(body, errors, required=False),
         theme=_reference(body, "theme", errors, required=False),
         diet=_text(body, "diet", DIET_MAX, errors, required=False) if "diet" in body else None,
+        confirm=by_organiser and body.get("status") == "confirmed",
     )
+    if by_organiser and "status" in body and body["status"] != "confirmed":
+        errors["status"] = Message(N_('Only "confirmed" can be set by hand.'))
     _raise(errors)
     return changes
 
