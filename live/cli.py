@@ -1,4 +1,4 @@
-"""The `salen` command: serve, db upgrade, event import/export, user create."""
+"""The `salen` command: serve, db upgrade, event import/export, user create, recording import."""
 
 from __future__ import annotations
 
@@ -72,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--role", default="organiser", choices=["organiser", "moderator", "speaker"])
     create.add_argument("--password", help="default: asked for, or SALEN_PASSWORD")
     create.set_defaults(run=_user_create)
+
+    recording = sub.add_parser("recording", help="recording archive").add_subparsers(
+        title="recording commands")
+    rec_import = recording.add_parser(
+        "import", help="import a video file as a recording; prints the new recording's id")
+    rec_import.add_argument("file", type=Path)
+    rec_import.add_argument("--event", required=True, help="the event's slug")
+    rec_import.add_argument("--started-at", help="when the recording began (ISO time, local "
+                            "unless it has an offset); default: when the programme began")
+    rec_import.add_argument("--title", default="", help="default: the event's title")
+    rec_import.set_defaults(run=_recording_import)
     return parser
 
 
@@ -186,6 +197,12 @@ def _user_create(args: argparse.Namespace) -> int:
     _with_session(Settings.from_env(), work)
     print(f"user {args.email} saved")
     return 0
+
+
+def _recording_import(args: argparse.Namespace) -> int:
+    from live.archive.cli import recording_import
+
+    return recording_import(args, Settings.from_env())
 
 
 if __name__ == "__main__":
