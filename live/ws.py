@@ -170,11 +170,11 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return
     roles = await resolve_roles(websocket, event)
-    participant = live.identities.load_or_new(websocket.query_params.get("p"))
+    known = live.identities.load(websocket.query_params.get("p"))
+    participant = known or live.identities.new()
     conn = Conn(websocket.send, _closer(websocket), moderator=Role.MODERATOR in roles)
-    session = Session(
-        live, event.id, conn, roles, participant, websocket.client.host if websocket.client else ""
-    )
+    address = websocket.client.host if websocket.client else ""
+    session = Session(live, event.id, conn, roles, participant, address, known=bool(known))
     await live.qa.ensure(event.id)
     conn.begin_sync()
     async with live.fanout.join(event.id, conn):
@@ -207,9 +207,13 @@ class Session:
         roles: frozenset[Role],
         participant: Participant,
         address: str,
+        *,
+        known: bool = True,
     ) -> None:
         self.live, self.event_id, self.conn, self.roles = live, event_id, conn, roles
         self.participant = participant
+        # A brand-new participant has no questions or votes yet: skip looking them up.
+        self.known = known
         self.moderator = Role.MODERATOR in roles
         self.actor = Actor(
             participant,
@@ -283,7 +287,9 @@ class Session:
         if since is not None and await self._replay(since):
             return
         snapshot = await self.live.qa.snapshot(
-            self.event_id, moderator=self.moderator, participant=self.participant
+            self.event_id,
+            moderator=self.moderator,
+            participant=self.participant if self.known else None,
         )
         snapshot.you = You(
             participant=self.live.identities.token(self.participant),
@@ -320,10 +326,12 @@ class Session:
         if not self.moderator and not self.questions.take():
             self.strikes += 5
             raise TooMany("Too many questions; wait a minute.", code="qa.rate_limited")
+        self.known = True
         question = await self.live.qa.ask(self.event_id, self.actor, msg)
         return Ok(id=msg.id, question=question)
 
     async def _vote(self, msg: Vote | Unvote) -> Ok:
+        self.known = True
         await self.live.qa.vote(self.event_id, self.actor, msg.question, up=isinstance(msg, Vote))
         return Ok(id=msg.id)
 

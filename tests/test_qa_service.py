@@ -220,3 +220,13 @@ async def test_question_for_unknown_programme_item(qa: QaService, event_id: int)
     with pytest.raises(Invalid) as caught:
         await qa.ask(event_id, VIEWER, Ask(id=1, text="Item?", item=424242))
     assert caught.value.code == "qa.unknown_item"
+
+
+async def test_viewer_snapshot_follows_public_changes(qa: QaService, event_id: int) -> None:
+    """A reused viewer snapshot is replaced as soon as anything public changes."""
+    qid = await approved(qa, event_id)
+    first = await qa.snapshot(event_id, moderator=False)
+    assert await qa.snapshot(event_id, moderator=False) == first
+    await qa.vote(event_id, OTHER, qid)
+    second = await qa.snapshot(event_id, moderator=False)
+    assert second.v > first.v and second.questions[0].votes == 1

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import msgspec
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -175,6 +176,8 @@ class QaService:
     def __init__(self, db: async_sessionmaker[AsyncSession], hub: Hub) -> None:
         self._db = db
         self._hub = hub
+        # The newest public snapshot per event (never mutated; replaced when outdated).
+        self._public: dict[int, Snapshot] = {}
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -209,38 +212,18 @@ class QaService:
     async def snapshot(
         self, event_id: int, *, moderator: bool, participant: Participant | None = None
     ) -> Snapshot:
-        """The full state; viewers get public questions plus their own and their votes."""
+        """The full state; viewers get public questions, plus their own and their votes."""
         async with self._db() as session, session.begin():
-            state = await session.get(QaSettings, event_id)
-            if state is None:
-                state = QaSettings(
-                    event_id=event_id,
-                    premoderation=True,
-                    allow_anonymous=True,
-                    max_length=500,
-                    open=True,
-                    version=0,
-                    public_version=0,
-                    settings_v=0,
-                    panel_v=0,
-                )
-            closed = await self._closed_items(session, event_id)
-            query = select(Question).where(Question.event_id == event_id)
-            if not moderator:
-                query = query.where(Question.status.in_([s.value for s in PUBLIC_STATUSES]))
-            questions = list(await session.scalars(query.order_by(Question.id)))
-            panel = await _panel(session, event_id, state.panel_v)
+            shared = await self._shared(session, event_id, moderator=moderator)
             mine: list[QuestionView] = []
             voted: list[int] = []
             if participant is not None and not moderator:
-                mine = [
-                    own_view(q)
-                    for q in await session.scalars(
-                        select(Question).where(
-                            Question.event_id == event_id, Question.participant == participant.id
-                        )
+                own = await session.scalars(
+                    select(Question).where(
+                        Question.event_id == event_id, Question.participant == participant.id
                     )
-                ]
+                )
+                mine = [own_view(q) for q in own]
                 voted = list(
                     await session.scalars(
                         select(QaVote.question_id)
@@ -248,15 +231,34 @@ class QaService:
                         .where(Question.event_id == event_id, QaVote.participant == participant.id)
                     )
                 )
+        return msgspec.structs.replace(shared, mine=mine, voted=voted)
+
+    async def _shared(self, session: AsyncSession, event_id: int, *, moderator: bool) -> Snapshot:
+        """The part of a snapshot every viewer (or every moderator) shares."""
+        state = await session.get(QaSettings, event_id)
+        if state is None:
+            raise NotFound("Q&A is not set up for this event.", code="qa.no_event")
+        v = state.version if moderator else state.public_version
+        cached = self._public.get(event_id)
+        # The public state is a function of the public version: a crowd reconnecting at
+        # once costs one read of the questions, not one per viewer.
+        if not moderator and cached is not None and cached.v == v:
+            return cached
+        query = select(Question).where(Question.event_id == event_id)
+        if not moderator:
+            query = query.where(Question.status.in_([s.value for s in PUBLIC_STATUSES]))
+        questions = await session.scalars(query.order_by(Question.id))
         views = [question_view(q) if moderator else question_view(q).public() for q in questions]
-        return Snapshot(
-            v=state.version if moderator else state.public_version,
+        closed = await self._closed_items(session, event_id)
+        shared = Snapshot(
+            v=v,
             questions=views,
-            panel=panel,
+            panel=await _panel(session, event_id, state.panel_v),
             settings=_settings_view(state, closed),
-            mine=mine,
-            voted=voted,
         )
+        if not moderator:
+            self._public[event_id] = shared
+        return shared
 
     async def _closed_items(self, session: AsyncSession, event_id: int) -> list[int]:
         rows = await session.scalars(
