@@ -17,6 +17,7 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer, OutputContainer
 from av.stream import Stream
 
+from stream.package_reader import PacketReader
 from stream.probe import BrokenMedia, MediaInfo
 
 Progress = Callable[[float], None]
@@ -108,17 +109,18 @@ class Pipeline:
         streams = [s for s in (self.video_in, self.audio_in) if s is not None]
         video_index = self.video.index
         try:
-            for packet in self.source.demux(streams):
-                if packet.dts is None and packet.pts is None:
-                    continue  # the demuxer's end-of-stream marker
-                if packet.stream_index == video_index:
-                    self._video(packet)
-                else:
-                    self._audio(packet)
-                if self.video_done and self.audio_done:
-                    break
-                if progress is not None:
-                    self._report(progress)
+            with PacketReader(self.source, streams) as packets:
+                for packet in packets:
+                    if packet.dts is None and packet.pts is None:
+                        continue  # the demuxer's end-of-stream marker
+                    if packet.stream_index == video_index:
+                        self._video(packet)
+                    else:
+                        self._audio(packet)
+                    if self.video_done and self.audio_done:
+                        break
+                    if progress is not None:
+                        self._report(progress)
             self._flush_audio()
         except av.error.FFmpegError as exc:
             raise BrokenMedia(f"{self.info.path.name}: reading failed ({exc.strerror})") from exc
