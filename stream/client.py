@@ -94,6 +94,11 @@ class SyntheticVideo(MediaStreamTrack):
         self.keyframe_requests = 0
         self.sent_at: dict[int, float] = {}
 
+    @property
+    def sent(self) -> int:
+        """How many pictures have been encoded so far."""
+        return self._number
+
     def request_keyframe(self) -> None:
         """Make the next picture a keyframe (the receiver sent PLI or FIR)."""
         self.keyframe_requests += 1

@@ -7,7 +7,7 @@
 Only one publisher per stream name (the event slug). Viewers exist only while live.
 Recordings go to `recordings_dir/streams/{name}/{UTC time}.ts`, finalised next to it as
 `.mp4`; live HLS to `recordings_dir/live/{name}/`. A `.ts` without its `.mp4` found at
-start-up (the server died mid-stream) is finalised then.
+start-up (the server died mid-stream) is finalised then, once unchanged for a minute.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
 FinishedCallback = Callable[[str, Path, datetime], Awaitable[None] | None]
 RETRY_AFTER_NOT_LIVE = "5"
 RETRY_AFTER_FULL = "30"
+ORPHAN_AGE = 60.0  # seconds without writes before a .ts found at start-up is finalised
 
 
 class Status(enum.StrEnum):
@@ -135,9 +136,12 @@ class LiveStreams:
     async def start(self) -> None:
         """Check aiortc still has what forwarding needs; finalise recordings left by a crash."""
         tap.check_internals()
+        now = time.time()
         for ts in sorted(self.root.glob("streams/*/*.ts")):
-            if not ts.with_suffix(".mp4").exists():
-                started = datetime.fromtimestamp(ts.stat().st_mtime, UTC)
+            modified = ts.stat().st_mtime
+            # a file still growing may belong to another process sharing the folder
+            if not ts.with_suffix(".mp4").exists() and now - modified > ORPHAN_AGE:
+                started = datetime.fromtimestamp(modified, UTC)
                 self._spawn(self._finalise(ts.parent.name, ts, started))
 
     # -- publishing -------------------------------------------------------------------
@@ -280,7 +284,7 @@ class LiveStreams:
         try:
             answer = await viewer.answer(offer)
         except BaseException:
-            await self.remove_viewer(name, session_id)
+            await self._drop_viewer(session_id)
             raise
         return Session(session_id, answer)
 
@@ -288,16 +292,18 @@ class LiveStreams:
         """Hang up on a viewer (WHEP DELETE); NotFound if there is no such session."""
         if self._viewer_streams.get(session_id) != name:
             raise NotFound("No such viewing session.", code="stream.session")
-        del self._viewer_streams[session_id]
-        live = self._live.get(name)
+        await self._drop_viewer(session_id)
+
+    async def _drop_viewer(self, session_id: str) -> None:
+        name = self._viewer_streams.pop(session_id, None)
+        live = self._live.get(name) if name is not None else None
         viewer = live.viewers.pop(session_id, None) if live else None
         if viewer is not None:
             await viewer.close()
 
     def _viewer_gone(self, session_id: str) -> None:
-        name = self._viewer_streams.get(session_id)
-        if name is not None and not self._closed:
-            self._spawn(self.remove_viewer(name, session_id))
+        if session_id in self._viewer_streams and not self._closed:
+            self._spawn(self._drop_viewer(session_id))
 
     # -- state and shutdown -----------------------------------------------------------
 
@@ -320,7 +326,12 @@ class LiveStreams:
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("stream background task failed", exc_info=task.exception())
 
     async def aclose(self) -> None:
         """End every stream and wait for recordings to be finalised."""

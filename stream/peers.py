@@ -55,7 +55,7 @@ class PublisherPeer:
         self._timeline = Timeline()
         self._parameter_sets = ParameterSets()
         self._video_receiver: RTCRtpReceiver | None = None
-        self._on_gone = on_gone
+        self._pending: set[asyncio.Future[bool]] = set()
 
         @self.pc.on("connectionstatechange")
         def _state() -> None:
@@ -85,7 +85,9 @@ class PublisherPeer:
     def request_keyframe(self) -> None:
         """Send the publisher a PLI (fire and forget)."""
         if self._video_receiver is not None:
-            asyncio.ensure_future(tap.request_keyframe(self._video_receiver))
+            task = asyncio.ensure_future(tap.request_keyframe(self._video_receiver))
+            self._pending.add(task)  # keep a reference until it is done
+            task.add_done_callback(self._pending.discard)
 
     async def close(self) -> None:
         """Hang up."""

@@ -12,6 +12,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -25,6 +26,8 @@ from starlette.routing import BaseRoute
 from live.settings import Settings
 from stream import client as whip
 from stream.manager import LiveStreams, Status
+from stream.packets import MediaPacket
+from stream.recorder import TsRecorder
 from stream.web import routes
 
 pytestmark = pytest.mark.media
@@ -210,3 +213,46 @@ async def test_killed_publisher_leaves_playable_recording(server: Harness) -> No
     assert name == "seminar"
     _assert_playable_mp4(mp4)
     assert server.streams.state("seminar").status == Status.ENDED
+
+
+def _encoded_packets(seconds: int = 2) -> list[MediaPacket]:
+    """H.264 and Opus packets as the relay would carry them, encoded without pacing."""
+    video = av.CodecContext.create("libx264", "w")
+    video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+    video.time_base = Fraction(1, 30)
+    video.options = {"bf": "0", "g": "30", "tune": "zerolatency"}
+    audio = av.CodecContext.create("libopus", "w")
+    audio.sample_rate, audio.layout, audio.format = 48000, "stereo", "s16"
+    audio.time_base = Fraction(1, 48000)
+    packets = []
+    for n in range(30 * seconds):
+        frame = whip.paint_frame(n, 320, 240)
+        frame.pts = n
+        packets += [
+            MediaPacket("video", bytes(p), n * 3000, p.is_keyframe) for p in video.encode(frame)
+        ]
+        tone = av.AudioFrame(format="s16", layout="stereo", samples=1600)
+        tone.sample_rate = 48000
+        tone.planes[0].update(bytes(tone.planes[0].buffer_size))
+        tone.pts = n * 1600
+        packets += [MediaPacket("audio", bytes(p), p.pts or 0, True) for p in audio.encode(tone)]
+    return packets
+
+
+async def test_recording_left_by_a_crash_is_finalised_at_start_up(tmp_path: Path) -> None:
+    """A .ts without its .mp4, untouched for a while, is finalised when LiveStreams starts."""
+    ts = tmp_path / "streams" / "seminar" / "20260101T090000000000Z.ts"
+    recorder = TsRecorder(ts)
+    for packet in _encoded_packets():
+        recorder.put(packet)
+    await recorder.close()
+    os.utime(ts, (ts.stat().st_atime - 3600, ts.stat().st_mtime - 3600))
+    finished: list[tuple[str, Path, datetime]] = []
+    async with LiveStreams(
+        Settings(recordings_dir=tmp_path), on_finished=lambda *a: finished.append(a)
+    ):
+        pass
+    assert [(name, mp4.name) for name, mp4, _ in finished] == [
+        ("seminar", ts.with_suffix(".mp4").name)
+    ]
+    _assert_playable_mp4(finished[0][1])
