@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import openpyxl
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +30,7 @@ from tests.registration_fixtures import (
 
 DB = async_sessionmaker[AsyncSession]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+SQLITE_ONLY = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
@@ -60,6 +62,7 @@ async def count(db: DB) -> int:
         return int(await session.scalar(select(func.count()).select_from(Registration)) or 0)
 
 
+@SQLITE_ONLY  # not about the database; the rest run on both
 async def test_register_returns_201_and_writes_confirmation_mail(db: DB, tmp_path: Path) -> None:
     """A valid registration is confirmed with a personal link, and a mail with .ics lands in the outbox."""
     await seed(db)
@@ -113,6 +116,7 @@ async def test_concurrent_http_registrations(db: DB, tmp_path: Path) -> None:
     assert sorted(n for _, n in per_organisation) == [4] * 30
 
 
+@SQLITE_ONLY  # not about the database; the rest run on both
 async def test_bad_input_is_422_with_fields_and_saves_nothing(db: DB, tmp_path: Path) -> None:
     """Malformed e-mail, missing and over-long fields, unknown occurrence or theme: 422 naming the fields."""
     await seed(db)
@@ -153,6 +157,7 @@ async def test_refusals_carry_codes(db: DB, tmp_path: Path) -> None:
     assert await count(db) == 1
 
 
+@SQLITE_ONLY  # not about the database; the rest run on both
 async def test_deadline_message_in_norwegian(db: DB, tmp_path: Path) -> None:
     """After the deadline the refusal names the date, in bokmål when asked for nb."""
     await seed(db, deadline=dt.datetime(2020, 12, 13, 12, 0, tzinfo=dt.UTC))
@@ -189,6 +194,7 @@ async def test_personal_link_view_change_cancel(db: DB, tmp_path: Path) -> None:
         assert (await http.get("/api/registrations/not-a-token")).status_code == 404
 
 
+@SQLITE_ONLY  # not about the database; the rest run on both
 async def test_organiser_list_needs_organiser(db: DB, tmp_path: Path) -> None:
     """The participant list is 401 without credentials, 403 with a wrong token, 200 for an organiser."""
     await seed(db)
@@ -212,6 +218,7 @@ async def test_organiser_list_needs_organiser(db: DB, tmp_path: Path) -> None:
     assert [r["name"] for r in online.json()["registrations"]] == ["Person 2"]
 
 
+@SQLITE_ONLY  # not about the database; the rest run on both
 async def test_csv_and_xlsx_exports(db: DB, tmp_path: Path) -> None:
     """CSV and Excel exports hold every participant; formulas typed as names are defused."""
     await seed(db)
@@ -233,6 +240,7 @@ async def test_csv_and_xlsx_exports(db: DB, tmp_path: Path) -> None:
     assert counts[("diet", "vegetar")] == 2
 
 
+@SQLITE_ONLY  # not about the database; the rest run on both
 async def test_rate_limit_per_client(db: DB, tmp_path: Path) -> None:
     """Past the limit a client gets 429 with Retry-After, and nothing more is saved."""
     await seed(db)
@@ -249,6 +257,7 @@ async def test_rate_limit_per_client(db: DB, tmp_path: Path) -> None:
     assert await count(db) == 3
 
 
+@SQLITE_ONLY  # not about the database; the rest run on both
 async def test_places_shows_what_is_left(db: DB, tmp_path: Path) -> None:
     """The public places endpoint shows places left per occurrence and mode."""
     await seed(db, capacity=5)

@@ -16,9 +16,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from live.models import Occurrence
 from live.models.registration import Attendance, Status
 from live.registration.ics import calendar_entry
 from live.registration.mail import Mailer, parse_smtp_url, read_outbox
+from live.registration.notify import promote_and_notify
 from live.registration.service import Receipt
 from live.settings import Settings
 from tests.registration_fixtures import (
@@ -204,3 +206,21 @@ def test_smtp_url_parsing() -> None:
     assert parse_smtp_url("smtp://127.0.0.1:2525").port == 2525
     with pytest.raises(ValueError):
         parse_smtp_url("http://mail.example.no")
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+async def test_raised_capacity_promotes_and_mails(db: DB, tmp_path: Path) -> None:
+    """promote_and_notify confirms the waitlist into new places and writes their mail."""
+    seeded = await seed(db, capacity=1, quota=None)
+    settings = Settings.from_env({}, secret_key="s", outbox_dir=tmp_path / "outbox")
+    async with client(make_app(settings, db)) as http:
+        await http.post("/api/events/konf/registrations?lang=en", json=body(1))
+        await http.post("/api/events/konf/registrations?lang=en", json=body(2))
+    async with db() as session, session.begin():
+        occurrence = await session.get_one(Occurrence, seeded.elverum)
+        occurrence.capacity_in_person = 2
+    promoted = await promote_and_notify(settings, db, seeded.event_id)
+    assert [r.email for r in promoted] == ["p2@example.no"]
+    newest = read_outbox(tmp_path / "outbox")[0][1]
+    assert newest["Subject"] == "You have a place: Regional konferanse"
+    assert len(calendars(newest)) == 1

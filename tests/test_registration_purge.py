@@ -17,7 +17,7 @@ from live.models import Event, Occurrence
 from live.models.base import utcnow
 from live.models.registration import Registration
 from live.registration import service
-from live.registration.purge import purge
+from live.registration.purge import purge, purge_database
 from live.registration.validate import Submission
 from tests.registration_fixtures import (
     db_fixture,  # noqa: F401  (the `db` fixture)
@@ -53,7 +53,8 @@ async def test_purge_deletes_only_events_past_retention(db: DB) -> None:
             occurrence.starts_at -= dt.timedelta(days=200)
             occurrence.ends_at = utcnow() - dt.timedelta(days=100)
     assert await purge(db, dt.timedelta(days=120)) == 0
-    assert await purge(db, dt.timedelta(days=90)) == 3
+    url = str(db.kw["bind"].url.render_as_string(hide_password=False))
+    assert await purge_database(url, retention_days=90) == 3
     async with db() as session:
         left = await session.scalars(select(Event.slug).join(Registration))
         assert set(left) == {"new"}

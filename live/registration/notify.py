@@ -14,6 +14,7 @@ from email.utils import formataddr, make_msgid
 from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.i18n import Localiser, load_translations
 from live.models.registration import Attendance, Status
@@ -21,7 +22,7 @@ from live.registration.ics import calendar_entry
 from live.registration.links import page_url
 from live.registration.mail import Mailer
 from live.registration.rules import N_
-from live.registration.service import Receipt
+from live.registration.service import Receipt, promote_event
 from live.registration.texts import layered
 from live.settings import Settings
 
@@ -138,3 +139,16 @@ async def deliver(mailer: Mailer, messages: Iterable[EmailMessage]) -> int:
 def mailer_for(settings: Settings) -> Mailer:
     """The Mailer the settings describe."""
     return Mailer(settings.smtp_url, settings.outbox_dir, settings.mail_from)
+
+
+async def promote_and_notify(
+    settings: Settings,
+    db: async_sessionmaker[AsyncSession],
+    event_id: int,
+    translations: Mapping[str, NullTranslations] | None = None,
+) -> list[Receipt]:
+    """After an organiser raised a capacity: fill the places from the waitlist and mail them."""
+    promoted = await promote_event(db, event_id)
+    messages = [compose("promoted", r, settings, translations) for r in promoted]
+    await deliver(mailer_for(settings), messages)
+    return promoted

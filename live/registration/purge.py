@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from live.db import create_engine, sessionmaker
 from live.models.base import utcnow
 from live.models.events import Occurrence
 from live.models.registration import Registration
@@ -30,3 +31,12 @@ async def purge(
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def purge_database(database_url: str, retention_days: int) -> int:
+    """`salen registrations purge --days N`: open the database, purge, close; returns the count."""
+    engine = create_engine(database_url)
+    try:
+        return await purge(sessionmaker(engine), dt.timedelta(days=retention_days))
+    finally:
+        await engine.dispose()
