@@ -170,6 +170,9 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return
     roles = await resolve_roles(websocket, event)
+    if not event.published and Role.MODERATOR not in roles:
+        await websocket.close(CloseCode.NOT_FOUND, "no such event")
+        return
     known = live.identities.load(websocket.query_params.get("p"))
     participant = known or live.identities.new()
     conn = Conn(websocket.send, _closer(websocket), moderator=Role.MODERATOR in roles)

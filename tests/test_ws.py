@@ -67,6 +67,9 @@ async def make_db(url: str) -> dict[str, str]:
         await conn.run_sync(Base.metadata.create_all)
     async with sessionmaker(engine)() as session, session.begin():
         session.add(Event(slug="panel", title="Panel", moderator_token="mod-secret"))
+        session.add(
+            Event(slug="draft", title="Draft", moderator_token="mod-secret", published=False)
+        )
     await engine.dispose()
     return {"moderator": "mod-secret"}
 
@@ -131,6 +134,16 @@ async def test_unknown_event_is_closed_with_not_found(server: str) -> None:
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.NOT_FOUND
+
+
+async def test_unpublished_event_is_for_moderators_only(server: str) -> None:
+    """A viewer of an unpublished event is closed with 4004; its moderator gets in."""
+    async with connect(f"{server}/ws/events/draft") as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.NOT_FOUND
+    async with connect(f"{server}/ws/events/draft?token=mod-secret") as ws:
+        assert json.loads(await ws.recv())["type"] == "snapshot"
 
 
 async def test_whole_flow_reaches_viewer_and_moderator(server: str) -> None:
