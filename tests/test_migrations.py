@@ -12,11 +12,11 @@ from live.db import create_engine
 from live.migrate import upgrade_async
 
 
-async def test_migrations_match_the_models(database_url: str) -> None:
+async def test_migrations_match_the_models(empty_database_url: str) -> None:
     """After `salen db upgrade` there is no difference between the models and the schema."""
-    await upgrade_async(database_url)
-    await upgrade_async(database_url)  # running it again changes nothing
-    engine = create_engine(database_url)
+    await upgrade_async(empty_database_url)
+    await upgrade_async(empty_database_url)  # running it again changes nothing
+    engine = create_engine(empty_database_url)
 
     def diff(connection: Any) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from live.app import create_app
 from live.db import create_engine, sessionmaker
 from live.demo import load_demo
-from live.migrate import upgrade_async
+from live.migrate import upgrade
 from live.settings import Settings
 from tests.support.liveserver import serve_app
 
@@ -24,11 +27,93 @@ ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """A fresh, empty database on SQLite and on PostgreSQL (each test runs on both)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'salen.db'}"
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Databases migrated once per session ("empty") and with the demo loaded ("demo")."""
+
+    backend: str
+    empty: str
+    demo: str
+
+
+def _prepare(url: str, tmp: Path, demo: bool) -> None:
+    upgrade(url)
+    if demo:
+        asyncio.run(load_demo_into(make_settings(url, tmp)))
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    root = tmp_path_factory.mktemp("templates")
+    paths = {kind: root / f"{kind}.db" for kind in ("empty", "demo")}
+    for kind, path in paths.items():
+        _prepare(f"sqlite+aiosqlite:///{path}", root, demo=kind == "demo")
+    return Templates("sqlite", str(paths["empty"]), str(paths["demo"]))
+
+
+@pytest.fixture(scope="session")
+def postgres_templates(postgres_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    root = tmp_path_factory.mktemp("pg-templates")
+    for kind in ("empty", "demo"):
+        _prepare(postgres_server.create_database(f"tpl_{kind}"), root, demo=kind == "demo")
+    return Templates("postgres", "tpl_empty", "tpl_demo")
+
+
+class Database:
+    """One test's database, copied from a session template (cheap on both backends)."""
+
+    def __init__(self, request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> None:
+        self.backend = backend
+        if backend == "sqlite":
+            self.templates: Templates = request.getfixturevalue("sqlite_templates")
+            self.path = tmp_path / "salen.db"
+            self.url = f"sqlite+aiosqlite:///{self.path}"
+        else:
+            self.templates = request.getfixturevalue("postgres_templates")
+            self.server = request.getfixturevalue("postgres_server")
+            self.name = f"t_{uuid.uuid4().hex[:16]}"
+            self.url = self.server.url(self.name)
+
+    def copy_from(self, template: str) -> None:
+        if self.backend == "sqlite":
+            shutil.copyfile(template, self.path)
+            return
+        self.server.psql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+        self.server.psql(f"CREATE DATABASE {self.name} TEMPLATE {template}")
+
+    def drop(self) -> None:
+        if self.backend == "postgres":
+            self.server.drop_database(self.name)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test that uses a database runs on SQLite and on PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[Database]:
+    db = Database(request, backend, tmp_path)
+    db.copy_from(db.templates.empty)
+    yield db
+    db.drop()
+
+
+@pytest.fixture
+def database_url(database: Database) -> str:
+    """A fresh database with every migration applied and no data."""
+    return database.url
+
+
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh database without any table (for testing the migrations themselves)."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bare.db'}"
         return
     server = request.getfixturevalue("postgres_server")
     name = f"t_{uuid.uuid4().hex[:16]}"
@@ -38,9 +123,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """A fresh SQLite database only, for tests that are not about the database."""
-    return f"sqlite+aiosqlite:///{tmp_path / 'salen.db'}"
+def sqlite_url(tmp_path: Path, sqlite_templates: Templates) -> str:
+    """A fresh migrated SQLite database only, for tests that are not about the database."""
+    path = tmp_path / "salen.db"
+    shutil.copyfile(sqlite_templates.empty, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
@@ -61,9 +148,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> Starlette:
-    """The app on a migrated database (migrations run for real, as `salen db upgrade` does)."""
-    await upgrade_async(settings.database_url)
+def app(settings: Settings) -> Starlette:
+    """The app on a migrated database (migrated once per session by `salen db upgrade`'s code)."""
     return create_app(settings)
 
 
@@ -75,9 +161,15 @@ async def load_demo_into(settings: Settings) -> None:
 
 
 @pytest.fixture
-async def demo_app(app: Starlette, settings: Settings) -> Starlette:
+def demo_app(app: Starlette, settings: Settings, request: pytest.FixtureRequest) -> Starlette:
     """The app with the demo events and the demo organiser loaded."""
-    await load_demo_into(settings)
+    if settings.database_url.startswith("sqlite") and "database" not in request.fixturenames:
+        # A module chose SQLite only through `sqlite_url`: copy the demo over it.
+        path = settings.database_url.removeprefix("sqlite+aiosqlite:///")
+        shutil.copyfile(request.getfixturevalue("sqlite_templates").demo, path)
+    else:
+        database: Database = request.getfixturevalue("database")
+        database.copy_from(database.templates.demo)
     return app
 
 
