@@ -28,7 +28,7 @@ from live.errors import Conflict, Invalid, NotFound
 from live.events import find_event, load_event
 from live.models import Event, Recording, RecordingState, utcnow
 from live.settings import Settings
-from stream.package import HLS_PLAYLIST, Chapter, package_hls_vod, remux_to_mp4
+from stream.package import HLS_PLAYLIST, Chapter, keyframe_cut, package_hls_vod, remux_to_mp4
 from stream.probe import MediaInfo, RecordingError, UnsupportedCodec, probe
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,17 @@ def package(
     for chapter in out:
         if items.get(chapter["title"]) is not None:
             chapter["item"] = items[chapter["title"]]
-    return Packaged(mp4.duration, mp4.cut_start, out, both)
+    return Packaged(mp4.duration, chapter_offset(info, trim), out, both)
+
+
+def chapter_offset(info: MediaInfo, trim: tuple[float | None, float | None] | None) -> float:
+    """Seconds of source cut away before the output, as the packager shifts chapters by.
+
+    (`Mp4Result.cut_start` is the first packet's time, which can differ by a frame or an
+    audio priming delay; chapters and questions must move by the same amount as chapters.)
+    """
+    cut = keyframe_cut(info, trim)
+    return (cut.start - info.start_time) if cut.start is not None else 0.0
 
 
 def check_source(path: Path) -> MediaInfo:
