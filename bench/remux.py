@@ -237,8 +237,10 @@ def write_results(rows: list[str], rss: dict[tuple[str, int], float], longest: i
             "re-encode the audio to AAC (ffmpeg: `-c:v copy -c:a aac`)."
         ),
         "",
-        "| file | output | ours (wall) | ffmpeg (wall) | relative speed (wall) "
-        "| ours (CPU) | ffmpeg (CPU) | relative (CPU) | our peak RSS | ffmpeg peak RSS |",
+        (
+            "| file | output | ours (wall) | ffmpeg (wall) | relative speed (wall) "
+            "| ours (CPU) | ffmpeg (CPU) | relative (CPU) | our peak RSS | ffmpeg peak RSS |"
+        ),
         "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",

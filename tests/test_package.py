@@ -14,6 +14,8 @@ from stream.probe import BrokenMedia, NotVideo
 
 pytestmark = pytest.mark.media
 
+SIZE = (160, 120)  # small frames keep generating the 30 s sources quick
+
 CHAPTERS = [("Velkommen", 0.0), ("Innlegg", 10.0), ("Spørsmål", 20.0)]
 
 
@@ -22,8 +24,12 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A 30 s live-style recording (H.264 + Opus in MPEG-TS) and an H.264 + AAC MP4."""
     root = tmp_path_factory.mktemp("media")
     return {
-        "ts": make_test_video(root / "live.ts", 30, container="mpegts", audio_codec="opus"),
-        "mp4": make_test_video(root / "upload.mp4", 30, container="mp4", audio_codec="aac"),
+        "ts": make_test_video(
+            root / "live.ts", 30, container="mpegts", audio_codec="opus", size=SIZE
+        ),
+        "mp4": make_test_video(
+            root / "upload.mp4", 30, container="mp4", audio_codec="aac", size=SIZE
+        ),
     }
 
 

@@ -13,11 +13,13 @@ from stream.probe import UnsupportedCodec, probe
 
 pytestmark = pytest.mark.media
 
+SIZE = (160, 120)  # small frames keep generating the 30 s sources quick
+
 
 @pytest.fixture(scope="module")
 def live_ts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 30 s live-style recording: H.264 + Opus in MPEG-TS, keyframes every 2 s."""
-    return make_test_video(tmp_path_factory.mktemp("hls") / "live.ts", 30)
+    return make_test_video(tmp_path_factory.mktemp("hls") / "live.ts", 30, size=SIZE)
 
 
 @pytest.fixture(scope="module")
