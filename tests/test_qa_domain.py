@@ -165,3 +165,21 @@ def test_moderator_actions_need_the_role() -> None:
     with pytest.raises(Forbidden) as caught:
         domain.require_moderator(False)
     assert caught.value.code == "forbidden"
+
+
+def test_panel_step_now_leaves_the_queue() -> None:
+    """Putting a queued question on air removes it from the order and stamps the time."""
+    first, second = Q(1, status=QaStatus.APPROVED, queue_pos=0), Q(2, status=QaStatus.APPROVED)
+    order = domain.panel_step("enqueue", second, None, [1], None, NOW)
+    assert order == [1, 2]
+    order = domain.panel_step("now", first, None, order, None, NOW)
+    assert (order, first.status, first.on_air_at) == ([2], QaStatus.ON_AIR, NOW)
+
+
+def test_panel_step_enqueue_approves_pending() -> None:
+    """Queuing a pending question approves it on the way; an answered one cannot be queued."""
+    pending = Q(3)
+    assert domain.panel_step("enqueue", pending, None, [], 0, NOW) == [3]
+    assert pending.status == QaStatus.APPROVED
+    with pytest.raises(Conflict):
+        domain.panel_step("enqueue", Q(4, status=QaStatus.ANSWERED), None, [], None, NOW)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.protocol import QaStatus
@@ -39,6 +39,9 @@ class QuestionLike(Protocol):
     on_air_at: dt.datetime | None
     answered_at: dt.datetime | None
     rejected_at: dt.datetime | None
+
+
+Q = TypeVar("Q", bound=QuestionLike)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,7 +160,7 @@ def finish(question: QuestionLike, now: dt.datetime) -> None:
     question.answered_at = now
 
 
-def check_votable(question: QuestionLike | None, question_id: int) -> QuestionLike:
+def check_votable(question: Q | None, question_id: int) -> Q:
     """Viewers may vote on public, not yet answered questions; others look unknown."""
     if question is None or question.status not in VOTABLE:
         if question is not None and question.status == QaStatus.ANSWERED:
@@ -166,7 +169,7 @@ def check_votable(question: QuestionLike | None, question_id: int) -> QuestionLi
     return question
 
 
-def check_visible(question: QuestionLike | None, question_id: int) -> QuestionLike:
+def check_visible(question: Q | None, question_id: int) -> Q:
     """The question, or `qa.not_found` when it does not exist on this event."""
     if question is None:
         raise not_found(question_id)
@@ -206,3 +209,32 @@ def apply_order(questions: Mapping[int, QuestionLike], order: list[int]) -> None
     """Write the queue order into the questions' `queue_pos`."""
     for position, question_id in enumerate(order):
         questions[question_id].queue_pos = position
+
+
+def panel_step(
+    action: str,
+    question: QuestionLike,
+    on_air: QuestionLike | None,
+    order: list[int],
+    position: int | None,
+    now: dt.datetime,
+) -> list[int]:
+    """Apply one panel action (enqueue, dequeue, move, now, done); the new queue order."""
+    if action == "enqueue":
+        if question.status == QaStatus.PENDING:
+            approve(question, now)
+        if question.status != QaStatus.APPROVED:
+            raise conflict(question, "queue")
+        return enqueue(order, question.id, position)
+    if action == "dequeue":
+        question.queue_pos = None
+        return dequeue(order, question.id)
+    if action == "move":
+        return move(order, question.id, position or 0)
+    if action == "now":
+        put_on_air(question, on_air, now)
+    elif action == "done":
+        finish(question, now)
+    else:
+        raise ValueError(f"unknown panel action {action!r}")
+    return [q for q in order if q != question.id]

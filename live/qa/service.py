@@ -363,7 +363,6 @@ class QaService:
 
         async def body(tx: _Tx) -> None:
             q = domain.check_votable(await tx.question(question_id), question_id)
-            assert isinstance(q, Question)
             who = actor.participant.id
             exists = await tx.session.get(QaVote, (question_id, who)) is not None
             if up == exists:
@@ -398,7 +397,6 @@ class QaService:
 
         async def body(tx: _Tx) -> Question:
             q = domain.check_visible(await tx.question(question_id), question_id)
-            assert isinstance(q, Question)
             if action == "approve":
                 domain.approve(q, tx.now)
             elif action == "reject":
@@ -409,7 +407,6 @@ class QaService:
             elif action == "merge":
                 assert into is not None
                 target = domain.check_visible(await tx.question(into), into)
-                assert isinstance(target, Question)
                 await self._leave_queue(tx, q, lambda: domain.merge(q, target))
                 await _move_votes(tx.session, q.id, target.id)
                 target.votes = await _count_votes(tx.session, target.id)
@@ -439,45 +436,28 @@ class QaService:
         """enqueue, dequeue, move, now or done; returns the new panel."""
         domain.require_moderator(actor.moderator)
 
-        async def body(tx: _Tx) -> None:
+        async def body(tx: _Tx) -> PanelView:
             queued = await tx.queue()
-            order = [q.id for q in queued]
-            by_id: dict[int, Question] = {q.id: q for q in queued}
+            by_id = {q.id: q for q in queued}
             current = await tx.on_air()
-            if question_id is None:  # panel.done without a question: the one on air
-                if current is None:
-                    raise Conflict("No question is on air.", code="qa.conflict")
+            if question_id is not None:
+                q = domain.check_visible(await tx.question(question_id), question_id)
+            elif current is not None:  # panel.done without a question: the one on air
                 q = current
             else:
-                q = domain.check_visible(await tx.question(question_id), question_id)  # type: ignore[assignment]
+                raise Conflict("No question is on air.", code="qa.conflict")
             by_id[q.id] = q
-            if action == "enqueue":
-                if q.status == QaStatus.PENDING:
-                    domain.approve(q, tx.now)
-                if q.status != QaStatus.APPROVED:
-                    raise domain.conflict(q, "queue")
-                order = domain.enqueue(order, q.id, position)
-            elif action == "dequeue":
-                order = domain.dequeue(order, q.id)
-                q.queue_pos = None
-            elif action == "move":
-                order = domain.move(order, q.id, position or 0)
-            elif action == "now":
-                domain.put_on_air(q, current, tx.now)
-                if current is not None and current.id != q.id:
-                    tx.touch(current, "done")
-                order = [x for x in order if x != q.id]
-            elif action == "done":
-                domain.finish(q, tx.now)
-                order = [x for x in order if x != q.id]
+            order = [x.id for x in queued]
+            order = domain.panel_step(action, q, current, order, position, tx.now)
             domain.apply_order(by_id, order)
+            if action == "now" and current is not None and current.id != q.id:
+                tx.touch(current, "done")
             tx.touch(q, action)
             tx.panel = True
+            await tx.session.flush()
+            return await _panel(tx.session, event_id, tx.v)
 
-        await self._act(event_id, actor, body)
-        async with self._db() as session:
-            state = await session.get(QaSettings, event_id)
-            return await _panel(session, event_id, state.panel_v if state else 0)
+        return await self._act(event_id, actor, body)
 
     async def configure(self, event_id: int, actor: Actor, msg: Configure) -> None:
         """Change settings; with `item`, `open` opens or closes that programme item only."""
