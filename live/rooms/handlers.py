@@ -46,7 +46,7 @@ Send = Callable[[str], None]
 
 def room_url(slug: str, room_id: int) -> str:
     """The participant page of a room."""
-    return f"/events/{slug}/rooms/{room_id}"
+    return f"/e/{slug}/rooms/{room_id}"
 
 
 class _Feed:

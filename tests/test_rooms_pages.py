@@ -1,0 +1,277 @@
+"""Room pages in headless Chromium over uvicorn: opening, shared input, moderator controls, axe."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+import live.models.rooms  # noqa: F401  (registers the tables)
+from live.app import create_app
+from live.db import create_engine, sessionmaker
+from live.hub import open_hub
+from live.models import Base, Event, Occurrence, Organisation, Theme
+from live.models.registration import Attendance, Registration, Status
+from live.rooms import pages
+from live.rooms.domain import Placement
+from live.rooms.runtime import RoomsLive, open_rooms
+from live.rooms.service import Who
+from live.rooms.socket import rooms_ws_route
+from live.settings import Settings
+from tests.support.app import ADMIN_TOKEN, LifespanApp, make_settings
+from tests.support.axe import assert_accessible
+from tests.support.browser import new_context
+from tests.support.liveserver import serve_app
+
+pytestmark = pytest.mark.browser
+SLUG = "verksted-regional-utvikling"
+# Keeps what the lobby announced in sessionStorage, which survives the navigation to the room.
+REMEMBER_READY = """() => {
+  const box = document.querySelector("#rooms-ready");
+  new MutationObserver(() => {
+    if (!box.hidden) sessionStorage.setItem("ready", box.textContent);
+  }).observe(box, {attributes: true, childList: true, subtree: true});
+}"""
+MODERATOR = Who("moderator", "Moderator", moderator=True)
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """Chromium tests run on SQLite only."""
+    return sqlite_url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The test settings with English pages (the msgids), whatever the bokmål catalogue holds."""
+    return make_settings(database_url, tmp_path, default_locale="en")
+
+
+def rooms_app(settings: Settings) -> tuple[Starlette, list[RoomsLive]]:
+    """Salen's app with the group-work routes, socket, hub and rooms state (as the lead wires it)."""
+    base = create_app(settings)
+    holder: list[RoomsLive] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        async with base.router.lifespan_context(base) as state, \
+                open_hub("memory://") as hub, \
+                open_rooms(settings, state["db"], hub) as rooms:  # type: ignore[index]
+            holder.append(rooms)
+            yield {**(state or {}), "hub": hub, "rooms": rooms}
+
+    app = Starlette(routes=[*pages.routes, rooms_ws_route(), *base.routes],
+                    middleware=base.user_middleware, lifespan=lifespan,
+                    exception_handlers=base.exception_handlers)
+    return app, holder
+
+
+@pytest.fixture
+async def workshop(settings: Settings, demo_app: Starlette) -> dict[str, Any]:
+    """The demo workshop with 12 online registrants (7 + 5 per theme), rooms of 4 planned."""
+    engine = create_engine(settings.database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    db = sessionmaker(engine)
+    async with db() as session, session.begin():
+        event = await session.scalar(select(Event).where(Event.slug == SLUG))
+        assert event is not None
+        occ = await session.scalar(select(Occurrence).where(Occurrence.event_id == event.id))
+        themes = list(await session.scalars(
+            select(Theme).where(Theme.event_id == event.id).order_by(Theme.position)))
+        org = Organisation(name="Innlandet fylkeskommune", key="innlandet-test", region="Innlandet")
+        session.add(org)
+        await session.flush()
+        regs = [Registration(event_id=event.id, occurrence_id=occ.id,  # type: ignore[union-attr]
+                             attendance=Attendance.ONLINE, status=Status.CONFIRMED,
+                             name=f"Deltaker {i}", email=f"d{i}@example.no",
+                             organisation_id=org.id, theme_id=themes[0 if i < 7 else 1].id)
+                for i in range(12)]
+        session.add_all(regs)
+        await session.flush()
+        tokens = [r.token for r in regs]
+        event_id, mod_token = event.id, event.moderator_token
+    await engine.dispose()
+    return {"event_id": event_id, "tokens": tokens, "moderator": mod_token}
+
+
+@pytest.fixture
+async def served(settings: Settings, workshop: dict[str, Any]
+                 ) -> AsyncIterator[tuple[str, RoomsLive]]:
+    """The app on uvicorn, with group work configured and rooms planned."""
+    app, holder = rooms_app(settings)
+    async with serve_app(app) as url:
+        rooms = holder[0]
+        await rooms.service.configure(workshop["event_id"], placement=Placement.THEME,
+                                      room_size=4)
+        await rooms.service.plan_rooms(workshop["event_id"])
+        yield url, rooms
+
+
+async def participant_page(browser: Browser, url: str, token: str) -> Page:
+    context = await new_context(browser)
+    page = await context.new_page()
+    await page.goto(f"{url}/e/{SLUG}/group-work?r={token}")
+    return page
+
+
+async def test_opening_takes_online_participants_to_their_rooms(
+        browser: Browser, served: tuple[str, RoomsLive], workshop: dict[str, Any]) -> None:
+    """The moderator opens the group work; each lobby says the room is ready and goes there."""
+    url, rooms = served
+    lobbies = [await participant_page(browser, url, t) for t in workshop["tokens"][::5]]
+    for lobby in lobbies:
+        await expect(lobby.locator("[data-rooms-state]")).to_contain_text("has not started yet")
+        await lobby.evaluate(REMEMBER_READY)
+    moderator = await (await new_context(browser)).new_page()
+    await moderator.goto(f"{url}/admin/group-work/{SLUG}/live?token={workshop['moderator']}")
+    await moderator.get_by_role("button", name="Open the group work").click()
+    for lobby, token in zip(lobbies, workshop["tokens"][::5], strict=True):
+        await lobby.wait_for_url("**/rooms/*")
+        said = await lobby.evaluate("sessionStorage.getItem('ready')")
+        assert said is not None and "Your room is ready" in said
+        room = await rooms.service.assignment(workshop["event_id"], await _participant(rooms, token))
+        assert room is not None and lobby.url.endswith(f"/e/{SLUG}/rooms/{room.id}")
+        await expect(lobby.get_by_role("heading", level=1)).to_have_text(room.name)
+
+
+async def _participant(rooms: RoomsLive, token: str) -> str:
+    async with rooms.db() as session:
+        reg = await session.scalar(select(Registration).where(Registration.token == token))
+        assert reg is not None
+        return f"reg:{reg.id}"
+
+
+async def open_room_pages(browser: Browser, url: str, rooms: RoomsLive,
+                          workshop: dict[str, Any]) -> tuple[list[Page], int]:
+    """Two members of the first room on their room page, the group work open."""
+    await rooms.service.open(workshop["event_id"], minutes=30)
+    first = (await rooms.service.rooms(workshop["event_id"]))[0]
+    members = {m.participant for m in first.members}
+    tokens = [t for t in workshop["tokens"] if await _participant(rooms, t) in members][:2]
+    result = []
+    for token in tokens:
+        page = await participant_page(browser, url, token)
+        await page.wait_for_url("**/rooms/*")
+        await expect(page.locator("[data-room-status]")).to_have_text("")
+        result.append(page)
+    return result, first.id
+
+
+async def test_two_members_edit_at_once_and_both_edits_survive(
+        browser: Browser, served: tuple[str, RoomsLive], workshop: dict[str, Any]) -> None:
+    """Two pages add items and edit the same item at the same moment; no text is lost."""
+    url, rooms = served
+    (a, b), room_id = await open_room_pages(browser, url, rooms, workshop)
+    label = "New item under Challenges"
+    await asyncio.gather(
+        a.get_by_label(label).fill("Kollektivtilbud i distriktene"),
+        b.get_by_label(label).fill("Rekruttering av fagfolk"))
+    await asyncio.gather(a.locator("form[data-add-note='challenges'] button").click(),
+                         b.locator("form[data-add-note='challenges'] button").click())
+    for page in (a, b):
+        notes = page.locator("[data-notes='challenges']")
+        await expect(notes).to_contain_text("Kollektivtilbud i distriktene")
+        await expect(notes).to_contain_text("Rekruttering av fagfolk")
+    item = "[data-notes='challenges'] li:has-text('Rekruttering av fagfolk')"
+    for page in (a, b):
+        await page.locator(item).get_by_role("button", name="Edit this item").click()
+    await a.locator(f"{item} textarea").fill("Rekruttering av sykepleiere")
+    await b.locator(f"{item} textarea").fill("Rekruttering av ingeniører")
+    await asyncio.gather(a.locator(f"{item} button[type=submit]").click(),
+                         b.locator(f"{item} button[type=submit]").click())
+    for page in (a, b):
+        notes = page.locator("[data-notes='challenges']")
+        await expect(notes).to_contain_text("Rekruttering av sykepleiere")
+        await expect(notes).to_contain_text("Rekruttering av ingeniører")
+        await expect(notes).to_contain_text("Kollektivtilbud i distriktene")
+    view = await rooms.service.rooms(workshop["event_id"])
+    texts = {n.text for r in view if r.id == room_id for n in r.notes}
+    assert {"Rekruttering av sykepleiere", "Rekruttering av ingeniører",
+            "Kollektivtilbud i distriktene"} <= texts
+
+
+async def test_timer_broadcast_and_return_reach_the_room_pages(
+        browser: Browser, served: tuple[str, RoomsLive], workshop: dict[str, Any]) -> None:
+    """The moderator's extension, message and return-to-plenary reach every member's page."""
+    url, rooms = served
+    pages_, _ = await open_room_pages(browser, url, rooms, workshop)
+    moderator = await (await new_context(browser)).new_page()
+    await moderator.goto(f"{url}/admin/group-work/{SLUG}/live?token={workshop['moderator']}")
+    before = [await p.locator("[data-countdown]").text_content() for p in pages_]
+    await moderator.get_by_role("button", name="Add 10 minutes").click()
+    for page, shown in zip(pages_, before, strict=True):
+        assert shown is not None and shown.startswith(("29:", "30:"))
+        await expect(page.locator("[data-countdown]")).to_have_text(
+            re.compile(r"^(39|40):\d\d$"))
+    await moderator.get_by_label("Message to every room").fill("Ti minutter igjen")
+    await moderator.get_by_role("button", name="Send to all rooms").click()
+    for page in pages_:
+        await expect(page.locator("[data-broadcast]")).to_have_text("Ti minutter igjen")
+    await moderator.get_by_role("button", name="Back to the plenary").click()
+    for page in pages_:
+        await page.wait_for_url(f"**/e/{SLUG}")
+
+
+async def test_room_pages_have_no_serious_axe_findings(
+        browser: Browser, served: tuple[str, RoomsLive], workshop: dict[str, Any]) -> None:
+    """Lobby, room, moderator overview, set-up and report pass axe-core (serious/critical)."""
+    url, rooms = served
+    (member, _), room_id = await open_room_pages(browser, url, rooms, workshop)
+    await rooms.service.add_note(workshop["event_id"], MODERATOR, room_id, "proposals",
+                                 "Felles kompetanseplan")
+    await member.reload()
+    await expect(member.locator("[data-notes='proposals']")).to_contain_text("Felles")
+    await assert_accessible(member)
+    lobby = await participant_page(browser, url, workshop["tokens"][-1])
+    await lobby.wait_for_url("**/rooms/*")
+    staff = await (await new_context(browser)).new_page()
+    for path in ("live", "", "report"):
+        await staff.goto(f"{url}/admin/group-work/{SLUG}{'/' + path if path else ''}"
+                         f"?token={ADMIN_TOKEN}")
+        await expect(staff.get_by_role("heading", level=1)).to_be_visible()
+        await assert_accessible(staff)
+    await rooms.service.return_to_plenary(workshop["event_id"])
+    fresh = await participant_page(browser, url, workshop["tokens"][0])
+    await expect(fresh.locator("[data-rooms-state]")).to_contain_text("plenary")
+    await assert_accessible(fresh)
+
+
+async def test_report_downloads_and_access(
+        settings: Settings, workshop: dict[str, Any]) -> None:
+    """Markdown and CSV per theme for organisers; room pages refuse strangers with 403."""
+    app, holder = rooms_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        rooms = holder[0]
+        await rooms.service.configure(workshop["event_id"], placement=Placement.THEME,
+                                      room_size=4)
+        planned = await rooms.service.plan_rooms(workshop["event_id"])
+        await rooms.service.open(workshop["event_id"])
+        for room in planned:
+            await rooms.service.add_note(workshop["event_id"], MODERATOR, room.id,
+                                         "challenges", f"Innspill fra {room.name}")
+        transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            md = await http.get(f"/admin/group-work/{SLUG}/report/baerekraft.md", headers=admin)
+            csv_ = await http.get(f"/admin/group-work/{SLUG}/report/kompetanse.csv",
+                                  headers=admin)
+            stranger = await http.get(f"/e/{SLUG}/rooms/{planned[0].id}",
+                                      headers={"Accept": "application/json"})
+            anonymous = await http.get(f"/admin/group-work/{SLUG}/report",
+                                       headers={"Accept": "application/json"})
+    assert md.status_code == 200 and csv_.status_code == 200
+    for room in planned:
+        body = md.text if room.theme_id == planned[0].theme_id else csv_.text
+        assert f"Innspill fra {room.name}" in body
+    assert stranger.status_code == 403 and stranger.json()["code"] == "rooms.not_member"
+    assert anonymous.status_code == 401
