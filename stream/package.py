@@ -11,7 +11,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 from stream.probe import BrokenMedia, MediaInfo, RecordingError, UnsupportedCodec, open_input, probe
 
 HLS_PLAYLIST = "index.m3u8"
+MP4_NAME = "recording.mp4"
+HLS_DIR = "hls"
 _CHAPTER_TIME_BASE = Fraction(1, 1000)
 
 
@@ -140,6 +142,69 @@ def package_hls_vod(
         report.start - info.start_time,
         report.audio_transcoded,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Renditions:
+    """Both renditions of one recording, and what the source was."""
+
+    info: MediaInfo
+    mp4: Mp4Result
+    hls: HlsResult
+
+
+def package_recording(
+    src: str | Path,
+    out_dir: str | Path,
+    *,
+    chapters: Sequence[Chapter | tuple[str, float]] = (),
+    trim: tuple[float | None, float | None] | None = None,
+    segment_seconds: float = 6,
+    progress: Progress | None = None,
+) -> Renditions:
+    """Write `out_dir/recording.mp4` and `out_dir/hls/index.m3u8`: both or neither.
+
+    `out_dir` belongs to packaging: it is built under a temporary name and swapped in
+    whole, replacing an earlier `out_dir` (keep captions and slides elsewhere). Progress
+    runs 0–0.5 for the MP4 and 0.5–1 for HLS.
+    """
+    info = probe(src)
+    if not info.hls_copy:
+        raise UnsupportedCodec(
+            f"{info.path.name}: HLS needs H.264 video; {info.video.codec} would need re-encoding"
+        )
+    out_dir = Path(out_dir)
+    tmp = _temp_name(out_dir)
+    tmp.mkdir(parents=True)
+    try:
+        mp4 = remux_to_mp4(
+            info.path, tmp / MP4_NAME, chapters=chapters, trim=trim,
+            progress=_scaled(progress, 0.0, 0.5),
+        )  # fmt: skip
+        hls = package_hls_vod(
+            info.path, tmp / HLS_DIR, segment_seconds=segment_seconds, trim=trim,
+            progress=_scaled(progress, 0.5, 1.0),
+        )  # fmt: skip
+        _swap_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Renditions(
+        info,
+        replace(mp4, path=out_dir / MP4_NAME),
+        replace(hls, directory=out_dir / HLS_DIR, playlist=out_dir / HLS_DIR / HLS_PLAYLIST),
+    )
+
+
+def _scaled(progress: Progress | None, low: float, high: float) -> Progress | None:
+    if progress is None:
+        return None
+    report = progress
+
+    def scaled(fraction: float) -> None:
+        report(low + (high - low) * fraction)
+
+    return scaled
 
 
 def _open_mp4(path: Path) -> OutputContainer:
