@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import live.models.qa  # noqa: F401  (registers the Q&A tables)
 from live.db import create_engine, sessionmaker
 from live.errors import Conflict, Forbidden, Invalid, NotFound
-from live.hub import Hub, open_hub
+from live.hub import Entry, Hub, open_hub
+from live.hub.memory import MemoryHub
 from live.identity import Participant
 from live.models import Base, Event
 from live.models.qa import QaAction
@@ -230,3 +231,21 @@ async def test_viewer_snapshot_follows_public_changes(qa: QaService, event_id: i
     await qa.vote(event_id, OTHER, qid)
     second = await qa.snapshot(event_id, moderator=False)
     assert second.v > first.v and second.questions[0].votes == 1
+
+
+class BrokenHub(MemoryHub):
+    """A hub whose every publish fails, as when Redis is unreachable."""
+
+    async def publish(self, channel: str, entry: Entry) -> None:
+        raise ConnectionError("hub down")
+
+
+async def test_commit_stands_when_the_hub_is_down(
+    db: async_sessionmaker[AsyncSession], event_id: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A committed question is acknowledged even if its notice cannot be published."""
+    qa = QaService(db, BrokenHub())
+    await qa.ensure(event_id)
+    q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Still there?"))
+    assert [x.id for x in (await qa.snapshot(event_id, moderator=True)).questions] == [q.id]
+    assert "could not announce" in caplog.text

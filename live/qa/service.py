@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -41,6 +42,7 @@ from live.protocol import (
 from live.qa import domain
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def mod_channel(event_id: int) -> str:
@@ -282,10 +284,22 @@ class QaService:
                     full, public, after = await self._finish(tx)
             except _Unchanged as unchanged:
                 return unchanged.result  # type: ignore[return-value]
-        await self._hub.publish(mod_channel(event_id), Entry(tx.v, tx.v - 1, encode(full)))
-        if public is not None:
-            await self._hub.publish(public_channel(event_id), Entry(tx.v, after, encode(public)))
+        await self._announce(event_id, full, public, after)
         return result
+
+    async def _announce(
+        self, event_id: int, full: Update, public: Update | None, after: int
+    ) -> None:
+        # The change is committed whatever happens here: the client gets its `ok`. A notice
+        # that never reaches the hub leaves a gap that clients detect and resync across.
+        try:
+            await self._hub.publish(mod_channel(event_id), Entry(full.v, full.v - 1, encode(full)))
+            if public is not None:
+                await self._hub.publish(
+                    public_channel(event_id), Entry(full.v, after, encode(public))
+                )
+        except Exception:
+            log.exception("could not announce version %s of event %s", full.v, event_id)
 
     async def _begin(self, session: AsyncSession, event_id: int, actor: Actor) -> _Tx:
         bump = (
