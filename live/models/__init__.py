@@ -14,8 +14,11 @@ from live.models.events import (
 )
 from live.models.people import EventRole, Organisation, OrganisationKind, Role, User, normalise_name
 from live.models.recordings import Recording, RecordingState
+from live.models.registration import Attendance, Registration
+from live.models.registration import Status as RegistrationStatus
 
 __all__ = [
+    "Attendance",
     "Base",
     "Event",
     "EventRole",
@@ -29,6 +32,8 @@ __all__ = [
     "Quota",
     "Recording",
     "RecordingState",
+    "Registration",
+    "RegistrationStatus",
     "Role",
     "Speaker",
     "Theme",
