@@ -38,19 +38,25 @@ async def published(live_url: str, settings: Settings, source: Path) -> int:
     await add_event(settings)
     async with httpx.AsyncClient(base_url=live_url, headers=ADMIN) as client:
         with source.open("rb") as f:
-            sent = await client.post(f"/admin/events/{SLUG}/recordings",
-                                     data={"started_at": "2026-10-21T10:00"},
-                                     files={"file": ("opptak.ts", f, "video/mp2t")})
+            sent = await client.post(
+                f"/admin/events/{SLUG}/recordings",
+                data={"started_at": "2026-10-21T10:00"},
+                files={"file": ("opptak.ts", f, "video/mp2t")},
+            )
         rid = int(sent.headers["location"].rsplit("/", 1)[1])
         assert (await wait_processed(client, rid, ADMIN))["state"] == "ready"
-        await client.post(f"/admin/recordings/{rid}/captions", data={"lang": "nb", "label": "Norsk"},
-                          files={"file": ("nb.vtt", CAPTIONS.encode(), "text/vtt")})
+        await client.post(
+            f"/admin/recordings/{rid}/captions",
+            data={"lang": "nb", "label": "Norsk"},
+            files={"file": ("nb.vtt", CAPTIONS.encode(), "text/vtt")},
+        )
         assert (await client.post(f"/api/recordings/{rid}/publish")).status_code == 200
     return rid
 
 
 async def test_plays_follows_a_chapter_and_shows_captions(
-        page: Page, live_url: str, published: int) -> None:
+    page: Page, live_url: str, published: int
+) -> None:
     """Chromium plays the HLS rendition, follows a chapter link, shows captions, honours ?t=."""
     await page.goto(f"{live_url}/recordings/{published}")
     await page.wait_for_function(f"() => {PLAYER}.readyState >= 2")
@@ -66,7 +72,8 @@ async def test_plays_follows_a_chapter_and_shows_captions(
     }}""")
     assert track == {"count": 1, "lang": "nb", "label": "Norsk", "mode": "showing"}
     await page.wait_for_function(
-        f"() => Array.from({PLAYER}.textTracks[0].activeCues || []).some(c => c.text === 'Innlegget begynner')")
+        f"() => Array.from({PLAYER}.textTracks[0].activeCues || []).some(c => c.text === 'Innlegget begynner')"
+    )
     # A link with ?t= opens the recording at that moment.
     await page.goto(f"{live_url}/recordings/{published}?t=20")
     await page.wait_for_function(f"() => {PLAYER}.readyState >= 1 && {PLAYER}.currentTime >= 19.9")
@@ -75,7 +82,8 @@ async def test_plays_follows_a_chapter_and_shows_captions(
 
 
 async def test_archive_and_recording_pages_are_accessible(
-        page: Page, live_url: str, published: int) -> None:
+    page: Page, live_url: str, published: int
+) -> None:
     """axe-core finds no serious or critical problems on /archive and the recording page."""
     await page.goto(f"{live_url}/archive")
     assert await page.locator(f'a[href="/recordings/{published}"]').count() == 1

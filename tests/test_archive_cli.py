@@ -17,8 +17,14 @@ from tests.test_archive_common import SLUG, add_event, video
 
 def salen(*args: str, db: str, recordings: Path) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"SALEN_DATABASE_URL": db, "SALEN_RECORDINGS_DIR": str(recordings)}
-    return subprocess.run([sys.executable, "-m", "live.cli", *args], env=env, text=True,
-                          capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "live.cli", *args],
+        env=env,
+        text=True,
+        check=False,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -32,8 +38,17 @@ def db(tmp_path: Path) -> str:
 def test_import_prints_the_id_and_packages(db: str, tmp_path: Path) -> None:
     """The command waits for packaging, draws a bar on stderr and prints only the id on stdout."""
     source = video(tmp_path, 6)
-    result = salen("recording", "import", str(source), "--event", SLUG,
-                   "--started-at", "2026-10-21T10:00:00+02:00", db=db, recordings=tmp_path / "rec")
+    result = salen(
+        "recording",
+        "import",
+        str(source),
+        "--event",
+        SLUG,
+        "--started-at",
+        "2026-10-21T10:00:00+02:00",
+        db=db,
+        recordings=tmp_path / "rec",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "1\n"
     assert "100%" in result.stderr and "#" * 30 in result.stderr
@@ -47,8 +62,9 @@ def test_import_refuses_a_text_file(db: str, tmp_path: Path) -> None:
     """A file that is not a video exits 1 with a message and creates no recording."""
     notes = tmp_path / "notes.mp4"
     notes.write_text("meeting notes, not a video\n" * 50)
-    result = salen("recording", "import", str(notes), "--event", SLUG, db=db,
-                   recordings=tmp_path / "rec")
+    result = salen(
+        "recording", "import", str(notes), "--event", SLUG, db=db, recordings=tmp_path / "rec"
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and "notes.mp4" in result.stderr
     assert result.stdout == ""
@@ -57,6 +73,13 @@ def test_import_refuses_a_text_file(db: str, tmp_path: Path) -> None:
 
 def test_unknown_event_is_an_error(db: str, tmp_path: Path) -> None:
     """An unknown event slug is reported, not a traceback."""
-    result = salen("recording", "import", str(video(tmp_path, 2)), "--event", "nope", db=db,
-                   recordings=tmp_path / "rec")
+    result = salen(
+        "recording",
+        "import",
+        str(video(tmp_path, 2)),
+        "--event",
+        "nope",
+        db=db,
+        recordings=tmp_path / "rec",
+    )
     assert result.returncode == 1 and "error: No event" in result.stderr

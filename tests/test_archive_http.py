@@ -27,13 +27,17 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def upload(client: httpx.AsyncClient, path: Path, **fields: str) -> httpx.Response:
     with path.open("rb") as f:
         return await client.post(
-            f"/admin/events/{SLUG}/recordings", headers=ADMIN, data=fields,
-            files={"file": (path.name, f, "video/mp2t")})
+            f"/admin/events/{SLUG}/recordings",
+            headers=ADMIN,
+            data=fields,
+            files={"file": (path.name, f, "video/mp2t")},
+        )
 
 
 @pytest.fixture
-async def recording(client: httpx.AsyncClient, settings: object, source: Path,
-                    tmp_path: Path) -> dict[str, object]:
+async def recording(
+    client: httpx.AsyncClient, settings: object, source: Path, tmp_path: Path
+) -> dict[str, object]:
     """A recording imported through the upload form and processed (not published)."""
     await add_event(settings)  # type: ignore[arg-type]
     copy = tmp_path / "upload.ts"
@@ -45,7 +49,8 @@ async def recording(client: httpx.AsyncClient, settings: object, source: Path,
 
 
 async def test_upload_import_gives_three_chapters_and_both_renditions(
-        client: httpx.AsyncClient, recording: dict[str, object], settings: object) -> None:
+    client: httpx.AsyncClient, recording: dict[str, object], settings: object
+) -> None:
     """An uploaded 30 s video for a three-item event becomes ready with an MP4 and VOD HLS."""
     assert recording["state"] == "ready", recording
     assert [c["title"] for c in recording["chapters"]] == ITEMS  # type: ignore[union-attr]
@@ -53,14 +58,15 @@ async def test_upload_import_gives_three_chapters_and_both_renditions(
     assert abs(float(recording["duration"]) - 30) < 0.5  # type: ignore[arg-type]
     files = recording["files"]
     assert files["mp4"].endswith("/recording.mp4") and files["hls"].endswith("/hls/index.m3u8")  # type: ignore[index]
-    playlist = (await client.get(files["hls"], headers=ADMIN))  # type: ignore[index]
+    playlist = await client.get(files["hls"], headers=ADMIN)  # type: ignore[index]
     assert playlist.status_code == 200
     assert playlist.headers["content-type"] == "application/vnd.apple.mpegurl"
     assert "#EXT-X-ENDLIST" in playlist.text and "#EXT-X-PLAYLIST-TYPE:VOD" in playlist.text
 
 
 async def test_mp4_chapters_read_back_with_pyav(
-        client: httpx.AsyncClient, recording: dict[str, object], tmp_path: Path) -> None:
+    client: httpx.AsyncClient, recording: dict[str, object], tmp_path: Path
+) -> None:
     """The served MP4 carries one chapter per programme item, which PyAV reads back."""
     body = await client.get(recording["files"]["mp4"], headers=ADMIN)  # type: ignore[index]
     assert body.headers["content-type"] == "video/mp4"
@@ -72,8 +78,9 @@ async def test_mp4_chapters_read_back_with_pyav(
     assert [c["start"] * c["time_base"] for c in chapters] == [0, 10, 20]
 
 
-async def test_hls_segments_decode(client: httpx.AsyncClient, recording: dict[str, object],
-                                   tmp_path: Path) -> None:
+async def test_hls_segments_decode(
+    client: httpx.AsyncClient, recording: dict[str, object], tmp_path: Path
+) -> None:
     """Every segment the playlist names is served as video/mp2t and decodes to video frames."""
     hls = recording["files"]["hls"]  # type: ignore[index]
     playlist = (await client.get(hls, headers=ADMIN)).text
@@ -93,7 +100,8 @@ async def test_hls_segments_decode(client: httpx.AsyncClient, recording: dict[st
 
 
 async def test_range_requests_return_206_with_the_right_bytes(
-        client: httpx.AsyncClient, recording: dict[str, object], settings: object) -> None:
+    client: httpx.AsyncClient, recording: dict[str, object], settings: object
+) -> None:
     """A Range request gets 206, Content-Range and exactly those bytes of the file."""
     url = recording["files"]["mp4"]  # type: ignore[index]
     whole = (await client.get(url, headers=ADMIN)).content
@@ -107,7 +115,8 @@ async def test_range_requests_return_206_with_the_right_bytes(
 
 
 async def test_unpublished_is_404_for_visitors_until_published(
-        client: httpx.AsyncClient, recording: dict[str, object]) -> None:
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
     """Visitors get 404 for an unpublished recording's page, API and files; after publish, 200."""
     rid = recording["id"]
     urls = [f"/recordings/{rid}", f"/api/recordings/{rid}", recording["files"]["mp4"]]  # type: ignore[index]
@@ -129,15 +138,22 @@ async def test_unpublished_is_404_for_visitors_until_published(
 
 
 async def test_archive_lists_and_searches_published(
-        client: httpx.AsyncClient, recording: dict[str, object]) -> None:
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
     """/archive lists a published recording and finds it by speaker organisation, type and year."""
     rid = recording["id"]
     await client.post(f"/api/recordings/{rid}/publish", headers=ADMIN)
     link = f'href="/recordings/{rid}"'
     assert link in (await client.get("/archive")).text
     assert link in (await client.get("/archive", params={"q": "innlandet fylkeskommune"})).text
-    assert link in (await client.get("/archive", params={"q": "planstrategi", "type": "debate",
-                                                         "year": "2026"})).text
+    assert (
+        link
+        in (
+            await client.get(
+                "/archive", params={"q": "planstrategi", "type": "debate", "year": "2026"}
+            )
+        ).text
+    )
     assert link not in (await client.get("/archive", params={"q": "nothing-like-this"})).text
     assert link not in (await client.get("/archive", params={"type": "workshop"})).text
 
@@ -145,36 +161,51 @@ async def test_archive_lists_and_searches_published(
 async def test_no_path_traversal(client: httpx.AsyncClient, recording: dict[str, object]) -> None:
     """Only the recording's own media names are served; the source file and ../ are not."""
     rid = recording["id"]
-    for name in ["source.ts", "../../salen.db", "..%2F..%2Fsalen.db", "hls/../source.ts",
-                 "captions/../../x.vtt"]:
+    for name in [
+        "source.ts",
+        "../../salen.db",
+        "..%2F..%2Fsalen.db",
+        "hls/../source.ts",
+        "captions/../../x.vtt",
+    ]:
         response = await client.get(f"/recordings/{rid}/files/{name}", headers=ADMIN)
         assert response.status_code == 404, name
 
 
 async def test_captions_upload_srt_and_bad_line(
-        client: httpx.AsyncClient, recording: dict[str, object]) -> None:
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
     """SRT captions are stored as WebVTT; a broken file is refused naming the line."""
     rid = recording["id"]
     srt = b"1\n00:00:01,000 --> 00:00:04,000\nVelkommen til seminaret\n\n"
-    ok = await client.post(f"/admin/recordings/{rid}/captions", headers=ADMIN,
-                           data={"lang": "nb", "label": "Norsk"},
-                           files={"file": ("nb.srt", srt, "application/x-subrip")})
+    ok = await client.post(
+        f"/admin/recordings/{rid}/captions",
+        headers=ADMIN,
+        data={"lang": "nb", "label": "Norsk"},
+        files={"file": ("nb.srt", srt, "application/x-subrip")},
+    )
     assert ok.status_code == 303
     body = (await client.get(f"/api/recordings/{rid}", headers=ADMIN)).json()
-    assert body["captions"] == [{"lang": "nb", "label": "Norsk",
-                                 "url": f"/recordings/{rid}/files/captions/nb.vtt"}]
+    assert body["captions"] == [
+        {"lang": "nb", "label": "Norsk", "url": f"/recordings/{rid}/files/captions/nb.vtt"}
+    ]
     vtt = await client.get(body["captions"][0]["url"], headers=ADMIN)
     assert vtt.headers["content-type"].startswith("text/vtt")
     assert vtt.text.startswith("WEBVTT") and "00:00:01.000 --> 00:00:04.000" in vtt.text
     bad = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nok\n\n00:00:05.000 -> nonsense\ntext\n"
-    refused = await client.post(f"/admin/recordings/{rid}/captions", headers=ADMIN,
-                                data={"lang": "en"}, files={"file": ("en.vtt", bad, "text/vtt")})
+    refused = await client.post(
+        f"/admin/recordings/{rid}/captions",
+        headers=ADMIN,
+        data={"lang": "en"},
+        files={"file": ("en.vtt", bad, "text/vtt")},
+    )
     assert refused.status_code == 422
     assert "line 6" in refused.text
 
 
-async def test_slides_per_programme_item(client: httpx.AsyncClient,
-                                         recording: dict[str, object]) -> None:
+async def test_slides_per_programme_item(
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
     """A PDF uploaded for a programme item is listed under it; other files are refused."""
     rid = recording["id"]
     item = recording["chapters"][1]  # type: ignore[index]
@@ -182,22 +213,30 @@ async def test_slides_per_programme_item(client: httpx.AsyncClient,
     assert item["title"] in page
     pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     item_id = (await client.get(f"/api/recordings/{rid}", headers=ADMIN)).json()
-    sent = await client.post(f"/admin/recordings/{rid}/attachments", headers=ADMIN,
-                             data={"item": "2", "title": "Lysark"},
-                             files={"file": ("lysark.pdf", pdf, "application/pdf")})
+    sent = await client.post(
+        f"/admin/recordings/{rid}/attachments",
+        headers=ADMIN,
+        data={"item": "2", "title": "Lysark"},
+        files={"file": ("lysark.pdf", pdf, "application/pdf")},
+    )
     assert sent.status_code == 303 and item_id["id"] == rid
     attachments = (await client.get(f"/api/recordings/{rid}", headers=ADMIN)).json()["attachments"]
     assert [(a["title"], a["item"]) for a in attachments] == [("Lysark", 2)]
     got = await client.get(attachments[0]["url"], headers=ADMIN)
     assert got.content == pdf and got.headers["content-type"] == "application/pdf"
-    refused = await client.post(f"/admin/recordings/{rid}/attachments", headers=ADMIN,
-                                data={"item": "2"}, files={"file": ("x.pdf", b"hello", "text/plain")})
+    refused = await client.post(
+        f"/admin/recordings/{rid}/attachments",
+        headers=ADMIN,
+        data={"item": "2"},
+        files={"file": ("x.pdf", b"hello", "text/plain")},
+    )
     assert refused.status_code == 422 and "PDF" in refused.text
 
 
 @pytest.mark.parametrize("content", [b"this is not a video at all\n" * 100, b""])
 async def test_not_a_video_is_refused_and_nothing_created(
-        client: httpx.AsyncClient, settings: object, tmp_path: Path, content: bytes) -> None:
+    client: httpx.AsyncClient, settings: object, tmp_path: Path, content: bytes
+) -> None:
     """Uploading a text file (or nothing) is refused with a message; no recording appears."""
     await add_event(settings)  # type: ignore[arg-type]
     bogus = tmp_path / "notes.mp4"
@@ -210,7 +249,8 @@ async def test_not_a_video_is_refused_and_nothing_created(
 
 
 async def test_broken_file_fails_without_files(
-        client: httpx.AsyncClient, settings: object, source: Path, tmp_path: Path) -> None:
+    client: httpx.AsyncClient, settings: object, source: Path, tmp_path: Path
+) -> None:
     """A truncated file ends as `failed` with a message and no MP4 or HLS left to serve."""
     await add_event(settings)  # type: ignore[arg-type]
     broken = tmp_path / "broken.ts"
@@ -230,11 +270,13 @@ async def test_broken_file_fails_without_files(
 
 
 async def test_unsupported_codec_is_refused(
-        client: httpx.AsyncClient, settings: object, tmp_path: Path) -> None:
+    client: httpx.AsyncClient, settings: object, tmp_path: Path
+) -> None:
     """A codec that cannot be remuxed (MPEG-4 Part 2 in Matroska) is refused with the reason."""
     await add_event(settings)  # type: ignore[arg-type]
-    old = video(tmp_path, 2, name="old.mkv", container="matroska", video_codec="mpeg4",
-                audio_codec=None)
+    old = video(
+        tmp_path, 2, name="old.mkv", container="matroska", video_codec="mpeg4", audio_codec=None
+    )
     response = await upload(client, old)
     assert response.status_code == 422
     assert "mpeg4" in response.text

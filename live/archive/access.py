@@ -35,10 +35,13 @@ async def load_access(conn: HTTPConnection) -> Access:
     """The recording named in the path; 404 when it is unpublished and the caller no organiser."""
     rid = recording_id(conn)
     async with conn.state.db() as session:
-        row = (await session.execute(
-            select(Recording, Event).join(Event, Event.id == Recording.event_id)
-            .where(Recording.id == rid)
-        )).first()
+        row = (
+            await session.execute(
+                select(Recording, Event)
+                .join(Event, Event.id == Recording.event_id)
+                .where(Recording.id == rid)
+            )
+        ).first()
     if row is None:
         raise NotFound(NOT_FOUND, code="recording.not_found")
     recording, event = row

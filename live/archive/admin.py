@@ -62,8 +62,12 @@ async def import_upload(request: Request) -> Response:
         try:
             started = _started_at(upload.fields.get("started_at", ""))
             rid = await archive(request).import_file(
-                event.slug, path, started_at=started, title=upload.fields.get("title", "").strip(),
-                move=True)
+                event.slug,
+                path,
+                started_at=started,
+                title=upload.fields.get("title", "").strip(),
+                move=True,
+            )
         except Invalid as exc:
             return await _event_page(request, _t(request, exc.message), 422)
     return RedirectResponse(f"/admin/recordings/{rid}", status_code=303)
@@ -78,7 +82,9 @@ def _started_at(text: str) -> Any:
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise Invalid("Give the start time as 2026-10-21T10:00.", code="started_at.invalid") from None
+        raise Invalid(
+            "Give the start time as 2026-10-21T10:00.", code="started_at.invalid"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("Europe/Oslo"))
 
 
@@ -91,12 +97,16 @@ async def manage(request: Request, error: str = "", status: int = 200) -> Respon
     access = await organiser_access(request)
     async with request.state.db() as session:
         event = await load_event(session, access.event.slug)
-    chapters_text = "\n".join(f"{format_timestamp(c['start'])} {c['title']}"
-                              for c in access.recording.chapters)
+    chapters_text = "\n".join(
+        f"{format_timestamp(c['start'])} {c['title']}" for c in access.recording.chapters
+    )
     context = {
-        "recording": access.recording, "event": event, "error": error,
+        "recording": access.recording,
+        "event": event,
+        "error": error,
         "data": recording_json(access.recording, event, request.state.settings),
-        "chapters_text": chapters_text, "fmt_time": format_timestamp,
+        "chapters_text": chapters_text,
+        "fmt_time": format_timestamp,
         "items": [i for b in event.blocks for i in b.items],
     }
     return render(request, "admin/recording.html", context, status_code=status)
@@ -122,8 +132,9 @@ async def action(request: Request) -> Response:
         if what in ("publish", "unpublish"):
             await service.set_published(rid, what == "publish")
         elif what == "trim":
-            await service.set_trim(rid, _seconds(form.get("start", "")),
-                                   _seconds(form.get("end", "")))
+            await service.set_trim(
+                rid, _seconds(form.get("start", "")), _seconds(form.get("end", ""))
+            )
         elif what == "chapters":
             chapters = parse_chapter_lines(form.get("chapters", ""))
             await service.set_chapters(rid, _check_duration(chapters, access.recording))
@@ -131,8 +142,9 @@ async def action(request: Request) -> Response:
             await service.reset_chapters(rid)
         elif what == "delete":
             await service.delete(rid)
-            return RedirectResponse(f"/admin/events/{access.event.slug}/recordings",
-                                    status_code=303)
+            return RedirectResponse(
+                f"/admin/events/{access.event.slug}/recordings", status_code=303
+            )
         else:
             raise NotFound("Page not found.")
     except SalenError as exc:
@@ -182,7 +194,8 @@ def _caption_error(request: Request, exc: Invalid) -> str:
     line = exc.fields.get("line")
     if line:
         return _t(request, "The captions could not be read at line {line}: {problem}").format(
-            line=line, problem=exc.message)
+            line=line, problem=exc.message
+        )
     return _t(request, exc.message)
 
 
@@ -214,8 +227,12 @@ async def upload_attachment(request: Request) -> Response:
         title = upload.fields.get("title", "").strip()[:300] or upload.filenames["file"]
         async with request.state.db() as session, session.begin():
             attachment = RecordingAttachment(
-                recording_id=access.recording.id, item_id=item_id, title=title,
-                filename=upload.filenames["file"][:300], size=path.stat().st_size)
+                recording_id=access.recording.id,
+                item_id=item_id,
+                title=title,
+                filename=upload.filenames["file"][:300],
+                size=path.stat().st_size,
+            )
             session.add(attachment)
             await session.flush()
             folder = recording_dir(request.state.settings, access.recording.id) / ATTACHMENTS_DIR
@@ -257,9 +274,11 @@ routes = [
     Route("/admin/events/{slug}/recordings", import_upload, methods=["POST"]),
     Route("/admin/recordings/{recording_id:int}", manage, name="admin_recording"),
     Route("/admin/recordings/{recording_id:int}/captions", upload_captions, methods=["POST"]),
-    Route("/admin/recordings/{recording_id:int}/attachments", upload_attachment,
-          methods=["POST"]),
-    Route("/admin/recordings/{recording_id:int}/attachments/{attachment_id:int}/delete",
-          delete_attachment, methods=["POST"]),
+    Route("/admin/recordings/{recording_id:int}/attachments", upload_attachment, methods=["POST"]),
+    Route(
+        "/admin/recordings/{recording_id:int}/attachments/{attachment_id:int}/delete",
+        delete_attachment,
+        methods=["POST"],
+    ),
     Route("/admin/recordings/{recording_id:int}/{action:str}", action, methods=["POST"]),
 ]

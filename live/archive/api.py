@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from live.archive.access import archive, organiser_access, load_access
+from live.archive.access import archive, load_access, organiser_access
 from live.archive.chapters import validate_chapters
 from live.archive.files import file_url
 from live.archive.service import HLS_DIR, HLS_PLAYLIST, MP4_NAME, recording_dir
@@ -46,8 +46,12 @@ def recording_json(recording: Recording, event: Event, settings: Any) -> dict[st
             for c in recording.captions
         ],
         "attachments": [
-            {"id": a.id, "title": a.title, "item": a.item_id,
-             "url": file_url(recording, f"attachments/{a.id}.pdf")}
+            {
+                "id": a.id,
+                "title": a.title,
+                "item": a.item_id,
+                "url": file_url(recording, f"attachments/{a.id}.pdf"),
+            }
             for a in recording.attachments
         ],
     }
@@ -60,14 +64,19 @@ async def list_recordings(request: Request) -> Response:
     if slug:
         query = query.where(Event.slug == slug)
     async with request.state.db() as session:
-        rows = (await session.execute(
-            query.order_by(Recording.started_at.desc().nulls_last(), Recording.id.desc())
-        )).all()
+        rows = (
+            await session.execute(
+                query.order_by(Recording.started_at.desc().nulls_last(), Recording.id.desc())
+            )
+        ).all()
     everything = await site_organiser(request)
     result = []
     for recording, event in rows:
-        visible = recording.state == RecordingState.PUBLISHED or everything or (
-            Role.ORGANISER in await event_roles(request, event))
+        visible = (
+            recording.state == RecordingState.PUBLISHED
+            or everything
+            or (Role.ORGANISER in await event_roles(request, event))
+        )
         if visible:
             result.append(recording_json(recording, event, request.state.settings))
     return JSONResponse({"recordings": result})
@@ -117,12 +126,14 @@ async def put_trim(request: Request) -> Response:
     access = await organiser_access(request)
     body = await json_body(request)
     if not isinstance(body, dict):
-        raise Invalid("Send {\"start\": seconds or null, \"end\": seconds or null}.",
-                      code="trim.invalid")
+        raise Invalid(
+            'Send {"start": seconds or null, "end": seconds or null}.', code="trim.invalid"
+        )
     start, end = body.get("start"), body.get("end")
     for value in (start, end):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                  or value < 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+        ):
             raise Invalid("Trim points are seconds (0 or more) or null.", code="trim.invalid")
     await archive(request).set_trim(access.recording.id, start, end)
     return await _after(request, access.recording.id)

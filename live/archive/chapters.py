@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +59,9 @@ def derive_chapters(
         if offset <= 0:
             chapters = []  # a later item that is already running at 0 replaces earlier ones
             offset = 0.0
-        chapters.append({"title": timed.item.title, "start": round(offset, 3), "item": timed.item.id})
+        chapters.append(
+            {"title": timed.item.title, "start": round(offset, 3), "item": timed.item.id}
+        )
     return chapters
 
 
@@ -87,15 +89,14 @@ def parse_chapter_lines(text: str) -> list[dict[str, Any]]:
         except ValueError:
             raise Invalid(
                 f"Line {number}: start with a time such as 00:12:30, then the title.",
-                code="chapters.invalid", fields={"chapters": f"line {number}"},
+                code="chapters.invalid",
+                fields={"chapters": f"line {number}"},
             ) from None
         chapters.append({"title": title.strip(), "start": start})
     return validate_chapters(chapters, None)
 
 
-def validate_chapters(
-    chapters: Sequence[Any], duration: float | None
-) -> list[dict[str, Any]]:
+def validate_chapters(chapters: Any, duration: float | None) -> list[dict[str, Any]]:
     """Check chapters from a form or the API: titles, times inside the recording, in order."""
     if not isinstance(chapters, list) or len(chapters) > MAX_CHAPTERS:
         raise Invalid(f"Give a list of at most {MAX_CHAPTERS} chapters.", code="chapters.invalid")
@@ -104,18 +105,24 @@ def validate_chapters(
         title = chapter.get("title") if isinstance(chapter, dict) else None
         start = chapter.get("start") if isinstance(chapter, dict) else None
         if not isinstance(title, str) or not title.strip() or len(title) > 300:
-            raise Invalid(f"Chapter {index} needs a title (at most 300 characters).",
-                          code="chapters.invalid")
+            raise Invalid(
+                f"Chapter {index} needs a title (at most 300 characters).", code="chapters.invalid"
+            )
         if isinstance(start, bool) or not isinstance(start, int | float) or start < 0:
-            raise Invalid(f"Chapter {index} needs a start time in seconds.", code="chapters.invalid")
+            raise Invalid(
+                f"Chapter {index} needs a start time in seconds.", code="chapters.invalid"
+            )
         if duration is not None and start >= duration:
-            raise Invalid(f"Chapter {index} starts after the recording ends.",
-                          code="chapters.invalid")
+            raise Invalid(
+                f"Chapter {index} starts after the recording ends.", code="chapters.invalid"
+            )
         result.append({"title": title.strip(), "start": round(float(start), 3)})
     starts = [c["start"] for c in result]
     if starts != sorted(starts) or len(set(starts)) != len(starts):
-        raise Invalid("Chapters must be in order, each starting after the one before.",
-                      code="chapters.invalid")
+        raise Invalid(
+            "Chapters must be in order, each starting after the one before.",
+            code="chapters.invalid",
+        )
     return result
 
 

@@ -43,8 +43,10 @@ def parse_started_at(text: str | None, timezone: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"--started-at {text!r} is not an ISO time such as 2026-10-21T10:00",
-                      code="started_at.invalid") from None
+        raise Invalid(
+            f"--started-at {text!r} is not an ISO time such as 2026-10-21T10:00",
+            code="started_at.invalid",
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(timezone))
 
 
@@ -63,8 +65,9 @@ def recording_import(args: argparse.Namespace, settings: Settings) -> int:
         engine = create_engine(settings.database_url)
         try:
             archive = Archive(settings, sessionmaker(engine))
-            rid = await archive.import_file(args.event, args.file, started_at=started,
-                                            title=args.title, wait=True, progress=bar)
+            rid = await archive.import_file(
+                args.event, args.file, started_at=started, title=args.title, wait=True, progress=bar
+            )
             async with archive.db() as session:
                 return rid, await session.get(Recording, rid)
         finally:

@@ -20,7 +20,10 @@ _SERVED = [
     (re.compile(rf"{re.escape(MP4_NAME)}"), "video/mp4"),
     (re.compile(rf"{HLS_DIR}/index\.m3u8"), "application/vnd.apple.mpegurl"),
     (re.compile(rf"{HLS_DIR}/seg_\d{{5,}}\.ts"), "video/mp2t"),
-    (re.compile(rf"{CAPTIONS_DIR}/[a-z]{{2,3}}(?:-[A-Za-z0-9]{{2,8}})?\.vtt"), "text/vtt; charset=utf-8"),
+    (
+        re.compile(rf"{CAPTIONS_DIR}/[a-z]{{2,3}}(?:-[A-Za-z0-9]{{2,8}})?\.vtt"),
+        "text/vtt; charset=utf-8",
+    ),
     (re.compile(rf"{ATTACHMENTS_DIR}/\d+\.pdf"), "application/pdf"),
 ]
 
@@ -58,9 +61,13 @@ async def serve_file(request: Request) -> Response:
         raise NotFound(NOT_FOUND if media_type else "No such file.", code="file.not_found")
     headers = {"Cache-Control": cache_control(access.recording, name)}
     disposition = "attachment" if name.endswith(".pdf") else "inline"
-    return FileResponse(path, media_type=media_type, headers=headers,
-                        content_disposition_type=disposition,
-                        filename=path.name if disposition == "attachment" else None)
+    return FileResponse(
+        path,
+        media_type=media_type,
+        headers=headers,
+        content_disposition_type=disposition,
+        filename=path.name if disposition == "attachment" else None,
+    )
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -71,8 +78,9 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-routes = [Route("/recordings/{recording_id:int}/files/{name:path}", serve_file,
-                name="recording_file")]
+routes = [
+    Route("/recordings/{recording_id:int}/files/{name:path}", serve_file, name="recording_file")
+]
 
 
 HLS_JS = Path(__file__).resolve().parents[2] / "node_modules" / "hls.js" / "dist" / "hls.min.js"
@@ -82,8 +90,9 @@ async def hls_js(request: Request) -> Response:
     """GET /vendor/hls.min.js: hls.js from npm (served here: the CSP allows only 'self')."""
     if not HLS_JS.is_file():
         raise NotFound("hls.js is not installed; run `npm ci`.", code="file.not_found")
-    return FileResponse(HLS_JS, media_type="text/javascript",
-                        headers={"Cache-Control": "public, max-age=86400"})
+    return FileResponse(
+        HLS_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 routes.append(Route("/vendor/hls.min.js", hls_js, name="hls_js"))

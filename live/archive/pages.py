@@ -57,16 +57,22 @@ def matches(listed: Listed, words: list[str], year: int | None, kind: str) -> bo
 async def published(request: Request) -> list[Listed]:
     """Every published recording with its event, newest first."""
     async with request.state.db() as session:
-        rows = (await session.execute(
-            select(Recording, Event).join(Event, Event.id == Recording.event_id)
-            .where(Recording.state == RecordingState.PUBLISHED)
-            .options(selectinload(Event.speakers),
-                     selectinload(Event.blocks).selectinload(ProgrammeBlock.items))
-        )).all()
+        rows = (
+            await session.execute(
+                select(Recording, Event)
+                .join(Event, Event.id == Recording.event_id)
+                .where(Recording.state == RecordingState.PUBLISHED)
+                .options(
+                    selectinload(Event.speakers),
+                    selectinload(Event.blocks).selectinload(ProgrammeBlock.items),
+                )
+            )
+        ).all()
     far = dt.datetime.min.replace(tzinfo=dt.UTC)
     listed = [Listed(r, e, *_search_text(r, e)) for r, e in rows]
-    listed.sort(key=lambda x: x.recording.started_at or x.recording.published_at or far,
-                reverse=True)
+    listed.sort(
+        key=lambda x: x.recording.started_at or x.recording.published_at or far, reverse=True
+    )
     return listed
 
 
@@ -79,11 +85,24 @@ async def archive_page(request: Request) -> Response:
     kind = kind if kind in {t.value for t in EventType} else ""
     everything = await published(request)
     shown = [x for x in everything if matches(x, query.lower().split(), year, kind)]
-    years = sorted({(x.recording.started_at or x.recording.published_at).year  # type: ignore[union-attr]
-                    for x in everything
-                    if x.recording.started_at or x.recording.published_at}, reverse=True)
-    context = {"listed": shown, "q": query, "year": year, "kind": kind, "years": years,
-               "kinds": list(EventType), "total": len(everything), "fmt_time": format_timestamp}
+    years = sorted(
+        {
+            (x.recording.started_at or x.recording.published_at).year  # type: ignore[union-attr]
+            for x in everything
+            if x.recording.started_at or x.recording.published_at
+        },
+        reverse=True,
+    )
+    context = {
+        "listed": shown,
+        "q": query,
+        "year": year,
+        "kind": kind,
+        "years": years,
+        "kinds": list(EventType),
+        "total": len(everything),
+        "fmt_time": format_timestamp,
+    }
     return render(request, "archive.html", context)
 
 
@@ -99,8 +118,13 @@ async def recording_page(request: Request) -> Response:
     for attachment in data["attachments"]:
         attachments.setdefault(attachment["item"], []).append(attachment)
     context = {
-        "recording": recording, "event": event, "data": data, "organiser": access.organiser,
-        "start": _start_param(request), "items": items, "attachments": attachments,
+        "recording": recording,
+        "event": event,
+        "data": data,
+        "organiser": access.organiser,
+        "start": _start_param(request),
+        "items": items,
+        "attachments": attachments,
         "speakers": {s.id: s for s in event.speakers},
         "questions": await question_timeline(request, recording),
         "fmt_time": format_timestamp,
@@ -131,18 +155,27 @@ async def question_timeline(request: Request, recording: Recording) -> list[dict
 
     try:
         async with request.state.db() as session:
-            rows = list(await session.scalars(
-                select(Question).where(Question.event_id == recording.event_id,
-                                       Question.status.in_(_SHOWN_QUESTIONS))
-                .order_by(Question.asked_at)
-            ))
+            rows = list(
+                await session.scalars(
+                    select(Question)
+                    .where(
+                        Question.event_id == recording.event_id,
+                        Question.status.in_(_SHOWN_QUESTIONS),
+                    )
+                    .order_by(Question.asked_at)
+                )
+            )
     except DBAPIError:  # the Q&A tables are not in this database's migrations yet
         return []
     return [
-        {"text": q.text, "name": q.name, "organisation": q.organisation,
-         "asked": offset_in(recording, q.asked_at),
-         "answered": offset_in(recording, q.answered_at),
-         "status": q.status}
+        {
+            "text": q.text,
+            "name": q.name,
+            "organisation": q.organisation,
+            "asked": offset_in(recording, q.asked_at),
+            "answered": offset_in(recording, q.answered_at),
+            "status": q.status,
+        }
         for q in rows
     ]
 

@@ -73,8 +73,11 @@ class Packaged:
 
 
 def package(
-    source: Path, folder: Path, chapters: list[dict[str, Any]],
-    trim: tuple[float | None, float | None] | None, progress: Progress | None = None,
+    source: Path,
+    folder: Path,
+    chapters: list[dict[str, Any]],
+    trim: tuple[float | None, float | None] | None,
+    progress: Progress | None = None,
 ) -> Packaged:
     """Blocking: write the MP4 (chapters, faststart) and, for H.264, the VOD HLS rendition."""
     info = probe(source)
@@ -133,8 +136,15 @@ class Archive:
         return recording_dir(self.settings, recording_id)
 
     async def import_file(
-        self, slug: str, path: Path, *, started_at: dt.datetime | None = None, title: str = "",
-        source: str = "import", move: bool = False, wait: bool = False,
+        self,
+        slug: str,
+        path: Path,
+        *,
+        started_at: dt.datetime | None = None,
+        title: str = "",
+        source: str = "import",
+        move: bool = False,
+        wait: bool = False,
         progress: Progress | None = None,
     ) -> int:
         """Check `path`, create a processing Recording for event `slug`, and package it.
@@ -147,8 +157,13 @@ class Archive:
             event = await load_event(session, slug)
             started = started_at or programme_start(event)
             recording = Recording(
-                event_id=event.id, state=RecordingState.PROCESSING, title=title or event.title,
-                started_at=started, duration=info.duration, source=source, progress=0.0,
+                event_id=event.id,
+                state=RecordingState.PROCESSING,
+                title=title or event.title,
+                started_at=started,
+                duration=info.duration,
+                source=source,
+                progress=0.0,
                 chapters=derive_chapters(event, started, info.duration),
             )
             session.add(recording)
@@ -169,8 +184,9 @@ class Archive:
         self, slug: str, path: Path, started_at: dt.datetime
     ) -> int:
         """Take a finished live-stream recording into the archive (the stream's on_finished)."""
-        return await self.import_file(slug, Path(path), started_at=started_at, source="stream",
-                                      move=True)
+        return await self.import_file(
+            slug, Path(path), started_at=started_at, source="stream", move=True
+        )
 
     def spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -203,7 +219,8 @@ class Archive:
                 progress(value)
 
         job = asyncio.ensure_future(
-            asyncio.to_thread(package, source, folder, chapters, trim, report))
+            asyncio.to_thread(package, source, folder, chapters, trim, report)
+        )
         try:
             while not job.done():
                 await asyncio.wait([job], timeout=_POLL_SECONDS)
@@ -259,10 +276,14 @@ class Archive:
         """Publish a ready recording, or take a published one back to ready."""
         async with self.db() as session, session.begin():
             recording = await self._get(session, recording_id)
-            if published and recording.state not in (RecordingState.READY,
-                                                      RecordingState.PUBLISHED):
-                raise Conflict("Only a recording that has finished processing can be published.",
-                               code="recording.not_ready")
+            if published and recording.state not in (
+                RecordingState.READY,
+                RecordingState.PUBLISHED,
+            ):
+                raise Conflict(
+                    "Only a recording that has finished processing can be published.",
+                    code="recording.not_ready",
+                )
             if published and recording.state == RecordingState.READY:
                 recording.state = RecordingState.PUBLISHED
                 recording.published_at = utcnow()
@@ -286,8 +307,9 @@ class Archive:
             recording = await self._get(session, recording_id)
             self._check_idle(recording)
             # Chapters go back to source time so the packager can place them after the new cut.
-            source_chapters = [dict(c, start=c["start"] + recording.cut_start)
-                               for c in recording.chapters]
+            source_chapters = [
+                dict(c, start=c["start"] + recording.cut_start) for c in recording.chapters
+            ]
             recording.trim_start, recording.trim_end = start, end
             recording.chapters = to_output_time(source_chapters, 0.0)
             recording.cut_start = 0.0
@@ -302,7 +324,8 @@ class Archive:
             slug = await session.scalar(select(Event.slug).where(Event.id == recording.event_id))
             event = await load_event(session, slug or "")
             recording.chapters = to_output_time(
-                derive_chapters(event, recording.started_at, None), recording.cut_start)
+                derive_chapters(event, recording.started_at, None), recording.cut_start
+            )
             self._begin(recording)
         self.spawn(self.process(recording_id))
 
@@ -311,11 +334,14 @@ class Archive:
         if recording.state == RecordingState.PROCESSING or (
             recording.state == RecordingState.PUBLISHED and recording.progress < 1.0
         ):
-            raise Conflict("The recording is being processed; try again when it is done.",
-                           code="recording.busy")
+            raise Conflict(
+                "The recording is being processed; try again when it is done.",
+                code="recording.busy",
+            )
         if recording.state == RecordingState.FAILED:
-            raise Conflict("This recording failed to process; import it again.",
-                           code="recording.failed")
+            raise Conflict(
+                "This recording failed to process; import it again.", code="recording.failed"
+            )
 
     @staticmethod
     def _begin(recording: Recording) -> None:
@@ -338,10 +364,12 @@ async def recordings_for_event(session: AsyncSession, slug: str) -> list[Recordi
     """Every recording of the event, newest first."""
     event = await find_event(session, slug)
     rows = await session.scalars(
-        select(Recording).where(Recording.event_id == event.id)
-        .order_by(Recording.created_at.desc()).options(selectinload(Recording.captions))
+        select(Recording)
+        .where(Recording.event_id == event.id)
+        .order_by(Recording.created_at.desc())
+        .options(selectinload(Recording.captions))
     )
     return list(rows)
 
 
-__all__ = ["Archive", "HLS_PLAYLIST", "package", "recording_dir", "recordings_for_event"]
+__all__ = ["HLS_PLAYLIST", "Archive", "package", "recording_dir", "recordings_for_event"]

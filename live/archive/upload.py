@@ -105,9 +105,18 @@ async def receive_upload(request: Request, folder: Path, max_file_bytes: int) ->
         raise BadRequest("Send the form as multipart/form-data.", code="upload.not_multipart")
     folder.mkdir(parents=True, exist_ok=True)
     receiver = _Receiver(folder, max_file_bytes)
-    callbacks = {name: getattr(receiver, name) for name in (
-        "on_part_begin", "on_header_field", "on_header_value", "on_header_end",
-        "on_headers_finished", "on_part_data", "on_part_end")}
+    callbacks = {
+        name: getattr(receiver, name)
+        for name in (
+            "on_part_begin",
+            "on_header_field",
+            "on_header_value",
+            "on_header_end",
+            "on_headers_finished",
+            "on_part_data",
+            "on_part_end",
+        )
+    }
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
