@@ -17,7 +17,7 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer, OutputContainer
 from av.stream import Stream
 
-from stream.package_reader import PacketReader
+from stream.package_reader import PacketReader, ReadFailed
 from stream.probe import BrokenMedia, MediaInfo
 
 Progress = Callable[[float], None]
@@ -122,8 +122,8 @@ class Pipeline:
                     if progress is not None:
                         self._report(progress)
             self._flush_audio()
-        except av.error.FFmpegError as exc:
-            raise BrokenMedia(f"{self.info.path.name}: reading failed ({exc.strerror})") from exc
+        except ReadFailed as exc:
+            raise BrokenMedia(f"{self.info.path.name}: reading failed ({exc})") from exc
         if self.origin is None:
             raise BrokenMedia(f"{self.info.path.name}: no video keyframe to start from")
         if progress is not None:
@@ -203,7 +203,11 @@ class Pipeline:
 
     def _transcode(self, packet: av.Packet[Any]) -> None:
         assert self.audio_in is not None and self.encoder is not None and self.audio is not None
-        for frame in self.audio_in.codec_context.decode(packet):
+        try:
+            frames = self.audio_in.codec_context.decode(packet)
+        except av.error.InvalidDataError:
+            return  # one damaged audio packet costs a few ms of silence, not the recording
+        for frame in frames:
             if frame.pts is None:
                 continue
             frame.pts -= self.audio.shift

@@ -21,6 +21,10 @@ from av.stream import Stream
 _END = object()
 
 
+class ReadFailed(Exception):
+    """libav could not read the source any further; `__cause__` is its error."""
+
+
 class _Failure:
     """An exception raised on the reader thread, handed to the consumer."""
 
@@ -29,7 +33,11 @@ class _Failure:
 
 
 class PacketReader:
-    """Iterate over `container.demux(streams)` with the reading done on another thread."""
+    """Iterate over `container.demux(streams)` with the reading done on another thread.
+
+    A libav error while reading is raised as `ReadFailed`, so that callers can tell a bad
+    source from a failing write.
+    """
 
     def __init__(
         self, container: InputContainer, streams: Sequence[Stream], depth: int = 256
@@ -65,6 +73,8 @@ class PacketReader:
             if item is _END:
                 self._finished = True
             elif isinstance(item, _Failure):
+                if isinstance(item.error, av.error.FFmpegError):
+                    raise ReadFailed(str(item.error.strerror)) from item.error
                 raise item.error
             else:
                 yield cast("av.Packet[Any]", item)
