@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import live.models.qa  # noqa: F401  (every table, as the app has them)
-import live.models.registration  # noqa: F401
+import live.models.qa
+import live.models.registration
 import live.models.rooms  # noqa: F401
 from live.db import create_engine, sessionmaker
 from live.errors import Conflict, Forbidden, Invalid, SalenError
@@ -192,7 +192,7 @@ async def test_opening_tells_everyone_and_each_finds_their_room(db: DB, hub: Hub
         joined = await handlers.handle(RoomJoin(id=2))
         assert joined.room is not None and handlers.who.participant in {
             m.participant for m in joined.room.members}
-        assert joined.room.url == f"/events/{seeded.slug}/rooms/{joined.room.id}"
+        assert joined.room.url == f"/e/{seeded.slug}/rooms/{joined.room.id}"
     for handlers, _ in [*members, (mod, None)]:
         await handlers.aclose()
 
@@ -296,7 +296,7 @@ async def test_room_members_see_each_others_notes_and_reconnect_to_same_room(
         db: DB, hub: Hub) -> None:
     """A note reaches the other member as a push; reconnecting returns the same room and notes."""
     service, seeded = await opened(db, hub)
-    first, inbox_a = await connect(service, hub, seeded, Who(seeded.people[0], "A"))
+    first, _ = await connect(service, hub, seeded, Who(seeded.people[0], "A"))
     room = (await first.handle(RoomJoin(id=1))).room
     assert room is not None
     mate = next(m.participant for m in room.members if m.participant != seeded.people[0])

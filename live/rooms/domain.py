@@ -166,7 +166,7 @@ def plan(people: Sequence[Person], themes: Sequence[tuple[int, str]], mode: Plac
     groups: dict[tuple[int | None, bool], list[Person]] = defaultdict(list)
     for person in people:
         groups[(assigned[person.key], person.online)].append(person)
-    order = [t for t, _ in themes] or [None]
+    order: list[int | None] = [t for t, _ in themes] or [None]
     venues = iter(venue_rooms)
     rooms: list[PlannedRoom] = []
     for theme in order:

@@ -20,7 +20,7 @@ Text = Annotated[str, msgspec.Meta(max_length=4000)]
 SectionKey = Annotated[str, msgspec.Meta(max_length=40)]
 
 
-class _RoomClient(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, frozen=True):
+class _RoomClient(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
     id: int
 
 
@@ -100,9 +100,7 @@ RoomMessage = (RoomJoin | NoteAdd | NoteEdit | RoomTimer | RoomBroadcast | RoomC
 MODERATOR_ROOM_MESSAGES: tuple[type[_RoomClient], ...] = (
     RoomTimer, RoomBroadcast, RoomClose, RoomMove, RoomsOpen, RoomsReturn,
 )
-ROOM_TYPES = frozenset(
-    cls.__struct_config__.tag for cls in RoomMessage.__args__  # type: ignore[attr-defined]
-)
+ROOM_TYPES = frozenset(cls.__struct_config__.tag for cls in RoomMessage.__args__)
 
 
 # --- server → client ---------------------------------------------------------------------
@@ -217,12 +215,14 @@ _encoder = msgspec.json.Encoder()
 
 def decode_room(data: str | bytes) -> RoomMessage:
     """Decode one room message (raises msgspec errors; the dispatcher maps them to codes)."""
-    return _decoder.decode(data)
+    message: RoomMessage = _decoder.decode(data)
+    return message
 
 
 def decode_push(data: bytes) -> RoomPush:
     """Decode a push as it travels through the hub."""
-    return _push_decoder.decode(data)
+    push: RoomPush = _push_decoder.decode(data)
+    return push
 
 
 def encode(message: RoomOk | RoomPush) -> bytes:

@@ -281,9 +281,9 @@ class RoomsService:
             RoomMember.session_id == tx.group.id, RoomMember.participant == participant))
         if member is None:
             reg_id = _registration_id(participant)
+            registration = None if reg_id is None else await tx.session.get(Registration, reg_id)
             member = RoomMember(session_id=tx.group.id, participant=participant, name=name,
-                                registration_id=reg_id if reg_id and await tx.session.get(
-                                    Registration, reg_id) else None)
+                                registration_id=registration.id if registration else None)
             tx.session.add(member)
         member.room_id, member.placed_by, member.online = room.id, placed_by, room.online
         if name:
@@ -510,7 +510,9 @@ async def _own_theme(session: AsyncSession, group: GroupSession, participant: st
         room = await session.get(BreakoutRoom, current)
         return room.theme_id if room is not None else None
     reg_id = _registration_id(participant)
-    registration = await session.get(Registration, reg_id) if reg_id else None
+    registration: Registration | None = None
+    if reg_id is not None:
+        registration = await session.get(Registration, reg_id)
     if registration is None or registration.event_id != group.event_id:
         return None
     return registration.theme_id
