@@ -117,11 +117,11 @@ async def create_event(request: Request) -> Response:
     except Conflict:
         errors = {"slug": localiser(request).gettext("An event with this address exists.")}
         return page(request, "admin/event_new.html",
-                    {"values": forms.form_values(r.form), "errors": errors}, 422)  # type: ignore[arg-type]
+                    {"values": forms.form_values(r.form), "errors": errors}, 422)
     except Invalid as exc:
         errors = event_errors(exc.fields, "occurrences[0]")
         return page(request, "admin/event_new.html",
-                    {"values": forms.form_values(r.form), "errors": errors}, 422)  # type: ignore[arg-type]
+                    {"values": forms.form_values(r.form), "errors": errors}, 422)
     return saved(request, event_url(doc.slug))
 
 
@@ -162,7 +162,7 @@ async def edit_event(request: Request) -> Response:
     try:
         await save(request, change)
     except Invalid as exc:
-        return event_page(request, doc, forms.form_values(r.form),  # type: ignore[arg-type]
+        return event_page(request, doc, forms.form_values(r.form),
                           event_errors(exc.fields), 422)
     return saved(request, event_url(doc.slug))
 
@@ -241,12 +241,12 @@ async def store_part(request: Request, doc: EventDoc, part: Part, index: int | N
     try:
         await save(request, change)
     except forms.FormInvalid as exc:
-        return part_page(request, doc, index, forms.form_values(r.form),  # type: ignore[arg-type]
+        return part_page(request, doc, index, forms.form_values(r.form),
                          exc.fields, 422)
     except Invalid as exc:
         target = len(part.items(doc, params)) if index is None else index
         errors = field_errors(exc.fields, part.path(doc, params, target))
-        return part_page(request, doc, index, forms.form_values(r.form),  # type: ignore[arg-type]
+        return part_page(request, doc, index, forms.form_values(r.form),
                          errors, 422)
     return saved(request, event_url(doc.slug, section(_part(request)[1])))
 

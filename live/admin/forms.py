@@ -293,11 +293,11 @@ def quota_values(q: QuotaDoc) -> dict[str, Any]:
             "organisation": q.organisation or ""}
 
 
-def form_values(form: FormData) -> dict[str, Any]:
+def form_values(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
     """Submitted values to show again: single values as text, repeated ones as lists."""
     values: dict[str, Any] = {}
     for key in form:
-        found = form.getlist(key)
+        found = form.getlist(key) if isinstance(form, FormData) else [form[key]]
         values[key] = [str(v) for v in found] if key == "speakers" else str(found[-1])
     return values
 
