@@ -1,6 +1,6 @@
 """`LiveStreams`: one per process; the publisher, viewers, recorder and HLS of each stream.
 
-    idle --publish--> live --DELETE / publisher gone / no packets--> finalising --> ended
+    idle --publish--> live <-> paused --DELETE / publisher gone / no packets--> finalising --> ended
       ^                                                                           |
       +-------------------------- publish again (a new recording) ----------------+
 
@@ -42,6 +42,7 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
 FinishedCallback = Callable[[str, Path, datetime], Awaitable[None] | None]
 RETRY_AFTER_NOT_LIVE = "5"
 RETRY_AFTER_FULL = "30"
+PAUSED_AFTER = 3.0  # seconds without packets before a live stream shows as paused
 ORPHAN_AGE = 60.0  # seconds without writes before a .ts found at start-up is finalised
 
 
@@ -50,6 +51,7 @@ class Status(enum.StrEnum):
 
     IDLE = "idle"
     LIVE = "live"
+    PAUSED = "paused"
     FINALISING = "finalising"
     ENDED = "ended"
 
@@ -63,6 +65,15 @@ class StreamState:
     viewers: int = 0
     started_at: datetime | None = None
     ended_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form for the API and the event page."""
+        return {
+            "state": self.status.value,
+            "viewers": self.viewers,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+        }
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -311,7 +322,10 @@ class LiveStreams:
         """The stream's status, viewer count and times."""
         live = self._live.get(name)
         if live is not None:
-            return StreamState(name, Status.LIVE, len(live.viewers), live.started_at)
+            last = live.relay.last_packet_at
+            quiet = last is not None and time.monotonic() - last > PAUSED_AFTER
+            status = Status.PAUSED if quiet else Status.LIVE
+            return StreamState(name, status, len(live.viewers), live.started_at)
         if name in self._finalising:
             return StreamState(name, Status.FINALISING, ended_at=self._ended_at.get(name))
         if name in self._ended_at:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -80,6 +81,10 @@ async def test_second_publisher_is_409_and_viewers_wait_with_retry_after(server:
         )
     assert second.value.response.status_code == 409
     assert second.value.response.json()["code"] == "stream.busy"
+    # a publisher that stops sending for a few seconds shows as paused, not gone
+    live = server.streams._live["seminar"]
+    live.relay.last_packet_at = time.monotonic() - 5
+    assert server.streams.state("seminar").as_dict()["state"] == "paused"
     assert (await first.delete(server.http, KEYS["seminar"])).status_code == 200
     assert (await first.delete(server.http, KEYS["seminar"])).status_code == 404
     await first.close()
