@@ -105,7 +105,7 @@ def test_submission_field_errors_are_collected() -> None:
 
 def test_answers_follow_the_organisers_questions() -> None:
     """Required questions must be answered; choices must be among the options."""
-    questions = [{"key": "allergy", "required": True}, {"key": "lunch", "options": ["ja", "nei"]}]
+    questions = [{"key": "allergy", "required": True}, {"key": "lunch", "choices": ["ja", "nei"]}]
     check_answers(questions, {"allergy": "nøtter", "lunch": "ja"})
     with pytest.raises(Refusal) as caught:
         check_answers(questions, {"lunch": "kanskje"})

@@ -188,7 +188,7 @@ def check_answers(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, 
         key = str(question.get("key") or question.get("id") or "")
         if key and question.get("required") and answers.get(key) in (None, "", [], False):
             errors[f"answers.{key}"] = REQUIRED
-        options = question.get("options")
+        options = question.get("choices") or question.get("options")
         if key in answers and isinstance(options, list) and options:
             chosen = answers[key] if isinstance(answers[key], list) else [answers[key]]
             if any(c not in options for c in chosen if c not in ("", None)):
