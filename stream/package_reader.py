@@ -19,6 +19,7 @@ from av.container import InputContainer
 from av.stream import Stream
 
 _END = object()
+_BATCH = 32
 
 
 class ReadFailed(Exception):
@@ -44,7 +45,9 @@ class PacketReader:
     ) -> None:
         self._container = container
         self._streams = list(streams)
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        # Packets travel in batches: a queue hand-off costs more than muxing a packet.
+        self._batch = max(1, min(_BATCH, depth // 4))
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, depth // self._batch))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, name="packet-reader", daemon=True)
         self._finished = False
@@ -77,15 +80,25 @@ class PacketReader:
                     raise ReadFailed(str(item.error.strerror)) from item.error
                 raise item.error
             else:
-                yield cast("av.Packet[Any]", item)
+                yield from cast("list[av.Packet[Any]]", item)
 
     def _read(self) -> None:
+        batch: list[av.Packet[Any]] = []
         try:
             for packet in self._container.demux(self._streams):
-                if self._stop.is_set():
-                    break
-                self._queue.put(packet)
+                batch.append(packet)
+                if len(batch) >= self._batch:
+                    if self._stop.is_set():
+                        batch = []
+                        break
+                    self._queue.put(batch)
+                    batch = []
         except BaseException as error:  # noqa: BLE001 - re-raised on the consumer's thread
+            if batch:
+                self._queue.put(batch)
+                batch = []
             self._queue.put(_Failure(error))
         finally:
+            if batch:
+                self._queue.put(batch)
             self._queue.put(_END)
