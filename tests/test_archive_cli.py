@@ -53,8 +53,8 @@ def test_import_prints_the_id_and_packages(db: str, tmp_path: Path) -> None:
     assert result.stdout == "1\n"
     assert "100%" in result.stderr and "#" * 30 in result.stderr
     folder = tmp_path / "rec" / "archive" / "1"
-    assert (folder / "recording.mp4").stat().st_size > 0
-    assert (folder / "hls" / "index.m3u8").is_file()
+    assert (folder / "media" / "recording.mp4").stat().st_size > 0
+    assert (folder / "media" / "hls" / "index.m3u8").is_file()
     assert source.exists()  # the CLI copies; the original stays where it was
 
 

@@ -166,6 +166,8 @@ async def test_no_path_traversal(client: httpx.AsyncClient, recording: dict[str,
         "../../salen.db",
         "..%2F..%2Fsalen.db",
         "hls/../source.ts",
+        "media/recording.mp4",
+        "hls/../../x.ts",
         "captions/../../x.vtt",
     ]:
         response = await client.get(f"/recordings/{rid}/files/{name}", headers=ADMIN)

@@ -97,7 +97,7 @@ async def test_stream_recording_is_registered_like_an_import(
         (ITEMS[2], 16.0),
     ]
     assert not finished.exists()
-    with av.open(str(archive.folder(rid) / "recording.mp4")) as mp4:
+    with av.open(str(archive.folder(rid) / "media" / "recording.mp4")) as mp4:
         assert mp4.streams.audio[0].codec_context.name == "aac"
         assert len(mp4.chapters()) == 3
 
@@ -119,7 +119,7 @@ async def ready(client: httpx.AsyncClient, settings: Settings, tmp_path: Path) -
 
 
 def mp4_chapters(settings: Settings, rid: int) -> list[tuple[str, float]]:
-    path = Path(settings.recordings_dir) / "archive" / str(rid) / "recording.mp4"
+    path = Path(settings.recordings_dir) / "archive" / str(rid) / "media" / "recording.mp4"
     with av.open(str(path)) as mp4:
         return [
             (c["metadata"]["title"], float(c["start"] * c["time_base"])) for c in mp4.chapters()

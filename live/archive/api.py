@@ -12,7 +12,7 @@ from starlette.routing import Route
 from live.archive.access import archive, load_access, organiser_access
 from live.archive.chapters import validate_chapters
 from live.archive.files import file_url
-from live.archive.service import HLS_DIR, HLS_PLAYLIST, MP4_NAME, recording_dir
+from live.archive.service import HLS_DIR, HLS_PLAYLIST, MEDIA_DIR, MP4_NAME, recording_dir
 from live.auth import event_roles, site_organiser
 from live.errors import Invalid
 from live.models import Event, Recording, RecordingState, Role
@@ -21,7 +21,7 @@ from live.web import json_body
 
 def recording_json(recording: Recording, event: Event, settings: Any) -> dict[str, Any]:
     """The API's view of a recording (the documented contract)."""
-    folder = recording_dir(settings, recording.id)
+    folder = recording_dir(settings, recording.id) / MEDIA_DIR
     done = recording.state in (RecordingState.READY, RecordingState.PUBLISHED)
     has_mp4 = done and (folder / MP4_NAME).is_file()
     has_hls = done and (folder / HLS_DIR / HLS_PLAYLIST).is_file()

@@ -10,7 +10,14 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from live.archive.access import NOT_FOUND, load_access
-from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, HLS_DIR, MP4_NAME, recording_dir
+from live.archive.service import (
+    ATTACHMENTS_DIR,
+    CAPTIONS_DIR,
+    HLS_DIR,
+    MEDIA_DIR,
+    MP4_NAME,
+    recording_dir,
+)
 from live.errors import NotFound
 from live.models import Recording, RecordingState
 
@@ -41,6 +48,13 @@ def content_type(name: str) -> str | None:
     return None
 
 
+def disk_name(name: str) -> str:
+    """Where a served name lives in the recording's folder (the renditions are under media/)."""
+    if name == MP4_NAME or name.startswith(f"{HLS_DIR}/"):
+        return f"{MEDIA_DIR}/{name}"
+    return name
+
+
 def cache_control(recording: Recording, name: str) -> str:
     """Published media may be cached briefly (trimming rewrites it); the rest stays private."""
     if recording.state != RecordingState.PUBLISHED:
@@ -56,7 +70,7 @@ async def serve_file(request: Request) -> Response:
     name = request.path_params["name"]
     media_type = content_type(name)
     folder = recording_dir(request.state.settings, access.recording.id)
-    path = folder / name
+    path = folder / disk_name(name)
     if media_type is None or not _inside(path, folder) or not path.is_file():
         raise NotFound(NOT_FOUND if media_type else "No such file.", code="file.not_found")
     headers = {"Cache-Control": cache_control(access.recording, name)}

@@ -15,10 +15,11 @@ from starlette.routing import Route
 
 from live.archive.access import load_access
 from live.archive.api import recording_json
-from live.archive.chapters import format_timestamp, parse_timestamp
+from live.archive.chapters import format_timestamp
 from live.events import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
 from live.web import render
+from stream.package_chapters import parse_offset
 
 MAX_QUERY = 200
 _SHOWN_QUESTIONS = ("approved", "on_air", "answered")
@@ -134,7 +135,7 @@ async def recording_page(request: Request) -> Response:
 
 def _start_param(request: Request) -> float:
     try:
-        return parse_timestamp(request.query_params.get("t", "0"))
+        return parse_offset(request.query_params.get("t", "0") or "0")
     except ValueError:
         return 0.0
 

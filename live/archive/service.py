@@ -28,11 +28,12 @@ from live.errors import Conflict, Invalid, NotFound
 from live.events import find_event, load_event
 from live.models import Event, Recording, RecordingState, utcnow
 from live.settings import Settings
-from stream.package import HLS_PLAYLIST, Chapter, keyframe_cut, package_hls_vod, remux_to_mp4
+from stream.package import HLS_PLAYLIST, Chapter, keyframe_cut, package_recording
 from stream.probe import MediaInfo, RecordingError, UnsupportedCodec, probe
 
 log = logging.getLogger(__name__)
 
+MEDIA_DIR = "media"  # belongs to the packager, swapped in whole (stream.package)
 MP4_NAME = "recording.mp4"
 HLS_DIR = "hls"
 CAPTIONS_DIR = "captions"
@@ -69,7 +70,6 @@ class Packaged:
     duration: float
     cut_start: float
     chapters: list[dict[str, Any]]
-    hls: bool
 
 
 def package(
@@ -79,24 +79,17 @@ def package(
     trim: tuple[float | None, float | None] | None,
     progress: Progress | None = None,
 ) -> Packaged:
-    """Blocking: write the MP4 (chapters, faststart) and, for H.264, the VOD HLS rendition."""
-    info = probe(source)
-    both = info.hls_copy
-    share = 0.5 if both else 1.0
-
-    def part(offset: float) -> Progress | None:
-        return None if progress is None else (lambda f: progress(offset + f * share))
-
+    """Blocking: write the MP4 (chapters, faststart) and the VOD HLS into folder/media, both or neither."""
     marks = [Chapter(c["title"], float(c["start"])) for c in chapters]
-    mp4 = remux_to_mp4(source, folder / MP4_NAME, chapters=marks, trim=trim, progress=part(0.0))
-    if both:
-        package_hls_vod(source, folder / HLS_DIR, trim=trim, progress=part(0.5))
-    out = [{"title": c.title, "start": round(c.start, 3)} for c in mp4.chapters]
+    done = package_recording(
+        source, folder / MEDIA_DIR, chapters=marks, trim=trim, progress=progress
+    )
+    out = [{"title": c.title, "start": round(c.start, 3)} for c in done.mp4.chapters]
     items = {c["title"]: c.get("item") for c in chapters}
     for chapter in out:
         if items.get(chapter["title"]) is not None:
             chapter["item"] = items[chapter["title"]]
-    return Packaged(mp4.duration, chapter_offset(info, trim), out, both)
+    return Packaged(done.mp4.duration, chapter_offset(done.info, trim), out)
 
 
 def chapter_offset(info: MediaInfo, trim: tuple[float | None, float | None] | None) -> float:
@@ -210,7 +203,7 @@ class Archive:
             source = folder / recording.source_file
             chapters = [dict(c, start=c["start"] + recording.cut_start) for c in recording.chapters]
             trim = (recording.trim_start, recording.trim_end)
-            first = not (folder / MP4_NAME).exists()
+            first = not (folder / MEDIA_DIR / MP4_NAME).exists()
         meter = _Meter()
 
         def report(value: float) -> None:
@@ -247,16 +240,13 @@ class Archive:
             recording.error = ""
             if recording.state != RecordingState.PUBLISHED:
                 recording.state = RecordingState.READY
-        if not result.hls:
-            shutil.rmtree(self.folder(recording_id) / HLS_DIR, ignore_errors=True)
 
     async def _failed(self, recording_id: int, exc: BaseException, first: bool) -> None:
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         log.warning("recording %s: packaging failed: %s", recording_id, message)
         folder = self.folder(recording_id)
-        if first:  # nothing half-made stays behind to be served
-            (folder / MP4_NAME).unlink(missing_ok=True)
-            shutil.rmtree(folder / HLS_DIR, ignore_errors=True)
+        if first:  # the packager leaves nothing half-made; make sure nothing is served
+            shutil.rmtree(folder / MEDIA_DIR, ignore_errors=True)
         async with self.db() as session, session.begin():
             recording = await self._get(session, recording_id)
             recording.error = message[:500]
