@@ -31,8 +31,12 @@ async def log_in(page: Page, live_url: str, target: str) -> None:
 
 
 async def test_edit_title_and_see_it_on_the_public_page(page: Page, live_url: str) -> None:
-    """An organiser logs in, the editor passes axe, a new title is saved and shown in public."""
-    await log_in(page, live_url, f"/admin/events/{VERKSTED}")
+    """An organiser logs in, the editors pass axe, a new title is saved and shown in public."""
+    await log_in(page, live_url, "/admin/events/new")
+    await assert_accessible(page)
+    await page.goto(f"{live_url}/admin/events/{VERKSTED}/yaml")
+    await assert_accessible(page)
+    await page.goto(f"{live_url}/admin/events/{VERKSTED}")
     await assert_accessible(page)
     await page.locator("#f-title").fill("Verksted for regional utvikling 2027")
     await page.get_by_role("button", name="Save main details").click()

@@ -12,7 +12,7 @@ from live.db import create_engine, sessionmaker
 from live.demo import DEMO_ORGANISER
 from live.docfile import dump_event
 from live.events import export_event, find_event, load_event
-from live.models import EventRole, Role, User
+from live.models import Attendance, EventRole, Registration, RegistrationStatus, Role, User
 from live.schema import EventDoc
 from live.settings import Settings
 
@@ -213,3 +213,27 @@ async def test_invalid_main_fields(client: httpx.AsyncClient,
     assert 'value="not-an-address"' in response.text
     assert (await event_doc(settings, VERKSTED)).title == "Verksted for regional utvikling"
 
+
+
+async def test_occurrence_with_registrations_is_not_removed(client: httpx.AsyncClient,
+                                                           settings: Settings) -> None:
+    """Removing a date people are registered for is refused (409); removing an empty one works."""
+    await login(client)
+    doc = await event_doc(settings, "vi-bygger-innlandet")
+    taken, empty = doc.occurrences[0].slug, doc.occurrences[1].slug
+    engine = create_engine(settings.database_url)
+    async with sessionmaker(engine)() as session, session.begin():
+        event = await load_event(session, "vi-bygger-innlandet")
+        occurrence = next(o for o in event.occurrences if o.slug == taken)
+        session.add(Registration(event_id=event.id, occurrence_id=occurrence.id,
+                                 attendance=Attendance.IN_PERSON,
+                                 status=RegistrationStatus.CONFIRMED, name="Ola", email="ola@x.no"))
+    await engine.dispose()
+    base = "/admin/events/vi-bygger-innlandet/occurrences"
+    token = csrf_of((await client.get(f"{base}/{taken}")).text)
+    refused = await client.post(f"{base}/{taken}/delete", data={"csrf_token": token})
+    assert refused.status_code == 409 and "registered" in refused.text
+    removed = await client.post(f"{base}/{empty}/delete", data={"csrf_token": token})
+    assert removed.status_code == 303
+    slugs = [o.slug for o in (await event_doc(settings, "vi-bygger-innlandet")).occurrences]
+    assert taken in slugs and empty not in slugs

@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import quote
 
 import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -24,7 +26,16 @@ from live.admin.parts import PARTS, Part, field_errors, place, without_speaker
 from live.docfile import dump_event, parse_event_text
 from live.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from live.events import OSLO, aware, export_event, load_event, save_event
-from live.models import EventType, ItemKind, OrganisationKind, Role
+from live.models import (
+    Event,
+    EventType,
+    ItemKind,
+    Occurrence,
+    OrganisationKind,
+    Registration,
+    RegistrationStatus,
+    Role,
+)
 from live.schema import EventDoc
 from live.web import localiser, render, wants_json
 
@@ -64,11 +75,29 @@ async def posted(request: Request) -> forms.FormReader:
     return forms.FormReader(form, localiser(request).gettext)
 
 
-async def save(request: Request, change: Callable[[EventDoc], EventDoc]) -> None:
+async def save(request: Request, change: Callable[[EventDoc], EventDoc],
+               guard: Callable[[AsyncSession, Event], Awaitable[None]] | None = None) -> None:
     """Apply `change` to the current document and save it, all in one transaction."""
     async with request.state.db() as session, session.begin():
         event = await load_event(session, request.path_params["slug"])
+        if guard is not None:
+            await guard(session, event)
         await save_event(session, change(export_event(event)))
+
+
+def unregistered(occurrence_slug: str) -> Callable[[AsyncSession, Event], Awaitable[None]]:
+    """A guard: refuse to remove an occurrence people are registered for (it would cascade)."""
+
+    async def check(session: AsyncSession, event: Event) -> None:
+        count = await session.scalar(
+            select(func.count()).select_from(Registration).join(Occurrence).where(
+                Occurrence.event_id == event.id, Occurrence.slug == occurrence_slug,
+                Registration.status != RegistrationStatus.CANCELLED))
+        if count:
+            raise Conflict("People are registered for this date; move or cancel their "
+                           "registrations first.", code="occurrence.has_registrations")
+
+    return check
 
 
 def saved(request: Request, url: str) -> Response:
@@ -108,6 +137,7 @@ async def create_event(request: Request) -> Response:
     try:
         fields = forms.event_fields(r)
         slug = r.slug("slug", fallback=str(fields["title"] or ""))
+        # An event with no occurrences yet: the occurrence parser only reads the slugs taken.
         empty = EventDoc(slug=slug or "x", title="x", occurrences=[])
         first = forms.occurrence(r, None, empty)
         doc = r.build(EventDoc, fields | {"slug": slug, "occurrences": [
@@ -266,7 +296,14 @@ async def delete_part(request: Request) -> Response:
             current = without_speaker(current, key)
         return part.replace(current, params, items)
 
-    await save(request, change)
+    guard = unregistered(key) if name == "occurrences" else None
+    try:
+        await save(request, change, guard)
+    except Conflict as exc:
+        index = part.find(doc, params, key)
+        errors = {forms.FORM_ERROR: localiser(request).gettext(exc.message)}
+        return part_page(request, doc, index, part.values(part.items(doc, params)[index]),
+                         errors, exc.status)
     return saved(request, event_url(doc.slug, section(name)))
 
 

@@ -23,7 +23,7 @@ Params = Mapping[str, str]
 class Part:
     """One editable list in the event document (occurrences, speakers, programme items...)."""
 
-    name: str                                  # URL segment, e.g. "occurrences"
+    name: str                                  # the EventDoc attribute, e.g. "occurrences"
     template: str
     noun: str                                  # msgid for headings: "occurrence"
     parse: Callable[[forms.FormReader, Any, EventDoc], Any]
