@@ -232,8 +232,6 @@ async def test_room_pages_have_no_serious_axe_findings(
     await member.reload()
     await expect(member.locator("[data-notes='proposals']")).to_contain_text("Felles")
     await assert_accessible(member)
-    lobby = await participant_page(browser, url, workshop["tokens"][-1])
-    await lobby.wait_for_url("**/rooms/*")
     staff = await (await new_context(browser)).new_page()
     for path in ("live", "", "report"):
         await staff.goto(f"{url}/admin/group-work/{SLUG}{'/' + path if path else ''}"
