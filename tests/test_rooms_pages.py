@@ -273,3 +273,43 @@ async def test_report_downloads_and_access(
         assert f"Innspill fra {room.name}" in body
     assert stranger.status_code == 403 and stranger.json()["code"] == "rooms.not_member"
     assert anonymous.status_code == 401
+
+
+async def test_video_signalling_is_for_members_only(
+        settings: Settings, workshop: dict[str, Any]) -> None:
+    """A member's SDP offer gets a 201 answer; a stranger's is refused with 403."""
+    from aiortc import RTCConfiguration, RTCPeerConnection
+
+    from live.identity import Participant
+    from stream.client import SyntheticVideo
+    from stream.ice import limit_host_candidates
+
+    app, holder = rooms_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        rooms = holder[0]
+        await rooms.service.configure(workshop["event_id"], placement=Placement.THEME,
+                                      room_size=4)
+        room = (await rooms.service.plan_rooms(workshop["event_id"]))[0]
+        await rooms.service.open(workshop["event_id"])
+        member = (await rooms.service.room_view(workshop["event_id"], MODERATOR,
+                                                room.id)).members[0]
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTransceiver(SyntheticVideo(), direction="sendonly")
+        limit_host_candidates(pc, ["127.0.0.1"])
+        await pc.setLocalDescription(await pc.createOffer())
+        transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})))
+        path = f"/e/{SLUG}/rooms/{room.id}/video"
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            tokens = {who: rooms.identities.token(Participant(who)) for who in
+                      (member.participant, "stranger")}
+            headers = {"Content-Type": "application/sdp", "Accept": "application/json"}
+            ok = await http.post(f"{path}/publish", content=pc.localDescription.sdp, headers={
+                **headers, "X-Salen-Participant": tokens[member.participant]})
+            refused = await http.post(f"{path}/publish", content=pc.localDescription.sdp,
+                                      headers={**headers, "X-Salen-Participant": tokens["stranger"]})
+            listed = await http.get(path, headers={
+                "X-Salen-Participant": tokens[member.participant]})
+        await pc.close()
+    assert ok.status_code == 201 and ok.text.startswith("v=0")
+    assert refused.status_code == 403 and refused.json()["code"] == "rooms.not_member"
+    assert listed.json() == {"publishers": [member.participant]}
