@@ -102,11 +102,16 @@ async def test_stream_recording_is_registered_like_an_import(
         assert len(mp4.chapters()) == 3
 
 
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One 30-second H.264/AAC test video for the module (uploads copy it)."""
+    return video(tmp_path_factory.mktemp("media"), 30, audio_codec="aac")
+
+
 @pytest.fixture
-async def ready(client: httpx.AsyncClient, settings: Settings, tmp_path: Path) -> dict[str, Any]:
+async def ready(client: httpx.AsyncClient, settings: Settings, source: Path) -> dict[str, Any]:
     """A processed recording (through the upload form), not published."""
     await add_event(settings)
-    source = video(tmp_path, 30, audio_codec="aac")
     with source.open("rb") as f:
         sent = await client.post(
             f"/admin/events/{SLUG}/recordings",
