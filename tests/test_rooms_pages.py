@@ -57,7 +57,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 def rooms_app(settings: Settings) -> tuple[Starlette, list[RoomsLive]]:
-    """Salen's app with the group-work routes, socket, hub and rooms state (as the lead wires it)."""
+    """Salen's app plus the group-work routes, socket, hub and rooms state."""
     base = create_app(settings)
     holder: list[RoomsLive] = []
 
@@ -139,7 +139,8 @@ async def test_opening_takes_online_participants_to_their_rooms(
         await lobby.wait_for_url("**/rooms/*")
         said = await lobby.evaluate("sessionStorage.getItem('ready')")
         assert said is not None and "Your room is ready" in said
-        room = await rooms.service.assignment(workshop["event_id"], await _participant(rooms, token))
+        who = await _participant(rooms, token)
+        room = await rooms.service.assignment(workshop["event_id"], who)
         assert room is not None and lobby.url.endswith(f"/e/{SLUG}/rooms/{room.id}")
         await expect(lobby.get_by_role("heading", level=1)).to_have_text(room.name)
 
@@ -305,8 +306,8 @@ async def test_video_signalling_is_for_members_only(
             headers = {"Content-Type": "application/sdp", "Accept": "application/json"}
             ok = await http.post(f"{path}/publish", content=pc.localDescription.sdp, headers={
                 **headers, "X-Salen-Participant": tokens[member.participant]})
-            refused = await http.post(f"{path}/publish", content=pc.localDescription.sdp,
-                                      headers={**headers, "X-Salen-Participant": tokens["stranger"]})
+            refused = await http.post(f"{path}/publish", content=pc.localDescription.sdp, headers={
+                **headers, "X-Salen-Participant": tokens["stranger"]})
             listed = await http.get(path, headers={
                 "X-Salen-Participant": tokens[member.participant]})
         await pc.close()
