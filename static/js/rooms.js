@@ -175,7 +175,9 @@
     }
   }
 
+  const memberNames = new Map();
   function renderMembers(root, members) {
+    for (const m of members) memberNames.set(m.participant, m.name || m.participant);
     const list = root.querySelector("[data-members]");
     if (!list) return;
     list.replaceChildren(...members.map((m) => {
@@ -186,7 +188,7 @@
   }
 
   // --- the lobby -------------------------------------------------------------------------
-  async function goToRoom(roomId) {
+  async function goToRoom(roomId, explicit) {
     try {
       const reply = await socket.call("room.join", roomId ? {room: roomId} : {});
       const ready = page.querySelector("#rooms-ready");
@@ -195,7 +197,10 @@
       link.href = reply.room.url;
       setTimeout(() => { location.assign(reply.room.url); }, 800);
     } catch (error) {
-      if (error.code !== "rooms.not_open" && error.code !== "rooms.unplaced") showError(error);
+      // An automatic attempt (on opening) may find no room yet; a click always says why.
+      if (explicit || (error.code !== "rooms.not_open" && error.code !== "rooms.unplaced")) {
+        showError(error);
+      }
     }
   }
 
@@ -352,7 +357,7 @@
     }
   }
 
-  function memberName(id) { return id; }
+  function memberName(id) { return memberNames.get(id) || id; }
   function removeVideo(id) {
     const figure = page.querySelector(`[data-video="${CSS.escape(id)}"]`);
     if (figure) figure.remove();
@@ -416,7 +421,7 @@
       if (message.type === "rooms.state" && message.state === "open") goToRoom(null);
     }, () => {});
     for (const button of page.querySelectorAll("[data-join-room]")) {
-      button.addEventListener("click", () => goToRoom(Number(button.dataset.joinRoom)));
+      button.addEventListener("click", () => goToRoom(Number(button.dataset.joinRoom), true));
     }
   } else if (kind === "room") {
     socket = new Socket(page.dataset.ws, onRoomPush, joinRoom);
