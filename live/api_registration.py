@@ -274,20 +274,6 @@ async def participants_xlsx(request: Request) -> Response:
     return await participants(request)
 
 
-async def registration_counts(request: Request, event: Event) -> dict[int, dict[str, int]]:
-    """Confirmed places per occurrence and mode, for the event page (`state.registration_counts`)."""
-    async with request.state.db() as session:
-        rows = await session.execute(
-            select(Registration.occurrence_id, Registration.attendance, func.count())
-            .where(Registration.event_id == event.id, Registration.status == Status.CONFIRMED)
-            .group_by(Registration.occurrence_id, Registration.attendance)
-        )
-    result: dict[int, dict[str, int]] = {}
-    for occurrence_id, attendance, n in rows:
-        result.setdefault(occurrence_id, {})[str(attendance)] = n
-    return result
-
-
 REGISTRATION_BODY: dict[str, Any] = {
     "type": "object",
     "required": ["occurrence", "attendance", "name", "email", "organisation"],

@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from live import admin, api, archive, pages
+from live import admin, api, api_registration, archive, pages
 from live.db import create_engine, sessionmaker
 from live.errors import SalenError
 from live.i18n import load_translations
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *api.routes,
         *admin.routes,
         *archive.routes,
+        *api_registration.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [

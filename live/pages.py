@@ -13,6 +13,8 @@ from starlette.routing import Route
 from live.events import event_status, load_event
 from live.i18n import LOCALES
 from live.models import Event, Recording, RecordingState, utcnow
+from live.registration import rules
+from live.registration.service import confirmed_counts
 from live.web import LANG_COOKIE, render
 
 
@@ -41,31 +43,29 @@ async def event_page(request: Request) -> Response:
                                     Recording.state == RecordingState.PUBLISHED)
             .order_by(Recording.started_at.desc()).limit(1)
         )).first()
+        taken = await confirmed_counts(session, event.id)
     speakers = {s.id: s for s in event.speakers}
     context = {
         "event": event,
         "status": event_status(event, utcnow()),
         "speakers": speakers,
         "recording": recording,
-        "places": await places_left(request, event),
+        "places": places_left(event, taken),
     }
     return render(request, "event.html", context)
 
 
-async def places_left(request: Request, event: Event) -> dict[int, dict[str, int | None]]:
-    """Places left per occurrence and mode (None = no limit); registration fills in counts."""
-    counter = getattr(request.state, "registration_counts", None)
-    counts = await counter(request, event) if counter else {}
-    result: dict[int, dict[str, int | None]] = {}
-    for occ in event.occurrences:
-        taken = counts.get(occ.id, {})
-        result[occ.id] = {
-            "in_person": None if occ.capacity_in_person is None
-            else max(0, occ.capacity_in_person - taken.get("in_person", 0)),
-            "online": None if occ.capacity_online is None
-            else max(0, occ.capacity_online - taken.get("online", 0)),
+def places_left(event: Event, counts: dict[int, dict[str, int]]) -> dict[int, dict[str, int | None]]:
+    """Places left per occurrence and mode (None = no limit)."""
+    return {
+        occ.id: {
+            "in_person": rules.places_left(occ.capacity_in_person,
+                                           counts.get(occ.id, {}).get("in_person", 0)),
+            "online": rules.places_left(occ.capacity_online,
+                                        counts.get(occ.id, {}).get("online", 0)),
         }
-    return result
+        for occ in event.occurrences
+    }
 
 
 async def switch_language(request: Request) -> Response:

@@ -88,3 +88,15 @@ async def test_pages_send_a_strict_content_security_policy(client: httpx.AsyncCl
     """Every page carries a CSP without inline scripts."""
     csp = (await client.get("/")).headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+async def test_places_left_count_down_with_registrations(client: httpx.AsyncClient) -> None:
+    """A confirmed registration takes one of the 80 places in the room on the event page."""
+    before = (await client.get("/e/planstrategi-4-0")).text
+    assert '<dd class="places">80</dd>' in before
+    response = await client.post("/api/events/planstrategi-4-0/registrations", json={
+        "occurrence": "oslo", "attendance": "in_person", "name": "Kari Nordmann",
+        "email": "kari@example.no", "organisation": "Solund kommune"})
+    assert response.status_code == 201, response.text
+    after = (await client.get("/e/planstrategi-4-0")).text
+    assert '<dd class="places">79</dd>' in after
