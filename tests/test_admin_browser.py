@@ -20,7 +20,8 @@ def database_url(sqlite_url: str) -> str:
 
 
 async def log_in(page: Page, live_url: str, target: str) -> None:
-    """Open `target` anonymously, get sent to the login form, and log in there."""
+    """Open `target` anonymously, get sent to the login form, and log in there (in English)."""
+    await page.context.add_cookies([{"name": "salen_lang", "value": "en", "url": live_url}])
     await page.goto(live_url + target)
     assert "/admin/login" in page.url
     email, password = DEMO_ORGANISER

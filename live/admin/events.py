@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from live import auth
 from live.admin import forms
+from live.admin.forms import N_
 from live.admin.parts import PARTS, Part, field_errors, place, without_speaker
 from live.docfile import dump_event, parse_event_text
 from live.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
@@ -40,7 +41,7 @@ from live.schema import EventDoc
 from live.web import localiser, render, wants_json
 
 Handler = Callable[[Request], Awaitable[Response]]
-SAVED = "Saved."
+SAVED = N_("Saved.")
 
 
 def organiser_page(handler: Handler) -> Handler:
@@ -94,8 +95,8 @@ def unregistered(occurrence_slug: str) -> Callable[[AsyncSession, Event], Awaita
                 Occurrence.event_id == event.id, Occurrence.slug == occurrence_slug,
                 Registration.status != RegistrationStatus.CANCELLED))
         if count:
-            raise Conflict("People are registered for this date; move or cancel their "
-                           "registrations first.", code="occurrence.has_registrations")
+            raise Conflict(N_("People are registered for this date; move or cancel their "
+                              "registrations first."), code="occurrence.has_registrations")
 
     return check
 
@@ -160,8 +161,8 @@ async def require_site_organiser(request: Request) -> None:
     if await auth.site_organiser(request):
         return
     if not auth.identified(request):
-        raise Unauthorized("Log in as an organiser to do this.")
-    raise Forbidden("Only site organisers may create events.")
+        raise Unauthorized(N_("Log in as an organiser to do this."))
+    raise Forbidden(N_("Only site organisers may create events."))
 
 
 def event_errors(fields: dict[str, str], part_prefix: str = "") -> dict[str, str]:
@@ -207,7 +208,7 @@ def event_page(request: Request, doc: EventDoc, values: dict[str, Any], errors: 
 def _part(request: Request) -> tuple[Part, str]:
     name = request.path_params.get("part", "items")
     if name not in PARTS or ("block" in request.path_params) != (name == "items"):
-        raise NotFound("No such part of this event.", code="event.part_not_found")
+        raise NotFound(N_("No such part of this event."), code="event.part_not_found")
     return PARTS[name], name
 
 
@@ -318,8 +319,8 @@ async def yaml_document(request: Request) -> Response:
     try:
         new = parse_event_text(text)
         if new.slug != doc.slug:
-            raise Invalid("The address (slug) cannot be changed here.", code="event.slug_changed",
-                          fields={"slug": "The address (slug) cannot be changed here."})
+            message = N_("The address (slug) cannot be changed here.")
+            raise Invalid(message, code="event.slug_changed", fields={"slug": message})
         async with request.state.db() as session, session.begin():
             await save_event(session, new)
     except Invalid as exc:

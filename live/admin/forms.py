@@ -25,6 +25,11 @@ _MSGSPEC_PATH = re.compile(r"at `\$\.?([A-Za-z_]+)")
 FORM_ERROR = "form"
 
 
+def N_(message: str) -> str:
+    """Mark a msgid for extraction (Babel's default keywords include N_); translated later."""
+    return message
+
+
 class FormInvalid(Invalid):
     """Invalid form input; `fields` are keyed by form field name, not document path."""
 
@@ -67,9 +72,9 @@ class FormReader:
     def text(self, name: str, *, required: bool = False, max_length: int = 300) -> str:
         value = self.raw(name).replace("\r\n", "\n")
         if required and not value:
-            self.fail(name, "Fill in this field.")
+            self.fail(name, N_("Fill in this field."))
         elif len(value) > max_length:
-            self.fail(name, "The text is too long.")
+            self.fail(name, N_("The text is too long."))
         return value
 
     def slug(self, name: str, *, fallback: str = "", taken: set[str] | None = None) -> str:
@@ -77,16 +82,16 @@ class FormReader:
         if not value:
             derived = slugify(fallback)
             if not derived:
-                self.fail(name, "Fill in this field.")
+                self.fail(name, N_("Fill in this field."))
             return unique_slug(derived, taken or set())
         if not SLUG.match(value):
-            self.fail(name, "Use lower-case letters, digits and hyphens only.")
+            self.fail(name, N_("Use lower-case letters, digits and hyphens only."))
         return value
 
     def email(self, name: str) -> str:
         value = self.text(name, max_length=200)
         if value and not EMAIL.match(value):
-            self.fail(name, "Enter an e-mail address like name@example.no.")
+            self.fail(name, N_("Enter an e-mail address like name@example.no."))
         return value
 
     def integer(self, name: str, *, required: bool = False, minimum: int = 0,
@@ -94,27 +99,27 @@ class FormReader:
         value = self.raw(name)
         if not value:
             if required:
-                self.fail(name, "Fill in this field.")
+                self.fail(name, N_("Fill in this field."))
             return None
         try:
             number = int(value)
         except ValueError:
-            self.fail(name, "Enter a whole number.")
+            self.fail(name, N_("Enter a whole number."))
             return None
         if not minimum <= number <= maximum:
-            self.fail(name, "The number is out of range.")
+            self.fail(name, N_("The number is out of range."))
         return number
 
     def when(self, name: str, *, required: bool = False) -> dt.datetime | None:
         value = self.raw(name)
         if not value:
             if required:
-                self.fail(name, "Fill in this field.")
+                self.fail(name, N_("Fill in this field."))
             return None
         try:
             return dt.datetime.fromisoformat(value).replace(second=0, microsecond=0, tzinfo=None)
         except ValueError:
-            self.fail(name, "Enter a date and time.")
+            self.fail(name, N_("Enter a date and time."))
             return None
 
     def flag(self, name: str) -> bool:
@@ -127,7 +132,7 @@ class FormReader:
         try:
             return enum(value)
         except ValueError:
-            self.fail(name, "Choose one of the options.")
+            self.fail(name, N_("Choose one of the options."))
             return None
 
     def lines(self, name: str) -> list[str]:
@@ -151,7 +156,7 @@ class FormReader:
             except msgspec.ValidationError as exc:
                 match = _MSGSPEC_PATH.search(str(exc))
                 self.errors[match.group(1) if match else FORM_ERROR] = str(exc)
-        raise FormInvalid("Check the marked fields.", code="form.invalid",
+        raise FormInvalid(N_("Check the marked fields."), code="form.invalid",
                           fields=dict(self.errors))
 
 
@@ -227,7 +232,7 @@ def item(r: FormReader, current: ItemDoc | None, doc: EventDoc) -> ItemDoc:
     keys = {s.key for s in doc.speakers}
     speakers = r.many("speakers")
     if any(key not in keys for key in speakers):
-        r.fail("speakers", "Choose speakers of this event.")
+        r.fail("speakers", N_("Choose speakers of this event."))
     data = {"title": r.text("title", required=True), "kind": r.choice("kind", ItemKind),
             "starts": r.when("starts"), "ends": r.when("ends"),
             "description": r.text("description", max_length=20_000), "speakers": speakers,
@@ -246,7 +251,7 @@ def speaker(r: FormReader, current: SpeakerDoc | None, doc: EventDoc) -> Speaker
     """A speaker: a person, or an organisation alone; the key is fixed once created."""
     name, organisation = r.text("name", max_length=200), r.text("organisation", max_length=200)
     if not name and not organisation:
-        r.fail("name", "Give a name or an organisation.")
+        r.fail("name", N_("Give a name or an organisation."))
     key = current.key if current else r.slug(
         "key", fallback=name or organisation, taken={s.key for s in doc.speakers})
     data = {"key": key, "name": name, "role": r.text("role", max_length=200),
@@ -279,9 +284,9 @@ def quota(r: FormReader, current: QuotaDoc | None, doc: EventDoc) -> QuotaDoc:
     kind = r.choice("organisation_kind", OrganisationKind, required=False)
     organisation = r.text("organisation", max_length=300) or None
     if kind and organisation:
-        r.fail("organisation", "Give an organisation kind or one organisation, not both.")
+        r.fail("organisation", N_("Give an organisation kind or one organisation, not both."))
     elif not kind and not organisation:
-        r.fail("organisation_kind", "Choose an organisation kind or name one organisation.")
+        r.fail("organisation_kind", N_("Choose an organisation kind or name one organisation."))
     return r.build(QuotaDoc, {"limit": limit, "organisation_kind": kind,
                               "organisation": organisation})
 

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from live.admin import forms
+from live.admin.forms import N_
 from live.errors import NotFound
 from live.schema import BlockDoc, EventDoc
 
@@ -25,7 +26,6 @@ class Part:
 
     name: str                                  # the EventDoc attribute, e.g. "occurrences"
     template: str
-    noun: str                                  # msgid for headings: "occurrence"
     parse: Callable[[forms.FormReader, Any, EventDoc], Any]
     values: Callable[[Any], dict[str, Any]]
     key: Callable[[Any, int], str]             # URL key of an element at an index
@@ -48,7 +48,7 @@ class Part:
         for index, element in enumerate(self.items(doc, params)):
             if self.key(element, index) == key:
                 return index
-        raise NotFound("No such part of this event.", code="event.part_not_found")
+        raise NotFound(N_("No such part of this event."), code="event.part_not_found")
 
 
 class ProgrammePart(Part):
@@ -71,7 +71,7 @@ class ItemPart(Part):
         for index, block in enumerate(doc.programme):
             if str(block.id) == params.get("block"):
                 return index
-        raise NotFound("No such programme block.", code="event.part_not_found")
+        raise NotFound(N_("No such programme block."), code="event.part_not_found")
 
     def items(self, doc: EventDoc, params: Params) -> list[Any]:
         return list(doc.programme[self._block(doc, params)].items)
@@ -91,18 +91,18 @@ def _by_id(element: Any, index: int) -> str:
 
 
 PARTS: dict[str, Part] = {
-    "occurrences": Part("occurrences", "admin/event_occurrence.html", "occurrence",
-                        forms.occurrence, forms.occurrence_values, lambda o, i: o.slug),
-    "blocks": ProgrammePart("programme", "admin/event_block.html", "programme block",
-                            forms.block, forms.block_values, _by_id, ordered=True),
-    "items": ItemPart("items", "admin/event_item.html", "programme item",
-                      forms.item, forms.item_values, _by_id, ordered=True),
-    "speakers": Part("speakers", "admin/event_speaker.html", "speaker",
-                     forms.speaker, forms.speaker_values, lambda s, i: s.key),
-    "themes": Part("themes", "admin/event_theme.html", "theme",
-                   forms.theme, forms.theme_values, lambda t, i: t.slug, ordered=True),
-    "quotas": Part("quotas", "admin/event_quota.html", "quota",
-                   forms.quota, forms.quota_values, lambda q, i: str(i)),
+    "occurrences": Part("occurrences", "admin/event_occurrence.html", forms.occurrence,
+                        forms.occurrence_values, lambda o, i: o.slug),
+    "blocks": ProgrammePart("programme", "admin/event_block.html", forms.block,
+                            forms.block_values, _by_id, ordered=True),
+    "items": ItemPart("items", "admin/event_item.html", forms.item, forms.item_values, _by_id,
+                      ordered=True),
+    "speakers": Part("speakers", "admin/event_speaker.html", forms.speaker,
+                     forms.speaker_values, lambda s, i: s.key),
+    "themes": Part("themes", "admin/event_theme.html", forms.theme, forms.theme_values,
+                   lambda t, i: t.slug, ordered=True),
+    "quotas": Part("quotas", "admin/event_quota.html", forms.quota, forms.quota_values,
+                   lambda q, i: str(i)),
 }
 
 
