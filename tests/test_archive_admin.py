@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Page
+from sqlalchemy import select
 
 from live.db import create_engine, sessionmaker
 from live.demo import DEMO_ORGANISER
@@ -46,9 +47,9 @@ async def add_processing(settings: Settings, progress: float) -> int:
     """A recording row that is still being packaged (as seen half-way)."""
     engine = create_engine(settings.database_url)
     async with sessionmaker(engine)() as session, session.begin():
-        event = (await session.scalars(Event.__table__.select().where(Event.slug == SLUG))).first()
-        assert event is not None
-        recording = Recording(event_id=event, state=RecordingState.PROCESSING, progress=progress)
+        event_id = await session.scalar(select(Event.id).where(Event.slug == SLUG))
+        assert event_id is not None
+        recording = Recording(event_id=event_id, state=RecordingState.PROCESSING, progress=progress)
         session.add(recording)
         await session.flush()
         rid = recording.id

@@ -215,3 +215,5 @@ async def test_question_timeline_links_to_moments(
     assert 'href="?t=12" data-t="12.0">00:00:12</a>' in page
     assert 'href="?t=21" data-t="21.0">00:00:21</a>' in page
     assert "asked at" in page and "answered at" in page
+    # Programme items link to their chapters as well as the chapter list does.
+    assert page.count('href="?t=10"') == 2 and page.count('href="?t=20"') == 2
