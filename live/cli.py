@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
                             "unless it has an offset); default: when the programme began")
     rec_import.add_argument("--title", default="", help="default: the event's title")
     rec_import.set_defaults(run=_recording_import)
+
+    registrations = sub.add_parser("registrations", help="participants' data").add_subparsers(
+        title="registrations commands")
+    purge = registrations.add_parser(
+        "purge", help="delete the registrations of events that ended more than N days ago")
+    purge.add_argument("--days", type=int, required=True, help="retention period in days")
+    purge.set_defaults(run=_registrations_purge)
     return parser
 
 
@@ -203,6 +210,18 @@ def _recording_import(args: argparse.Namespace) -> int:
     from live.archive.cli import recording_import
 
     return recording_import(args, Settings.from_env())
+
+
+def _registrations_purge(args: argparse.Namespace) -> int:
+    from live.registration.purge import purge_database
+
+    if args.days < 0:
+        print("error: --days must be 0 or more", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    deleted = asyncio.run(purge_database(settings.database_url, args.days))
+    print(f"deleted {deleted} registration(s) of events that ended over {args.days} days ago")
+    return 0
 
 
 if __name__ == "__main__":
