@@ -58,7 +58,8 @@ async def import_upload(request: Request) -> Response:
         check_form(request, upload.fields.get("csrf_token"))
         path = upload.files.get("file")
         if path is None:
-            return await _event_page(request, _t(request, "Choose a video file."), 422)
+            message = localiser(request).gettext("Choose a video file.")
+            return await _event_page(request, message, 422)
         try:
             started = _started_at(upload.fields.get("started_at", ""))
             rid = await archive(request).import_file(
@@ -191,12 +192,10 @@ async def upload_captions(request: Request) -> Response:
 
 
 def _caption_error(request: Request, exc: Invalid) -> str:
-    line = exc.fields.get("line")
-    if line:
-        return _t(request, "The captions could not be read at line {line}: {problem}").format(
-            line=line, problem=exc.message
-        )
-    return _t(request, exc.message)
+    loc = localiser(request)
+    if exc.fields.get("line"):  # the message itself names the line: "line 6: ..."
+        return loc.gettext("The captions could not be read: %(problem)s", problem=exc.message)
+    return loc.gettext(exc.message)
 
 
 async def _store_caption(request: Request, rid: int, lang: str, label: str, text: str) -> None:
