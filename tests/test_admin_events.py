@@ -239,3 +239,14 @@ async def test_occurrence_with_registrations_is_not_removed(client: httpx.AsyncC
     assert removed.status_code == 303
     slugs = [o.slug for o in (await event_doc(settings, "vi-bygger-innlandet")).occurrences]
     assert taken in slugs and empty not in slugs
+
+
+async def test_new_item_form_starts_after_the_last_item(client: httpx.AsyncClient,
+                                                        settings: Settings) -> None:
+    """The form for a new item is prefilled with the end of the block's last item."""
+    await login(client)
+    block = (await event_doc(settings, VERKSTED)).programme[-1]
+    page = await client.get(f"/admin/events/{VERKSTED}/blocks/{block.id}/items/new")
+    last_end = block.items[-1].ends
+    assert last_end is not None
+    assert f'name="starts" type="datetime-local" value="{last_end:%Y-%m-%dT%H:%M}"' in page.text

@@ -238,9 +238,9 @@ def part_page(request: Request, doc: EventDoc, index: int | None,
 async def new_part(request: Request) -> Response:
     doc = await editable(request)
     part, _ = _part(request)
-    part.items(doc, request.path_params)  # 404 for an unknown block
+    defaults = part.defaults(doc, request.path_params)  # 404 for an unknown block
     if request.method == "GET":
-        return part_page(request, doc, None)
+        return part_page(request, doc, None, defaults)
     return await store_part(request, doc, part, None)
 
 

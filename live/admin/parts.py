@@ -43,6 +43,10 @@ class Part:
         """The document path of an element, as `validate` names it in errors."""
         return f"{self.name}[{index}]"
 
+    def defaults(self, doc: EventDoc, params: Params) -> dict[str, Any]:
+        """Values that prefill the form for a new element."""
+        return {}
+
     def find(self, doc: EventDoc, params: Params, key: str) -> int:
         """The index of the element with this URL key (404 when none)."""
         for index, element in enumerate(self.items(doc, params)):
@@ -62,6 +66,11 @@ class ProgrammePart(Part):
 
     def path(self, doc: EventDoc, params: Params, index: int) -> str:
         return f"programme[{index}]"
+
+    def defaults(self, doc: EventDoc, params: Params) -> dict[str, Any]:
+        """A new block starts when the last one ends."""
+        last = doc.programme[-1] if doc.programme else None
+        return {"starts": forms.local_input(last.ends)} if last and last.ends else {}
 
 
 class ItemPart(Part):
@@ -84,6 +93,13 @@ class ItemPart(Part):
 
     def path(self, doc: EventDoc, params: Params, index: int) -> str:
         return f"programme[{self._block(doc, params)}].items[{index}]"
+
+    def defaults(self, doc: EventDoc, params: Params) -> dict[str, Any]:
+        """A new item starts when the block's last item ends, or when the block starts."""
+        block = doc.programme[self._block(doc, params)]
+        ends = [i.ends for i in block.items if i.ends]
+        start = ends[-1] if ends else block.starts
+        return {"starts": forms.local_input(start)} if start else {}
 
 
 def _by_id(element: Any, index: int) -> str:
