@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -15,8 +18,10 @@ from websockets.exceptions import ConnectionClosed
 
 import live.models.qa  # noqa: F401  (registers the Q&A tables)
 from live.db import create_engine, sessionmaker
+from live.hub import Entry, open_hub
 from live.models import Base, Event
-from live.protocol import CloseCode
+from live.protocol import CloseCode, QaStatus, QuestionView, Update, encode
+from live.qa.service import public_channel
 from live.settings import Settings
 from live.ws import Limits
 from tests.support.liveserver import serve_app
@@ -294,3 +299,64 @@ async def test_address_limit_spans_connections(settings: Settings) -> None:
             replies += [await two.call("ping") for _ in range(6)]
     assert [r["type"] for r in replies].count("ok") == 10
     assert replies[-1]["code"] == "rate_limited"
+
+
+def read_frames(sock: socket.socket, buffer: bytes) -> list[tuple[int, bytes]]:
+    """Server frames (opcode, payload) from a raw socket, up to the close frame."""
+    frames: list[tuple[int, bytes]] = []
+    while True:
+        while len(buffer) >= 2:
+            length, start = buffer[1] & 0x7F, 2
+            if length == 126:
+                length, start = int.from_bytes(buffer[2:4]), 4
+            elif length == 127:
+                length, start = int.from_bytes(buffer[2:10]), 10
+            if len(buffer) < start + length:
+                break
+            frames.append((buffer[0] & 0x0F, buffer[start : start + length]))
+            buffer = buffer[start + length :]
+            if frames[-1][0] == 8:
+                return frames
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            return frames
+        buffer += chunk
+
+
+def handshake(sock: socket.socket) -> None:
+    """Open a WebSocket by hand, reading exactly the response headers."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /ws/events/panel HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        f"Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(1)
+    assert response.startswith(b"HTTP/1.1 101")
+
+
+async def test_viewer_that_stops_reading_is_dropped(settings: Settings) -> None:
+    """Over a real socket, a viewer that never reads gets 4008; a reading viewer gets every frame."""
+    await make_db(settings.database_url)
+    async with open_hub("memory://") as hub:
+        app = build_app(settings, hub=hub)
+        async with serve_app(app) as url:
+            port = int(url.rsplit(":", 1)[1])
+            raw = socket.create_connection(("127.0.0.1", port))
+            # The slow viewer reads the handshake response, then nothing until the end.
+            await asyncio.to_thread(handshake, raw)
+            async with joined(url.replace("http", "ws")) as (fast, _):
+                room = app.state.live.fanout.room(1)
+                v = 0
+                while not any(c.closed for c in room.viewers) and v < 2000:
+                    v += 1
+                    big = QuestionView(id=v, v=v, status=QaStatus.APPROVED, text="x" * 60_000)
+                    await hub.publish(public_channel(1), Entry(v, v - 1, encode(Update(v, [big]))))
+                    await fast.push(lambda m, v=v: m.get("v") == v)
+            frames = await asyncio.to_thread(read_frames, raw, b"")
+            raw.close()
+    assert v < 2000 and frames[0][0] == 1  # the snapshot came first, as text
+    opcode, payload = frames[-1]
+    assert opcode == 8 and int.from_bytes(payload[:2]) == CloseCode.SLOW

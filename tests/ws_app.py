@@ -13,24 +13,29 @@ from typing import Any
 from starlette.applications import Starlette
 
 from live.db import create_engine, sessionmaker
-from live.hub import open_hub
+from live.hub import Hub, open_hub
 from live.settings import Settings
 from live.ws import Limits, open_live, ws_route
 
 
-def build_app(settings: Settings, limits: Limits | None = None) -> Starlette:
-    """The endpoint with the lifespan state the real app provides (settings, db, hub, live)."""
+def build_app(
+    settings: Settings, limits: Limits | None = None, hub: Hub | None = None
+) -> Starlette:
+    """The endpoint with the lifespan state the real app provides (settings, db, hub, live).
+
+    A test may pass its own `hub` to publish notices straight into the fan-out.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = create_engine(settings.database_url)
         db = sessionmaker(engine)
         try:
-            async with (
-                open_hub(settings.hub_url) as hub,
-                open_live(settings, db, hub, limits) as live,
-            ):
-                yield {"settings": settings, "db": db, "hub": hub, "live": live}
+            async with contextlib.AsyncExitStack() as stack:
+                shared = hub or await stack.enter_async_context(open_hub(settings.hub_url))
+                live = await stack.enter_async_context(open_live(settings, db, shared, limits))
+                app.state.live = live  # for tests that look inside the fan-out
+                yield {"settings": settings, "db": db, "hub": shared, "live": live}
         finally:
             await engine.dispose()
 
