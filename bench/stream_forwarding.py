@@ -11,9 +11,9 @@ Each measurement starts a fresh server child process on loopback (uvicorn + WHIP
 
 This process publishes a generated 720p30 H.264 + Opus stream (frame numbers painted in);
 a third process holds the viewers, whose peers are tapped too, so they count frames without
-decoding and the client side stays cheap. One extra viewer in `forward` runs decodes the pictures,
-reads the painted numbers and gives the loopback glass-to-glass latency (publish -> decode,
-both on this process's clock). Server CPU is the child's own user+system time
+decoding and the client side stays cheap. In the `forward` run without other viewers, one
+viewer here decodes the pictures, reads the painted numbers and gives the loopback
+glass-to-glass latency (publish -> decode, both on this process's clock). Server CPU is the child's own user+system time
 (`getrusage`) over the measured window, as a share of one core.
 """
 
@@ -277,7 +277,9 @@ async def measure(mode: str, viewers: int, seconds: float, warmup: float) -> Mea
             )
             if await _line(crowd) != "ready":
                 raise RuntimeError("viewers child failed")
-            if mode == "forward":
+            if mode == "forward" and viewers == 0:
+                # latency is measured alone: a decoding probe among many viewers would
+                # measure this process's own backlog rather than the relay
                 sessions.append(await _latency_probe(http, f"{base}/whep/bench", video, latencies))
             await asyncio.sleep(warmup)
             latencies.clear()  # only the measured window counts
@@ -301,8 +303,8 @@ async def measure(mode: str, viewers: int, seconds: float, warmup: float) -> Mea
     cpu = (after["cpu"] - before["cpu"]) / window * 100
     frames = [a - b for a, b in zip(frames_after, frames_before, strict=True)]
     per_viewer = statistics.mean(frames) / window if frames else 0.0
-    # the probe is itself a viewer in forward mode; count it
-    counted = viewers + (1 if mode == "forward" else 0)
+    # the latency probe is itself a viewer; count it
+    counted = viewers + (1 if mode == "forward" and viewers == 0 else 0)
     published = (sent_after - sent_before) / window
     return Measurement(mode, counted, cpu, per_viewer, published, measured)
 
@@ -359,8 +361,10 @@ def report(
     fw, re_ = _slope(forward), _slope(reencode)
     lines += [
         "",
-        ("Per-viewer cost: least squares of server CPU against viewers x published frames/s, "
-        "scaled to 30 frames/s (so a starved publisher does not flatter either mode)."),
+        (
+            "Per-viewer cost: least squares of server CPU against viewers x published frames/s, "
+            "scaled to 30 frames/s (so a starved publisher does not flatter either mode)."
+        ),
         "",
         f"- **forward**: about **{fw:.2f} %** of a core per extra viewer"
         + (f" → about {100 / fw:.0f} viewers per core." if fw > 0 else "."),

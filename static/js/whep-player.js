@@ -34,6 +34,16 @@ export function iceServersFromLinks(header) {
   return servers;
 }
 
+/** The endpoint's STUN/TURN servers, from the `Link` headers of an OPTIONS request. */
+export async function fetchIceServers(url) {
+  try {
+    const response = await fetch(url, { method: "OPTIONS" });
+    return iceServersFromLinks(response.headers.get("Link"));
+  } catch {
+    return [];
+  }
+}
+
 /** Resolve once ICE gathering is complete (non-trickle WHIP/WHEP), or after a timeout. */
 export function gatheringComplete(pc, timeoutMs = GATHER_TIMEOUT_MS) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -71,7 +81,7 @@ export class WhepPlayer {
     try {
       await this.playWebRtc();
     } catch (error) {
-      if (!this.stopped && this.mode !== "waiting") await this.playHls(String(error.message || error));
+      if (!this.stopped && this.mode !== "waiting") await this.fallBack(String(error.message || error));
     }
   }
 
@@ -81,13 +91,7 @@ export class WhepPlayer {
   }
 
   async fetchIceServers() {
-    if (this.iceServers) return this.iceServers;
-    try {
-      const response = await fetch(this.whepUrl, { method: "OPTIONS" });
-      return iceServersFromLinks(response.headers.get("Link"));
-    } catch {
-      return [];
-    }
+    return this.iceServers || fetchIceServers(this.whepUrl);
   }
 
   async playWebRtc() {

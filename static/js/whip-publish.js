@@ -13,7 +13,7 @@
 // Modes reported through onStatus: "starting", "live", "stopped", "error" (message says why:
 // wrong key, stream already live, no camera, ...).
 
-import { gatheringComplete, iceServersFromLinks } from "./whep-player.js";
+import { fetchIceServers, gatheringComplete } from "./whep-player.js";
 
 const MESSAGES = {
   401: "The stream key is wrong.",
@@ -66,7 +66,7 @@ export class WhipPublisher {
   }
 
   async negotiate() {
-    const pc = new RTCPeerConnection({ iceServers: [] });
+    const pc = new RTCPeerConnection({ iceServers: await fetchIceServers(this.whipUrl) });
     this.pc = pc;
     for (const track of this.stream.getTracks()) {
       const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
@@ -84,8 +84,6 @@ export class WhipPublisher {
       throw new Error(MESSAGES[response.status] || `The server answered ${response.status}.`);
     }
     this.location = new URL(response.headers.get("Location"), new URL(this.whipUrl, location.href)).href;
-    const servers = iceServersFromLinks(response.headers.get("Link"));
-    if (servers.length) pc.setConfiguration({ ...pc.getConfiguration(), iceServers: servers });
     await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
     pc.addEventListener("connectionstatechange", () => {
       if (pc.connectionState === "connected") this.setStatus("live");
