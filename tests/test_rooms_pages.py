@@ -254,7 +254,7 @@ async def test_room_pages_have_no_serious_axe_findings(
 
 async def test_report_downloads_and_access(
         settings: Settings, workshop: dict[str, Any]) -> None:
-    """Markdown and CSV per theme for organisers; room pages refuse strangers with 403."""
+    """Markdown and CSV per theme for organisers (pages in bokmål); strangers get 403."""
     app, holder = rooms_app(settings)
     async with app.router.lifespan_context(app) as state:
         rooms = holder[0]
@@ -275,12 +275,14 @@ async def test_report_downloads_and_access(
                                       headers={"Accept": "application/json"})
             anonymous = await http.get(f"/admin/group-work/{SLUG}/report",
                                        headers={"Accept": "application/json"})
+            bokmal = await http.get(f"/admin/group-work/{SLUG}/report?lang=nb", headers=admin)
     assert md.status_code == 200 and csv_.status_code == 200
     for room in planned:
         body = md.text if room.theme_id == planned[0].theme_id else csv_.text
         assert f"Innspill fra {room.name}" in body
     assert stranger.status_code == 403 and stranger.json()["code"] == "rooms.not_member"
     assert anonymous.status_code == 401
+    assert "Rapport fra gruppearbeidet" in bokmal.text and "Utfordringer" in bokmal.text
 
 
 async def test_video_signalling_is_for_members_only(
