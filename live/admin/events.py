@@ -26,11 +26,10 @@ from live.admin.forms import N_
 from live.admin.parts import PARTS, Part, field_errors, place, without_speaker
 from live.docfile import dump_event, parse_event_text
 from live.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from live.events import OSLO, aware, export_event, load_event, save_event
+from live.events import aware, export_event, load_event, save_event
 from live.models import (
     Event,
     EventType,
-    ItemKind,
     Occurrence,
     OrganisationKind,
     Registration,
@@ -110,8 +109,7 @@ def saved(request: Request, url: str) -> Response:
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     """Render an admin page with what every admin template uses."""
     base = {"flash": request.session.pop("flash", None), "errors": {}, "values": {},
-            "event_types": list(EventType), "item_kinds": list(ItemKind),
-            "organisation_kinds": list(OrganisationKind), "aware": aware, "oslo": OSLO}
+            "organisation_kinds": list(OrganisationKind), "aware": aware}
     return render(request, name, base | context, status_code=status)
 
 
