@@ -91,7 +91,8 @@ class Pipeline:
         self.held: deque[av.Packet[Any]] = deque()
         self.video_done = False
         self.audio_done = self.audio_in is None
-        self.last_time = 0.0
+        self.last_time = 0.0  # source time of the latest video frame written
+        self.last_duration = 0  # its duration, in video ticks
         self.reported = -1.0
         self.total = 0.0
 
@@ -111,10 +112,11 @@ class Pipeline:
         try:
             with PacketReader(self.source, streams) as packets:
                 for packet in packets:
-                    if packet.dts is None and packet.pts is None:
+                    pts, dts = packet.pts, packet.dts
+                    if pts is None and dts is None:
                         continue  # the demuxer's end-of-stream marker
                     if packet.stream_index == video_index:
-                        self._video(packet)
+                        self._video(packet, pts, dts)
                     else:
                         self._audio(packet)
                     if self.video_done and self.audio_done:
@@ -128,12 +130,14 @@ class Pipeline:
             raise BrokenMedia(f"{self.info.path.name}: no video keyframe to start from")
         if progress is not None:
             progress(1.0)
-        return CopyReport(self.origin, max(0.0, self.last_time - self.origin), self.transcode)
+        end = self.last_time + self.last_duration * self.video.time_base
+        return CopyReport(self.origin, max(0.0, end - self.origin), self.transcode)
 
-    def _video(self, packet: av.Packet[Any]) -> None:
+    def _video(self, packet: av.Packet[Any], pts: int | None, dts: int | None) -> None:
+        # The hot path: one call per video packet, so timestamps are read once and passed on.
         if self.video_done:
             return
-        time = self.video.time(packet)
+        time = (pts if pts is not None else dts) * self.video.time_base  # type: ignore[operator]
         origin = self.origin
         if origin is None:
             if not self._starts_here(packet, time):
@@ -144,10 +148,10 @@ class Pipeline:
             return
         if time < origin - _EPSILON:
             return  # leading pictures of an open GOP refer to frames before the cut
-        if packet.duration:
-            time += packet.duration * self.video.time_base
-        self.last_time = max(self.last_time, time)
-        self._mux_shifted(packet, self.video)
+        if time >= self.last_time:
+            self.last_time = time
+            self.last_duration = packet.duration or 0
+        self._mux_shifted(packet, self.video, pts, dts)
 
     def _starts_here(self, packet: av.Packet[Any], time: float) -> bool:
         """Output starts at the first keyframe at or after the cut's start."""
@@ -186,18 +190,20 @@ class Pipeline:
         if self.transcode:
             self._transcode(packet)
         else:
-            self._mux_shifted(packet, self.audio)
+            self._mux_shifted(packet, self.audio, packet.pts, packet.dts)
 
     def _release_held(self) -> None:
         while self.held and self.audio is not None:
             packet = self.held.popleft()
             self._audio_after_start(packet, self.audio.time(packet))
 
-    def _mux_shifted(self, packet: av.Packet[Any], track: _Track) -> None:
-        if packet.pts is not None:
-            packet.pts -= track.shift
-        if packet.dts is not None:
-            packet.dts -= track.shift
+    def _mux_shifted(
+        self, packet: av.Packet[Any], track: _Track, pts: int | None, dts: int | None
+    ) -> None:
+        if pts is not None:
+            packet.pts = pts - track.shift
+        if dts is not None:
+            packet.dts = dts - track.shift
         packet.stream = track.out
         self.sink.mux_one(packet)
 
