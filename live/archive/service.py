@@ -186,6 +186,22 @@ class Archive:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def resume_unfinished(self) -> list[int]:
+        """Package again every recording left `processing` (e.g. by a restart); returns their ids.
+
+        Call it once at start-up from one process only: two processes resuming the same
+        recording would package it twice (harmless, but wasted work).
+        """
+        async with self.db() as session:
+            ids = list(
+                await session.scalars(
+                    select(Recording.id).where(Recording.state == RecordingState.PROCESSING)
+                )
+            )
+        for recording_id in ids:
+            self.spawn(self.process(recording_id))
+        return ids
+
     async def wait_idle(self) -> None:
         """Wait until every background job has finished (tests, shutdown)."""
         while self._tasks:
