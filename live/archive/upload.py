@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -134,7 +135,7 @@ async def receive_upload(request: Request, folder: Path, max_file_bytes: int) ->
 
 
 @contextlib.contextmanager
-def cleaned(upload: Upload):  # type: ignore[no-untyped-def]
+def cleaned(upload: Upload) -> Iterator[Upload]:
     """Delete the upload's leftover files however the block ends."""
     try:
         yield upload
