@@ -1,0 +1,249 @@
+"""Organiser pages for registrations: participants, changes by hand, deadlines, and the outbox.
+
+    GET  /admin/events/{slug}/registrations              list, counts, filters, downloads
+    POST /admin/events/{slug}/registrations              add a participant by hand
+    GET  /admin/events/{slug}/registrations/{id}/edit    one participant
+    POST /admin/events/{slug}/registrations/{id}/edit    move (date, mode, theme, diet) or confirm
+    POST /admin/events/{slug}/registrations/{id}/remove  remove (the waitlist moves up)
+    POST /admin/events/{slug}/registration-settings      close early, reopen, move deadlines
+    GET  /admin/outbox                                   mails written to the outbox folder
+
+The paths keep clear of the event editor's `/admin/events/{slug}/{part}/{key}[/delete]`
+shapes, so the order of the two route lists does not matter. Downloads link to the API
+(`/api/events/{slug}/registrations.csv|.xlsx`), which accepts the organiser's session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from live import auth
+from live.admin.events import organiser_page, page, posted
+from live.admin.forms import local_input
+from live.api_registration import filters as list_filters
+from live.api_registration import organiser_event, send
+from live.errors import Forbidden, Invalid, NotFound, Unauthorized
+from live.events import export_event, load_event, save_event
+from live.models import Event, Registration
+from live.models.registration import Attendance, Status
+from live.registration import export, notify, service
+from live.registration.mail import read_outbox
+from live.registration.pages import form_mapping, known_organisations, localise, values_of
+from live.registration.rules import N_, Refusal
+from live.registration.validate import parse_changes, parse_submission
+from live.schema import QuestionDoc
+from live.web import localiser
+
+SUBMITTED = ("occurrence", "attendance", "name", "email", "organisation", "job_title", "theme",
+             "diet", "answers")
+MOVED = ("occurrence", "attendance", "theme", "diet")
+
+
+def list_url(slug: str, anchor: str = "") -> str:
+    return f"/admin/events/{slug}/registrations" + (f"#{anchor}" if anchor else "")
+
+
+def slot_table(event: Event, rows: list[export.Row]) -> list[dict[str, Any]]:
+    """Per occurrence: confirmed and waiting in each mode, next to the capacity."""
+    result = []
+    for occ in event.occurrences:
+        label = export.occurrence_label(occ)
+        modes = {}
+        for attendance in Attendance:
+            mine = [r for r in rows if r.occurrence == label and r.attendance == attendance]
+            modes[str(attendance)] = {
+                "confirmed": sum(r.status == Status.CONFIRMED for r in mine),
+                "waitlisted": sum(r.status == Status.WAITLISTED for r in mine),
+                "capacity": service.capacity(occ, attendance),
+            }
+        result.append({"occurrence": occ, "label": label, "modes": modes})
+    return result
+
+
+async def list_context(request: Request, event_id: int, slug: str) -> dict[str, Any]:
+    """The participant list page's data, for the filters in the query string."""
+    chosen = list_filters(request)
+    async with request.state.db() as session:
+        event = await load_event(session, slug)
+        everyone, _ = await export.participant_rows(session, event_id)
+        rows, _ = await export.participant_rows(session, event_id, chosen)
+    return {
+        "event": event,
+        "rows": rows,
+        "slots": slot_table(event, everyone),
+        "counts": export.counts(rows),
+        "total": len(everyone),
+        "filters": chosen,
+        "query": request.url.query,
+        "organisations": await known_organisations(request),
+        "questions": event.registration_questions or [],
+        "settings": {"registration_open": event.registration_open,
+                     **{f"deadline.{o.slug}": local_input(
+                         o.registration_deadline.astimezone(localiser(request).tz)
+                         .replace(tzinfo=None) if o.registration_deadline else None)
+                        for o in event.occurrences}},
+    }
+
+
+@organiser_page
+async def participants(request: Request) -> Response:
+    """GET: the participant list with counts per occurrence, mode, organisation, theme, diet."""
+    event = await organiser_event(request)
+    context = await list_context(request, event.id, event.slug)
+    return page(request, "admin/registrations.html", context)
+
+
+@organiser_page
+async def add(request: Request) -> Response:
+    """POST: add a participant by hand (no deadline or closed check; quotas still hold)."""
+    event = await organiser_event(request)
+    form = await request.form()
+    auth.check_csrf(request, str(form.get("csrf_token", "")))
+    try:
+        submission = parse_submission(form_mapping(form, SUBMITTED))
+        outcome = await service.register(request.state.db, event.slug, submission,
+                                         locale=localiser(request).locale, by_organiser=True)
+    except Refusal as error:
+        localise(request, error)
+        context = await list_context(request, event.id, event.slug)
+        context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
+        return page(request, "admin/registrations.html", context, error.status)
+    await send(request.state.settings, request,
+               [(notify.kind_for(outcome.receipt), outcome.receipt)])
+    request.session["flash"] = N_("Participant added.")
+    return RedirectResponse(list_url(event.slug, "participants-h"), status_code=303)
+
+
+async def one_receipt(request: Request, event: Event) -> service.Receipt:
+    """The live registration named in the path, on this event."""
+    raw = request.path_params["id"]
+    async with request.state.db() as session:
+        found = await session.get(Registration, int(raw)) if raw.isdigit() else None
+        if found is None or found.event_id != event.id or found.status == Status.CANCELLED:
+            raise NotFound(N_("No such registration, or it was cancelled."),
+                           code="registration.not_found")
+        return await service.receipt(session, found)
+
+
+async def edit_page(request: Request, event: Event, receipt: service.Receipt,
+                    extra: dict[str, Any] | None = None, status: int = 200) -> Response:
+    async with request.state.db() as session:
+        full = await load_event(session, event.slug)
+    values = {"occurrence": receipt.occurrence_slug, "attendance": str(receipt.attendance),
+              "theme": receipt.theme_slug or "", "diet": receipt.diet}
+    context = {"event": full, "receipt": receipt, "values": values} | (extra or {})
+    return page(request, "admin/registrations_edit.html", context, status)
+
+
+@organiser_page
+async def edit(request: Request) -> Response:
+    """GET/POST one participant: move, change theme or diet, confirm from the waitlist."""
+    event = await organiser_event(request)
+    receipt = await one_receipt(request, event)
+    if request.method == "GET":
+        return await edit_page(request, event, receipt)
+    form = await request.form()
+    auth.check_csrf(request, str(form.get("csrf_token", "")))
+    data = form_mapping(form, MOVED)
+    if form.get("confirm"):
+        data["status"] = "confirmed"
+    try:
+        changes = parse_changes(data, by_organiser=True)
+        outcome = await service.change(request.state.db, service.ById(event.slug, receipt.id),
+                                       changes)
+    except Refusal as error:
+        localise(request, error)
+        extra = {"errors": error.fields, "values": values_of(form), "refusal": error}
+        return await edit_page(request, event, receipt, extra, error.status)
+    mails = [("changed", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
+    await send(request.state.settings, request, mails)
+    request.session["flash"] = N_("Saved.")
+    return RedirectResponse(list_url(event.slug, "participants-h"), status_code=303)
+
+
+@organiser_page
+async def remove(request: Request) -> Response:
+    """POST: cancel a registration by hand; the first on the waitlist takes the place."""
+    event = await organiser_event(request)
+    await posted(request)
+    outcome = await service.cancel(request.state.db,
+                                   service.ById(event.slug, (await one_receipt(request, event)).id))
+    mails = [("cancelled", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
+    await send(request.state.settings, request, mails)
+    request.session["flash"] = N_("Participant removed.")
+    return RedirectResponse(list_url(event.slug, "participants-h"), status_code=303)
+
+
+@organiser_page
+async def registration_settings(request: Request) -> Response:
+    """POST: open or close registration and set each occurrence's deadline (the event document)."""
+    event = await organiser_event(request)
+    r = await posted(request)
+    try:
+        async with request.state.db() as session, session.begin():
+            current = await load_event(session, event.slug)
+            doc = export_event(current)
+            deadlines = {o.slug: r.when(f"deadline.{o.slug}") for o in doc.occurrences}
+            if r.errors:
+                raise Invalid(N_("Check the marked fields."), code="form.invalid",
+                              fields=dict(r.errors))
+            occurrences = [msgspec.structs.replace(o, registration_deadline=deadlines[o.slug])
+                           for o in doc.occurrences]
+            # export_event leaves the questions out; carry them over so saving keeps them.
+            questions = [msgspec.convert(q, QuestionDoc)
+                         for q in current.registration_questions or []]
+            await save_event(session, msgspec.structs.replace(
+                doc, registration_open=r.flag("registration_open"), occurrences=occurrences,
+                questions=questions))
+    except Invalid as error:
+        gettext = localiser(request).gettext
+        context = await list_context(request, event.id, event.slug)
+        errors = {key if key.startswith("deadline.") else "settings":
+                  (gettext(text) if key.startswith("deadline.") else f"{key}: {gettext(text)}")
+                  for key, text in error.fields.items()} or {"settings": gettext(error.message)}
+        context |= {"settings_errors": errors, "settings": values_of(await request.form())}
+        return page(request, "admin/registrations.html", context, error.status)
+    request.session["flash"] = N_("Saved.")
+    return RedirectResponse(list_url(event.slug, "settings-h"), status_code=303)
+
+
+def mail_summary(name: str, message: EmailMessage) -> dict[str, Any]:
+    """What the outbox page shows of one message."""
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    attachments = [part.get_filename() or part.get_content_type()
+                   for part in message.iter_attachments()]
+    return {"name": name, "subject": str(message["Subject"] or ""), "to": str(message["To"] or ""),
+            "date": str(message["Date"] or ""), "text": text, "attachments": attachments}
+
+
+@organiser_page
+async def outbox(request: Request) -> Response:
+    """GET /admin/outbox: site organisers read the mails kept when no SMTP server is set."""
+    if not await auth.site_organiser(request):
+        if not auth.identified(request):
+            raise Unauthorized(N_("Log in as an organiser to do this."))
+        raise Forbidden(N_("Only site organisers may read the outbox."))
+    settings = request.state.settings
+    mails = [mail_summary(name, message) for name, message in read_outbox(settings.outbox_dir)]
+    return page(request, "admin/outbox.html",
+                {"mails": mails, "smtp": bool(settings.smtp_url), "event": None})
+
+
+routes = [
+    Route("/admin/events/{slug}/registrations", participants, methods=["GET"],
+          name="admin_registrations"),
+    Route("/admin/events/{slug}/registrations", add, methods=["POST"]),
+    Route("/admin/events/{slug}/registrations/{id}/edit", edit, methods=["GET", "POST"]),
+    Route("/admin/events/{slug}/registrations/{id}/remove", remove, methods=["POST"]),
+    Route("/admin/events/{slug}/registration-settings", registration_settings,
+          methods=["POST"]),
+    Route("/admin/outbox", outbox, methods=["GET"], name="admin_outbox"),
+]

@@ -1,0 +1,300 @@
+"""Registration pages for people: the form, the answer, and the personal page behind the link.
+
+    GET  /e/{slug}/register       the form, with places left per occurrence and mode
+    POST /e/{slug}/register       register -> 303 to the personal page, or the form again (422)
+    GET  /r/{token}               the personal page: status, details, change, cancel, delete
+    POST /r/{token}               change occurrence, attendance, theme or diet
+    POST /r/{token}/cancel        cancel (the first on the waitlist moves up and is mailed)
+    POST /r/{token}/delete        cancel and delete the registrant's data
+    GET  /r/{token}/calendar.ics  the calendar entry of a confirmed place
+
+Every page works without JavaScript. Refusals from the service are translated with the
+registration's own catalogue (`api_registration.render_with`), like the API's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from live import auth
+from live.api_registration import client_key, limiter, render_with, send
+from live.errors import NotFound
+from live.events import load_event
+from live.models import Event, Organisation
+from live.models.base import utcnow
+from live.models.registration import Registration, Status
+from live.registration import notify, service
+from live.registration.ics import calendar_entry
+from live.registration.rules import N_, Refusal
+from live.registration.validate import parse_changes, parse_submission
+from live.web import localiser, render
+
+FLASH = "registration_flash"
+ORGANISATIONS_MAX = 2000
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+SUBMITTED = ("occurrence", "attendance", "name", "email", "organisation", "job_title", "theme",
+             "diet")
+CHANGEABLE = ("occurrence", "attendance", "theme", "diet")
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way of attending one occurrence, as the form shows it."""
+
+    attendance: str
+    offered: bool
+    capacity: int | None
+    places_left: int | None
+    waiting: int
+
+    @property
+    def full(self) -> bool:
+        """Newcomers would be waitlisted."""
+        return self.places_left == 0 or self.waiting > 0
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An occurrence on the form: where, when, whether it is open, and its modes."""
+
+    id: int
+    slug: str
+    city: str
+    venue: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    deadline: dt.datetime | None
+    open: bool
+    serves_food: bool
+    modes: tuple[Mode, ...]
+
+
+def choices(event: Event, places: list[service.Places]) -> list[Choice]:
+    """The event's occurrences joined with the places left in each mode."""
+    by_occurrence: dict[int, list[service.Places]] = {}
+    for p in places:
+        by_occurrence.setdefault(p.occurrence_id, []).append(p)
+    result = []
+    for occ in event.occurrences:
+        found = by_occurrence.get(occ.id, [])
+        modes = tuple(Mode(str(p.attendance), p.offered, p.capacity, p.places_left, p.waiting)
+                      for p in found)
+        result.append(Choice(occ.id, occ.slug, occ.city, occ.venue, occ.starts_at, occ.ends_at,
+                             occ.registration_deadline, any(p.open for p in found),
+                             occ.serves_food, modes))
+    return result
+
+
+def online_offered(listed: list[Choice]) -> bool:
+    """Whether any occurrence can be attended online."""
+    return any(m.offered and m.attendance == "online" for c in listed for m in c.modes)
+
+
+async def known_organisations(request: Request) -> list[str]:
+    """Names for the organisation field's list (search by typing in the browser)."""
+    async with request.state.db() as session:
+        names = await session.scalars(
+            select(Organisation.name).order_by(Organisation.name).limit(ORGANISATIONS_MAX))
+        return list(names)
+
+
+def form_mapping(form: FormData, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The submitted fields the validator knows, with answers gathered from `answers.KEY`."""
+    data: dict[str, Any] = {key: str(form[key]) for key in keys if key in form}
+    answers = {name.removeprefix("answers."): str(form[name]) for name in form
+               if name.startswith("answers.") and str(form[name]).strip()}
+    if "answers" in keys or answers:
+        data["answers"] = answers
+    return data
+
+
+def values_of(form: FormData) -> dict[str, str]:
+    """Submitted values to fill the form in again."""
+    return {key: str(form[key]) for key in form if key != "csrf_token"}
+
+
+async def checked_form(request: Request) -> FormData:
+    """The submitted form, after the CSRF check."""
+    form = await request.form()
+    auth.check_csrf(request, str(form.get("csrf_token", "")))
+    return form
+
+
+def localise(request: Request, error: Refusal) -> Refusal:
+    """The refusal with its message and field messages in the reader's language."""
+    error.localise(render_with(localiser(request)))
+    return error
+
+
+async def form_context(request: Request, slug: str) -> dict[str, Any]:
+    """What the form needs: the event, the choices with places, known organisations."""
+    async with request.state.db() as session:
+        event = await load_event(session, slug)
+    places = await service.availability(request.state.db, slug)
+    listed = choices(event, places)
+    return {
+        "event": event,
+        "choices": listed,
+        "any_open": event.registration_open and any(c.open for c in listed),
+        "online_offered": online_offered(listed),
+        "food_at": [c.city for c in listed if c.serves_food],
+        "questions": event.registration_questions or [],
+        "organisations": await known_organisations(request),
+        "errors": {},
+        "values": {},
+        "refusal": None,
+    }
+
+
+async def register_form(request: Request) -> Response:
+    """GET /e/{slug}/register."""
+    context = await form_context(request, request.path_params["slug"])
+    return render(request, "registration/form.html", context)
+
+
+async def register(request: Request) -> Response:
+    """POST /e/{slug}/register: a confirmed or waitlisted registration, or the form again."""
+    slug = request.path_params["slug"]
+    form = await checked_form(request)
+    limiter(request).hit(client_key(request))
+    try:
+        submission = parse_submission(form_mapping(form, SUBMITTED + ("answers",)))
+        outcome = await service.register(request.state.db, slug, submission,
+                                         locale=localiser(request).locale)
+    except Refusal as error:
+        localise(request, error)
+        context = await form_context(request, slug)
+        context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
+        return render(request, "registration/form.html", context, status_code=error.status)
+    await send(request.state.settings, request,
+               [(notify.kind_for(outcome.receipt), outcome.receipt)])
+    request.session[FLASH] = "new"
+    return RedirectResponse(f"/r/{outcome.receipt.token}", status_code=303)
+
+
+async def personal_context(request: Request, receipt: service.Receipt) -> dict[str, Any]:
+    """The personal page's data: the registration and the choices it may move to."""
+    async with request.state.db() as session:
+        event = await load_event(session, receipt.event_slug)
+    places = await service.availability(request.state.db, receipt.event_slug)
+    return {
+        "event": event,
+        "receipt": receipt,
+        "choices": choices(event, places),
+        "online_offered": online_offered(choices(event, places)),
+        "food_at": [o.city for o in event.occurrences if o.serves_food],
+        "answers": answer_labels(event.registration_questions or [], receipt.answers),
+        "flash": request.session.pop(FLASH, None),
+        "errors": {},
+        "values": {},
+        "refusal": None,
+    }
+
+
+def answer_labels(questions: list[Mapping[str, Any]], answers: Mapping[str, Any]) -> list[
+        tuple[str, str]]:
+    """(question label, answer) pairs in the organiser's order."""
+    result = []
+    for question in questions:
+        key = str(question.get("key") or "")
+        given = answers.get(key)
+        if key and given not in (None, "", []):
+            text = ", ".join(map(str, given)) if isinstance(given, list) else str(given)
+            result.append((str(question.get("label") or key), text))
+    return result
+
+
+def personal(request: Request, context: dict[str, Any], status: int = 200) -> Response:
+    """Render the personal page; never cached, never indexed (the URL is the secret)."""
+    response = render(request, "registration/personal.html", context, status_code=status)
+    response.headers.update(PRIVATE)
+    return response
+
+
+async def personal_page(request: Request) -> Response:
+    """GET /r/{token}."""
+    receipt = await service.view(request.state.db, request.path_params["token"])
+    return personal(request, await personal_context(request, receipt))
+
+
+async def change(request: Request) -> Response:
+    """POST /r/{token}: change occurrence, attendance, theme or diet."""
+    token = request.path_params["token"]
+    form = await checked_form(request)
+    limiter(request).hit(client_key(request))
+    try:
+        changes = parse_changes(form_mapping(form, CHANGEABLE))
+        outcome = await service.change(request.state.db, token, changes)
+    except Refusal as error:
+        localise(request, error)
+        context = await personal_context(request, await service.view(request.state.db, token))
+        context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
+        return personal(request, context, error.status)
+    mails = [("changed", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
+    await send(request.state.settings, request, mails)
+    request.session[FLASH] = "changed"
+    return RedirectResponse(f"/r/{token}", status_code=303)
+
+
+async def cancel(request: Request) -> Response:
+    """POST /r/{token}/cancel: the place goes to the first on the waitlist."""
+    await checked_form(request)
+    limiter(request).hit(client_key(request))
+    outcome = await service.cancel(request.state.db, request.path_params["token"])
+    mails = [("cancelled", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
+    await send(request.state.settings, request, mails)
+    context = {"receipt": outcome.receipt, "deleted": False}
+    response = render(request, "registration/cancelled.html", context)
+    response.headers.update(PRIVATE)
+    return response
+
+
+async def delete_data(request: Request) -> Response:
+    """POST /r/{token}/delete: cancel, then delete the row with the registrant's data."""
+    await checked_form(request)
+    limiter(request).hit(client_key(request))
+    token = request.path_params["token"]
+    outcome = await service.cancel(request.state.db, token)
+    async with request.state.db() as session, session.begin():
+        await session.execute(delete(Registration).where(
+            Registration.token == token, Registration.status == Status.CANCELLED))
+    # No mail to the registrant: the outbox would keep the data they asked us to delete.
+    await send(request.state.settings, request, [("promoted", r) for r in outcome.promoted])
+    context = {"receipt": outcome.receipt, "deleted": True}
+    response = render(request, "registration/cancelled.html", context)
+    response.headers.update(PRIVATE)
+    return response
+
+
+async def calendar(request: Request) -> Response:
+    """GET /r/{token}/calendar.ics: only for a confirmed place."""
+    receipt = await service.view(request.state.db, request.path_params["token"])
+    if receipt.status != Status.CONFIRMED:
+        raise NotFound(N_("There is no calendar entry while you are on the waiting list."),
+                       code="registration.not_confirmed")
+    settings = request.state.settings
+    body = calendar_entry(receipt, base_url=settings.base_url, timezone=settings.timezone,
+                          now=utcnow())
+    headers = PRIVATE | {
+        "Content-Disposition": f'attachment; filename="{receipt.event_slug}.ics"'}
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
+routes = [
+    Route("/e/{slug}/register", register_form, methods=["GET"], name="register"),
+    Route("/e/{slug}/register", register, methods=["POST"]),
+    Route("/r/{token}", personal_page, methods=["GET"], name="registration"),
+    Route("/r/{token}", change, methods=["POST"]),
+    Route("/r/{token}/cancel", cancel, methods=["POST"]),
+    Route("/r/{token}/delete", delete_data, methods=["POST"]),
+    Route("/r/{token}/calendar.ics", calendar, methods=["GET"]),
+]
