@@ -14,11 +14,16 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from live import admin, api, api_registration, archive, pages
+from live.auth import event_roles
 from live.db import create_engine, sessionmaker
 from live.errors import SalenError
+from live.hub import open_hub
 from live.i18n import load_translations
+from live.registration import admin_pages as registration_admin_pages
+from live.registration import pages as registration_pages
 from live.settings import Settings
 from live.web import STATIC_DIR, SecurityHeaders, create_templates, error_response
+from live.ws import open_live, ws_route
 
 
 def embed_frame_hosts(settings: Settings) -> list[str]:
@@ -35,27 +40,35 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        engine = create_engine(settings.database_url)
-        state: dict[str, Any] = {
-            "settings": settings,
-            "engine": engine,
-            "db": sessionmaker(engine),
-            "templates": create_templates(),
-            "translations": load_translations(),
-        }
-        state["archive"] = archive.Archive(settings, state["db"])
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            engine = create_engine(settings.database_url)
+            stack.push_async_callback(engine.dispose)
+            db = sessionmaker(engine)
+            hub = await stack.enter_async_context(open_hub(settings.hub_url))
+            live = await stack.enter_async_context(open_live(settings, db, hub))
+            state: dict[str, Any] = {
+                "settings": settings,
+                "engine": engine,
+                "db": db,
+                "hub": hub,
+                "live": live,
+                "qa": live.qa,
+                "templates": create_templates(),
+                "translations": load_translations(),
+                "archive": archive.Archive(settings, db),
+            }
+            stack.push_async_callback(state["archive"].aclose)
             yield state
-        finally:
-            await state["archive"].aclose()
-            await engine.dispose()
 
     routes: list[BaseRoute] = [
         *pages.routes,
+        *registration_pages.routes,
+        *registration_admin_pages.routes,
         *api.routes,
         *admin.routes,
         *archive.routes,
         *api_registration.routes,
+        ws_route(resolve_roles=event_roles),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
