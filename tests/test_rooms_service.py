@@ -146,6 +146,8 @@ async def connect(service: RoomsService, hub: Hub, seeded: Seeded, who: Who
     handlers = RoomHandlers(service, hub, event_id=seeded.event_id, slug=seeded.slug, who=who,
                             send=inbox.send)
     await handlers.start()
+    first = await inbox.wait_for("rooms.state")  # the state on connect
+    assert first["v"] >= 0 and "state" in first
     return handlers, inbox
 
 

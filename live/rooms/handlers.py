@@ -33,8 +33,10 @@ from live.rooms.messages import (
     RoomOk,
     RoomsOpen,
     RoomsReturn,
+    RoomsState,
     RoomTimer,
     RoomView,
+    encode,
 )
 from live.rooms.service import RoomsService, Who, event_channel, mod_channel, room_channel
 from live.rooms.video import RoomVideo
@@ -96,10 +98,17 @@ class RoomHandlers:
         }
 
     async def start(self) -> None:
-        """Follow the event's group-work notices (and, for moderators, every room)."""
+        """Follow the event's group-work notices (and, for moderators, every room).
+
+        Then push `rooms.state` once, so a page learns whether its room is already open.
+        """
         await self._follow(event_channel(self.event_id))
         if self.who.moderator:
             await self._follow(mod_channel(self.event_id))
+        state = await self.service.session_view(self.event_id)
+        if state is not None:
+            self.send(encode(RoomsState(v=state.v, state=state.state, now=state.now,
+                                        ends_at=state.ends_at)).decode())
 
     async def _follow(self, channel: str) -> None:
         if channel not in self._feeds:

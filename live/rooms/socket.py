@@ -3,7 +3,8 @@
 The room messages are meant for the one live endpoint (`live.ws`), where `RoomHandlers`
 plugs into the dispatcher; this endpoint serves the same messages and pushes on their own,
 with the same envelope, so room pages work (and are tested) on an app without Q&A. On
-connect it sends a `rooms.state` push with the group work's state and timer.
+connect it sends a `rooms.state` push with the group work's state and timer (as
+`RoomHandlers.start` does on the live endpoint).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from live.models import Role
 from live.protocol import MAX_FRAME_BYTES, CloseCode, Error, Ok, Ping, ProtocolError
 from live.protocol import encode as encode_reply
 from live.rooms.handlers import RoomHandlers
-from live.rooms.messages import ROOM_TYPES, RoomOk, RoomsState, decode_room, encode
+from live.rooms.messages import ROOM_TYPES, RoomOk, decode_room, encode
 from live.rooms.runtime import RoomsLive
 from live.rooms.service import Who, event_by_slug
 
@@ -97,10 +98,6 @@ async def serve(websocket: WebSocket) -> None:
                             who=who, send=conn.send, video=rooms.video)
     try:
         await handlers.start()
-        state = await rooms.service.session_view(event.id)
-        if state is not None:
-            conn.send(encode(RoomsState(
-                v=state.v, state=state.state, now=state.now, ends_at=state.ends_at)).decode())
         while not conn.closed:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
