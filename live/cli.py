@@ -136,7 +136,10 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}/"
     print(f"Salen is running at {url}  (Ctrl+C to stop)", flush=True)
     uvicorn.run("live.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=True)
+                workers=args.workers, log_level="info", proxy_headers=True,
+                # Frames are encoded once per tick for every viewer; per-socket compression
+                # would redo that work per viewer, so it is off. Large frames are refused early.
+                ws_per_message_deflate=False, ws_max_size=65_536)
     return 0
 
 

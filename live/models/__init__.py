@@ -13,11 +13,17 @@ from live.models.events import (
     Theme,
 )
 from live.models.people import EventRole, Organisation, OrganisationKind, Role, User, normalise_name
+from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
 from live.models.recordings import Recording, RecordingState
 from live.models.registration import Attendance, Registration
 from live.models.registration import Status as RegistrationStatus
 
 __all__ = [
+    "QaAction",
+    "QaItemSettings",
+    "QaSettings",
+    "QaVote",
+    "Question",
     "Attendance",
     "Base",
     "Event",
