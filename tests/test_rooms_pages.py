@@ -63,11 +63,14 @@ def rooms_app(settings: Settings) -> tuple[Starlette, list[RoomsLive]]:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        async with base.router.lifespan_context(base) as state, \
-                open_hub("memory://") as hub, \
-                open_rooms(settings, state["db"], hub) as rooms:  # type: ignore[index]
+        async with contextlib.AsyncExitStack() as stack:
+            state = dict(await stack.enter_async_context(base.router.lifespan_context(base)) or {})
+            if "hub" not in state:
+                state["hub"] = await stack.enter_async_context(open_hub(settings.hub_url))
+            rooms = await stack.enter_async_context(
+                open_rooms(settings, state["db"], state["hub"]))
             holder.append(rooms)
-            yield {**(state or {}), "hub": hub, "rooms": rooms}
+            yield {**state, "rooms": rooms}
 
     app = Starlette(routes=[*pages.routes, rooms_ws_route(), *base.routes],
                     middleware=base.user_middleware, lifespan=lifespan,
