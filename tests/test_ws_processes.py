@@ -19,9 +19,9 @@ import pytest
 from redis import Redis
 from websockets.asyncio.client import ClientConnection, connect
 
-import live.models.qa  # noqa: F401  (registers the Q&A tables)
 from live.db import create_engine, sessionmaker
-from live.models import Base, Event
+from live.migrate import upgrade_async
+from live.models import Event
 from tests.support.servers import PostgresServer, RedisServer
 
 pytestmark = pytest.mark.redis
@@ -36,7 +36,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server_process(database_url: str, redis_url: str, log: Path) -> Iterator[str]:
-    """`uvicorn --factory tests.ws_app:create_app` in its own process; yields its ws:// base."""
+    """`salen serve` (the real command and app) in its own process; yields its ws:// base."""
     port = free_port()
     env = os.environ | {
         "SALEN_DATABASE_URL": database_url,
@@ -46,21 +46,7 @@ def server_process(database_url: str, redis_url: str, log: Path) -> Iterator[str
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "tests.ws_app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--ws",
-                "websockets-sansio",
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, "-m", "live.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -85,9 +71,8 @@ def wait_listening(base: str, log: Path) -> None:
 
 
 async def prepare(url: str) -> None:
+    await upgrade_async(url)  # as `salen db upgrade` would, before the two processes start
     engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
     async with sessionmaker(engine)() as session, session.begin():
         for slug in ("panel", "replay"):
             session.add(Event(slug=slug, title=slug, moderator_token="mod-secret"))
