@@ -17,8 +17,8 @@ from live.models import Event, EventRole, Role, User
 
 __all__ = [
     "Role",
-    "csrf_token",
     "check_csrf",
+    "csrf_token",
     "current_user",
     "event_roles",
     "hash_password",

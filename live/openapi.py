@@ -46,7 +46,7 @@ def build_spec(routes: Iterable[BaseRoute]) -> dict[str, Any]:
             continue
         for method in sorted((route.methods or set()) - {"HEAD"}):
             paths.setdefault(route.path, {})[method.lower()] = operation
-    (schemas,), components = msgspec.json.schema_components([EventDoc], ref_template=
+    (_event_schema,), components = msgspec.json.schema_components([EventDoc], ref_template=
                                                             "#/components/schemas/{name}")
     return {
         "openapi": "3.1.0",

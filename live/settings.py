@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+RECORDINGS = Path("recordings")
+OUTBOX = Path("outbox")
+
 
 def _setting(default: Any, help: str) -> Any:
     return dataclasses.field(default=default, metadata={"help": help})
@@ -28,7 +31,7 @@ class Settings:
     secret_key: str = _setting(
         "", "Key that signs session cookies and participant identities. Random per run if unset."
     )
-    recordings_dir: Path = _setting(Path("recordings"), "Where recordings and live HLS are stored.")
+    recordings_dir: Path = _setting(RECORDINGS, "Where recordings and live HLS are stored.")  # noqa: RUF009 (Path is immutable)
     base_url: str = _setting(
         "http://127.0.0.1:8000", "Public URL of this server, used in e-mails and links."
     )
@@ -41,7 +44,7 @@ class Settings:
         "", "smtp://user:pass@host:port for outgoing mail; empty writes mail to the outbox folder."
     )
     mail_from: str = _setting("Salen <salen@localhost>", "Sender address of outgoing mail.")
-    outbox_dir: Path = _setting(Path("outbox"), "Folder for mail when no SMTP server is set.")
+    outbox_dir: Path = _setting(OUTBOX, "Folder for mail when no SMTP server is set.")  # noqa: RUF009
     embed_hosts: str = _setting(
         "youtube.com,youtu.be,vimeo.com",
         "Comma-separated hosts whose stream URLs may be embedded on event pages.",

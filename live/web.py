@@ -70,7 +70,7 @@ def render(
 
 def wants_json(conn: HTTPConnection) -> bool:
     path = conn.url.path
-    if path.startswith("/api/") or path.startswith("/whip/") or path.startswith("/whep/"):
+    if path.startswith(("/api/", "/whip/", "/whep/")):
         return True
     accept = conn.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

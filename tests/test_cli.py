@@ -16,7 +16,7 @@ DEMO = Path(__file__).resolve().parent.parent / "live" / "demo"
 def salen(*args: str, db: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"SALEN_DATABASE_URL": db, "SALEN_PASSWORD": "correct horse"}
     return subprocess.run([sys.executable, "-m", "live.cli", *args], env=env, text=True,
-                          capture_output=True, input=input, timeout=120)
+                          capture_output=True, input=input, timeout=120, check=False)
 
 
 @pytest.fixture

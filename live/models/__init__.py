@@ -19,11 +19,6 @@ from live.models.registration import Attendance, Registration
 from live.models.registration import Status as RegistrationStatus
 
 __all__ = [
-    "QaAction",
-    "QaItemSettings",
-    "QaSettings",
-    "QaVote",
-    "Question",
     "Attendance",
     "Base",
     "Event",
@@ -35,6 +30,11 @@ __all__ = [
     "OrganisationKind",
     "ProgrammeBlock",
     "ProgrammeItem",
+    "QaAction",
+    "QaItemSettings",
+    "QaSettings",
+    "QaVote",
+    "Question",
     "Quota",
     "Recording",
     "RecordingState",

@@ -14,7 +14,6 @@ from alembic import op
 
 import live.models.base
 
-
 revision: str = '9f1a03a19862'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

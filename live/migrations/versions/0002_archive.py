@@ -14,7 +14,6 @@ from alembic import op
 
 import live.models.base
 
-
 revision: str = '8d014a3b5457'
 down_revision: str | None = '9f1a03a19862'
 branch_labels: str | Sequence[str] | None = None

@@ -14,7 +14,6 @@ from alembic import op
 
 import live.models.base
 
-
 revision: str = 'f2a9c7b70f3c'
 down_revision: str | None = '8d014a3b5457'
 branch_labels: str | Sequence[str] | None = None

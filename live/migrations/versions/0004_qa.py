@@ -14,7 +14,6 @@ from alembic import op
 
 import live.models.base
 
-
 revision: str = 'a4c1e0d9b2f7'
 down_revision: str | None = 'f2a9c7b70f3c'
 branch_labels: str | Sequence[str] | None = None
