@@ -11,9 +11,9 @@ Each measurement starts a fresh server child process on loopback (uvicorn + WHIP
 
 This process publishes a generated 720p30 H.264 + Opus stream (frame numbers painted in);
 a third process holds the viewers, whose peers are tapped too, so they count frames without
-decoding and the client side stays cheap. In the `forward` run without other viewers, one
-viewer here decodes the pictures, reads the painted numbers and gives the loopback
-glass-to-glass latency (publish -> decode, both on this process's clock). Server CPU is the child's own user+system time
+decoding and the client side stays cheap. Latency is measured last, with server,
+publisher and one decoding viewer in this one process: the viewer reads the painted
+numbers and gives the loopback glass-to-glass delay (publish -> decoded, one clock). Server CPU is the child's own user+system time
 (`getrusage`) over the measured window, as a share of one core.
 """
 
@@ -158,7 +158,6 @@ class Measurement:
     cpu_percent: float
     frames_per_viewer: float
     published_fps: float
-    latencies_ms: tuple[float, ...] = ()
 
 
 def _free_port() -> int:
@@ -256,7 +255,6 @@ async def measure(mode: str, viewers: int, seconds: float, warmup: float) -> Mea
     )
     crowd: asyncio.subprocess.Process | None = None
     sessions: list[whip.ClientSession] = []
-    latencies: list[float] = []
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             await _wait_for_server(http)
@@ -277,23 +275,14 @@ async def measure(mode: str, viewers: int, seconds: float, warmup: float) -> Mea
             )
             if await _line(crowd) != "ready":
                 raise RuntimeError("viewers child failed")
-            if mode == "forward" and viewers == 0:
-                # latency is measured alone: a decoding probe among many viewers would
-                # measure this process's own backlog rather than the relay
-                sessions.append(await _latency_probe(http, f"{base}/whep/bench", video, latencies))
             await asyncio.sleep(warmup)
-            latencies.clear()  # only the measured window counts
             frames_before, sent_before = await _ask(crowd), video.sent
             before = (await http.get("/cpu")).json()
             await asyncio.sleep(seconds)
             after = (await http.get("/cpu")).json()
             frames_after, sent_after = await _ask(crowd), video.sent
-            measured = tuple(latencies)
     finally:
         for session in sessions:
-            task = getattr(session, "task", None)
-            if task is not None:
-                task.cancel()
             await session.close()
         for child in (crowd, server):
             if child is not None and child.returncode is None:
@@ -303,10 +292,9 @@ async def measure(mode: str, viewers: int, seconds: float, warmup: float) -> Mea
     cpu = (after["cpu"] - before["cpu"]) / window * 100
     frames = [a - b for a, b in zip(frames_after, frames_before, strict=True)]
     per_viewer = statistics.mean(frames) / window if frames else 0.0
-    # the latency probe is itself a viewer; count it
-    counted = viewers + (1 if mode == "forward" and viewers == 0 else 0)
+    counted = viewers
     published = (sent_after - sent_before) / window
-    return Measurement(mode, counted, cpu, per_viewer, published, measured)
+    return Measurement(mode, counted, cpu, per_viewer, published)
 
 
 def _slope(rows: list[Measurement]) -> float:
@@ -325,7 +313,10 @@ def _slope(rows: list[Measurement]) -> float:
 
 
 def report(
-    forward: list[Measurement], reencode: list[Measurement], load: tuple[float, float]
+    forward: list[Measurement],
+    reencode: list[Measurement],
+    load: tuple[float, float],
+    latencies: list[float],
 ) -> str:
     """The markdown written to bench/results/stream.md."""
     lines = [
@@ -376,13 +367,13 @@ def report(
             "not keep up (the cost shown is then a lower bound)."
         ),
     ]
-    samples = sorted(s for row in forward for s in row.latencies_ms)
+    samples = sorted(latencies)
     if samples:
         p50 = samples[len(samples) // 2]
         p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
         lines += [
             "",
-            "## Loopback glass-to-glass latency (forward mode)",
+            "## Loopback glass-to-glass latency (forward mode, one process)",
             "",
             (
                 "From handing a generated picture to the encoder until a WHEP viewer has decoded it "
@@ -398,6 +389,44 @@ def report(
     return "\n".join(lines) + "\n"
 
 
+async def latency_in_process(seconds: float, warmup: float) -> list[float]:
+    """Publish 720p to an in-process server and time publish -> decode at one WHEP viewer.
+
+    Everything runs in this one process, so a busy machine delays one scheduling unit
+    rather than three handing packets to each other.
+    """
+    import tempfile
+
+    import uvicorn
+
+    samples: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp, socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        server = uvicorn.Server(
+            uvicorn.Config(forward_app(Path(tmp)), log_config=None, lifespan="on")
+        )
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            video = whip.SyntheticVideo(WIDTH, HEIGHT, keyframe_every=60)
+            publisher = await whip.publish(
+                http, f"{base}/whip/bench", KEY, video, whip.SyntheticAudio()
+            )
+            probe = await _latency_probe(http, f"{base}/whep/bench", video, samples)
+            await asyncio.sleep(warmup)
+            samples.clear()
+            await asyncio.sleep(seconds)
+            measured = list(samples)
+            probe.task.cancel()  # type: ignore[attr-defined]
+            await probe.close()
+            await publisher.close()
+        server.should_exit = True
+        await task
+    return measured
+
+
 async def run(args: argparse.Namespace) -> None:
     """Measure both modes and write the report."""
     load_before = os.getloadavg()[0]
@@ -409,7 +438,8 @@ async def run(args: argparse.Namespace) -> None:
     for n in args.reencode_viewers:
         reencode.append(await measure("reencode", n, args.seconds, args.warmup))
         print(reencode[-1], flush=True)
-    text = report(forward, reencode, (load_before, os.getloadavg()[0]))
+    latencies = await latency_in_process(args.seconds, args.warmup)
+    text = report(forward, reencode, (load_before, os.getloadavg()[0]), latencies)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text, encoding="utf-8")
     print(text)
