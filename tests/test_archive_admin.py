@@ -75,7 +75,7 @@ async def test_progress_is_shown_while_processing(
 async def test_forms_need_login_and_csrf(
     client: httpx.AsyncClient, settings: Settings, tmp_path: Path
 ) -> None:
-    """Without login the pages refuse; with a cookie session a form needs its CSRF token."""
+    """Without login the pages refuse; with a cookie session each write needs the CSRF token."""
     await add_event(settings)
     assert (await client.get(f"/admin/events/{SLUG}/recordings")).status_code == 401
     token = await log_in(client)
@@ -103,6 +103,10 @@ async def test_forms_need_login_and_csrf(
     published = await client.post(f"/admin/recordings/{rid}/publish", data={"csrf_token": token})
     assert published.status_code == 303
     assert (await client.get(f"/api/recordings/{rid}")).json()["state"] == "published"
+    # The JSON API with a cookie session wants the token in X-CSRF-Token.
+    assert (await client.post(f"/api/recordings/{rid}/unpublish")).status_code == 403
+    back = await client.post(f"/api/recordings/{rid}/unpublish", headers={"X-CSRF-Token": token})
+    assert back.status_code == 200 and back.json()["state"] == "ready"
 
 
 async def test_organiser_page_is_accessible(

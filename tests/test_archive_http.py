@@ -137,6 +137,13 @@ async def test_unpublished_is_404_for_visitors_until_published(
     assert (await client.get(f"/recordings/{rid}")).status_code == 404
 
 
+async def test_api_is_described_in_openapi(client: httpx.AsyncClient) -> None:
+    """The recordings endpoints appear in /api/openapi.json."""
+    paths = (await client.get("/api/openapi.json")).json()["paths"]
+    assert set(paths["/api/recordings/{recording_id}/publish"]) == {"post"}
+    assert "get" in paths["/api/recordings"]
+
+
 async def test_archive_lists_and_searches_published(
     client: httpx.AsyncClient, recording: dict[str, object]
 ) -> None:
@@ -172,6 +179,7 @@ async def test_no_path_traversal(client: httpx.AsyncClient, recording: dict[str,
     ]:
         response = await client.get(f"/recordings/{rid}/files/{name}", headers=ADMIN)
         assert response.status_code == 404, name
+    assert (await client.get("/api/recordings/abc", headers=ADMIN)).status_code == 404
 
 
 async def test_captions_upload_srt_and_bad_line(

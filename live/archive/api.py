@@ -9,13 +9,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from live.archive.access import archive, load_access, organiser_access
+from live.archive.access import Access, archive, load_access, organiser_access
 from live.archive.chapters import validate_chapters
 from live.archive.files import file_url
 from live.archive.service import HLS_DIR, HLS_PLAYLIST, MEDIA_DIR, MP4_NAME, recording_dir
-from live.auth import event_roles, site_organiser
+from live.auth import check_csrf, event_roles, presented_token, site_organiser
 from live.errors import Invalid
 from live.models import Event, Recording, RecordingState, Role
+from live.openapi import op
 from live.web import json_body
 
 
@@ -97,23 +98,31 @@ async def _after(request: Request, recording_id: int) -> Response:
         return JSONResponse(recording_json(recording, event, request.state.settings))
 
 
+async def organiser_write(request: Request) -> Access:
+    """An organiser's write: cookie sessions also need the X-CSRF-Token header."""
+    access = await organiser_access(request)
+    if not presented_token(request):
+        check_csrf(request, request.headers.get("x-csrf-token"))
+    return access
+
+
 async def publish(request: Request) -> Response:
     """POST /api/recordings/{id}/publish (organisers)."""
-    access = await organiser_access(request)
+    access = await organiser_write(request)
     await archive(request).set_published(access.recording.id, True)
     return await _after(request, access.recording.id)
 
 
 async def unpublish(request: Request) -> Response:
     """POST /api/recordings/{id}/unpublish (organisers)."""
-    access = await organiser_access(request)
+    access = await organiser_write(request)
     await archive(request).set_published(access.recording.id, False)
     return await _after(request, access.recording.id)
 
 
 async def put_chapters(request: Request) -> Response:
     """PUT /api/recordings/{id}/chapters with [{"title", "start"}] in seconds (organisers)."""
-    access = await organiser_access(request)
+    access = await organiser_write(request)
     body = await json_body(request)
     chapters = body.get("chapters") if isinstance(body, dict) else body
     checked = validate_chapters(chapters, access.recording.duration)
@@ -123,7 +132,7 @@ async def put_chapters(request: Request) -> Response:
 
 async def put_trim(request: Request) -> Response:
     """PUT /api/recordings/{id}/trim with {"start", "end"} in source seconds or null."""
-    access = await organiser_access(request)
+    access = await organiser_write(request)
     body = await json_body(request)
     if not isinstance(body, dict):
         raise Invalid(
@@ -139,11 +148,62 @@ async def put_trim(request: Request) -> Response:
     return await _after(request, access.recording.id)
 
 
+_RECORDING = "The recording (id, event, state, duration, chapters, files, captions, ...)."
+_ORGANISER = {
+    "200": _RECORDING,
+    "401": "Not logged in",
+    "403": "Not an organiser",
+    "404": "No such recording (or unpublished)",
+    "409": "Not ready",
+    "422": "Invalid",
+}
+list_recordings.openapi = op(  # type: ignore[attr-defined]
+    "List recordings",
+    "Published ones; organisers also see the rest. Filter with ?event=SLUG.",
+    tag="recordings",
+)
+get_recording.openapi = op(  # type: ignore[attr-defined]
+    "Get a recording",
+    "Unpublished recordings are 404 for anyone but organisers.",
+    responses={"200": _RECORDING, "404": "No such recording (or unpublished)"},
+    tag="recordings",
+)
+publish.openapi = op(  # type: ignore[attr-defined]
+    "Publish a recording", "Only a ready recording.", responses=_ORGANISER, tag="recordings"
+)
+unpublish.openapi = op(  # type: ignore[attr-defined]
+    "Unpublish a recording", "Back to ready.", responses=_ORGANISER, tag="recordings"
+)
+put_chapters.openapi = op(  # type: ignore[attr-defined]
+    "Replace the chapters",
+    "Seconds from the start of the recording as played; the MP4 is re-packaged to carry them.",
+    responses=_ORGANISER,
+    tag="recordings",
+    body={
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["title", "start"],
+            "properties": {"title": {"type": "string"}, "start": {"type": "number"}},
+        },
+    },
+)
+put_trim.openapi = op(  # type: ignore[attr-defined]
+    "Trim the recording",
+    "Seconds from the start of the source; cut at keyframes, no re-encoding.",
+    responses=_ORGANISER,
+    tag="recordings",
+    body={
+        "type": "object",
+        "properties": {"start": {"type": ["number", "null"]}, "end": {"type": ["number", "null"]}},
+    },
+)
+
 routes = [
     Route("/api/recordings", list_recordings, name="api_recordings"),
-    Route("/api/recordings/{recording_id:int}", get_recording, name="api_recording"),
-    Route("/api/recordings/{recording_id:int}/publish", publish, methods=["POST"]),
-    Route("/api/recordings/{recording_id:int}/unpublish", unpublish, methods=["POST"]),
-    Route("/api/recordings/{recording_id:int}/chapters", put_chapters, methods=["PUT"]),
-    Route("/api/recordings/{recording_id:int}/trim", put_trim, methods=["PUT"]),
+    Route("/api/recordings/{recording_id}", get_recording, name="api_recording"),
+    Route("/api/recordings/{recording_id}/publish", publish, methods=["POST"]),
+    Route("/api/recordings/{recording_id}/unpublish", unpublish, methods=["POST"]),
+    Route("/api/recordings/{recording_id}/chapters", put_chapters, methods=["PUT"]),
+    Route("/api/recordings/{recording_id}/trim", put_trim, methods=["PUT"]),
 ]
