@@ -84,6 +84,12 @@ async def count_registrations(settings: Settings, status: Status | None = None) 
 
 
 @pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """Page tests are about pages: SQLite only (the service's tests cover both databases)."""
+    return sqlite_url
+
+
+@pytest.fixture
 async def fagdag(demo_app: Starlette, settings: Settings) -> str:
     """The test event, added after the demo was copied in."""
     await add_event(settings)
