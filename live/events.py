@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +21,8 @@ from live.models import (
     ProgrammeBlock,
     ProgrammeItem,
     Quota,
+    Registration,
+    RegistrationStatus,
     Speaker,
     Theme,
     normalise_name,
@@ -27,6 +30,7 @@ from live.models import (
 from live.schema import BlockDoc, EventDoc, ItemDoc, OccurrenceDoc, QuotaDoc, SpeakerDoc, ThemeDoc
 
 OSLO = ZoneInfo("Europe/Oslo")
+RESERVED_SLUGS = frozenset({"new"})
 SCALARS = ("title", "summary", "description", "target_group", "host", "contact_email",
            "published", "streamed", "stream_url", "registration_open")
 
@@ -41,6 +45,8 @@ def aware(value: dt.datetime | None, tz: ZoneInfo = OSLO) -> dt.datetime | None:
 def validate(doc: EventDoc) -> None:
     """Check what the types cannot: unique keys, references, time order. Raises Invalid."""
     errors: dict[str, str] = {}
+    if doc.slug in RESERVED_SLUGS:
+        errors["slug"] = "This address is reserved; choose another."
     _unique(errors, "occurrences", [o.slug for o in doc.occurrences], "slug")
     _unique(errors, "themes", [t.slug for t in doc.themes], "slug")
     _unique(errors, "speakers", [s.key for s in doc.speakers], "key")
@@ -117,6 +123,8 @@ async def save_event(session: AsyncSession, doc: EventDoc, *, create: bool = Fal
                               quotas=[])
     for name in SCALARS:
         setattr(event, name, getattr(doc, name))
+    if existing is not None:
+        await _refuse_removing_registered(session, existing, doc)
     event.event_type = doc.type
     event.registration_questions = [_question(q) for q in doc.questions]
     event.occurrences = _merge(event.occurrences, doc.occurrences, lambda o: o.slug,
@@ -127,11 +135,30 @@ async def save_event(session: AsyncSession, doc: EventDoc, *, create: bool = Fal
     event.quotas = [await _quota(session, q) for q in doc.quotas]
     if existing is None:
         session.add(event)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # created at the same moment by someone else
+        raise Conflict(f"An event with the address {doc.slug!r} exists.",
+                       code="event.exists") from exc
     speaker_ids = {s.key: s.id for s in event.speakers}
     _merge_programme(event, doc.programme, speaker_ids)
     await session.flush()
     return event
+
+
+async def _refuse_removing_registered(session: AsyncSession, event: Event, doc: EventDoc) -> None:
+    """Removing an occurrence would delete its registrations (cascade): refuse instead."""
+    kept = {o.slug for o in doc.occurrences}
+    removed = [o.id for o in event.occurrences if o.slug not in kept]
+    if not removed:
+        return
+    count = await session.scalar(
+        select(func.count()).select_from(Registration).where(
+            Registration.occurrence_id.in_(removed),
+            Registration.status != RegistrationStatus.CANCELLED))
+    if count:
+        raise Conflict("People are registered for this date; move or cancel their "
+                       "registrations first.", code="occurrence.has_registrations")
 
 
 def _question(doc: object) -> dict[str, object]:

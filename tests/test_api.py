@@ -106,3 +106,25 @@ async def test_openapi_describes_the_api(client: httpx.AsyncClient) -> None:
     assert "EventDoc" in spec["components"]["schemas"]
     docs = await client.get("/api/docs")
     assert docs.status_code == 200 and "/api/events/{slug}" in docs.text
+
+
+async def test_removing_a_date_with_registrations_is_refused(client: httpx.AsyncClient) -> None:
+    """PATCH that drops an occurrence people registered for is 409, and nobody is deleted."""
+    registered = await client.post("/api/events/vi-bygger-innlandet/registrations", json={
+        "occurrence": "otta", "attendance": "in_person", "name": "Per Hansen",
+        "email": "per@example.no", "organisation": "Sel kommune"})
+    assert registered.status_code == 201, registered.text
+    doc = (await client.get("/api/events/vi-bygger-innlandet")).json()
+    without_otta = [o for o in doc["occurrences"] if o["slug"] != "otta"]
+    response = await client.patch("/api/events/vi-bygger-innlandet",
+                                  json={"occurrences": without_otta}, headers=ADMIN)
+    assert response.status_code == 409
+    assert response.json()["code"] == "occurrence.has_registrations"
+    listing = await client.get("/api/events/vi-bygger-innlandet/registrations", headers=ADMIN)
+    assert [r["name"] for r in listing.json()["registrations"]] == ["Per Hansen"]
+
+
+async def test_reserved_slug_is_refused(client: httpx.AsyncClient) -> None:
+    """'new' cannot be an event's address (the admin uses /admin/events/new)."""
+    response = await client.post("/api/events", json=NEW_EVENT | {"slug": "new"}, headers=ADMIN)
+    assert response.status_code == 422 and "slug" in response.json()["fields"]

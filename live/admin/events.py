@@ -14,8 +14,6 @@ from typing import Any
 from urllib.parse import quote
 
 import msgspec
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -28,12 +26,8 @@ from live.docfile import dump_event, parse_event_text
 from live.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from live.events import aware, export_event, load_event, save_event
 from live.models import (
-    Event,
     EventType,
-    Occurrence,
     OrganisationKind,
-    Registration,
-    RegistrationStatus,
     Role,
 )
 from live.schema import EventDoc
@@ -75,29 +69,11 @@ async def posted(request: Request) -> forms.FormReader:
     return forms.FormReader(form, localiser(request).gettext)
 
 
-async def save(request: Request, change: Callable[[EventDoc], EventDoc],
-               guard: Callable[[AsyncSession, Event], Awaitable[None]] | None = None) -> None:
+async def save(request: Request, change: Callable[[EventDoc], EventDoc]) -> None:
     """Apply `change` to the current document and save it, all in one transaction."""
     async with request.state.db() as session, session.begin():
         event = await load_event(session, request.path_params["slug"])
-        if guard is not None:
-            await guard(session, event)
         await save_event(session, change(export_event(event)))
-
-
-def unregistered(occurrence_slug: str) -> Callable[[AsyncSession, Event], Awaitable[None]]:
-    """A guard: refuse to remove an occurrence people are registered for (it would cascade)."""
-
-    async def check(session: AsyncSession, event: Event) -> None:
-        count = await session.scalar(
-            select(func.count()).select_from(Registration).join(Occurrence).where(
-                Occurrence.event_id == event.id, Occurrence.slug == occurrence_slug,
-                Registration.status != RegistrationStatus.CANCELLED))
-        if count:
-            raise Conflict(N_("People are registered for this date; move or cancel their "
-                              "registrations first."), code="occurrence.has_registrations")
-
-    return check
 
 
 def saved(request: Request, url: str) -> Response:
@@ -295,9 +271,8 @@ async def delete_part(request: Request) -> Response:
             current = without_speaker(current, key)
         return part.replace(current, params, items)
 
-    guard = unregistered(key) if name == "occurrences" else None
     try:
-        await save(request, change, guard)
+        await save(request, change)
     except Conflict as exc:
         index = part.find(doc, params, key)
         errors = {forms.FORM_ERROR: localiser(request).gettext(exc.message)}
