@@ -97,6 +97,10 @@ class RoomsReturn(_RoomClient, tag="rooms.return"):
 
 RoomMessage = (RoomJoin | NoteAdd | NoteEdit | RoomTimer | RoomBroadcast | RoomClose
                | CallModerator | RoomMove | RoomsOpen | RoomsReturn)
+ROOM_MESSAGES: tuple[type[_RoomClient], ...] = (
+    RoomJoin, NoteAdd, NoteEdit, RoomTimer, RoomBroadcast, RoomClose, CallModerator, RoomMove,
+    RoomsOpen, RoomsReturn,
+)
 MODERATOR_ROOM_MESSAGES: tuple[type[_RoomClient], ...] = (
     RoomTimer, RoomBroadcast, RoomClose, RoomMove, RoomsOpen, RoomsReturn,
 )
