@@ -9,6 +9,7 @@ place where errors become error replies. Floods are limited, then closed with
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -170,19 +171,28 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return
     roles = await resolve_roles(websocket, event)
-    if not event.published and Role.MODERATOR not in roles:
+    display = _display_key(websocket, event)
+    if not event.published and Role.MODERATOR not in roles and not display:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return
     known = live.identities.load(websocket.query_params.get("p"))
     participant = known or live.identities.new()
     conn = Conn(websocket.send, _closer(websocket), moderator=Role.MODERATOR in roles)
     address = websocket.client.host if websocket.client else ""
-    session = Session(live, event.id, conn, roles, participant, address, known=bool(known))
+    session = Session(
+        live, event.id, conn, roles, participant, address, known=bool(known), read_only=display
+    )
     await live.qa.ensure(event.id)
     conn.begin_sync()
     async with live.fanout.join(event.id, conn):
         await session.sync(_int_or_none(websocket.query_params.get("since")))
         await session.run(websocket)
+
+
+def _display_key(websocket: WebSocket, event: Event) -> bool:
+    """Did the big screen present the event's display key (`?key=`)? It then only reads."""
+    key = websocket.query_params.get("key", "")
+    return bool(key) and hmac.compare_digest(key.encode(), event.display_token.encode())
 
 
 def _closer(websocket: WebSocket) -> Callable[[int, str], Awaitable[None]]:
@@ -212,12 +222,15 @@ class Session:
         address: str,
         *,
         known: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.live, self.event_id, self.conn, self.roles = live, event_id, conn, roles
         self.participant = participant
         # A brand-new participant has no questions or votes yet: skip looking them up.
         self.known = known
         self.moderator = Role.MODERATOR in roles
+        # The display page: a public view that neither asks nor votes.
+        self.read_only = read_only and not self.moderator
         self.actor = Actor(
             participant,
             moderator=self.moderator,
@@ -272,6 +285,8 @@ class Session:
                 raise TooMany("Too many messages; slow down.")
             if isinstance(msg, MODERATOR_MESSAGES) and not self.moderator:
                 raise Forbidden("Only moderators may do this.")
+            if self.read_only and isinstance(msg, Ask | Vote | Unvote):
+                raise Forbidden("The display only reads.")
             return await self._handlers[type(msg)](msg)
         except ProtocolError as exc:
             self.strikes += 1

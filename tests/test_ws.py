@@ -73,7 +73,13 @@ async def make_db(url: str) -> dict[str, str]:
     async with sessionmaker(engine)() as session, session.begin():
         session.add(Event(slug="panel", title="Panel", moderator_token="mod-secret"))
         session.add(
-            Event(slug="draft", title="Draft", moderator_token="mod-secret", published=False)
+            Event(
+                slug="draft",
+                title="Draft",
+                moderator_token="mod-secret",
+                display_token="display-secret",
+                published=False,
+            )
         )
     await engine.dispose()
     return {"moderator": "mod-secret"}
@@ -149,6 +155,21 @@ async def test_unpublished_event_is_for_moderators_only(server: str) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.NOT_FOUND
     async with connect(f"{server}/ws/events/draft?token=mod-secret") as ws:
         assert json.loads(await ws.recv())["type"] == "snapshot"
+
+
+async def test_display_key_reads_but_does_not_ask(server: str) -> None:
+    """The display key opens a read-only public view, even of an unpublished event."""
+    async with connect(f"{server}/ws/events/draft?key=wrong") as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.NOT_FOUND
+    async with connect(f"{server}/ws/events/draft?key=display-secret") as ws:
+        display = Client(ws)
+        snapshot = await display.read()
+        assert snapshot["type"] == "snapshot" and snapshot["you"]["roles"] == ["viewer"]
+        assert (await display.call("qa.ask", text="from the screen"))["code"] == "forbidden"
+        assert (await display.call("qa.vote", question=1))["code"] == "forbidden"
+        assert (await display.call("ping"))["type"] == "ok"
 
 
 async def test_whole_flow_reaches_viewer_and_moderator(server: str) -> None:
