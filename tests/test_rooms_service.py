@@ -333,6 +333,21 @@ async def test_manual_move_and_participant_told(db: DB, hub: Hub) -> None:
     await person.aclose()
 
 
+async def test_planning_never_discards_input(db: DB, hub: Hub) -> None:
+    """Re-planning is refused while rooms are open, and once any room holds input."""
+    service, seeded = await opened(db, hub)
+    with pytest.raises(Conflict) as while_open:
+        await service.plan_rooms(seeded.event_id)
+    assert while_open.value.code == "rooms.bad_state"
+    room = (await service.rooms(seeded.event_id))[0]
+    await service.add_note(seeded.event_id, MOD, room.id, "challenges", "Keep me")
+    await service.return_to_plenary(seeded.event_id)
+    with pytest.raises(Conflict) as written:
+        await service.plan_rooms(seeded.event_id)
+    assert written.value.code == "rooms.has_input"
+    assert [n.text for n in (await service.rooms(seeded.event_id))[0].notes] == ["Keep me"]
+
+
 async def test_report_holds_every_rooms_input(db: DB, hub: Hub) -> None:
     """The per-theme report (Markdown, CSV, page data) contains every room's items."""
     service, seeded = await opened(db, hub)

@@ -160,6 +160,14 @@ class RoomsService:
             if tx.group.state == State.OPEN:
                 raise Conflict("Rooms cannot be re-planned while they are open.",
                                code="rooms.bad_state")
+            written = await tx.session.scalar(
+                select(func.count()).select_from(RoomNote)
+                .join(BreakoutRoom, BreakoutRoom.id == RoomNote.room_id)
+                .where(BreakoutRoom.session_id == tx.group.id))
+            if written:
+                # Planning replaces the rooms, and with them their input: never after work began.
+                raise Conflict("The rooms already hold input; move people by hand instead.",
+                               code="rooms.has_input")
             themes = list(await tx.session.scalars(
                 select(Theme).where(Theme.event_id == event_id).order_by(Theme.position)))
             people = await self.people(tx.session, event_id)
