@@ -63,13 +63,14 @@ async def test_progress_is_shown_while_processing(
     """An organiser sees the state and a progress bar (refreshing) while a recording is packaged."""
     await add_event(settings)
     rid = await add_processing(settings, 0.4)
-    await log_in(client)
+    token = await log_in(client)
     page = (await client.get(f"/admin/recordings/{rid}", params={"lang": "en"})).text
     assert '<progress max="1" value="0.4"' in page and "40 %" in page
     assert 'http-equiv="refresh"' in page
     listing = (await client.get(f"/admin/events/{SLUG}/recordings", params={"lang": "en"})).text
     assert f'href="/admin/recordings/{rid}"' in listing and "Processing" in listing
-    assert (await client.post(f"/api/recordings/{rid}/publish")).status_code == 409
+    refused = await client.post(f"/api/recordings/{rid}/publish", headers={"X-CSRF-Token": token})
+    assert refused.status_code == 409
 
 
 async def test_forms_need_login_and_csrf(
