@@ -1,0 +1,290 @@
+// The moderators' desk: incoming questions live; approve, reject, edit (the original is
+// kept), merge duplicates; questions from the floor; the panel queue, reordered by drag and
+// drop or with the move buttons; "answer now" and "answered"; a filter by programme item;
+// a log of who did what. Every change arrives as a push, so two moderators see each other's
+// work at once; a refused action (someone was first) shows a message and the fresh state.
+
+import { LiveSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
+import { QaState, el, askedBy, clock } from "./qa-state.js";
+
+const page = document.querySelector("[data-qa-page=moderator]");
+const texts = loadTexts();
+const items = new Map((loadTexts("qa-items") || []).map((i) => [i.id, i.title]));
+const state = new QaState();
+const editing = new Map();  // question id -> draft text of an open edit form
+const MAX_LOG = 50;
+let dragged = null;
+
+const socket = new LiveSocket(page.dataset.event, {
+  params: { p: page.dataset.p, token: page.dataset.token },
+  onPush: receive,
+  onStatus: connectionStatus(page.querySelector("[data-connection]"), texts),
+});
+
+function receive(push) {
+  if (push.type === "snapshot") {
+    const sorted = [...(push.questions || [])].filter((q) => q.by).sort((a, b) => a.v - b.v);
+    page.querySelector("[data-log]").replaceChildren();
+    for (const q of sorted.slice(-MAX_LOG)) log(q);
+  } else {
+    for (const q of push.questions || []) {
+      const known = state.get(q.id);
+      const voteOnly = known && known.by === q.by && known.action === q.action
+        && (known.votes || 0) !== (q.votes || 0);
+      if (q.by && (!known || known.v < q.v) && !voteOnly) log(q);
+    }
+  }
+  state.apply(push);
+  render();
+}
+
+function log(q) {
+  const list = page.querySelector("[data-log]");
+  const action = (texts.actions || {})[q.action] || q.action;
+  const when = clock(q.answered_at && q.action === "done" ? q.answered_at : null)
+    || new Date().toLocaleTimeString(document.documentElement.lang || undefined,
+                                     { hour: "2-digit", minute: "2-digit" });
+  list.prepend(el("li", {}, [
+    el("span", { cls: "qa-log-time", text: when + " " }),
+    el("span", { text: format(texts.last_action, { action, by: q.by }) + ": " }),
+    el("q", { text: q.text || `#${q.id}` }),
+  ]));
+  while (list.children.length > MAX_LOG) list.lastElementChild.remove();
+}
+
+// --- actions ------------------------------------------------------------------------------
+
+function say(message) {
+  page.querySelector("[data-mod-status]").textContent = message || "";
+}
+
+async function act(type, fields, done) {
+  const box = page.querySelector("[data-mod-error]");
+  box.hidden = true;
+  try {
+    const reply = await socket.call(type, fields);
+    if (done) done(reply);
+    return reply;
+  } catch (error) {
+    box.textContent = errorText(error, texts);
+    box.hidden = false;
+    return null;
+  }
+}
+
+function button(label, key, onClick, { cls = "secondary", describe } = {}) {
+  const b = el("button", { cls, text: label, attrs: { type: "button", "data-key": key } });
+  if (describe) b.setAttribute("aria-describedby", describe);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+// --- rendering ----------------------------------------------------------------------------
+
+function passesFilter(q) {
+  const select = page.querySelector("[data-filter]");
+  if (!select || !select.value) return true;
+  if (select.value === "none") return q.item === undefined || q.item === null;
+  return String(q.item) === select.value;
+}
+
+function meta(q) {
+  const parts = [askedBy(q, texts), format(texts.votes, { n: q.votes || 0 })];
+  if (q.floor) parts.push(texts.floor);
+  if (q.item && items.has(q.item)) parts.push(items.get(q.item));
+  return el("p", { cls: "qa-by", text: parts.join(" · ") });
+}
+
+function card(q, controls) {
+  const textId = `q-${q.id}-text`;
+  const li = el("li", { cls: `qa-question status-${q.status}`, attrs: { "data-question": q.id } });
+  li.append(el("p", { cls: "qa-text", text: q.text, attrs: { id: textId } }), meta(q));
+  if (q.original_text) {
+    li.append(el("p", { cls: "qa-original", text: format(texts.original, { text: q.original_text }) }));
+  }
+  if (q.by) {
+    const action = (texts.actions || {})[q.action] || q.action;
+    li.append(el("p", { cls: "hint", text: format(texts.last_action, { action, by: q.by }) }));
+  }
+  if (editing.has(q.id)) li.append(editForm(q));
+  const row = el("div", { cls: "qa-actions" });
+  for (const control of controls(q, textId)) row.append(control);
+  li.append(row);
+  return li;
+}
+
+function editForm(q) {
+  const id = `edit-${q.id}`;
+  const form = el("form", { cls: "qa-edit" });
+  const area = el("textarea", { attrs: { id, rows: "3", "data-key": `edit-text-${q.id}` } });
+  area.value = editing.get(q.id);
+  area.addEventListener("input", () => editing.set(q.id, area.value));
+  form.append(el("label", { text: format(texts.edit_label, { id: q.id }), attrs: { for: id } }), area,
+    el("button", { text: texts.save, attrs: { type: "submit", "data-key": `save-${q.id}` } }),
+    button(texts.cancel, `cancel-${q.id}`, () => { editing.delete(q.id); render(); }));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act("qa.edit", { question: q.id, text: area.value }, () => { editing.delete(q.id); render(); });
+  });
+  return form;
+}
+
+function editButton(q, textId) {
+  return button(texts.edit, `edit-${q.id}`, () => {
+    editing.set(q.id, q.text);
+    render();
+    document.getElementById(`edit-${q.id}`)?.focus();
+  }, { describe: textId });
+}
+
+function mergeControl(q) {
+  const id = `merge-${q.id}`;
+  const select = el("select", { attrs: { id, "data-key": id } }, [
+    el("option", { text: texts.merge_choose, attrs: { value: "" } }),
+  ]);
+  for (const other of state.withStatus(new Set(["pending", "approved", "on_air", "answered"]))) {
+    if (other.id === q.id) continue;
+    const label = `#${other.id}: ${other.text.slice(0, 60)}`;
+    select.append(el("option", { text: label, attrs: { value: other.id } }));
+  }
+  const wrap = el("span", { cls: "qa-merge" }, [
+    el("label", { cls: "sr-only", text: format(texts.merge_into, { id: q.id }), attrs: { for: id } }),
+    select,
+  ]);
+  wrap.append(button(texts.merge, `merge-go-${q.id}`, () => {
+    if (select.value) act("qa.merge", { question: q.id, into: Number(select.value) });
+  }, { describe: `q-${q.id}-text` }));
+  return wrap;
+}
+
+function pendingControls(q, textId) {
+  return [
+    button(texts.approve, `approve-${q.id}`, () => act("qa.approve", { question: q.id }),
+           { cls: "", describe: textId }),
+    button(texts.enqueue, `enqueue-${q.id}`, () => act("panel.enqueue", { question: q.id }),
+           { describe: textId }),
+    button(texts.reject, `reject-${q.id}`, () => act("qa.reject", { question: q.id }),
+           { describe: textId }),
+    editButton(q, textId), mergeControl(q),
+  ];
+}
+
+function approvedControls(q, textId) {
+  return [
+    button(texts.enqueue, `enqueue-${q.id}`, () => act("panel.enqueue", { question: q.id }),
+           { cls: "", describe: textId }),
+    button(texts.now, `now-${q.id}`, () => act("panel.now", { question: q.id }), { describe: textId }),
+    button(texts.reject, `reject-${q.id}`, () => act("qa.reject", { question: q.id }),
+           { describe: textId }),
+    editButton(q, textId), mergeControl(q),
+  ];
+}
+
+function move(q, position) {
+  act("panel.move", { question: q.id, position }, () => {
+    say(format(texts.moved, { id: q.id, n: position + 1 }));
+  });
+}
+
+function queueControls(q, textId) {
+  const index = state.panel.queue.indexOf(q.id);
+  const last = state.panel.queue.length - 1;
+  const controls = [
+    button(texts.now, `now-${q.id}`, () => act("panel.now", { question: q.id }),
+           { cls: "", describe: textId }),
+  ];
+  if (index > 0) {
+    controls.push(button(texts.move_up, `up-${q.id}`, () => move(q, index - 1), { describe: textId }));
+  }
+  if (index < last) {
+    controls.push(button(texts.move_down, `down-${q.id}`, () => move(q, index + 1), { describe: textId }));
+  }
+  controls.push(button(texts.dequeue, `dequeue-${q.id}`,
+                       () => act("panel.dequeue", { question: q.id }), { describe: textId }),
+                editButton(q, textId));
+  return controls;
+}
+
+function queueCard(q) {
+  const li = card(q, queueControls);
+  li.draggable = true;
+  li.classList.add("qa-draggable");
+  li.addEventListener("dragstart", (event) => {
+    dragged = q.id;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", String(q.id));
+    li.classList.add("dragging");
+  });
+  li.addEventListener("dragend", () => { dragged = null; li.classList.remove("dragging"); });
+  li.addEventListener("dragover", (event) => { if (dragged !== null) event.preventDefault(); });
+  li.addEventListener("drop", (event) => {
+    event.preventDefault();
+    const id = dragged ?? Number(event.dataTransfer.getData("text/plain"));
+    dragged = null;
+    if (!id || id === q.id) return;
+    const target = state.panel.queue.indexOf(q.id);
+    if (target >= 0) move(state.get(id), target);
+  });
+  return li;
+}
+
+function fill(list, questions, make) {
+  list.replaceChildren(...(questions.length
+    ? questions.map(make) : [el("li", { cls: "hint", text: texts.none_here })]));
+}
+
+function render() {
+  const focusKey = document.activeElement && document.activeElement.dataset.key;
+  const queued = new Set(state.panel.queue);
+  const lists = {
+    pending: state.withStatus(new Set(["pending"])),
+    approved: state.withStatus(new Set(["approved"])).filter((q) => !queued.has(q.id)),
+    answered: state.withStatus(new Set(["answered"])),
+    rejected: state.withStatus(new Set(["rejected"])),
+  };
+  const controls = { pending: pendingControls, approved: approvedControls,
+                     answered: (q, t) => [editButton(q, t)],
+                     rejected: (q, t) => [button(texts.approve, `approve-${q.id}`,
+                       () => act("qa.approve", { question: q.id }), { describe: t })] };
+  for (const [name, questions] of Object.entries(lists)) {
+    const shown = questions.filter(passesFilter);
+    fill(page.querySelector(`[data-list=${name}]`), shown, (q) => card(q, controls[name]));
+    page.querySelector(`[data-count=${name}]`).textContent = `(${shown.length})`;
+  }
+  const queue = page.querySelector("[data-queue]");
+  const inQueue = state.queue();
+  if (inQueue.length) queue.replaceChildren(...inQueue.map(queueCard));
+  else queue.replaceChildren(el("li", { cls: "hint", text: texts.queue_empty }));
+  const onAir = state.onAir();
+  page.querySelector("[data-now]").replaceChildren(onAir
+    ? el("ul", { cls: "qa-list" }, [card(onAir, (q, t) => [
+        button(texts.done, `done-${q.id}`, () => act("panel.done", { question: q.id }),
+               { cls: "", describe: t }),
+        editButton(q, t)])])
+    : el("p", { cls: "hint", text: texts.nothing_on_air }));
+  if (focusKey) page.querySelector(`[data-key="${focusKey}"]`)?.focus();
+}
+
+// --- the floor form and the filter --------------------------------------------------------
+
+const floor = page.querySelector("[data-floor-form]");
+floor.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const data = new FormData(floor);
+  const fields = {
+    text: String(data.get("text") || ""),
+    name: String(data.get("name") || "").trim(),
+    organisation: String(data.get("organisation") || "").trim(),
+  };
+  if (data.get("item")) fields.item = Number(data.get("item"));
+  const reply = await act("qa.ask", fields);
+  if (!reply) return;
+  state.asked(reply.question);
+  if (data.get("queue") === "on") await act("panel.enqueue", { question: reply.question.id });
+  floor.reset();
+  say(texts.floor_added);
+  render();
+});
+page.querySelector("[data-filter]")?.addEventListener("change", render);
+
+window.salenQa = { state, socket };

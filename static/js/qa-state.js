@@ -1,0 +1,112 @@
+// The client's copy of an event's Q&A: questions, panel queue, settings, my questions and
+// votes. Pushes are applied idempotently: per question, panel and settings the state with the
+// highest "v" wins (docs/protocol.md, "Versions").
+
+export const PUBLIC = new Set(["approved", "on_air", "answered"]);
+export const GONE = new Set(["rejected", "merged"]);
+
+export class QaState {
+  constructor() {
+    this.v = 0;
+    this.questions = new Map();
+    this.panel = { v: 0, queue: [], now: null };
+    this.settings = null;
+    this.mine = new Map();
+    this.voted = new Set();
+    this.you = null;
+  }
+
+  /** Apply a snapshot or an update push. */
+  apply(push) {
+    if (push.type === "snapshot") {
+      this.questions.clear();
+      this.mine.clear();
+      this.panel = { v: 0, queue: [], now: null };
+      this.settings = null;
+      this.voted = new Set(push.voted || []);
+      if (push.you) this.you = push.you;
+      for (const q of push.mine || []) this.mine.set(q.id, q);
+      this.v = push.v;
+    } else {
+      this.v = Math.max(this.v, push.v);
+    }
+    for (const q of push.questions || []) this.put(q);
+    if (push.panel && push.panel.v >= this.panel.v) {
+      this.panel = { v: push.panel.v, queue: push.panel.queue || [], now: push.panel.now ?? null };
+    }
+    if (push.settings && (!this.settings || push.settings.v >= this.settings.v)) {
+      this.settings = push.settings;
+    }
+  }
+
+  /** Keep the newer of the question we have and `q`. */
+  put(q) {
+    const known = this.questions.get(q.id);
+    // Fields at their default are left out of the wire format, so a newer view replaces the
+    // old one whole; only a tombstone (id, v, status) keeps the text we had.
+    if (!known || known.v <= q.v) this.questions.set(q.id, GONE.has(q.status) ? { ...known, ...q } : q);
+    const own = this.mine.get(q.id);
+    if (own && own.v <= q.v) this.mine.set(q.id, GONE.has(q.status) ? { ...own, ...q } : q);
+  }
+
+  /** Remember a question of mine from the reply to qa.ask. */
+  asked(q) {
+    this.mine.set(q.id, q);
+    if (PUBLIC.has(q.status) || !this.you || (this.you.roles || []).includes("moderator")) {
+      this.put(q);
+    }
+  }
+
+  get(id) {
+    return this.questions.get(id) || null;
+  }
+
+  /** Questions whose status is in `statuses`, in a stable order (by id). */
+  withStatus(statuses) {
+    return [...this.questions.values()]
+      .filter((q) => statuses.has(q.status))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  /** The queued questions in panel order. */
+  queue() {
+    return this.panel.queue.map((id) => this.get(id)).filter(Boolean);
+  }
+
+  onAir() {
+    return this.panel.now ? this.get(this.panel.now) : null;
+  }
+}
+
+/** Sort for viewers: most votes first (then oldest first), or newest first. */
+export function sortQuestions(questions, order) {
+  const list = [...questions];
+  if (order === "newest") return list.sort((a, b) => b.id - a.id);
+  return list.sort((a, b) => (b.votes || 0) - (a.votes || 0) || a.id - b.id);
+}
+
+/** A small DOM helper: an element with a class and text (always text, never HTML). */
+export function el(tag, { cls, text, attrs } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+/** "Name, Organisation" or the anonymous label. */
+export function askedBy(q, texts) {
+  const parts = [q.name, q.organisation].filter(Boolean);
+  return parts.length ? parts.join(", ") : texts.anonymous;
+}
+
+/** A local clock time for an ISO timestamp. */
+export function clock(iso) {
+  if (!iso) return "";
+  const when = new Date(iso.endsWith("Z") || /[+-]\d\d:\d\d$/.test(iso) ? iso : iso + "Z");
+  return when.toLocaleTimeString(document.documentElement.lang || undefined,
+                                 { hour: "2-digit", minute: "2-digit" });
+}

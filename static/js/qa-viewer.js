@@ -1,0 +1,173 @@
+// The viewer's live page: ask, upvote once, follow which question the panel answers now,
+// and see one's own questions (pending ones as "awaiting moderation"). Everything a person
+// wrote is put on the page with textContent, never as HTML.
+
+import { LiveSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
+import { QaState, PUBLIC, sortQuestions, el, askedBy } from "./qa-state.js";
+
+const page = document.querySelector("[data-qa-page=viewer]");
+const texts = loadTexts();
+const state = new QaState();
+const form = page.querySelector("[data-ask-form]");
+let order = "votes";
+
+const socket = new LiveSocket(page.dataset.event, {
+  params: { p: page.dataset.p },
+  onPush: (push) => { state.apply(push); render(); },
+  onStatus: connectionStatus(page.querySelector("[data-connection]"), texts),
+});
+
+function statusLabel(q) {
+  return texts["status_" + q.status] || q.status;
+}
+
+function renderNow() {
+  const box = page.querySelector("[data-now]");
+  const q = state.onAir();
+  box.replaceChildren(q
+    ? el("blockquote", { cls: "qa-now-question" }, [
+        el("p", { text: q.text }), el("footer", { text: askedBy(q, texts) }),
+      ])
+    : el("p", { cls: "hint", text: texts.nothing_on_air }));
+}
+
+function voteButton(q) {
+  const mine = state.voted.has(q.id);
+  const button = el("button", {
+    cls: "qa-vote" + (mine ? " voted" : ""),
+    attrs: { type: "button", "aria-pressed": mine ? "true" : "false",
+             "aria-label": `${mine ? texts.voted : texts.vote}: ${q.text}`, "data-vote": q.id },
+  }, [el("span", { text: "▲", attrs: { "aria-hidden": "true" } }),
+      el("span", { text: String(q.votes || 0) })]);
+  button.addEventListener("click", () => vote(q.id, !state.voted.has(q.id)));
+  return button;
+}
+
+function questionItem(q) {
+  const li = el("li", { cls: `qa-question status-${q.status}`, attrs: { "data-question": q.id } });
+  if (q.status === "answered") {
+    li.append(el("span", { cls: "qa-votes", text: format(texts.votes, { n: q.votes || 0 }) }));
+  } else {
+    li.append(voteButton(q));
+  }
+  const body = el("div", { cls: "qa-body" }, [
+    el("p", { cls: "qa-text", text: q.text }),
+    el("p", { cls: "qa-by", text: askedBy(q, texts) }),
+  ]);
+  if (q.status !== "approved") body.append(el("p", { cls: "qa-status", text: statusLabel(q) }));
+  li.append(body);
+  return li;
+}
+
+function renderQuestions() {
+  const list = page.querySelector("[data-questions]");
+  const shown = sortQuestions(state.withStatus(PUBLIC), order);
+  const focused = document.activeElement && document.activeElement.dataset.vote;
+  list.replaceChildren(...(shown.length
+    ? shown.map(questionItem) : [el("li", { cls: "hint", text: texts.no_questions })]));
+  if (focused) list.querySelector(`[data-vote="${focused}"]`)?.focus();
+}
+
+function renderMine() {
+  const mine = [...state.mine.values()].sort((a, b) => b.id - a.id);
+  page.querySelector("[data-mine-section]").hidden = mine.length === 0;
+  page.querySelector("[data-mine]").replaceChildren(...mine.map((q) =>
+    el("li", { cls: `qa-question status-${q.status}`, attrs: { "data-mine-question": q.id } }, [
+      el("p", { cls: "qa-text", text: q.text }),
+      el("p", { cls: "qa-status", text: statusLabel(q) }),
+    ])));
+}
+
+function renderSettings() {
+  const s = state.settings;
+  if (!s) return;
+  const text = form.querySelector("[name=text]");
+  text.maxLength = s.max_length;
+  updateCount();
+  const anonymousRow = form.querySelector("[data-anonymous-row]");
+  anonymousRow.hidden = !s.anonymous;
+  if (!s.anonymous) form.querySelector("[name=anonymous]").checked = false;
+  form.querySelector("[name=name]").required = !s.anonymous;
+  form.querySelector("[data-name-optional]").hidden = !s.anonymous;
+  const closed = new Set(s.closed_items || []);
+  for (const option of form.querySelectorAll("[data-item-select] option")) {
+    option.disabled = option.value !== "" && closed.has(Number(option.value));
+  }
+  form.querySelector("button[type=submit]").disabled = !s.open;
+  if (!s.open) form.querySelector("[data-ask-status]").textContent = texts.closed;
+}
+
+function render() {
+  renderNow();
+  renderQuestions();
+  renderMine();
+  renderSettings();
+}
+
+function updateCount() {
+  const text = form.querySelector("[name=text]");
+  const max = state.settings ? state.settings.max_length : null;
+  form.querySelector("[data-count]").textContent = max ? `${text.value.length} / ${max}` : "";
+}
+
+async function vote(id, up) {
+  const box = page.querySelector("[data-vote-error]");
+  box.hidden = true;
+  try {
+    await socket.call(up ? "qa.vote" : "qa.unvote", { question: id });
+    if (up) state.voted.add(id); else state.voted.delete(id);
+    renderQuestions();
+  } catch (error) {
+    box.textContent = errorText(error, texts);
+    box.hidden = false;
+  }
+}
+
+async function ask(event) {
+  event.preventDefault();
+  const data = new FormData(form);
+  const status = form.querySelector("[data-ask-status]");
+  const errorBox = form.querySelector("[data-ask-error]");
+  errorBox.hidden = true;
+  status.textContent = "";
+  const fields = {
+    text: String(data.get("text") || ""),
+    name: String(data.get("name") || "").trim(),
+    organisation: String(data.get("organisation") || "").trim(),
+    anonymous: data.get("anonymous") === "on",
+  };
+  if (data.get("item")) fields.item = Number(data.get("item"));
+  try {
+    const reply = await socket.call("qa.ask", fields);
+    state.asked(reply.question);
+    form.querySelector("[name=text]").value = "";
+    updateCount();
+    status.textContent = reply.question.status === "pending"
+      ? texts.thanks_pending : texts.thanks_published;
+    render();
+  } catch (error) {
+    errorBox.textContent = errorText(error, texts);
+    errorBox.hidden = false;
+  }
+}
+
+form.addEventListener("submit", ask);
+form.querySelector("[name=text]").addEventListener("input", updateCount);
+for (const radio of page.querySelectorAll("input[name=sort]")) {
+  radio.addEventListener("change", () => { order = radio.value; renderQuestions(); });
+}
+
+const video = page.querySelector("video[data-whep]");
+if (video) {
+  // The player is optional: the Q&A works whether or not a stream is running.
+  import("./whep-player.js").then(({ WhepPlayer }) => {
+    const status = page.querySelector("[data-stream-status]");
+    const player = new WhepPlayer(video, {
+      whepUrl: video.dataset.whep, hlsUrl: video.dataset.hls,
+      onStatus: (s) => { if (status) status.textContent = s.message || ""; },
+    });
+    return player.start();
+  }).catch(() => {});
+}
+
+window.salenQa = { state, socket };
