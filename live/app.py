@@ -19,6 +19,7 @@ from live.db import create_engine, sessionmaker
 from live.errors import SalenError
 from live.hub import open_hub
 from live.i18n import load_translations
+from live.qa import pages as qa_pages
 from live.registration import admin_pages as registration_admin_pages
 from live.registration import pages as registration_pages
 from live.settings import Settings
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *api.routes,
         *admin.routes,
         *archive.routes,
+        *qa_pages.routes,
         *api_registration.routes,
         ws_route(resolve_roles=event_roles),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
