@@ -49,6 +49,11 @@ async def test_register_change_and_cancel(page: Page, site: str) -> None:
     await page.get_by_role("link", name="Register").click()
     await page.wait_for_url(f"{site}/e/{SLUG}/register")
     await assert_accessible(page)
+    online = page.get_by_role("radio", name="Online")
+    await page.get_by_role("radio", name="Gjøvik").check()
+    assert await online.is_disabled()  # register.js: Gjøvik is in the room only
+    await page.get_by_role("radio", name="Hamar").check()
+    assert await online.is_enabled()
     await fill_form(page, "Kari Nordmann", "kari@example.no", "Hamar")
     await page.get_by_role("button", name="Register").click()
     await page.wait_for_selector("#flash")

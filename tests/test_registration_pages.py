@@ -37,22 +37,40 @@ def fagdag_doc(now: dt.datetime | None = None) -> EventDoc:
     now = (now or dt.datetime.now(OSLO)).replace(tzinfo=None, second=0, microsecond=0)
     day = now.replace(hour=9, minute=0)
 
-    def occurrence(slug: str, city: str, days: int, deadline: int, **extra: object) -> OccurrenceDoc:
+    def occurrence(
+        slug: str, city: str, days: int, deadline: int, **extra: object
+    ) -> OccurrenceDoc:
         start = day + dt.timedelta(days=days)
-        return OccurrenceDoc(slug=slug, city=city, starts=start, ends=start + dt.timedelta(hours=6),
-                             registration_deadline=now + dt.timedelta(days=deadline),
-                             **extra)  # type: ignore[arg-type]
+        return OccurrenceDoc(
+            slug=slug,
+            city=city,
+            starts=start,
+            ends=start + dt.timedelta(hours=6),
+            registration_deadline=now + dt.timedelta(days=deadline),
+            **extra,
+        )  # type: ignore[arg-type]
 
     return EventDoc(
-        slug=SLUG, title="Fagdag",
+        slug=SLUG,
+        title="Fagdag",
         occurrences=[
-            occurrence("hamar", "Hamar", 30, 20, capacity_in_person=1, online=True,
-                       serves_food=True, venue="Scandic"),
+            occurrence(
+                "hamar",
+                "Hamar",
+                30,
+                20,
+                capacity_in_person=1,
+                online=True,
+                serves_food=True,
+                venue="Scandic",
+            ),
             occurrence("lillehammer", "Lillehammer", 40, -1, capacity_in_person=50),
             occurrence("gjovik", "Gjøvik", 50, 40, capacity_in_person=10, serves_food=True),
         ],
-        themes=[ThemeDoc(slug="tema-a", title="Tema A", brief="Om bærekraft"),
-                ThemeDoc(slug="tema-b", title="Tema B")],
+        themes=[
+            ThemeDoc(slug="tema-a", title="Tema A", brief="Om bærekraft"),
+            ThemeDoc(slug="tema-b", title="Tema B"),
+        ],
         quotas=[QuotaDoc(limit=4, organisation_kind=OrganisationKind.COUNTY)],
         questions=[QuestionDoc(key="allergy", label="Allergies")],
     )
@@ -64,8 +82,9 @@ async def add_event(settings: Settings) -> None:
     try:
         async with sessionmaker(engine)() as session, session.begin():
             await save_event(session, fagdag_doc(), create=True)
-            session.add(Organisation(name=COUNTY, key=normalise_name(COUNTY),
-                                     kind=OrganisationKind.COUNTY))
+            session.add(
+                Organisation(name=COUNTY, key=normalise_name(COUNTY), kind=OrganisationKind.COUNTY)
+            )
     finally:
         await engine.dispose()
 
@@ -115,9 +134,15 @@ def text_of(html: str) -> str:
 
 
 def person(n: int, **extra: str) -> dict[str, str]:
-    return {"occurrence": "hamar", "attendance": "in_person", "name": f"Person {n}",
-            "email": f"p{n}@example.no", "organisation": f"Kommune {n}", "theme": "tema-a",
-            **extra}
+    return {
+        "occurrence": "hamar",
+        "attendance": "in_person",
+        "name": f"Person {n}",
+        "email": f"p{n}@example.no",
+        "organisation": f"Kommune {n}",
+        "theme": "tema-a",
+        **extra,
+    }
 
 
 async def register(web: httpx.AsyncClient, data: dict[str, str]) -> httpx.Response:
@@ -157,8 +182,15 @@ async def test_register_confirms_mails_and_normalises_organisation(
 ) -> None:
     """A registration lands on the personal page as confirmed, with the organisation typed
     loosely matched to the known one, and a confirmation mail in the outbox."""
-    path = await registered(web, person(1, organisation="  innlandet   FYLKESKOMMUNE ",
-                                        diet="Vegetar", **{"answers.allergy": "Nøtter"}))
+    path = await registered(
+        web,
+        person(
+            1,
+            organisation="  innlandet   FYLKESKOMMUNE ",
+            diet="Vegetar",
+            **{"answers.allergy": "Nøtter"},
+        ),
+    )
     assert path.startswith("/r/")
     page = await web.get(path)
     text = text_of(page.text)
@@ -220,8 +252,9 @@ async def test_bad_fields_get_messages_in_the_ui_language(
     html = response.text
     assert '<p class="field-error" id="f-name-error">Må fylles ut.</p>' in html
     assert '<p class="field-error" id="f-email-error">Ikke en gyldig e-postadresse.</p>' in html
-    assert re.search(r'id="f-email"[^>]*aria-describedby="f-email-error"[^>]*aria-invalid="true"',
-                     html)
+    assert re.search(
+        r'id="f-email"[^>]*aria-describedby="f-email-error"[^>]*aria-invalid="true"', html
+    )
     assert await count_registrations(settings) == 0
 
 
@@ -230,7 +263,8 @@ async def test_missing_theme_is_a_field_error(web: httpx.AsyncClient) -> None:
     response = await register(web, person(1, theme=""))
     assert response.status_code == 422
     assert '<p class="field-error" id="f-theme-error">Choose a theme for the group work.</p>' in (
-        response.text)
+        response.text
+    )
 
 
 async def test_form_without_csrf_token_is_refused(
@@ -248,9 +282,16 @@ async def test_change_moves_and_promotes_the_waitlist(web: httpx.AsyncClient) ->
     first = await registered(web, person(1))
     second = await registered(web, person(2))
     page = await web.get(first)
-    response = await web.post(first, data={"csrf_token": csrf_of(page.text),
-                                           "occurrence": "gjovik", "attendance": "in_person",
-                                           "theme": "tema-b", "diet": "Glutenfri"})
+    response = await web.post(
+        first,
+        data={
+            "csrf_token": csrf_of(page.text),
+            "occurrence": "gjovik",
+            "attendance": "in_person",
+            "theme": "tema-b",
+            "diet": "Glutenfri",
+        },
+    )
     assert response.status_code == 303
     text = text_of((await web.get(first)).text)
     assert "Your registration was changed." in text and "Gjøvik" in text
@@ -262,8 +303,14 @@ async def test_change_into_a_closed_date_is_refused_on_the_page(web: httpx.Async
     """A move past the deadline is refused with the reason and the registration is kept."""
     path = await registered(web, person(1))
     page = await web.get(path)
-    response = await web.post(path, data={"csrf_token": csrf_of(page.text),
-                                          "occurrence": "lillehammer", "attendance": "in_person"})
+    response = await web.post(
+        path,
+        data={
+            "csrf_token": csrf_of(page.text),
+            "occurrence": "lillehammer",
+            "attendance": "in_person",
+        },
+    )
     assert response.status_code == 422
     assert "The registration deadline passed on" in text_of(response.text)
     assert "Hamar" in text_of((await web.get(path)).text).split("Change your registration")[0]
@@ -338,6 +385,8 @@ async def test_organiser_list_counts_and_filters(web: httpx.AsyncClient) -> None
     waiting = text_of((await web.get(url + "?status=waitlisted", headers=ADMIN)).text)
     listed = waiting.split("Participant list")[1]
     assert "Person 2" in listed and "Person 1" not in listed and "number 1" in listed
+    form = (await web.get(url + "?cancelled=1", headers=ADMIN)).text
+    assert re.search(r'id="f-cancelled"[^>]*value="1" checked', form)
     by_theme = text_of((await web.get(url + "?theme=Tema+B", headers=ADMIN)).text)
     assert "Person 3" in by_theme.split("Participant list")[1]
     assert "Person 1" not in by_theme.split("Participant list")[1]
@@ -348,8 +397,10 @@ async def test_downloads_from_the_list(web: httpx.AsyncClient) -> None:
     await registered(web, person(1, name="Åse Ødegård"))
     page = await web.get(f"/admin/events/{SLUG}/registrations", headers=ADMIN)
     links = re.findall(r'href="(/api/events/fagdag/registrations\.(?:csv|xlsx))"', page.text)
-    assert sorted(links) == [f"/api/events/{SLUG}/registrations.csv",
-                             f"/api/events/{SLUG}/registrations.xlsx"]
+    assert sorted(links) == [
+        f"/api/events/{SLUG}/registrations.csv",
+        f"/api/events/{SLUG}/registrations.xlsx",
+    ]
     csv_file = await web.get(links[0] if links[0].endswith("csv") else links[1], headers=ADMIN)
     assert csv_file.status_code == 200 and "Åse Ødegård" in csv_file.content.decode("utf-8-sig")
     xlsx = await web.get(f"/api/events/{SLUG}/registrations.xlsx", headers=ADMIN)
@@ -366,26 +417,41 @@ async def test_organiser_adds_moves_and_removes(web: httpx.AsyncClient) -> None:
     """By hand: add past the deadline, move someone, remove someone (the waitlist moves up)."""
     token = await organiser_token(web)
     base = f"/admin/events/{SLUG}/registrations"
-    added = await web.post(base, headers=ADMIN, data={"csrf_token": token, **person(
-        1, occurrence="lillehammer")})
+    added = await web.post(
+        base, headers=ADMIN, data={"csrf_token": token, **person(1, occurrence="lillehammer")}
+    )
     assert added.status_code == 303
     await registered(web, person(2))
     await registered(web, person(3))
     page = text_of((await web.get(base, headers=ADMIN)).text)
     assert "Person 1" in page and "Lillehammer" in page
     listing = (await web.get(base, headers=ADMIN)).text
-    ids = {name: number for number, name in re.findall(r'registrations/(\d+)/edit">(Person \d)',
-                                                          listing)}
-    moved = await web.post(f"{base}/{ids['Person 3']}/edit", headers=ADMIN, data={
-        "csrf_token": token, "occurrence": "gjovik", "attendance": "in_person", "theme": "tema-a",
-        "diet": ""})
+    ids = {
+        name: number
+        for number, name in re.findall(r'registrations/(\d+)/edit">(Person \d)', listing)
+    }
+    moved = await web.post(
+        f"{base}/{ids['Person 3']}/edit",
+        headers=ADMIN,
+        data={
+            "csrf_token": token,
+            "occurrence": "gjovik",
+            "attendance": "in_person",
+            "theme": "tema-a",
+            "diet": "",
+        },
+    )
     assert moved.status_code == 303
-    removed = await web.post(f"{base}/{ids['Person 2']}/remove", headers=ADMIN,
-                             data={"csrf_token": token})
+    removed = await web.post(
+        f"{base}/{ids['Person 2']}/remove", headers=ADMIN, data={"csrf_token": token}
+    )
     assert removed.status_code == 303
     listed = text_of((await web.get(base, headers=ADMIN)).text).split("Participant list")[1]
     assert "Person 2" not in listed
     assert "Person 3" in listed and "Waiting list" not in listed
+    everyone = (await web.get(base + "?cancelled=1", headers=ADMIN)).text
+    cancelled_rows = re.findall(r'<tr class="status-cancelled">(.*?)</tr>', everyone, re.S)
+    assert len(cancelled_rows) == 1 and "Person 2" in cancelled_rows[0]
 
 
 async def test_organiser_add_refusal_shows_the_reason(web: httpx.AsyncClient) -> None:
@@ -394,8 +460,9 @@ async def test_organiser_add_refusal_shows_the_reason(web: httpx.AsyncClient) ->
     base = f"/admin/events/{SLUG}/registrations"
     for n in range(4):
         await registered(web, person(n, organisation=COUNTY, occurrence="gjovik"))
-    refused = await web.post(base, headers=ADMIN, data={"csrf_token": token, **person(
-        9, organisation=COUNTY)})
+    refused = await web.post(
+        base, headers=ADMIN, data={"csrf_token": token, **person(9, organisation=COUNTY)}
+    )
     assert refused.status_code == 422
     assert "Your organisation already has 4 of 4 places." in text_of(refused.text)
 
@@ -413,8 +480,9 @@ async def test_close_early_and_extend_a_deadline(web: httpx.AsyncClient) -> None
     refused = await web.post(f"/e/{SLUG}/register", data={"csrf_token": token, **person(1)})
     assert refused.status_code == 422
     assert "Registration for this event is closed." in text_of(refused.text)
-    reopened = await web.post(url, headers=ADMIN, data={"csrf_token": token,
-                                                         "registration_open": "on", **deadlines})
+    reopened = await web.post(
+        url, headers=ADMIN, data={"csrf_token": token, "registration_open": "on", **deadlines}
+    )
     assert reopened.status_code == 303
     form = await web.get(f"/e/{SLUG}/register")
     assert not re.search(r'id="f-occurrence-lillehammer"[^>]*disabled', form.text)
@@ -425,9 +493,11 @@ async def test_close_early_and_extend_a_deadline(web: httpx.AsyncClient) -> None
 async def test_bad_deadline_is_a_field_error(web: httpx.AsyncClient) -> None:
     """A deadline that is not a date re-renders the list with the message by the field."""
     token = await organiser_token(web)
-    response = await web.post(f"/admin/events/{SLUG}/registration-settings", headers=ADMIN,
-                              data={"csrf_token": token, "registration_open": "on",
-                                    "deadline.hamar": "soon"})
+    response = await web.post(
+        f"/admin/events/{SLUG}/registration-settings",
+        headers=ADMIN,
+        data={"csrf_token": token, "registration_open": "on", "deadline.hamar": "soon"},
+    )
     assert response.status_code == 422
     assert 'id="f-deadline.hamar-error"' in response.text
 
@@ -468,15 +538,19 @@ def test_purge_command_deletes_data_of_past_events(sqlite_url: str, tmp_path: Pa
         await service.register(db, SLUG, parse_submission(person(1)))
         long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
         async with db() as session, session.begin():
-            await session.execute(update(Occurrence).values(starts_at=long_ago,
-                                                            ends_at=long_ago))
+            await session.execute(update(Occurrence).values(starts_at=long_ago, ends_at=long_ago))
         await engine.dispose()
 
     asyncio.run(prepare())
     env = os.environ | {"SALEN_DATABASE_URL": sqlite_url}
-    result = subprocess.run([sys.executable, "-m", "live.cli", "registrations", "purge",
-                             "--days", "30"], env=env, text=True, capture_output=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "live.cli", "registrations", "purge", "--days", "30"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "deleted 1 registration(s)" in result.stdout
     assert asyncio.run(count_registrations(settings)) == 0

@@ -15,7 +15,6 @@ shapes, so the order of the two route lists does not matter. Downloads link to t
 
 from __future__ import annotations
 
-import datetime as dt
 from email.message import EmailMessage
 from typing import Any
 
@@ -41,8 +40,17 @@ from live.registration.validate import parse_changes, parse_submission
 from live.schema import QuestionDoc
 from live.web import localiser
 
-SUBMITTED = ("occurrence", "attendance", "name", "email", "organisation", "job_title", "theme",
-             "diet", "answers")
+SUBMITTED = (
+    "occurrence",
+    "attendance",
+    "name",
+    "email",
+    "organisation",
+    "job_title",
+    "theme",
+    "diet",
+    "answers",
+)
 MOVED = ("occurrence", "attendance", "theme", "diet")
 
 
@@ -84,11 +92,17 @@ async def list_context(request: Request, event_id: int, slug: str) -> dict[str, 
         "query": request.url.query,
         "organisations": await known_organisations(request),
         "questions": event.registration_questions or [],
-        "settings": {"registration_open": event.registration_open,
-                     **{f"deadline.{o.slug}": local_input(
-                         o.registration_deadline.astimezone(localiser(request).tz)
-                         .replace(tzinfo=None) if o.registration_deadline else None)
-                        for o in event.occurrences}},
+        "settings": {
+            "registration_open": event.registration_open,
+            **{
+                f"deadline.{o.slug}": local_input(
+                    o.registration_deadline.astimezone(localiser(request).tz).replace(tzinfo=None)
+                    if o.registration_deadline
+                    else None
+                )
+                for o in event.occurrences
+            },
+        },
     }
 
 
@@ -108,15 +122,21 @@ async def add(request: Request) -> Response:
     auth.check_csrf(request, str(form.get("csrf_token", "")))
     try:
         submission = parse_submission(form_mapping(form, SUBMITTED))
-        outcome = await service.register(request.state.db, event.slug, submission,
-                                         locale=localiser(request).locale, by_organiser=True)
+        outcome = await service.register(
+            request.state.db,
+            event.slug,
+            submission,
+            locale=localiser(request).locale,
+            by_organiser=True,
+        )
     except Refusal as error:
         localise(request, error)
         context = await list_context(request, event.id, event.slug)
         context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
         return page(request, "admin/registrations.html", context, error.status)
-    await send(request.state.settings, request,
-               [(notify.kind_for(outcome.receipt), outcome.receipt)])
+    await send(
+        request.state.settings, request, [(notify.kind_for(outcome.receipt), outcome.receipt)]
+    )
     request.session["flash"] = N_("Participant added.")
     return RedirectResponse(list_url(event.slug, "participants-h"), status_code=303)
 
@@ -127,17 +147,27 @@ async def one_receipt(request: Request, event: Event) -> service.Receipt:
     async with request.state.db() as session:
         found = await session.get(Registration, int(raw)) if raw.isdigit() else None
         if found is None or found.event_id != event.id or found.status == Status.CANCELLED:
-            raise NotFound(N_("No such registration, or it was cancelled."),
-                           code="registration.not_found")
+            raise NotFound(
+                N_("No such registration, or it was cancelled."), code="registration.not_found"
+            )
         return await service.receipt(session, found)
 
 
-async def edit_page(request: Request, event: Event, receipt: service.Receipt,
-                    extra: dict[str, Any] | None = None, status: int = 200) -> Response:
+async def edit_page(
+    request: Request,
+    event: Event,
+    receipt: service.Receipt,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
     async with request.state.db() as session:
         full = await load_event(session, event.slug)
-    values = {"occurrence": receipt.occurrence_slug, "attendance": str(receipt.attendance),
-              "theme": receipt.theme_slug or "", "diet": receipt.diet}
+    values = {
+        "occurrence": receipt.occurrence_slug,
+        "attendance": str(receipt.attendance),
+        "theme": receipt.theme_slug or "",
+        "diet": receipt.diet,
+    }
     context = {"event": full, "receipt": receipt, "values": values} | (extra or {})
     return page(request, "admin/registrations_edit.html", context, status)
 
@@ -156,8 +186,9 @@ async def edit(request: Request) -> Response:
         data["status"] = "confirmed"
     try:
         changes = parse_changes(data, by_organiser=True)
-        outcome = await service.change(request.state.db, service.ById(event.slug, receipt.id),
-                                       changes)
+        outcome = await service.change(
+            request.state.db, service.ById(event.slug, receipt.id), changes
+        )
     except Refusal as error:
         localise(request, error)
         extra = {"errors": error.fields, "values": values_of(form), "refusal": error}
@@ -173,8 +204,9 @@ async def remove(request: Request) -> Response:
     """POST: cancel a registration by hand; the first on the waitlist takes the place."""
     event = await organiser_event(request)
     await posted(request)
-    outcome = await service.cancel(request.state.db,
-                                   service.ById(event.slug, (await one_receipt(request, event)).id))
+    outcome = await service.cancel(
+        request.state.db, service.ById(event.slug, (await one_receipt(request, event)).id)
+    )
     mails = [("cancelled", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
     await send(request.state.settings, request, mails)
     request.session["flash"] = N_("Participant removed.")
@@ -192,22 +224,35 @@ async def registration_settings(request: Request) -> Response:
             doc = export_event(current)
             deadlines = {o.slug: r.when(f"deadline.{o.slug}") for o in doc.occurrences}
             if r.errors:
-                raise Invalid(N_("Check the marked fields."), code="form.invalid",
-                              fields=dict(r.errors))
-            occurrences = [msgspec.structs.replace(o, registration_deadline=deadlines[o.slug])
-                           for o in doc.occurrences]
+                raise Invalid(
+                    N_("Check the marked fields."), code="form.invalid", fields=dict(r.errors)
+                )
+            occurrences = [
+                msgspec.structs.replace(o, registration_deadline=deadlines[o.slug])
+                for o in doc.occurrences
+            ]
             # export_event leaves the questions out; carry them over so saving keeps them.
-            questions = [msgspec.convert(q, QuestionDoc)
-                         for q in current.registration_questions or []]
-            await save_event(session, msgspec.structs.replace(
-                doc, registration_open=r.flag("registration_open"), occurrences=occurrences,
-                questions=questions))
+            questions = [
+                msgspec.convert(q, QuestionDoc) for q in current.registration_questions or []
+            ]
+            await save_event(
+                session,
+                msgspec.structs.replace(
+                    doc,
+                    registration_open=r.flag("registration_open"),
+                    occurrences=occurrences,
+                    questions=questions,
+                ),
+            )
     except Invalid as error:
         gettext = localiser(request).gettext
         context = await list_context(request, event.id, event.slug)
-        errors = {key if key.startswith("deadline.") else "settings":
-                  (gettext(text) if key.startswith("deadline.") else f"{key}: {gettext(text)}")
-                  for key, text in error.fields.items()} or {"settings": gettext(error.message)}
+        errors = {
+            key if key.startswith("deadline.") else "settings": (
+                gettext(text) if key.startswith("deadline.") else f"{key}: {gettext(text)}"
+            )
+            for key, text in error.fields.items()
+        } or {"settings": gettext(error.message)}
         context |= {"settings_errors": errors, "settings": values_of(await request.form())}
         return page(request, "admin/registrations.html", context, error.status)
     request.session["flash"] = N_("Saved.")
@@ -218,10 +263,17 @@ def mail_summary(name: str, message: EmailMessage) -> dict[str, Any]:
     """What the outbox page shows of one message."""
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if isinstance(body, EmailMessage) else ""
-    attachments = [part.get_filename() or part.get_content_type()
-                   for part in message.iter_attachments()]
-    return {"name": name, "subject": str(message["Subject"] or ""), "to": str(message["To"] or ""),
-            "date": str(message["Date"] or ""), "text": text, "attachments": attachments}
+    attachments = [
+        part.get_filename() or part.get_content_type() for part in message.iter_attachments()
+    ]
+    return {
+        "name": name,
+        "subject": str(message["Subject"] or ""),
+        "to": str(message["To"] or ""),
+        "date": str(message["Date"] or ""),
+        "text": text,
+        "attachments": attachments,
+    }
 
 
 @organiser_page
@@ -233,17 +285,23 @@ async def outbox(request: Request) -> Response:
         raise Forbidden(N_("Only site organisers may read the outbox."))
     settings = request.state.settings
     mails = [mail_summary(name, message) for name, message in read_outbox(settings.outbox_dir)]
-    return page(request, "admin/outbox.html",
-                {"mails": mails, "smtp": bool(settings.smtp_url), "event": None})
+    return page(
+        request,
+        "admin/outbox.html",
+        {"mails": mails, "smtp": bool(settings.smtp_url), "event": None},
+    )
 
 
 routes = [
-    Route("/admin/events/{slug}/registrations", participants, methods=["GET"],
-          name="admin_registrations"),
+    Route(
+        "/admin/events/{slug}/registrations",
+        participants,
+        methods=["GET"],
+        name="admin_registrations",
+    ),
     Route("/admin/events/{slug}/registrations", add, methods=["POST"]),
     Route("/admin/events/{slug}/registrations/{id}/edit", edit, methods=["GET", "POST"]),
     Route("/admin/events/{slug}/registrations/{id}/remove", remove, methods=["POST"]),
-    Route("/admin/events/{slug}/registration-settings", registration_settings,
-          methods=["POST"]),
+    Route("/admin/events/{slug}/registration-settings", registration_settings, methods=["POST"]),
     Route("/admin/outbox", outbox, methods=["GET"], name="admin_outbox"),
 ]

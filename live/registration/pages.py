@@ -15,7 +15,7 @@ registration's own catalogue (`api_registration.render_with`), like the API's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +41,16 @@ from live.web import localiser, render
 FLASH = "registration_flash"
 ORGANISATIONS_MAX = 2000
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-SUBMITTED = ("occurrence", "attendance", "name", "email", "organisation", "job_title", "theme",
-             "diet")
+SUBMITTED = (
+    "occurrence",
+    "attendance",
+    "name",
+    "email",
+    "organisation",
+    "job_title",
+    "theme",
+    "diet",
+)
 CHANGEABLE = ("occurrence", "attendance", "theme", "diet")
 
 
@@ -86,11 +94,23 @@ def choices(event: Event, places: list[service.Places]) -> list[Choice]:
     result = []
     for occ in event.occurrences:
         found = by_occurrence.get(occ.id, [])
-        modes = tuple(Mode(str(p.attendance), p.offered, p.capacity, p.places_left, p.waiting)
-                      for p in found)
-        result.append(Choice(occ.id, occ.slug, occ.city, occ.venue, occ.starts_at, occ.ends_at,
-                             occ.registration_deadline, any(p.open for p in found),
-                             occ.serves_food, modes))
+        modes = tuple(
+            Mode(str(p.attendance), p.offered, p.capacity, p.places_left, p.waiting) for p in found
+        )
+        result.append(
+            Choice(
+                occ.id,
+                occ.slug,
+                occ.city,
+                occ.venue,
+                occ.starts_at,
+                occ.ends_at,
+                occ.registration_deadline,
+                any(p.open for p in found),
+                occ.serves_food,
+                modes,
+            )
+        )
     return result
 
 
@@ -103,15 +123,19 @@ async def known_organisations(request: Request) -> list[str]:
     """Names for the organisation field's list (search by typing in the browser)."""
     async with request.state.db() as session:
         names = await session.scalars(
-            select(Organisation.name).order_by(Organisation.name).limit(ORGANISATIONS_MAX))
+            select(Organisation.name).order_by(Organisation.name).limit(ORGANISATIONS_MAX)
+        )
         return list(names)
 
 
 def form_mapping(form: FormData, keys: tuple[str, ...]) -> dict[str, Any]:
     """The submitted fields the validator knows, with answers gathered from `answers.KEY`."""
     data: dict[str, Any] = {key: str(form[key]) for key in keys if key in form}
-    answers = {name.removeprefix("answers."): str(form[name]) for name in form
-               if name.startswith("answers.") and str(form[name]).strip()}
+    answers = {
+        name.removeprefix("answers."): str(form[name])
+        for name in form
+        if name.startswith("answers.") and str(form[name]).strip()
+    }
     if "answers" in keys or answers:
         data["answers"] = answers
     return data
@@ -168,15 +192,17 @@ async def register(request: Request) -> Response:
     limiter(request).hit(client_key(request))
     try:
         submission = parse_submission(form_mapping(form, SUBMITTED + ("answers",)))
-        outcome = await service.register(request.state.db, slug, submission,
-                                         locale=localiser(request).locale)
+        outcome = await service.register(
+            request.state.db, slug, submission, locale=localiser(request).locale
+        )
     except Refusal as error:
         localise(request, error)
         context = await form_context(request, slug)
         context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
         return render(request, "registration/form.html", context, status_code=error.status)
-    await send(request.state.settings, request,
-               [(notify.kind_for(outcome.receipt), outcome.receipt)])
+    await send(
+        request.state.settings, request, [(notify.kind_for(outcome.receipt), outcome.receipt)]
+    )
     request.session[FLASH] = "new"
     return RedirectResponse(f"/r/{outcome.receipt.token}", status_code=303)
 
@@ -200,8 +226,9 @@ async def personal_context(request: Request, receipt: service.Receipt) -> dict[s
     }
 
 
-def answer_labels(questions: list[Mapping[str, Any]], answers: Mapping[str, Any]) -> list[
-        tuple[str, str]]:
+def answer_labels(
+    questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any]
+) -> list[tuple[str, str]]:
     """(question label, answer) pairs in the organiser's order."""
     result = []
     for question in questions:
@@ -265,8 +292,11 @@ async def delete_data(request: Request) -> Response:
     token = request.path_params["token"]
     outcome = await service.cancel(request.state.db, token)
     async with request.state.db() as session, session.begin():
-        await session.execute(delete(Registration).where(
-            Registration.token == token, Registration.status == Status.CANCELLED))
+        await session.execute(
+            delete(Registration).where(
+                Registration.token == token, Registration.status == Status.CANCELLED
+            )
+        )
     # No mail to the registrant: the outbox would keep the data they asked us to delete.
     await send(request.state.settings, request, [("promoted", r) for r in outcome.promoted])
     context = {"receipt": outcome.receipt, "deleted": True}
@@ -279,13 +309,15 @@ async def calendar(request: Request) -> Response:
     """GET /r/{token}/calendar.ics: only for a confirmed place."""
     receipt = await service.view(request.state.db, request.path_params["token"])
     if receipt.status != Status.CONFIRMED:
-        raise NotFound(N_("There is no calendar entry while you are on the waiting list."),
-                       code="registration.not_confirmed")
+        raise NotFound(
+            N_("There is no calendar entry while you are on the waiting list."),
+            code="registration.not_confirmed",
+        )
     settings = request.state.settings
-    body = calendar_entry(receipt, base_url=settings.base_url, timezone=settings.timezone,
-                          now=utcnow())
-    headers = PRIVATE | {
-        "Content-Disposition": f'attachment; filename="{receipt.event_slug}.ics"'}
+    body = calendar_entry(
+        receipt, base_url=settings.base_url, timezone=settings.timezone, now=utcnow()
+    )
+    headers = PRIVATE | {"Content-Disposition": f'attachment; filename="{receipt.event_slug}.ics"'}
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
