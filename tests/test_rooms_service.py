@@ -388,3 +388,22 @@ async def test_socket_frames_get_one_reply_each_with_codes(db: DB, hub: Hub) -> 
     assert joined["type"] == "ok" and joined["room"]["v"] >= 1
     assert (await reply('{"type": "ping", "id": 6}')) == {"type": "ok", "id": 6}
     await person.aclose()
+
+
+@pytest.mark.redis
+async def test_changes_reach_members_served_by_another_process(db: DB, redis_url: str) -> None:
+    """Two processes share a database and Redis: a note added on one is pushed on the other."""
+    async with open_hub(redis_url) as hub_a, open_hub(redis_url) as hub_b:
+        service_a, seeded = await opened(db, hub_a)
+        service_b = RoomsService(db, hub_b)
+        writer = Who(seeded.people[0], "A")
+        room = await service_a.join(seeded.event_id, writer, None)
+        mate = next(m.participant for m in room.members if m.participant != writer.participant)
+        reader, inbox = await connect(service_b, hub_b, seeded, Who(mate, "B"))
+        await reader.handle(RoomJoin(id=1))
+        await service_a.add_note(seeded.event_id, writer, room.id, "proposals", "Across")
+        pushed = await inbox.wait_for("room.update")
+        assert pushed["room"] == room.id and pushed["notes"][0]["text"] == "Across"
+        await service_a.return_to_plenary(seeded.event_id)
+        assert (await inbox.wait_for("rooms.state"))["state"] == "returned"
+        await reader.aclose()
