@@ -92,11 +92,6 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-routes = [
-    Route("/recordings/{recording_id:int}/files/{name:path}", serve_file, name="recording_file")
-]
-
-
 HLS_JS = Path(__file__).resolve().parents[2] / "node_modules" / "hls.js" / "dist" / "hls.min.js"
 
 
@@ -109,4 +104,7 @@ async def hls_js(request: Request) -> Response:
     )
 
 
-routes.append(Route("/vendor/hls.min.js", hls_js, name="hls_js"))
+routes = [
+    Route("/recordings/{recording_id:int}/files/{name:path}", serve_file, name="recording_file"),
+    Route("/vendor/hls.min.js", hls_js, name="hls_js"),
+]
