@@ -77,6 +77,15 @@ async def test_browser_publishes_and_another_browser_plays(
     assert server.streams.state("seminar").status == Status.LIVE
 
     viewer = await _open(browser, f"{server.url}/page")
+    parsed = await viewer.evaluate(
+        """import("/static/js/whep-player.js").then((m) => m.iceServersFromLinks(
+          '<stun:s.example.org>; rel="ice-server", '
+          + '<turn:t.example.org:3478>; rel="ice-server"; username="al"; credential="pw"'))"""
+    )
+    assert parsed == [
+        {"urls": "stun:s.example.org"},
+        {"urls": "turn:t.example.org:3478", "username": "al", "credential": "pw"},
+    ]
     await viewer.evaluate("window.player.start()")
     await viewer.wait_for_function("window.player.mode === 'webrtc'", timeout=GUARD * 1000)
 
