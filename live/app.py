@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from live import admin, api, api_registration, archive, pages
+from live import admin, api, api_registration, archive, pages, streaming
 from live.auth import event_roles
 from live.db import create_engine, sessionmaker
 from live.errors import SalenError
@@ -25,6 +25,8 @@ from live.registration import pages as registration_pages
 from live.settings import Settings
 from live.web import STATIC_DIR, SecurityHeaders, create_templates, error_response
 from live.ws import open_live, ws_route
+from stream.manager import LiveStreams
+from stream.web import routes as stream_routes
 
 
 def embed_frame_hosts(settings: Settings) -> list[str]:
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "archive": archive.Archive(settings, db),
             }
             stack.push_async_callback(state["archive"].aclose)
+            state["streams"] = await stack.enter_async_context(LiveStreams(
+                settings, on_finished=streaming.finished_recordings(state["archive"])))
             yield state
 
     routes: list[BaseRoute] = [
@@ -71,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *qa_pages.routes,
         *api_registration.routes,
         ws_route(resolve_roles=event_roles),
+        *streaming.routes,
+        *stream_routes(streaming.check_stream_key),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [

@@ -40,7 +40,8 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def _same(a: str, b: str) -> bool:
+def same_secret(a: str, b: str) -> bool:
+    """Constant-time comparison of two non-empty secrets."""
     return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
 
 
@@ -54,7 +55,7 @@ def presented_token(conn: HTTPConnection) -> str:
 
 
 def is_admin_token(conn: HTTPConnection) -> bool:
-    return _same(presented_token(conn), conn.state.settings.admin_token)
+    return same_secret(presented_token(conn), conn.state.settings.admin_token)
 
 
 async def current_user(conn: HTTPConnection, session: AsyncSession) -> User | None:
@@ -72,7 +73,7 @@ async def event_roles(conn: HTTPConnection, event: Event) -> frozenset[Role]:
     roles = {Role.VIEWER}
     if is_admin_token(conn):
         return frozenset({Role.VIEWER, Role.MODERATOR, Role.ORGANISER})
-    if _same(presented_token(conn), event.moderator_token):
+    if same_secret(presented_token(conn), event.moderator_token):
         roles.add(Role.MODERATOR)
     async with conn.state.db() as session:
         user = await current_user(conn, session)
@@ -125,6 +126,6 @@ def csrf_token(conn: HTTPConnection) -> str:
 
 def check_csrf(conn: HTTPConnection, submitted: str | None) -> None:
     expected = conn.session.get("csrf") if "session" in conn.scope else None
-    if not (isinstance(expected, str) and submitted and _same(expected, submitted)):
+    if not (isinstance(expected, str) and submitted and same_secret(expected, submitted)):
         raise Forbidden("The form has expired or did not come from this site; reload and retry.",
                         code="csrf")

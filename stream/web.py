@@ -23,7 +23,7 @@ from live.errors import BadRequest, NotFound, SalenError, Unauthorized
 from stream.hls import PLAYLIST, SEGMENT_NAME
 from stream.manager import LiveStreams, check_name
 
-KeyCheck = Callable[[str, str], Awaitable[bool | None]]
+KeyCheck = Callable[[Request, str, str], Awaitable[bool | None]]
 MAX_SDP_BYTES = 64 * 1024
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -38,7 +38,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def routes(check_stream_key: KeyCheck) -> list[Route]:
-    """The streaming routes; `check_stream_key(slug, token)` is True, False, or None (no such slug)."""
+    """The streaming routes; `check_stream_key(request, slug, token)` is True, False, or None
+    (no such slug)."""
 
     async def whip_post(request: Request) -> Response:
         slug = check_name(request.path_params["slug"])
@@ -105,7 +106,7 @@ async def _authorise(request: Request, slug: str, check: KeyCheck) -> None:
             code="stream.key_missing",
             headers=challenge,
         )
-    verdict = await check(slug, token.strip())
+    verdict = await check(request, slug, token.strip())
     if verdict is None:
         raise NotFound(f"No event {slug!r}.", code="stream.unknown")
     if not verdict:

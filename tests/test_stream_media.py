@@ -45,7 +45,7 @@ class Harness:
     http: httpx.AsyncClient
 
 
-async def _check_key(slug: str, token: str) -> bool | None:
+async def _check_key(request: object, slug: str, token: str) -> bool | None:
     if slug not in KEYS:
         return None
     return token == KEYS[slug]
