@@ -1,0 +1,171 @@
+"""`python -m bench` (or `bench/run`): run every benchmark and write bench/results/README.md.
+
+    bench/run                      # everything (about 20-30 minutes on 2 cores)
+    bench/run --quick              # a smoke subset (1,000 viewers, R = 10, short windows)
+    bench/run --only fanout pages  # some sections; the others are left out of the file
+    bench/run --others run         # also re-run the stream and remux benchmarks
+
+Servers run on core 0 and load generators on core 1 (taskset); loopback only. Raw
+numbers go to bench/results/raw.json next to the markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import fanout, machine, pages, registration, report
+from bench.procs import ROOT
+
+RESULTS = ROOT / "bench" / "results"
+OTHERS = [
+    ("python bench/stream_forwarding.py", RESULTS / "stream.md", ["bench/stream_forwarding.py"]),
+    ("python bench/remux.py", RESULTS / "remux.md", ["bench/remux.py"]),
+]
+SECTIONS = ("fanout", "redis", "pages", "registration", "others")
+
+
+def log(message: str) -> None:
+    """Progress on stderr with a timestamp."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke subset")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--others", choices=["list", "run"], default="list",
+                        help="list the stream/remux results (default) or run them again")
+    parser.add_argument("--viewers", type=int, nargs="+", help="override N")
+    parser.add_argument("--rates", type=int, nargs="+", help="override R")
+    parser.add_argument("--servers", nargs="+", default=["salen", "python", "node"])
+    parser.add_argument("--seconds", type=float, help="measured window per run")
+    return parser.parse_args(argv)
+
+
+def run_fanout(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Fan-out matrix, question latency and reconnect storms."""
+    plan = fanout.Plan(
+        viewers=args.viewers or ([1000] if args.quick else [1000, 5000, 10000]),
+        rates=args.rates or ([10] if args.quick else [1, 10, 50]),
+        seconds=args.seconds or (4.0 if args.quick else 8.0),
+    )
+    rows: list[dict[str, Any]] = []
+    for kind in args.servers:
+        rows += fanout.measure(kind, plan, log)
+    raw["fanout"] = rows
+    return [
+        ("Fan-out: one process, N viewers, R moderator changes per second", [
+            _fanout_intro(plan), "", *report.fanout_table(rows)]),
+        ("A question reaches the moderators (during the R = 10 Salen runs)", report.asks_table(rows)),
+        ("Reconnect storm (Salen)", [_storm_intro(), "", *report.storm_table(rows)]),
+    ]
+
+
+def _fanout_intro(plan: fanout.Plan) -> str:
+    return (
+        f"Each run: {plan.seconds:.0f} s measured window, then {plan.drain:.0f} s to drain. "
+        "Salen: `salen serve` (SQLite, memory hub, 150 ms tick), 4 moderator sockets cycling "
+        "approve → enqueue → move to front → now answering. Peers (`python` = `websockets.broadcast()`, "
+        "`node` = `ws`) send one ~200-byte frame per change to every viewer. Latency: from the "
+        "change's scheduled time to the frame that carries its version, over every (viewer, change) "
+        "pair. *lost*: (viewer, change) pairs never delivered by the end of the drain. *closed*: "
+        "viewers the server closed. *valid* = the generator's core (1) was at most 85 % busy and "
+        "no moderator action failed. *server CPU*: the server process's CPU time over the window "
+        "as a share of one core; *core 0 busy* above it means other work shared the server's core."
+    )
+
+
+def _storm_intro() -> str:
+    return (
+        "After the fan-out runs every viewer socket is killed at once and reconnects at once "
+        "(256 handshakes in flight) with `?since=<its v>&p=<its token>` while a moderator approves "
+        f"{fanout.STORM_QUESTIONS} questions at 10 per second. *All resynced*: until the last viewer "
+        "had its first frame back. *Missing*: approved questions a viewer never saw (in its replay, "
+        "snapshot or a later update) by 3 s after the last approval."
+    )
+
+
+def run_redis(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Two Salen processes through redis-server."""
+    total = 2000 if args.quick else 10000
+    plan = fanout.Plan(viewers=[total], rates=[10], seconds=args.seconds or (4.0 if args.quick else 8.0),
+                       storm=False, asks=0)
+    rows = fanout.measure("salen+redis", plan, log)
+    raw["redis"] = rows
+    intro = (f"Two `salen serve` processes with `SALEN_HUB_URL=redis://`, sharing one SQLite file, "
+             f"{total // 2:,} viewers on each; the moderators are on the first. Both processes and "
+             "redis-server are pinned to core 0 (RSS and CPU columns add both Salen processes; "
+             "CPU includes redis-server).")
+    return [("Through Redis: two processes", [intro, "", *report.fanout_table(rows)])]
+
+
+def run_pages(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Event and archive page throughput."""
+    rows = pages.measure(3 if args.quick else 8, log)
+    raw["pages"] = rows
+    intro = (f"`wrk -t1 -c{pages.CONNECTIONS}` on core 1 against `salen serve` on core 0 (SQLite, demo "
+             "events and a published recording per event), then against a bare Starlette handler "
+             "returning the same bytes under the same uvicorn settings. Queries: SQLAlchemy "
+             "`before_cursor_execute` events during one GET (after a warm-up GET).")
+    return [("Event and archive pages", [intro, "", *report.pages_table(rows)])]
+
+
+def run_registration(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Registration burst."""
+    row = registration.measure(log)
+    raw["registration"] = row
+    return [("Registration burst", [registration.__doc__.split("\n\n", 1)[1].strip(), "",
+                                    *report.registration_lines(row)])]
+
+
+def run_others(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    """The stream and remux benchmarks: re-run on request, else their last results."""
+    status = []
+    for command, path, cmd in OTHERS:
+        if args.others == "run":
+            log(f"running {command}")
+            done = subprocess.run([sys.executable, *cmd], cwd=ROOT, check=False)
+            status.append((command, path, f"re-run now (exit {done.returncode})"))
+        else:
+            status.append((command, path, "not re-run (`--others run` does)"))
+    return [("Other benchmarks", report.others_lines(status))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run and write the results."""
+    args = parse(argv)
+    machine.raise_fd_limit()
+    lines = machine.describe()
+    raw: dict[str, Any] = {"machine": lines}
+    sections: list[tuple[str, list[str]]] = []
+    runners = {"fanout": run_fanout, "redis": run_redis, "pages": run_pages,
+               "registration": run_registration}
+    started = time.monotonic()
+    for name in args.only:
+        if name == "others":
+            sections += run_others(args)
+            continue
+        log(f"== {name}")
+        try:
+            sections += runners[name](args, raw)
+        except Exception as exc:  # noqa: BLE001  (one failed section must not lose the others)
+            log(f"{name} failed: {exc!r}")
+            sections.append((name, [f"**Failed**: `{exc!r}`"]))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "raw.json").write_text(json.dumps(raw, indent=1, default=str))
+    command = "bench/run " + " ".join(argv if argv is not None else sys.argv[1:])
+    lines.append(f"- Whole run: {(time.monotonic() - started) / 60:.1f} minutes")
+    report.write(RESULTS / "README.md", lines, sections, command.strip())
+    log(f"wrote {RESULTS / 'README.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Fan-out benchmark: N viewers on one event, R moderator changes per second, side by side.
+
+Servers: Salen (`salen serve`, memory hub, SQLite), a bare `websockets.broadcast()` server
+and a bare Node `ws` server, each pinned to core 0; Salen through Redis as two processes.
+The Node load generator (bench/node/loadgen.js) runs on core 1, open-loop: change k is
+*scheduled* at t0 + k/R and its latency runs from that moment to the frame that brings
+its version to a viewer. A run is invalid when core 1 was over 85 % busy (the generator,
+not the server, would then be the limit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.machine import CoreTimes, process_cpu, rss_kib
+from bench.procs import (
+    MOD_TOKEN,
+    NODE,
+    ROOT,
+    SERVER_CORE,
+    SLUG,
+    WORK,
+    Loadgen,
+    fresh_database,
+    free_port,
+    pinned,
+    salen_cmd,
+    salen_env,
+)
+
+GENERATOR_LIMIT = 0.85
+STORM_QUESTIONS = 20
+
+
+@dataclass
+class Target:
+    """Running server process(es) and where the generator connects."""
+
+    kind: str  # "salen", "python", "node", "salen+redis"
+    pids: list[int]
+    viewer_urls: list[str]
+    pub_url: str
+    pending: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """What to measure."""
+
+    viewers: list[int]
+    rates: list[int]
+    seconds: float = 8.0
+    drain: float = 3.0
+    asks: int = 30
+    storm: bool = True
+
+
+def _log(name: str) -> Path:
+    WORK.mkdir(parents=True, exist_ok=True)
+    return WORK / f"{name}.log"
+
+
+@contextlib.contextmanager
+def start(kind: str, pending: int) -> Iterator[Target]:
+    """Start one server of `kind` pinned to core 0."""
+    port = free_port()
+    if kind == "salen":
+        url, ids = fresh_database("fanout", pending)
+        with pinned(salen_cmd(port), SERVER_CORE, _log("salen"), salen_env(url), port) as proc:
+            base = f"ws://127.0.0.1:{port}/ws/events/{SLUG}"
+            yield Target(kind, [proc.pid], [base], f"{base}?token={MOD_TOKEN}", ids)
+    elif kind == "python":
+        cmd = ["python", str(ROOT / "bench" / "peer_ws.py"), str(port)]
+        with pinned(cmd, SERVER_CORE, _log("peer-python"), port=port) as proc:
+            yield Target(kind, [proc.pid], [f"ws://127.0.0.1:{port}/"], f"ws://127.0.0.1:{port}/?pub=1")
+    elif kind == "node":
+        cmd = ["node", str(NODE / "peer.js"), str(port)]
+        with pinned(cmd, SERVER_CORE, _log("peer-node"), port=port) as proc:
+            yield Target(kind, [proc.pid], [f"ws://127.0.0.1:{port}/"], f"ws://127.0.0.1:{port}/?pub=1")
+    else:
+        raise ValueError(kind)
+
+
+@contextlib.contextmanager
+def start_redis_pair(pending: int) -> Iterator[Target]:
+    """Two `salen serve` processes sharing SQLite and a redis-server, all on core 0."""
+    from tests.support.servers import start_redis
+
+    url, ids = fresh_database("fanout-redis", pending)
+    with start_redis() as redis, contextlib.ExitStack() as stack:
+        import subprocess
+
+        subprocess.run(["taskset", "-a", "-p", "-c", SERVER_CORE, str(_redis_pid(redis.port))],
+                       check=False, capture_output=True)
+        env = salen_env(url, f"redis://127.0.0.1:{redis.port}/0")
+        ports = [free_port(), free_port()]
+        procs = [
+            stack.enter_context(pinned(salen_cmd(p), SERVER_CORE, _log(f"salen-redis-{i}"), env, p))
+            for i, p in enumerate(ports)
+        ]
+        bases = [f"ws://127.0.0.1:{p}/ws/events/{SLUG}" for p in ports]
+        pids = [p.pid for p in procs] + [_redis_pid(redis.port)]
+        yield Target("salen+redis", pids, bases, f"{bases[0]}?token={MOD_TOKEN}", ids)
+
+
+def _redis_pid(port: int) -> int:
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                cmdline = (proc / "cmdline").read_bytes()
+                if b"redis-server" in cmdline and str(port).encode() in cmdline:
+                    return int(proc.name)
+    return 0
+
+
+def _cpu(pids: list[int]) -> float:
+    return sum(process_cpu(p) for p in pids if p)
+
+
+def _rss(pids: list[int]) -> int:
+    return sum(rss_kib(p) for p in pids[:2] if p)
+
+
+def run_once(gen: Loadgen, target: Target, n: int, rate: int, plan: Plan, asks: int,
+             pending: list[int]) -> dict[str, Any]:
+    """One measured window at rate R; returns a result row."""
+    marks: dict[str, tuple[float, CoreTimes, float]] = {}
+
+    def on_event(name: str) -> None:
+        marks[name] = (_cpu(target.pids), CoreTimes.now(), time.monotonic())
+
+    salen = target.kind.startswith("salen")
+    cmd: dict[str, Any] = {"cmd": "run", "rate": rate, "seconds": plan.seconds, "drain": plan.drain,
+                           "pending": pending if salen else None}
+    if asks:
+        cmd |= {"asks": asks, "askEvery": 200, "askUrl": target.viewer_urls[-1], "tag": f"{n}-{rate}"}
+    answer = gen.command(cmd, on_event, timeout=plan.seconds + plan.drain + 240)
+    (cpu0, cores0, t0), (cpu1, cores1, t1) = marks["window_start"], marks["window_end"]
+    busy = cores1.busy_since(cores0)
+    server_cpu = cpu1 - cpu0
+    window = answer["window"]
+    frames = answer["frames"]
+    gen_busy = busy[int(1)] if len(busy) > 1 else 0.0
+    return {
+        "server": target.kind, "viewers": n, "rate": rate,
+        "valid": gen_busy <= GENERATOR_LIMIT and not answer["errors"],
+        "gen_core": gen_busy, "server_core": busy[0], "server_share": server_cpu / max(1e-9, t1 - t0),
+        "latency": answer["latency"], "frames_s": frames / window, "changes_s": answer["pairs"] / window,
+        "changes": answer["changes"], "lost": answer["lost"], "closed": answer["closed"],
+        "errors": answer["errors"], "late": answer["late"],
+        "cpu_per_million": server_cpu / frames * 1e6 if frames else None, "asked": answer.get("asked"),
+        "used": answer["used"],
+    }
+
+
+def measure(kind: str, plan: Plan, log: Any) -> list[dict[str, Any]]:
+    """Every (N, R) of the plan for one kind of server; a fresh server per N."""
+    rows: list[dict[str, Any]] = []
+    per_n = sum(int(r * plan.seconds) // 4 + 2 for r in plan.rates) + STORM_QUESTIONS
+    for n in plan.viewers:
+        ctx = start_redis_pair(per_n) if kind == "salen+redis" else start(kind, per_n)
+        with ctx as target:
+            rows.extend(_measure_n(target, n, plan, log))
+    return rows
+
+
+def _measure_n(target: Target, n: int, plan: Plan, log: Any) -> list[dict[str, Any]]:
+    gen = Loadgen(_log(f"loadgen-{target.kind}-{n}"))
+    try:
+        time.sleep(1.0)
+        rss0 = _rss(target.pids)
+        connected = 0
+        t0 = time.monotonic()
+        for url in target.viewer_urls:
+            got = gen.command({"cmd": "connect", "url": url, "n": n // len(target.viewer_urls)})
+            connected += got["connected"]
+        connect_s = time.monotonic() - t0
+        time.sleep(1.0)
+        rss_per = (_rss(target.pids) - rss0) / max(1, connected)
+        log(f"{target.kind} N={n}: {connected} connected in {connect_s:.1f} s, "
+            f"{rss_per:.1f} KiB per connection")
+        salen = target.kind.startswith("salen")
+        gen.command({"cmd": "mods", "url": target.pub_url, "count": 4 if salen else 1,
+                     "kind": "salen" if salen else "peer"})
+        pending = list(target.pending[:-STORM_QUESTIONS])
+        rows = []
+        for rate in plan.rates:
+            asks = plan.asks if target.kind == "salen" and rate == 10 else 0
+            row = run_once(gen, target, n, rate, plan, asks, pending)
+            del pending[: row.pop("used")]
+            row |= {"connected": connected, "connect_s": connect_s, "rss_per_conn": rss_per}
+            log(_brief(row))
+            rows.append(row)
+        if plan.storm and target.kind == "salen":
+            storm = gen.command({"cmd": "storm", "url": target.viewer_urls[0], "rate": 10,
+                                 "pending": target.pending[-STORM_QUESTIONS:], "drain": 3,
+                                 "concurrency": 256}, timeout=300)
+            storm |= {"server": "storm", "viewers": n}
+            log(f"storm N={n}: {storm}")
+            rows.append(storm)
+        gen.command({"cmd": "close"})
+        return rows
+    finally:
+        gen.close()
+
+
+def _brief(row: dict[str, Any]) -> str:
+    lat = row["latency"]
+    return (f"{row['server']} N={row['viewers']} R={row['rate']}: p50 {lat['p50']} p99 {lat['p99']} "
+            f"max {lat['max']} ms, {row['frames_s']:.0f} frames/s, lost {row['lost']}, "
+            f"closed {row['closed']}, errors {row['errors']}, gen core {row['gen_core']:.0%}, "
+            f"server {row['server_share']:.0%} (core0 {row['server_core']:.0%}), "
+            f"{row['cpu_per_million'] or 0:.1f} CPU-s/M frames, asked {row['asked']}")

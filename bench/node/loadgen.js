@@ -1,0 +1,385 @@
+// Open-loop load generator for the fan-out benchmark (bench/fanout.py drives it).
+//
+// Commands arrive as JSON lines on stdin, each answered by one JSON line on stdout
+// ({"event": ...} lines may come before the answer). It holds N viewer sockets, a few
+// moderator (or publisher) sockets, and measures, per viewer and per change, the time from
+// the change's *scheduled* moment to the frame that carries its version: frames hold
+// `"v":<version>` first, so a frame with v covers every change up to v (coalescing is fine).
+"use strict";
+
+const WebSocket = require("ws");
+const readline = require("readline");
+
+const HIST_MS = 120000;
+const V_KEY = Buffer.from('"v":');
+
+function now() {
+  return Number(process.hrtime.bigint()) / 1e6; // ms, monotonic
+}
+
+function frameVersion(buf) {
+  const at = buf.indexOf(V_KEY);
+  if (at < 0) return -1;
+  let v = 0;
+  let i = at + 4;
+  while (buf[i] === 32) i++;
+  for (; i < buf.length; i++) {
+    const c = buf[i];
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
+class Stats {
+  constructor() {
+    this.hist = new Uint32Array(HIST_MS + 1);
+    this.samples = 0;
+    this.max = 0;
+  }
+  add(ms) {
+    const b = ms < 0 ? 0 : Math.min(HIST_MS, Math.round(ms));
+    this.hist[b]++;
+    this.samples++;
+    if (ms > this.max) this.max = ms;
+  }
+  pct(p) {
+    if (!this.samples) return null;
+    const want = Math.ceil(this.samples * p);
+    let seen = 0;
+    for (let i = 0; i <= HIST_MS; i++) {
+      seen += this.hist[i];
+      if (seen >= want) return i;
+    }
+    return HIST_MS;
+  }
+  summary() {
+    return { samples: this.samples, p50: this.pct(0.5), p99: this.pct(0.99), max: Math.round(this.max) };
+  }
+}
+
+const state = {
+  viewers: [], // {ws, v, token, open, closedCode}
+  mods: [],
+  sched: new Map(), // version -> scheduled ms
+  stats: null,
+  frames: 0,
+  pairs: 0,
+  counting: false,
+  watch: null, // Set of question ids (storm content check)
+  errors: 0,
+};
+
+function out(obj) {
+  process.stdout.write(JSON.stringify(obj) + "\n");
+}
+
+function onViewerFrame(viewer, data) {
+  const t = now();
+  const v = frameVersion(data);
+  if (state.counting) state.frames++;
+  if (!viewer.synced) {
+    viewer.synced = true;
+    viewer.syncedAt = t;
+    if (viewer.onSynced) viewer.onSynced();
+  }
+  if (state.watch && viewer.seen) {
+    const msg = JSON.parse(data.toString());
+    if (msg.you && msg.you.participant) viewer.token = msg.you.participant;
+    for (const q of msg.questions || []) {
+      if (state.watch.has(q.id) && q.status !== "pending") viewer.seen.add(q.id);
+    }
+  } else if (viewer.token === null && data.indexOf('"participant"') >= 0) {
+    const msg = JSON.parse(data.toString());
+    if (msg.you) viewer.token = msg.you.participant;
+  }
+  if (v > viewer.v) {
+    if (state.stats) {
+      for (let ver = viewer.v + 1; ver <= v; ver++) {
+        const s = state.sched.get(ver);
+        if (s !== undefined) {
+          state.stats.add(t - s);
+          if (state.counting) state.pairs++;
+        }
+      }
+    }
+    viewer.v = v;
+  }
+}
+
+function openViewer(url, viewer) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 60000 });
+    viewer.ws = ws;
+    viewer.synced = false;
+    viewer.onSynced = () => resolve(true);
+    ws.on("message", (data) => onViewerFrame(viewer, data));
+    ws.on("close", (code) => {
+      viewer.open = false;
+      viewer.closedCode = code;
+      resolve(false);
+    });
+    ws.on("error", () => resolve(false));
+    ws.on("open", () => {
+      viewer.open = true;
+    });
+  });
+}
+
+async function pool(items, concurrency, fn) {
+  let next = 0;
+  let ok = 0;
+  async function worker() {
+    while (next < items.length) {
+      const item = items[next++];
+      if (await fn(item)) ok++;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return ok;
+}
+
+async function connect(cmd) {
+  const t0 = now();
+  const fresh = [];
+  for (let i = 0; i < cmd.n; i++) {
+    const viewer = { ws: null, v: 0, token: null, open: false, closedCode: 0, synced: false };
+    state.viewers.push(viewer);
+    fresh.push(viewer);
+  }
+  const ok = await pool(fresh, cmd.concurrency || 256, (viewer) => openViewer(cmd.url, viewer));
+  return { connected: ok, failed: cmd.n - ok, seconds: (now() - t0) / 1000 };
+}
+
+function openMod(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const mod = { ws, pending: new Map(), nextId: 1, frames: [] };
+    ws.on("message", (data) => {
+      const msg = JSON.parse(data.toString());
+      if (msg.type === "ok" || msg.type === "error") {
+        const cb = mod.pending.get(msg.id);
+        if (cb) {
+          mod.pending.delete(msg.id);
+          cb(msg);
+        }
+      } else if (mod.onPush) {
+        mod.onPush(msg, now());
+      }
+    });
+    ws.on("open", () => resolve(mod));
+    ws.on("error", reject);
+  });
+}
+
+function call(mod, type, fields) {
+  const id = mod.nextId++;
+  return new Promise((resolve) => {
+    mod.pending.set(id, resolve);
+    mod.ws.send(JSON.stringify({ type, id, ...fields }));
+  });
+}
+
+async function mods(cmd) {
+  state.mods = [];
+  for (let i = 0; i < cmd.count; i++) state.mods.push(await openMod(cmd.url));
+  state.kind = cmd.kind;
+  return { mods: state.mods.length };
+}
+
+// The Salen actions, cycled: approve a pending question, put it on the queue, move the
+// queue's last question to the front, put the front one on air (the previous one is done).
+function salenAction(k, plan) {
+  const step = k % 4;
+  if (step === 0) {
+    plan.current = plan.pending.shift();
+    return ["qa.approve", { question: plan.current }];
+  }
+  if (step === 1) return ["panel.enqueue", { question: plan.current }];
+  if (step === 2) return ["panel.move", { question: plan.current, position: 0 }];
+  return ["panel.now", { question: plan.current }];
+}
+
+function versionOf(reply) {
+  if (reply.question) return reply.question.v;
+  if (reply.panel) return reply.panel.v;
+  return -1;
+}
+
+async function askers(cmd, until) {
+  // Questions from fresh viewer connections while the load runs; measured to the moment
+  // a moderator socket receives the pending question.
+  const stats = new Stats();
+  const waiting = new Map();
+  const watcher = state.mods[0];
+  watcher.onPush = (msg, t) => {
+    for (const q of msg.questions || []) {
+      const sent = waiting.get(q.text);
+      if (sent !== undefined) {
+        stats.add(t - sent);
+        waiting.delete(q.text);
+      }
+    }
+  };
+  const sockets = [];
+  let k = 0;
+  while (now() < until && k < cmd.asks) {
+    const mod = await openMod(cmd.askUrl);
+    sockets.push(mod);
+    const text = `bench question ${cmd.tag} ${k++}`;
+    waiting.set(text, now());
+    call(mod, "qa.ask", { text, anonymous: true });
+    await sleep(cmd.askEvery);
+  }
+  await sleep(2000);
+  for (const s of sockets) s.ws.terminate();
+  watcher.onPush = null;
+  return { ...stats.summary(), asked: k, unanswered: waiting.size };
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function run(cmd) {
+  state.stats = new Stats();
+  state.sched = new Map();
+  state.frames = 0;
+  state.pairs = 0;
+  const plan = { pending: cmd.pending ? [...cmd.pending] : [], current: 0 };
+  const total = Math.round(cmd.rate * cmd.seconds);
+  const versions = [];
+  let errors = 0;
+  let late = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = now() + 50;
+  state.counting = true;
+  out({ event: "window_start" });
+  const asking = cmd.asks ? askers(cmd, t0 + cmd.seconds * 1000) : null;
+  const replies = [];
+  for (let k = 0; k < total; k++) {
+    const at = t0 + (k * 1000) / cmd.rate;
+    const wait = at - now();
+    if (wait > 0) await sleep(wait);
+    else if (wait < -5) late++;
+    // One cycle of four actions stays on one moderator socket, so it runs in order.
+    const mod = state.mods[Math.floor(k / 4) % state.mods.length];
+    if (state.kind === "salen") {
+      if (k % 4 === 0 && !plan.pending.length) break;
+      const [type, fields] = salenAction(k, plan);
+      replies.push(
+        call(mod, type, fields).then((reply) => {
+          if (reply.type !== "ok") errors++;
+          else {
+            const v = versionOf(reply);
+            state.sched.set(v, at);
+            versions.push(v);
+          }
+        })
+      );
+    } else {
+      state.sched.set(k + 1, at);
+      versions.push(k + 1);
+      mod.ws.send(JSON.stringify({ seq: k + 1 }));
+    }
+  }
+  const windowEnd = Math.max(now(), t0 + cmd.seconds * 1000);
+  if (windowEnd > now()) await sleep(windowEnd - now());
+  state.counting = false;
+  const frames = state.frames;
+  const pairs = state.pairs;
+  const window = (now() - t0) / 1000;
+  out({ event: "window_end" });
+  await Promise.all(replies);
+  const asked = asking ? await asking : null;
+  await sleep(cmd.drain * 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const latency = state.stats.summary();
+  const lost = losses(versions);
+  state.stats = null;
+  return {
+    changes: versions.length, errors, late, frames, pairs, window, latency,
+    lost: lost.lost, closed: lost.closed, asked,
+    used: cmd.pending ? cmd.pending.length - plan.pending.length : 0, gen_cpu_s: (cpu.user + cpu.system) / 1e6,
+  };
+}
+
+function losses(versions) {
+  const sorted = [...versions].sort((a, b) => a - b);
+  let lost = 0;
+  let closed = 0;
+  for (const viewer of state.viewers) {
+    if (!viewer.open) closed++;
+    // changes with a version above what this viewer ended with
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] <= viewer.v) lo = mid + 1;
+      else hi = mid;
+    }
+    lost += sorted.length - lo;
+  }
+  return { lost, closed };
+}
+
+async function storm(cmd) {
+  // Every viewer's socket dies at once; each reconnects at once with ?since=<its v>&p=<token>
+  // while a moderator keeps approving the questions in cmd.pending at cmd.rate per second.
+  state.watch = new Set(cmd.pending);
+  for (const viewer of state.viewers) viewer.seen = new Set();
+  const t0 = now();
+  for (const viewer of state.viewers) {
+    viewer.onSynced = null;
+    viewer.ws.removeAllListeners("close");
+    viewer.ws.terminate();
+    viewer.open = false;
+  }
+  let approved = 0;
+  const approving = (async () => {
+    for (const q of cmd.pending) {
+      const reply = await call(state.mods[0], "qa.approve", { question: q });
+      if (reply.type === "ok") approved++;
+      await sleep(1000 / cmd.rate);
+    }
+  })();
+  const ok = await pool(state.viewers, cmd.concurrency || 256, (viewer) => {
+    const p = viewer.token ? `&p=${encodeURIComponent(viewer.token)}` : "";
+    return openViewer(`${cmd.url}?since=${viewer.v}${p}`, viewer);
+  });
+  const allSynced = (now() - t0) / 1000;
+  await approving;
+  await sleep(cmd.drain * 1000);
+  let missing = 0;
+  let short = 0;
+  for (const viewer of state.viewers) {
+    for (const q of cmd.pending) if (!viewer.seen.has(q)) missing++;
+    if (!viewer.open) short++;
+  }
+  state.watch = null;
+  return { reconnected: ok, seconds: allSynced, approved, missing, not_open: short };
+}
+
+async function closeAll() {
+  for (const viewer of state.viewers) viewer.ws && viewer.ws.terminate();
+  for (const mod of state.mods) mod.ws.terminate();
+  state.viewers = [];
+  state.mods = [];
+  return { closed: true };
+}
+
+const handlers = { connect, mods, run, storm, close: closeAll };
+
+const rl = readline.createInterface({ input: process.stdin });
+let chain = Promise.resolve();
+rl.on("line", (line) => {
+  chain = chain.then(async () => {
+    const cmd = JSON.parse(line);
+    try {
+      out({ ok: true, ...(await handlers[cmd.cmd](cmd)) });
+    } catch (err) {
+      out({ ok: false, error: String(err && err.stack ? err.stack : err) });
+    }
+  });
+});
+rl.on("close", () => chain.then(() => process.exit(0)));
