@@ -121,7 +121,7 @@ async def test_pages_carry_translated_strings_for_scripts(running: Any) -> None:
     client, _ = running
     page = await client.get(f"/e/{SLUG}/live", params={"lang": "en"})
     blob = re.search(r'<script type="application/json" id="qa-texts">(.*?)</script>', page.text,
-                     re.S)
+                     re.DOTALL)
     assert blob is not None
     texts = json.loads(blob.group(1))
     assert texts["status_pending"] == "Awaiting moderation"

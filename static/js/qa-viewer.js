@@ -33,12 +33,14 @@ function renderNow() {
 
 function voteButton(q) {
   const mine = state.voted.has(q.id);
+  // The visible count is part of the accessible name; the question itself describes it.
   const button = el("button", {
     cls: "qa-vote" + (mine ? " voted" : ""),
     attrs: { type: "button", "aria-pressed": mine ? "true" : "false",
-             "aria-label": `${mine ? texts.voted : texts.vote}: ${q.text}`, "data-vote": q.id },
+             "aria-describedby": `q-${q.id}-text`, "data-vote": q.id },
   }, [el("span", { text: "▲", attrs: { "aria-hidden": "true" } }),
-      el("span", { text: String(q.votes || 0) })]);
+      el("span", { text: String(q.votes || 0) }),
+      el("span", { cls: "sr-only", text: " " + (mine ? texts.voted : texts.vote) })]);
   button.addEventListener("click", () => vote(q.id, !state.voted.has(q.id)));
   return button;
 }
@@ -51,7 +53,7 @@ function questionItem(q) {
     li.append(voteButton(q));
   }
   const body = el("div", { cls: "qa-body" }, [
-    el("p", { cls: "qa-text", text: q.text }),
+    el("p", { cls: "qa-text", text: q.text, attrs: { id: `q-${q.id}-text` } }),
     el("p", { cls: "qa-by", text: askedBy(q, texts) }),
   ]);
   if (q.status !== "approved") body.append(el("p", { cls: "qa-status", text: statusLabel(q) }));
