@@ -181,7 +181,8 @@ async def test_question_timeline_links_to_moments(
     """Answered questions show "asked at"/"answered at" links to their moments; pending do not."""
     engine = create_engine(settings.database_url)
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)  # the Q&A tables have no migration yet
+        # Creates whatever the migrations do not (yet) cover, e.g. the Q&A tables.
+        await conn.run_sync(Base.metadata.create_all)
     local = dt.datetime(2026, 10, 21, 8, 0, 12, tzinfo=dt.UTC)  # 10:00:12 in Oslo
     async with sessionmaker(engine)() as session, session.begin():
         event_id = (await session.get(Recording, ready["id"])).event_id  # type: ignore[union-attr]
