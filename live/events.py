@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from live import embeds
 from live.errors import Conflict, Invalid, NotFound
 from live.models import (
     Event,
@@ -42,11 +43,17 @@ def aware(value: dt.datetime | None, tz: ZoneInfo = OSLO) -> dt.datetime | None:
     return value.replace(tzinfo=tz)
 
 
-def validate(doc: EventDoc) -> None:
-    """Check what the types cannot: unique keys, references, time order. Raises Invalid."""
+def validate(doc: EventDoc, *, embed_hosts: str | Iterable[str] = "") -> None:
+    """Check what the types cannot: unique keys, references, time order. Raises Invalid.
+
+    `embed_hosts` are the player hosts allowed beyond YouTube and Vimeo
+    (`Settings.embed_hosts`); callers without settings allow only those two.
+    """
     errors: dict[str, str] = {}
     if doc.slug in RESERVED_SLUGS:
         errors["slug"] = "This address is reserved; choose another."
+    if doc.stream_url and (problem := embeds.stream_url_problem(doc.stream_url, embed_hosts)):
+        errors["stream_url"] = problem
     _unique(errors, "occurrences", [o.slug for o in doc.occurrences], "slug")
     _unique(errors, "themes", [t.slug for t in doc.themes], "slug")
     _unique(errors, "speakers", [s.key for s in doc.speakers], "key")
@@ -113,9 +120,10 @@ async def find_event(session: AsyncSession, slug: str) -> Event:
     return event
 
 
-async def save_event(session: AsyncSession, doc: EventDoc, *, create: bool = False) -> Event:
+async def save_event(session: AsyncSession, doc: EventDoc, *, create: bool = False,
+                     embed_hosts: str | Iterable[str] = "") -> Event:
     """Create the event, or update it in place (children matched by slug, key or id)."""
-    validate(doc)
+    validate(doc, embed_hosts=embed_hosts)
     existing = (await session.scalars(event_query(doc.slug))).first()
     if existing is not None and create:
         raise Conflict(f"An event with the address {doc.slug!r} exists.", code="event.exists")
