@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 
 import pytest
 
@@ -14,7 +15,7 @@ from live.rooms.domain import EditOutcome, Person, Placement, RoomInfo, State
 THEMES = [(1, "Sustainability"), (2, "Skills")]
 
 
-def people(spec: list[tuple[int | None, bool]], orgs: int = 3) -> list[Person]:
+def people(spec: Sequence[tuple[int | None, bool]], orgs: int = 3) -> list[Person]:
     return [Person(key=f"p{i}", theme=theme, online=online, organisation=i % orgs,
                    region=f"r{i % 2}") for i, (theme, online) in enumerate(spec)]
 

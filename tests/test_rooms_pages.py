@@ -64,7 +64,9 @@ def rooms_app(settings: Settings) -> tuple[Starlette, list[RoomsLive]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with contextlib.AsyncExitStack() as stack:
-            state = dict(await stack.enter_async_context(base.router.lifespan_context(base)) or {})
+            entered: Any = await stack.enter_async_context(
+                base.router.lifespan_context(base))
+            state = dict(entered or {})
             if "hub" not in state:
                 state["hub"] = await stack.enter_async_context(open_hub(settings.hub_url))
             rooms = await stack.enter_async_context(
@@ -326,3 +328,20 @@ async def test_video_signalling_is_for_members_only(
     assert ok.status_code == 201 and ok.text.startswith("v=0")
     assert refused.status_code == 403 and refused.json()["code"] == "rooms.not_member"
     assert listed.json() == {"publishers": [member.participant]}
+
+
+async def test_two_browsers_see_each_other_in_the_room_call(
+        browser: Browser, served: tuple[str, RoomsLive], workshop: dict[str, Any]) -> None:
+    """Two members start their (fake) cameras; each page plays the other's forwarded video."""
+    url, rooms = served
+    members, room_id = await open_room_pages(browser, url, rooms, workshop)
+    ids = [await p.locator("[data-rooms-page]").get_attribute("data-participant")
+           for p in members]
+    for page in members:
+        await page.get_by_role("button", name="Start camera and join the call").click()
+    for page, other in ((members[0], ids[1]), (members[1], ids[0])):
+        selector = f"[data-video='{other}'] video"
+        await expect(page.locator(selector)).to_have_count(1)
+        # Decoded pictures have a size: the forwarded H.264 really plays.
+        await page.wait_for_function("s => document.querySelector(s).videoWidth > 0", arg=selector)
+    assert sorted(rooms.video.publishers(room_id)) == sorted(ids)  # type: ignore[type-var]

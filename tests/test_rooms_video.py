@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import av
 import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
@@ -66,6 +67,7 @@ async def frames_from(track: MediaStreamTrack, count: int) -> list[tuple[int, in
     seen = []
     for _ in range(count):
         frame = await asyncio.wait_for(track.recv(), GUARD)
+        assert isinstance(frame, av.VideoFrame)
         seen.append((frame.width, frame.height, read_frame_number(frame)))
     return seen
 

@@ -324,10 +324,23 @@
     figure.querySelector("video").srcObject = stream;
   }
 
+  // Salen forwards H.264 and Opus as they are, so every peer must speak those.
+  function prefer(transceiver, kind, side) {
+    const capabilities = side.getCapabilities && side.getCapabilities(kind);
+    if (!capabilities || !transceiver.setCodecPreferences) return;
+    const wanted = kind === "video" ? "video/h264" : "audio/opus";
+    const codecs = capabilities.codecs.filter((c) => c.mimeType.toLowerCase() === wanted);
+    codecs.sort((a, b) => Number(/packetization-mode=1/.test(b.sdpFmtpLine || "")) -
+                          Number(/packetization-mode=1/.test(a.sdpFmtpLine || "")));
+    if (codecs.length) transceiver.setCodecPreferences(codecs);
+  }
+
   async function startVideo() {
     const stream = await navigator.mediaDevices.getUserMedia({video: true, audio: true});
     const pc = new RTCPeerConnection();
-    for (const track of stream.getTracks()) pc.addTransceiver(track, {direction: "sendonly"});
+    for (const track of stream.getTracks()) {
+      prefer(pc.addTransceiver(track, {direction: "sendonly"}), track.kind, RTCRtpSender);
+    }
     peers.set("self", pc);
     videoElement("self", text("You"), stream);
     await negotiate(pc, `${videoBase()}/publish`);
@@ -346,8 +359,9 @@
       if (id === page.dataset.participant || peers.has(id)) continue;
       const pc = new RTCPeerConnection();
       peers.set(id, pc);
-      pc.addTransceiver("video", {direction: "recvonly"});
-      pc.addTransceiver("audio", {direction: "recvonly"});
+      for (const kind of ["video", "audio"]) {
+        prefer(pc.addTransceiver(kind, {direction: "recvonly"}), kind, RTCRtpReceiver);
+      }
       const stream = new MediaStream();
       pc.ontrack = (event) => {
         stream.addTrack(event.track);
