@@ -198,3 +198,25 @@ async def test_settings_reach_the_viewer_form(
     await expect(send).to_be_disabled()
     await expect(viewer.get_by_label("Ask anonymously")).to_be_hidden()
     await expect(viewer.locator("[data-ask-status]")).to_contain_text("Questions are closed")
+
+
+async def test_page_reconnects_with_since_and_catches_up(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """After a dropped socket the page reconnects with ?since=V and shows what it missed."""
+    moderator_token, _ = await tokens(settings)
+    viewer = await open_page(browser, f"{live_url}/e/{SLUG}/live")
+    urls: list[str] = []
+    viewer.on("websocket", lambda ws: urls.append(ws.url))
+    moderator = await open_page(browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}")
+    # Hold the reconnect back until the moderator has acted, so the change is missed.
+    await viewer.evaluate("() => { const s = window.salenQa.socket; s.delay = 60000;"
+                          " s.ws.close(); }")
+    await expect(viewer.locator("[data-connection]")).to_contain_text("reconnecting")
+    await moderator.get_by_label("Question", exact=True).fill(FLOOR)
+    await moderator.get_by_role("button", name="Add question").click()
+    await expect(moderator.locator("[data-queue]")).to_contain_text(FLOOR)
+    await viewer.evaluate("() => window.salenQa.socket.connect()")
+    await expect(viewer.locator("[data-questions]")).to_contain_text(FLOOR)
+    assert urls and "since=" in urls[-1]
+    await expect(viewer.locator("[data-connection]")).to_be_hidden()

@@ -58,6 +58,7 @@ export class LiveSocket {
   }
 
   connect() {
+    clearTimeout(this.timer);
     this.onStatus(this.v === null ? "connecting" : "reconnecting");
     const ws = new WebSocket(this.url());
     this.ws = ws;
@@ -78,7 +79,7 @@ export class LiveSocket {
     this.onStatus("reconnecting");
     const wait = code === FLOOD ? FLOOD_DELAY_MS : this.delay * (0.75 + Math.random() / 2);
     this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
-    setTimeout(() => this.connect(), wait);
+    this.timer = setTimeout(() => this.connect(), wait);
   }
 
   receive(message) {
