@@ -32,7 +32,7 @@ from live.errors import Forbidden, Invalid, NotFound, Unauthorized
 from live.events import export_event, load_event, save_event
 from live.models import Event, Registration
 from live.models.registration import Attendance, Status
-from live.registration import export, notify, service
+from live.registration import export, notify, rules, service
 from live.registration.mail import read_outbox
 from live.registration.pages import form_mapping, known_organisations, localise, values_of
 from live.registration.rules import N_, Refusal
@@ -70,6 +70,7 @@ def slot_table(event: Event, rows: list[export.Row]) -> list[dict[str, Any]]:
                 "confirmed": sum(r.status == Status.CONFIRMED for r in mine),
                 "waitlisted": sum(r.status == Status.WAITLISTED for r in mine),
                 "capacity": service.capacity(occ, attendance),
+                "offered": rules.offered(attendance, service.capacity(occ, attendance), occ.online),
             }
         result.append({"occurrence": occ, "label": label, "modes": modes})
     return result
