@@ -339,6 +339,20 @@ async def test_delete_my_data_removes_the_row(web: httpx.AsyncClient, settings: 
     assert await count_registrations(settings) == 0
 
 
+async def test_delete_after_cancelling(web: httpx.AsyncClient, settings: Settings) -> None:
+    """The page after cancelling offers to delete the data, and that deletes the row."""
+    path = await registered(web, person(1))
+    page = await web.get(path)
+    cancelled = await web.post(path + "/cancel", data={"csrf_token": csrf_of(page.text)})
+    assert f'action="{path}/delete"' in cancelled.text
+    assert await count_registrations(settings, Status.CANCELLED) == 1
+    deleted = await web.post(path + "/delete", data={"csrf_token": csrf_of(cancelled.text)})
+    assert deleted.status_code == 200 and "Your data is deleted" in deleted.text
+    assert await count_registrations(settings) == 0
+    again = await web.post(path + "/delete", data={"csrf_token": csrf_of(cancelled.text)})
+    assert again.status_code == 404
+
+
 async def test_calendar_entry_in_oslo_time(web: httpx.AsyncClient) -> None:
     """The .ics download parses back with the event's local start and time zone."""
     path = await registered(web, person(1))
@@ -450,7 +464,7 @@ async def test_organiser_adds_moves_and_removes(web: httpx.AsyncClient) -> None:
     assert "Person 2" not in listed
     assert "Person 3" in listed and "Waiting list" not in listed
     everyone = (await web.get(base + "?cancelled=1", headers=ADMIN)).text
-    cancelled_rows = re.findall(r'<tr class="status-cancelled">(.*?)</tr>', everyone, re.S)
+    cancelled_rows = re.findall(r'<tr class="status-cancelled">(.*?)</tr>', everyone, re.DOTALL)
     assert len(cancelled_rows) == 1 and "Person 2" in cancelled_rows[0]
 
 

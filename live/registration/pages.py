@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -272,37 +272,52 @@ async def change(request: Request) -> Response:
     return RedirectResponse(f"/r/{token}", status_code=303)
 
 
+def farewell(request: Request, title: str, slug: str, token: str, deleted: bool) -> Response:
+    """The page after cancelling (it offers to delete the data too) or after deleting."""
+    context = {"event_title": title, "event_slug": slug, "token": token, "deleted": deleted}
+    response = render(request, "registration/cancelled.html", context)
+    response.headers.update(PRIVATE)
+    return response
+
+
 async def cancel(request: Request) -> Response:
     """POST /r/{token}/cancel: the place goes to the first on the waitlist."""
     await checked_form(request)
     limiter(request).hit(client_key(request))
-    outcome = await service.cancel(request.state.db, request.path_params["token"])
+    token = request.path_params["token"]
+    outcome = await service.cancel(request.state.db, token)
     mails = [("cancelled", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
     await send(request.state.settings, request, mails)
-    context = {"receipt": outcome.receipt, "deleted": False}
-    response = render(request, "registration/cancelled.html", context)
-    response.headers.update(PRIVATE)
-    return response
+    receipt = outcome.receipt
+    return farewell(request, receipt.event_title, receipt.event_slug, token, deleted=False)
 
 
 async def delete_data(request: Request) -> Response:
-    """POST /r/{token}/delete: cancel, then delete the row with the registrant's data."""
+    """POST /r/{token}/delete: cancel if still live, then delete the registrant's row."""
     await checked_form(request)
     limiter(request).hit(client_key(request))
     token = request.path_params["token"]
-    outcome = await service.cancel(request.state.db, token)
+    promoted: tuple[service.Receipt, ...] = ()
+    try:
+        promoted = (await service.cancel(request.state.db, token)).promoted
+    except NotFound:
+        pass  # cancelled before: the data may still be there to delete
     async with request.state.db() as session, session.begin():
-        await session.execute(
-            delete(Registration).where(
+        row = await session.scalar(
+            select(Registration).where(
                 Registration.token == token, Registration.status == Status.CANCELLED
             )
         )
+        if row is None:
+            raise NotFound(
+                "No such registration, or it was cancelled.", code="registration.not_found"
+            )
+        event = await session.get_one(Event, row.event_id)
+        title, slug = event.title, event.slug
+        await session.delete(row)
     # No mail to the registrant: the outbox would keep the data they asked us to delete.
-    await send(request.state.settings, request, [("promoted", r) for r in outcome.promoted])
-    context = {"receipt": outcome.receipt, "deleted": True}
-    response = render(request, "registration/cancelled.html", context)
-    response.headers.update(PRIVATE)
-    return response
+    await send(request.state.settings, request, [("promoted", r) for r in promoted])
+    return farewell(request, title, slug, token, deleted=True)
 
 
 async def calendar(request: Request) -> Response:
