@@ -34,6 +34,7 @@ from tests.support.liveserver import serve_app
 
 pytestmark = pytest.mark.browser
 SLUG = "verksted-regional-utvikling"
+GUARD_MS = 30_000
 # Keeps what the lobby announced in sessionStorage, which survives the navigation to the room.
 REMEMBER_READY = """() => {
   const box = document.querySelector("#rooms-ready");
@@ -341,7 +342,9 @@ async def test_two_browsers_see_each_other_in_the_room_call(
         await page.get_by_role("button", name="Start camera and join the call").click()
     for page, other in ((members[0], ids[1]), (members[1], ids[0])):
         selector = f"[data-video='{other}'] video"
-        await expect(page.locator(selector)).to_have_count(1)
+        # Guards against a hang, not a performance bound: ICE and DTLS are slow on a busy machine.
+        await expect(page.locator(selector)).to_have_count(1, timeout=GUARD_MS)
         # Decoded pictures have a size: the forwarded H.264 really plays.
-        await page.wait_for_function("s => document.querySelector(s).videoWidth > 0", arg=selector)
+        await page.wait_for_function("s => document.querySelector(s).videoWidth > 0", arg=selector,
+                                     timeout=GUARD_MS)
     assert sorted(rooms.video.publishers(room_id)) == sorted(ids)  # type: ignore[type-var]
