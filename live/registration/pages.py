@@ -211,12 +211,12 @@ async def personal_context(request: Request, receipt: service.Receipt) -> dict[s
     """The personal page's data: the registration and the choices it may move to."""
     async with request.state.db() as session:
         event = await load_event(session, receipt.event_slug)
-    places = await service.availability(request.state.db, receipt.event_slug)
+    listed = choices(event, await service.availability(request.state.db, receipt.event_slug))
     return {
         "event": event,
         "receipt": receipt,
-        "choices": choices(event, places),
-        "online_offered": online_offered(choices(event, places)),
+        "choices": listed,
+        "online_offered": online_offered(listed),
         "food_at": [o.city for o in event.occurrences if o.serves_food],
         "answers": answer_labels(event.registration_questions or [], receipt.answers),
         "flash": request.session.pop(FLASH, None),
