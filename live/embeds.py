@@ -18,11 +18,24 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from live.errors import Invalid
 
-__all__ = ["BUILTIN_HOSTS", "Embed", "EmbedRefused", "allowed_hosts", "parse_stream_url",
-           "stream_url_problem"]
+__all__ = [
+    "BUILTIN_HOSTS",
+    "Embed",
+    "EmbedRefused",
+    "allowed_hosts",
+    "parse_stream_url",
+    "stream_url_problem",
+]
 
-YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com",
-                           "youtube-nocookie.com", "www.youtube-nocookie.com"})
+YOUTUBE_HOSTS = frozenset(
+    {
+        "youtube.com",
+        "www.youtube.com",
+        "m.youtube.com",
+        "youtube-nocookie.com",
+        "www.youtube-nocookie.com",
+    }
+)
 YOUTU_BE = frozenset({"youtu.be", "www.youtu.be"})
 VIMEO_HOSTS = frozenset({"vimeo.com", "www.vimeo.com", "player.vimeo.com"})
 BUILTIN_HOSTS = YOUTUBE_HOSTS | YOUTU_BE | VIMEO_HOSTS
@@ -40,10 +53,13 @@ def N_(message: str) -> str:
 
 NOT_A_URL = N_("Give a web address that starts with https://.")
 NOT_HTTPS = N_("The player address must start with https://.")
-NOT_ALLOWED = N_("Players from this host are not allowed. Use YouTube or Vimeo, "
-                 "or ask the administrator to allow the host.")
-NO_VIDEO = N_("This address does not name a video or live stream; copy the address "
-              "of the video itself.")
+NOT_ALLOWED = N_(
+    "Players from this host are not allowed. Use YouTube or Vimeo, "
+    "or ask the administrator to allow the host."
+)
+NO_VIDEO = N_(
+    "This address does not name a video or live stream; copy the address of the video itself."
+)
 
 
 class EmbedRefused(Invalid):
@@ -114,8 +130,12 @@ def _youtube(host: str, path: str, query: str) -> Embed:
         candidate = segments[1]
     if not YOUTUBE_ID.fullmatch(candidate):
         raise EmbedRefused(NO_VIDEO)
-    return Embed("youtube", candidate,
-                 f"https://www.youtube-nocookie.com/embed/{candidate}", "www.youtube-nocookie.com")
+    return Embed(
+        "youtube",
+        candidate,
+        f"https://www.youtube-nocookie.com/embed/{candidate}",
+        "www.youtube-nocookie.com",
+    )
 
 
 def _vimeo(host: str, path: str) -> Embed:
