@@ -1,0 +1,80 @@
+// The live stream on an event page (templates/_player.html) and the organiser's stream page:
+// polls the stream state, keeps the status line current, and plays Salen's own stream
+// (WebRTC through WHEP, live HLS as the fall-back) while it is live. Texts come from the
+// page (a JSON script element), never from this file.
+import { WhepPlayer } from "./whep-player.js";
+
+const POLL_MS = 4000;
+const PLAYING = new Set(["live", "paused"]);
+const MODE_TEXTS = new Set(["hls", "error"]); // the other player modes say nothing new
+
+function statusLine(texts, state) {
+  if (state.state !== "live") return texts[state.state] || texts.idle;
+  const key = state.viewers === 1 ? "viewers_one" : "viewers_other";
+  return `${texts.live} · ${texts[key].replace("{n}", String(state.viewers))}`;
+}
+
+class StreamView {
+  constructor(root) {
+    this.root = root;
+    // the texts may come after the page's content (templates/_player_texts.html)
+    const texts = root.querySelector("[data-stream-texts]") || document.querySelector("[data-stream-texts]");
+    this.texts = JSON.parse(texts.textContent);
+    this.line = root.querySelector("[data-stream-status]");
+    this.mode = root.querySelector("[data-stream-mode]");
+    this.video = root.querySelector("video");
+    this.player = null;
+    this.pollMs = Number(root.dataset.pollMs) || POLL_MS;
+  }
+
+  start() {
+    this.apply({ state: this.root.dataset.state });
+    this.poll();
+  }
+
+  async poll() {
+    try {
+      const response = await fetch(this.root.dataset.stateUrl, { cache: "no-store" });
+      if (response.ok) this.apply(await response.json());
+    } catch {
+      // offline for a moment: keep the last state and try again
+    }
+    setTimeout(() => this.poll(), this.pollMs);
+  }
+
+  apply(state) {
+    this.root.dataset.state = state.state;
+    if (this.line && state.viewers !== undefined) this.line.textContent = statusLine(this.texts, state);
+    if (!this.video) return;
+    if (PLAYING.has(state.state) && !this.player) this.play();
+    else if (!PLAYING.has(state.state) && this.player) this.stopPlaying();
+  }
+
+  play() {
+    const data = this.root.dataset;
+    this.player = new WhepPlayer(this.video, {
+      whepUrl: data.whepUrl,
+      hlsUrl: data.hlsUrl,
+      hlsScriptUrl: data.hlsScript,
+      onStatus: (status) => this.showMode(status.mode),
+    });
+    this.video.salenPlayer = this.player; // for tests and the browser console
+    if (data.forceHls !== undefined) this.player.playHls("requested");
+    else this.player.start();
+  }
+
+  stopPlaying() {
+    const player = this.player;
+    this.player = null;
+    player.stop();
+  }
+
+  showMode(mode) {
+    this.root.dataset.mode = mode;
+    if (this.mode) this.mode.textContent = MODE_TEXTS.has(mode) ? this.texts[mode] : "";
+  }
+}
+
+for (const root of document.querySelectorAll("[data-stream][data-state-url]")) {
+  new StreamView(root).start();
+}
