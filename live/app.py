@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from live import admin, api, api_registration, archive, pages, streaming
+from live import admin, api, api_registration, archive, pages, stream_pages, streaming
 from live.auth import event_roles
 from live.db import create_engine, sessionmaker
 from live.errors import SalenError
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "archive": archive.Archive(settings, db),
             }
             stack.push_async_callback(state["archive"].aclose)
+            stream_pages.install(state["templates"])
             state["streams"] = await stack.enter_async_context(LiveStreams(
                 settings, on_finished=streaming.finished_recordings(state["archive"])))
             yield state
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *registration_pages.routes,
         *registration_admin_pages.routes,
         *api.routes,
+        *stream_pages.routes,  # before admin's /admin/events/{slug}/{part}/... patterns
         *admin.routes,
         *archive.routes,
         *qa_pages.routes,
