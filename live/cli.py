@@ -1,4 +1,5 @@
-"""The `salen` command: serve, db upgrade, event import/export, user create, recording import."""
+"""The `salen` command: serve, db upgrade, event import/export, user create, recording import,
+stream key."""
 
 from __future__ import annotations
 
@@ -84,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     rec_import.add_argument("--title", default="", help="default: the event's title")
     rec_import.set_defaults(run=_recording_import)
 
+    stream = sub.add_parser("stream", help="live streams").add_subparsers(title="stream commands")
+    key = stream.add_parser("key", help="print an event's WHIP/WHEP/HLS URLs and stream key")
+    key.add_argument("slug")
+    key.add_argument("--new", action="store_true", help="make a new key (the old one stops working)")
+    key.set_defaults(run=_stream_key)
+
     registrations = sub.add_parser("registrations", help="participants' data").add_subparsers(
         title="registrations commands")
     purge = registrations.add_parser(
@@ -159,7 +166,7 @@ def _event_import(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
 
     async def work(session: Any) -> str:
-        event = await save_event(session, doc)
+        event = await save_event(session, doc, embed_hosts=settings.embed_hosts)
         return str(event.slug)
 
     slug = _with_session(settings, work)
@@ -213,6 +220,28 @@ def _recording_import(args: argparse.Namespace) -> int:
     from live.archive.cli import recording_import
 
     return recording_import(args, Settings.from_env())
+
+
+def _stream_key(args: argparse.Namespace) -> int:
+    from live.events import find_event
+    from live.models.events import new_token
+
+    settings = Settings.from_env()
+
+    async def work(session: Any) -> str:
+        event = await find_event(session, args.slug)
+        if args.new:
+            event.stream_key = new_token()
+        return str(event.stream_key)
+
+    key = _with_session(settings, work)
+    base = settings.base_url.rstrip("/")
+    print(f"whip_url: {base}/whip/{args.slug}")
+    print(f"stream_key: {key}")
+    print(f"whep_url: {base}/whep/{args.slug}")
+    print(f"hls_url: {base}/live/{args.slug}/index.m3u8")
+    print(f"publish_page: {base}/e/{args.slug}/publish")
+    return 0
 
 
 def _registrations_purge(args: argparse.Namespace) -> int:
