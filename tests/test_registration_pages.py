@@ -468,6 +468,32 @@ async def test_organiser_adds_moves_and_removes(web: httpx.AsyncClient) -> None:
     assert len(cancelled_rows) == 1 and "Person 2" in cancelled_rows[0]
 
 
+async def test_organiser_confirms_from_the_waitlist(web: httpx.AsyncClient) -> None:
+    """An organiser may confirm a waiting person by hand, beyond the capacity."""
+    await registered(web, person(1))
+    waiting = await registered(web, person(2))
+    base = f"/admin/events/{SLUG}/registrations"
+    listing = (await web.get(base, headers=ADMIN)).text
+    number = re.findall(r'registrations/(\d+)/edit">Person 2<', listing)[0]
+    edit = await web.get(f"{base}/{number}/edit", headers=ADMIN)
+    assert "Confirm from the waiting list" in edit.text
+    confirmed = await web.post(
+        f"{base}/{number}/edit",
+        headers=ADMIN,
+        data={
+            "csrf_token": csrf_of(edit.text),
+            "occurrence": "hamar",
+            "attendance": "in_person",
+            "theme": "tema-a",
+            "diet": "",
+            "confirm": "on",
+        },
+    )
+    assert confirmed.status_code == 303
+    assert "2 of 1 confirmed" in text_of((await web.get(base, headers=ADMIN)).text)
+    assert "Confirmed: you have a place." in text_of((await web.get(waiting)).text)
+
+
 async def test_organiser_add_refusal_shows_the_reason(web: httpx.AsyncClient) -> None:
     """An organiser's add that breaks a rule re-renders the list with the reason (422)."""
     token = await organiser_token(web)
