@@ -220,3 +220,48 @@ async def test_page_reconnects_with_since_and_catches_up(
     await expect(viewer.locator("[data-questions]")).to_contain_text(FLOOR)
     assert urls and "since=" in urls[-1]
     await expect(viewer.locator("[data-connection]")).to_be_hidden()
+
+
+async def test_two_moderators_edit_merge_and_filter(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """One moderator's edit and another's merge show on both desks; votes carry over."""
+    moderator_token, _ = await tokens(settings)
+    viewer = await open_page(browser, f"{live_url}/e/{SLUG}/live")
+    kari = await open_page(browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}&name=Kari")
+    per = await open_page(browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}&name=Per")
+    ids = []
+    for text, item in (("Wht about roads?", None), ("And the roads in Otta?", 1)):
+        await viewer.get_by_label("Your question", exact=True).fill(text)
+        if item is not None:
+            await viewer.locator("#qa-item").select_option(index=item)
+        await viewer.get_by_role("button", name="Send question").click()
+        card = kari.locator("[data-list=pending] li[data-question]").filter(
+            has=kari.get_by_text(text, exact=True))
+        ids.append(int(await card.get_attribute("data-question") or 0))
+    first, second = ids
+    for qid in ids:
+        await kari.locator(f"[data-key=approve-{qid}]").click()
+        await expect(per.locator(f"[data-list=approved] [data-question='{qid}']")).to_be_visible()
+    await viewer.locator(f"[data-vote='{second}']").click()
+    await expect(per.locator(f"[data-question='{second}']")).to_contain_text("1 votes")
+
+    await kari.locator(f"[data-key=edit-{first}]").click()
+    await kari.locator(f"#edit-{first}").fill("What about the roads?")
+    await kari.get_by_role("button", name="Save").click()
+    edited = per.locator(f"[data-list=approved] [data-question='{first}']")
+    await expect(edited).to_contain_text("What about the roads?")
+    await expect(edited).to_contain_text("Original: Wht about roads?")
+    await expect(per.locator("[data-log]")).to_contain_text("edited by Kari")
+
+    await per.locator(f"#merge-{second}").select_option(str(first))
+    await per.locator(f"[data-key=merge-go-{second}]").click()
+    await expect(viewer.locator(f"[data-questions] [data-question='{second}']")).to_have_count(0)
+    await expect(viewer.locator(f"[data-vote='{first}']")).to_contain_text("1")
+    await expect(kari.locator(f"[data-question='{first}']")).to_contain_text("1 votes")
+
+    approved = kari.locator("[data-list=approved]")
+    await kari.get_by_label("Show questions about").select_option(index=2)  # the first item
+    await expect(approved).to_contain_text("None.")
+    await kari.get_by_label("Show questions about").select_option("none")
+    await expect(approved).to_contain_text("What about the roads?")
