@@ -348,3 +348,41 @@ async def test_two_browsers_see_each_other_in_the_room_call(
         await page.wait_for_function("s => document.querySelector(s).videoWidth > 0", arg=selector,
                                      timeout=GUARD_MS)
     assert sorted(rooms.video.publishers(room_id)) == sorted(ids)  # type: ignore[type-var]
+
+
+async def test_organiser_form_configures_plans_moves_and_publishes(
+        settings: Settings, workshop: dict[str, Any]) -> None:
+    """The set-up form saves settings, plans rooms, moves someone and publishes the report."""
+    app, holder = rooms_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            page = f"/admin/group-work/{SLUG}?token={ADMIN_TOKEN}"
+            form = await http.get(page)
+            match = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert form.status_code == 200 and match is not None
+            csrf = match.group(1)
+
+            async def post(**fields: str) -> httpx.Response:
+                return await http.post(page, data={"csrf_token": csrf, **fields})
+
+            saved = await post(action="save", placement="balanced", room_size="3",
+                               sections="Utfordringer\nForslag\n", venue_rooms="", item_id="")
+            assert saved.status_code == 303
+            assert (await post(action="plan")).status_code == 303
+            rooms = holder[0]
+            planned = await rooms.service.rooms(workshop["event_id"])
+            assert [len(r.members) for r in planned] == [3, 3, 3, 3]
+            assert [s.key for s in planned[0].sections] == ["utfordringer", "forslag"]
+            mover = planned[0].members[0].participant
+            moved = await post(action="move", participant=mover, room=str(planned[3].id))
+            assert moved.status_code == 303
+            placed = await rooms.service.assignment(workshop["event_id"], mover)
+            assert placed is not None and placed.id == planned[3].id
+            hidden = await http.get(f"/e/{SLUG}/group-work/report")
+            assert (await post(action="publish")).status_code == 303
+            shown = await http.get(f"/e/{SLUG}/group-work/report")
+            bad = await post(action="save", placement="theme", room_size="1", sections="x")
+            forged = await http.post(page, data={"csrf_token": "forged", "action": "plan"})
+    assert hidden.status_code == 404 and shown.status_code == 200
+    assert bad.status_code == 422 and forged.status_code == 403
