@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,16 @@ from live.models import (
     Theme,
     normalise_name,
 )
-from live.schema import BlockDoc, EventDoc, ItemDoc, OccurrenceDoc, QuotaDoc, SpeakerDoc, ThemeDoc
+from live.schema import (
+    BlockDoc,
+    EventDoc,
+    ItemDoc,
+    OccurrenceDoc,
+    QuestionDoc,
+    QuotaDoc,
+    SpeakerDoc,
+    ThemeDoc,
+)
 
 OSLO = ZoneInfo("Europe/Oslo")
 RESERVED_SLUGS = frozenset({"new"})
@@ -169,9 +179,7 @@ async def _refuse_removing_registered(session: AsyncSession, event: Event, doc: 
                        "registrations first.", code="occurrence.has_registrations")
 
 
-def _question(doc: object) -> dict[str, object]:
-    import msgspec
-
+def _question(doc: QuestionDoc) -> dict[str, object]:
     return msgspec.to_builtins(doc)  # type: ignore[no-any-return]
 
 
@@ -305,6 +313,7 @@ def export_event(event: Event, tz: ZoneInfo = OSLO) -> EventDoc:
         quotas=[QuotaDoc(limit=q.limit, organisation_kind=q.organisation_kind,
                          organisation=q.organisation.name if q.organisation else None)
                 for q in event.quotas],
+        questions=[msgspec.convert(q, QuestionDoc) for q in event.registration_questions],
     )
 
 

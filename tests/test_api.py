@@ -128,3 +128,14 @@ async def test_reserved_slug_is_refused(client: httpx.AsyncClient) -> None:
     """'new' cannot be an event's address (the admin uses /admin/events/new)."""
     response = await client.post("/api/events", json=NEW_EVENT | {"slug": "new"}, headers=ADMIN)
     assert response.status_code == 422 and "slug" in response.json()["fields"]
+
+
+async def test_registration_questions_survive_a_patch(client: httpx.AsyncClient) -> None:
+    """Extra registration questions are part of the document and kept by unrelated changes."""
+    questions = [{"key": "allergier", "label": "Allergier", "required": True}]
+    first = await client.patch("/api/events/planstrategi-4-0", json={"questions": questions},
+                               headers=ADMIN)
+    assert first.status_code == 200 and first.json()["questions"] == questions
+    second = await client.patch("/api/events/planstrategi-4-0", json={"summary": "Ny"},
+                                headers=ADMIN)
+    assert second.json()["questions"] == questions
