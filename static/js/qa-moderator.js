@@ -90,7 +90,7 @@ function passesFilter(q) {
 
 function meta(q) {
   const parts = [askedBy(q, texts), format(texts.votes, { n: q.votes || 0 })];
-  if (q.floor) parts.push(texts.floor);
+  if (q.floor && (q.name || q.organisation)) parts.push(texts.floor);
   if (q.item && items.has(q.item)) parts.push(items.get(q.item));
   return el("p", { cls: "qa-by", text: parts.join(" · ") });
 }
@@ -277,6 +277,8 @@ floor.addEventListener("submit", async (event) => {
     organisation: String(data.get("organisation") || "").trim(),
   };
   if (data.get("item")) fields.item = Number(data.get("item"));
+  // Without a name the server would name the moderator who typed it in.
+  if (!fields.name && !fields.organisation) fields.anonymous = true;
   const reply = await act("qa.ask", fields);
   if (!reply) return;
   state.asked(reply.question);

@@ -97,10 +97,11 @@ export function el(tag, { cls, text, attrs } = {}, children = []) {
   return node;
 }
 
-/** "Name, Organisation" or the anonymous label. */
+/** "Name, Organisation", else "From the floor" or the anonymous label. */
 export function askedBy(q, texts) {
   const parts = [q.name, q.organisation].filter(Boolean);
-  return parts.length ? parts.join(", ") : texts.anonymous;
+  if (parts.length) return parts.join(", ");
+  return q.floor ? texts.floor : texts.anonymous;
 }
 
 /** A local clock time for an ISO timestamp. */
