@@ -9,6 +9,7 @@ place where errors become error replies. Floods are limited, then closed with
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hmac
 import logging
 import time
@@ -60,6 +61,9 @@ from live.qa.service import Actor, QaService, mod_channel, public_channel
 from live.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Allocations between young collections (Python's default is 700).
+GC_THRESHOLD = 20_000
 
 RoleResolver = Callable[[HTTPConnection, Event], Awaitable[frozenset[Role]]]
 
@@ -143,8 +147,24 @@ async def open_live(
     settings: Settings, db: async_sessionmaker[AsyncSession], hub: Hub, limits: Limits | None = None
 ) -> AsyncIterator[Live]:
     """The per-process live state for the app's lifespan (runs the fan-out's tick task)."""
+    tune_gc()
     async with Fanout(hub, settings.tick_seconds) as fanout:
         yield Live(settings, db, hub, fanout, limits or Limits())
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector from dominating a process that holds many sockets.
+
+    Profiling 3,000 viewers (bench/) showed full collections taking over half of the
+    server's CPU: every one walks every object of every connection plus everything the
+    imports created (3,000 viewers and a reconnect storm: 20 full collections, 21 s;
+    after this, 3 taking 0.5 s). Objects alive at start-up are frozen out of collections,
+    and young collections run less often (each one also counts towards the next full one).
+    """
+    if gc.get_freeze_count() == 0:  # once per process (tests start many apps)
+        gc.collect()
+        gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
 
 
 def ws_route(
