@@ -6,17 +6,29 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
 from starlette.applications import Starlette
 
+from live import embeds
 from live.cli import main as salen
 from stream.manager import Status, StreamState
 from tests.support.app import ADMIN, LifespanApp
 
 SLUG = "stream-test"
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = (
+    "live/embeds.py",
+    "live/stream_pages.py",
+    "templates/_player.html",
+    "templates/stream/publish.html",
+    "templates/admin/stream.html",
+)
 
 
 @pytest.fixture
@@ -206,3 +218,18 @@ def test_cli_prints_the_stream_settings_and_makes_a_new_key(
     assert lines["hls_url"] == "https://salen.example.org/live/planstrategi-4-0/index.m3u8"
     new = dict(line.split(": ", 1) for line in second.splitlines())
     assert len(lines["stream_key"]) >= 20 and new["stream_key"] != lines["stream_key"]
+
+
+def test_every_stream_page_text_has_a_bokmal_translation() -> None:
+    """Each msgid of the stream pages is translated in live/stream_messages_nb.po."""
+    extracted = set()
+    for name in TEXTS:
+        method = "python" if name.endswith(".py") else "jinja2"
+        options = {} if method == "python" else {"extensions": "jinja2.ext.i18n"}
+        for _line, message, *_ in extract_from_file(method, str(ROOT / name), options=options):
+            extracted.add(message if isinstance(message, str) else message[0])
+    with (ROOT / "live/stream_messages_nb.po").open("rb") as f:
+        translated = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.string}
+    assert "Ended — the recording is being prepared" in extracted
+    assert {embeds.NOT_A_URL, embeds.NOT_HTTPS, embeds.NOT_ALLOWED, embeds.NO_VIDEO} <= extracted
+    assert extracted - translated == set()
