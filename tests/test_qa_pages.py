@@ -7,10 +7,13 @@ import io
 import json
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
 from sqlalchemy import select
 from starlette.applications import Starlette
 
@@ -196,3 +199,19 @@ async def test_exports_contain_the_times(running: Any) -> None:
     assert line["answered_at"] == row["answered_at"]
     assert (await client.get(f"/admin/events/{SLUG}/qa.xml", headers=ADMIN)).status_code == 404
 
+
+
+def test_bokmal_catalogue_covers_the_pages() -> None:
+    """Every string of the Q&A templates has a bokmål translation waiting to be merged."""
+    root = Path(__file__).resolve().parents[1]
+    with (root / "live" / "qa" / "messages_nb.po").open("rb") as f:
+        catalogue = read_po(f, locale="nb")
+    translated = {m.id for m in catalogue if m.id and m.string}
+    paths = [*sorted((root / "templates" / "qa").glob("*.html")), root / "templates/admin/qa.html"]
+    wanted = {
+        message[1]
+        for path in paths
+        for message in extract_from_file(
+            "jinja2", str(path), options={"extensions": "jinja2.ext.i18n"})
+    }
+    assert wanted and wanted <= translated, sorted(wanted - translated)

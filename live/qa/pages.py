@@ -231,7 +231,8 @@ async def _save_settings(request: Request, event: Event, form: dict[str, str]) -
     except ValueError:
         max_length = -1
     if not low <= max_length <= high:
-        raise Invalid("Check the maximum length.", code="invalid",
+        # The same text as message and field error, so that extraction finds the field's.
+        raise Invalid("Give a number from 10 to 5000.", code="invalid",
                       fields={"max_length": "Give a number from 10 to 5000."})
     actor = await _organiser_actor(request)
     qa = _qa(request)
