@@ -97,6 +97,19 @@ async def test_streamed_event_page_has_the_player_and_when_it_starts(running: An
     assert "<script>" not in html  # no inline scripts (CSP script-src 'self')
 
 
+async def test_qa_page_has_the_same_player(running: Any) -> None:
+    """The watch-and-ask page (/e/{slug}/live) shows the player partial beside the Q&A."""
+    async with client_for(*running) as client:
+        assert (await create(client, event_doc())).status_code == 201
+        page = await client.get(f"/e/{SLUG}/live?lang=en")
+        unstreamed = await client.get("/e/vi-bygger-innlandet/live?lang=en")
+    assert page.status_code == 200
+    assert f'data-whep-url="/whep/{SLUG}"' in page.text
+    assert page.text.count("data-stream-texts") == 1
+    assert "data-whep-url" not in unstreamed.text
+    assert "This event is not streamed here." in unstreamed.text
+
+
 async def test_finalising_stream_says_the_recording_is_being_prepared(running: Any) -> None:
     """While the recording is finalised the page says so, even after the event's end time."""
     app, state = running
