@@ -50,8 +50,10 @@ async def open_page(browser: Browser, url: str) -> Page:
     context = await new_context(browser)
     page = await context.new_page()
     await page.goto(url)
-    await page.wait_for_function("() => window.salenQa && window.salenQa.state.v !== undefined"
-                                 " && window.salenQa.state.settings !== null")
+    await page.wait_for_function(
+        "() => window.salenQa && window.salenQa.state.v !== undefined"
+        " && window.salenQa.state.settings !== null"
+    )
     return page
 
 
@@ -83,7 +85,8 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
     await bystander.goto(f"{live_url}/e/{SLUG}/live")
     viewer = await open_page(browser, f"{live_url}/e/{SLUG}/live")
     moderator = await open_page(
-        browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}&name=Kari")
+        browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}&name=Kari"
+    )
     display = await open_page(browser, f"{live_url}/e/{SLUG}/display?key={display_key}")
 
     # A viewer asks; the name is shown as text, never as HTML.
@@ -107,7 +110,8 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
     await moderator.locator(f"[data-key=approve-{qid}]").click()
     await expect(viewer.locator("[data-mine] li")).to_contain_text("Published")
     await expect(bystander.locator(f"[data-questions] [data-question='{qid}']")).to_contain_text(
-        ASKED)
+        ASKED
+    )
 
     # The bystander upvotes once; the button shows it is theirs.
     vote = bystander.locator(f"[data-vote='{qid}']")
@@ -128,16 +132,20 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
     await moderator.locator(f"[data-key=down-{floor_id}]").focus()
     await moderator.keyboard.press("Enter")
     await expect(moderator.locator("[data-queue] > li").first).to_have_attribute(
-        "data-question", str(qid))
+        "data-question", str(qid)
+    )
     await expect(display.locator("[data-next] li").first).to_contain_text(ASKED)
     await moderator.locator(f"[data-queue] [data-question='{floor_id}']").drag_to(
-        moderator.locator(f"[data-queue] [data-question='{qid}']"))
+        moderator.locator(f"[data-queue] [data-question='{qid}']")
+    )
     await expect(moderator.locator("[data-queue] > li").first).to_have_attribute(
-        "data-question", str(floor_id))
+        "data-question", str(floor_id)
+    )
     await expect(display.locator("[data-next] li").first).to_contain_text(FLOOR)
     await moderator.locator(f"[data-key=up-{qid}]").click()
     await expect(moderator.locator("[data-queue] > li").first).to_have_attribute(
-        "data-question", str(qid))
+        "data-question", str(qid)
+    )
 
     # Now answering: everyone sees the question on air.
     await moderator.locator(f"[data-queue] [data-key=now-{qid}]").click()
@@ -155,7 +163,8 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
     await moderator.locator(f"[data-key=done-{qid}]").click()
     await expect(display.locator("[data-now]")).not_to_contain_text(ASKED)
     await expect(viewer.locator(f"[data-questions] [data-question='{qid}']")).to_contain_text(
-        "Answered")
+        "Answered"
+    )
     await expect(viewer.locator("[data-mine] li")).to_contain_text("Answered")
     assert await moderator.locator("[data-list=answered] li[data-question]").count() == 1
 
@@ -163,7 +172,9 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
     await viewer.get_by_label("Your question", exact=True).fill("Something rude")
     await viewer.get_by_role("button", name="Send question").click()
     rude = moderator.locator("[data-list=pending] li[data-question]")
-    await moderator.locator(f"[data-key=reject-{await rude.get_attribute('data-question')}]").click()
+    await moderator.locator(
+        f"[data-key=reject-{await rude.get_attribute('data-question')}]"
+    ).click()
     await expect(viewer.locator("[data-mine] li").first).to_contain_text("Not published")
     await expect(moderator.locator("[data-list=rejected]")).to_contain_text("Something rude")
     await bystander.reload()
@@ -183,8 +194,9 @@ async def test_page_reconnects_and_follows_the_settings(
     viewer.on("websocket", lambda ws: urls.append(ws.url))
     moderator = await open_page(browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}")
     # Hold the reconnect back until the moderator has acted, so the change is missed.
-    await viewer.evaluate("() => { const s = window.salenQa.socket; s.delay = 60000;"
-                          " s.ws.close(); }")
+    await viewer.evaluate(
+        "() => { const s = window.salenQa.socket; s.delay = 60000; s.ws.close(); }"
+    )
     await expect(viewer.locator("[data-connection]")).to_contain_text("reconnecting")
     await moderator.get_by_label("Question", exact=True).fill(FLOOR)
     await moderator.get_by_role("button", name="Add question").click()
@@ -197,7 +209,8 @@ async def test_page_reconnects_and_follows_the_settings(
     # Closing Q&A disables the form; forbidding anonymity hides that choice.
     await expect(viewer.get_by_label("Ask anonymously")).to_be_visible()
     await moderator.evaluate(
-        "() => window.salenQa.socket.call('qa.settings', {open: false, anonymous: false})")
+        "() => window.salenQa.socket.call('qa.settings', {open: false, anonymous: false})"
+    )
     await expect(viewer.get_by_role("button", name="Send question")).to_be_disabled()
     await expect(viewer.get_by_label("Ask anonymously")).to_be_hidden()
     await expect(viewer.locator("[data-ask-status]")).to_contain_text("Questions are closed")
@@ -209,7 +222,9 @@ async def test_two_moderators_edit_merge_and_filter(
     """One moderator's edit and another's merge show on both desks; votes carry over."""
     moderator_token, _ = await tokens(settings)
     viewer = await open_page(browser, f"{live_url}/e/{SLUG}/live")
-    kari = await open_page(browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}&name=Kari")
+    kari = await open_page(
+        browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}&name=Kari"
+    )
     per = await open_page(browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}&name=Per")
     ids = []
     for text, item in (("Wht about roads?", None), ("And the roads in Otta?", 1)):
@@ -218,7 +233,8 @@ async def test_two_moderators_edit_merge_and_filter(
             await viewer.locator("#qa-item").select_option(index=item)
         await viewer.get_by_role("button", name="Send question").click()
         card = kari.locator("[data-list=pending] li[data-question]").filter(
-            has=kari.get_by_text(text, exact=True))
+            has=kari.get_by_text(text, exact=True)
+        )
         ids.append(int(await card.get_attribute("data-question") or 0))
     first, second = ids
     for qid in ids:
@@ -235,7 +251,8 @@ async def test_two_moderators_edit_merge_and_filter(
     await expect(edited).to_contain_text("Original: Wht about roads?")
     await expect(per.locator("[data-log]")).to_contain_text("edited by Kari")
 
-    await per.locator(f"#merge-{second}").select_option(str(first))
+    await per.locator(f"[data-key=merge-{second}]").click()
+    await per.get_by_label(f"Merge question {second} into").select_option(str(first))
     await per.locator(f"[data-key=merge-go-{second}]").click()
     await expect(viewer.locator(f"[data-questions] [data-question='{second}']")).to_have_count(0)
     await expect(viewer.locator(f"[data-vote='{first}']")).to_contain_text("1")

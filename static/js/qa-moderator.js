@@ -12,6 +12,7 @@ const texts = loadTexts();
 const items = new Map((loadTexts("qa-items") || []).map((i) => [i.id, i.title]));
 const state = new QaState();
 const editing = new Map();  // question id -> draft text of an open edit form
+const merging = new Set();  // question ids whose "merge into" choice is open
 const MAX_LOG = 50;
 let dragged = null;
 
@@ -138,7 +139,16 @@ function editButton(q, textId) {
 }
 
 function mergeControl(q) {
-  const id = `merge-${q.id}`;
+  // The list of targets is built only when asked for: one <select> of every question on
+  // every card would grow with the square of the number of questions.
+  if (!merging.has(q.id)) {
+    return button(texts.merge, `merge-${q.id}`, () => {
+      merging.add(q.id);
+      render();
+      document.getElementById(`merge-select-${q.id}`)?.focus();
+    }, { describe: `q-${q.id}-text` });
+  }
+  const id = `merge-select-${q.id}`;
   const select = el("select", { attrs: { id, "data-key": id } }, [
     el("option", { text: texts.merge_choose, attrs: { value: "" } }),
   ]);
@@ -152,8 +162,13 @@ function mergeControl(q) {
     select,
   ]);
   wrap.append(button(texts.merge, `merge-go-${q.id}`, () => {
-    if (select.value) act("qa.merge", { question: q.id, into: Number(select.value) });
-  }, { describe: `q-${q.id}-text` }));
+    if (select.value) {
+      act("qa.merge", { question: q.id, into: Number(select.value) }, () => merging.delete(q.id));
+    }
+  }, { describe: `q-${q.id}-text` }), button(texts.cancel, `merge-cancel-${q.id}`, () => {
+    merging.delete(q.id);
+    render();
+  }));
   return wrap;
 }
 
