@@ -74,10 +74,16 @@ async def test_personal_link_carries_the_registrants_name(running: Any) -> None:
     event = await event_row(state)
     async with state["db"]() as session, session.begin():
         occurrence = await session.scalar(
-            select(Occurrence.id).where(Occurrence.event_id == event.id))
-        reg = Registration(event_id=event.id, occurrence_id=occurrence,
-                           attendance=Attendance.ONLINE, status=Status.CONFIRMED,
-                           name="Åse Ødegård", email="ase@example.org")
+            select(Occurrence.id).where(Occurrence.event_id == event.id)
+        )
+        reg = Registration(
+            event_id=event.id,
+            occurrence_id=occurrence,
+            attendance=Attendance.ONLINE,
+            status=Status.CONFIRMED,
+            name="Åse Ødegård",
+            email="ase@example.org",
+        )
         session.add(reg)
     page = await client.get(f"/e/{SLUG}/live", params={"r": reg.token})
     person = Identities(state["settings"].secret_key).load(data_attr(page.text, "data-p"))
@@ -98,8 +104,9 @@ async def test_moderator_link_and_admin_token_open_the_desk(running: Any) -> Non
     """The event's moderator token and SALEN_ADMIN_TOKEN both open the moderator page."""
     client, state = running
     event = await event_row(state)
-    by_link = await client.get(f"/e/{SLUG}/moderate", params={"token": event.moderator_token,
-                                                              "name": "Kari"})
+    by_link = await client.get(
+        f"/e/{SLUG}/moderate", params={"token": event.moderator_token, "name": "Kari"}
+    )
     assert by_link.status_code == 200 and 'data-qa-page="moderator"' in by_link.text
     assert data_attr(by_link.text, "data-token") == event.moderator_token
     person = Identities(state["settings"].secret_key).load(data_attr(by_link.text, "data-p"))
@@ -109,7 +116,7 @@ async def test_moderator_link_and_admin_token_open_the_desk(running: Any) -> Non
 
 
 async def test_display_page_needs_its_key(running: Any) -> None:
-    """Without the display key, or with a wrong one, the big screen is refused."""
+    """The big screen needs its key; ?overlay=1 makes it transparent for OBS."""
     client, state = running
     event = await event_row(state)
     assert (await client.get(f"/e/{SLUG}/display")).status_code == 403
@@ -117,14 +124,20 @@ async def test_display_page_needs_its_key(running: Any) -> None:
     ok = await client.get(f"/e/{SLUG}/display", params={"key": event.display_token})
     assert ok.status_code == 200 and 'data-qa-page="display"' in ok.text
     assert data_attr(ok.text, "data-key") == event.display_token
+    assert 'class="qa-display-body"' in ok.text
+    overlay = await client.get(f"/e/{SLUG}/display",
+                               params={"key": event.display_token, "overlay": "1", "next": "5"})
+    assert 'class="qa-display-body overlay"' in overlay.text
+    assert data_attr(overlay.text, "data-count") == "5"
 
 
 async def test_pages_carry_translated_strings_for_scripts(running: Any) -> None:
     """The scripts' strings come as a JSON blob in the page's language, never as a script."""
     client, _ = running
     page = await client.get(f"/e/{SLUG}/live", params={"lang": "en"})
-    blob = re.search(r'<script type="application/json" id="qa-texts">(.*?)</script>', page.text,
-                     re.DOTALL)
+    blob = re.search(
+        r'<script type="application/json" id="qa-texts">(.*?)</script>', page.text, re.DOTALL
+    )
     assert blob is not None
     texts = json.loads(blob.group(1))
     assert texts["status_pending"] == "Awaiting moderation"
@@ -150,8 +163,11 @@ async def test_settings_form_changes_the_rules(running: Any) -> None:
     assert f"/e/{SLUG}/display?key={event.display_token}" in form.text
     csrf = data_attr(form.text, 'name="csrf_token" value')
     async with state["db"]() as session:
-        items = list(await session.scalars(
-            select(ProgrammeItem.id).where(ProgrammeItem.event_id == event.id)))
+        items = list(
+            await session.scalars(
+                select(ProgrammeItem.id).where(ProgrammeItem.event_id == event.id)
+            )
+        )
     fields = {"csrf_token": csrf, "open": "on", "max_length": "120"}
     fields |= {f"item_{i}": "on" for i in items[1:]}
     saved = await client.post(f"/admin/events/{SLUG}/qa", data=fields, headers=ADMIN)
@@ -159,16 +175,18 @@ async def test_settings_form_changes_the_rules(running: Any) -> None:
     snapshot = await state["qa"].snapshot(event.id, moderator=False)
     assert snapshot.settings.premoderation is False and snapshot.settings.anonymous is False
     assert snapshot.settings.max_length == 120 and snapshot.settings.closed_items == [items[0]]
-    bad = await client.post(f"/admin/events/{SLUG}/qa", headers=ADMIN,
-                            data={"csrf_token": csrf, "max_length": "3"})
+    bad = await client.post(
+        f"/admin/events/{SLUG}/qa", headers=ADMIN, data={"csrf_token": csrf, "max_length": "3"}
+    )
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
 
 
 async def test_settings_form_refuses_a_missing_csrf_token(running: Any) -> None:
     """A post without the session's CSRF token changes nothing."""
     client, _ = running
-    refused = await client.post(f"/admin/events/{SLUG}/qa", headers=ADMIN,
-                                data={"max_length": "100"})
+    refused = await client.post(
+        f"/admin/events/{SLUG}/qa", headers=ADMIN, data={"max_length": "100"}
+    )
     assert refused.status_code == 403
 
 
@@ -200,7 +218,6 @@ async def test_exports_contain_the_times(running: Any) -> None:
     assert (await client.get(f"/admin/events/{SLUG}/qa.xml", headers=ADMIN)).status_code == 404
 
 
-
 def test_bokmal_catalogue_covers_the_pages() -> None:
     """Every string of the Q&A templates has a bokmål translation waiting to be merged."""
     root = Path(__file__).resolve().parents[1]
@@ -212,6 +229,7 @@ def test_bokmal_catalogue_covers_the_pages() -> None:
         message[1]
         for path in paths
         for message in extract_from_file(
-            "jinja2", str(path), options={"extensions": "jinja2.ext.i18n"})
+            "jinja2", str(path), options={"extensions": "jinja2.ext.i18n"}
+        )
     }
     assert wanted and wanted <= translated, sorted(wanted - translated)
