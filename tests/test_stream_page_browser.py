@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
-from tests.support.app import ADMIN
+from live.settings import Settings
+from tests.support.app import ADMIN, make_settings
 from tests.support.axe import assert_accessible
 from tests.support.browser import new_context
 
@@ -24,6 +26,12 @@ GUARD_MS = 30_000  # a wait longer than this is a hang, not a slow run
 def database_url(sqlite_url: str) -> str:
     """These tests are not about the database: SQLite only."""
     return sqlite_url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """One WebRTC viewer per process: the second viewer is sent to HLS (503)."""
+    return make_settings(database_url, tmp_path, webrtc_viewer_limit=1)
 
 
 async def streamed_event(live_url: str) -> str:
@@ -79,8 +87,9 @@ async def status_line(page: Page) -> str:
 async def test_publish_page_streams_to_event_page_over_whep_and_hls(
     browser: Browser, live_url: str
 ) -> None:
-    """The fake camera published from the browser page plays on the event page (WHEP, then
-    HLS with ?hls=1), the status line follows the stream, and both pages pass axe."""
+    """The fake camera published from the browser page plays on the event page through WHEP,
+    and through live HLS for a viewer beyond the WebRTC limit; the status line follows the
+    stream, and both pages pass axe."""
     key = await streamed_event(live_url)
     publisher = await open_page(browser, f"{live_url}/e/{SLUG}/publish?key={key}&lang=en")
     await assert_accessible(publisher)
@@ -108,7 +117,8 @@ async def test_publish_page_streams_to_event_page_over_whep_and_hls(
     )
     await assert_accessible(viewer)
 
-    hls = await open_page(browser, f"{live_url}/e/{SLUG}?hls=1&lang=en")
+    # the WebRTC viewer limit (1) is reached: WHEP answers 503 and the player uses HLS
+    hls = await open_page(browser, f"{live_url}/e/{SLUG}?lang=en")
     await hls.wait_for_function(
         "() => document.querySelector('[data-stream]').dataset.mode === 'hls'", timeout=GUARD_MS
     )
@@ -121,6 +131,8 @@ async def test_publish_page_streams_to_event_page_over_whep_and_hls(
         timeout=GUARD_MS,
     )
     assert "HLS" in str(await hls.text_content("[data-stream-mode]"))
+    reason = await hls.evaluate("document.querySelector('[data-stream]').dataset.reason")
+    assert reason == "WHEP answered 503"
 
     await publisher.click("[data-stop]")
     await publisher.wait_for_function(

@@ -95,6 +95,10 @@ async def test_streamed_event_page_has_the_player_and_when_it_starts(running: An
     assert re.search(r"data-stream-status>Starts [^<]+</span>", html)
     assert f'href="/live/{SLUG}/index.m3u8"' in html  # the no-script way to the stream
     assert "<script>" not in html  # no inline scripts (CSP script-src 'self')
+    assert "data-force-hls" not in html
+    async with client_for(*running) as client:
+        forced = await client.get(f"/e/{SLUG}?hls=1")
+    assert "data-force-hls" in forced.text  # ?hls=1 skips WebRTC
 
 
 async def test_qa_page_has_the_same_player(running: Any) -> None:

@@ -56,7 +56,7 @@ class StreamView {
       whepUrl: data.whepUrl,
       hlsUrl: data.hlsUrl,
       hlsScriptUrl: data.hlsScript,
-      onStatus: (status) => this.showMode(status.mode),
+      onStatus: (status) => this.showMode(status.mode, status.message),
     });
     this.video.salenPlayer = this.player; // for tests and the browser console
     if (data.forceHls !== undefined) this.player.playHls("requested");
@@ -69,8 +69,9 @@ class StreamView {
     player.stop();
   }
 
-  showMode(mode) {
+  showMode(mode, reason = "") {
     this.root.dataset.mode = mode;
+    this.root.dataset.reason = reason; // e.g. "WHEP answered 503" when WebRTC is full
     if (this.mode) this.mode.textContent = MODE_TEXTS.has(mode) ? this.texts[mode] : "";
   }
 }
