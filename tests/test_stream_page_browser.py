@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from live.settings import Settings
-from tests.support.app import ADMIN, make_settings
+from tests.support.app import ADMIN, ADMIN_TOKEN, make_settings
 from tests.support.axe import assert_accessible
 from tests.support.browser import new_context
 
@@ -149,8 +149,14 @@ async def test_publish_page_streams_to_event_page_over_whep_and_hls(
 
 
 async def test_wrong_key_is_reported_on_the_publish_page(browser: Browser, live_url: str) -> None:
-    """Publishing with a wrong key says so and leaves the start button usable."""
+    """Publishing with a wrong key says so and leaves the start button usable; the
+    organiser's stream page passes axe."""
     await streamed_event(live_url)
+    organiser = await open_page(
+        browser, f"{live_url}/admin/events/{SLUG}/stream?token={ADMIN_TOKEN}"
+    )
+    assert await organiser.input_value("#whip-url") == f"http://testserver/whip/{SLUG}"
+    await assert_accessible(organiser)
     publisher = await open_page(browser, f"{live_url}/e/{SLUG}/publish?key=wrong&lang=en")
     await publisher.click("[data-start]")
     await publisher.wait_for_function(
