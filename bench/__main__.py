@@ -58,7 +58,10 @@ def run_fanout(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str,
     )
     rows: list[dict[str, Any]] = []
     for kind in args.servers:
-        rows += fanout.measure(kind, plan, log)
+        try:
+            rows += fanout.measure(kind, plan, log)
+        except Exception as exc:  # noqa: BLE001  (keep the other servers' rows)
+            log(f"fan-out with {kind} failed: {exc!r}")
     raw["fanout"] = rows
     return [
         ("Fan-out: one process, N viewers, R moderator changes per second", [

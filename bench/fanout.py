@@ -11,6 +11,7 @@ not the server, would then be the limit).
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ def start(kind: str, pending: int) -> Iterator[Target]:
             base = f"ws://127.0.0.1:{port}/ws/events/{SLUG}"
             yield Target(kind, [proc.pid], [base], f"{base}?token={MOD_TOKEN}", ids)
     elif kind == "python":
-        cmd = ["python", str(ROOT / "bench" / "peer_ws.py"), str(port)]
+        cmd = [sys.executable, str(ROOT / "bench" / "peer_ws.py"), str(port)]
         with pinned(cmd, SERVER_CORE, _log("peer-python"), port=port) as proc:
             yield Target(kind, [proc.pid], [f"ws://127.0.0.1:{port}/"], f"ws://127.0.0.1:{port}/?pub=1")
     elif kind == "node":
