@@ -159,17 +159,4 @@ for (const radio of page.querySelectorAll("input[name=sort]")) {
   radio.addEventListener("change", () => { order = radio.value; renderQuestions(); });
 }
 
-const video = page.querySelector("video[data-whep]");
-if (video) {
-  // The player is optional: the Q&A works whether or not a stream is running.
-  import("./whep-player.js").then(({ WhepPlayer }) => {
-    const status = page.querySelector("[data-stream-status]");
-    const player = new WhepPlayer(video, {
-      whepUrl: video.dataset.whep, hlsUrl: video.dataset.hls,
-      onStatus: (s) => { if (status) status.textContent = s.message || ""; },
-    });
-    return player.start();
-  }).catch(() => {});
-}
-
 window.salenQa = { state, socket };
