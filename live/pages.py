@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from live.events import event_status, load_event
 from live.i18n import LOCALES
-from live.models import Event, Recording, RecordingState, utcnow
+from live.models import Event, ItemKind, Recording, RecordingState, utcnow
 from live.registration import rules
 from live.registration.service import confirmed_counts
 from live.web import LANG_COOKIE, render
@@ -51,6 +51,7 @@ async def event_page(request: Request) -> Response:
         "speakers": speakers,
         "recording": recording,
         "places": places_left(event, taken),
+        "has_panel": any(i.kind == ItemKind.PANEL for b in event.blocks for i in b.items),
     }
     return render(request, "event.html", context)
 

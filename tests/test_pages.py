@@ -66,6 +66,7 @@ async def test_workshop_shows_themes_quota_and_times(client: httpx.AsyncClient) 
     assert "Tema 2: Distriktsutvikling og kompetanse" in html
     assert "At most 4 participants from each county." in html
     assert "15:15–16:00" in html and "Panelsamtale om dagens tema" in html
+    assert 'href="/e/verksted-regional-utvikling/live"' in html  # questions from the floor
 
 
 async def test_unknown_event_is_a_404_page(client: httpx.AsyncClient) -> None:
