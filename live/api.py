@@ -55,7 +55,8 @@ async def create_event(request: Request) -> Response:
     _check_session_csrf(request)
     doc = to_event_doc(await json_body(request))
     async with request.state.db() as session, session.begin():
-        event = await save_event(session, doc, create=True)
+        event = await save_event(session, doc, create=True,
+                                 embed_hosts=request.state.settings.embed_hosts)
         slug = event.slug
     async with request.state.db() as session:
         event = await load_event(session, slug)
@@ -86,7 +87,7 @@ async def patch_event(request: Request) -> Response:
     async with request.state.db() as session, session.begin():
         current = msgspec.to_builtins(export_event(await load_event(session, slug)))
         doc = to_event_doc(current | patch)
-        await save_event(session, doc)
+        await save_event(session, doc, embed_hosts=request.state.settings.embed_hosts)
     async with request.state.db() as session:
         event = await load_event(session, slug)
     return JSONResponse(_document(event))

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import httpx
+from pathlib import Path
 
-from tests.support.app import ADMIN
+import httpx
+import pytest
+
+from live.settings import Settings
+from tests.support.app import ADMIN, make_settings
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The API's settings allow one extra embed host, a county's own web-TV."""
+    return make_settings(database_url, tmp_path,
+                         embed_hosts="youtube.com,youtu.be,vimeo.com,tv.innlandet.no")
 
 NEW_EVENT = {
     "slug": "nytt-seminar",
@@ -139,3 +150,13 @@ async def test_registration_questions_survive_a_patch(client: httpx.AsyncClient)
     second = await client.patch("/api/events/planstrategi-4-0", json={"summary": "Ny"},
                                 headers=ADMIN)
     assert second.json()["questions"] == questions
+
+
+async def test_stream_url_is_checked_against_the_allowed_hosts(client: httpx.AsyncClient) -> None:
+    """A configured web-TV host is accepted through the API; any other host is refused."""
+    ok = await client.patch("/api/events/planstrategi-4-0", headers=ADMIN,
+                            json={"stream_url": "https://tv.innlandet.no/live/fylkestinget"})
+    assert ok.status_code == 200, ok.text
+    bad = await client.patch("/api/events/planstrategi-4-0", headers=ADMIN,
+                             json={"stream_url": "https://evil.example/player"})
+    assert bad.status_code == 422 and "stream_url" in bad.json()["fields"]

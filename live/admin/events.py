@@ -73,7 +73,8 @@ async def save(request: Request, change: Callable[[EventDoc], EventDoc]) -> None
     """Apply `change` to the current document and save it, all in one transaction."""
     async with request.state.db() as session, session.begin():
         event = await load_event(session, request.path_params["slug"])
-        await save_event(session, change(export_event(event)))
+        await save_event(session, change(export_event(event)),
+                         embed_hosts=request.state.settings.embed_hosts)
 
 
 def saved(request: Request, url: str) -> Response:
@@ -118,7 +119,8 @@ async def create_event(request: Request) -> Response:
         doc = r.build(EventDoc, fields | {"slug": slug, "occurrences": [
             msgspec.to_builtins(first, builtin_types=(dt.datetime,))]})
         async with request.state.db() as session, session.begin():
-            await save_event(session, doc, create=True)
+            await save_event(session, doc, create=True,
+                             embed_hosts=request.state.settings.embed_hosts)
     except Conflict:
         errors = {"slug": localiser(request).gettext("An event with this address exists.")}
         return page(request, "admin/event_new.html",
@@ -295,7 +297,7 @@ async def yaml_document(request: Request) -> Response:
             message = N_("The address (slug) cannot be changed here.")
             raise Invalid(message, code="event.slug_changed", fields={"slug": message})
         async with request.state.db() as session, session.begin():
-            await save_event(session, new)
+            await save_event(session, new, embed_hosts=request.state.settings.embed_hosts)
     except Invalid as exc:
         gettext = localiser(request).gettext
         problems = [f"{path}: {gettext(text)}" for path, text in exc.fields.items()]

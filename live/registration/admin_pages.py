@@ -37,7 +37,6 @@ from live.registration.mail import read_outbox
 from live.registration.pages import form_mapping, known_organisations, localise, values_of
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
-from live.schema import QuestionDoc
 from live.web import localiser
 
 SUBMITTED = (
@@ -232,18 +231,12 @@ async def registration_settings(request: Request) -> Response:
                 msgspec.structs.replace(o, registration_deadline=deadlines[o.slug])
                 for o in doc.occurrences
             ]
-            # export_event leaves the questions out; carry them over so saving keeps them.
-            questions = [
-                msgspec.convert(q, QuestionDoc) for q in current.registration_questions or []
-            ]
             await save_event(
                 session,
                 msgspec.structs.replace(
-                    doc,
-                    registration_open=r.flag("registration_open"),
-                    occurrences=occurrences,
-                    questions=questions,
+                    doc, registration_open=r.flag("registration_open"), occurrences=occurrences
                 ),
+                embed_hosts=request.state.settings.embed_hosts,
             )
     except Invalid as error:
         gettext = localiser(request).gettext
