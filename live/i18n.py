@@ -14,15 +14,22 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 LOCALES = ("nb", "en")
+
+
+def N_(message: str) -> str:
+    """Mark a msgid for extraction (scripts/i18n); translated when shown."""
+    return message
+
+
 ORGANISATION_KINDS = {
-    "county": "county",
-    "municipality": "municipality",
-    "state_agency": "state agency",
-    "ministry": "ministry",
-    "research": "research institution",
-    "private": "company",
-    "voluntary": "voluntary organisation",
-    "other": "organisation",
+    "county": N_("county"),
+    "municipality": N_("municipality"),
+    "state_agency": N_("state agency"),
+    "ministry": N_("ministry"),
+    "research": N_("research institution"),
+    "private": N_("company"),
+    "voluntary": N_("voluntary organisation"),
+    "other": N_("organisation"),
 }
 LOCALE_DIR = Path(__file__).parent / "locale"
 
