@@ -37,7 +37,6 @@ from live.registration import export, notify, service
 from live.registration.links import api_url, page_url
 from live.registration.ratelimit import RateLimiter
 from live.registration.rules import N_, Message, Refusal, Refused
-from live.registration.texts import layered
 from live.registration.validate import parse_changes, parse_submission
 from live.settings import Settings
 
@@ -54,11 +53,9 @@ def translations(request: Request) -> Mapping[str, NullTranslations]:
 def render_with(l10n: Localiser) -> Callable[[Message], str]:
     """Render a refusal message with `l10n`; dates as day and month ("13. desember")."""
 
-    catalogue = layered(l10n.translations, l10n.locale)
-
     def render(message: Message) -> str:
         pattern = "d. MMMM" if l10n.locale == "nb" else "d MMMM"
-        return message.render(catalogue.gettext, lambda d: l10n.date(d, pattern))
+        return message.render(l10n.translations.gettext, lambda d: l10n.date(d, pattern))
 
     return render
 

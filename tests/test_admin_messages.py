@@ -1,4 +1,4 @@
-"""The event editor's texts are extractable and all have a bokmål translation to merge."""
+"""The event editor's texts are extractable and all have a bokmål translation in the catalogue."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def _extracted() -> set[str]:
 
 
 def test_every_editor_text_has_a_bokmal_translation() -> None:
-    """Each msgid of the editor's code and templates is translated in live/admin/messages_nb.po."""
-    with (ROOT / "live/admin/messages_nb.po").open("rb") as f:
+    """Each msgid of the editor's code and templates is translated in the bokmål catalogue."""
+    with (ROOT / "live/locale/nb/LC_MESSAGES/messages.po").open("rb") as f:
         catalog = read_po(f, locale="nb")
     translated = {m.id for m in catalog if m.id and m.string}
     extracted = _extracted()

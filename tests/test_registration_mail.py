@@ -119,7 +119,7 @@ async def test_confirmation_and_promotion_arrive_by_smtp(
     assert subjects == [
         "Påmelding bekreftet: Regional konferanse",
         "On the waiting list: Regional konferanse",
-        "Påmelding avmeldt: Regional konferanse",
+        "Avmelding bekreftet: Regional konferanse",
         "You have a place: Regional konferanse",
     ]
     assert inbox.recipients[3] == ["p2@example.no"]

@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 
 from live.errors import TooMany
+from live.i18n import load_translations
 from live.models.people import OrganisationKind
 from live.models.registration import Attendance, Status
 from live.registration import rules
 from live.registration.ratelimit import RateLimiter
 from live.registration.rules import Message, QuotaRule, Refusal
-from live.registration.texts import layered
 from live.registration.validate import check_answers, parse_submission
 
 DEADLINE = dt.datetime(2026, 12, 13, 15, 0, tzinfo=dt.UTC)
@@ -65,14 +65,14 @@ def test_modes_offered() -> None:
 
 
 def test_refusal_renders_in_bokmal() -> None:
-    """A refusal localises to bokmål through the registration catalogue."""
+    """A refusal localises to bokmål through the app's catalogue."""
     error = rules.refuse(
         "registration.quota_exceeded",
         Message(
             "Your organisation already has %(used)s of %(limit)s places.", {"used": 1, "limit": 1}
         ),
     )
-    catalogue = layered(None, "nb")
+    catalogue = load_translations()["nb"]
     error.localise(lambda m: m.render(catalogue.gettext))
     assert error.message == "Organisasjonen din har allerede 1 av 1 plasser."
 

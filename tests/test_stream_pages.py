@@ -238,14 +238,14 @@ def test_cli_prints_the_stream_settings_and_makes_a_new_key(
 
 
 def test_every_stream_page_text_has_a_bokmal_translation() -> None:
-    """Each msgid of the stream pages is translated in live/stream_messages_nb.po."""
+    """Each msgid of the stream pages is translated in the bokmål catalogue."""
     extracted = set()
     for name in TEXTS:
         method = "python" if name.endswith(".py") else "jinja2"
         options = {} if method == "python" else {"extensions": "jinja2.ext.i18n"}
         for _line, message, *_ in extract_from_file(method, str(ROOT / name), options=options):
             extracted.add(message if isinstance(message, str) else message[0])
-    with (ROOT / "live/stream_messages_nb.po").open("rb") as f:
+    with (ROOT / "live/locale/nb/LC_MESSAGES/messages.po").open("rb") as f:
         translated = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.string}
     assert "Ended — the recording is being prepared" in extracted
     assert {embeds.NOT_A_URL, embeds.NOT_HTTPS, embeds.NOT_ALLOWED, embeds.NO_VIDEO} <= extracted

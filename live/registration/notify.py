@@ -23,7 +23,6 @@ from live.registration.links import page_url
 from live.registration.mail import Mailer
 from live.registration.rules import N_
 from live.registration.service import Receipt, promote_event
-from live.registration.texts import layered
 from live.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ def localiser(
 ) -> Localiser:
     """A Localiser for one registrant's language in the configured time zone."""
     catalogues = translations if translations is not None else load_translations()
-    chosen = layered(catalogues.get(locale), locale)
+    chosen = catalogues.get(locale, NullTranslations())
     return Localiser(locale, chosen, ZoneInfo(settings.timezone))
 
 
