@@ -74,17 +74,24 @@ class Localiser:
     def local(self, value: dt.datetime) -> dt.datetime:
         return value.astimezone(self.tz)
 
+    @property
+    def formats(self) -> str:
+        """The Babel locale for dates: British English ("13 December 2026", "13/12/2026")."""
+        return "en_GB" if self.locale == "en" else self.locale
+
     def date(self, value: dt.datetime, format: str = "long") -> str:
-        return format_date(self.local(value), format=format, locale=self.locale)
+        return format_date(self.local(value), format=format, locale=self.formats)
 
     def weekday_date(self, value: dt.datetime) -> str:
-        return format_date(self.local(value), format="EEEE d. MMMM y", locale=self.locale)
+        pattern = "EEEE d. MMMM y" if self.locale == "nb" else "EEEE d MMMM y"
+        return format_date(self.local(value), format=pattern, locale=self.formats)
 
     def time(self, value: dt.datetime) -> str:
-        return format_time(self.local(value), format="HH:mm", locale=self.locale)
+        return format_time(self.local(value), format="HH:mm", locale=self.formats)
 
     def datetime(self, value: dt.datetime) -> str:
-        return format_datetime(self.local(value), format="d. MMMM y HH:mm", locale=self.locale)
+        pattern = "d. MMMM y HH:mm" if self.locale == "nb" else "d MMMM y HH:mm"
+        return format_datetime(self.local(value), format=pattern, locale=self.formats)
 
     def span(self, start: dt.datetime | None, end: dt.datetime | None) -> str:
         """"10:00–11:45", or just the start."""

@@ -27,7 +27,6 @@ from live.rooms import domain, report
 from live.rooms.domain import Placement
 from live.rooms.runtime import RoomsLive
 from live.rooms.service import Who, registration_participant
-from live.rooms.texts import use_rooms_texts
 from live.web import localiser, render
 
 SESSION_KEY = "salen_participant"
@@ -40,7 +39,6 @@ def _rooms(request: Request) -> RoomsLive:
 
 
 async def _event(request: Request) -> Event:
-    use_rooms_texts(request)
     async with request.state.db() as session:
         return await find_event(session, request.path_params["slug"])
 
