@@ -8,6 +8,7 @@ place where errors become error replies. Floods are limited, then closed with
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gc
 import hmac
@@ -123,6 +124,7 @@ class Live:
         self.qa = QaService(db, hub)
         self.identities = Identities(settings.secret_key)
         self._addresses: dict[str, Bucket] = {}
+        self._writes: dict[int, asyncio.Lock] = {}
 
     def address_bucket(self, address: str) -> Bucket:
         """The shared bucket of one client address (forgotten once idle)."""
@@ -134,6 +136,19 @@ class Live:
                 self.limits.address_per_second, self.limits.address_burst
             )
         return bucket
+
+    def write_lock(self, event_id: int) -> asyncio.Lock:
+        """This process's writes to one event's Q&A queue here, one at a time.
+
+        Every action bumps the event's version row first, so the database serialises them
+        anyway; waiting on an asyncio lock instead of inside the database keeps SQLite from
+        polling its busy handler (up to 100 ms sleeps: profiled at a quarter of all samples
+        with four moderators at 10 changes a second, bench/).
+        """
+        lock = self._writes.get(event_id)
+        if lock is None:
+            lock = self._writes[event_id] = asyncio.Lock()
+        return lock
 
     async def find_event(self, slug: str) -> Event | None:
         """The event with this slug."""
@@ -307,7 +322,10 @@ class Session:
                 raise Forbidden("Only moderators may do this.")
             if self.read_only and isinstance(msg, Ask | Vote | Unvote):
                 raise Forbidden("The display only reads.")
-            return await self._handlers[type(msg)](msg)
+            if isinstance(msg, Ping | Resync):
+                return await self._handlers[type(msg)](msg)
+            async with self.live.write_lock(self.event_id):
+                return await self._handlers[type(msg)](msg)
         except ProtocolError as exc:
             self.strikes += 1
             return Error(id=exc.message_id, code=exc.code, message=exc.message)
