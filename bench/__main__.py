@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # noqa: BLE001  (one failed section must not lose the others)
             log(f"{name} failed: {exc!r}")
             sections.append((name, [f"**Failed**: `{exc!r}`"]))
+    sections.insert(0, ("Goals against this run", report.goals_table(raw)))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "raw.json").write_text(json.dumps(raw, indent=1, default=str))
     command = "bench/run " + " ".join(argv if argv is not None else sys.argv[1:])

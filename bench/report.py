@@ -102,3 +102,71 @@ def write(path: Path, machine: list[str], sections: list[tuple[str, list[str]]],
     for title, lines in sections:
         out += [f"## {title}", "", *lines, ""]
     path.write_text("\n".join(out))
+
+
+def _find(rows: list[dict[str, Any]], server: str, n: int, rate: int | None = None) -> dict[str, Any] | None:
+    for r in rows:
+        if r["server"] == server and r["viewers"] == n and (rate is None or r.get("rate") == rate):
+            return r
+    return None
+
+
+def _verdict(ok: bool | None) -> str:
+    return "–" if ok is None else ("**yes**" if ok else "no")
+
+
+def goals_table(raw: dict[str, Any]) -> list[str]:
+    """Each goal of the issue next to what this run measured."""
+    fan, redis = raw.get("fanout", []), raw.get("redis", [])
+    lines = ["| goal | measured | met |", "|---|---|---|"]
+
+    def latency_goal(label: str, row: dict[str, Any] | None, limit: int) -> None:
+        if row is None:
+            return
+        p99 = row["latency"]["p99"]
+        ok = p99 is not None and p99 <= limit and row["lost"] == 0 and row["closed"] == 0
+        note = "" if row["valid"] else " (run invalid: generator core over 85 %)"
+        if row.get("server_core", 0) - row.get("server_share", 0) > 0.2:
+            note += " (core 0 also busy with other work)"
+        lines.append(f"| {label} | p99 {_ms(p99)} ms, lost {row['lost']:,}, closed {row['closed']:,}{note} "
+                     f"| {_verdict(ok)} |")
+
+    latency_goal("10,000 viewers, R = 10: p99 ≤ 400 ms, no losses", _find(fan, "salen", 10000, 10), 400)
+    r50 = _find(fan, "salen", 10000, 50)
+    if r50:
+        lines.append(f"| 10,000 viewers, R = 50: no losses (coalesced) | lost {r50['lost']:,}, closed "
+                     f"{r50['closed']:,}, p99 {_ms(r50['latency']['p99'])} ms | {_verdict(r50['lost'] == 0 and r50['closed'] == 0)} |")
+    latency_goal("5,000 viewers, R = 10: p99 ≤ 200 ms", _find(fan, "salen", 5000, 10), 200)
+    for n in (1000, 10000):
+        ours, peer = _find(fan, "salen", n, 1), _find(fan, "python", n, 1)
+        if ours and peer and ours["cpu_per_million"] and peer["cpu_per_million"]:
+            ratio = ours["cpu_per_million"] / peer["cpu_per_million"]
+            lines.append(f"| CPU per frame ≤ 1.2× `websockets.broadcast()` ({n:,} viewers, R = 1) | "
+                         f"{ours['cpu_per_million']:.1f} vs {peer['cpu_per_million']:.1f} CPU-s per M frames = "
+                         f"{ratio:.1f}× | {_verdict(ratio <= 1.2)} |")
+    big = _find(fan, "salen", 10000) or _find(fan, "salen", 5000)
+    if big:
+        lines.append(f"| RSS ≤ 30 KiB per viewer | {big['rss_per_conn']:.1f} KiB ({big['viewers']:,} viewers) "
+                     f"| {_verdict(big['rss_per_conn'] <= 30)} |")
+    if redis:
+        latency_goal("Redis, 2 × 5,000 viewers, R = 10: p99 ≤ 300 ms, no losses", redis[0], 300)
+    asked = _find(fan, "salen", 10000, 10)
+    if asked and asked.get("asked"):
+        a = asked["asked"]
+        ok = a["p99"] is not None and a["p99"] <= 100 and not a["unanswered"]
+        lines.append(f"| question → moderators ≤ 100 ms p99 with 10,000 viewers | p99 {_ms(a['p99'])} ms over "
+                     f"{a['samples']} questions, {a['unanswered']} not seen | {_verdict(ok)} |")
+    storm = _find(fan, "storm", 10000)
+    if storm:
+        ok = storm["seconds"] <= 10 and storm["missing"] == 0 and storm["reconnected"] == 10000
+        lines.append(f"| reconnect storm of 10,000: resynced ≤ 10 s, nothing lost | {storm['seconds']:.1f} s, "
+                     f"{storm['missing']:,} missing | {_verdict(ok)} |")
+    for page in raw.get("pages", []):
+        ok = page["ratio"] >= 0.5 and page["queries"] <= 3
+        lines.append(f"| `{page['page']}` ≥ 0.5× bare, ≤ 3 queries | {page['ratio']:.2f}×, "
+                     f"{page['queries']} queries | {_verdict(ok)} |")
+    reg = raw.get("registration")
+    if reg:
+        lines.append(f"| 300 concurrent sign-ups, correct | {reg['seconds']:.1f} s, correct: {reg['correct']} "
+                     f"| {_verdict(reg['correct'])} |")
+    return lines
