@@ -217,7 +217,8 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     session = Session(
         live, event.id, conn, roles, participant, address, known=bool(known), read_only=display
     )
-    await live.qa.ensure(event.id)
+    if live.fanout.room(event.id) is None:  # a live room means its settings row exists
+        await live.qa.ensure(event.id)
     conn.begin_sync()
     async with live.fanout.join(event.id, conn):
         await session.sync(_int_or_none(websocket.query_params.get("since")))
