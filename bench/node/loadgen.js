@@ -68,6 +68,7 @@ const state = {
   counting: false,
   watch: null, // Set of question ids (storm content check)
   errors: 0,
+  seq: 0, // last version a peer server was asked to send
 };
 
 function out(obj) {
@@ -278,9 +279,11 @@ async function run(cmd) {
         })
       );
     } else {
-      state.sched.set(k + 1, at);
-      versions.push(k + 1);
-      mod.ws.send(JSON.stringify({ seq: k + 1 }));
+      // Peer versions go on from the previous run: viewers keep the highest one they saw.
+      const seq = ++state.seq;
+      state.sched.set(seq, at);
+      versions.push(seq);
+      mod.ws.send(JSON.stringify({ seq }));
     }
   }
   const windowEnd = Math.max(now(), t0 + cmd.seconds * 1000);
