@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import msgspec
 
 from live.errors import BadRequest
+from live.rooms.messages import RoomMessage, RoomOk
 
 # A frame longer than this is refused before parsing (question length is checked later,
 # against the event's own limit, so that over-long text gets `qa.too_long`).
@@ -171,6 +172,7 @@ ClientMessage = (
     | Now
     | Done
     | Configure
+    | RoomMessage  # group work: live/rooms/messages.py, docs/rooms.md
 )
 MODERATOR_MESSAGES: tuple[type[_Client], ...] = (
     Approve,
@@ -325,7 +327,7 @@ class Error(msgspec.Struct, tag_field="type", tag="error", omit_defaults=True):
     fields: dict[str, str] = {}
 
 
-Reply = Ok | Error
+Reply = Ok | RoomOk | Error
 Push = Snapshot | Update
 _encoder = msgspec.json.Encoder()
 _update_decoder = msgspec.json.Decoder(Update)

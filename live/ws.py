@@ -24,7 +24,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from live.errors import Forbidden, SalenError, TooMany
+from live.errors import Forbidden, NotFound, SalenError, TooMany
 from live.fanout import Conn, Fanout
 from live.hub import Hub
 from live.identity import Identities, Participant
@@ -59,6 +59,9 @@ from live.protocol import (
     merge_updates,
 )
 from live.qa.service import Actor, QaService, mod_channel, public_channel
+from live.rooms.handlers import RoomHandlers
+from live.rooms.messages import ROOM_MESSAGES, RoomMessage, RoomOk
+from live.rooms.service import Who
 from live.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -220,9 +223,33 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     if live.fanout.room(event.id) is None:  # a live room means its settings row exists
         await live.qa.ensure(event.id)
     conn.begin_sync()
+    session.rooms = _room_handlers(websocket, event, session)
     async with live.fanout.join(event.id, conn):
         await session.sync(_int_or_none(websocket.query_params.get("since")))
-        await session.run(websocket)
+        try:
+            if session.rooms is not None:
+                await session.rooms.start()  # after the snapshot, which comes first
+            await session.run(websocket)
+        finally:
+            if session.rooms is not None:
+                await session.rooms.aclose()
+
+
+def _room_handlers(websocket: WebSocket, event: Event, session: Session) -> RoomHandlers | None:
+    """The group-work handlers, when the app runs group work (`state.rooms`)."""
+    rooms = getattr(websocket.state, "rooms", None)
+    if rooms is None:
+        return None
+    who = Who(session.participant.id, session.participant.name, moderator=session.moderator)
+    return RoomHandlers(
+        rooms.service,
+        rooms.hub,
+        event_id=event.id,
+        slug=event.slug,
+        who=who,
+        send=session.conn.send,
+        video=rooms.video,
+    )
 
 
 def _display_key(websocket: WebSocket, event: Event) -> bool:
@@ -260,6 +287,7 @@ class Session:
         known: bool = True,
         read_only: bool = False,
     ) -> None:
+        self.rooms: RoomHandlers | None = None
         self.live, self.event_id, self.conn, self.roles = live, event_id, conn, roles
         self.participant = participant
         # A brand-new participant has no questions or votes yet: skip looking them up.
@@ -310,7 +338,7 @@ class Session:
             if self.strikes > self.live.limits.strikes:
                 self.conn.drop(CloseCode.FLOOD, "too many messages")
 
-    async def handle(self, data: str | bytes) -> Ok | Error:
+    async def handle(self, data: str | bytes) -> Ok | RoomOk | Error:
         """Decode, check and perform one client message; every error becomes an error reply."""
         message_id: int | None = None
         try:
@@ -319,6 +347,8 @@ class Session:
             message_id = msg.id
             if flooding:
                 raise TooMany("Too many messages; slow down.")
+            if isinstance(msg, ROOM_MESSAGES):
+                return await self._room(msg)
             if isinstance(msg, MODERATOR_MESSAGES) and not self.moderator:
                 raise Forbidden("Only moderators may do this.")
             if self.read_only and isinstance(msg, Ask | Vote | Unvote):
@@ -371,6 +401,11 @@ class Session:
         return True
 
     # --- handlers, one per message type ---------------------------------------------------
+
+    async def _room(self, msg: RoomMessage) -> RoomOk:
+        if self.rooms is None:
+            raise NotFound("This event has no group work.", code="rooms.no_session")
+        return await self.rooms.handle(msg)
 
     async def _ping(self, msg: Ping) -> Ok:
         return Ok(id=msg.id)
