@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,18 +15,19 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 from starlette.applications import Starlette
+from websockets.asyncio.client import connect
 
 import live.models.rooms  # noqa: F401  (registers the tables)
 from live.app import create_app
 from live.db import create_engine, sessionmaker
 from live.hub import open_hub
+from live.identity import Participant
 from live.models import Base, Event, Occurrence, Organisation, Theme
 from live.models.registration import Attendance, Registration, Status
 from live.rooms import pages
 from live.rooms.domain import Placement
 from live.rooms.runtime import RoomsLive, open_rooms
 from live.rooms.service import Who
-from live.rooms.socket import rooms_ws_route
 from live.settings import Settings
 from tests.support.app import ADMIN_TOKEN, LifespanApp, make_settings
 from tests.support.axe import assert_accessible
@@ -75,7 +77,7 @@ def rooms_app(settings: Settings) -> tuple[Starlette, list[RoomsLive]]:
             holder.append(rooms)
             yield {**state, "rooms": rooms}
 
-    app = Starlette(routes=[*pages.routes, rooms_ws_route(), *base.routes],
+    app = Starlette(routes=[*pages.routes, *base.routes],
                     middleware=base.user_middleware, lifespan=lifespan,
                     exception_handlers=base.exception_handlers)
     return app, holder
@@ -296,7 +298,6 @@ async def test_video_signalling_is_for_members_only(
     """A member's SDP offer gets a 201 answer; a stranger's is refused with 403."""
     from aiortc import RTCConfiguration, RTCPeerConnection
 
-    from live.identity import Participant
     from stream.client import SyntheticVideo
     from stream.ice import limit_host_candidates
 
@@ -386,3 +387,49 @@ async def test_organiser_form_configures_plans_moves_and_publishes(
             forged = await http.post(page, data={"csrf_token": "forged", "action": "plan"})
     assert hidden.status_code == 404 and shown.status_code == 200
     assert bad.status_code == 422 and forged.status_code == 403
+
+
+async def test_live_socket_carries_room_messages(
+        settings: Settings, workshop: dict[str, Any]) -> None:
+    """On /ws/events/{slug}: snapshot, then rooms.state; room messages get replies and pushes."""
+    app, holder = rooms_app(settings)
+    async with serve_app(app) as url:
+        rooms = holder[0]
+        await rooms.service.configure(workshop["event_id"], placement=Placement.THEME,
+                                      room_size=4)
+        planned = await rooms.service.plan_rooms(workshop["event_id"])
+        await rooms.service.open(workshop["event_id"], minutes=15)
+        view = await rooms.service.room_view(workshop["event_id"], MODERATOR, planned[0].id)
+        token = rooms.identities.token(Participant(view.members[0].participant, "Deltaker"))
+        base = url.replace("http://", "ws://")
+        async with connect(f"{base}/ws/events/{SLUG}?p={token}") as ws:
+            pushes: list[dict[str, Any]] = []
+
+            async def call(message: dict[str, Any]) -> dict[str, Any]:
+                await ws.send(json.dumps(message))
+                while True:
+                    got = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if got["type"] in ("ok", "error") and got.get("id") == message["id"]:
+                        return got
+                    pushes.append(got)
+
+            assert json.loads(await ws.recv())["type"] == "snapshot"
+            state = json.loads(await ws.recv())
+            assert state["type"] == "rooms.state" and state["state"] == "open"
+            other = next(r for r in planned if r.theme_id != planned[0].theme_id)
+            wrong = await call({"type": "room.join", "id": 1, "room": other.id})
+            assert wrong["code"] == "rooms.wrong_theme"
+            mine = await call({"type": "room.join", "id": 2})
+            assert mine["type"] == "ok" and mine["room"]["id"] == planned[0].id
+            added = await call({"type": "room.note.add", "id": 3, "room": planned[0].id,
+                                "section": "challenges", "text": "Over the live socket"})
+            assert added["note"]["text"] == "Over the live socket"
+            refused = await call({"type": "rooms.return", "id": 4})
+            assert refused["code"] == "forbidden"
+            ping = await call({"type": "ping", "id": 5})
+            assert ping == {"type": "ok", "id": 5}
+            while not any(p["type"] == "room.update" for p in pushes):
+                pushes.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            update = next(p for p in pushes if p["type"] == "room.update")
+            assert update["room"] == planned[0].id
+            assert update["notes"][0]["text"] == "Over the live socket"

@@ -363,33 +363,6 @@ async def test_report_holds_every_rooms_input(db: DB, hub: Hub) -> None:
         assert f"Idea of {room.name}" in csv_text
 
 
-async def test_socket_frames_get_one_reply_each_with_codes(db: DB, hub: Hub) -> None:
-    """Bad frames, unknown types, moderator-only messages and refusals become error replies."""
-    from live.rooms.socket import reply_to
-
-    service, seeded = await opened(db, hub)
-    person, _ = await connect(service, hub, seeded, Who(seeded.people[0]))
-    other_theme = (await service.rooms(seeded.event_id))[2].id
-
-    async def reply(frame: str) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(await reply_to(person, frame))
-        return result
-
-    assert (await reply("not json"))["code"] == "bad_json"
-    assert (await reply('{"type": "room.dance", "id": 1}')) == {
-        "type": "error", "id": 1, "code": "unknown_type", "message": "Unknown message type "
-        "'room.dance'."}
-    assert (await reply('{"type": "room.join", "id": 2, "room": "x"}'))["code"] == (
-        "invalid_message")
-    assert (await reply('{"type": "rooms.return", "id": 3}'))["code"] == "forbidden"
-    refused = await reply(f'{{"type": "room.join", "id": 4, "room": {other_theme}}}')
-    assert refused["id"] == 4 and refused["code"] == "rooms.wrong_theme"
-    joined = await reply('{"type": "room.join", "id": 5}')
-    assert joined["type"] == "ok" and joined["room"]["v"] >= 1
-    assert (await reply('{"type": "ping", "id": 6}')) == {"type": "ok", "id": 6}
-    await person.aclose()
-
-
 @pytest.mark.redis
 async def test_changes_reach_members_served_by_another_process(db: DB, redis_url: str) -> None:
     """Two processes share a database and Redis: a note added on one is pushed on the other."""

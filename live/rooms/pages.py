@@ -70,11 +70,11 @@ async def _who(request: Request, event: Event) -> tuple[Who, frozenset[Role]]:
 
 
 def ws_url(request: Request, event: Event, person: Participant) -> str:
-    """The room socket's address, with the participant token (and a moderator link's token)."""
+    """The live socket's address, with the participant token (and a moderator link's token)."""
     query = {"p": _rooms(request).identities.token(person)}
     if request.query_params.get("token"):
         query["token"] = request.query_params["token"]
-    return f"/ws/events/{event.slug}/rooms?{urlencode(query)}"
+    return f"/ws/events/{event.slug}?{urlencode(query)}"
 
 
 # --- participants ------------------------------------------------------------------------
