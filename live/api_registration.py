@@ -21,7 +21,7 @@ from functools import wraps
 from typing import Any
 
 from babel.support import NullTranslations
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -31,7 +31,6 @@ from live.auth import check_csrf, event_roles, presented_token, require
 from live.errors import NotFound
 from live.i18n import Localiser
 from live.models import Event, Role
-from live.models.registration import Registration, Status
 from live.openapi import op
 from live.registration import export, notify, service
 from live.registration.links import api_url, page_url

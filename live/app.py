@@ -22,6 +22,8 @@ from live.i18n import load_translations
 from live.qa import pages as qa_pages
 from live.registration import admin_pages as registration_admin_pages
 from live.registration import pages as registration_pages
+from live.rooms import pages as rooms_pages
+from live.rooms.runtime import open_rooms
 from live.settings import Settings
 from live.web import STATIC_DIR, SecurityHeaders, create_templates, error_response
 from live.ws import open_live, ws_route
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             db = sessionmaker(engine)
             hub = await stack.enter_async_context(open_hub(settings.hub_url))
             live = await stack.enter_async_context(open_live(settings, db, hub))
+            rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
             state: dict[str, Any] = {
                 "settings": settings,
                 "engine": engine,
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "hub": hub,
                 "live": live,
                 "qa": live.qa,
+                "rooms": rooms,
                 "templates": create_templates(),
                 "translations": load_translations(),
                 "archive": archive.Archive(settings, db),
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *admin.routes,
         *archive.routes,
         *qa_pages.routes,
+        *rooms_pages.routes,
         *api_registration.routes,
         ws_route(resolve_roles=event_roles),
         *streaming.routes,

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from live.events import event_status, load_event
 from live.i18n import LOCALES
-from live.models import Event, ItemKind, Recording, RecordingState, utcnow
+from live.models import Event, GroupSession, ItemKind, Recording, RecordingState, utcnow
 from live.registration import rules
 from live.registration.service import confirmed_counts
 from live.web import LANG_COOKIE, render
@@ -44,6 +44,7 @@ async def event_page(request: Request) -> Response:
             .order_by(Recording.started_at.desc()).limit(1)
         )).first()
         taken = await confirmed_counts(session, event.id)
+        group = await session.scalar(select(GroupSession).where(GroupSession.event_id == event.id))
     speakers = {s.id: s for s in event.speakers}
     context = {
         "event": event,
@@ -52,6 +53,7 @@ async def event_page(request: Request) -> Response:
         "recording": recording,
         "places": places_left(event, taken),
         "has_panel": any(i.kind == ItemKind.PANEL for b in event.blocks for i in b.items),
+        "group_work": group,
     }
     return render(request, "event.html", context)
 

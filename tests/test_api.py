@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from live.settings import Settings
-from tests.support.app import ADMIN, make_settings
+from tests.support.app import ADMIN, demo_time, make_settings
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ async def test_list_events(client: httpx.AsyncClient) -> None:
 async def test_event_document_round_trip(client: httpx.AsyncClient) -> None:
     """GET /api/events/{slug} gives the document, with local times and speaker keys."""
     doc = (await client.get("/api/events/verksted-regional-utvikling")).json()
-    assert doc["occurrences"][0]["starts"] == "2027-03-10T08:30:00"
+    assert doc["occurrences"][0]["starts"] == demo_time("2027-03-10T08:30").isoformat()
     assert [t["slug"] for t in doc["themes"]] == ["baerekraft", "kompetanse"]
     assert doc["quotas"] == [{"limit": 4, "organisation_kind": "county"}]
     panel = doc["programme"][3]["items"][0]

@@ -17,16 +17,13 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from websockets.asyncio.client import connect
 
-import live.models.rooms  # noqa: F401  (registers the tables)
 from live.app import create_app
 from live.db import create_engine, sessionmaker
-from live.hub import open_hub
 from live.identity import Participant
-from live.models import Base, Event, Occurrence, Organisation, Theme
+from live.models import Event, Occurrence, Organisation, Theme
 from live.models.registration import Attendance, Registration, Status
-from live.rooms import pages
 from live.rooms.domain import Placement
-from live.rooms.runtime import RoomsLive, open_rooms
+from live.rooms.runtime import RoomsLive
 from live.rooms.service import Who
 from live.settings import Settings
 from tests.support.app import ADMIN_TOKEN, LifespanApp, make_settings
@@ -60,25 +57,17 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 def rooms_app(settings: Settings) -> tuple[Starlette, list[RoomsLive]]:
-    """Salen's app plus the group-work routes, socket, hub and rooms state."""
+    """Salen's app, keeping hold of its group-work state (`state["rooms"]`) for the test."""
     base = create_app(settings)
     holder: list[RoomsLive] = []
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        async with contextlib.AsyncExitStack() as stack:
-            entered: Any = await stack.enter_async_context(
-                base.router.lifespan_context(base))
-            state = dict(entered or {})
-            if "hub" not in state:
-                state["hub"] = await stack.enter_async_context(open_hub(settings.hub_url))
-            rooms = await stack.enter_async_context(
-                open_rooms(settings, state["db"], state["hub"]))
-            holder.append(rooms)
-            yield {**state, "rooms": rooms}
+        async with base.router.lifespan_context(base) as state:
+            holder.append(state["rooms"])
+            yield state
 
-    app = Starlette(routes=[*pages.routes, *base.routes],
-                    middleware=base.user_middleware, lifespan=lifespan,
+    app = Starlette(routes=base.routes, middleware=base.user_middleware, lifespan=lifespan,
                     exception_handlers=base.exception_handlers)
     return app, holder
 
@@ -87,8 +76,6 @@ def rooms_app(settings: Settings) -> tuple[Starlette, list[RoomsLive]]:
 async def workshop(settings: Settings, demo_app: Starlette) -> dict[str, Any]:
     """The demo workshop with 12 online registrants (7 + 5 per theme), rooms of 4 planned."""
     engine = create_engine(settings.database_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
     db = sessionmaker(engine)
     async with db() as session, session.begin():
         event = await session.scalar(select(Event).where(Event.slug == SLUG))
@@ -329,7 +316,8 @@ async def test_video_signalling_is_for_members_only(
         await pc.close()
     assert ok.status_code == 201 and ok.text.startswith("v=0")
     assert refused.status_code == 403 and refused.json()["code"] == "rooms.not_member"
-    assert listed.json() == {"publishers": [member.participant]}
+    assert listed.json()["publishers"] == [member.participant]
+    assert listed.json()["v"] >= 1  # the version of the announcement it matches
 
 
 async def test_two_browsers_see_each_other_in_the_room_call(
@@ -433,3 +421,34 @@ async def test_live_socket_carries_room_messages(
             update = next(p for p in pushes if p["type"] == "room.update")
             assert update["room"] == planned[0].id
             assert update["notes"][0]["text"] == "Over the live socket"
+
+
+async def test_event_and_personal_pages_lead_to_the_group_work(
+        settings: Settings, workshop: dict[str, Any]) -> None:
+    """The personal page names the room; the event page shows open rooms and the report."""
+    app, holder = rooms_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            rooms, event_id = holder[0], workshop["event_id"]
+            await rooms.service.configure(event_id, placement=Placement.THEME, room_size=4)
+            await rooms.service.plan_rooms(event_id)
+            token = workshop["tokens"][0]
+            personal = await http.get(f"/r/{token}")
+            before = await http.get(f"/e/{SLUG}")
+            await rooms.service.open(event_id, minutes=30)
+            during = await http.get(f"/e/{SLUG}")
+            await rooms.service.return_to_plenary(event_id)
+            await rooms.service.set_published(event_id, True)
+            after = await http.get(f"/e/{SLUG}")
+            lobby = await http.get(f"/e/{SLUG}/group-work?r={token}")
+            placed = await rooms.service.assignment(event_id, await _participant(rooms, token))
+    assert placed is not None
+    assert "Your group room" in personal.text and placed.name in personal.text
+    assert f'href="/e/{SLUG}/group-work?r={token}"' in personal.text
+    assert "The group work is on." not in before.text
+    assert "The group work is on." in during.text and f'href="/e/{SLUG}/group-work"' in during.text
+    assert "The group work is on." not in after.text
+    assert f'href="/e/{SLUG}/group-work/report"' in after.text
+    assert f'href="/e/{SLUG}/group-work/report"' not in during.text
+    assert lobby.status_code == 200 and placed.name in lobby.text

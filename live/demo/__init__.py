@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,20 +15,51 @@ from live.auth import hash_password
 from live.docfile import read_event_file
 from live.events import save_event
 from live.models import Event, User
+from live.schema import EventDoc
 
 DEMO_DIR = Path(__file__).parent
 DEMO_ORGANISER = ("organiser@salen.local", "salen-demo")
+# The demo files' dates are as seen from this day. Loading moves them by whole weeks so
+# they stand as far from today as they stood from this day (weekdays and times kept): the
+# workshops stay ahead with registration open, the debate stays in the past.
+DEMO_WRITTEN = dt.date(2026, 11, 23)
+OSLO = ZoneInfo("Europe/Oslo")
+T = TypeVar("T")
 
 
 def demo_files() -> list[Path]:
     return sorted(DEMO_DIR.glob("*.yaml"))
 
 
-async def load_demo(session: AsyncSession) -> list[str]:
+def demo_shift(today: dt.date | None = None) -> dt.timedelta:
+    """How far the demo's dates move when loaded on `today` (default: today in Oslo)."""
+    today = today or dt.datetime.now(OSLO).date()
+    return dt.timedelta(weeks=max(0, (today - DEMO_WRITTEN).days // 7))
+
+
+def shifted(value: T, delta: dt.timedelta) -> T:
+    """`value` (an event document or any part of one) with every date and time moved by `delta`."""
+    moved: Any = value
+    if isinstance(value, dt.datetime):
+        moved = value + delta
+    elif isinstance(value, list):
+        moved = [shifted(v, delta) for v in value]
+    elif isinstance(value, msgspec.Struct):
+        changes = {f: shifted(getattr(value, f), delta) for f in value.__struct_fields__}
+        moved = msgspec.structs.replace(value, **changes)
+    return moved  # type: ignore[no-any-return]
+
+
+def demo_docs(today: dt.date | None = None) -> list[EventDoc]:
+    """The demo events with their dates moved for `today`."""
+    delta = demo_shift(today)
+    return [shifted(read_event_file(path), delta) for path in demo_files()]
+
+
+async def load_demo(session: AsyncSession, today: dt.date | None = None) -> list[str]:
     """Import every demo event that is not there yet; returns the slugs imported."""
     imported = []
-    for path in demo_files():
-        doc = read_event_file(path)
+    for doc in demo_docs(today):
         exists = (await session.scalars(select(Event.id).where(Event.slug == doc.slug))).first()
         if exists is None:
             await save_event(session, doc, create=True)

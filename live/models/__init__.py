@@ -17,13 +17,16 @@ from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Questio
 from live.models.recordings import Recording, RecordingState
 from live.models.registration import Attendance, Registration
 from live.models.registration import Status as RegistrationStatus
+from live.models.rooms import BreakoutRoom, GroupSession, RoomMember, RoomNote
 
 __all__ = [
     "Attendance",
     "Base",
+    "BreakoutRoom",
     "Event",
     "EventRole",
     "EventType",
+    "GroupSession",
     "ItemKind",
     "Occurrence",
     "Organisation",
@@ -41,6 +44,8 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "Role",
+    "RoomMember",
+    "RoomNote",
     "Speaker",
     "Theme",
     "Timestamped",

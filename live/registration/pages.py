@@ -36,6 +36,7 @@ from live.registration import notify, service
 from live.registration.ics import calendar_entry
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
+from live.rooms.service import registration_participant
 from live.web import localiser, render
 
 FLASH = "registration_flash"
@@ -212,8 +213,13 @@ async def personal_context(request: Request, receipt: service.Receipt) -> dict[s
     async with request.state.db() as session:
         event = await load_event(session, receipt.event_slug)
     listed = choices(event, await service.availability(request.state.db, receipt.event_slug))
+    rooms = request.state.rooms.service
+    group = await rooms.group(event.id)
     return {
         "event": event,
+        "group_work": group,
+        "group_room": group and await rooms.assignment(
+            event.id, registration_participant(receipt.id)),
         "receipt": receipt,
         "choices": listed,
         "online_offered": online_offered(listed),

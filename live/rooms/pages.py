@@ -130,9 +130,10 @@ async def _member(request: Request) -> tuple[Event, Who, int]:
 
 
 async def video_publishers(request: Request) -> Response:
-    """Who publishes video in the room now."""
+    """Who publishes video in the room now, as of version `v` (that of `room.video` pushes)."""
     _, _, room_id = await _member(request)
-    return JSONResponse({"publishers": _rooms(request).video.publishers(room_id)})
+    video = _rooms(request).video
+    return JSONResponse({"v": video.version, "publishers": video.publishers(room_id)})
 
 
 async def video_publish(request: Request) -> Response:

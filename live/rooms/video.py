@@ -49,7 +49,6 @@ class _Publisher:
 @dataclasses.dataclass(eq=False)
 class _Call:
     publishers: dict[str, _Publisher] = dataclasses.field(default_factory=dict)
-    v: int = 0
 
 
 class RoomVideo:
@@ -61,6 +60,9 @@ class RoomVideo:
         self._notify = notify
         self._max = max_publishers
         self._calls: dict[int, _Call] = {}
+        # One counter for every call of the process, so versions never repeat when a room's
+        # call ends and starts again: pages drop announcements older than what they hold.
+        self.version = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     def set_notify(self, notify: Notify) -> None:
@@ -151,8 +153,8 @@ class RoomVideo:
         call = self._calls.get(room_id)
         if call is None or self._notify is None:
             return
-        call.v += 1
-        await self._notify(room_id, VideoPush(room=room_id, v=call.v,
+        self.version += 1
+        await self._notify(room_id, VideoPush(room=room_id, v=self.version,
                                               publishers=list(call.publishers)))
 
     def _later(self, coro: Awaitable[None]) -> None:

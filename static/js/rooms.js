@@ -251,8 +251,7 @@
     } else if (message.type === "rooms.moved" && message.participant === page.dataset.participant) {
       socket.call("room.join", {}).then((reply) => location.assign(reply.room.url));
     } else if (message.type === "room.video") {
-      videoPublishers = message.publishers;
-      if (videoStarted) syncVideo(message.publishers);
+      takePublishers(message);
     }
   }
 
@@ -284,6 +283,7 @@
   // --- video (an SFU: publish once, receive each other member) -------------------------
   let videoStarted = false;
   let videoPublishers = [];
+  let videoV = 0;  // announcements and the publisher list may cross: the newest wins
   const peers = new Map();  // publisher id (or "self") -> RTCPeerConnection
   const videoBase = () => `/e/${page.dataset.event}/rooms/${page.dataset.room}/video`;
 
@@ -348,7 +348,15 @@
     page.querySelector("[data-start-video]").hidden = true;
     const response = await fetch(videoBase(), {
       headers: {"X-Salen-Participant": page.dataset.participantToken}});
-    syncVideo((await response.json()).publishers);
+    takePublishers(await response.json());
+    syncVideo(videoPublishers);
+  }
+
+  function takePublishers(update) {
+    if (update.v < videoV) return;
+    videoV = update.v;
+    videoPublishers = update.publishers;
+    if (videoStarted) syncVideo(videoPublishers);
   }
 
   async function syncVideo(publishers) {

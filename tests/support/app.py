@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,13 +19,18 @@ from starlette.types import Receive, Scope, Send
 
 from live.app import create_app
 from live.db import create_engine, sessionmaker
-from live.demo import load_demo
+from live.demo import demo_shift, load_demo
 from live.migrate import upgrade
 from live.settings import Settings
 from tests.support.liveserver import serve_app
 
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def demo_time(text: str) -> dt.datetime:
+    """A time written in the demo files, where the loaded demo has it (see `demo_shift`)."""
+    return dt.datetime.fromisoformat(text) + demo_shift()
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -14,7 +14,6 @@ from alembic import op
 
 import live.models.base
 
-
 revision: str = 'e92eb0531e74'
 down_revision: str | None = 'a4c1e0d9b2f7'
 branch_labels: str | Sequence[str] | None = None
