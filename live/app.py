@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "archive": archive.Archive(settings, db),
             }
             stack.push_async_callback(state["archive"].aclose)
+            await state["archive"].resume_at_start_up()
             stream_pages.install(state["templates"])
             state["streams"] = await stack.enter_async_context(LiveStreams(
                 settings, on_finished=streaming.finished_recordings(state["archive"])))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from live.archive.service import Archive
 from live.db import create_engine, sessionmaker
@@ -47,9 +48,9 @@ async def test_import_list_publish(
 
 
 async def test_unfinished_jobs_are_resumed(
-    client: httpx.AsyncClient, settings: Settings, source: Path
+    demo_app: Starlette, settings: Settings, source: Path
 ) -> None:
-    """A recording left `processing` by a stopped server is packaged by `resume_unfinished`."""
+    """A recording left `processing` by a stopped server is packaged again at start-up, once."""
     await add_event(settings)
     engine = create_engine(settings.database_url)
     archive = Archive(settings, sessionmaker(engine))
@@ -58,10 +59,15 @@ async def test_unfinished_jobs_are_resumed(
         recording = await session.get(Recording, rid)
         assert recording is not None
         recording.state, recording.progress = RecordingState.PROCESSING, 0.3
-    assert await archive.resume_unfinished() == [rid]
-    await archive.wait_idle()
+    other_worker = Archive(settings, archive.db)
+    async with demo_app.router.lifespan_context(demo_app) as state:  # start-up resumes it
+        assert await other_worker.resume_at_start_up() == []  # the app holds the lock
+        await state["archive"].wait_idle()
     async with archive.db() as session:
         recording = await session.get(Recording, rid)
         assert recording is not None
         assert (recording.state, recording.progress) == (RecordingState.READY, 1.0)
+    assert await other_worker.resume_at_start_up() == []  # nothing left to do...
+    assert other_worker._resume_lock is not None  # ... and the lock passed on at shutdown
+    await other_worker.aclose()
     await engine.dispose()

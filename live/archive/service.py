@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import fcntl
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -124,6 +126,7 @@ class Archive:
         self.settings = settings
         self.db = db
         self._tasks: set[asyncio.Task[None]] = set()
+        self._resume_lock: int | None = None
 
     def folder(self, recording_id: int) -> Path:
         return recording_dir(self.settings, recording_id)
@@ -202,6 +205,27 @@ class Archive:
             self.spawn(self.process(recording_id))
         return ids
 
+    async def resume_at_start_up(self) -> list[int]:
+        """`resume_unfinished` in the one process of this machine that holds the resume lock.
+
+        The lock (`.resume.lock` in the recordings folder) is held for the process's life, so
+        with several workers exactly one resumes, and a worker restarted after the holder died
+        takes over. Returns the ids resumed (none in the other processes).
+        """
+        root = Path(self.settings.recordings_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / ".resume.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return []
+        self._resume_lock = fd
+        resumed = await self.resume_unfinished()
+        if resumed:
+            log.info("packaging again recordings left unfinished: %s", resumed)
+        return resumed
+
     async def wait_idle(self) -> None:
         """Wait until every background job has finished (tests, shutdown)."""
         while self._tasks:
@@ -210,6 +234,9 @@ class Archive:
     async def aclose(self) -> None:
         """Let running jobs finish: a cancelled thread would still run, and its row must end."""
         await self.wait_idle()
+        if self._resume_lock is not None:
+            os.close(self._resume_lock)  # releases the lock
+            self._resume_lock = None
 
     async def process(self, recording_id: int, progress: Progress | None = None) -> None:
         """Package the recording's source file, storing progress, then the outcome."""
