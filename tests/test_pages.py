@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from babel.dates import format_date
 
-from tests.support.app import demo_time
+from tests.support.app import ADMIN_TOKEN, demo_time
 
 PLANSTRATEGI_ITEMS = [
     "Forventningene til distriktskommunene",
@@ -106,3 +108,12 @@ async def test_places_left_count_down_with_registrations(client: httpx.AsyncClie
     assert response.status_code == 201, response.text
     after = (await client.get("/e/planstrategi-4-0")).text
     assert '<dd class="places">79</dd>' in after
+
+
+async def test_demo_workshop_has_its_group_work_set_up(client: httpx.AsyncClient) -> None:
+    """The demo workshop comes with group work by theme, its sections and venue rooms."""
+    page = await client.get("/admin/group-work/verksted-regional-utvikling",
+                            params={"token": ADMIN_TOKEN, "lang": "nb"})
+    assert page.status_code == 200
+    assert "Forslag til tiltak" in page.text and "Grupperom 2" in page.text
+    assert re.search(r'selected>Oppstart av arbeid i grupper for begge tema</option>', page.text)

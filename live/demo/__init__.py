@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live.auth import hash_password
 from live.docfile import read_event_file
 from live.events import save_event
-from live.models import Event, User
+from live.models import Event, GroupSession, ItemKind, ProgrammeItem, User
 from live.schema import EventDoc
 
 DEMO_DIR = Path(__file__).parent
@@ -25,6 +25,16 @@ DEMO_ORGANISER = ("organiser@salen.local", "salen-demo")
 DEMO_WRITTEN = dt.date(2026, 11, 23)
 OSLO = ZoneInfo("Europe/Oslo")
 T = TypeVar("T")
+# Group work set up for the workshop (seed 002: two themes, groups from 10:30).
+DEMO_GROUP_WORK = {
+    "verksted-regional-utvikling": {
+        "placement": "theme",
+        "room_size": 6,
+        "sections": [{"key": "utfordringer", "title": "Utfordringer"},
+                     {"key": "forslag", "title": "Forslag til tiltak"}],
+        "venue_rooms": ["Sal A", "Sal B", "Grupperom 1", "Grupperom 2"],
+    },
+}
 
 
 def demo_files() -> list[Path]:
@@ -62,10 +72,22 @@ async def load_demo(session: AsyncSession, today: dt.date | None = None) -> list
     for doc in demo_docs(today):
         exists = (await session.scalars(select(Event.id).where(Event.slug == doc.slug))).first()
         if exists is None:
-            await save_event(session, doc, create=True)
+            event = await save_event(session, doc, create=True)
             imported.append(doc.slug)
+            if doc.slug in DEMO_GROUP_WORK:
+                await add_group_work(session, event, DEMO_GROUP_WORK[doc.slug])
     email, password = DEMO_ORGANISER
     if (await session.scalars(select(User).where(User.email == email))).first() is None:
         session.add(User(email=email, name="Demo organiser", is_admin=True,
                          password_hash=hash_password(password)))
     return imported
+
+
+async def add_group_work(session: AsyncSession, event: Event, settings: dict[str, Any]) -> None:
+    """Set up the event's group work (closed, no rooms yet) on its first group-work item."""
+    await session.flush()
+    item = await session.scalar(
+        select(ProgrammeItem.id).where(ProgrammeItem.kind == ItemKind.GROUP_WORK,
+                                       ProgrammeItem.block.has(event_id=event.id))
+        .order_by(ProgrammeItem.starts_at))
+    session.add(GroupSession(event_id=event.id, item_id=item, state="closed", v=0, **settings))
