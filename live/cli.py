@@ -146,7 +146,9 @@ def _serve(args: argparse.Namespace) -> int:
                 workers=args.workers, log_level="info", proxy_headers=True,
                 # Frames are encoded once per tick for every viewer; per-socket compression
                 # would redo that work per viewer, so it is off. Large frames are refused early.
-                ws_per_message_deflate=False, ws_max_size=65_536)
+                ws_per_message_deflate=False, ws_max_size=65_536,
+                # The protocol whose transport the fan-out writes ticks to (live/rawframes.py).
+                ws="websockets-sansio")
     return 0
 
 

@@ -12,6 +12,12 @@ exists. Only a connection whose socket is momentarily blocked gets a writer task
 finishes that send and drains a small bounded backlog; a connection whose backlog overflows
 is closed with `CloseCode.SLOW` and must reconnect and resync. There is no other
 backpressure: a slow viewer never stalls the tick or the other viewers.
+
+Under uvicorn a viewer's ticks skip the ASGI path altogether: the tick's whole frame is
+built once and written to each viewer's transport (`live.rawframes`), and a viewer whose
+transport holds more than `MAX_BUFFER` unsent bytes is closed with `CloseCode.SLOW` the
+same way. That happens only while nothing of the library's own is waiting to be sent for
+the connection, so raw frames never overtake a snapshot or a reply.
 """
 
 from __future__ import annotations
@@ -26,11 +32,14 @@ from typing import Any, Self
 from live.hub import Entry, Hub, Lagged
 from live.protocol import CloseCode, decode_update, encode, merge_updates
 from live.qa.service import mod_channel, public_channel
+from live.rawframes import RawSocket, text_frame
 
 log = logging.getLogger(__name__)
 
 # Frames a blocked connection may have waiting before it is dropped.
 MAX_BACKLOG = 16
+# Unsent bytes a viewer's transport may hold on the raw path before it is dropped.
+MAX_BUFFER = 256 * 1024
 # Pushes held for a connection while its snapshot is being prepared.
 MAX_EARLY = 256
 # Seconds a new connection waits for the hub subscription, and between attempts.
@@ -45,7 +54,14 @@ class Conn:
     """One WebSocket as the fan-out sees it: non-blocking writes with a bounded backlog."""
 
     def __init__(
-        self, send: Send, close: Close, *, moderator: bool = False, max_backlog: int = MAX_BACKLOG
+        self,
+        send: Send,
+        close: Close,
+        *,
+        moderator: bool = False,
+        max_backlog: int = MAX_BACKLOG,
+        raw: RawSocket | None = None,
+        max_buffer: int = MAX_BUFFER,
     ) -> None:
         self.moderator = moderator
         self.closed = False
@@ -58,7 +74,15 @@ class Conn:
         self._backlog: collections.deque[dict[str, Any]] = collections.deque()
         self._writer: asyncio.Task[None] | None = None
         self._ready = True
-        self._early: list[tuple[dict[str, Any], int]] = []
+        self._early: list[tuple[dict[str, Any], int, bytes | None]] = []
+        # Moderators (few) keep the ASGI path for everything.
+        self._raw = None if moderator else raw
+        self._max_buffer = max_buffer
+
+    @property
+    def raw_path(self) -> bool:
+        """Are this connection's ticks written straight to its transport (`live.rawframes`)?"""
+        return self._raw is not None
 
     # --- versioned pushes ------------------------------------------------------------------
 
@@ -74,19 +98,22 @@ class Conn:
             self.send(first)
         self._ready = True
         early, self._early = self._early, []
-        for message, pushed_v in early:
+        for message, pushed_v, frame in early:
             if pushed_v > v:
-                self.send_message(message)
+                self.send_message(message, frame)
 
-    def push(self, message: dict[str, Any], v: int) -> None:
-        """Send a push of version `v` unless the connection already has that version."""
+    def push(self, message: dict[str, Any], v: int, frame: bytes | None = None) -> None:
+        """Send a push of version `v` unless the connection already has that version.
+
+        `frame` is the same push as a whole WebSocket frame, for the raw path.
+        """
         if not self._ready:
             if len(self._early) >= MAX_EARLY:
                 self.drop(CloseCode.SLOW, "resync")
                 return
-            self._early.append((message, v))
+            self._early.append((message, v, frame))
         elif v > self.synced_v:
-            self.send_message(message)
+            self.send_message(message, frame)
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -94,9 +121,12 @@ class Conn:
         """Write one text frame now, or queue it behind a blocked write."""
         self.send_message({"type": "websocket.send", "text": text})
 
-    def send_message(self, message: dict[str, Any]) -> None:
-        """Write one ASGI message (shared between connections, never mutated)."""
+    def send_message(self, message: dict[str, Any], frame: bytes | None = None) -> None:
+        """Write one ASGI message (shared between connections, never mutated), or its frame."""
         if self.closed:
+            return
+        if self._writer is None and frame is not None and self._raw is not None:
+            self._write_raw(self._raw, frame)
             return
         if self._writer is not None:
             if len(self._backlog) >= self._max_backlog:
@@ -116,6 +146,14 @@ class Conn:
             return
         self.blocked_writes += 1
         self._writer = asyncio.create_task(self._finish(coro, waiting))
+
+    def _write_raw(self, raw: RawSocket, frame: bytes) -> None:
+        # Nothing of the library's is queued (no writer): the frame goes after whole frames.
+        if raw.buffered() > self._max_buffer:
+            self.drop(CloseCode.SLOW, "too slow; reconnect and resync")
+            raw.abort_later()
+        elif not raw.write(frame):
+            self.closed = True
 
     async def _finish(self, coro: Coroutine[Any, Any, None], waiting: Any) -> None:
         try:
@@ -196,10 +234,11 @@ class Room:
         else:
             text = encode(merge_updates([decode_update(e.data) for e in entries])).decode()
         message = {"type": "websocket.send", "text": text}
+        frame = text_frame(text)
         v = max(e.v for e in entries)
         self.frames += 1
         for conn in list(self.viewers):
-            conn.push(message, v)
+            conn.push(message, v, frame)
 
     def forward(self, entry: Entry) -> None:
         """Send a moderators' notice at once."""

@@ -59,6 +59,7 @@ from live.protocol import (
     merge_updates,
 )
 from live.qa.service import Actor, QaService, mod_channel, public_channel
+from live.rawframes import raw_socket
 from live.rooms.handlers import RoomHandlers
 from live.rooms.messages import ROOM_MESSAGES, RoomMessage, RoomOk
 from live.rooms.service import Who
@@ -215,7 +216,12 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
         return
     known = live.identities.load(websocket.query_params.get("p"))
     participant = known or live.identities.new()
-    conn = Conn(websocket.send, _closer(websocket), moderator=Role.MODERATOR in roles)
+    conn = Conn(
+        websocket.send,
+        _closer(websocket),
+        moderator=Role.MODERATOR in roles,
+        raw=raw_socket(websocket.scope),
+    )
     address = websocket.client.host if websocket.client else ""
     session = Session(
         live, event.id, conn, roles, participant, address, known=bool(known), read_only=display

@@ -11,9 +11,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from live.db import create_engine, sessionmaker
 from live.hub import Hub, open_hub
+from live.rawframes import CaptureServerSend
 from live.settings import Settings
 from live.ws import Limits, open_live, ws_route
 
@@ -39,7 +41,9 @@ def build_app(
         finally:
             await engine.dispose()
 
-    return Starlette(routes=[ws_route()], lifespan=lifespan)
+    return Starlette(
+        routes=[ws_route()], middleware=[Middleware(CaptureServerSend)], lifespan=lifespan
+    )
 
 
 def create_app() -> Starlette:
