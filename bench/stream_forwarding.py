@@ -79,7 +79,7 @@ def forward_app(tmp: Path) -> Starlette:
 
     settings = Settings(recordings_dir=tmp, webrtc_viewer_limit=10_000)
 
-    async def check(slug: str, token: str) -> bool | None:
+    async def check(request: object, slug: str, token: str) -> bool | None:
         return token == KEY
 
     @contextlib.asynccontextmanager
