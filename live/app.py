@@ -19,6 +19,7 @@ from live.db import create_engine, sessionmaker
 from live.errors import SalenError
 from live.hub import open_hub
 from live.i18n import load_translations
+from live.page_cache import PageCache
 from live.qa import pages as qa_pages
 from live.rawframes import CaptureServerSend
 from live.registration import admin_pages as registration_admin_pages
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "templates": create_templates(),
                 "translations": load_translations(),
                 "archive": archive.Archive(settings, db),
+                "page_cache": PageCache(),
             }
             stack.push_async_callback(state["archive"].aclose)
             await state["archive"].resume_at_start_up()

@@ -28,6 +28,7 @@ from live.models import (
     Speaker,
     Theme,
     normalise_name,
+    utcnow,
 )
 from live.schema import (
     BlockDoc,
@@ -151,6 +152,7 @@ async def save_event(session: AsyncSession, doc: EventDoc, *, create: bool = Fal
     event.speakers = _merge(event.speakers, doc.speakers, lambda s: s.key, lambda d: d.key,
                             _speaker)
     event.quotas = [await _quota(session, q) for q in doc.quotas]
+    event.updated_at = utcnow()  # the event's version, even when only its children changed
     if existing is None:
         session.add(event)
     try:

@@ -12,9 +12,11 @@ from starlette.routing import Route
 
 from live.events import event_status, load_event
 from live.i18n import LOCALES
-from live.models import Event, GroupSession, ItemKind, Recording, RecordingState, utcnow
+from live.models import Event, ItemKind, utcnow
+from live.page_cache import PageCache, cached_page
+from live.page_facts import event_facts
 from live.registration import rules
-from live.registration.service import confirmed_counts
+from live.stream_pages import stream_player
 from live.web import LANG_COOKIE, render
 
 
@@ -35,27 +37,30 @@ async def index(request: Request) -> Response:
 
 
 async def event_page(request: Request) -> Response:
-    """Everything about one event; readable without JavaScript."""
+    """Everything about one event; readable without JavaScript.
+
+    One query per view (`event_facts`); the event with its programme is read again only
+    after it was saved, and the page is rendered again only when something it shows changed.
+    """
+    cache: PageCache = request.state.page_cache
     async with request.state.db() as session:
-        event = await load_event(session, request.path_params["slug"])
-        recording = (await session.scalars(
-            select(Recording).where(Recording.event_id == event.id,
-                                    Recording.state == RecordingState.PUBLISHED)
-            .order_by(Recording.started_at.desc()).limit(1)
-        )).first()
-        taken = await confirmed_counts(session, event.id)
-        group = await session.scalar(select(GroupSession).where(GroupSession.event_id == event.id))
-    speakers = {s.id: s for s in event.speakers}
-    context = {
+        facts = await event_facts(session, request.path_params["slug"])
+        event = cache.get(("event", facts.event_id, facts.updated_at))
+        if event is None:
+            event = await load_event(session, request.path_params["slug"])
+            cache.put(("event", event.id, event.updated_at), event)
+    status = event_status(event, utcnow())
+    player = stream_player(request, event)
+    key = ("event", event.id, event.updated_at, status, facts, repr(player))
+    return cached_page(request, key, "event.html", lambda: {
         "event": event,
-        "status": event_status(event, utcnow()),
-        "speakers": speakers,
-        "recording": recording,
-        "places": places_left(event, taken),
+        "status": status,
+        "speakers": {s.id: s for s in event.speakers},
+        "recording_id": facts.recording_id,
+        "places": places_left(event, facts.taken()),
         "has_panel": any(i.kind == ItemKind.PANEL for b in event.blocks for i in b.items),
-        "group_work": group,
-    }
-    return render(request, "event.html", context)
+        "group_work": facts.group_work,
+    })
 
 
 def places_left(event: Event, counts: dict[int, dict[str, int]]) -> dict[int, dict[str, int | None]]:

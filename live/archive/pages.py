@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +19,8 @@ from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp
 from live.events import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
+from live.page_cache import PageCache, cached_page
+from live.page_facts import archive_version
 from live.web import render
 from stream.package_chapters import parse_offset
 
@@ -55,20 +58,19 @@ def matches(listed: Listed, words: list[str], year: int | None, kind: str) -> bo
     return all(word in listed.text for word in words)
 
 
-async def published(request: Request) -> list[Listed]:
+async def published(session: AsyncSession) -> list[Listed]:
     """Every published recording with its event, newest first."""
-    async with request.state.db() as session:
-        rows = (
-            await session.execute(
-                select(Recording, Event)
-                .join(Event, Event.id == Recording.event_id)
-                .where(Recording.state == RecordingState.PUBLISHED)
-                .options(
-                    selectinload(Event.speakers),
-                    selectinload(Event.blocks).selectinload(ProgrammeBlock.items),
-                )
+    rows = (
+        await session.execute(
+            select(Recording, Event)
+            .join(Event, Event.id == Recording.event_id)
+            .where(Recording.state == RecordingState.PUBLISHED)
+            .options(
+                selectinload(Event.speakers),
+                selectinload(Event.blocks).joinedload(ProgrammeBlock.items),
             )
-        ).all()
+        )
+    ).all()
     far = dt.datetime.min.replace(tzinfo=dt.UTC)
     listed = [Listed(r, e, *_search_text(r, e)) for r, e in rows]
     listed.sort(
@@ -78,13 +80,28 @@ async def published(request: Request) -> list[Listed]:
 
 
 async def archive_page(request: Request) -> Response:
-    """GET /archive?q=&year=&type=: published recordings, newest first."""
+    """GET /archive?q=&year=&type=: published recordings, newest first.
+
+    One query per view (`archive_version`) while nothing in the archive changes.
+    """
     query = request.query_params.get("q", "")[:MAX_QUERY].strip()
     year_text = request.query_params.get("year", "")
     year = int(year_text) if year_text.isdigit() else None
     kind = request.query_params.get("type", "")
     kind = kind if kind in {t.value for t in EventType} else ""
-    everything = await published(request)
+    cache: PageCache = request.state.page_cache
+    async with request.state.db() as session:
+        version = await archive_version(session)
+        everything = cache.get(("archive", version))
+        if everything is None:
+            everything = cache.put(("archive", version), await published(session))
+    key = ("archive", version, query, year, kind)
+    return cached_page(request, key, "archive.html",
+                       lambda: _archive_context(everything, query, year, kind))
+
+
+def _archive_context(everything: list[Listed], query: str, year: int | None,
+                     kind: str) -> dict[str, Any]:
     shown = [x for x in everything if matches(x, query.lower().split(), year, kind)]
     years = sorted(
         {
@@ -94,7 +111,7 @@ async def archive_page(request: Request) -> Response:
         },
         reverse=True,
     )
-    context = {
+    return {
         "listed": shown,
         "q": query,
         "year": year,
@@ -104,7 +121,6 @@ async def archive_page(request: Request) -> Response:
         "total": len(everything),
         "fmt_time": format_timestamp,
     }
-    return render(request, "archive.html", context)
 
 
 async def recording_page(request: Request) -> Response:

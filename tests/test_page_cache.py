@@ -1,0 +1,171 @@
+"""Cached event and archive pages: few queries per view, and never stale after a change."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
+
+from live.db import create_engine, sessionmaker
+from live.models import Event, GroupSession, Recording, RecordingState
+from live.page_cache import PageCache
+from live.settings import Settings
+from tests.support.app import ADMIN
+
+PAST = "/e/fylkestinget-internasjonal-plan"  # ended and streamed: waits for its recording
+OSLO = "/e/planstrategi-4-0"
+
+
+@contextlib.contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements run while the block runs."""
+    seen: list[str] = []
+
+    def listener(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", listener)
+
+
+async def views(client: httpx.AsyncClient, path: str, n: int = 2) -> str:
+    """GET `path` n times (all 200); the last page."""
+    for _ in range(n):
+        response = await client.get(path)
+        assert response.status_code == 200, response.text
+    return response.text
+
+
+async def write(settings: Settings, *rows: Any, change: Any = None) -> None:
+    """Add rows or run an update from a connection of its own, as another process would."""
+    engine = create_engine(settings.database_url)
+    async with sessionmaker(engine)() as session, session.begin():
+        session.add_all(rows)
+        if change is not None:
+            await session.execute(change)
+    await engine.dispose()
+
+
+async def event_id(settings: Settings, slug: str) -> int:
+    engine = create_engine(settings.database_url)
+    async with sessionmaker(engine)() as session:
+        found = await session.scalar(select(Event.id).where(Event.slug == slug))
+    await engine.dispose()
+    assert found is not None
+    return found
+
+
+def published_recording(event: int, title: str) -> Recording:
+    when = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    return Recording(event_id=event, state=RecordingState.PUBLISHED, title=title, started_at=when,
+                     duration=3600.0, published_at=when, chapters=[])
+
+
+def test_page_cache_drops_the_least_recently_used() -> None:
+    """Beyond its size the cache forgets the entry used longest ago, not the oldest stored."""
+    cache = PageCache(size=2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+
+
+async def test_event_page_takes_at_most_three_queries(client: httpx.AsyncClient) -> None:
+    """A repeated view of the event page runs at most 3 statements and none for the programme."""
+    await views(client, PAST, 1)
+    with statements() as seen:
+        await views(client, PAST, 1)
+    assert len(seen) <= 3, seen
+    assert not any("programme_items" in s for s in seen)
+
+
+async def test_event_page_shows_an_edit_at_once(client: httpx.AsyncClient) -> None:
+    """After an organiser changes the title, the next view shows the new title."""
+    assert "Ny tittel" not in await views(client, OSLO)
+    response = await client.patch(OSLO.replace("/e/", "/api/events/"), headers=ADMIN,
+                                  json={"title": "Ny tittel"})
+    assert response.status_code == 200, response.text
+    assert "<h1>Ny tittel</h1>" in await views(client, OSLO, 1)
+
+
+async def test_event_page_shows_a_programme_edit(client: httpx.AsyncClient) -> None:
+    """A change to the programme alone (the event's own fields unchanged) shows at once."""
+    api = OSLO.replace("/e/", "/api/events/")
+    await views(client, OSLO)
+    doc = (await client.get(api)).json()
+    doc["programme"][0]["items"][0]["title"] = "Et helt nytt innlegg"
+    response = await client.patch(api, headers=ADMIN, json={"programme": doc["programme"]})
+    assert response.status_code == 200, response.text
+    assert "Et helt nytt innlegg" in await views(client, OSLO, 1)
+
+
+async def test_places_left_change_after_a_registration(client: httpx.AsyncClient) -> None:
+    """A registration takes a place on the next view of a cached page, in at most 3 queries."""
+    assert '<dd class="places">80</dd>' in await views(client, OSLO)
+    response = await client.post("/api/events/planstrategi-4-0/registrations", json={
+        "occurrence": "oslo", "attendance": "in_person", "name": "Kari Nordmann",
+        "email": "kari@example.no", "organisation": "Solund kommune"})
+    assert response.status_code == 201, response.text
+    with statements() as seen:
+        html = await views(client, OSLO, 1)
+    assert '<dd class="places">79</dd>' in html
+    assert len(seen) <= 3, seen
+
+
+async def test_published_recording_is_linked_at_once(client: httpx.AsyncClient,
+                                                    settings: Settings) -> None:
+    """A recording published by another process is linked on the next view of an ended event."""
+    before = await views(client, PAST)
+    assert "The recording will be published here" in before or "publisert her" in before
+    await write(settings, published_recording(await event_id(settings, PAST[3:]), "Opptaket"))
+    after = await views(client, PAST, 1)
+    assert 'href="/recordings/' in after
+
+
+async def test_group_work_opening_shows_at_once(client: httpx.AsyncClient,
+                                                settings: Settings) -> None:
+    """When the group work opens, the next view links the group rooms."""
+    assert "/group-work" not in await views(client, OSLO)
+    await write(settings, GroupSession(event_id=await event_id(settings, OSLO[3:]), state="open"))
+    assert 'href="/e/planstrategi-4-0/group-work"' in await views(client, OSLO, 1)
+
+
+async def test_each_language_gets_its_own_page(client: httpx.AsyncClient) -> None:
+    """The cached Norwegian page is not served to a visitor who asked for English."""
+    nb = await views(client, f"{OSLO}?lang=nb")
+    en = await views(client, f"{OSLO}?lang=en")
+    assert '<html lang="nb">' in nb and '<html lang="en">' in en
+
+
+async def test_archive_takes_at_most_three_queries(client: httpx.AsyncClient,
+                                                   settings: Settings) -> None:
+    """A repeated view of the archive runs at most 3 statements."""
+    await write(settings, published_recording(await event_id(settings, PAST[3:]), "Opptaket"))
+    await views(client, "/archive", 1)
+    with statements() as seen:
+        await views(client, "/archive", 1)
+    assert len(seen) <= 3, seen
+
+
+async def test_archive_follows_publishing_edits_and_withdrawal(client: httpx.AsyncClient,
+                                                             settings: Settings) -> None:
+    """The archive lists a new recording, shows its event's new title, and drops it again."""
+    assert "Opptaket fra fylkestinget" not in await views(client, "/archive")
+    await write(settings, published_recording(await event_id(settings, PAST[3:]),
+                                              "Opptaket fra fylkestinget"))
+    assert "Opptaket fra fylkestinget" in await views(client, "/archive")
+    response = await client.patch(PAST.replace("/e/", "/api/events/"), headers=ADMIN,
+                                  json={"title": "Fylkestinget (ny tittel)"})
+    assert response.status_code == 200, response.text
+    assert "Fylkestinget (ny tittel)" in await views(client, "/archive")
+    await write(settings, change=update(Recording).values(state=RecordingState.READY))
+    assert "Opptaket fra fylkestinget" not in await views(client, "/archive", 1)
