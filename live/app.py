@@ -19,7 +19,7 @@ from live.db import create_engine, sessionmaker
 from live.errors import SalenError
 from live.hub import open_hub
 from live.i18n import load_translations
-from live.page_cache import PageCache
+from live.page_cache import PageCache, change_counter
 from live.qa import pages as qa_pages
 from live.rawframes import CaptureServerSend
 from live.registration import admin_pages as registration_admin_pages
@@ -66,7 +66,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "translations": load_translations(),
                 "archive": archive.Archive(settings, db),
                 "page_cache": PageCache(),
+                "db_changes": change_counter(settings.database_url),
             }
+            if state["db_changes"] is not None:
+                stack.callback(state["db_changes"].close)
             stack.push_async_callback(state["archive"].aclose)
             await state["archive"].resume_at_start_up()
             stream_pages.install(state["templates"])

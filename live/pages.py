@@ -13,7 +13,7 @@ from starlette.routing import Route
 from live.events import event_status, load_event
 from live.i18n import LOCALES
 from live.models import Event, ItemKind, utcnow
-from live.page_cache import PageCache, cached_page
+from live.page_cache import PageCache, cached_page, remembered
 from live.page_facts import event_facts
 from live.registration import rules
 from live.stream_pages import stream_player
@@ -39,16 +39,18 @@ async def index(request: Request) -> Response:
 async def event_page(request: Request) -> Response:
     """Everything about one event; readable without JavaScript.
 
-    One query per view (`event_facts`); the event with its programme is read again only
-    after it was saved, and the page is rendered again only when something it shows changed.
+    At most one query per view (`event_facts`, reused on SQLite until the database changes);
+    the event with its programme is read again only after it was saved, and the page is
+    rendered again only when something it shows changed.
     """
     cache: PageCache = request.state.page_cache
-    async with request.state.db() as session:
-        facts = await event_facts(session, request.path_params["slug"])
-        event = cache.get(("event", facts.event_id, facts.updated_at))
-        if event is None:
-            event = await load_event(session, request.path_params["slug"])
-            cache.put(("event", event.id, event.updated_at), event)
+    slug = request.path_params["slug"]
+    facts = await remembered(request, ("event", slug), lambda session: event_facts(session, slug))
+    event = cache.get(("event", facts.event_id, facts.updated_at))
+    if event is None:
+        async with request.state.db() as session:
+            event = await load_event(session, slug)
+        cache.put(("event", event.id, event.updated_at), event)  # as loaded, maybe newer
     status = event_status(event, utcnow())
     player = stream_player(request, event)
     key = ("event", event.id, event.updated_at, status, facts, repr(player))

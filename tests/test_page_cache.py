@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from live.db import create_engine, sessionmaker
 from live.models import Event, GroupSession, Recording, RecordingState
-from live.page_cache import PageCache
+from live.page_cache import PageCache, change_counter
 from live.settings import Settings
 from tests.support.app import ADMIN
 
@@ -77,6 +77,20 @@ def test_page_cache_drops_the_least_recently_used() -> None:
     assert cache.get("a") == 1
     cache.put("c", 3)
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+
+
+async def test_change_counter_moves_on_commits_from_other_connections(sqlite_url: str) -> None:
+    """Reading the counter leaves it be; a commit on another connection moves it."""
+    counter = change_counter(sqlite_url)
+    assert counter is not None and change_counter("postgresql+asyncpg://x/y") is None
+    before = counter.read()
+    assert counter.read() == before
+    engine = create_engine(sqlite_url)
+    async with sessionmaker(engine)() as session, session.begin():
+        session.add(Event(slug="ny", title="Ny"))
+    await engine.dispose()
+    assert counter.read() != before
+    counter.close()
 
 
 async def test_event_page_takes_at_most_three_queries(client: httpx.AsyncClient) -> None:
@@ -144,6 +158,14 @@ async def test_each_language_gets_its_own_page(client: httpx.AsyncClient) -> Non
     nb = await views(client, f"{OSLO}?lang=nb")
     en = await views(client, f"{OSLO}?lang=en")
     assert '<html lang="nb">' in nb and '<html lang="en">' in en
+
+
+async def test_each_host_gets_its_own_links(client: httpx.AsyncClient) -> None:
+    """Links carry the host the visitor asked for, also when another host's page is cached."""
+    await views(client, OSLO)
+    other = await client.get(OSLO, headers={"Host": "salen.example.org"})
+    assert "http://salen.example.org/static/css/salen.css" in other.text
+    assert "testserver" not in other.text
 
 
 async def test_archive_takes_at_most_three_queries(client: httpx.AsyncClient,

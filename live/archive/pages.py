@@ -19,7 +19,7 @@ from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp
 from live.events import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
-from live.page_cache import PageCache, cached_page
+from live.page_cache import PageCache, cached_page, remembered
 from live.page_facts import archive_version
 from live.web import render
 from stream.package_chapters import parse_offset
@@ -82,7 +82,8 @@ async def published(session: AsyncSession) -> list[Listed]:
 async def archive_page(request: Request) -> Response:
     """GET /archive?q=&year=&type=: published recordings, newest first.
 
-    One query per view (`archive_version`) while nothing in the archive changes.
+    At most one query per view (`archive_version`, reused on SQLite until the database
+    changes) while nothing in the archive changes.
     """
     query = request.query_params.get("q", "")[:MAX_QUERY].strip()
     year_text = request.query_params.get("year", "")
@@ -90,10 +91,10 @@ async def archive_page(request: Request) -> Response:
     kind = request.query_params.get("type", "")
     kind = kind if kind in {t.value for t in EventType} else ""
     cache: PageCache = request.state.page_cache
-    async with request.state.db() as session:
-        version = await archive_version(session)
-        everything = cache.get(("archive", version))
-        if everything is None:
+    version = await remembered(request, "archive", archive_version)
+    everything = cache.get(("archive", version))
+    if everything is None:
+        async with request.state.db() as session:
             everything = cache.put(("archive", version), await published(session))
     key = ("archive", version, query, year, kind)
     return cached_page(request, key, "archive.html",
