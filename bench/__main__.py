@@ -117,7 +117,10 @@ def run_pages(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str, 
     intro = (f"`wrk -t1 -c{pages.CONNECTIONS}` on core 1 against `salen serve` on core 0 (SQLite, demo "
              "events and a published recording per event), then against a bare Starlette handler "
              "returning the same bytes under the same uvicorn settings. Queries: SQLAlchemy "
-             "`before_cursor_execute` events during one GET (after a warm-up GET).")
+             "`before_cursor_execute` events during one GET (after a warm-up GET). On SQLite a "
+             "repeated view also reads `PRAGMA data_version` on a side connection (microseconds, "
+             "not through SQLAlchemy, so not in the count) to learn whether anything was "
+             "committed since; PostgreSQL has no such counter and runs 1 query per view.")
     return [("Event and archive pages", [intro, "", *report.pages_table(rows)])]
 
 

@@ -105,7 +105,8 @@ async def remembered(request: Request, key: Hashable,
 def request_key(request: Request) -> tuple[object, ...]:
     """What of the request itself shows on a public page: its base URL, path and language."""
     scope = request.scope  # the parts of `request.base_url` and `request.url.path`, unparsed
-    return (scope["scheme"], request.headers.get("host"), scope.get("server"),
+    server = scope.get("server")  # a list under Starlette's TestClient
+    return (scope["scheme"], request.headers.get("host"), tuple(server) if server else None,
             scope.get("root_path", ""), scope["path"], localiser(request).locale)
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
 from live.db import create_engine, sessionmaker
 from live.models import Event, GroupSession, Recording, RecordingState
@@ -166,6 +168,20 @@ async def test_each_host_gets_its_own_links(client: httpx.AsyncClient) -> None:
     other = await client.get(OSLO, headers={"Host": "salen.example.org"})
     assert "http://salen.example.org/static/css/salen.css" in other.text
     assert "testserver" not in other.text
+
+
+async def test_server_address_given_as_a_list(demo_app: Starlette) -> None:
+    """ASGI allows the server address as a list (Starlette's TestClient sends one)."""
+    async with demo_app.router.lifespan_context(demo_app) as state:
+        async def listed(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = dict(state or {})
+            scope["server"] = list(scope["server"])
+            await demo_app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=listed)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            statuses = [(await c.get(path)).status_code for path in ["/archive", OSLO] * 2]
+    assert statuses == [200] * 4
 
 
 async def test_archive_takes_at_most_three_queries(client: httpx.AsyncClient,
