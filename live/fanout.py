@@ -213,6 +213,8 @@ class Room:
         self.ready = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         self.frames = 0
+        # The newest public version this room knows to be committed, None when unknown.
+        self.public_v: int | None = None
         self._channels: set[str] = set()
 
     def __len__(self) -> int:
@@ -246,9 +248,23 @@ class Room:
         for conn in list(self.moderators):
             conn.push(message, entry.v)
 
-    def resync_all(self) -> None:
-        """Notices were lost: every connection must reconnect and resync."""
+    def known_public(self, v: int) -> None:
+        """Version `v` is committed (read, or announced) while the room was subscribed.
+
+        Every public notice after it then reaches the room, so a connection that joined
+        and has `public_v` misses nothing: a reconnect can skip reading the version.
+        Ignored while a hub subscription is down (notices may be passing unseen).
+        """
+        if len(self._channels) < 2:
+            return
+        if self.public_v is None or v > self.public_v:
+            self.public_v = v
+
+    def resync_all(self, channel: str) -> None:
+        """Notices on `channel` were lost: every connection must reconnect and resync."""
         self.pending = []
+        self.public_v = None
+        self._channels.discard(channel)
         for conn in list(self.viewers | self.moderators):
             conn.drop(CloseCode.SLOW, "resync")
 
@@ -317,15 +333,16 @@ class Fanout:
                     async for entry in subscription:
                         if public:
                             room.pending.append(entry)
+                            room.known_public(entry.v)
                         else:
                             room.forward(entry)
             except Lagged:
                 log.warning("fan-out lagged on %s; connections must resync", channel)
-                room.resync_all()
+                room.resync_all(channel)
             except Exception:
                 # The hub is unreachable: nobody here gets notices, so everyone resyncs later.
                 log.exception("fan-out lost its subscription to %s", channel)
-                room.resync_all()
+                room.resync_all(channel)
                 await asyncio.sleep(RESUBSCRIBE_DELAY)
 
     async def _run_ticks(self) -> None:

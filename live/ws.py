@@ -69,6 +69,11 @@ log = logging.getLogger(__name__)
 
 # Allocations between young collections (Python's default is 700).
 GC_THRESHOLD = 20_000
+# Seconds an event row read on connect serves later connections (a reconnecting crowd
+# reads it once): an unpublished event or a new moderator token counts for new
+# connections after at most this long.
+EVENT_TTL = 2.0
+EVENT_CACHE_SIZE = 1000
 
 RoleResolver = Callable[[HTTPConnection, Event], Awaitable[frozenset[Role]]]
 
@@ -129,6 +134,7 @@ class Live:
         self.identities = Identities(settings.secret_key)
         self._addresses: dict[str, Bucket] = {}
         self._writes: dict[int, asyncio.Lock] = {}
+        self._events: dict[str, tuple[float, Event]] = {}
 
     def address_bucket(self, address: str) -> Bucket:
         """The shared bucket of one client address (forgotten once idle)."""
@@ -155,10 +161,18 @@ class Live:
         return lock
 
     async def find_event(self, slug: str) -> Event | None:
-        """The event with this slug."""
+        """The event with this slug, as read at most `EVENT_TTL` seconds ago."""
+        now = time.monotonic()
+        cached = self._events.get(slug)
+        if cached is not None and now - cached[0] < EVENT_TTL:
+            return cached[1]
         async with self.db() as session:
             event: Event | None = await session.scalar(select(Event).where(Event.slug == slug))
-            return event
+        if event is not None:
+            if len(self._events) >= EVENT_CACHE_SIZE:
+                self._events.clear()
+            self._events[slug] = (now, event)
+        return event
 
 
 @asynccontextmanager
@@ -391,8 +405,18 @@ class Session:
         )
         self.conn.synced(snapshot.v, encode(snapshot).decode())
 
-    async def _replay(self, since: int) -> bool:
+    async def _current(self) -> int:
+        """The newest version of this connection's channel (the room's, once it knows)."""
+        room = None if self.moderator else self.live.fanout.room(self.event_id)
+        if room is not None and room.public_v is not None:
+            return room.public_v
         current = await self.live.qa.version(self.event_id, moderator=self.moderator)
+        if room is not None and self.live.fanout.room(self.event_id) is room:
+            room.known_public(current)
+        return current
+
+    async def _replay(self, since: int) -> bool:
+        current = await self._current()
         if since > current:
             return False  # a version from another database, or from before a reset
         if since == current:

@@ -155,3 +155,17 @@ async def test_ticks_flush_by_themselves(hub: Hub) -> None:
         await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 1)))
         await until(lambda: len(sock.frames) == 1)
     assert msgspec.json.decode(sock.frames[0])["questions"][0]["id"] == 1
+
+
+async def test_room_knows_the_newest_public_version(hub: Hub, fanout: Fanout) -> None:
+    """Public notices (and versions read while subscribed) raise `public_v`; a lost channel forgets it."""
+    async with fanout.join(EVENT, Socket().conn()) as room:
+        assert room.public_v is None
+        room.known_public(3)
+        await hub.publish(public_channel(EVENT), Entry(5, 3, update(5, 1)))
+        await until(lambda: room.public_v == 5)
+        room.known_public(4)
+        assert room.public_v == 5
+        room.resync_all(public_channel(EVENT))
+        room.known_public(6)  # not subscribed: a notice might be passing unseen
+        assert room.public_v is None
