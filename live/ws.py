@@ -269,6 +269,7 @@ def _room_handlers(websocket: WebSocket, event: Event, session: Session) -> Room
         who=who,
         send=session.conn.send,
         video=rooms.video,
+        feeds=rooms.feeds,
     )
 
 

@@ -11,8 +11,6 @@ about ten people), so pushes go out at once rather than in ticks.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,7 +18,8 @@ from typing import Any
 import msgspec
 
 from live.errors import Forbidden
-from live.hub import Hub, Lagged
+from live.hub import Hub
+from live.rooms.feeds import Feeds
 from live.rooms.messages import (
     MODERATOR_ROOM_MESSAGES,
     CallModerator,
@@ -52,45 +51,17 @@ def room_url(slug: str, room_id: int) -> str:
     return f"/e/{slug}/rooms/{room_id}"
 
 
-class _Feed:
-    """One hub subscription whose entries go to `send` until cancelled."""
-
-    def __init__(self, hub: Hub, channel: str, send: Send) -> None:
-        self.channel = channel
-        self._ready = asyncio.Event()
-        self._task = asyncio.create_task(self._run(hub, send), name=f"salen-feed-{channel}")
-
-    async def _run(self, hub: Hub, send: Send) -> None:
-        while True:
-            try:
-                async with hub.subscribe(self.channel) as subscription:
-                    self._ready.set()
-                    async for entry in subscription:
-                        send(entry.data.decode())
-            except Lagged:
-                log.warning("room feed lagged on %s; clients resync on the next join",
-                            self.channel)
-
-    async def ready(self) -> None:
-        """Wait until the subscription is live (pushes from now on are not missed)."""
-        await self._ready.wait()
-
-    async def stop(self) -> None:
-        """End the subscription."""
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-
 class RoomHandlers:
     """Room messages and pushes for one connection to one event."""
 
     def __init__(self, service: RoomsService, hub: Hub, *, event_id: int, slug: str, who: Who,
-                 send: Send, video: RoomVideo | None = None) -> None:
+                 send: Send, video: RoomVideo | None = None, feeds: Feeds | None = None) -> None:
         self.service, self.hub, self.video = service, hub, video
         self.event_id, self.slug, self.who, self.send = event_id, slug, who, send
         self.room_id: int | None = None
-        self._feeds: dict[str, _Feed] = {}
+        # The process's shared subscriptions (a private set when none is given).
+        self.feeds = feeds or Feeds(hub)
+        self._feeds: set[str] = set()
         self._handlers: dict[type[Any], Callable[[Any], Awaitable[RoomOk]]] = {
             RoomJoin: self._join, NoteAdd: self._add, NoteEdit: self._edit,
             RoomTimer: self._timer, RoomBroadcast: self._broadcast, RoomClose: self._close,
@@ -113,13 +84,13 @@ class RoomHandlers:
 
     async def _follow(self, channel: str) -> None:
         if channel not in self._feeds:
-            feed = self._feeds[channel] = _Feed(self.hub, channel, self.send)
-            await feed.ready()
+            self._feeds.add(channel)
+            await self.feeds.follow(channel, self.send)
 
     async def _unfollow(self, channel: str) -> None:
-        feed = self._feeds.pop(channel, None)
-        if feed is not None:
-            await feed.stop()
+        if channel in self._feeds:
+            self._feeds.discard(channel)
+            await self.feeds.unfollow(channel, self.send)
 
     async def aclose(self) -> None:
         """Stop every feed (the connection is going away)."""

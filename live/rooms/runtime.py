@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.hub import Entry, Hub
 from live.identity import Identities
+from live.rooms.feeds import Feeds
 from live.rooms.service import RoomsService, room_channel
 from live.rooms.video import RoomVideo, VideoPush
 from live.settings import Settings
@@ -23,6 +24,8 @@ class RoomsLive:
                  hub: Hub) -> None:
         self.settings, self.db, self.hub = settings, db, hub
         self.service = RoomsService(db, hub)
+        # Group-work notices for every connection of the process, one subscription a channel.
+        self.feeds = Feeds(hub)
         self.identities = Identities(settings.secret_key)
         self.video = RoomVideo(IceConfig.parse(settings.ice_addresses, settings.ice_servers),
                                notify=self._announce_video)

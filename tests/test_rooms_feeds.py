@@ -1,0 +1,42 @@
+"""Shared group-work feeds: one hub subscription per channel for any number of connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from live.hub import Entry, Hub, open_hub
+from live.rooms.feeds import Feeds
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    async with open_hub("memory://") as opened:
+        yield opened
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+async def test_followers_share_one_subscription(hub: Hub) -> None:
+    """Every follower gets each entry from the moment `follow` returns; the channel is held once."""
+    feeds = Feeds(hub)
+    first: list[str] = []
+    second: list[str] = []
+    await feeds.follow("rooms:1", first.append)
+    await feeds.follow("rooms:1", second.append)
+    assert len(feeds) == 1
+    await hub.publish("rooms:1", Entry(1, 0, b'{"v":1}'))
+    await until(lambda: len(first) == len(second) == 1)
+    assert first == second == ['{"v":1}']
+    await feeds.unfollow("rooms:1", first.append)
+    await hub.publish("rooms:1", Entry(2, 1, b'{"v":2}'))
+    await until(lambda: len(second) == 2)
+    assert first == ['{"v":1}']
+    await feeds.unfollow("rooms:1", second.append)
+    assert len(feeds) == 0  # the last one out ended the subscription
