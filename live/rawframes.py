@@ -44,7 +44,7 @@ class CaptureServerSend:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            scope = {**scope, SERVER_SEND: send}
+            scope[SERVER_SEND] = send  # the connection's own scope: no copy per connection
         await self.app(scope, receive, send)
 
 

@@ -326,23 +326,6 @@ class Session:
         self.questions = Bucket(limits.questions_per_minute / 60, limits.question_burst)
         self.address = live.address_bucket(address)
         self.strikes = 0
-        self._handlers: dict[type[Any], Callable[[Any], Awaitable[Ok]]] = {
-            Ping: self._ping,
-            Resync: self._resync,
-            Ask: self._ask,
-            Vote: self._vote,
-            Unvote: self._vote,
-            Approve: self._moderate,
-            Reject: self._moderate,
-            Edit: self._moderate,
-            Merge: self._moderate,
-            Enqueue: self._panel,
-            Dequeue: self._panel,
-            Move: self._panel,
-            Now: self._panel,
-            Done: self._panel,
-            Configure: self._configure,
-        }
 
     async def run(self, websocket: WebSocket) -> None:
         """Answer messages until the client leaves or is closed."""
@@ -375,9 +358,9 @@ class Session:
             if self.read_only and isinstance(msg, Ask | Vote | Unvote):
                 raise Forbidden("The display only reads.")
             if isinstance(msg, Ping | Resync):
-                return await self._handlers[type(msg)](msg)
+                return await HANDLERS[type(msg)](self, msg)
             async with self.live.write_lock(self.event_id):
-                return await self._handlers[type(msg)](msg)
+                return await HANDLERS[type(msg)](self, msg)
         except ProtocolError as exc:
             self.strikes += 1
             return Error(id=exc.message_id, code=exc.code, message=exc.message)
@@ -479,3 +462,24 @@ class Session:
     async def _configure(self, msg: Configure) -> Ok:
         await self.live.qa.configure(self.event_id, self.actor, msg)
         return Ok(id=msg.id)
+
+
+# The handler of each Q&A message type: one table for the process (thousands of sessions
+# each holding a dict of bound methods cost memory for nothing).
+HANDLERS: dict[type[Any], Callable[[Session, Any], Awaitable[Ok]]] = {
+    Ping: Session._ping,
+    Resync: Session._resync,
+    Ask: Session._ask,
+    Vote: Session._vote,
+    Unvote: Session._vote,
+    Approve: Session._moderate,
+    Reject: Session._moderate,
+    Edit: Session._moderate,
+    Merge: Session._moderate,
+    Enqueue: Session._panel,
+    Dequeue: Session._panel,
+    Move: Session._panel,
+    Now: Session._panel,
+    Done: Session._panel,
+    Configure: Session._configure,
+}

@@ -9,6 +9,8 @@ import pytest
 
 from live.hub import Entry, Hub, open_hub
 from live.rooms.feeds import Feeds
+from live.rooms.handlers import RoomHandlers
+from live.rooms.service import Who
 
 
 @pytest.fixture
@@ -40,3 +42,14 @@ async def test_followers_share_one_subscription(hub: Hub) -> None:
     assert first == ['{"v":1}']
     await feeds.unfollow("rooms:1", second.append)
     assert len(feeds) == 0  # the last one out ended the subscription
+
+
+async def test_handlers_use_the_feeds_they_are_given(hub: Hub) -> None:
+    """Connections of one process share the given `Feeds`, even while it follows nothing yet."""
+    feeds = Feeds(hub)
+    handlers = [
+        RoomHandlers(None, hub, event_id=1, slug="e", who=Who(f"p{i}", ""), send=print,  # type: ignore[arg-type]
+                     feeds=feeds)
+        for i in range(2)
+    ]
+    assert all(h.feeds is feeds for h in handlers)

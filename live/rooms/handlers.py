@@ -60,7 +60,7 @@ class RoomHandlers:
         self.event_id, self.slug, self.who, self.send = event_id, slug, who, send
         self.room_id: int | None = None
         # The process's shared subscriptions (a private set when none is given).
-        self.feeds = feeds or Feeds(hub)
+        self.feeds = feeds if feeds is not None else Feeds(hub)
         self._feeds: set[str] = set()
         self._handlers: dict[type[Any], Callable[[Any], Awaitable[RoomOk]]] = {
             RoomJoin: self._join, NoteAdd: self._add, NoteEdit: self._edit,
