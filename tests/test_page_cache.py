@@ -186,12 +186,14 @@ async def test_server_address_given_as_a_list(demo_app: Starlette) -> None:
 
 async def test_archive_takes_at_most_three_queries(client: httpx.AsyncClient,
                                                    settings: Settings) -> None:
-    """A repeated view of the archive runs at most 3 statements."""
+    """A repeated view of the archive runs at most 3 statements; the first, reading the list, 4."""
     await write(settings, published_recording(await event_id(settings, PAST[3:]), "Opptaket"))
-    await views(client, "/archive", 1)
-    with statements() as seen:
+    with statements() as first:
         await views(client, "/archive", 1)
-    assert len(seen) <= 3, seen
+    with statements() as again:
+        await views(client, "/archive", 1)
+    assert len(first) <= 4, first
+    assert len(again) <= 3, again
 
 
 async def test_archive_follows_publishing_edits_and_withdrawal(client: httpx.AsyncClient,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import raiseload, selectinload
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -66,6 +66,8 @@ async def published(session: AsyncSession) -> list[Listed]:
             .join(Event, Event.id == Recording.event_id)
             .where(Recording.state == RecordingState.PUBLISHED)
             .options(
+                raiseload(Recording.captions),  # the list shows neither
+                raiseload(Recording.attachments),
                 selectinload(Event.speakers),
                 selectinload(Event.blocks).joinedload(ProgrammeBlock.items),
             )
