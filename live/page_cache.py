@@ -68,7 +68,7 @@ class ChangeCounter:
     def read(self) -> int | None:
         """The counter now; None when it cannot be read (then nothing is reused)."""
         try:
-            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            return int(self._conn.execute("PRAGMA data_version").fetchall()[0][0])
         except sqlite3.Error:
             return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,6 +94,22 @@ async def test_change_counter_moves_on_commits_from_other_connections(sqlite_url
     await engine.dispose()
     assert counter.read() != before
     counter.close()
+
+
+def test_change_counter_does_not_hold_back_checkpoints(sqlite_url: str) -> None:
+    """After a read the side connection holds no snapshot: a full checkpoint is not busy."""
+    counter = change_counter(sqlite_url)
+    assert counter is not None
+    writer = sqlite3.connect(sqlite_url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    counter.read()
+    writer.execute("CREATE TABLE scratch (x INTEGER)")
+    writer.execute("INSERT INTO scratch VALUES (1)")
+    counter.read()
+    busy, _, _ = writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    writer.close()
+    counter.close()
+    assert busy == 0
 
 
 async def test_event_page_takes_at_most_three_queries(client: httpx.AsyncClient) -> None:
