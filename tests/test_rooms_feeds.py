@@ -53,3 +53,22 @@ async def test_handlers_use_the_feeds_they_are_given(hub: Hub) -> None:
         for i in range(2)
     ]
     assert all(h.feeds is feeds for h in handlers)
+
+
+async def test_a_remembered_value_lasts_until_the_next_entry(hub: Hub) -> None:
+    """`remember` holds a value read after `generation`; any entry on the channel forgets it."""
+    feeds = Feeds(hub)
+    seen: list[str] = []
+    await feeds.follow("rooms:1", seen.append)
+    assert feeds.recall("rooms:1") == (False, None)
+    mark = feeds.generation("rooms:1")
+    feeds.remember("rooms:1", mark, None)  # "no group work" is worth remembering too
+    assert feeds.recall("rooms:1") == (True, None)
+    await hub.publish("rooms:1", Entry(1, 0, b'{"v":1}'))
+    await until(lambda: len(seen) == 1)
+    assert feeds.recall("rooms:1") == (False, None)
+    feeds.remember("rooms:1", mark, "read before the entry")  # stale: not kept
+    assert feeds.recall("rooms:1") == (False, None)
+    feeds.remember("rooms:1", feeds.generation("rooms:1"), "fresh")
+    assert feeds.recall("rooms:1") == (True, "fresh")
+    await feeds.unfollow("rooms:1", seen.append)

@@ -19,6 +19,7 @@ import msgspec
 
 from live.errors import Forbidden
 from live.hub import Hub
+from live.models import utcnow
 from live.rooms.feeds import Feeds
 from live.rooms.messages import (
     MODERATOR_ROOM_MESSAGES,
@@ -36,6 +37,7 @@ from live.rooms.messages import (
     RoomsState,
     RoomTimer,
     RoomView,
+    SessionView,
     encode,
 )
 from live.rooms.service import RoomsService, Who, event_channel, mod_channel, room_channel
@@ -62,12 +64,6 @@ class RoomHandlers:
         # The process's shared subscriptions (a private set when none is given).
         self.feeds = feeds if feeds is not None else Feeds(hub)
         self._feeds: set[str] = set()
-        self._handlers: dict[type[Any], Callable[[Any], Awaitable[RoomOk]]] = {
-            RoomJoin: self._join, NoteAdd: self._add, NoteEdit: self._edit,
-            RoomTimer: self._timer, RoomBroadcast: self._broadcast, RoomClose: self._close,
-            CallModerator: self._call, RoomMove: self._move, RoomsOpen: self._open,
-            RoomsReturn: self._return,
-        }
 
     async def start(self) -> None:
         """Follow the event's group-work notices (and, for moderators, every room).
@@ -77,10 +73,22 @@ class RoomHandlers:
         await self._follow(event_channel(self.event_id))
         if self.who.moderator:
             await self._follow(mod_channel(self.event_id))
-        state = await self.service.session_view(self.event_id)
+        state = await self._session_view()
         if state is not None:
             self.send(encode(RoomsState(v=state.v, state=state.state, now=state.now,
                                         ends_at=state.ends_at)).decode())
+
+    async def _session_view(self) -> SessionView | None:
+        """The group work's state: read once for everyone joining until it changes."""
+        channel = event_channel(self.event_id)
+        known, view = self.feeds.recall(channel)
+        if known:
+            now = utcnow().isoformat()  # the clock correction must stay current
+            return None if view is None else msgspec.structs.replace(view, now=now)
+        generation = self.feeds.generation(channel)
+        view = await self.service.session_view(self.event_id)
+        self.feeds.remember(channel, generation, view)
+        return view
 
     async def _follow(self, channel: str) -> None:
         if channel not in self._feeds:
@@ -101,7 +109,7 @@ class RoomHandlers:
         """Perform one room message; raises `SalenError` for the dispatcher to reply with."""
         if isinstance(msg, MODERATOR_ROOM_MESSAGES) and not self.who.moderator:
             raise Forbidden("Only moderators may do this.")
-        return await self._handlers[type(msg)](msg)
+        return await HANDLERS[type(msg)](self, msg)
 
     # --- one handler per message type ----------------------------------------------------
 
@@ -178,3 +186,13 @@ class RoomHandlers:
 
 def _with_url(view: RoomView, url: str) -> RoomView:
     return msgspec.structs.replace(view, url=url)
+
+
+# The handler of each room message type: one table for the process, not a dict of bound
+# methods held by every connection.
+HANDLERS: dict[type[Any], Callable[[RoomHandlers, Any], Awaitable[RoomOk]]] = {
+    RoomJoin: RoomHandlers._join, NoteAdd: RoomHandlers._add, NoteEdit: RoomHandlers._edit,
+    RoomTimer: RoomHandlers._timer, RoomBroadcast: RoomHandlers._broadcast,
+    RoomClose: RoomHandlers._close, CallModerator: RoomHandlers._call,
+    RoomMove: RoomHandlers._move, RoomsOpen: RoomHandlers._open, RoomsReturn: RoomHandlers._return,
+}
