@@ -232,8 +232,7 @@ def write_results(rows: list[str], rss: dict[tuple[str, int], float], longest: i
             "ours and ffmpeg's alternating, "
             "each run a fresh process (interpreter/ffmpeg start-up included). "
             "Relative speed = ffmpeg time ÷ our time (goal ≥ 0.8×); CPU = user + system time of "
-            "the process (ours reads on a second thread, so its wall time can be below its CPU "
-            "time). With Opus input both sides "
+            "the process. With Opus input both sides "
             "re-encode the audio to AAC (ffmpeg: `-c:v copy -c:a aac`)."
         ),
         "",
