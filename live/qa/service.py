@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import msgspec
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -134,6 +134,8 @@ class _Tx:
     actor: Actor
     touched: dict[int, Question] = dataclasses.field(default_factory=dict)
     panel: bool = False
+    # The panel as the action left it, when the action already read it (else `_finish` does).
+    panel_view: PanelView | None = None
     settings: bool = False
 
     def touch(self, q: Question, action: str) -> None:
@@ -164,12 +166,21 @@ class _Tx:
         )
         return list(rows)
 
-    async def on_air(self) -> Question | None:
-        return await self.session.scalar(
+    async def panel_rows(
+        self, question_id: int | None
+    ) -> tuple[list[Question], Question | None, Question | None]:
+        """The queue in order, the question on air and question `question_id`, in one query."""
+        wanted = [Question.id == question_id] if question_id is not None else []
+        rows = list(await self.session.scalars(
             select(Question).where(
-                Question.event_id == self.state.event_id, Question.status == QaStatus.ON_AIR
-            )
-        )
+                Question.event_id == self.state.event_id,
+                or_(Question.queue_pos.is_not(None), Question.status == QaStatus.ON_AIR,
+                    *wanted))
+        ))
+        queue = sorted((q for q in rows if q.queue_pos is not None), key=lambda q: q.queue_pos or 0)
+        on_air = next((q for q in rows if q.status == QaStatus.ON_AIR), None)
+        found = next((q for q in rows if q.id == question_id), None)
+        return queue, on_air, found
 
 
 class QaService:
@@ -306,19 +317,21 @@ class QaService:
             update(QaSettings)
             .where(QaSettings.event_id == event_id)
             .values(version=QaSettings.version + 1)
+            .returning(QaSettings)
         )
-        if (await session.execute(bump)).rowcount == 0:  # type: ignore[attr-defined]
+        result = await session.execute(bump, execution_options={"populate_existing": True})
+        state = result.scalar_one_or_none()
+        if state is None:
             raise NotFound("Q&A is not set up for this event.", code="qa.no_event")
-        state = await session.get(QaSettings, event_id, populate_existing=True)
-        assert state is not None
         return _Tx(session=session, state=state, v=state.version, now=utcnow(), actor=actor)
 
     async def _finish(self, tx: _Tx) -> tuple[Update, Update | None, int]:
         await tx.session.flush()
-        panel = None
+        panel = tx.panel_view
         if tx.panel:
+            if panel is None:
+                panel = await _panel(tx.session, tx.state.event_id, tx.v)
             tx.state.panel_v = tx.v
-            panel = await _panel(tx.session, tx.state.event_id, tx.v)
         settings = None
         if tx.settings:
             tx.state.settings_v = tx.v
@@ -451,11 +464,10 @@ class QaService:
         domain.require_moderator(actor.moderator)
 
         async def body(tx: _Tx) -> PanelView:
-            queued = await tx.queue()
+            queued, current, wanted = await tx.panel_rows(question_id)
             by_id = {q.id: q for q in queued}
-            current = await tx.on_air()
             if question_id is not None:
-                q = domain.check_visible(await tx.question(question_id), question_id)
+                q = domain.check_visible(wanted, question_id)
             elif current is not None:  # panel.done without a question: the one on air
                 q = current
             else:
@@ -468,8 +480,9 @@ class QaService:
                 tx.touch(current, "done")
             tx.touch(q, action)
             tx.panel = True
-            await tx.session.flush()
-            return await _panel(tx.session, event_id, tx.v)
+            # Every question in the queue or on air was loaded above: no need to read again.
+            tx.panel_view = _panel_of([*by_id.values(), *([current] if current else [])], tx.v)
+            return tx.panel_view
 
         return await self._act(event_id, actor, body)
 
@@ -545,16 +558,25 @@ def _settings_view(state: QaSettings, closed: list[int]) -> SettingsView:
     )
 
 
+def _panel_of(questions: list[Question], v: int) -> PanelView:
+    """The panel from the questions that are queued or on air (others may be among them)."""
+    queue = sorted((q for q in questions if q.queue_pos is not None),
+                   key=lambda q: q.queue_pos or 0)
+    now = next((q.id for q in questions if q.status == QaStatus.ON_AIR), None)
+    return PanelView(v=v, queue=list(dict.fromkeys(q.id for q in queue)), now=now)
+
+
 async def _panel(session: AsyncSession, event_id: int, v: int) -> PanelView:
-    queue = await session.scalars(
-        select(Question.id)
-        .where(Question.event_id == event_id, Question.queue_pos.is_not(None))
-        .order_by(Question.queue_pos)
-    )
-    now = await session.scalar(
-        select(Question.id).where(Question.event_id == event_id, Question.status == QaStatus.ON_AIR)
-    )
-    return PanelView(v=v, queue=list(queue), now=now)
+    """The queue in order and the question on air, in one query."""
+    rows = (await session.execute(
+        select(Question.id, Question.queue_pos, Question.status)
+        .where(Question.event_id == event_id,
+               or_(Question.queue_pos.is_not(None), Question.status == QaStatus.ON_AIR))
+    )).all()
+    queue = [r.id for r in sorted((r for r in rows if r.queue_pos is not None),
+                                  key=lambda r: r.queue_pos or 0)]
+    now = next((r.id for r in rows if r.status == QaStatus.ON_AIR), None)
+    return PanelView(v=v, queue=queue, now=now)
 
 
 async def _count_votes(session: AsyncSession, question_id: int) -> int:
