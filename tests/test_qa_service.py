@@ -103,6 +103,16 @@ async def test_vote_twice_counts_once(qa: QaService, event_id: int) -> None:
     assert (await qa.snapshot(event_id, moderator=True)).questions[0].votes == 1
 
 
+async def test_concurrent_votes_all_count(qa: QaService, event_id: int) -> None:
+    """Thirty viewers voting at once (some twice, some taking it back): the count is exact."""
+    qid = await approved(qa, event_id)
+    voters = [Actor(Participant(f"voter-{i}")) for i in range(30)]
+    await asyncio.gather(*(qa.vote(event_id, v, qid) for v in voters),
+                         *(qa.vote(event_id, v, qid) for v in voters[:10]))
+    await asyncio.gather(*(qa.vote(event_id, v, qid, up=False) for v in voters[20:]))
+    assert (await qa.snapshot(event_id, moderator=True)).questions[0].votes == 20
+
+
 async def test_unchanged_vote_does_not_bump_version(qa: QaService, event_id: int) -> None:
     """An action that changes nothing is rolled back and consumes no version."""
     qid = await approved(qa, event_id)

@@ -402,8 +402,9 @@ class QaService:
                         QaVote.question_id == question_id, QaVote.participant == who
                     )
                 )
-            await tx.session.flush()
-            q.votes = await _count_votes(tx.session, question_id)
+            # Every action on the event holds its version row's lock (`_begin`), so counting
+            # on from the loaded row cannot race another vote.
+            q.votes = max(0, (q.votes or 0) + (1 if up else -1))
             q.v = tx.v
             tx.touched[q.id] = q  # votes are not logged as moderator actions
 
