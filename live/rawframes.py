@@ -15,6 +15,10 @@ raw frames go uncompressed (RSV1 clear), which RFC 7692 allows for any message a
 leaves both sides' compression contexts alone. tests/test_rawframes.py fails loudly when
 the internals move.
 
+Once the handshake is done, `forget_handshake()` drops the handshake's request and response
+that the protocol would otherwise keep for the connection's life (about 5 KiB per idle
+viewer): uvicorn reads them only until the accept is sent.
+
 Raw frames are written only between whole frames the library writes (transport writes are
 whole frames, in order), so they never interleave with a snapshot, reply, ping or close.
 """
@@ -95,11 +99,33 @@ class RawSocket:
             self._transport.abort()
 
 
-def raw_socket(scope: Scope) -> RawSocket | None:
-    """The connection's transport, when the server is uvicorn's websockets-sansio protocol."""
+def _sansio_protocol(scope: Scope) -> Any:
+    """uvicorn's websockets-sansio protocol behind the connection, or None."""
     protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
     cls = _protocol_class()
     if cls is None or type(protocol) is not cls:
+        return None
+    return protocol
+
+
+def forget_handshake(scope: Scope) -> None:
+    """Let go of the handshake's request and response once the connection is accepted.
+
+    uvicorn reads `request` while handling the upgrade and `response` until it sends the
+    accept (and only builds its own for a refusal or an HTTP response); afterwards they
+    are dead weight. Nothing happens under another server or before the accept.
+    """
+    protocol = _sansio_protocol(scope)
+    if protocol is None or not protocol.handshake_complete or protocol.initial_response:
+        return
+    if getattr(protocol, "response", None) is not None:
+        protocol.request = protocol.response = None
+
+
+def raw_socket(scope: Scope) -> RawSocket | None:
+    """The connection's transport, when the server is uvicorn's websockets-sansio protocol."""
+    protocol = _sansio_protocol(scope)
+    if protocol is None:
         return None
     transport = getattr(protocol, "transport", None)
     conn = getattr(protocol, "conn", None)

@@ -26,7 +26,7 @@ from websockets.streams import StreamReader
 from live.hub import Entry, open_hub
 from live.protocol import CloseCode, QaStatus, QuestionView, Update, encode
 from live.qa.service import public_channel
-from live.rawframes import CaptureServerSend, raw_socket, text_frame
+from live.rawframes import SERVER_SEND, CaptureServerSend, forget_handshake, raw_socket, text_frame
 from live.settings import Settings
 from tests.support.liveserver import serve_app
 from tests.test_ws import Client, joined, make_db
@@ -80,12 +80,49 @@ def test_protocol_internals_exist() -> None:
     assert 'self.transport.write(b"".join(output))' in send and "self.handshake_complete = True" in send
 
 
+def test_handshake_is_read_only_until_the_accept() -> None:
+    """uvicorn reads `request` and `response` only while connecting: dropping them later is safe."""
+    for name, member in vars(WebSocketsSansIOProtocol).items():
+        if inspect.isfunction(member) and name not in ("handle_connect", "send"):
+            source = inspect.getsource(member)
+            assert "self.request" not in source and "self.response" not in source, name
+    send = inspect.getsource(WebSocketsSansIOProtocol.send)
+    accept = send.split('if message["type"] == "websocket.accept":')[1]
+    accept = accept.split('elif message["type"] == "websocket.close":')[0]
+    assert "self.request" not in send
+    assert send.count("self.response") == accept.count("self.response") == 3
+    assert "self.handshake_complete = True" in accept
+
+
 @pytest.mark.parametrize("size", [0, 125, 126, 65_535, 65_536, 70_000])
 def test_text_frame_is_one_final_unmasked_text_frame(size: int) -> None:
     """Every payload length form (7-bit, 16-bit, 64-bit) parses back to the same text."""
     text = "å" * (size // 2) + "x" * (size % 2)
     frame = parse_frame(text_frame(text))
     assert (frame.opcode, frame.fin, bytes(frame.data).decode()) == (Opcode.TEXT, True, text)
+
+
+async def test_forgotten_handshake_leaves_the_socket_working() -> None:
+    """After the accept the protocol lets go of the handshake; frames still go both ways."""
+
+    async def endpoint(websocket: WebSocket) -> None:
+        protocol = websocket.scope[SERVER_SEND].__self__
+        forget_handshake(websocket.scope)  # before the accept: nothing happens
+        kept = protocol.response is not None
+        await websocket.accept()
+        forget_handshake(websocket.scope)
+        gone = protocol.request is None and protocol.response is None
+        await websocket.send_text(json.dumps([kept, gone]))
+        await websocket.send_text(await websocket.receive_text())
+        await websocket.close()
+
+    app = Starlette(
+        routes=[WebSocketRoute("/", endpoint)], middleware=[Middleware(CaptureServerSend)]
+    )
+    async with serve_app(app, lifespan="off") as url, connect(url.replace("http", "ws")) as ws:
+        assert json.loads(await ws.recv()) == [True, True]
+        await ws.send("echo")
+        assert await ws.recv() == "echo"
 
 
 async def test_raw_socket_is_found_under_uvicorn() -> None:
