@@ -1,10 +1,12 @@
 """Fan-out of hub notices to this process's WebSocket connections, in ticks for viewers.
 
 Frames, not events, are the cost of a large audience, so viewers get at most one frame per
-tick (`Settings.tick_seconds`): every public notice that arrived during the tick is merged
-into one `update` (newest state per question, panel and settings), encoded once, and the
-same text is written to every viewer of the event. Nothing is sent when nothing changed.
-Moderators (few) get every notice at once.
+tick: every public notice that arrived during the tick is merged into one `update` (newest
+state per question, panel and settings), encoded once, and the same text is written to every
+viewer of the event. Nothing is sent when nothing changed. Each room waits between its ticks
+in proportion to its audience here (`live.tick`: from `Settings.tick_min_seconds` for a few
+viewers to `Settings.tick_seconds` for thousands). Moderators (few) get every notice at
+once.
 
 Writes never wait for a slow client. `Conn.send` starts the ASGI send and, in the usual
 case where the socket is writable, it completes without suspending, so no task per viewer
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Self
 
@@ -32,6 +35,7 @@ from live.hub import Entry, Hub, Lagged
 from live.protocol import CloseCode, decode_update, encode, merge_updates
 from live.qa.service import mod_channel, public_channel
 from live.rawframes import RawSocket, text_frame
+from live.tick import TickPace
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,12 @@ Close = Callable[[int, str], Awaitable[None]]
 
 class Conn:
     """One WebSocket as the fan-out sees it: non-blocking writes with a bounded backlog."""
+
+    # Thousands of idle viewers each hold one: no per-instance dict.
+    __slots__ = (
+        "_backlog", "_close", "_closing", "_early", "_max_backlog", "_max_buffer", "_raw",
+        "_ready", "_send", "_writer", "blocked_writes", "closed", "moderator", "synced_v",
+    )
 
     def __init__(
         self,
@@ -232,21 +242,30 @@ class Room:
         if len(self._channels) == 2:
             self.ready.set()
 
-    def flush(self) -> None:
-        """Merge the tick's public notices into one frame and write it to every viewer."""
+    def flush(self) -> int:
+        """Merge the tick's public notices into one frame and write it to every viewer.
+
+        Returns how many viewers it was written to (0 when nothing was pending).
+        """
+        batch = self._take()
+        if batch is None:
+            return 0
+        conns = list(self.viewers)
+        for conn in conns:
+            conn.push(*batch)
+        return len(conns)
+
+    def _take(self) -> tuple[dict[str, Any], int, bytes] | None:
+        """The pending notices as one message, its version and its frame; None if none."""
         entries, self.pending = self.pending, []
         if not entries:
-            return
+            return None
         if len(entries) == 1:
             text = entries[0].data.decode()
         else:
             text = encode(merge_updates([decode_update(e.data) for e in entries])).decode()
-        message = {"type": "websocket.send", "text": text}
-        frame = text_frame(text)
-        v = max(e.v for e in entries)
         self.frames += 1
-        for conn in list(self.viewers):
-            conn.push(message, v, frame)
+        return {"type": "websocket.send", "text": text}, max(e.v for e in entries), text_frame(text)
 
     def forward(self, entry: Entry) -> None:
         """Send a moderators' notice at once."""
@@ -276,23 +295,19 @@ class Room:
 
 
 class Fanout:
-    """Every room of this process, and the one tick task that flushes them."""
+    """Every room of this process, each with its tick task paced by its audience (`live.tick`)."""
 
-    def __init__(self, hub: Hub, tick_seconds: float = 0.15) -> None:
+    def __init__(
+        self, hub: Hub, tick_seconds: float = 0.15, min_tick_seconds: float = 0.05
+    ) -> None:
         self._hub = hub
-        self._tick = tick_seconds
+        self.pace = TickPace(min_tick_seconds, tick_seconds)
         self._rooms: dict[int, Room] = {}
-        self._ticker: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
-        self._ticker = asyncio.create_task(self._run_ticks(), name="salen-fanout-tick")
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
         for room in list(self._rooms.values()):
             await self._stop(room)
 
@@ -309,6 +324,7 @@ class Fanout:
             room.tasks = [
                 asyncio.create_task(self._read(room, public_channel(event_id), public=True)),
                 asyncio.create_task(self._read(room, mod_channel(event_id), public=False)),
+                asyncio.create_task(self._run_ticks(room), name=f"salen-tick-{event_id}"),
             ]
         (room.moderators if conn.moderator else room.viewers).add(conn)
         try:
@@ -351,11 +367,13 @@ class Fanout:
                 room.resync_all(channel)
                 await asyncio.sleep(RESUBSCRIBE_DELAY)
 
-    async def _run_ticks(self) -> None:
+    async def _run_ticks(self, room: Room) -> None:
         while True:
-            await asyncio.sleep(self._tick)
-            for room in list(self._rooms.values()):
-                try:
-                    room.flush()
-                except Exception:
-                    log.exception("fan-out tick failed for event %s", room.event_id)
+            await asyncio.sleep(self.pace.interval(len(room.viewers)))
+            began = time.perf_counter()
+            try:
+                written = room.flush()
+            except Exception:
+                log.exception("fan-out tick failed for event %s", room.event_id)
+            else:
+                self.pace.record(time.perf_counter() - began, written)

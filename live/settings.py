@@ -54,7 +54,12 @@ class Settings:
     )
     ice_servers: str = _setting("", "Comma-separated STUN/TURN URLs passed to WebRTC clients.")
     webrtc_viewer_limit: int = _setting(50, "WebRTC viewers per process before HLS fall-back.")
-    tick_seconds: float = _setting(0.15, "Interval at which viewer pushes are batched.")
+    tick_seconds: float = _setting(
+        0.15, "Longest wait between two batches of viewer pushes (an event with thousands here)."
+    )
+    tick_min_seconds: float = _setting(
+        0.05, "Shortest wait between two batches of viewer pushes (an event with few viewers here)."
+    )
     secure_cookies: bool = _setting(False, "Mark cookies Secure (set when served over HTTPS).")
 
     @classmethod

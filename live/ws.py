@@ -59,7 +59,7 @@ from live.protocol import (
     merge_updates,
 )
 from live.qa.service import Actor, QaService, mod_channel, public_channel
-from live.rawframes import raw_socket
+from live.rawframes import forget_handshake, raw_socket
 from live.rooms.handlers import RoomHandlers
 from live.rooms.messages import ROOM_MESSAGES, RoomMessage, RoomOk
 from live.rooms.service import Who
@@ -94,6 +94,8 @@ class Limits:
 
 class Bucket:
     """A token bucket: `take()` is False when the rate is exceeded."""
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, float(burst)
@@ -179,9 +181,9 @@ class Live:
 async def open_live(
     settings: Settings, db: async_sessionmaker[AsyncSession], hub: Hub, limits: Limits | None = None
 ) -> AsyncIterator[Live]:
-    """The per-process live state for the app's lifespan (runs the fan-out's tick task)."""
+    """The per-process live state for the app's lifespan (the fan-out and its rooms' ticks)."""
     tune_gc()
-    async with Fanout(hub, settings.tick_seconds) as fanout:
+    async with Fanout(hub, settings.tick_seconds, settings.tick_min_seconds) as fanout:
         yield Live(settings, db, hub, fanout, limits or Limits())
 
 
@@ -220,6 +222,7 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     live: Live = websocket.state.live
     event = await live.find_event(websocket.path_params["slug"])
     await websocket.accept()
+    forget_handshake(websocket.scope)
     if event is None:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return
@@ -232,7 +235,7 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     participant = known or live.identities.new()
     conn = Conn(
         websocket.send,
-        _closer(websocket),
+        websocket.close,
         moderator=Role.MODERATOR in roles,
         raw=raw_socket(websocket.scope),
     )
@@ -279,13 +282,6 @@ def _display_key(websocket: WebSocket, event: Event) -> bool:
     return bool(key) and hmac.compare_digest(key.encode(), event.display_token.encode())
 
 
-def _closer(websocket: WebSocket) -> Callable[[int, str], Awaitable[None]]:
-    async def close(code: int, reason: str) -> None:
-        await websocket.close(code, reason)
-
-    return close
-
-
 def _int_or_none(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -295,6 +291,12 @@ def _int_or_none(value: str | None) -> int | None:
 
 class Session:
     """One connection's dialogue: sync, read a message, act, reply."""
+
+    # One per connection: no per-instance dict.
+    __slots__ = (
+        "actor", "address", "conn", "event_id", "known", "live", "messages", "moderator",
+        "participant", "questions", "read_only", "roles", "rooms", "strikes",
+    )
 
     def __init__(
         self,
