@@ -59,7 +59,7 @@ from live.protocol import (
     merge_updates,
 )
 from live.qa.service import Actor, QaService, mod_channel, public_channel
-from live.rawframes import forget_handshake, raw_socket
+from live.rawframes import raw_socket, trim_accepted
 from live.rooms.handlers import RoomHandlers
 from live.rooms.messages import ROOM_MESSAGES, RoomMessage, RoomOk
 from live.rooms.service import Who
@@ -222,7 +222,7 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     live: Live = websocket.state.live
     event = await live.find_event(websocket.path_params["slug"])
     await websocket.accept()
-    forget_handshake(websocket.scope)
+    trim_accepted(websocket.scope)
     if event is None:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,7 +27,14 @@ from websockets.streams import StreamReader
 from live.hub import Entry, open_hub
 from live.protocol import CloseCode, QaStatus, QuestionView, Update, encode
 from live.qa.service import public_channel
-from live.rawframes import SERVER_SEND, CaptureServerSend, forget_handshake, raw_socket, text_frame
+from live.rawframes import (
+    SERVER_SEND,
+    CaptureServerSend,
+    ReceiveQueue,
+    raw_socket,
+    text_frame,
+    trim_accepted,
+)
 from live.settings import Settings
 from tests.support.liveserver import serve_app
 from tests.test_ws import Client, joined, make_db
@@ -94,6 +102,33 @@ def test_handshake_is_read_only_until_the_accept() -> None:
     assert "self.handshake_complete = True" in accept
 
 
+def test_receive_queue_is_used_only_as_receive_queue_provides() -> None:
+    """uvicorn uses its queue through put_nowait, get and empty only (`ReceiveQueue`'s API)."""
+    source = inspect.getsource(WebSocketsSansIOProtocol)
+    uses = set(re.findall(r"self\.queue\.(\w+)", source))
+    assert uses == {"put_nowait", "get", "empty"}
+    assert "self.queue: asyncio.Queue[ASGIReceiveEvent] = asyncio.Queue()" in source
+
+
+async def test_receive_queue_hands_items_over_in_order() -> None:
+    """Items put before and while a reader waits come out in order; a cancelled read loses none."""
+    queue = ReceiveQueue(["a"])
+    queue.put_nowait("b")
+    assert [await queue.get(), await queue.get()] == ["a", "b"]
+    assert queue.empty()
+    reader = asyncio.create_task(queue.get())
+    await asyncio.sleep(0)
+    queue.put_nowait("c")
+    assert await reader == "c"
+    cancelled = asyncio.create_task(queue.get())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await cancelled
+    queue.put_nowait("d")
+    assert await queue.get() == "d"
+
+
 @pytest.mark.parametrize("size", [0, 125, 126, 65_535, 65_536, 70_000])
 def test_text_frame_is_one_final_unmasked_text_frame(size: int) -> None:
     """Every payload length form (7-bit, 16-bit, 64-bit) parses back to the same text."""
@@ -103,15 +138,16 @@ def test_text_frame_is_one_final_unmasked_text_frame(size: int) -> None:
 
 
 async def test_forgotten_handshake_leaves_the_socket_working() -> None:
-    """After the accept the protocol lets go of the handshake; frames still go both ways."""
+    """After the accept the protocol lets go of the handshake and its queue; frames still go both ways."""
 
     async def endpoint(websocket: WebSocket) -> None:
         protocol = websocket.scope[SERVER_SEND].__self__
-        forget_handshake(websocket.scope)  # before the accept: nothing happens
+        trim_accepted(websocket.scope)  # before the accept: nothing happens
         kept = protocol.response is not None
         await websocket.accept()
-        forget_handshake(websocket.scope)
+        trim_accepted(websocket.scope)
         gone = protocol.request is None and protocol.response is None
+        gone = gone and isinstance(protocol.queue, ReceiveQueue)
         await websocket.send_text(json.dumps([kept, gone]))
         await websocket.send_text(await websocket.receive_text())
         await websocket.close()
