@@ -74,8 +74,9 @@ def run_fanout(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str,
 def _fanout_intro(plan: fanout.Plan) -> str:
     return (
         f"Each run: {plan.seconds:.0f} s measured window, then {plan.drain:.0f} s to drain. "
-        "Salen: `salen serve` (SQLite, memory hub, 150 ms tick), 4 moderator sockets cycling "
-        "approve → enqueue → move to front → now answering. Peers (`python` = `websockets.broadcast()`, "
+        "Salen: `salen serve` (SQLite, memory hub, ticks paced by the audience, 50–150 ms: "
+        "`live/tick.py`), 4 moderator sockets cycling approve → enqueue → move to front → now "
+        "answering. Peers (`python` = `websockets.broadcast()`, "
         "`node` = `ws`) send one ~200-byte frame per change to every viewer. Latency: from the "
         "change's scheduled time to the frame that carries its version, over every (viewer, change) "
         "pair. *lost*: (viewer, change) pairs not delivered by the end of the drain (the peers never "
