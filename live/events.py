@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -100,7 +101,7 @@ def _order(errors: dict[str, str], path: str, start: dt.datetime | None,
         errors[f"{path}.ends"] = "The end must be after the start."
 
 
-def event_query(slug: str):  # type: ignore[no-untyped-def]
+def event_query(slug: str) -> Select[Event]:
     """An event with everything its page shows, loaded eagerly."""
     return (
         select(Event)
@@ -185,7 +186,7 @@ def _question(doc: QuestionDoc) -> dict[str, object]:
     return msgspec.to_builtins(doc)  # type: ignore[no-any-return]
 
 
-def _merge(current: Iterable, docs: Iterable, key_of, doc_key, apply):  # type: ignore[no-untyped-def]
+def _merge(current: Iterable[Any], docs: Iterable[Any], key_of, doc_key, apply):  # type: ignore[no-untyped-def]
     by_key = {key_of(row): row for row in current}
     result = []
     for position, doc in enumerate(docs):

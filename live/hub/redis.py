@@ -61,7 +61,7 @@ class RedisHub:
             except asyncio.CancelledError:
                 pass
         if self._pubsub is not None:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            await self._pubsub.aclose()
         await self._redis.aclose()
 
     async def publish(self, channel: str, entry: Entry) -> None:
@@ -144,7 +144,7 @@ class RedisHub:
             try:
                 async with self._lock:
                     if self._pubsub is not None:
-                        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                        await self._pubsub.aclose()
                     await self._connect()
                 return
             except (RedisError, OSError):
