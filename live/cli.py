@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -143,13 +145,36 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}/"
     print(f"Salen is running at {url}  (Ctrl+C to stop)", flush=True)
     uvicorn.run("live.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=True,
+                workers=args.workers, log_level="info", log_config=log_config(), proxy_headers=True,
                 # Frames are encoded once per tick for every viewer; per-socket compression
                 # would redo that work per viewer, so it is off. Large frames are refused early.
                 ws_per_message_deflate=False, ws_max_size=65_536,
                 # The protocol whose transport the fan-out writes ticks to (live/rawframes.py).
                 ws="websockets-sansio")
     return 0
+
+
+class QuietSockets(logging.Filter):
+    """Drops the two INFO lines uvicorn writes for every accepted WebSocket.
+
+    With thousands of viewers (and their reconnects) they were most of the log and a
+    formatted write each; start-up, rejected handshakes, warnings and errors stay.
+    """
+
+    QUIET = frozenset({'%s - "WebSocket %s" [accepted]', "connection open", "connection closed"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.INFO and record.msg in self.QUIET)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's default logging, without a line per accepted WebSocket (`QuietSockets`)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["quiet_sockets"] = {"()": QuietSockets}
+    config["handlers"]["default"].setdefault("filters", []).append("quiet_sockets")
+    return config
 
 
 def _load_demo(settings: Settings) -> None:
