@@ -75,9 +75,19 @@ def _read(path: str) -> str:
 
 
 def process_cpu(pid: int) -> float:
-    """User + system CPU-seconds of a process (and its reaped children)."""
-    fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / TICKS
+    """CPU-seconds of a process: its threads' run time in nanoseconds where the kernel has it.
+
+    `/proc/PID/stat` counts in clock ticks (10 ms): at 1,000 viewers and one change a second
+    a 6 s window is some ten ticks, so a ratio to the peer moved by a sixth with one tick.
+    The per-thread run time of `/proc/PID/task/*/schedstat` is exact but forgets threads
+    that have exited; without it, user + system time (and reaped children's) from `stat`.
+    """
+    try:
+        return sum(int(_read(f"/proc/{pid}/task/{task}/schedstat").split()[0])
+                   for task in os.listdir(f"/proc/{pid}/task")) / 1e9
+    except (OSError, ValueError, IndexError):
+        fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / TICKS
 
 
 def rss_kib(pid: int) -> int:
