@@ -124,11 +124,6 @@ class Conn:
                 return
             self._early.append((message, v, frame))
         elif v > self.synced_v:
-            # The tick's hot path (once per viewer): straight to the raw write when it applies.
-            if frame is not None and self._raw is not None and self._writer is None:
-                if not self.closed:
-                    self._write_raw(self._raw, frame)
-                return
             self.send_message(message, frame)
 
     # --- writing ---------------------------------------------------------------------------

@@ -82,7 +82,7 @@ class EventFacts:
     counts: tuple[tuple[int, int, int], ...]  # (occurrence id, confirmed in person, online)
 
     def taken(self) -> dict[int, dict[str, int]]:
-        """Confirmed places per occurrence and mode, as `confirmed_counts` gives them."""
+        """Confirmed places per occurrence and mode: {occurrence id: {"in_person": n, "online": n}}."""
         return {occ: {"in_person": room, "online": online} for occ, room, online in self.counts}
 
 

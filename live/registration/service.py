@@ -586,16 +586,3 @@ async def availability(
                     )
                 )
         return result
-
-
-async def confirmed_counts(session: AsyncSession, event_id: int) -> dict[int, dict[str, int]]:
-    """Confirmed places per occurrence and mode: {occurrence_id: {"in_person": n, "online": n}}."""
-    rows = await session.execute(
-        select(Registration.occurrence_id, Registration.attendance, func.count())
-        .where(Registration.event_id == event_id, Registration.status == Status.CONFIRMED)
-        .group_by(Registration.occurrence_id, Registration.attendance)
-    )
-    result: dict[int, dict[str, int]] = {}
-    for occurrence_id, attendance, n in rows:
-        result.setdefault(occurrence_id, {})[str(attendance)] = n
-    return result
