@@ -131,7 +131,7 @@ class Loadgen:
 
 async def seed_salen(database_url: str, pending: int) -> list[int]:
     """Migrate, create the event, queue three questions, and ask `pending` ones to approve."""
-    from live.db import create_engine, sessionmaker
+    from live.db import create_engine, open_writer, sessionmaker
     from live.hub import open_hub
     from live.identity import Participant
     from live.migrate import upgrade_async
@@ -145,8 +145,8 @@ async def seed_salen(database_url: str, pending: int) -> list[int]:
     async with db() as session, session.begin():
         event = Event(slug=SLUG, title="Benchmark", moderator_token=MOD_TOKEN)
         session.add(event)
-    async with open_hub("memory://") as hub:
-        qa = QaService(db, hub)
+    async with open_hub("memory://") as hub, open_writer(db) as writer:
+        qa = QaService(db, hub, writer)
         await qa.ensure(event.id)
         mod = Actor(Participant("bench-moderator"), moderator=True, label="moderator")
         for i in range(3):

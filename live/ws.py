@@ -24,6 +24,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from live.db import Writer, open_writer
 from live.errors import Forbidden, NotFound, SalenError, TooMany
 from live.fanout import Conn, Fanout
 from live.hub import Hub
@@ -124,6 +125,7 @@ class Live:
         hub: Hub,
         fanout: Fanout,
         limits: Limits,
+        writer: Writer,
     ) -> None:
         self.settings, self.db, self.hub, self.fanout, self.limits = (
             settings,
@@ -132,7 +134,7 @@ class Live:
             fanout,
             limits,
         )
-        self.qa = QaService(db, hub)
+        self.qa = QaService(db, hub, writer)
         self.identities = Identities(settings.secret_key)
         self._addresses: dict[str, Bucket] = {}
         self._writes: dict[int, asyncio.Lock] = {}
@@ -183,8 +185,11 @@ async def open_live(
 ) -> AsyncIterator[Live]:
     """The per-process live state for the app's lifespan (the fan-out and its rooms' ticks)."""
     tune_gc()
-    async with Fanout(hub, settings.tick_seconds, settings.tick_min_seconds) as fanout:
-        yield Live(settings, db, hub, fanout, limits or Limits())
+    async with (
+        open_writer(db) as writer,
+        Fanout(hub, settings.tick_seconds, settings.tick_min_seconds) as fanout,
+    ):
+        yield Live(settings, db, hub, fanout, limits or Limits(), writer)
 
 
 def tune_gc() -> None:

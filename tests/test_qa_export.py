@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import live.models.qa  # noqa: F401  (registers the Q&A tables)
-from live.db import create_engine, sessionmaker
+from live.db import create_engine, open_writer, sessionmaker
 from live.hub import open_hub
 from live.identity import Participant
 from live.models import Base, Event
@@ -39,8 +39,8 @@ async def run_session(db: async_sessionmaker[AsyncSession]) -> int:
         session.add(event)
         await session.flush()
         event_id = event.id
-    async with open_hub("memory://") as hub:
-        qa = QaService(db, hub)
+    async with open_hub("memory://") as hub, open_writer(db) as writer:
+        qa = QaService(db, hub, writer)
         await qa.ensure(event_id)
         q = await qa.ask(event_id, VIEWER, Ask(id=1, text="=SUM(A1) trains?", name="Ada"))
         await qa.moderate(event_id, MOD, "approve", q.id)

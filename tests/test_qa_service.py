@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,13 +11,13 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import live.models.qa  # noqa: F401  (registers the Q&A tables)
-from live.db import create_engine, sessionmaker
+from live.db import ThreadWriter, Writer, create_engine, open_writer, sessionmaker
 from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.hub import Entry, Hub, open_hub
 from live.hub.memory import MemoryHub
 from live.identity import Participant
 from live.models import Event
-from live.models.qa import QaAction
+from live.models.qa import QaAction, QaSettings
 from live.protocol import Ask, Configure, QaStatus, decode_update
 from live.qa.service import Actor, QaService, mod_channel, public_channel
 
@@ -49,8 +50,17 @@ async def event_id(db: async_sessionmaker[AsyncSession]) -> int:
 
 
 @pytest.fixture
-async def qa(db: async_sessionmaker[AsyncSession], hub: Hub, event_id: int) -> QaService:
-    service = QaService(db, hub)
+async def writer(db: async_sessionmaker[AsyncSession]) -> AsyncIterator[Writer]:
+    """The app's writer: its own thread on SQLite, the loop on PostgreSQL."""
+    async with open_writer(db) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def qa(
+    db: async_sessionmaker[AsyncSession], hub: Hub, writer: Writer, event_id: int
+) -> QaService:
+    service = QaService(db, hub, writer)
     await service.ensure(event_id)
     return service
 
@@ -172,7 +182,7 @@ async def test_panel_flow_records_every_time(qa: QaService, event_id: int) -> No
 
 
 async def test_each_moderator_action_is_a_few_statements(
-    qa: QaService, db: async_sessionmaker[AsyncSession], event_id: int
+    qa: QaService, writer: Writer, event_id: int
 ) -> None:
     """Approve and panel steps: five statements, one more per question they move (were 13).
 
@@ -186,7 +196,7 @@ async def test_each_moderator_action_is_a_few_statements(
     def count(conn: object, cursor: object, statement: str, *rest: object) -> None:
         statements.append(statement)
 
-    engine = db.kw["bind"].sync_engine
+    engine = writer.engine
     event.listen(engine, "before_cursor_execute", count)
     try:
         counts = {}
@@ -286,11 +296,56 @@ class BrokenHub(MemoryHub):
 
 
 async def test_commit_stands_when_the_hub_is_down(
-    db: async_sessionmaker[AsyncSession], event_id: int, caplog: pytest.LogCaptureFixture
+    db: async_sessionmaker[AsyncSession], writer: Writer, event_id: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A committed question is acknowledged even if its notice cannot be published."""
-    qa = QaService(db, BrokenHub())
+    qa = QaService(db, BrokenHub(), writer)
     await qa.ensure(event_id)
     q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Still there?"))
     assert [x.id for x in (await qa.snapshot(event_id, moderator=True)).questions] == [q.id]
     assert "could not announce" in caplog.text
+
+
+async def test_an_action_runs_whole_on_the_writer(
+    qa: QaService, writer: Writer, event_id: int, database_url: str
+) -> None:
+    """On SQLite every statement of an action runs on the writer's own thread (one hand-off
+    per action, not one per statement); on PostgreSQL on the event loop's thread."""
+    threads: set[int] = set()
+
+    def seen(*_args: object) -> None:
+        threads.add(threading.get_ident())
+
+    q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Where?"))
+    event.listen(writer.engine, "before_cursor_execute", seen)
+    try:
+        await qa.moderate(event_id, MOD, "approve", q.id)
+        await qa.panel(event_id, MOD, "now", q.id)
+    finally:
+        event.remove(writer.engine, "before_cursor_execute", seen)
+    on_sqlite = database_url.startswith("sqlite")
+    assert isinstance(writer, ThreadWriter) == on_sqlite
+    assert len(threads) == 1
+    assert (threading.get_ident() in threads) == (not on_sqlite)
+    snap = await qa.snapshot(event_id, moderator=False)
+    assert snap.panel.now == q.id and [x.id for x in snap.questions] == [q.id]
+
+
+async def test_an_action_waits_for_another_writer(
+    qa: QaService, db: async_sessionmaker[AsyncSession], event_id: int
+) -> None:
+    """While another connection holds the event's version row (or SQLite's write lock), an
+    action waits for it instead of failing, and then takes the next version."""
+    async with db() as session, session.begin():
+        state = await session.get(QaSettings, event_id, with_for_update=True)
+        assert state is not None
+        state.version += 1
+        await session.flush()  # on SQLite this takes the write lock
+        asking = asyncio.create_task(qa.ask(event_id, VIEWER, Ask(id=1, text="Waiting?")))
+        await asyncio.sleep(0.3)
+        assert not asking.done()
+        held = state.version
+    q = await asyncio.wait_for(asking, 10)
+    assert q.v == held + 1
+    assert await qa.version(event_id, moderator=True) == held + 1
