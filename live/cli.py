@@ -126,8 +126,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from live import server
     from live.migrate import upgrade
 
     settings = Settings.from_env()
@@ -144,13 +143,13 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["SALEN_SECRET_KEY"] = settings.secret_key
     url = f"http://{args.host}:{args.port}/"
     print(f"Salen is running at {url}  (Ctrl+C to stop)", flush=True)
-    uvicorn.run("live.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", log_config=log_config(), proxy_headers=True,
-                # Frames are encoded once per tick for every viewer; per-socket compression
-                # would redo that work per viewer, so it is off. Large frames are refused early.
-                ws_per_message_deflate=False, ws_max_size=65_536,
-                # The protocol whose transport the fan-out writes ticks to (live/rawframes.py).
-                ws="websockets-sansio")
+    server.run("live.app:create_app", factory=True, host=args.host, port=args.port,
+               workers=args.workers, log_level="info", log_config=log_config(), proxy_headers=True,
+               # Frames are encoded once per tick for every viewer; per-socket compression
+               # would redo that work per viewer, so it is off. Large frames are refused early.
+               ws_per_message_deflate=False, ws_max_size=65_536,
+               # The protocol whose transport the fan-out writes ticks to (live/rawframes.py).
+               ws="websockets-sansio")
     return 0
 
 

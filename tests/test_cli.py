@@ -1,14 +1,20 @@
-"""The `salen` command: db upgrade, event import/export, user create."""
+"""The `salen` command: db upgrade, event import/export, user create, serve."""
 
 from __future__ import annotations
 
+import email.utils
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
+
+from tests.support.servers import free_port
 
 DEMO = Path(__file__).resolve().parent.parent / "live" / "demo"
 
@@ -97,3 +103,52 @@ def test_serve_log_has_no_line_per_accepted_socket() -> None:
         "Started server process [42]",
         "Exception in ASGI application",
     ]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_answers_then_stops_on_a_signal(db: str, tmp_path: Path, sig: signal.Signals) -> None:
+    """`salen serve` runs on Salen's uvicorn server (live/server.py), whose main loop sleeps
+    up to a second: a signal still stops it cleanly, and responses keep their Date header."""
+    port = free_port()
+    env = os.environ | {"SALEN_DATABASE_URL": db, "SALEN_SECRET_KEY": "test-secret",
+                        "SALEN_RECORDINGS_DIR": str(tmp_path / "recordings")}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "live.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        response = None
+        for _ in range(600):
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.05)
+        assert response is not None and response.status_code == 200, log.read_text()
+        assert email.utils.parsedate_to_datetime(response.headers["date"]).year >= 2026
+        process.send_signal(sig)
+        # As with uvicorn's own server: SIGINT ends in exit code 0; SIGTERM is raised again
+        # once shut down, so the process ends by it.
+        assert process.wait(timeout=15) == (0 if sig == signal.SIGINT else -sig), log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Finished server process" in log.read_text()
+
+
+def test_uvicorn_still_has_the_main_loop_salen_replaces() -> None:
+    """live/server.py overrides `main_loop` and calls `on_tick(counter)`: fail loudly when a
+    uvicorn release renames them (pinned to 0.55.x in pyproject.toml)."""
+    import inspect
+
+    import uvicorn
+
+    from live.server import Server
+
+    assert inspect.iscoroutinefunction(uvicorn.Server.main_loop)
+    assert list(inspect.signature(uvicorn.Server.on_tick).parameters) == ["self", "counter"]
+    assert list(inspect.signature(uvicorn.Server.handle_exit).parameters) == ["self", "sig", "frame"]
+    assert Server.main_loop is not uvicorn.Server.main_loop
