@@ -17,6 +17,7 @@ from live.errors import Forbidden, Invalid, Unauthorized
 from live.events import event_status, export_event, find_event, load_event, save_event
 from live.models import Event, Role, utcnow
 from live.openapi import build_spec, op
+from live.routing import flatten
 from live.web import json_body, render
 
 
@@ -101,11 +102,11 @@ def _check_session_csrf(request: Request) -> None:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(build_spec(request.app.routes))
+    return JSONResponse(build_spec(flatten(request.app.routes)))
 
 
 async def api_docs(request: Request) -> Response:
-    return render(request, "api_docs.html", {"spec": build_spec(request.app.routes)})
+    return render(request, "api_docs.html", {"spec": build_spec(flatten(request.app.routes))})
 
 
 EVENT_REF = {"$ref": "#/components/schemas/EventDoc"}

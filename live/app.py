@@ -26,6 +26,7 @@ from live.registration import admin_pages as registration_admin_pages
 from live.registration import pages as registration_pages
 from live.rooms import pages as rooms_pages
 from live.rooms.runtime import open_rooms
+from live.routing import by_segment
 from live.settings import Settings
 from live.web import STATIC_DIR, SecurityHeaders, create_templates, error_response
 from live.ws import open_live, ws_route
@@ -77,7 +78,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 settings, on_finished=streaming.finished_recordings(state["archive"])))
             yield state
 
-    routes: list[BaseRoute] = [
+    # Grouped by first path segment: a request is matched against its group only.
+    routes: list[BaseRoute] = by_segment([
         *pages.routes,
         *registration_pages.routes,
         *registration_admin_pages.routes,
@@ -92,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *streaming.routes,
         *stream_routes(streaming.check_stream_key),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-    ]
+    ])
     middleware = [
         Middleware(CaptureServerSend),  # outermost: the live socket's ticks use the raw path
         Middleware(SecurityHeaders, frame_hosts=embed_frame_hosts(settings)),

@@ -16,7 +16,7 @@ from live.models import Event, ItemKind, utcnow
 from live.page_cache import PageCache, cached_page, remembered
 from live.page_facts import event_facts
 from live.registration import rules
-from live.stream_pages import stream_player
+from live.stream_pages import player_key
 from live.web import LANG_COOKIE, render
 
 
@@ -52,8 +52,7 @@ async def event_page(request: Request) -> Response:
             event = await load_event(session, slug)
         cache.put(("event", event.id, event.updated_at), event)  # as loaded, maybe newer
     status = event_status(event, utcnow())
-    player = stream_player(request, event)
-    key = ("event", event.id, event.updated_at, status, facts, repr(player))
+    key = ("event", event.id, event.updated_at, status, facts, player_key(request, event))
     return cached_page(request, key, "event.html", lambda: {
         "event": event,
         "status": status,

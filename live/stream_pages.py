@@ -65,6 +65,13 @@ def _starts_at(event: Event) -> tuple[str, dt.datetime | None]:
     return status.state, status.starts_at
 
 
+def player_key(request: Request, event: Event) -> tuple[object, ...]:
+    """Everything `stream_player` shows that the event page's cache key does not already
+    hold (the event's version, its status, the language): cheaper than the player itself."""
+    hls = bool(request.scope["query_string"]) and request.query_params.get("hls") == "1"
+    return (event.stream_url, event.streamed, request.state.streams.state(event.slug), hls)
+
+
 def stream_player(request: Request, event: Event) -> Player | None:
     """The player for `event`'s page, or None when the event has no stream to show."""
     embed = None

@@ -30,8 +30,11 @@ def localiser(conn: HTTPConnection) -> Localiser:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     settings = conn.state.settings
+    scope = conn.scope  # most requests carry neither a query nor a cookie: skip parsing them
     locale = pick_locale(
-        conn.query_params.get("lang"), conn.cookies.get(LANG_COOKIE), settings.default_locale
+        conn.query_params.get("lang") if scope.get("query_string") else None,
+        conn.cookies.get(LANG_COOKIE) if any(k == b"cookie" for k, _ in scope["headers"]) else None,
+        settings.default_locale,
     )
     result = Localiser(locale, conn.state.translations[locale], ZoneInfo(settings.timezone))
     conn.scope["salen.localiser"] = result
