@@ -15,11 +15,12 @@ finishes that send and drains a small bounded backlog; a connection whose backlo
 is closed with `CloseCode.SLOW` and must reconnect and resync. There is no other
 backpressure: a slow viewer never stalls the tick or the other viewers.
 
-Under uvicorn a viewer's ticks skip the ASGI path altogether: the tick's whole frame is
-built once and written to each viewer's transport (`live.rawframes`), and a viewer whose
-transport holds more than `MAX_BUFFER` unsent bytes is closed with `CloseCode.SLOW` the
-same way. That happens only while nothing of the library's own is waiting to be sent for
-the connection, so raw frames never overtake a snapshot or a reply.
+Under uvicorn pushes skip the ASGI path altogether: a viewers' tick, or a moderators'
+notice, is framed once and written to each connection's transport (`live.rawframes`), and
+a connection whose transport holds more than `MAX_BUFFER` unsent bytes is closed with
+`CloseCode.SLOW` the same way (and cut off if it never reads its close). That happens only
+while nothing of the library's own is waiting to be sent for the connection, so raw frames
+never overtake a snapshot or a reply.
 """
 
 from __future__ import annotations
@@ -86,8 +87,8 @@ class Conn:
         self._writer: asyncio.Task[None] | None = None
         self._ready = True
         self._early: list[tuple[dict[str, Any], int, bytes | None]] = []
-        # Moderators (few) keep the ASGI path for everything.
-        self._raw = None if moderator else raw
+        # Pushes (viewers' ticks, moderators' notices) go raw when they can; the rest is ASGI.
+        self._raw = raw
         self._max_buffer = max_buffer
 
     @property
@@ -271,10 +272,13 @@ class Room:
         self.woken.set()
 
     def forward(self, entry: Entry) -> None:
-        """Send a moderators' notice at once."""
-        message = {"type": "websocket.send", "text": entry.data.decode()}
+        """Send a moderators' notice at once (framed once for all of them)."""
+        if not self.moderators:
+            return
+        text = entry.data.decode()
+        message, frame = {"type": "websocket.send", "text": text}, text_frame(text)
         for conn in list(self.moderators):
-            conn.push(message, entry.v)
+            conn.push(message, entry.v, frame)
 
     def known_public(self, v: int) -> None:
         """Version `v` is committed (read, or announced) while the room was subscribed.

@@ -26,7 +26,7 @@ from websockets.streams import StreamReader
 
 from live.hub import Entry, open_hub
 from live.protocol import CloseCode, QaStatus, QuestionView, Update, encode
-from live.qa.service import public_channel
+from live.qa.service import mod_channel, public_channel
 from live.rawframes import (
     SERVER_SEND,
     CaptureServerSend,
@@ -176,8 +176,9 @@ async def test_raw_socket_is_found_under_uvicorn() -> None:
         assert await ws.recv() == "raw"
 
 
-async def test_viewers_get_ticks_raw_and_moderators_through_asgi(settings: Settings) -> None:
-    """Viewers' ticks go to their transports; their replies and the moderator's pushes still arrive."""
+async def test_pushes_go_raw_and_replies_still_arrive(settings: Settings) -> None:
+    """Viewers' ticks and the moderator's notices go to their transports; replies (through
+    ASGI) and pushes arrive in order on both kinds of connection."""
     await make_db(settings.database_url)
     app = build_app(settings)
     async with (
@@ -187,18 +188,23 @@ async def test_viewers_get_ticks_raw_and_moderators_through_asgi(settings: Setti
         joined(url.replace("http", "ws")) as (other, _),
     ):
         room = app.state.live.fanout.room(EVENT)
-        assert sorted(c.raw_path for c in room.viewers | room.moderators) == [False, True, True]
+        assert [c.raw_path for c in room.viewers | room.moderators] == [True, True, True]
         for text in ("First?", "Second?"):
             qid = (await mod.call("qa.ask", text=text))["question"]["id"]
-            for client in (viewer, other):
+            for client in (viewer, other, mod):
                 seen = await client.push(lambda m, q=qid: q in {x["id"] for x in m.get("questions", [])})
                 assert seen["type"] == "update"
             assert (await viewer.call("ping"))["type"] == "ok"
-        assert not any(c.closed for c in room.viewers)
+            assert (await mod.call("ping"))["type"] == "ok"
+        assert not any(c.closed for c in room.viewers | room.moderators)
 
 
-async def test_slow_viewer_is_closed_and_others_continue(settings: Settings) -> None:
-    """A websockets client that stops reading (small buffers) gets SLOW; the other viewer keeps going."""
+@pytest.mark.parametrize("role", ["viewer", "moderator"])
+async def test_slow_client_is_closed_and_others_continue(settings: Settings, role: str) -> None:
+    """A websockets client that stops reading (small buffers) gets SLOW; another client of the
+    same kind keeps going. Viewers' ticks and moderators' notices both go raw."""
+    query = "?token=mod-secret" if role == "moderator" else ""
+    channel = mod_channel if role == "moderator" else public_channel
     await make_db(settings.database_url)
     async with open_hub("memory://") as hub:
         app = build_app(settings, hub=hub)
@@ -209,20 +215,21 @@ async def test_slow_viewer_is_closed_and_others_continue(settings: Settings) -> 
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             sock.connect(("127.0.0.1", port))
             async with (
-                connect(f"{base}/ws/events/panel", sock=sock, max_queue=1) as slow_ws,
-                joined(base) as (fast, _),
+                connect(f"{base}/ws/events/panel{query}", sock=sock, max_queue=1) as slow_ws,
+                joined(base, query) as (fast, _),
             ):
                 slow = Client(slow_ws)
                 assert (await slow.read())["type"] == "snapshot"  # then it reads nothing
                 room = app.state.live.fanout.room(EVENT)
-                assert all(c.raw_path for c in room.viewers)
+                conns = room.moderators if role == "moderator" else room.viewers
+                assert len(conns) == 2 and all(c.raw_path for c in conns)
                 v = 0
-                while not any(c.closed for c in room.viewers) and v < 2000:
+                while not any(c.closed for c in conns) and v < 2000:
                     v += 1
-                    await hub.publish(public_channel(EVENT), Entry(v, v - 1, big_update(v, 60_000)))
+                    await hub.publish(channel(EVENT), Entry(v, v - 1, big_update(v, 60_000)))
                     await fast.push(lambda m, v=v: m.get("v") == v)
                 v += 1
-                await hub.publish(public_channel(EVENT), Entry(v, v - 1, big_update(v, 10)))
+                await hub.publish(channel(EVENT), Entry(v, v - 1, big_update(v, 10)))
                 assert (await fast.push(lambda m, v=v: m.get("v") == v))["type"] == "update"
                 with pytest.raises(ConnectionClosed) as closed:
                     while True:
