@@ -329,6 +329,19 @@ class EventStatus:
     ends_at: dt.datetime | None
 
 
+SOON = dt.timedelta(hours=1)
+
+
+def status_until(event: Event, now: dt.datetime) -> tuple[EventStatus, dt.datetime | None]:
+    """`event_status(event, now)` and the first moment it may differ (None: never again)."""
+    # Live includes `ends_at` itself: the change comes a microsecond after it.
+    after = dt.timedelta(microseconds=1)
+    edges = [t for o in event.occurrences
+             for t in (o.starts_at - SOON, o.starts_at, o.ends_at + after)]
+    later = [t for t in edges if t > now]
+    return event_status(event, now), min(later) if later else None
+
+
 def event_status(event: Event, now: dt.datetime) -> EventStatus:
     if not event.occurrences:
         return EventStatus("upcoming", None, None)
@@ -341,5 +354,5 @@ def event_status(event: Event, now: dt.datetime) -> EventStatus:
     if not upcoming:
         return EventStatus("ended", first, last)
     nxt = min(upcoming, key=lambda o: o.starts_at)
-    soon = nxt.starts_at - now <= dt.timedelta(hours=1)
+    soon = nxt.starts_at - now <= SOON
     return EventStatus("soon" if soon else "upcoming", nxt.starts_at, nxt.ends_at)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live.events import event_status, load_event
+from live.events import event_status, load_event, status_until
 from live.i18n import LOCALES
 from live.models import Event, ItemKind, utcnow
 from live.page_cache import PageCache, cached_page, remembered
@@ -51,7 +51,12 @@ async def event_page(request: Request) -> Response:
         async with request.state.db() as session:
             event = await load_event(session, slug)
         cache.put(("event", event.id, event.updated_at), event)  # as loaded, maybe newer
-    status = event_status(event, utcnow())
+    now = utcnow()
+    # The status changes only at the occurrences' edges: worked out once until the next one.
+    known = cache.get(("status", event.id, event.updated_at))
+    if known is None or (known[1] is not None and now >= known[1]):
+        known = cache.put(("status", event.id, event.updated_at), status_until(event, now))
+    status = known[0]
     key = ("event", event.id, event.updated_at, status, facts, player_key(request, event))
     return cached_page(request, key, "event.html", lambda: {
         "event": event,

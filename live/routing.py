@@ -2,10 +2,10 @@
 
 Starlette's router tries its routes in order, and Salen has about a hundred: the archive
 page tried ~40 patterns before its own (a quarter of its CPU time under load, bench/), the
-live socket 81 and every static file 96. `by_segment` puts the routes that start with the
-same literal segment (`/admin/...`, `/api/...`, `/e/...`) behind one `Segment`, which
-looks at the request's first segment once and then tries only its own routes, in their
-original order. Routes under different literal segments can never match the same path, so
+live socket 81 and every static file 96. `by_segment` groups the routes that start with
+the same literal segment (`/admin/...`, `/api/...`, `/e/...`) behind one `Segments` route,
+which looks up the request's first segment once and then tries only that group's routes,
+in their original order. Routes under different literal segments can never match the same path, so
 the order between groups does not matter.
 """
 
@@ -18,7 +18,7 @@ from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-# Where `Segment.matches` leaves the route that matched, for `Segment.handle`.
+# Where `Segments.matches` leaves the route that matched, for `Segments.handle`.
 MATCHED = "salen.route"
 
 
@@ -36,18 +36,22 @@ def _route_path(scope: Scope) -> str:
     return path
 
 
-class Segment(BaseRoute):
-    """The routes under one literal first segment, tried only for paths under it."""
+class Segments(BaseRoute):
+    """All routes, grouped by literal first segment: one dict lookup picks the group."""
 
-    def __init__(self, segment: str, routes: list[BaseRoute]) -> None:
-        self.segment = segment
-        self.routes = routes
+    def __init__(self, groups: dict[str, list[BaseRoute]]) -> None:
+        self.groups = groups
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return [route for group in self.groups.values() for route in group]
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if first_segment(_route_path(scope)) != self.segment:
+        group = self.groups.get(first_segment(_route_path(scope)))
+        if group is None:
             return Match.NONE, {}
         partial: Scope | None = None
-        for route in self.routes:
+        for route in group:
             match, child = route.matches(scope)
             if match is Match.FULL:
                 return Match.FULL, {**child, MATCHED: route}
@@ -70,24 +74,24 @@ class Segment(BaseRoute):
         raise NoMatchFound(name, path_params)
 
     def __repr__(self) -> str:
-        return f"Segment({self.segment!r}, {len(self.routes)} routes)"
+        return f"Segments({ {k: len(v) for k, v in self.groups.items()} })"
 
 
 def by_segment(routes: Iterable[BaseRoute]) -> list[BaseRoute]:
-    """`routes` grouped by first segment, each group in its original order."""
+    """`routes` as one `Segments` route, each group in its original order."""
     groups: dict[str, list[BaseRoute]] = {}
     for route in routes:
         path = getattr(route, "path", None)
         if path is None or "{" in first_segment(path):
             raise ValueError(f"{route!r} does not start with a literal segment")
         groups.setdefault(first_segment(path), []).append(route)
-    return [Segment(segment, group) for segment, group in groups.items()]
+    return [Segments(groups)]
 
 
 def flatten(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
     """Every route, with the groups opened up (for the OpenAPI description)."""
     for route in routes:
-        if isinstance(route, Segment):
+        if isinstance(route, Segments):
             yield from flatten(route.routes)
         else:
             yield route

@@ -145,6 +145,7 @@ class SecurityHeaders:
             (b"referrer-policy", b"strict-origin-when-cross-origin"),
             (b"permissions-policy", b"camera=(self), microphone=(self), geolocation=()"),
         ]
+        self.names = frozenset(k for k, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -153,9 +154,14 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                existing = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in self.headers if k not in existing]
-                message["headers"] = list(message.get("headers", [])) + extra
+                headers = list(message.get("headers", []))
+                ours = self.names
+                if any(k.lower() in ours for k, _ in headers):  # the response set some itself
+                    existing = {k.lower() for k, _ in headers}
+                    headers += [(k, v) for k, v in self.headers if k not in existing]
+                else:
+                    headers += self.headers
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -117,3 +117,34 @@ async def test_demo_workshop_has_its_group_work_set_up(client: httpx.AsyncClient
     assert page.status_code == 200
     assert "Forslag til tiltak" in page.text and "Grupperom 2" in page.text
     assert re.search(r'selected>Oppstart av arbeid i grupper for begge tema</option>', page.text)
+
+
+def test_a_status_holds_until_the_moment_status_until_names() -> None:
+    """The event page keeps a status until the next edge `status_until` gives: minute by
+    minute over two occurrences (and at the edges themselves) that is what `event_status`
+    says too, and after the last one nothing changes again."""
+    import datetime as dt
+
+    from live.events import event_status, status_until
+    from live.models import Event, Occurrence
+
+    day = dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)
+    event = Event(slug="x", title="X", occurrences=[
+        Occurrence(starts_at=day, ends_at=day + dt.timedelta(hours=3)),
+        Occurrence(starts_at=day + dt.timedelta(days=1), ends_at=day + dt.timedelta(days=1, hours=2)),
+    ])
+    edges = [e for o in event.occurrences for e in (o.starts_at - dt.timedelta(hours=1),
+                                                    o.starts_at, o.ends_at)]
+    times = [day - dt.timedelta(hours=2) + dt.timedelta(minutes=m) for m in range(0, 60 * 30, 7)]
+    times += [e + dt.timedelta(microseconds=d) for e in edges for d in (-1, 0, 1)]
+    seen = set()
+    for t in sorted(times):
+        status, until = status_until(event, t)
+        seen.add(status.state)
+        assert status == event_status(event, t)
+        if until is None:
+            assert status.state == "ended" and t > edges[-1]
+        else:
+            assert until > t
+            assert event_status(event, until - dt.timedelta(microseconds=1)) == status
+    assert seen == {"upcoming", "soon", "live", "ended"}

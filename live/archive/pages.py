@@ -25,6 +25,7 @@ from live.web import render
 from stream.package_chapters import parse_offset
 
 MAX_QUERY = 200
+EVENT_TYPES = frozenset(t.value for t in EventType)
 _SHOWN_QUESTIONS = ("approved", "on_air", "answered")
 
 
@@ -87,11 +88,12 @@ async def archive_page(request: Request) -> Response:
     At most one query per view (`archive_version`, reused on SQLite until the database
     changes) while nothing in the archive changes.
     """
-    query = request.query_params.get("q", "")[:MAX_QUERY].strip()
-    year_text = request.query_params.get("year", "")
+    params = request.query_params if request.scope["query_string"] else {}
+    query = params.get("q", "")[:MAX_QUERY].strip()
+    year_text = params.get("year", "")
     year = int(year_text) if year_text.isdigit() else None
-    kind = request.query_params.get("type", "")
-    kind = kind if kind in {t.value for t in EventType} else ""
+    kind = params.get("type", "")
+    kind = kind if kind in EVENT_TYPES else ""
     cache: PageCache = request.state.page_cache
     version = await remembered(request, "archive", archive_version)
     everything = cache.get(("archive", version))
