@@ -59,6 +59,14 @@ class Plan:
     drain: float = 3.0
     asks: int = 30
     storm: bool = True
+    # A window holds at least this many changes: at R = 1 an 8 s window held 8, and the CPU
+    # per frame of the same server moved by a third between runs (at 1,000 viewers the
+    # Python peer 10.8 and 12.5, Node `ws` 16.4 and 17.7 CPU-s per M frames).
+    min_changes: int = 30
+
+    def window(self, rate: int) -> float:
+        """Seconds measured at `rate` changes a second."""
+        return max(self.seconds, self.min_changes / rate)
 
 
 def _log(name: str) -> Path:
@@ -136,11 +144,12 @@ def run_once(gen: Loadgen, target: Target, n: int, rate: int, plan: Plan, asks: 
         marks[name] = (_cpu(target.pids), CoreTimes.now(), time.monotonic())
 
     salen = target.kind.startswith("salen")
-    cmd: dict[str, Any] = {"cmd": "run", "rate": rate, "seconds": plan.seconds, "drain": plan.drain,
+    seconds = plan.window(rate)
+    cmd: dict[str, Any] = {"cmd": "run", "rate": rate, "seconds": seconds, "drain": plan.drain,
                            "pending": pending if salen else None}
     if asks:
         cmd |= {"asks": asks, "askEvery": 200, "askUrl": target.viewer_urls[-1], "tag": f"{n}-{rate}"}
-    answer = gen.command(cmd, on_event, timeout=plan.seconds + plan.drain + 240)
+    answer = gen.command(cmd, on_event, timeout=seconds + plan.drain + 240)
     (cpu0, cores0, t0), (cpu1, cores1, t1) = marks["window_start"], marks["window_end"]
     busy = cores1.busy_since(cores0)
     server_cpu = cpu1 - cpu0
@@ -162,7 +171,7 @@ def run_once(gen: Loadgen, target: Target, n: int, rate: int, plan: Plan, asks: 
 def measure(kind: str, plan: Plan, log: Any) -> list[dict[str, Any]]:
     """Every (N, R) of the plan for one kind of server; a fresh server per N."""
     rows: list[dict[str, Any]] = []
-    per_n = sum(int(r * plan.seconds) // 4 + 2 for r in plan.rates) + STORM_QUESTIONS
+    per_n = sum(int(r * plan.window(r)) // 4 + 2 for r in plan.rates) + STORM_QUESTIONS
     for n in plan.viewers:
         ctx = start_redis_pair(per_n) if kind == "salen+redis" else start(kind, per_n)
         with ctx as target:
