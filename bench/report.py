@@ -143,7 +143,7 @@ def goals_table(raw: dict[str, Any]) -> list[str]:
             ratio = ours["cpu_per_million"] / peer["cpu_per_million"]
             lines.append(f"| CPU per frame ≤ 1.2× `websockets.broadcast()` ({n:,} viewers, R = 1) | "
                          f"{ours['cpu_per_million']:.1f} vs {peer['cpu_per_million']:.1f} CPU-s per M frames = "
-                         f"{ratio:.1f}× | {_verdict(ratio <= 1.2)} |")
+                         f"{ratio:.2f}× | {_verdict(ratio <= 1.2)} |")
     big = _find(fan, "salen", 10000) or _find(fan, "salen", 5000)
     if big:
         lines.append(f"| RSS ≤ 30 KiB per viewer | {big['rss_per_conn']:.1f} KiB ({big['viewers']:,} viewers) "
