@@ -45,9 +45,6 @@ from live.qa.views import own_view, question_view
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-__all__ = ["Actor", "QaService", "mod_channel", "own_view", "public_channel", "question_view"]
-
-
 def mod_channel(event_id: int) -> str:
     """Hub channel of everything that changes, for moderators."""
     return f"qa:{event_id}:mod"
