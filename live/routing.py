@@ -5,8 +5,8 @@ page tried ~40 patterns before its own (a quarter of its CPU time under load, be
 live socket 81 and every static file 96. `by_segment` groups the routes that start with
 the same literal segment (`/admin/...`, `/api/...`, `/e/...`) behind one `Segments` route,
 which looks up the request's first segment once and then tries only that group's routes,
-in their original order. Routes under different literal segments can never match the same path, so
-the order between groups does not matter.
+in their original order. Routes under different literal segments can never match the same
+path, so the order between groups does not matter.
 """
 
 from __future__ import annotations
