@@ -104,18 +104,6 @@ class QaService:
             return 0
         return state.version if moderator else state.public_version
 
-    async def rules(self, event_id: int) -> domain.Rules:
-        """The event's settings as `domain.Rules`."""
-
-        def read(session: Session) -> domain.Rules:
-            state = session.get(QaSettings, event_id)
-            if state is None:
-                return domain.Rules()
-            return txn.rules(state, txn.closed_items(session, event_id))
-
-        async with self._db() as session:
-            return await session.run_sync(read)
-
     async def snapshot(
         self, event_id: int, *, moderator: bool, participant: Participant | None = None
     ) -> Snapshot:
