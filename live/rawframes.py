@@ -101,7 +101,7 @@ class RawSocket:
             self._transport.abort()
 
 
-def _sansio_protocol(scope: Scope) -> Any:
+def sansio_protocol(scope: Scope) -> Any:
     """uvicorn's websockets-sansio protocol behind the connection, or None."""
     protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
     cls = _protocol_class()
@@ -148,7 +148,7 @@ def trim_accepted(scope: Scope) -> None:
     Call it from the one task that reads the socket, between reads. Nothing happens under
     another server or before the accept.
     """
-    protocol = _sansio_protocol(scope)
+    protocol = sansio_protocol(scope)
     if protocol is None or not protocol.handshake_complete or protocol.initial_response:
         return
     if getattr(protocol, "response", None) is not None:
@@ -163,7 +163,7 @@ def trim_accepted(scope: Scope) -> None:
 
 def raw_socket(scope: Scope) -> RawSocket | None:
     """The connection's transport, when the server is uvicorn's websockets-sansio protocol."""
-    protocol = _sansio_protocol(scope)
+    protocol = sansio_protocol(scope)
     if protocol is None:
         return None
     transport = getattr(protocol, "transport", None)

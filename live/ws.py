@@ -29,6 +29,7 @@ from live.errors import Forbidden, NotFound, SalenError, TooMany
 from live.fanout import Conn, Fanout
 from live.hub import Hub
 from live.identity import Identities, Participant
+from live.keepalive import Keepalive
 from live.models import Event, Role
 from live.protocol import (
     MODERATOR_MESSAGES,
@@ -126,6 +127,7 @@ class Live:
         fanout: Fanout,
         limits: Limits,
         writer: Writer,
+        keepalive: Keepalive,
     ) -> None:
         self.settings, self.db, self.hub, self.fanout, self.limits = (
             settings,
@@ -135,6 +137,7 @@ class Live:
             limits,
         )
         self.qa = QaService(db, hub, writer)
+        self.keepalive = keepalive
         self.identities = Identities(settings.secret_key)
         self._addresses: dict[str, Bucket] = {}
         self._writes: dict[int, asyncio.Lock] = {}
@@ -188,8 +191,9 @@ async def open_live(
     async with (
         open_writer(db) as writer,
         Fanout(hub, settings.tick_seconds, settings.tick_min_seconds) as fanout,
+        Keepalive() as keepalive,
     ):
-        yield Live(settings, db, hub, fanout, limits or Limits(), writer)
+        yield Live(settings, db, hub, fanout, limits or Limits(), writer, keepalive)
 
 
 def tune_gc() -> None:
@@ -253,14 +257,15 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     conn.begin_sync()
     session.rooms = _room_handlers(websocket, event, session)
     async with live.fanout.join(event.id, conn):
-        await session.sync(_int_or_none(websocket.query_params.get("since")))
-        try:
-            if session.rooms is not None:
-                await session.rooms.start()  # after the snapshot, which comes first
-            await session.run(websocket)
-        finally:
-            if session.rooms is not None:
-                await session.rooms.aclose()
+        with live.keepalive.watch(websocket.scope):
+            await session.sync(_int_or_none(websocket.query_params.get("since")))
+            try:
+                if session.rooms is not None:
+                    await session.rooms.start()  # after the snapshot, which comes first
+                await session.run(websocket)
+            finally:
+                if session.rooms is not None:
+                    await session.rooms.aclose()
 
 
 def _room_handlers(websocket: WebSocket, event: Event, session: Session) -> RoomHandlers | None:
