@@ -12,6 +12,7 @@ numbers go to bench/results/raw.json next to the markdown.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -57,11 +58,14 @@ def run_fanout(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str,
         seconds=args.seconds or (4.0 if args.quick else 8.0),
     )
     rows: list[dict[str, Any]] = []
-    for kind in args.servers:
-        try:
-            rows += fanout.measure(kind, plan, log)
-        except Exception as exc:  # noqa: BLE001  (keep the other servers' rows)
-            log(f"fan-out with {kind} failed: {exc!r}")
+    # Each N for every server before the next N: rows compared with each other are measured
+    # a minute or two apart, not most of the run (the machine is shared and drifts).
+    for n in plan.viewers:
+        for kind in args.servers:
+            try:
+                rows += fanout.measure(kind, dataclasses.replace(plan, viewers=[n]), log)
+            except Exception as exc:  # noqa: BLE001  (keep the other servers' rows)
+                log(f"fan-out with {kind}, N={n} failed: {exc!r}")
     raw["fanout"] = rows
     return [
         ("Fan-out: one process, N viewers, R moderator changes per second", [
