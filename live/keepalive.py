@@ -63,7 +63,8 @@ class Keepalive:
         """Ping this accepted socket from here on, instead of uvicorn, until the block ends.
 
         Yields whether it was taken over: not under another server, and not when uvicorn
-        was told not to ping (`--ws-ping-interval 0`).
+        runs without pings (`ws_ping_interval` None or 0; any other value of it only says
+        that sockets are pinged: the interval is this object's).
         """
         protocol = sansio_protocol(scope)
         if protocol is None or not protocol.handshake_complete or not protocol.ping_interval:
