@@ -128,12 +128,29 @@ def keepalive_app(keepalive: Keepalive) -> Starlette:
     )
 
 
-async def test_answering_client_is_pinged_each_round_and_stays() -> None:
+@contextlib.asynccontextmanager
+async def watched_client(
+    *, answer_pings: bool, ws_ping_interval: float | None = 20
+) -> AsyncIterator[tuple[Keepalive, RawClient]]:
+    """A keepalive, uvicorn serving `keepalive_app` with it, and one client connected."""
     async with (
         Keepalive(INTERVAL, STEP) as keepalive,
-        serve_app(keepalive_app(keepalive), lifespan="off", ws_ping_interval=20) as url,
-        raw_client(url.replace("http", "ws") + "/", answer_pings=True) as client,
+        serve_app(keepalive_app(keepalive), lifespan="off", ws_ping_interval=ws_ping_interval) as url,
+        raw_client(url.replace("http", "ws") + "/", answer_pings=answer_pings) as client,
     ):
+        yield keepalive, client
+
+
+async def until_unwatched(keepalive: Keepalive) -> None:
+    """Give closed sockets' handlers up to 2 s to let go of them."""
+    for _ in range(100):
+        if len(keepalive) == 0:
+            return
+        await asyncio.sleep(0.02)
+
+
+async def test_answering_client_is_pinged_each_round_and_stays() -> None:
+    async with watched_client(answer_pings=True) as (keepalive, client):
         await client.read_for(INTERVAL * 5.5)
         assert json.loads(client.texts[0]) == {"watched": True, "uvicorn_timer": False}
         assert client.close is None
@@ -142,30 +159,19 @@ async def test_answering_client_is_pinged_each_round_and_stays() -> None:
 
 
 async def test_silent_client_is_closed_as_uvicorn_would() -> None:
-    async with (
-        Keepalive(INTERVAL, STEP) as keepalive,
-        serve_app(keepalive_app(keepalive), lifespan="off", ws_ping_interval=20) as url,
-        raw_client(url.replace("http", "ws") + "/", answer_pings=False) as client,
-    ):
+    async with watched_client(answer_pings=False) as (keepalive, client):
         await client.read_for(INTERVAL * 5)
         assert client.close is not None, "never closed"
         assert client.pings == 1  # one ping, unanswered by its next turn: closed
         assert bytes(client.close.data)[:2] == (1011).to_bytes(2, "big")
         assert b"keepalive ping timeout" in bytes(client.close.data)
-        for _ in range(50):
-            if len(keepalive) == 0:
-                break
-            await asyncio.sleep(0.02)
+        await until_unwatched(keepalive)
         assert len(keepalive) == 0
 
 
 async def test_socket_stays_with_uvicorn_when_it_does_not_ping() -> None:
     """`--ws-ping-interval 0` (or None) means no keepalive: nothing is taken over."""
-    async with (
-        Keepalive(INTERVAL, STEP) as keepalive,
-        serve_app(keepalive_app(keepalive), lifespan="off", ws_ping_interval=None) as url,
-        raw_client(url.replace("http", "ws") + "/", answer_pings=True) as client,
-    ):
+    async with watched_client(answer_pings=True, ws_ping_interval=None) as (keepalive, client):
         await client.read_for(INTERVAL * 2)
         assert json.loads(client.texts[0]) == {"watched": False, "uvicorn_timer": False}
         assert client.pings == 0 and len(keepalive) == 0
@@ -186,8 +192,5 @@ async def test_live_sockets_are_watched_while_connected(tmp_path: Path) -> None:
             assert len(keepalive) == 2
             assert (await viewer.call("ping"))["type"] == "ok"
             assert (await mod.call("ping"))["type"] == "ok"
-        for _ in range(100):
-            if len(keepalive) == 0:
-                break
-            await asyncio.sleep(0.02)
+        await until_unwatched(keepalive)
         assert len(keepalive) == 0
