@@ -8,6 +8,13 @@ in proportion to its audience here (`live.tick`: from `Settings.tick_min_seconds
 viewers to `Settings.tick_seconds` for thousands); a room with nothing pending does not
 wake up at all. Moderators (few) get every notice at once.
 
+A tick to thousands of viewers takes a while (10,000 × ~12 µs here), so it is written in
+slices with a turn of the event loop between them (`Tick`): a moderator's action read
+meanwhile is in the frame of every viewer not yet written, and only those written before
+it wait for the next tick. Without that, a change arriving as a tick began waited for the
+whole tick, the pause and its own place in the next one: about two ticks plus the pause
+at the 99th percentile, now about one tick plus the pause.
+
 Writes never wait for a slow client. `Conn.send` starts the ASGI send and, in the usual
 case where the socket is writable, it completes without suspending, so no task per viewer
 exists. Only a connection whose socket is momentarily blocked gets a writer task, which
@@ -46,6 +53,8 @@ MAX_BACKLOG = 16
 MAX_BUFFER = 256 * 1024
 # Pushes held for a connection while its snapshot is being prepared.
 MAX_EARLY = 256
+# Viewers written to between two turns of the event loop within a tick (~3 ms here).
+TICK_SLICE = 256
 # Seconds a new connection waits for the hub subscription, and between attempts.
 SUBSCRIBE_TIMEOUT = 10.0
 RESUBSCRIBE_DELAY = 1.0
@@ -60,7 +69,8 @@ class Conn:
     # Thousands of idle viewers each hold one: no per-instance dict.
     __slots__ = (
         "_backlog", "_close", "_closing", "_early", "_max_backlog", "_max_buffer", "_raw",
-        "_ready", "_send", "_writer", "blocked_writes", "closed", "moderator", "synced_v",
+        "_ready", "_send", "_writer", "blocked_writes", "closed", "cursor", "moderator",
+        "synced_v",
     )
 
     def __init__(
@@ -76,6 +86,8 @@ class Conn:
         self.moderator = moderator
         self.closed = False
         self.synced_v = 0
+        # The room's notices up to this position have been written (or were already known).
+        self.cursor = 0
         # How often a write found the socket blocked and needed a writer task.
         self.blocked_writes = 0
         self._send = send
@@ -215,13 +227,19 @@ class Conn:
 
 
 class Room:
-    """This process's connections to one event, and the public notices not yet sent."""
+    """This process's connections to one event, and the public notices not yet sent to all.
+
+    The notices are kept in arrival order (`news`, starting at position `base`), and each
+    viewer's `Conn.cursor` says how far it has been written: a tick (`Tick`) writes each
+    viewer one frame of everything past its cursor. Notices every viewer has are dropped.
+    """
 
     def __init__(self, event_id: int) -> None:
         self.event_id = event_id
         self.viewers: set[Conn] = set()
         self.moderators: set[Conn] = set()
-        self.pending: list[Entry] = []
+        self.news: list[Entry] = []
+        self.base = 0
         # Set when a public notice arrives: an idle room's tick task sleeps on it, not on a timer.
         self.woken = asyncio.Event()
         self.ready = asyncio.Event()
@@ -234,6 +252,16 @@ class Room:
     def __len__(self) -> int:
         return len(self.viewers) + len(self.moderators)
 
+    @property
+    def end(self) -> int:
+        """The position after the newest notice."""
+        return self.base + len(self.news)
+
+    @property
+    def pending(self) -> list[Entry]:
+        """The notices some viewer may not have been written yet."""
+        return self.news
+
     def subscribed(self, channel: str) -> None:
         """Both hub channels are live: connections may now read their snapshot."""
         self._channels.add(channel)
@@ -241,23 +269,18 @@ class Room:
             self.ready.set()
 
     def flush(self) -> int:
-        """Merge the tick's public notices into one frame and write it to every viewer.
+        """Write the pending notices to every viewer in one go (a tick without slices).
 
-        Returns how many viewers it was written to (0 when nothing was pending).
+        Returns how many viewers it wrote to (0 when nothing was pending).
         """
-        batch = self._take()
-        if batch is None:
-            return 0
-        conns = list(self.viewers)
-        for conn in conns:
-            conn.push(*batch)
-        return len(conns)
+        tick = Tick(self)
+        written = tick.write(len(tick.conns))
+        tick.finish()
+        return written
 
-    def _take(self) -> tuple[dict[str, Any], int, bytes] | None:
-        """The pending notices as one message, its version and its frame; None if none."""
-        entries, self.pending = self.pending, []
-        if not entries:
-            return None
+    def batch(self, start: int, end: int) -> tuple[dict[str, Any], int, bytes]:
+        """The notices from position `start` to `end` as one message, its version and frame."""
+        entries = self.news[start - self.base:end - self.base]
         if len(entries) == 1:
             text = entries[0].data.decode()
         else:
@@ -265,9 +288,15 @@ class Room:
         self.frames += 1
         return {"type": "websocket.send", "text": text}, max(e.v for e in entries), text_frame(text)
 
+    def written_up_to(self, position: int) -> None:
+        """Every viewer has the notices before `position`: forget them."""
+        if position > self.base:
+            del self.news[:position - self.base]
+            self.base = position
+
     def add(self, entry: Entry) -> None:
         """A public notice for the next tick (which it wakes, should the room be idle)."""
-        self.pending.append(entry)
+        self.news.append(entry)
         self.known_public(entry.v)
         self.woken.set()
 
@@ -294,11 +323,64 @@ class Room:
 
     def resync_all(self, channel: str) -> None:
         """Notices on `channel` were lost: every connection must reconnect and resync."""
-        self.pending = []
+        self.written_up_to(self.end)
         self.public_v = None
         self._channels.discard(channel)
         for conn in list(self.viewers | self.moderators):
             conn.drop(CloseCode.SLOW, "resync")
+
+
+class Tick:
+    """One round of a room's news to its viewers, written a slice at a time.
+
+    Each viewer gets one frame of the notices past its cursor, merged, and its cursor moves
+    to the end. Between slices the event loop runs, so a moderator's action read meanwhile,
+    once announced, is in the frames of the viewers not yet written in this same round; the
+    ones written before it get it next round (their cursors are behind), and nobody gets more
+    than one frame a round. A connection that joins during the round starts at the end: its
+    snapshot or replay, read after it joined, holds everything before.
+    """
+
+    __slots__ = ("_batches", "_end", "conns", "done", "room", "start")
+
+    def __init__(self, room: Room) -> None:
+        self.room = room
+        self.conns = list(room.viewers)
+        self.start = room.end
+        self.done = 0
+        self._end = self.start
+        # Frames of this round by cursor (one, unless notices arrived during the round).
+        self._batches: dict[int, tuple[dict[str, Any], int, bytes]] = {}
+
+    @property
+    def finished(self) -> bool:
+        """Has every viewer of the round had its turn?"""
+        return self.done >= len(self.conns)
+
+    def write(self, count: int) -> int:
+        """Write to the next `count` viewers; returns how many were sent a frame."""
+        room = self.room
+        end = room.end
+        if end != self._end:
+            self._batches, self._end = {}, end
+        batches = self._batches
+        written = 0
+        for conn in self.conns[self.done:self.done + count]:
+            cursor = conn.cursor
+            if cursor >= end:
+                continue
+            batch = batches.get(cursor)
+            if batch is None:
+                batch = batches[cursor] = room.batch(cursor, end)
+            conn.push(*batch)
+            conn.cursor = end
+            written += 1
+        self.done += count
+        return written
+
+    def finish(self) -> None:
+        """The round is over: every viewer has what was pending when it began."""
+        self.room.written_up_to(self.start)
 
 
 class Fanout:
@@ -333,6 +415,7 @@ class Fanout:
                 asyncio.create_task(self._read(room, mod_channel(event_id), public=False)),
                 asyncio.create_task(self._run_ticks(room), name=f"salen-tick-{event_id}"),
             ]
+        conn.cursor = room.end
         (room.moderators if conn.moderator else room.viewers).add(conn)
         try:
             async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
@@ -389,11 +472,26 @@ class Fanout:
             wait = ended + self.pace.interval(len(room.viewers)) - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            began = time.thread_time()
             try:
-                written = room.flush()
+                seconds, written = await self._tick(room)
             except Exception:
                 log.exception("fan-out tick failed for event %s", room.event_id)
+                room.written_up_to(room.end)
             else:
-                self.pace.record(time.thread_time() - began, written)
+                self.pace.record(seconds, written)
             ended = loop.time()
+
+    @staticmethod
+    async def _tick(room: Room) -> tuple[float, int]:
+        """One round, `TICK_SLICE` viewers at a time; its CPU seconds and frames written."""
+        tick = Tick(room)
+        seconds, written = 0.0, 0
+        while True:
+            began = time.thread_time()
+            written += tick.write(TICK_SLICE)
+            seconds += time.thread_time() - began
+            if tick.finished:
+                break
+            await asyncio.sleep(0)
+        tick.finish()
+        return seconds, written

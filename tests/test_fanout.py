@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
 import pytest
 
-from live.fanout import Conn, Fanout
+from live import fanout as fanout_module
+from live.fanout import Conn, Fanout, Tick
 from live.hub import Entry, Hub, open_hub
 from live.protocol import CloseCode, QaStatus, QuestionView, Update, encode
 from live.qa.service import mod_channel, public_channel
@@ -84,6 +86,78 @@ async def test_viewers_get_one_merged_frame_per_tick(hub: Hub, fanout: Fanout) -
     frame = msgspec.json.decode(sockets[0].frames[0])
     assert frame["v"] == 4
     assert {q["id"]: q.get("votes", 0) for q in frame["questions"]} == {10: 1, 11: 0}
+
+
+def versions(sock: Socket) -> list[tuple[int, list[int]]]:
+    """Each frame's version and question ids."""
+    frames = [msgspec.json.decode(f) for f in sock.frames]
+    return [(f["v"], sorted(q["id"] for q in f["questions"])) for f in frames]
+
+
+async def test_notice_during_a_round_joins_it_for_the_rest(hub: Hub, fanout: Fanout) -> None:
+    """A notice arriving between slices is in the frame of every viewer not yet written;
+    the ones written before it get it in the next round, and nobody gets two frames a round."""
+    sockets = [Socket() for _ in range(4)]
+    async with contextlib.AsyncExitStack() as stack:
+        for sock in sockets:
+            room = await stack.enter_async_context(fanout.join(EVENT, sock.conn()))
+        room.add(Entry(1, 0, update(1, 10)))
+        tick = Tick(room)
+        assert tick.write(2) == 2
+        room.add(Entry(2, 1, update(2, 11)))
+        late = Socket()  # joins during the round: its snapshot is read after this point
+        await stack.enter_async_context(fanout.join(EVENT, late.conn()))
+        assert tick.write(2) == 2 and tick.finished
+        tick.finish()
+        assert sorted(versions(s) for s in sockets) == [[(1, [10])]] * 2 + [[(2, [10, 11])]] * 2
+        assert room.flush() == 2  # only the two written before the notice arrived
+        assert room.flush() == 0 and room.pending == []
+    assert sorted(versions(s) for s in sockets) == (
+        [[(1, [10]), (2, [11])]] * 2 + [[(2, [10, 11])]] * 2
+    )
+    assert late.frames == []
+
+
+async def test_order_of_arrival_not_version_decides(hub: Hub, fanout: Fanout) -> None:
+    """Notices from two processes may arrive out of version order: none is skipped."""
+    sock = Socket()
+    async with fanout.join(EVENT, sock.conn()) as room:
+        room.add(Entry(6, 4, update(6, 1)))
+        room.flush()
+        room.add(Entry(5, 4, update(5, 2)))
+        room.flush()
+    assert versions(sock) == [(6, [1]), (5, [2])]
+
+
+async def test_tick_task_lets_notices_in_between_slices(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tick task yields between slices: a notice published while the first viewer is
+    written reaches the other two in the same round, the first one a round later."""
+    monkeypatch.setattr(fanout_module, "TICK_SLICE", 1)
+    publishing: list[asyncio.Task[None]] = []
+
+    class Trigger(Socket):
+        """The first frame written to any of them publishes the next notice."""
+
+        async def send(self, message: dict[str, Any]) -> None:
+            await super().send(message)
+            if not publishing:
+                notice = Entry(2, 1, update(2, 11))
+                publishing.append(asyncio.create_task(hub.publish(public_channel(EVENT), notice)))
+
+    sockets = [Trigger() for _ in range(20)]
+    async with Fanout(hub, tick_seconds=0.01) as fanout, contextlib.AsyncExitStack() as stack:
+        for sock in sockets:
+            await stack.enter_async_context(fanout.join(EVENT, sock.conn()))
+        await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 10)))
+        await until(lambda: all(s.frames and versions(s)[-1][0] == 2 for s in sockets))
+        await asyncio.sleep(0.05)  # no further frames come
+    early = [versions(s) for s in sockets if len(s.frames) == 2]
+    joined = [versions(s) for s in sockets if len(s.frames) == 1]
+    assert len(early) + len(joined) == 20 and early and joined
+    assert early == [[(1, [10]), (2, [11])]] * len(early)
+    assert joined == [[(2, [10, 11])]] * len(joined)
 
 
 async def test_moderators_get_notices_at_once(hub: Hub, fanout: Fanout) -> None:
