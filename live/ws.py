@@ -24,7 +24,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from live.db import Writer, open_writer
+from live.db import Writer, open_reader, open_writer
 from live.errors import Forbidden, NotFound, SalenError, TooMany
 from live.fanout import Conn, Fanout
 from live.hub import Hub
@@ -128,6 +128,7 @@ class Live:
         limits: Limits,
         writer: Writer,
         keepalive: Keepalive,
+        reader: Writer | None = None,
     ) -> None:
         self.settings, self.db, self.hub, self.fanout, self.limits = (
             settings,
@@ -136,7 +137,7 @@ class Live:
             fanout,
             limits,
         )
-        self.qa = QaService(db, hub, writer)
+        self.qa = QaService(db, hub, writer, reader)
         self.keepalive = keepalive
         self.identities = Identities(settings.secret_key)
         self._addresses: dict[str, Bucket] = {}
@@ -190,10 +191,11 @@ async def open_live(
     tune_gc()
     async with (
         open_writer(db) as writer,
+        open_reader(db) as reader,
         Fanout(hub, settings.tick_seconds, settings.tick_min_seconds) as fanout,
         Keepalive() as keepalive,
     ):
-        yield Live(settings, db, hub, fanout, limits or Limits(), writer, keepalive)
+        yield Live(settings, db, hub, fanout, limits or Limits(), writer, keepalive, reader)
 
 
 def tune_gc() -> None:

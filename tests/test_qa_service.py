@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import live.models.qa  # noqa: F401  (registers the Q&A tables)
-from live.db import ThreadWriter, Writer, create_engine, open_writer, sessionmaker
+from live.db import ThreadWriter, Writer, create_engine, open_reader, open_writer, sessionmaker
 from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.hub import Entry, Hub, open_hub
 from live.hub.memory import MemoryHub
@@ -57,10 +57,17 @@ async def writer(db: async_sessionmaker[AsyncSession]) -> AsyncIterator[Writer]:
 
 
 @pytest.fixture
+async def reader(db: async_sessionmaker[AsyncSession]) -> AsyncIterator[Writer]:
+    """The app's snapshot reader: a second thread on SQLite, the loop on PostgreSQL."""
+    async with open_reader(db) as opened:
+        yield opened
+
+
+@pytest.fixture
 async def qa(
-    db: async_sessionmaker[AsyncSession], hub: Hub, writer: Writer, event_id: int
+    db: async_sessionmaker[AsyncSession], hub: Hub, writer: Writer, reader: Writer, event_id: int
 ) -> QaService:
-    service = QaService(db, hub, writer)
+    service = QaService(db, hub, writer, reader)
     await service.ensure(event_id)
     return service
 
@@ -330,6 +337,32 @@ async def test_an_action_runs_whole_on_the_writer(
     assert (threading.get_ident() in threads) == (not on_sqlite)
     snap = await qa.snapshot(event_id, moderator=False)
     assert snap.panel.now == q.id and [x.id for x in snap.questions] == [q.id]
+
+
+async def test_snapshots_are_read_whole_on_the_reader(
+    qa: QaService, writer: Writer, reader: Writer, event_id: int, database_url: str
+) -> None:
+    """On SQLite a snapshot (and a version) is read in one call on a thread of its own, not
+    the writer's (reads never queue behind writes); on PostgreSQL on the event loop."""
+    q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Who?"))
+    threads: set[int] = set()
+
+    def seen(*_args: object) -> None:
+        threads.add(threading.get_ident())
+
+    event.listen(reader.engine, "before_cursor_execute", seen)
+    try:
+        snap = await qa.snapshot(event_id, moderator=True)
+        version = await qa.version(event_id, moderator=True)
+    finally:
+        event.remove(reader.engine, "before_cursor_execute", seen)
+    assert [x.id for x in snap.questions] == [q.id] and version == snap.v == q.v
+    on_sqlite = database_url.startswith("sqlite")
+    assert isinstance(reader, ThreadWriter) == on_sqlite
+    assert len(threads) == 1
+    assert (threading.get_ident() in threads) == (not on_sqlite)
+    if on_sqlite:
+        assert reader is not writer and reader.engine is not writer.engine
 
 
 async def test_an_action_waits_for_another_writer(

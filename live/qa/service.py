@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from live.db import Writer
+from live.db import LoopWriter, Writer
 from live.errors import Conflict, NotFound
 from live.hub import Entry, Hub
 from live.identity import Participant
@@ -76,10 +76,18 @@ class Actor:
 class QaService:
     """The Q&A of every event, for one process: actions, snapshots and versions."""
 
-    def __init__(self, db: async_sessionmaker[AsyncSession], hub: Hub, writer: Writer) -> None:
+    def __init__(
+        self,
+        db: async_sessionmaker[AsyncSession],
+        hub: Hub,
+        writer: Writer,
+        reader: Writer | None = None,
+    ) -> None:
         self._db = db
         self._hub = hub
         self._writer = writer
+        # Snapshots and versions: in one call each (`live.db.open_reader`), else on the loop.
+        self._reader = reader or LoopWriter(db)
         # The newest public snapshot per event (never mutated; replaced when outdated).
         self._public: dict[int, Snapshot] = {}
 
@@ -98,11 +106,14 @@ class QaService:
 
     async def version(self, event_id: int, *, moderator: bool) -> int:
         """The newest version on the moderators' (or the public) channel."""
-        async with self._db() as session:
-            state = await session.get(QaSettings, event_id)
-        if state is None:
-            return 0
-        return state.version if moderator else state.public_version
+
+        def read(session: Session) -> int:
+            state = session.get(QaSettings, event_id)
+            if state is None:
+                return 0
+            return state.version if moderator else state.public_version
+
+        return await self._reader.run(read)
 
     async def snapshot(
         self, event_id: int, *, moderator: bool, participant: Participant | None = None
@@ -126,8 +137,7 @@ class QaService:
             ))
             return msgspec.structs.replace(shared, mine=mine, voted=voted)
 
-        async with self._db() as session, session.begin():
-            return await session.run_sync(read)
+        return await self._reader.run(read)
 
     def _shared(self, session: Session, event_id: int, *, moderator: bool) -> Snapshot:
         """The part of a snapshot every viewer (or every moderator) shares."""
