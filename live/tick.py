@@ -1,12 +1,14 @@
 """How long an event room waits between two ticks, from its audience and the measured cost.
 
 A tick writes one frame to each of the room's N viewers on this process, at a cost of about
-c seconds per viewer (the flush's own CPU time, measured on the thread's clock, so it follows
-the machine), and runs without a break: a question or a moderator's action arriving
-meanwhile waits for it. The thread's clock, not the wall's: two processes sharing a core
-(bench/, through Redis) had each paced itself by the other's work as well, taking the whole
-ceiling with half the core idle (2 × 5,000 viewers, R = 10: p99 ~340 ms; ~255 ms now). So
-the wait after a tick grows with the tick's length t = N × c, and faster than it: a tick
+c seconds per viewer (the writes' own CPU time, measured on the thread's clock, so it
+follows the machine). It is written in slices with turns of the event loop between them
+(`live.fanout.Tick`), so a question or a moderator's action arriving meanwhile is handled at
+once and reaches the viewers not yet written in the same tick; those already written hear of
+it one wait and one tick later. The thread's clock, not the wall's: two processes sharing a
+core (bench/, through Redis) had each paced itself by the other's work as well, taking the
+whole ceiling with half the core idle (2 × 5,000 viewers, R = 10: p99 ~340 ms; ~255 ms now).
+So the wait after a tick grows with the tick's length t = N × c, and faster than it: a tick
 lasting `FULL_SHARE` of the ceiling or more is followed by the whole ceiling
 (`Settings.tick_seconds`), a shorter one by the ceiling × (t / (FULL_SHARE × ceiling))²,
 never less than the floor (`Settings.tick_min_seconds`). A room of a few thousand viewers
