@@ -58,14 +58,16 @@ def is_admin_token(conn: HTTPConnection) -> bool:
     return same_secret(presented_token(conn), conn.state.settings.admin_token)
 
 
+def logged_in(conn: HTTPConnection) -> bool:
+    """Does the session cookie name a user (who may since have been deleted)?"""
+    return "session" in conn.scope and isinstance(conn.session.get("user_id"), int)
+
+
 async def current_user(conn: HTTPConnection, session: AsyncSession) -> User | None:
     """The organiser logged in through the session cookie, if any."""
-    if "session" not in conn.scope:
+    if not logged_in(conn):
         return None
-    user_id = conn.session.get("user_id")
-    if not isinstance(user_id, int):
-        return None
-    return await session.get(User, user_id)
+    return await session.get(User, conn.session["user_id"])
 
 
 async def event_roles(conn: HTTPConnection, event: Event) -> frozenset[Role]:
@@ -75,17 +77,18 @@ async def event_roles(conn: HTTPConnection, event: Event) -> frozenset[Role]:
         return frozenset({Role.VIEWER, Role.MODERATOR, Role.ORGANISER})
     if same_secret(presented_token(conn), event.moderator_token):
         roles.add(Role.MODERATOR)
-    async with conn.state.db() as session:
-        user = await current_user(conn, session)
-        if user is not None:
-            if user.is_admin:
-                roles.update({Role.ORGANISER, Role.MODERATOR})
-            rows = await session.scalars(
-                select(EventRole.role).where(
-                    EventRole.user_id == user.id, EventRole.event_id == event.id
+    if logged_in(conn):  # most viewers are not: no session to open for them
+        async with conn.state.db() as session:
+            user = await current_user(conn, session)
+            if user is not None:
+                if user.is_admin:
+                    roles.update({Role.ORGANISER, Role.MODERATOR})
+                rows = await session.scalars(
+                    select(EventRole.role).where(
+                        EventRole.user_id == user.id, EventRole.event_id == event.id
+                    )
                 )
-            )
-            roles.update(Role(r) for r in rows)
+                roles.update(Role(r) for r in rows)
     if Role.ORGANISER in roles:
         roles.add(Role.MODERATOR)
     return frozenset(roles)
@@ -102,8 +105,7 @@ async def site_organiser(conn: HTTPConnection) -> bool:
 
 def identified(conn: HTTPConnection) -> bool:
     """Did the caller present anything: a login session or a token?"""
-    logged_in = "session" in conn.scope and isinstance(conn.session.get("user_id"), int)
-    return logged_in or bool(presented_token(conn))
+    return logged_in(conn) or bool(presented_token(conn))
 
 
 def require(conn: HTTPConnection, roles: Iterable[Role], needed: Role) -> None:

@@ -266,8 +266,14 @@ async def test_reconnect_replays_what_was_missed(server: str) -> None:
         assert replay["v"] > since
     async with joined(server, f"?since={replay['v']}") as (_, nothing):
         assert nothing == {"type": "update", "v": replay["v"]}
+    async with joined(server, f"?since={since}") as (_, same):
+        assert same == replay  # a crowd reconnecting from one version shares one frame
+    async with joined(server, "?token=mod-secret") as (mod, _):
+        c = (await mod.call("qa.ask", text="C"))["question"]["id"]
+    async with joined(server, f"?since={since}") as (_, later):  # not the remembered frame
+        assert set(questions(later)) == {a, b, c} and later["v"] > replay["v"]
     async with joined(server, "?since=9999") as (_, fallback):
-        assert fallback["type"] == "snapshot" and set(questions(fallback)) == {a, b}
+        assert fallback["type"] == "snapshot" and set(questions(fallback)) == {a, b, c}
 
 
 async def test_resync_message_sends_snapshot(server: str) -> None:
