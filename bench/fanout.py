@@ -27,8 +27,8 @@ from bench.procs import (
     SLUG,
     WORK,
     Loadgen,
-    fresh_database,
     free_port,
+    fresh_database,
     pinned,
     salen_cmd,
     salen_env,
@@ -155,7 +155,7 @@ def run_once(gen: Loadgen, target: Target, n: int, rate: int, plan: Plan, asks: 
     server_cpu = cpu1 - cpu0
     window = answer["window"]
     frames = answer["frames"]
-    gen_busy = busy[int(1)] if len(busy) > 1 else 0.0
+    gen_busy = busy[1] if len(busy) > 1 else 0.0
     return {
         "server": target.kind, "viewers": n, "rate": rate,
         "valid": gen_busy <= GENERATOR_LIMIT and not answer["errors"],

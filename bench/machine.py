@@ -36,8 +36,8 @@ def describe() -> list[str]:
         f"- CPU: {model}, {os.cpu_count()} cores; RAM {mem_kib / 2**20:.0f} GiB; {platform.platform()}",
         f"- Python {platform.python_version()} ({sys.implementation.name}); {versions}",
         f"- Node {node}, ws {_node_ws_version()}; {wrk}",
-        f"- Open-file limit {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}; local ports "
-        f"{_read('/proc/sys/net/ipv4/ip_local_port_range').replace(chr(9), '-')}",
+        (f"- Open-file limit {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}; local ports "
+        f"{_read('/proc/sys/net/ipv4/ip_local_port_range').replace(chr(9), '-')}"),
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load average at the start: {load}",
     ]
 
@@ -62,9 +62,8 @@ def _node_ws_version() -> str:
 
 def _run(cmd: list[str]) -> str:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip() or (
-            subprocess.run(cmd, capture_output=True, text=True, timeout=10).stderr.strip()
-        )
+        done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=10)
+        return done.stdout.strip() or done.stderr.strip()  # some tools print versions on stderr
     except (OSError, subprocess.TimeoutExpired):
         return ""
 
@@ -127,6 +126,6 @@ class CoreTimes:
 
 def raise_fd_limit() -> int:
     """Raise this process's open-file limit to the hard limit (children inherit it)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard

@@ -50,12 +50,16 @@ async def seed(url: str) -> str:
 
 def count_queries(url: str, paths: list[str]) -> dict[str, int]:
     """Database statements one GET of each path runs (after one warm-up GET)."""
+    return asyncio.run(_count_queries(url, paths))
+
+
+async def _count_queries(url: str, paths: list[str]) -> dict[str, int]:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
-    from starlette.testclient import TestClient
 
     from live.app import create_app
     from live.settings import Settings
+    from tests.support.app import http_client
 
     settings = Settings.from_env(salen_env(url))
     counts: dict[str, int] = {}
@@ -64,12 +68,12 @@ def count_queries(url: str, paths: list[str]) -> dict[str, int]:
     def listener(*args: Any) -> None:
         seen.append(args[2])
 
-    with TestClient(create_app(settings)) as client:
+    async with http_client(create_app(settings)) as client:
         for path in paths:
-            client.get(path).raise_for_status()
+            (await client.get(path)).raise_for_status()
             event.listen(Engine, "before_cursor_execute", listener)
             seen.clear()
-            client.get(path).raise_for_status()
+            (await client.get(path)).raise_for_status()
             event.remove(Engine, "before_cursor_execute", listener)
             counts[path] = len(seen)
     return counts

@@ -16,7 +16,6 @@ import time
 from collections import Counter
 from typing import Any
 
-
 from bench.procs import SERVER_CORE, WORK, free_port, pinned, salen_cmd, salen_env
 
 PEOPLE = 300

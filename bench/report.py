@@ -21,9 +21,9 @@ def _ms(value: Any) -> str:
 def fanout_table(rows: list[dict[str, Any]]) -> list[str]:
     """One line per (server, N, R)."""
     lines = [
-        "| server | viewers | R/s | valid | p50 ms | p99 ms | max ms | frames/s | changes/s "
+        ("| server | viewers | R/s | valid | p50 ms | p99 ms | max ms | frames/s | changes/s "
         "| lost | closed | errors | CPU-s per M frames | server CPU | core 0 busy | generator core "
-        "| RSS/conn KiB |",
+        "| RSS/conn KiB |"),
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -54,8 +54,8 @@ def asks_table(rows: list[dict[str, Any]]) -> list[str]:
 
 def storm_table(rows: list[dict[str, Any]]) -> list[str]:
     """Reconnect storms."""
-    lines = ["| viewers | reconnected | all resynced after | approvals during the storm "
-             "| (viewer, question) pairs missing | not open at the end |", "|---|---|---|---|---|---|"]
+    lines = [("| viewers | reconnected | all resynced after | approvals during the storm "
+             "| (viewer, question) pairs missing | not open at the end |"), "|---|---|---|---|---|---|"]
     for r in rows:
         if r["server"] == "storm":
             lines.append(f"| {r['viewers']:,} | {r['reconnected']:,} | {r['seconds']:.1f} s "
@@ -77,10 +77,10 @@ def registration_lines(row: dict[str, Any]) -> list[str]:
     """The registration burst."""
     outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(row["outcomes"].items()))
     return [
-        f"300 concurrent sign-ups (each from its own loopback address) took **{row['seconds']:.1f} s** "
+        (f"300 concurrent sign-ups (each from its own loopback address) took **{row['seconds']:.1f} s** "
         f"(median response after {row['p50']:.1f} s, last after {row['max']:.1f} s). Outcomes: {outcomes}; "
         f"{row['stored']} registrations stored; waitlist positions without gaps: {row['gapless']}. "
-        f"Correct: **{'yes' if row['correct'] else 'NO'}**.",
+        f"Correct: **{'yes' if row['correct'] else 'NO'}**."),
     ]
 
 
