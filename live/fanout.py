@@ -321,6 +321,15 @@ class Room:
         if self.public_v is None or v > self.public_v:
             self.public_v = v
 
+    def abandon_round(self) -> None:
+        """A tick failed part-way: the viewers it did not bring up to date reconnect and
+        resync (a replay brings them what they missed); the notices are forgotten."""
+        end = self.end
+        for conn in list(self.viewers):
+            if conn.cursor < end:
+                conn.drop(CloseCode.SLOW, "resync")
+        self.written_up_to(end)
+
     def resync_all(self, channel: str) -> None:
         """Notices on `channel` were lost: every connection must reconnect and resync."""
         self.written_up_to(self.end)
@@ -476,7 +485,7 @@ class Fanout:
                 seconds, written = await self._tick(room)
             except Exception:
                 log.exception("fan-out tick failed for event %s", room.event_id)
-                room.written_up_to(room.end)
+                room.abandon_round()
             else:
                 self.pace.record(seconds, written)
             ended = loop.time()

@@ -160,6 +160,38 @@ async def test_tick_task_lets_notices_in_between_slices(
     assert joined == [[(2, [10, 11])]] * len(joined)
 
 
+async def test_a_failed_tick_sends_the_viewers_it_missed_to_resync(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick that raises part-way (provoked: nothing in a healthy room does) closes the
+    viewers it did not write with SLOW "resync", so they reconnect and replay rather than
+    silently miss the notice; the viewer it did write stays."""
+    monkeypatch.setattr(fanout_module, "TICK_SLICE", 1)
+    write = Tick.write
+    slices: list[int] = []
+
+    def second_slice_fails(self: Tick, count: int) -> int:
+        slices.append(count)
+        if len(slices) == 2:
+            raise RuntimeError("provoked")
+        return write(self, count)
+
+    monkeypatch.setattr(Tick, "write", second_slice_fails)
+    sockets = [Socket() for _ in range(3)]
+    async with Fanout(hub, tick_seconds=0.01) as fanout, contextlib.AsyncExitStack() as stack:
+        for sock in sockets:
+            await stack.enter_async_context(fanout.join(EVENT, sock.conn()))
+        await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 10)))
+        await until(lambda: sum(s.closed is not None for s in sockets) == 2)
+        room = fanout.room(EVENT)
+        assert room is not None and room.pending == []
+        written = [s for s in sockets if s.frames]
+        assert len(written) == 1 and written[0].closed is None
+        assert versions(written[0]) == [(1, [10])]
+        missed = [s for s in sockets if s not in written]
+        assert all(s.closed == (CloseCode.SLOW, "resync") and not s.frames for s in missed)
+
+
 async def test_moderators_get_notices_at_once(hub: Hub, fanout: Fanout) -> None:
     """A moderators' notice is forwarded without waiting for a tick; viewers get none of it."""
     mod, viewer = Socket(), Socket()
