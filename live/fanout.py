@@ -229,7 +229,7 @@ class Conn:
 class Room:
     """This process's connections to one event, and the public notices not yet sent to all.
 
-    The notices are kept in arrival order (`news`, starting at position `base`), and each
+    The notices are kept in arrival order (`pending`, starting at position `base`), and each
     viewer's `Conn.cursor` says how far it has been written: a tick (`Tick`) writes each
     viewer one frame of everything past its cursor. Notices every viewer has are dropped.
     """
@@ -238,7 +238,8 @@ class Room:
         self.event_id = event_id
         self.viewers: set[Conn] = set()
         self.moderators: set[Conn] = set()
-        self.news: list[Entry] = []
+        # Notices some viewer may not have had yet, from position `base` on.
+        self.pending: list[Entry] = []
         self.base = 0
         # Set when a public notice arrives: an idle room's tick task sleeps on it, not on a timer.
         self.woken = asyncio.Event()
@@ -255,12 +256,7 @@ class Room:
     @property
     def end(self) -> int:
         """The position after the newest notice."""
-        return self.base + len(self.news)
-
-    @property
-    def pending(self) -> list[Entry]:
-        """The notices some viewer may not have been written yet."""
-        return self.news
+        return self.base + len(self.pending)
 
     def subscribed(self, channel: str) -> None:
         """Both hub channels are live: connections may now read their snapshot."""
@@ -280,7 +276,7 @@ class Room:
 
     def batch(self, start: int, end: int) -> tuple[dict[str, Any], int, bytes]:
         """The notices from position `start` to `end` as one message, its version and frame."""
-        entries = self.news[start - self.base:end - self.base]
+        entries = self.pending[start - self.base:end - self.base]
         if len(entries) == 1:
             text = entries[0].data.decode()
         else:
@@ -291,12 +287,12 @@ class Room:
     def written_up_to(self, position: int) -> None:
         """Every viewer has the notices before `position`: forget them."""
         if position > self.base:
-            del self.news[:position - self.base]
+            del self.pending[:position - self.base]
             self.base = position
 
     def add(self, entry: Entry) -> None:
         """A public notice for the next tick (which it wakes, should the room be idle)."""
-        self.news.append(entry)
+        self.pending.append(entry)
         self.known_public(entry.v)
         self.woken.set()
 
