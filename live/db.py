@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -65,11 +65,16 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 class Writer(Protocol):
-    """Runs `fn` in one transaction: committed when it returns, rolled back when it raises."""
+    """Runs `fn` in one transaction: committed when it returns, rolled back when it raises.
+
+    `run` hands `fn` an ORM session; `transact` a bare connection, for Core statements only.
+    """
 
     engine: Engine  # where its statements go (tests listen to them)
 
     async def run(self, fn: Callable[[Session], T]) -> T: ...
+
+    async def transact(self, fn: Callable[[Connection], T]) -> T: ...
 
 
 class LoopWriter:
@@ -77,11 +82,16 @@ class LoopWriter:
 
     def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
         self._db = db
-        self.engine: Engine = db.kw["bind"].sync_engine
+        self._engine: AsyncEngine = db.kw["bind"]
+        self.engine: Engine = self._engine.sync_engine
 
     async def run(self, fn: Callable[[Session], T]) -> T:
         async with self._db() as session:
             return await session.run_sync(_in_transaction, fn)
+
+    async def transact(self, fn: Callable[[Connection], T]) -> T:
+        async with self._engine.begin() as connection:
+            return await connection.run_sync(fn)
 
 
 class ThreadWriter:
@@ -105,6 +115,13 @@ class ThreadWriter:
     def _call(self, fn: Callable[[Session], T]) -> T:
         with self._sessions() as session:
             return _in_transaction(session, fn)
+
+    async def transact(self, fn: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._begin, fn)
+
+    def _begin(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.begin() as connection:
+            return fn(connection)
 
     async def aclose(self) -> None:
         """Close the connection on its own thread, then end the thread."""

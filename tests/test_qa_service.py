@@ -16,9 +16,10 @@ from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.hub import Entry, Hub, open_hub
 from live.hub.memory import MemoryHub
 from live.identity import Participant
-from live.models import Event
+from live.models import Event, ProgrammeBlock, ProgrammeItem
 from live.models.qa import QaAction, QaSettings
 from live.protocol import Ask, Configure, QaStatus, decode_update
+from live.qa.rows import COLUMNS, QUESTIONS
 from live.qa.service import Actor, QaService, mod_channel, public_channel
 
 VIEWER = Actor(Participant("viewer-1"))
@@ -191,7 +192,7 @@ async def test_panel_flow_records_every_time(qa: QaService, event_id: int) -> No
 async def test_each_moderator_action_is_a_few_statements(
     qa: QaService, writer: Writer, event_id: int
 ) -> None:
-    """Approve and panel steps: five statements, one more per question they move (were 13).
+    """Approve and panel steps: five statements each, however many questions move (were 13).
 
     A moderator action's cost is mostly its round trips to the database, and every viewer
     waits for it (bench: 1,000 viewers at one change a second).
@@ -220,8 +221,8 @@ async def test_each_moderator_action_is_a_few_statements(
             counts[name] = len([s for s in statements if not s.startswith(("BEGIN", "COMMIT"))])
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    # Each question whose row changes is one UPDATE: move and now shift both queued ones.
-    assert counts == {"approve": 5, "enqueue": 5, "move": 6, "now": 6, "done": 5}, counts
+    # Every question whose row changes is written in one UPDATE: move and now change two.
+    assert counts == {"approve": 5, "enqueue": 5, "move": 5, "now": 5, "done": 5}, counts
     assert (await qa.snapshot(event_id, moderator=True)).panel.queue == [a]
 
 
@@ -283,6 +284,80 @@ async def test_question_for_unknown_programme_item(qa: QaService, event_id: int)
     with pytest.raises(Invalid) as caught:
         await qa.ask(event_id, VIEWER, Ask(id=1, text="Item?", item=424242))
     assert caught.value.code == "qa.unknown_item"
+
+
+async def programme_item(db: async_sessionmaker[AsyncSession], slug: str) -> tuple[int, int]:
+    """A new event with one programme item: (event id, item id)."""
+    async with db() as session, session.begin():
+        event = Event(slug=slug, title=slug)
+        session.add(event)
+        await session.flush()
+        block = ProgrammeBlock(event_id=event.id, title="Morning")
+        session.add(block)
+        await session.flush()
+        item = ProgrammeItem(event_id=event.id, block_id=block.id, title="Talk")
+        session.add(item)
+        await session.flush()
+        return event.id, item.id
+
+
+async def test_closing_one_programme_item(
+    qa: QaService, db: async_sessionmaker[AsyncSession]
+) -> None:
+    """An item closed for questions refuses them with qa.closed while the rest stay open;
+    an item of another event is refused as unknown, and cannot be closed from here."""
+    event_id, item = await programme_item(db, "items")
+    other_event, other_item = await programme_item(db, "elsewhere")
+    await qa.ensure(event_id)
+    await qa.configure(event_id, MOD, Configure(id=1, item=item, open=False))
+    assert (await qa.snapshot(event_id, moderator=False)).settings.closed_items == [item]
+    with pytest.raises(Conflict) as caught:
+        await qa.ask(event_id, VIEWER, Ask(id=2, text="On the talk?", item=item))
+    assert caught.value.code == "qa.closed"
+    general = await qa.ask(event_id, VIEWER, Ask(id=3, text="In general?"))
+    assert general.status == QaStatus.PENDING
+    with pytest.raises(Invalid) as unknown:
+        await qa.configure(event_id, MOD, Configure(id=4, item=other_item, open=False))
+    assert unknown.value.code == "qa.unknown_item"
+    await qa.ensure(other_event)
+    assert (await qa.snapshot(other_event, moderator=True)).settings.closed_items == []
+    await qa.configure(event_id, MOD, Configure(id=5, item=item, open=True))
+    assert (await qa.snapshot(event_id, moderator=True)).settings.closed_items == []
+    on_item = await qa.ask(event_id, VIEWER, Ask(id=6, text="On the talk?", item=item))
+    assert on_item.item == item
+
+
+def test_question_rows_mirror_the_table() -> None:
+    """An action's plain rows have every column of `qa_questions`, in the table's order."""
+    assert COLUMNS == tuple(column.name for column in QUESTIONS.c)
+
+
+async def test_an_action_writes_back_only_the_questions_it_changed(
+    qa: QaService, writer: Writer, event_id: int
+) -> None:
+    """Moving a question shifts the ones it passes, all in one UPDATE; a move that leaves
+    the order as it was writes only the moved question (its version and last action)."""
+    a, b, c = [await approved(qa, event_id, text) for text in ("A?", "B?", "C?")]
+    for q in (a, b, c):
+        await qa.panel(event_id, MOD, "enqueue", q)
+    written: list[list[int]] = []
+
+    def seen(conn: object, cursor: object, statement: str, params: object, *rest: object) -> None:
+        if statement.startswith("UPDATE qa_questions"):
+            many = params if isinstance(params, list) else [params]
+            written.append(sorted(p[-1] if isinstance(p, tuple) else p["b_id"] for p in many))
+
+    event.listen(writer.engine, "before_cursor_execute", seen)
+    try:
+        moved = await qa.panel(event_id, MOD, "move", c, 0)
+        again = await qa.panel(event_id, MOD, "move", c, 0)
+    finally:
+        event.remove(writer.engine, "before_cursor_execute", seen)
+    assert moved.queue == again.queue == [c, a, b]
+    assert written == [sorted([a, b, c]), [c]]
+    snap = await qa.snapshot(event_id, moderator=True)
+    assert snap.panel.queue == [c, a, b]
+    assert {q.id: q.action for q in snap.questions} == {a: "enqueue", b: "enqueue", c: "move"}
 
 
 async def test_viewer_snapshot_follows_public_changes(qa: QaService, event_id: int) -> None:

@@ -4,7 +4,8 @@ Every action runs in one transaction (live/qa/transaction.py) that first increme
 event's version in `qa_settings` (an UPDATE, so it takes the row lock on PostgreSQL and the
 write lock on SQLite): actions on one event are serialised, none is lost to a race, and each
 committed change gets its own version. The transaction is plain synchronous code handed to
-the `Writer` (live/db.py): on SQLite one call on its thread. After the commit the change goes
+the `Writer` (live/db.py): on SQLite one call on its thread, Core statements on one
+connection. After the commit the change goes
 to the hub: the full update on the moderators' channel, and the part viewers may see (if any)
 on the public channel.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from live.db import LoopWriter, Writer
 from live.errors import Conflict, NotFound
 from live.hub import Entry, Hub
 from live.identity import Participant
-from live.models.qa import QaItemSettings, QaSettings, QaVote, Question
+from live.models.qa import QaSettings, QaVote, Question
 from live.protocol import (
     PUBLIC_STATUSES,
     Ask,
@@ -39,6 +40,7 @@ from live.protocol import (
 )
 from live.qa import domain
 from live.qa import transaction as txn
+from live.qa.rows import QuestionRow
 from live.qa.transaction import Announcement, Tx
 from live.qa.views import own_view, question_view
 
@@ -170,15 +172,15 @@ class QaService:
     async def _act(self, event_id: int, actor: Actor, body: Callable[[Tx], T]) -> T:
         """Run `body` in the event's transaction; commit and publish if it changed anything."""
 
-        def run(session: Session) -> tuple[T, Announcement]:
-            tx = txn.begin(session, event_id, actor.name)
+        def run(connection: Connection) -> tuple[T, Announcement]:
+            tx = txn.begin(connection, event_id, actor.name)
             result = body(tx)
             if not tx.changed:
                 raise txn.Unchanged(result)
             return result, txn.finish(tx)
 
         try:
-            result, announcement = await self._writer.run(run)
+            result, announcement = await self._writer.transact(run)
         except txn.Unchanged as unchanged:
             return unchanged.result  # type: ignore[return-value]
         await self._announce(event_id, announcement)
@@ -202,32 +204,38 @@ class QaService:
     async def ask(self, event_id: int, actor: Actor, msg: Ask) -> QuestionView:
         """Store a question; it is acknowledged (returned) only after the commit."""
 
-        def body(tx: Tx) -> Question:
+        def body(tx: Tx) -> QuestionRow:
             tx.check_item(msg.item)
-            rules = txn.rules(tx.state, txn.closed_items(tx.session, event_id))
+            rules = txn.rules(tx.state, txn.closed_items(tx.connection, event_id))
             text = domain.clean_text(msg.text, rules)
             name = "" if msg.anonymous else (msg.name.strip() or actor.participant.name)
             domain.check_ask(
                 rules, anonymous=msg.anonymous, name=name, item=msg.item, moderator=actor.moderator
             )
             status = domain.initial_status(rules, moderator=actor.moderator)
-            q = Question(
+            return tx.add(QuestionRow(
+                id=0,
                 event_id=event_id,
                 item_id=msg.item,
                 participant=actor.participant.id,
                 name=name,
                 organisation="" if msg.anonymous else msg.organisation.strip(),
                 text=text,
+                original_text=None,
                 status=status,
                 floor=actor.moderator,
                 votes=0,
+                queue_pos=None,
+                merged_into=None,
+                v=tx.v,
                 asked_at=tx.now,
                 approved_at=tx.now if status == QaStatus.APPROVED else None,
-            )
-            tx.session.add(q)
-            tx.session.flush()
-            tx.touch(q, "ask")
-            return q
+                on_air_at=None,
+                answered_at=None,
+                rejected_at=None,
+                last_actor=None,
+                last_action=None,
+            ), "ask")
 
         q = await self._act(event_id, actor, body)
         return question_view(q) if actor.moderator else own_view(q)
@@ -238,13 +246,12 @@ class QaService:
         def body(tx: Tx) -> None:
             q = domain.check_votable(tx.question(question_id), question_id)
             who = actor.participant.id
-            exists = tx.session.get(QaVote, (question_id, who)) is not None
-            if up == exists:
+            if up == txn.has_vote(tx.connection, question_id, who):
                 return
             if up:
-                tx.session.add(QaVote(question_id=question_id, participant=who))
+                txn.add_vote(tx.connection, question_id, who, tx.now)
             else:
-                txn.remove_vote(tx.session, question_id, who)
+                txn.remove_vote(tx.connection, question_id, who)
             # Every action on the event holds its version row's lock (`begin`), so counting
             # on from the loaded row cannot race another vote.
             q.votes = max(0, (q.votes or 0) + (1 if up else -1))
@@ -266,7 +273,7 @@ class QaService:
         """approve, reject, edit or merge one question."""
         domain.require_moderator(actor.moderator)
 
-        def body(tx: Tx) -> Question:
+        def body(tx: Tx) -> QuestionRow:
             q = domain.check_visible(tx.question(question_id), question_id)
             if action == "approve":
                 domain.approve(q, tx.now)
@@ -279,8 +286,8 @@ class QaService:
                 assert into is not None
                 target = domain.check_visible(tx.question(into), into)
                 tx.leave_queue(q, lambda: domain.merge(q, target))
-                txn.move_votes(tx.session, q.id, target.id)
-                target.votes = txn.count_votes(tx.session, target.id)
+                txn.move_votes(tx.connection, q.id, target.id)
+                target.votes = txn.count_votes(tx.connection, target.id)
                 q.votes = 0
                 tx.touch(target, "merge_into")
             tx.touch(q, action)
@@ -330,15 +337,7 @@ class QaService:
             s = tx.state
             if msg.item is not None:
                 tx.check_item(msg.item)
-                row = tx.session.get(QaItemSettings, msg.item)
-                if row is None:
-                    tx.session.add(
-                        QaItemSettings(
-                            item_id=msg.item, event_id=event_id, open=msg.open is not False
-                        )
-                    )
-                elif row.event_id == event_id and msg.open is not None:
-                    row.open = msg.open
+                txn.open_item(tx.connection, event_id, msg.item, msg.open)
             elif msg.open is not None:
                 s.open = msg.open
             if msg.premoderation is not None:

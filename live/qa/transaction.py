@@ -1,17 +1,17 @@
-"""One Q&A action's transaction, as plain synchronous SQLAlchemy.
+"""One Q&A action's transaction, as plain synchronous SQLAlchemy Core on one connection.
 
-An action runs whole inside `Writer.run` (live/db.py): on SQLite in one call on the
-writer's thread, elsewhere through `AsyncSession.run_sync`. `begin` increments the event's
-version (an UPDATE, so it takes the row lock on PostgreSQL and the write lock on SQLite);
-the action's body changes rows through `Tx`; `finish` turns what it touched into the
-updates announced after the commit. The reads shared with snapshots live here too, so both
-run the same queries.
+An action runs whole inside `Writer.transact` (live/db.py): on SQLite in one call on the
+writer's thread, elsewhere through `AsyncConnection.run_sync`. `begin` increments the
+event's version (an UPDATE, so it takes the row lock on PostgreSQL and the write lock on
+SQLite); the action's body changes rows through `Tx`; `finish` writes back what changed and
+turns what it touched into the updates announced after the commit. The reads shared with
+snapshots live here too, so both run the same queries.
 
-Questions are ORM objects (the domain rules change their attributes). The event's settings
-row and the moderators' log are not: `begin` copies the row into a plain `State`, `finish`
-writes the row back if the action changed it and inserts the log in one statement, with
-Core statements built once (as is the panel's read). Through the ORM's unit of work those
-took about a third of an action's CPU on the writer thread (bench/).
+Nothing here goes through the ORM's unit of work: questions are plain rows
+(live/qa/rows.py) that the domain rules change; the event's settings row is copied into a
+plain `State` and written back if the action changed it; the moderators' log is inserted in
+one statement. Every statement is built once. Through the ORM an action took about twice
+the CPU on the writer's thread (bench/).
 """
 
 from __future__ import annotations
@@ -21,13 +21,25 @@ import datetime as dt
 from collections.abc import Callable
 from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from live.errors import Invalid, NotFound
 from live.models import ProgrammeItem
 from live.models.base import utcnow
-from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
+from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote
 from live.protocol import (
     PanelView,
     QaStatus,
@@ -36,7 +48,11 @@ from live.protocol import (
     public_update,
 )
 from live.qa import domain
+from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
 from live.qa.views import question_view
+
+# Where the shared reads run: an action's connection, or a snapshot's session.
+Db = Connection | Session
 
 
 class Unchanged(Exception):
@@ -74,10 +90,20 @@ WRITE_BACK = (
 )
 LOG = insert(ACTIONS)
 # The questions in the queue or on air, and one more by id (pass None for none).
-PANEL_ROWS = select(Question).where(
-    Question.event_id == bindparam("event"),
-    or_(Question.queue_pos.is_not(None), Question.status == QaStatus.ON_AIR,
-        Question.id == bindparam("question")),
+PANEL_ROWS = SELECT.where(
+    QUESTIONS.c.event_id == bindparam("event"),
+    or_(QUESTIONS.c.queue_pos.is_not(None), QUESTIONS.c.status == QaStatus.ON_AIR,
+        QUESTIONS.c.id == bindparam("question")),
+)
+QUEUE = SELECT.where(
+    QUESTIONS.c.event_id == bindparam("event"), QUESTIONS.c.queue_pos.is_not(None)
+).order_by(QUESTIONS.c.queue_pos)
+ITEMS = cast(Table, ProgrammeItem.__table__)
+ITEM_EVENT = select(ITEMS.c.event_id).where(ITEMS.c.id == bindparam("item"))
+ITEM_SETTINGS = cast(Table, QaItemSettings.__table__)
+VOTES = cast(Table, QaVote.__table__)
+HAS_VOTE = select(VOTES.c.question_id).where(
+    VOTES.c.question_id == bindparam("question"), VOTES.c.participant == bindparam("participant")
 )
 
 
@@ -108,15 +134,16 @@ class State:
 
 @dataclasses.dataclass
 class Tx:
-    """One action's transaction: its session, version, time, and what it changed."""
+    """One action's transaction: its connection, version, time, and what it changed."""
 
-    session: Session
+    connection: Connection
     state: State
     row: dict[str, object]  # the settings row as `begin` left it
     v: int
     now: dt.datetime
     actor: str
-    touched: dict[int, Question] = dataclasses.field(default_factory=dict)
+    questions: Rows
+    touched: dict[int, QuestionRow] = dataclasses.field(default_factory=dict)
     panel: bool = False
     # The panel as the action left it, when the action already read it (else `finish` does).
     panel_view: PanelView | None = None
@@ -131,37 +158,42 @@ class Tx:
     def changed(self) -> bool:
         return bool(self.touched or self.panel or self.settings)
 
-    def touch(self, q: Question, action: str) -> None:
+    def touch(self, q: QuestionRow, action: str) -> None:
         """Mark `q` changed by `action` at this version, and log the action."""
+        self._stamp(q, action)
+        self.touched[q.id] = q
+        self.log(action, q.id)
+
+    def add(self, q: QuestionRow, action: str) -> QuestionRow:
+        """Insert a new question, changed by `action` at this version, and log the action."""
+        self._stamp(q, action)
+        self.questions.add(q)
+        self.touched[q.id] = q
+        self.log(action, q.id)
+        return q
+
+    def _stamp(self, q: QuestionRow, action: str) -> None:
         q.v = self.v
         q.last_actor = self.actor
         q.last_action = action
-        self.touched[q.id] = q
-        self.log(action, q.id)
 
     def log(self, action: str, question_id: int | None) -> None:
         """Add to the moderators' log (written by `finish`, after the questions)."""
         self.actions.append({"event_id": self.event_id, "v": self.v, "at": self.now,
                              "actor": self.actor, "action": action, "question_id": question_id})
 
-    def question(self, question_id: int) -> Question | None:
-        q = self.session.get(Question, question_id)
+    def question(self, question_id: int) -> QuestionRow | None:
+        q = self.questions.get(question_id)
         return q if q is not None and q.event_id == self.event_id else None
 
-    def queue(self) -> list[Question]:
-        return list(self.session.scalars(
-            select(Question)
-            .where(Question.event_id == self.event_id, Question.queue_pos.is_not(None))
-            .order_by(Question.queue_pos)
-        ))
+    def queue(self) -> list[QuestionRow]:
+        return self.questions.read(QUEUE, {"event": self.event_id})
 
     def panel_rows(
         self, question_id: int | None
-    ) -> tuple[list[Question], Question | None, Question | None]:
+    ) -> tuple[list[QuestionRow], QuestionRow | None, QuestionRow | None]:
         """The queue in order, the question on air and question `question_id`, in one query."""
-        rows = list(self.session.scalars(
-            PANEL_ROWS, {"event": self.event_id, "question": question_id}
-        ))
+        rows = self.questions.read(PANEL_ROWS, {"event": self.event_id, "question": question_id})
         queue = sorted((q for q in rows if q.queue_pos is not None), key=lambda q: q.queue_pos or 0)
         on_air = next((q for q in rows if q.status == QaStatus.ON_AIR), None)
         found = next((q for q in rows if q.id == question_id), None)
@@ -171,12 +203,12 @@ class Tx:
         """Refuse a programme item that is not part of this event."""
         if item_id is None:
             return
-        item = self.session.get(ProgrammeItem, item_id)
-        if item is None or item.event_id != self.event_id:
+        owner = self.connection.execute(ITEM_EVENT, {"item": item_id}).scalar()
+        if owner != self.event_id:
             raise Invalid(f"No programme item {item_id} here.", code="qa.unknown_item",
                           fields={"item": "unknown"})
 
-    def leave_queue(self, q: Question, change: Callable[[], None]) -> None:
+    def leave_queue(self, q: QuestionRow, change: Callable[[], None]) -> None:
         """Apply `change` to `q`; if it was queued, close the gap it leaves."""
         was_queued = q.queue_pos is not None
         change()
@@ -186,28 +218,29 @@ class Tx:
             self.panel = True
 
 
-def begin(session: Session, event_id: int, actor: str) -> Tx:
+def begin(connection: Connection, event_id: int, actor: str) -> Tx:
     """Take the event's next version (and its lock) and start an action."""
-    found = session.connection().execute(NEXT_VERSION, {"event": event_id}).one_or_none()
+    found = connection.execute(NEXT_VERSION, {"event": event_id}).one_or_none()
     if found is None:
         raise NotFound("Q&A is not set up for this event.", code="qa.no_event")
     row = dict(found._mapping)
     state = State(**row)
-    return Tx(session=session, state=state, row=row, v=state.version, now=utcnow(), actor=actor)
+    return Tx(connection=connection, state=state, row=row, v=state.version, now=utcnow(),
+              actor=actor, questions=Rows(connection))
 
 
 def finish(tx: Tx) -> Announcement:
     """Write what is left and say what changed; the caller's transaction commits."""
-    tx.session.flush()
+    tx.questions.write()
     panel = tx.panel_view
     if tx.panel:
         if panel is None:
-            panel = read_panel(tx.session, tx.event_id, tx.v)
+            panel = read_panel(tx.connection, tx.event_id, tx.v)
         tx.state.panel_v = tx.v
     settings = None
     if tx.settings:
         tx.state.settings_v = tx.v
-        settings = settings_view(tx.state, closed_items(tx.session, tx.event_id))
+        settings = settings_view(tx.state, closed_items(tx.connection, tx.event_id))
     full = Update(
         v=tx.v,
         questions=[question_view(q) for q in tx.touched.values()],
@@ -218,22 +251,21 @@ def finish(tx: Tx) -> Announcement:
     after = tx.state.public_version
     if public is not None:
         tx.state.public_version = tx.v
-    connection = tx.session.connection()
     if tx.actions:
-        connection.execute(LOG, tx.actions)
+        tx.connection.execute(LOG, tx.actions)
     if tx.state.changed(tx.row):
-        connection.execute(WRITE_BACK, tx.state.new_values())
+        tx.connection.execute(WRITE_BACK, tx.state.new_values())
     return Announcement(full, public, after)
 
 
 # --- reads shared by actions and snapshots ---------------------------------------------------
 
 
-def closed_items(session: Session, event_id: int) -> list[int]:
+def closed_items(db: Db, event_id: int) -> list[int]:
     """Programme items whose questions are closed."""
-    return sorted(session.scalars(
-        select(QaItemSettings.item_id).where(
-            QaItemSettings.event_id == event_id, QaItemSettings.open.is_(False)
+    return sorted(db.scalars(
+        select(ITEM_SETTINGS.c.item_id).where(
+            ITEM_SETTINGS.c.event_id == event_id, ITEM_SETTINGS.c.open.is_(False)
         )
     ))
 
@@ -259,7 +291,7 @@ def settings_view(state: State | QaSettings, closed: list[int]) -> SettingsView:
     )
 
 
-def panel_of(questions: list[Question], v: int) -> PanelView:
+def panel_of(questions: list[QuestionRow], v: int) -> PanelView:
     """The panel from the questions that are queued or on air (others may be among them)."""
     queue = sorted((q for q in questions if q.queue_pos is not None),
                    key=lambda q: q.queue_pos or 0)
@@ -267,12 +299,12 @@ def panel_of(questions: list[Question], v: int) -> PanelView:
     return PanelView(v=v, queue=list(dict.fromkeys(q.id for q in queue)), now=now)
 
 
-def read_panel(session: Session, event_id: int, v: int) -> PanelView:
+def read_panel(db: Db, event_id: int, v: int) -> PanelView:
     """The queue in order and the question on air, in one query."""
-    rows = session.execute(
-        select(Question.id, Question.queue_pos, Question.status)
-        .where(Question.event_id == event_id,
-               or_(Question.queue_pos.is_not(None), Question.status == QaStatus.ON_AIR))
+    rows = db.execute(
+        select(QUESTIONS.c.id, QUESTIONS.c.queue_pos, QUESTIONS.c.status)
+        .where(QUESTIONS.c.event_id == event_id,
+               or_(QUESTIONS.c.queue_pos.is_not(None), QUESTIONS.c.status == QaStatus.ON_AIR))
     ).all()
     queue = [r.id for r in sorted((r for r in rows if r.queue_pos is not None),
                                   key=lambda r: r.queue_pos or 0)]
@@ -280,26 +312,55 @@ def read_panel(session: Session, event_id: int, v: int) -> PanelView:
     return PanelView(v=v, queue=queue, now=now)
 
 
-def count_votes(session: Session, question_id: int) -> int:
-    count = session.scalar(
-        select(func.count()).select_from(QaVote).where(QaVote.question_id == question_id)
+# --- writes besides questions ----------------------------------------------------------------
+
+
+def has_vote(connection: Connection, question_id: int, participant: str) -> bool:
+    found = connection.execute(HAS_VOTE, {"question": question_id, "participant": participant})
+    return found.first() is not None
+
+
+def add_vote(connection: Connection, question_id: int, participant: str, at: dt.datetime) -> None:
+    connection.execute(
+        insert(VOTES).values(question_id=question_id, participant=participant, created_at=at)
+    )
+
+
+def remove_vote(connection: Connection, question_id: int, participant: str) -> None:
+    connection.execute(
+        delete(VOTES).where(VOTES.c.question_id == question_id, VOTES.c.participant == participant)
+    )
+
+
+def count_votes(connection: Connection, question_id: int) -> int:
+    count = connection.scalar(
+        select(func.count()).select_from(VOTES).where(VOTES.c.question_id == question_id)
     )
     return int(count or 0)
 
 
-def move_votes(session: Session, source: int, target: int) -> None:
+def move_votes(connection: Connection, source: int, target: int) -> None:
     """Carry votes over; a participant who voted for both still counts once."""
-    already = set(session.scalars(select(QaVote.participant).where(QaVote.question_id == target)))
-    for vote in list(session.scalars(select(QaVote).where(QaVote.question_id == source))):
-        if vote.participant not in already:
-            session.add(
-                QaVote(question_id=target, participant=vote.participant, created_at=vote.created_at)
-            )
-        session.delete(vote)
-
-
-def remove_vote(session: Session, question_id: int, participant: str) -> None:
-    session.execute(
-        delete(QaVote).where(QaVote.question_id == question_id, QaVote.participant == participant)
+    already = select(VOTES.c.participant).where(VOTES.c.question_id == target)
+    carried = select(literal(target, Integer), VOTES.c.participant, VOTES.c.created_at).where(
+        VOTES.c.question_id == source, VOTES.c.participant.not_in(already)
     )
+    connection.execute(
+        insert(VOTES).from_select(["question_id", "participant", "created_at"], carried)
+    )
+    connection.execute(delete(VOTES).where(VOTES.c.question_id == source))
 
+
+def open_item(connection: Connection, event_id: int, item_id: int, is_open: bool | None) -> None:
+    """Open or close one programme item's questions (created open unless `is_open` is False)."""
+    owner = connection.execute(
+        select(ITEM_SETTINGS.c.event_id).where(ITEM_SETTINGS.c.item_id == item_id)
+    ).scalar()
+    if owner is None:
+        connection.execute(insert(ITEM_SETTINGS).values(
+            item_id=item_id, event_id=event_id, open=is_open is not False
+        ))
+    elif owner == event_id and is_open is not None:
+        connection.execute(
+            update(ITEM_SETTINGS).where(ITEM_SETTINGS.c.item_id == item_id).values(open=is_open)
+        )

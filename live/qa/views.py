@@ -6,13 +6,17 @@ import datetime as dt
 
 from live.models.qa import Question
 from live.protocol import QaStatus, QuestionView
+from live.qa.rows import QuestionRow
+
+# A question as the ORM loads it (snapshots) or as an action's transaction holds it.
+Shown = Question | QuestionRow
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def question_view(q: Question) -> QuestionView:
+def question_view(q: Shown) -> QuestionView:
     """The full (moderator) view of a question row."""
     return QuestionView(
         id=q.id,
@@ -35,7 +39,7 @@ def question_view(q: Question) -> QuestionView:
     )
 
 
-def own_view(q: Question) -> QuestionView:
+def own_view(q: Shown) -> QuestionView:
     """The asker's view of their own question: its status, without moderator notes."""
     if q.status != QaStatus.PENDING:
         return question_view(q).public()
