@@ -108,6 +108,8 @@ class ThreadWriter:
         event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sync_sessionmaker(self.engine, expire_on_commit=False)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
+        # `transact`'s connection, kept open between transactions (used on the thread only).
+        self._connection: Connection | None = None
 
     async def run(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._call, fn)
@@ -120,12 +122,23 @@ class ThreadWriter:
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._begin, fn)
 
     def _begin(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.begin() as connection:
+        connection = self._connection
+        if connection is None or connection.invalidated:
+            if connection is not None:
+                connection.close()
+            connection = self._connection = self.engine.connect()
+        with connection.begin():
             return fn(connection)
 
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.engine.dispose()
+
     async def aclose(self) -> None:
-        """Close the connection on its own thread, then end the thread."""
-        await asyncio.get_running_loop().run_in_executor(self._thread, self.engine.dispose)
+        """Close the connections on their own thread, then end the thread."""
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
         self._thread.shutdown(wait=True)
 
 
