@@ -1,12 +1,13 @@
 """Database engine and sessions: SQLite (default) or PostgreSQL, both through asyncio.
 
 Besides the async sessions, a `Writer` runs a whole transaction written as plain
-synchronous code (`Callable[[Session], T]`). On a SQLite file it runs in one call on a
-thread of its own with its own connection: one hand-off between the event loop and a
+synchronous code: `transact` hands it a Core `Connection` (the Q&A actions), `run` an ORM
+`Session` (snapshots). On a SQLite file it runs in one call on a thread of its own with its
+own connection, kept open between transactions: one hand-off between the event loop and a
 thread per transaction, where aiosqlite takes one (or several) per statement, each waking
-the loop. A moderator's action is five or six statements, and at one action a second with
-1,000 viewers those hand-offs were a third of the server's CPU (bench/). Elsewhere the same
-function runs through `AsyncSession.run_sync`, on the loop.
+the loop. A moderator's action is five statements, and at one action a second with 1,000
+viewers those hand-offs were a third of the server's CPU (bench/). Elsewhere the same
+function runs through `AsyncConnection.run_sync` (or `AsyncSession.run_sync`), on the loop.
 
 Snapshots are read the same way, on a second thread with a connection of its own
 (`open_reader`), so they neither wait behind writes nor take a hand-off per statement:
