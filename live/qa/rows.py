@@ -5,8 +5,8 @@ are `QuestionRow`s, not ORM objects: `Rows` reads them with Core statements buil
 keeps one row per question for the whole transaction (a second read of a question gives
 the same row, as the ORM's identity map did), remembers what each row held when read, and
 `write` sends every row that changed back in one statement. Through the ORM's unit of work
-the same actions took about 1.7 times the CPU on the writer's thread (2.3 against 1.3–1.7 ms
-per change in the server at one change a second; bench/ and README "Performance").
+the same actions took about 1.7 times the CPU on the writer's thread (2.0–2.3 against
+1.0–1.7 ms per change in the server at one change a second; README "Performance").
 
 Snapshots, exports and the archive still read questions through the ORM (`Question`).
 """

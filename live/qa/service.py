@@ -3,11 +3,10 @@
 Every action runs in one transaction (live/qa/transaction.py) that first increments the
 event's version in `qa_settings` (an UPDATE, so it takes the row lock on PostgreSQL and the
 write lock on SQLite): actions on one event are serialised, none is lost to a race, and each
-committed change gets its own version. The transaction is plain synchronous code handed to
-the `Writer` (live/db.py): on SQLite one call on its thread, Core statements on one
-connection. After the commit the change goes
-to the hub: the full update on the moderators' channel, and the part viewers may see (if any)
-on the public channel.
+committed change gets its own version. The transaction is plain synchronous Core on one
+connection, handed to the `Writer` (live/db.py): on SQLite one call on its thread. After the
+commit the change goes to the hub: the full update on the moderators' channel, and the part
+viewers may see (if any) on the public channel.
 """
 
 from __future__ import annotations
