@@ -79,7 +79,8 @@ class Writer(Protocol):
 
 
 class LoopWriter:
-    """`fn` through `AsyncSession.run_sync`: each statement awaits the driver on the loop."""
+    """`fn` through `AsyncSession.run_sync` (`run`) or `AsyncConnection.run_sync`
+    (`transact`): each statement awaits the driver on the loop."""
 
     def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
         self._db = db
