@@ -77,7 +77,9 @@ def run_fanout(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str,
 def _fanout_intro(plan: fanout.Plan) -> str:
     return (
         f"Each run: {plan.seconds:.0f} s measured window (longer where that holds fewer than "
-        f"{plan.min_changes} changes: {plan.window(1):.0f} s at R = 1), then {plan.drain:.0f} s to drain. "
+        f"{plan.min_changes} changes: {plan.window(1):.0f} s at R = 1, a whole number of the Python peer's "
+        f"{fanout.PEER_PING_PERIOD:.0f} s ping periods, so that its keepalive bursts count at their "
+        f"average rate), then {plan.drain:.0f} s to drain. "
         "Salen: `salen serve` (SQLite, memory hub, ticks paced by the audience, 50–150 ms: "
         "`live/tick.py`), 4 moderator sockets cycling approve → enqueue → move to front → now "
         "answering. Peers (`python` = `websockets.broadcast()`, "

@@ -11,6 +11,7 @@ not the server, would then be the limit).
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import time
 from collections.abc import Iterator
@@ -35,6 +36,11 @@ from bench.procs import (
 )
 
 GENERATOR_LIMIT = 0.85
+# The Python peer's keepalive: `websockets` pings each connection every 20 s, and the
+# generator opens them all within a second or so, so the peer pings in one burst every
+# 20 s (1,000 pings and pongs: about 55 ms of its CPU). Salen spreads its pings over the
+# interval (live/keepalive.py). See `Plan.window`.
+PEER_PING_PERIOD = 20.0
 STORM_QUESTIONS = 20
 
 
@@ -65,8 +71,18 @@ class Plan:
     min_changes: int = 30
 
     def window(self, rate: int) -> float:
-        """Seconds measured at `rate` changes a second."""
-        return max(self.seconds, self.min_changes / rate)
+        """Seconds measured at `rate` changes a second.
+
+        A window lengthened to hold `min_changes` (R = 1, where the CPU per frame is
+        compared) is a whole number of the peer's ping periods, so it holds the peer's
+        keepalive at its average rate. At 30 s it held one burst of pings or two: the
+        peer's CPU per frame at 1,000 viewers then moved between 11.3 and 13.9 CPU-s per M
+        from run to run, and between 9.2 and 15.7 in 15 s windows (bench/results).
+        """
+        seconds = max(self.seconds, self.min_changes / rate)
+        if seconds > self.seconds:
+            seconds = math.ceil(seconds / PEER_PING_PERIOD) * PEER_PING_PERIOD
+        return seconds
 
 
 def _log(name: str) -> Path:

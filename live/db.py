@@ -17,10 +17,8 @@ turn of the loop, and a snapshot through aiosqlite took up to 40 ms instead of 2
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, event
@@ -34,6 +32,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker as sync_sessionmaker
+
+from live.workthread import WorkThread
 
 T = TypeVar("T")
 
@@ -109,19 +109,19 @@ class ThreadWriter:
         self.engine = create_sync_engine(sync_url, connect_args={"timeout": 30})
         event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sync_sessionmaker(self.engine, expire_on_commit=False)
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
+        self._thread = WorkThread(thread_name)
         # `transact`'s connection, kept open between transactions (used on the thread only).
         self._connection: Connection | None = None
 
     async def run(self, fn: Callable[[Session], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._call, fn)
+        return await self._thread.call(self._call, fn)
 
     def _call(self, fn: Callable[[Session], T]) -> T:
         with self._sessions() as session:
             return _in_transaction(session, fn)
 
     async def transact(self, fn: Callable[[Connection], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._begin, fn)
+        return await self._thread.call(self._begin, fn)
 
     def _begin(self, fn: Callable[[Connection], T]) -> T:
         connection = self._connection
@@ -140,8 +140,7 @@ class ThreadWriter:
 
     async def aclose(self) -> None:
         """Close the connections on their own thread, then end the thread."""
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
-        self._thread.shutdown(wait=True)
+        await self._thread.aclose(self._close)
 
 
 def _in_transaction(session: Session, fn: Callable[[Session], T]) -> T:
