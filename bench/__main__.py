@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from bench import fanout, machine, pages, registration, report
+from bench import cost, fanout, machine, pages, registration, report
 from bench.procs import ROOT
 
 RESULTS = ROOT / "bench" / "results"
@@ -27,7 +27,7 @@ OTHERS = [
     ("python bench/stream_forwarding.py", RESULTS / "stream.md", ["bench/stream_forwarding.py"]),
     ("python bench/remux.py", RESULTS / "remux.md", ["bench/remux.py"]),
 ]
-SECTIONS = ("fanout", "redis", "pages", "registration", "others")
+SECTIONS = ("fanout", "cost", "redis", "pages", "registration", "others")
 
 
 def log(message: str) -> None:
@@ -103,6 +103,20 @@ def _storm_intro() -> str:
     )
 
 
+def run_cost(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """CPU per frame at R = 1, Salen and the Python peer in alternating windows."""
+    viewers = args.viewers or ([1000] if args.quick else [1000, 5000, 10000])
+    rows = cost.measure(viewers, log, rounds=2 if args.quick else cost.ROUNDS)
+    raw["cost"] = rows
+    intro = (f"Salen and the `websockets.broadcast()` peer run at once, each pinned to core 0 with N "
+             f"viewers; windows of {cost.WINDOW:.0f} s at one change a second alternate between "
+             f"them, {cost.ROUNDS} each (after {fanout.WARM_UP_CHANGES} unmeasured changes on each). "
+             "*Pooled*: a server's CPU over all its windows per million frames; the goal's ratio is "
+             "of those (`bench/cost.py` says why: single windows a minute apart moved with the "
+             "machine).")
+    return [("CPU per frame at R = 1, alternating windows", [intro, "", *report.cost_table(rows)])]
+
+
 def run_redis(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """Two Salen processes through redis-server."""
     total = 2000 if args.quick else 10000
@@ -159,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = machine.describe()
     raw: dict[str, Any] = {"machine": lines}
     sections: list[tuple[str, list[str]]] = []
-    runners = {"fanout": run_fanout, "redis": run_redis, "pages": run_pages,
+    runners = {"fanout": run_fanout, "cost": run_cost, "redis": run_redis, "pages": run_pages,
                "registration": run_registration}
     started = time.monotonic()
     for name in args.only:

@@ -36,6 +36,8 @@ from bench.procs import (
 )
 
 GENERATOR_LIMIT = 0.85
+# Changes made, unmeasured, before a server's first window (two cycles of four actions).
+WARM_UP_CHANGES = 8
 # The Python peer's keepalive: `websockets` pings each connection every 20 s, and the
 # generator opens them all within a second or so, so the peer pings in one burst every
 # 20 s (1,000 pings and pongs: about 55 ms of its CPU). Salen spreads its pings over the
@@ -187,7 +189,8 @@ def run_once(gen: Loadgen, target: Target, n: int, rate: int, plan: Plan, asks: 
 def measure(kind: str, plan: Plan, log: Any) -> list[dict[str, Any]]:
     """Every (N, R) of the plan for one kind of server; a fresh server per N."""
     rows: list[dict[str, Any]] = []
-    per_n = sum(int(r * plan.window(r)) // 4 + 2 for r in plan.rates) + STORM_QUESTIONS
+    per_n = (sum(int(r * plan.window(r)) // 4 + 2 for r in plan.rates) + STORM_QUESTIONS
+             + WARM_UP_CHANGES // 4 + 1)
     for n in plan.viewers:
         ctx = start_redis_pair(per_n) if kind == "salen+redis" else start(kind, per_n)
         with ctx as target:
@@ -214,6 +217,7 @@ def _measure_n(target: Target, n: int, plan: Plan, log: Any) -> list[dict[str, A
         gen.command({"cmd": "mods", "url": target.pub_url, "count": 4 if salen else 1,
                      "kind": "salen" if salen else "peer"})
         pending = list(target.pending[:-STORM_QUESTIONS])
+        warm_up(gen, target, pending)
         rows = []
         for rate in plan.rates:
             asks = plan.asks if target.kind == "salen" and rate == 10 else 0
@@ -233,6 +237,19 @@ def _measure_n(target: Target, n: int, plan: Plan, log: Any) -> list[dict[str, A
         return rows
     finally:
         gen.close()
+
+
+def warm_up(gen: Loadgen, target: Target, pending: list[int]) -> None:
+    """A few changes before the first window, not measured, on every server alike.
+
+    The first window (R = 1) otherwise also paid for each server's first changes: in Salen
+    the first execution of each statement (compiled then cached), the writer's connection
+    reading its first pages, the first frames of every code path after the crowd joined.
+    """
+    salen = target.kind.startswith("salen")
+    answer = gen.command({"cmd": "run", "rate": 4, "seconds": WARM_UP_CHANGES / 4, "drain": 1.0,
+                          "pending": pending if salen else None}, timeout=120)
+    del pending[: answer["used"]]
 
 
 def _brief(row: dict[str, Any]) -> str:
