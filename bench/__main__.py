@@ -106,11 +106,12 @@ def _storm_intro() -> str:
 def run_cost(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """CPU per frame at R = 1, Salen and the Python peer in alternating windows."""
     viewers = args.viewers or ([1000] if args.quick else [1000, 5000, 10000])
-    rows = cost.measure(viewers, log, rounds=2 if args.quick else cost.ROUNDS)
+    rounds = 2 if args.quick else cost.ROUNDS
+    rows = cost.measure(viewers, log, rounds=rounds)
     raw["cost"] = rows
     intro = (f"Salen and the `websockets.broadcast()` peer run at once, each pinned to core 0 with N "
              f"viewers; windows of {cost.WINDOW:.0f} s at one change a second alternate between "
-             f"them, {cost.ROUNDS} each (after {fanout.WARM_UP_CHANGES} unmeasured changes on each). "
+             f"them, {rounds} each (after {fanout.WARM_UP_CHANGES} unmeasured changes on each). "
              "*Pooled*: a server's CPU over all its windows per million frames; the goal's ratio is "
              "of those (`bench/cost.py` says why: single windows a minute apart moved with the "
              "machine).")

@@ -44,7 +44,7 @@ def _measure_n(n: int, rounds: int, log: Callable[[str], None]) -> dict[str, Any
         gens: dict[str, Loadgen] = {}
         pending: dict[str, list[int]] = {}
         for kind, target in targets.items():
-            gen = gens[kind] = Loadgen(fanout._log(f"loadgen-cost-{kind}-{n}"))
+            gen = gens[kind] = Loadgen(fanout.log_file(f"loadgen-cost-{kind}-{n}"))
             stack.callback(gen.close)
             got = gen.command({"cmd": "connect", "url": target.viewer_urls[0], "n": n})
             salen = kind == "salen"

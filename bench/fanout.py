@@ -87,7 +87,8 @@ class Plan:
         return seconds
 
 
-def _log(name: str) -> Path:
+def log_file(name: str) -> Path:
+    """Where a benchmark process of this name logs (bench/work/)."""
     WORK.mkdir(parents=True, exist_ok=True)
     return WORK / f"{name}.log"
 
@@ -98,16 +99,16 @@ def start(kind: str, pending: int) -> Iterator[Target]:
     port = free_port()
     if kind == "salen":
         url, ids = fresh_database("fanout", pending)
-        with pinned(salen_cmd(port), SERVER_CORE, _log("salen"), salen_env(url), port) as proc:
+        with pinned(salen_cmd(port), SERVER_CORE, log_file("salen"), salen_env(url), port) as proc:
             base = f"ws://127.0.0.1:{port}/ws/events/{SLUG}"
             yield Target(kind, [proc.pid], [base], f"{base}?token={MOD_TOKEN}", ids)
     elif kind == "python":
         cmd = [sys.executable, str(ROOT / "bench" / "peer_ws.py"), str(port)]
-        with pinned(cmd, SERVER_CORE, _log("peer-python"), port=port) as proc:
+        with pinned(cmd, SERVER_CORE, log_file("peer-python"), port=port) as proc:
             yield Target(kind, [proc.pid], [f"ws://127.0.0.1:{port}/"], f"ws://127.0.0.1:{port}/?pub=1")
     elif kind == "node":
         cmd = ["node", str(NODE / "peer.js"), str(port)]
-        with pinned(cmd, SERVER_CORE, _log("peer-node"), port=port) as proc:
+        with pinned(cmd, SERVER_CORE, log_file("peer-node"), port=port) as proc:
             yield Target(kind, [proc.pid], [f"ws://127.0.0.1:{port}/"], f"ws://127.0.0.1:{port}/?pub=1")
     else:
         raise ValueError(kind)
@@ -127,7 +128,7 @@ def start_redis_pair(pending: int) -> Iterator[Target]:
         env = salen_env(url, f"redis://127.0.0.1:{redis.port}/0")
         ports = [free_port(), free_port()]
         procs = [
-            stack.enter_context(pinned(salen_cmd(p), SERVER_CORE, _log(f"salen-redis-{i}"), env, p))
+            stack.enter_context(pinned(salen_cmd(p), SERVER_CORE, log_file(f"salen-redis-{i}"), env, p))
             for i, p in enumerate(ports)
         ]
         bases = [f"ws://127.0.0.1:{p}/ws/events/{SLUG}" for p in ports]
@@ -199,7 +200,7 @@ def measure(kind: str, plan: Plan, log: Any) -> list[dict[str, Any]]:
 
 
 def _measure_n(target: Target, n: int, plan: Plan, log: Any) -> list[dict[str, Any]]:
-    gen = Loadgen(_log(f"loadgen-{target.kind}-{n}"))
+    gen = Loadgen(log_file(f"loadgen-{target.kind}-{n}"))
     try:
         time.sleep(1.0)
         rss0 = _rss(target.pids)
