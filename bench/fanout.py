@@ -36,8 +36,8 @@ from bench.procs import (
 )
 
 GENERATOR_LIMIT = 0.85
-# Changes made, unmeasured, before a server's first window (two cycles of four actions).
-WARM_UP_CHANGES = 8
+# Changes made, unmeasured, before a server's first window (ten cycles of four actions, 10 s).
+WARM_UP_CHANGES = 40
 # The Python peer's keepalive: `websockets` pings each connection every 20 s, and the
 # generator opens them all within a second or so, so the peer pings in one burst every
 # 20 s (1,000 pings and pongs: about 55 ms of its CPU). Salen spreads its pings over the
@@ -245,7 +245,10 @@ def warm_up(gen: Loadgen, target: Target, pending: list[int]) -> None:
 
     The first window (R = 1) otherwise also paid for each server's first changes: in Salen
     the first execution of each statement (compiled then cached), the writer's connection
-    reading its first pages, the first frames of every code path after the crowd joined.
+    reading its first pages, and the young garbage collections that move the crowd's
+    objects to the oldest generation (`live.ws.tune_gc` lets young collections wait for
+    20,000 allocations, so they come with the first changes, not during the connections:
+    two of about 125 ms each at 5,000 viewers, 2026-12-05). Eight changes were too few.
     """
     salen = target.kind.startswith("salen")
     answer = gen.command({"cmd": "run", "rate": 4, "seconds": WARM_UP_CHANGES / 4, "drain": 1.0,
