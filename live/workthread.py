@@ -5,8 +5,9 @@ loop. It does what `loop.run_in_executor` with a one-thread `ThreadPoolExecutor`
 less in between: a `queue.SimpleQueue` (C) carries the call, and the result is set straight
 on the awaiting asyncio future (`call_soon_threadsafe`). The executor's path goes through a
 `concurrent.futures.Future`, its condition variable and callbacks, and `wrap_future`'s
-chaining; with one moderator action a second, all of that ran cold every time and cost
-about 0.1 ms of the event loop's CPU per action (bench/, README "Performance").
+chaining; with one moderator action every 0.2 s, all of that ran cold every time and cost
+the event loop 0.08-0.11 ms of CPU per action more (a harness running the benchmark's
+moderator cycle; README "Performance").
 
 A call whose awaiting task is cancelled still runs to the end (its result is dropped), as
 with an executor: a transaction is never cut off half-way by the loop.
