@@ -88,7 +88,7 @@ class Plan:
 
 
 def log_file(name: str) -> Path:
-    """Where a benchmark process of this name logs (bench/work/)."""
+    """Where a benchmark process of this name logs (bench/.work/)."""
     WORK.mkdir(parents=True, exist_ok=True)
     return WORK / f"{name}.log"
 
@@ -241,7 +241,7 @@ def _measure_n(target: Target, n: int, plan: Plan, log: Any) -> list[dict[str, A
 
 
 def warm_up(gen: Loadgen, target: Target, pending: list[int]) -> None:
-    """A few changes before the first window, not measured, on every server alike.
+    """Changes before the first window, not measured, on every server alike.
 
     The first window (R = 1) otherwise also paid for each server's first changes: in Salen
     the first execution of each statement (compiled then cached), the writer's connection
