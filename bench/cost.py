@@ -47,9 +47,7 @@ def _measure_n(n: int, rounds: int, log: Callable[[str], None]) -> dict[str, Any
             gen = gens[kind] = Loadgen(fanout.log_file(f"loadgen-cost-{kind}-{n}"))
             stack.callback(gen.close)
             got = gen.command({"cmd": "connect", "url": target.viewer_urls[0], "n": n})
-            salen = kind == "salen"
-            gen.command({"cmd": "mods", "url": target.pub_url, "count": 4 if salen else 1,
-                         "kind": "salen" if salen else "peer"})
+            fanout.add_moderators(gen, target)
             pending[kind] = list(target.pending)
             log(f"cost N={n}: {kind} has {got['connected']} viewers")
         for kind in KINDS:

@@ -214,9 +214,7 @@ def _measure_n(target: Target, n: int, plan: Plan, log: Any) -> list[dict[str, A
         rss_per = (_rss(target.pids) - rss0) / max(1, connected)
         log(f"{target.kind} N={n}: {connected} connected in {connect_s:.1f} s, "
             f"{rss_per:.1f} KiB per connection")
-        salen = target.kind.startswith("salen")
-        gen.command({"cmd": "mods", "url": target.pub_url, "count": 4 if salen else 1,
-                     "kind": "salen" if salen else "peer"})
+        add_moderators(gen, target)
         pending = list(target.pending[:-STORM_QUESTIONS])
         warm_up(gen, target, pending)
         rows = []
@@ -238,6 +236,13 @@ def _measure_n(target: Target, n: int, plan: Plan, log: Any) -> list[dict[str, A
         return rows
     finally:
         gen.close()
+
+
+def add_moderators(gen: Loadgen, target: Target) -> None:
+    """The sockets that make the changes: four Salen moderators, or the peer's publisher."""
+    salen = target.kind.startswith("salen")
+    gen.command({"cmd": "mods", "url": target.pub_url, "count": 4 if salen else 1,
+                 "kind": "salen" if salen else "peer"})
 
 
 def warm_up(gen: Loadgen, target: Target, pending: list[int]) -> None:
