@@ -43,7 +43,7 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine with foreign keys, WAL and a busy timeout on SQLite."""
+    """An engine with foreign keys, WAL (synchronous=NORMAL) and a busy timeout on SQLite."""
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
@@ -57,6 +57,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # SQLite's advice for WAL (sqlite.org/pragma.html#pragma_synchronous): a commit is
+    # durable if Salen crashes, and the file never corrupts, but it does not wait for the
+    # disk; a power cut can take back the last commits. FULL (the default) syncs the log on
+    # every commit: about 0.4 ms of CPU per moderator action (bench/).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
