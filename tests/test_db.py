@@ -25,8 +25,12 @@ async def test_every_sqlite_connection_is_wal_with_normal_sync(tmp_path: Path) -
     and a busy timeout, on the async engine and on the writer's and reader's threads."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'salen.db'}")
     db = sessionmaker(engine)
-    expected = {"journal_mode": "wal", "synchronous": NORMAL, "foreign_keys": 1,
-                "busy_timeout": 30000}
+    expected = {
+        "journal_mode": "wal",
+        "synchronous": NORMAL,
+        "foreign_keys": 1,
+        "busy_timeout": 30000,
+    }
     try:
         async with engine.connect() as connection:
             assert await connection.run_sync(_pragmas) == expected
