@@ -112,7 +112,7 @@ class Loadgen:
             line = self.proc.stdout.readline()
             if not line:
                 raise BenchError("load generator exited")
-            answer = json.loads(line)
+            answer: dict[str, Any] = json.loads(line)
             if "event" in answer:
                 if on_event:
                     on_event(answer["event"])

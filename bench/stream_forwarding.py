@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import av
 import httpx
 from aiortc import (
     MediaStreamTrack,
@@ -200,6 +201,8 @@ async def _latency_probe(
             pass
         while True:
             frame = await track.recv()
+            if not isinstance(frame, av.VideoFrame):
+                continue  # a video track yields pictures; its type also allows packets
             sent = source.sent_at.get(whip.read_frame_number(frame))
             if sent is not None:
                 samples.append((time.monotonic() - sent) * 1000)
