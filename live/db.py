@@ -60,7 +60,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLite's advice for WAL (sqlite.org/pragma.html#pragma_synchronous): a commit is
     # durable if Salen crashes, and the file never corrupts, but it does not wait for the
     # disk; a power cut can take back the last commits. FULL (the default) syncs the log on
-    # every commit: about 0.4 ms of CPU per moderator action (bench/).
+    # every commit: 0.3-0.5 ms of the writer thread's CPU per moderator action (README,
+    # Performance).
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
