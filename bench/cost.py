@@ -16,12 +16,13 @@ under the same conditions, and several windows average out what comes in bursts 
 peer's pings, either server's garbage collections).
 
 Why five rounds, not three: single windows of either server still move by a fifth or more
-on this machine. On 2026-12-05, in five rounds at 1,000 viewers, the peer's windows were
-11.1, 11.1, 11.2, 16.3 and 11.6 CPU-s per M frames, Salen's 14.2, 12.6, 13.4, 15.0 and
-12.6, and a `gc.callbacks` probe saw no collection during any window. Salen alone, with no peer on its core, gave 12.3 to 15.7 in twelve
-windows (the tick written 64 viewers at a time or all at once: no difference beyond that
-spread). Three windows per server let one or two such windows decide the ratio (1.23× in a
-full run, 1.08–1.12× in the four runs of the cost section around it).
+on this machine. On 2026-12-05, in a copy of this section with five rounds at 1,000 viewers
+and per-thread counters, the peer's windows were 11.1, 11.1, 11.2, 16.3 and 11.6 CPU-s per
+M frames, Salen's 14.2, 12.6, 13.4, 15.0 and 12.6, and a `gc.callbacks` probe saw no
+collection during any window. Salen alone, with no peer on its core, gave 12.3 to 15.7 in
+twelve windows (the tick written 64 viewers at a time or all at once: no difference beyond
+that spread). Three windows per server let one or two such windows decide the ratio (1.23×
+in a full run, 1.08–1.12× in the four runs of the cost section around it).
 """
 
 from __future__ import annotations
