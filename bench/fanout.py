@@ -252,8 +252,9 @@ def warm_up(gen: Loadgen, target: Target, pending: list[int]) -> None:
     the first execution of each statement (compiled then cached), the writer's connection
     reading its first pages, and the young garbage collections that move the crowd's
     objects to the oldest generation (`live.ws.tune_gc` lets young collections wait for
-    20,000 allocations, so they come with the first changes, not during the connections:
-    two of about 125 ms each at 5,000 viewers, 2026-12-05). Eight changes were too few.
+    20,000 allocations: at 5,000 viewers two of about 125 ms each came with the first
+    changes; at 1,000 they came while the viewers connected, 2026-12-05). Eight changes
+    were too few.
     """
     salen = target.kind.startswith("salen")
     answer = gen.command({"cmd": "run", "rate": 4, "seconds": WARM_UP_CHANGES / 4, "drain": 1.0,
