@@ -6,7 +6,8 @@ the event loop a second for pings and pongs, and it measured 3.4 ms of CPU a sec
 of everything the server spent fanning out one change a second to those viewers (bench/).
 
 A `Keepalive` takes the live sockets over from uvicorn (`watch`) and spreads them over
-`interval` one-second slots. Once a second it visits one slot: a socket that has not
+`interval` one-second slots. Once a second, on the whole second (`live.beat`, shared with
+the server's main loop), it visits one slot: a socket that has not
 answered the ping of its previous turn is closed the way uvicorn closes it (1011, keepalive
 ping timeout), every other gets a ping frame built once for the slot. Their pongs come
 back together and are still taken by uvicorn (`handle_pong` clears the pending ping), so
@@ -28,6 +29,7 @@ from typing import Any, Self
 from starlette.types import Scope
 from websockets.frames import Frame, Opcode
 
+from live.beat import next_beat, sleep_until
 from live.rawframes import RawSocket, sansio_protocol
 
 # uvicorn's own default ping interval (and pong timeout), in seconds.
@@ -107,5 +109,6 @@ class Keepalive:
             if not any(self._slots):  # an idle server sleeps (live/server.py)
                 self._watching.clear()
                 await self._watching.wait()
-            await asyncio.sleep(self._step)
+            # On the beat the server's main loop wakes on too: one wake-up for both.
+            await sleep_until(next_beat(asyncio.get_running_loop(), self._step))
             self.sweep()

@@ -4,8 +4,9 @@ uvicorn's `Server.main_loop` sleeps 0.1 s at a time, checking for a shutdown req
 refreshing the `Date` header every tenth wake-up. On the benchmark machine each wake-up of
 an otherwise idle process costs about 0.19 ms of CPU: ~1.9 ms a second, a tenth of the
 server's whole CPU at 1,000 viewers and one moderator change a second (bench/). `Server`
-sleeps until a signal asks it to stop, or a second has passed (the `Date` header's
-resolution), so a signal still stops it at once.
+sleeps until a signal asks it to stop, or until the next whole second (the `Date` header's
+resolution; on the beat the keepalive's sweep shares, `live/beat.py`), so a signal still
+stops it at once.
 
 With `--workers` above 1 uvicorn's supervisor builds its own servers in the worker
 processes, and those keep uvicorn's loop.
@@ -21,6 +22,8 @@ from typing import Any
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
+
+from live.beat import next_beat
 
 # uvicorn's `on_tick(counter)` refreshes the Date header when `counter % 10 == 0`.
 TICKS_PER_WAKE = 10
@@ -40,7 +43,7 @@ class Server(uvicorn.Server):
         counter = 0
         while not await self.on_tick(counter):
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(WAKE_SECONDS):
+                async with asyncio.timeout_at(next_beat(self._loop, WAKE_SECONDS)):
                     await self._wake.wait()
             counter = (counter + TICKS_PER_WAKE) % 864_000
 

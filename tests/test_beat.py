@@ -1,0 +1,86 @@
+"""The once-a-second timers (the server's main loop, the keepalive's sweep) share one beat."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import uvicorn
+
+from live.beat import next_beat, sleep_until
+from live.keepalive import Keepalive
+from live.server import Server
+from tests.support.liveserver import serve_app
+from tests.test_keepalive import keepalive_app, raw_client
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_next_beat_is_the_next_whole_step() -> None:
+    assert next_beat(Clock(12.25)) == 13.0  # type: ignore[arg-type]
+    assert next_beat(Clock(13.0)) == 14.0  # type: ignore[arg-type]  # strictly after now
+    assert next_beat(Clock(7.3), 0.5) == 7.5  # type: ignore[arg-type]
+
+
+async def test_sleep_until_wakes_on_time_and_can_be_cancelled() -> None:
+    loop = asyncio.get_running_loop()
+    when = loop.time() + 0.05
+    await sleep_until(when)
+    assert loop.time() >= when
+    sleeper = asyncio.create_task(sleep_until(loop.time() + 10))
+    await asyncio.sleep(0)
+    sleeper.cancel()
+    await asyncio.gather(sleeper, return_exceptions=True)
+    assert sleeper.cancelled()
+
+
+class RecordingServer(Server):
+    def __init__(self) -> None:
+        super().__init__(uvicorn.Config("tests.ws_app:app"))
+        self.ticks: list[float] = []
+
+    async def on_tick(self, counter: int) -> bool:
+        self.ticks.append(asyncio.get_running_loop().time())
+        return self.should_exit
+
+
+class RecordingKeepalive(Keepalive):
+    def __init__(self) -> None:
+        super().__init__(interval=2.0, step=1.0)
+        self.sweeps: list[float] = []
+
+    def sweep(self) -> None:
+        self.sweeps.append(asyncio.get_running_loop().time())
+        super().sweep()
+
+
+async def test_main_loop_and_keepalive_wake_on_the_same_beat() -> None:
+    """Started half a second apart, both still wake on the whole second, together: one
+    wake-up of the loop a second for both, not two."""
+    loop = asyncio.get_running_loop()
+    server = RecordingServer()
+    async with (
+        RecordingKeepalive() as keepalive,
+        serve_app(keepalive_app(keepalive), lifespan="off", ws_ping_interval=20) as url,
+        raw_client(url.replace("http", "ws") + "/", answer_pings=True) as client,
+    ):
+        await sleep_until(math.floor(loop.time()) + 1.5)  # mid-beat
+        main = asyncio.create_task(server.main_loop())
+        await client.read_for(2.7)
+        server.should_exit = True
+        await asyncio.wait_for(main, 2)
+    beats = server.ticks[1:]  # the first runs at once, on start
+    assert len(beats) >= 2 and len(keepalive.sweeps) >= 2, (beats, keepalive.sweeps)
+    for when in beats:
+        assert when - math.floor(when) < 0.05, beats
+    sweeps = [when for when in keepalive.sweeps if when > server.ticks[0]]
+    assert len(sweeps) >= 2, (keepalive.sweeps, server.ticks)
+    for sweep in sweeps:
+        assert min(abs(sweep - when) for when in server.ticks) < 0.005, (keepalive.sweeps, beats)
+    assert client.pings >= 1
