@@ -40,6 +40,7 @@ from live.errors import Invalid, NotFound
 from live.models import ProgrammeItem
 from live.models.base import utcnow
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote
+from live.prepared import Statements, statements
 from live.protocol import (
     PanelView,
     QaStatus,
@@ -80,6 +81,7 @@ NEXT_VERSION = (
     .values(version=SETTINGS.c.version + 1)
     .returning(*SETTINGS.c)
 )
+SETTINGS_KEYS = tuple(column.key for column in SETTINGS.c)
 # What an action may change in the row, all written back at once when any of it changed.
 WRITABLE = ("premoderation", "allow_anonymous", "max_length", "open", "public_version",
             "settings_v", "panel_v")
@@ -137,6 +139,7 @@ class Tx:
     """One action's transaction: its connection, version, time, and what it changed."""
 
     connection: Connection
+    sql: Statements  # the connection's way to run the prebuilt statements (live/prepared.py)
     state: State
     row: dict[str, object]  # the settings row as `begin` left it
     v: int
@@ -220,13 +223,14 @@ class Tx:
 
 def begin(connection: Connection, event_id: int, actor: str) -> Tx:
     """Take the event's next version (and its lock) and start an action."""
-    found = connection.execute(NEXT_VERSION, {"event": event_id}).one_or_none()
-    if found is None:
+    sql = statements(connection)
+    found = sql.rows(NEXT_VERSION, {"event": event_id})
+    if not found:
         raise NotFound("Q&A is not set up for this event.", code="qa.no_event")
-    row = dict(found._mapping)
+    row = dict(zip(SETTINGS_KEYS, found[0], strict=True))
     state = State(**row)
-    return Tx(connection=connection, state=state, row=row, v=state.version, now=utcnow(),
-              actor=actor, questions=Rows(connection))
+    return Tx(connection=connection, sql=sql, state=state, row=row, v=state.version,
+              now=utcnow(), actor=actor, questions=Rows(sql))
 
 
 def finish(tx: Tx) -> Announcement:
@@ -252,9 +256,9 @@ def finish(tx: Tx) -> Announcement:
     if public is not None:
         tx.state.public_version = tx.v
     if tx.actions:
-        tx.connection.execute(LOG, tx.actions)
+        tx.sql.run(LOG, tx.actions)
     if tx.state.changed(tx.row):
-        tx.connection.execute(WRITE_BACK, tx.state.new_values())
+        tx.sql.run(WRITE_BACK, tx.state.new_values())
     return Announcement(full, public, after)
 
 
