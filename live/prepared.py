@@ -3,8 +3,10 @@
 A Q&A action is five statements on the writer's thread (`live/qa/transaction.py`). At one
 action a second every one of them meets cold caches, and SQLAlchemy's execution around
 each (an execution context, events, a `CursorResult` and its row processing) cost about as
-much as SQLite's own work: 1.1 ms of the writer's CPU per action against 0.66-0.69 ms for
-the same statements through the bare `sqlite3` module (README "Performance").
+much as SQLite's own work: 1.1-1.4 ms of the writer's CPU per action, where the bare
+`sqlite3` module needs 0.66-0.69 ms for the same statements. Run here, the whole action
+takes 0.78-0.84 ms (a harness running the benchmark's moderator cycle, 0.2 s between
+actions, alternating with the Core path; README "Performance").
 
 `Prepared` compiles a statement once with SQLAlchemy's dialect and keeps its SQL and the
 bind and result processors of its types, so values are written and read exactly as
