@@ -81,23 +81,24 @@ class Direct:
 
     __slots__ = ("_cache", "_connection", "_dialect", "_driver")
 
-    def __init__(
-        self, connection: Connection, cache: dict[int, tuple[Executable, Prepared]]
-    ) -> None:
+    def __init__(self, connection: Connection, cache: dict[Any, Prepared]) -> None:
         self._connection = connection
         self._driver: Any = connection.connection.driver_connection
         self._dialect = connection.dialect
         self._cache = cache
 
     def prepared(self, statement: Executable, keys: Sequence[str]) -> Prepared:
-        """`statement` compiled for this connection (once: they are cached on it)."""
-        found = self._cache.get(id(statement))
-        if found is None or found[0] is not statement:
-            found = self._cache[id(statement)] = (
-                statement,
-                Prepared(statement, self._dialect, keys),
-            )
-        return found[1]
+        """`statement` compiled for these parameter names (once: cached on the connection).
+
+        Keyed like SQLAlchemy's own cache, by the statement and the names: an INSERT
+        without `values` sets the columns its parameters name. The cache holds each
+        statement for the connection's life: pass statements built once, not per call.
+        """
+        key = (statement, tuple(keys))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = Prepared(statement, self._dialect, keys)
+        return found
 
     def rows(self, statement: Executable, params: Params) -> list[tuple[Any, ...]]:
         prepared = self.prepared(statement, list(params))

@@ -169,3 +169,14 @@ def test_statements_it_cannot_run_are_refused(engine: Engine) -> None:
     expanding = SELECT.where(QUESTIONS.c.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="expanding"):
         Prepared(expanding, engine.dialect, [])
+
+
+def test_an_insert_is_compiled_for_the_columns_it_is_given(engine: Engine) -> None:
+    """As through Core: the same INSERT with other parameter names sets those columns."""
+    entry = {"event_id": 1, "v": 1, "at": ASKED, "actor": "Mod", "action": "approve"}
+    with engine.begin() as connection:
+        direct = statements(connection)
+        direct.run(LOG, entry)
+        direct.run(LOG, entry | {"question_id": 7})
+        found = connection.exec_driver_sql("SELECT question_id FROM qa_actions ORDER BY id")
+        assert [row[0] for row in found] == [None, 7]
