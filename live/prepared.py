@@ -87,31 +87,31 @@ class Direct:
         self._dialect = connection.dialect
         self._cache = cache
 
-    def prepared(self, statement: Executable, keys: Sequence[str]) -> Prepared:
+    def prepared(self, statement: Executable, keys: tuple[str, ...]) -> Prepared:
         """`statement` compiled for these parameter names (once: cached on the connection).
 
         Keyed like SQLAlchemy's own cache, by the statement and the names: an INSERT
         without `values` sets the columns its parameters name. The cache holds each
         statement for the connection's life: pass statements built once, not per call.
         """
-        key = (statement, tuple(keys))
+        key = (statement, keys)
         found = self._cache.get(key)
         if found is None:
             found = self._cache[key] = Prepared(statement, self._dialect, keys)
         return found
 
     def rows(self, statement: Executable, params: Params) -> list[tuple[Any, ...]]:
-        prepared = self.prepared(statement, list(params))
+        prepared = self.prepared(statement, tuple(params))
         return prepared.read(self._execute(prepared.sql, prepared.bind(params), many=False))
 
     def run(self, statement: Executable, params: Params | Sequence[Params]) -> None:
         if not isinstance(params, Mapping) and len(params) == 1:
             params = params[0]  # one set runs as one execute, as through Core
         if isinstance(params, Mapping):
-            prepared = self.prepared(statement, list(params))
+            prepared = self.prepared(statement, tuple(params))
             self._execute(prepared.sql, prepared.bind(params), many=False)
         elif params:
-            prepared = self.prepared(statement, list(params[0]))
+            prepared = self.prepared(statement, tuple(params[0]))
             self._execute(prepared.sql, [prepared.bind(p) for p in params], many=True)
 
     def _execute(self, sql: str, values: Any, *, many: bool) -> list[tuple[Any, ...]]:

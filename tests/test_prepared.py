@@ -70,10 +70,10 @@ def test_sqlite_gets_direct_and_caches_each_statement(engine: Engine) -> None:
     with engine.begin() as connection:
         direct = statements(connection)
         assert isinstance(direct, Direct)
-        first = direct.prepared(SELECT, [])
-        assert direct.prepared(SELECT, []) is first
+        first = direct.prepared(SELECT, ())
+        assert direct.prepared(SELECT, ()) is first
         # A later transaction on the same DB-API connection finds it compiled.
-        assert statements(connection).prepared(SELECT, []) is first  # type: ignore[attr-defined]
+        assert statements(connection).prepared(SELECT, ()) is first  # type: ignore[attr-defined]
 
 
 def test_each_statement_sends_the_sql_and_parameters_core_sends(engine: Engine) -> None:
