@@ -81,7 +81,7 @@ def _fanout_intro(plan: fanout.Plan) -> str:
         f"{fanout.PEER_PING_PERIOD:.0f} s ping periods, so that its keepalive bursts count at their "
         f"average rate), then {plan.drain:.0f} s to drain. "
         "Salen: `salen serve` (SQLite, memory hub, ticks paced by the audience, 50–150 ms: "
-        "`live/tick.py`), 4 moderator sockets cycling approve → enqueue → move to front → now "
+        "`live/realtime/tick.py`), 4 moderator sockets cycling approve → enqueue → move to front → now "
         "answering. Peers (`python` = `websockets.broadcast()`, "
         "`node` = `ws`) send one ~200-byte frame per change to every viewer. Latency: from the "
         "change's scheduled time to the frame that carries its version, over every (viewer, change) "

@@ -41,7 +41,7 @@ WARM_UP_CHANGES = 40
 # The Python peer's keepalive: `websockets` pings each connection every 20 s, and the
 # generator opens them all within a second or so, so the peer pings in one burst every
 # 20 s (1,000 pings and pongs: about 55 ms of its CPU). Salen spreads its pings over the
-# interval (live/keepalive.py). See `Plan.window`.
+# interval (live/realtime/keepalive.py). See `Plan.window`.
 PEER_PING_PERIOD = 20.0
 STORM_QUESTIONS = 20
 
@@ -251,7 +251,7 @@ def warm_up(gen: Loadgen, target: Target, pending: list[int]) -> None:
     The first window (R = 1) otherwise also paid for each server's first changes: in Salen
     the first execution of each statement (compiled then cached), the writer's connection
     reading its first pages, and the young garbage collections that move the crowd's
-    objects to the oldest generation (`live.ws.tune_gc` lets young collections wait for
+    objects to the oldest generation (`live.realtime.ws.tune_gc` lets young collections wait for
     20,000 allocations: at 5,000 viewers two of about 125 ms each came with the first
     changes; at 1,000 they came while the viewers connected, 2026-12-05). Eight changes
     were too few.

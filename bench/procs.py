@@ -136,7 +136,7 @@ async def seed_salen(database_url: str, pending: int) -> list[int]:
     from live.identity import Participant
     from live.migrate import upgrade_async
     from live.models import Event
-    from live.protocol import Ask
+    from live.realtime.protocol import Ask
     from live.qa.service import Actor, QaService
 
     await upgrade_async(database_url)

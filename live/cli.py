@@ -126,7 +126,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from live import server
+    from live.realtime import server
     from live.migrate import upgrade
 
     settings = Settings.from_env()
@@ -148,7 +148,7 @@ def _serve(args: argparse.Namespace) -> int:
                # Frames are encoded once per tick for every viewer; per-socket compression
                # would redo that work per viewer, so it is off. Large frames are refused early.
                ws_per_message_deflate=False, ws_max_size=65_536,
-               # The protocol whose transport the fan-out writes ticks to (live/rawframes.py).
+               # The protocol whose transport the fan-out writes ticks to (live/realtime/rawframes.py).
                ws="websockets-sansio")
     return 0
 

@@ -7,9 +7,9 @@ import math
 
 import uvicorn
 
-from live.beat import next_beat, sleep_until
-from live.keepalive import Keepalive
-from live.server import Server
+from live.realtime.beat import next_beat, sleep_until
+from live.realtime.keepalive import Keepalive
+from live.realtime.server import Server
 from tests.support.liveserver import serve_app
 from tests.test_keepalive import keepalive_app, raw_client
 

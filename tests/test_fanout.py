@@ -10,10 +10,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from live import fanout as fanout_module
-from live.fanout import Conn, Fanout, Tick
+from live.realtime import fanout as fanout_module
+from live.realtime.fanout import Conn, Fanout, Tick
 from live.hub import Entry, Hub, open_hub
-from live.protocol import CloseCode, QaStatus, QuestionView, Update, encode
+from live.realtime.protocol import CloseCode, QaStatus, QuestionView, Update, encode
 from live.qa.service import mod_channel, public_channel
 
 EVENT = 7

@@ -22,7 +22,7 @@ from websockets.http11 import Response
 from websockets.uri import parse_uri
 
 from live.keepalive import Keepalive
-from live.rawframes import SERVER_SEND, CaptureServerSend
+from live.realtime.rawframes import SERVER_SEND, CaptureServerSend
 from live.settings import Settings
 from tests.support.liveserver import serve_app
 from tests.test_ws import joined, make_db

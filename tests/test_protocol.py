@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from live.protocol import (
+from live.realtime.protocol import (
     Ask,
     Done,
     Error,

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
-from live.protocol import QaStatus
+from live.realtime.protocol import QaStatus
 from live.qa import domain
 
 NOW = dt.datetime(2026, 1, 9, 10, 0, tzinfo=dt.UTC)

@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from live.identity import Identities
 from live.models import Event, Occurrence, ProgrammeItem
 from live.models.registration import Attendance, Registration, Status
-from live.protocol import Ask
+from live.realtime.protocol import Ask
 from live.qa.service import Actor
 from tests.support.app import ADMIN, LifespanApp
 

@@ -25,9 +25,9 @@ from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from live.hub import Entry, open_hub
-from live.protocol import CloseCode, QaStatus, QuestionView, Update, encode
+from live.realtime.protocol import CloseCode, QaStatus, QuestionView, Update, encode
 from live.qa.service import mod_channel, public_channel
-from live.rawframes import (
+from live.realtime.rawframes import (
     SERVER_SEND,
     CaptureServerSend,
     ReceiveQueue,
@@ -73,7 +73,7 @@ def big_update(v: int, size: int) -> bytes:
 
 
 def test_uvicorn_is_the_pinned_version() -> None:
-    """The raw path was written against uvicorn 0.55; another version needs a review of live/rawframes.py."""
+    """The raw path was written against uvicorn 0.55; another version needs a review of live/realtime/rawframes.py."""
     assert uvicorn.__version__.startswith("0.55.")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from live.tick import DEFAULT_COST, MIN_MEASURED, SMOOTHING, TickPace, tick_interval
+from live.realtime.tick import DEFAULT_COST, MIN_MEASURED, SMOOTHING, TickPace, tick_interval
 
 FLOOR = 0.05
 CEILING = 0.15

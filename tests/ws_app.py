@@ -15,9 +15,9 @@ from starlette.middleware import Middleware
 
 from live.db import create_engine, sessionmaker
 from live.hub import Hub, open_hub
-from live.rawframes import CaptureServerSend
+from live.realtime.rawframes import CaptureServerSend
 from live.settings import Settings
-from live.ws import Limits, open_live, ws_route
+from live.realtime.ws import Limits, open_live, ws_route
 
 
 def build_app(

@@ -76,7 +76,7 @@ class Subscription:
 
 
 class Hub(Protocol):
-    """The interface `live.fanout` and `live.qa.service` rely on."""
+    """The interface `live.realtime.fanout` and `live.qa.service` rely on."""
 
     async def publish(self, channel: str, entry: Entry) -> None:
         """Deliver `entry` to every subscriber of `channel` and keep it for replay."""

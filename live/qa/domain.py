@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Protocol, TypeVar
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
-from live.protocol import QaStatus
+from live.realtime.protocol import QaStatus
 
 VOTABLE = frozenset({QaStatus.APPROVED, QaStatus.ON_AIR})
 MERGEABLE = frozenset({QaStatus.PENDING, QaStatus.APPROVED, QaStatus.REJECTED})

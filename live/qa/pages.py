@@ -32,7 +32,7 @@ from live.identity import Identities, Participant
 from live.models import Event, ProgrammeItem, Role, User
 from live.models.qa import QaItemSettings, QaSettings
 from live.models.registration import Registration, Status
-from live.protocol import Configure
+from live.realtime.protocol import Configure
 from live.qa import export
 from live.qa.service import Actor, QaService
 from live.web import render

@@ -27,7 +27,7 @@ from live.errors import Conflict, NotFound
 from live.hub import Entry, Hub
 from live.identity import Participant
 from live.models.qa import QaSettings, QaVote, Question
-from live.protocol import (
+from live.realtime.protocol import (
     PUBLIC_STATUSES,
     Ask,
     Configure,

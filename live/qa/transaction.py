@@ -45,7 +45,7 @@ from live.models import ProgrammeItem
 from live.models.base import utcnow
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote
 from live.prepared import Statements, statements
-from live.protocol import (
+from live.realtime.protocol import (
     PanelView,
     QaStatus,
     SettingsView,

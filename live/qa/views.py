@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from live.models.qa import Question
-from live.protocol import QaStatus, QuestionView
+from live.realtime.protocol import QaStatus, QuestionView
 from live.qa.rows import QuestionRow
 
 # A question as the ORM loads it (snapshots) or as an action's transaction holds it.

@@ -1,6 +1,6 @@
 """The room message handlers of one live connection, and the room pushes it receives.
 
-`RoomHandlers` is what the dispatcher of `/ws/events/{slug}` (`live.ws.Session`) holds per
+`RoomHandlers` is what the dispatcher of `/ws/events/{slug}` (`live.realtime.ws.Session`) holds per
 connection: `handle(msg)` performs
 one `live.rooms.messages` client message and returns a `RoomOk` (errors are raised as
 `SalenError`s, which the dispatcher turns into `error` replies in its one place); the

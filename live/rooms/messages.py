@@ -1,7 +1,7 @@
-"""Group-work messages on the live socket, as typed structs (the conventions of `live.protocol`).
+"""Group-work messages on the live socket, as typed structs (the conventions of `live.realtime.protocol`).
 
 Client messages share the envelope `{"type", "id", ...}` and are tagged on `type`, so they
-join `live.protocol.ClientMessage` as further members of the union. Replies are `RoomOk`
+join `live.realtime.protocol.ClientMessage` as further members of the union. Replies are `RoomOk`
 (tag `ok`, echoing `id`) or the protocol's `Error`. Pushes carry `type` and a version `v`:
 the room's version for `room.*` pushes, the group session's for `rooms.*` pushes.
 """

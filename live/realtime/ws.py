@@ -3,7 +3,7 @@
 On connect the server sends a `snapshot` (or, with `?since=V`, replays what was missed).
 Each client message gets exactly one reply, `ok` or `error`; `Session.handle` is the one
 place where errors become error replies. Floods are limited, then closed with
-`CloseCode.FLOOD`. The wire format is in `live.protocol` and docs/protocol.md.
+`CloseCode.FLOOD`. The wire format is in `live.realtime.protocol` and docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from live.hub import Entry, Hub
 from live.identity import Identities, Participant
 from live.keepalive import Keepalive
 from live.models import Event, Role
-from live.protocol import (
+from live.realtime.protocol import (
     MODERATOR_MESSAGES,
     Approve,
     Ask,
@@ -61,7 +61,7 @@ from live.protocol import (
     merge_updates,
 )
 from live.qa.service import Actor, QaService, mod_channel, public_channel
-from live.rawframes import raw_socket, trim_accepted
+from live.realtime.rawframes import raw_socket, trim_accepted
 from live.rooms.handlers import RoomHandlers
 from live.rooms.messages import ROOM_MESSAGES, RoomMessage, RoomOk
 from live.rooms.service import Who

@@ -6,14 +6,14 @@ the event loop a second for pings and pongs, and it measured 3.4 ms of CPU a sec
 of everything the server spent fanning out one change a second to those viewers (bench/).
 
 A `Keepalive` takes the live sockets over from uvicorn (`watch`) and spreads them over
-`interval` one-second slots. Once a second, on the whole second (`live.beat`, shared with
+`interval` one-second slots. Once a second, on the whole second (`live.realtime.beat`, shared with
 the server's main loop), it visits one slot: a socket that has not
 answered the ping of its previous turn is closed the way uvicorn closes it (1011, keepalive
 ping timeout), every other gets a ping frame built once for the slot. Their pongs come
 back together and are still taken by uvicorn (`handle_pong` clears the pending ping), so
 a dead client is found 20 to 40 seconds after its last sign of life, as before.
 
-This reads and writes the same uvicorn internals as `live.rawframes` (pinned there, and
+This reads and writes the same uvicorn internals as `live.realtime.rawframes` (pinned there, and
 tested in tests/test_keepalive.py); under any other server `watch` leaves the socket alone.
 """
 
@@ -29,8 +29,8 @@ from typing import Any, Self
 from starlette.types import Scope
 from websockets.frames import Frame, Opcode
 
-from live.beat import next_beat, sleep_until
-from live.rawframes import RawSocket, sansio_protocol
+from live.realtime.beat import next_beat, sleep_until
+from live.realtime.rawframes import RawSocket, sansio_protocol
 
 # uvicorn's own default ping interval (and pong timeout), in seconds.
 INTERVAL = 20.0
@@ -102,11 +102,11 @@ class Keepalive:
                 continue
             protocol.pending_ping_payload = payload
             protocol.ping_sent_at = now
-            protocol.transport.write(frame)  # between whole frames (live.rawframes)
+            protocol.transport.write(frame)  # between whole frames (live.realtime.rawframes)
 
     async def _run(self) -> None:
         while True:
-            if not any(self._slots):  # an idle server sleeps (live/server.py)
+            if not any(self._slots):  # an idle server sleeps (live/realtime/server.py)
                 self._watching.clear()
                 await self._watching.wait()
             # On the beat the server's main loop wakes on too: one wake-up for both.

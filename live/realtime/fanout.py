@@ -4,7 +4,7 @@ Frames, not events, are the cost of a large audience, so viewers get at most one
 tick: every public notice that arrived during the tick is merged into one `update` (newest
 state per question, panel and settings), encoded once, and the same text is written to every
 viewer of the event. Nothing is sent when nothing changed. Each room waits between its ticks
-in proportion to its audience here (`live.tick`: from `Settings.tick_min_seconds` for a few
+in proportion to its audience here (`live.realtime.tick`: from `Settings.tick_min_seconds` for a few
 viewers to `Settings.tick_seconds` for thousands); a room with nothing pending does not
 wake up at all. Moderators (few) get every notice at once.
 
@@ -23,7 +23,7 @@ is closed with `CloseCode.SLOW` and must reconnect and resync. There is no other
 backpressure: a slow viewer never stalls the tick or the other viewers.
 
 Under uvicorn pushes skip the ASGI path altogether: a viewers' tick, or a moderators'
-notice, is framed once and written to each connection's transport (`live.rawframes`), and
+notice, is framed once and written to each connection's transport (`live.realtime.rawframes`), and
 a connection whose transport holds more than `MAX_BUFFER` unsent bytes is closed with
 `CloseCode.SLOW` the same way (and cut off if it never reads its close). That happens only
 while nothing of the library's own is waiting to be sent for the connection, so raw frames
@@ -40,10 +40,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Self
 
 from live.hub import Entry, Hub, Lagged
-from live.protocol import CloseCode, decode_update, encode, merge_updates
+from live.realtime.protocol import CloseCode, decode_update, encode, merge_updates
 from live.qa.service import mod_channel, public_channel
-from live.rawframes import RawSocket, text_frame
-from live.tick import TickPace
+from live.realtime.rawframes import RawSocket, text_frame
+from live.realtime.tick import TickPace
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class Conn:
 
     @property
     def raw_path(self) -> bool:
-        """Are this connection's ticks written straight to its transport (`live.rawframes`)?"""
+        """Are this connection's ticks written straight to its transport (`live.realtime.rawframes`)?"""
         return self._raw is not None
 
     # --- versioned pushes ------------------------------------------------------------------
@@ -389,7 +389,7 @@ class Tick:
 
 
 class Fanout:
-    """Every room of this process, each with its tick task paced by its audience (`live.tick`)."""
+    """Every room of this process, each with its tick task paced by its audience (`live.realtime.tick`)."""
 
     def __init__(
         self, hub: Hub, tick_seconds: float = 0.15, min_tick_seconds: float = 0.05

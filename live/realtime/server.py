@@ -5,7 +5,7 @@ refreshing the `Date` header every tenth wake-up. On the benchmark machine each 
 an otherwise idle process costs about 0.19 ms of CPU: ~1.9 ms a second, a tenth of the
 server's whole CPU at 1,000 viewers and one moderator change a second (bench/). `Server`
 sleeps until a signal asks it to stop, or until the next whole second (the `Date` header's
-resolution; on the beat the keepalive's sweep shares, `live/beat.py`), so a signal still
+resolution; on the beat the keepalive's sweep shares, `live/realtime/beat.py`), so a signal still
 stops it at once.
 
 With `--workers` above 1 uvicorn's supervisor builds its own servers in the worker
@@ -23,7 +23,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
-from live.beat import next_beat
+from live.realtime.beat import next_beat
 
 # uvicorn's `on_tick(counter)` refreshes the Date header when `counter % 10 == 0`.
 TICKS_PER_WAKE = 10

@@ -3,7 +3,7 @@
 A tick writes one frame to each of the room's N viewers on this process, at a cost of about
 c seconds per viewer (the writes' own CPU time, measured on the thread's clock, so it
 follows the machine). It is written in slices with turns of the event loop between them
-(`live.fanout.Tick`), so a question or a moderator's action arriving meanwhile is handled at
+(`live.realtime.fanout.Tick`), so a question or a moderator's action arriving meanwhile is handled at
 once and reaches the viewers not yet written in the same tick; those already written hear of
 it one wait and one tick later. The thread's clock, not the wall's: two processes sharing a
 core (bench/, through Redis) had each paced itself by the other's work as well, taking the
