@@ -22,6 +22,7 @@ from live.i18n import load_translations
 from live.page_cache import PageCache, change_counter
 from live.qa import pages as qa_pages
 from live.realtime.rawframes import CaptureServerSend
+from live.realtime.ws import open_live, ws_route
 from live.registration import admin_pages as registration_admin_pages
 from live.registration import pages as registration_pages
 from live.rooms import pages as rooms_pages
@@ -29,7 +30,6 @@ from live.rooms.runtime import open_rooms
 from live.routing import by_segment
 from live.settings import Settings
 from live.web import STATIC_DIR, SecurityHeaders, create_templates, error_response
-from live.realtime.ws import open_live, ws_route
 from stream.manager import LiveStreams
 from stream.web import routes as stream_routes
 

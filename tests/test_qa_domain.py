@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
-from live.realtime.protocol import QaStatus
 from live.qa import domain
+from live.realtime.protocol import QaStatus
 
 NOW = dt.datetime(2026, 1, 9, 10, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)

@@ -16,9 +16,9 @@ from live.db import create_engine, open_writer, sessionmaker
 from live.hub import open_hub
 from live.identity import Participant
 from live.models import Base, Event
-from live.realtime.protocol import Ask
 from live.qa.export import export_rows, to_csv, to_json
 from live.qa.service import Actor, QaService
+from live.realtime.protocol import Ask
 
 MOD = Actor(Participant("m", "Mona"), moderator=True)
 VIEWER = Actor(Participant("v"))

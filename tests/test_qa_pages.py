@@ -20,8 +20,8 @@ from starlette.applications import Starlette
 from live.identity import Identities
 from live.models import Event, Occurrence, ProgrammeItem
 from live.models.registration import Attendance, Registration, Status
-from live.realtime.protocol import Ask
 from live.qa.service import Actor
+from live.realtime.protocol import Ask
 from tests.support.app import ADMIN, LifespanApp
 
 SLUG = "planstrategi-4-0"

@@ -18,9 +18,9 @@ from live.hub.memory import MemoryHub
 from live.identity import Participant
 from live.models import Event, ProgrammeBlock, ProgrammeItem
 from live.models.qa import QaAction, QaSettings
-from live.realtime.protocol import Ask, Configure, QaStatus, decode_update
 from live.qa.rows import COLUMNS, QUESTIONS
 from live.qa.service import Actor, QaService, mod_channel, public_channel
+from live.realtime.protocol import Ask, Configure, QaStatus, decode_update
 
 VIEWER = Actor(Participant("viewer-1"))
 OTHER = Actor(Participant("viewer-2"))

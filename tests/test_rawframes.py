@@ -25,8 +25,8 @@ from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from live.hub import Entry, open_hub
-from live.realtime.protocol import CloseCode, QaStatus, QuestionView, Update, encode
 from live.qa.service import mod_channel, public_channel
+from live.realtime.protocol import CloseCode, QaStatus, QuestionView, Update, encode
 from live.realtime.rawframes import (
     SERVER_SEND,
     CaptureServerSend,

@@ -16,8 +16,8 @@ from starlette.middleware import Middleware
 from live.db import create_engine, sessionmaker
 from live.hub import Hub, open_hub
 from live.realtime.rawframes import CaptureServerSend
-from live.settings import Settings
 from live.realtime.ws import Limits, open_live, ws_route
+from live.settings import Settings
 
 
 def build_app(

@@ -32,9 +32,9 @@ from live.identity import Identities, Participant
 from live.models import Event, ProgrammeItem, Role, User
 from live.models.qa import QaItemSettings, QaSettings
 from live.models.registration import Registration, Status
-from live.realtime.protocol import Configure
 from live.qa import export
 from live.qa.service import Actor, QaService
+from live.realtime.protocol import Configure
 from live.web import render
 
 # Shared with group work (live/rooms/pages.py): one browser is one participant everywhere.

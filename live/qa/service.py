@@ -27,6 +27,11 @@ from live.errors import Conflict, NotFound
 from live.hub import Entry, Hub
 from live.identity import Participant
 from live.models.qa import QaSettings, QaVote, Question
+from live.qa import domain
+from live.qa import transaction as txn
+from live.qa.rows import QuestionRow
+from live.qa.transaction import Announcement, Tx
+from live.qa.views import own_view, question_view
 from live.realtime.protocol import (
     PUBLIC_STATUSES,
     Ask,
@@ -37,11 +42,6 @@ from live.realtime.protocol import (
     Snapshot,
     encode,
 )
-from live.qa import domain
-from live.qa import transaction as txn
-from live.qa.rows import QuestionRow
-from live.qa.transaction import Announcement, Tx
-from live.qa.views import own_view, question_view
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -45,6 +45,9 @@ from live.models import ProgrammeItem
 from live.models.base import utcnow
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote
 from live.prepared import Statements, statements
+from live.qa import domain
+from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
+from live.qa.views import question_view
 from live.realtime.protocol import (
     PanelView,
     QaStatus,
@@ -52,9 +55,6 @@ from live.realtime.protocol import (
     Update,
     public_update,
 )
-from live.qa import domain
-from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
-from live.qa.views import question_view
 
 # Where the shared reads run: an action's connection, or a snapshot's session.
 Db = Connection | Session

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from live.models.qa import Question
-from live.realtime.protocol import QaStatus, QuestionView
 from live.qa.rows import QuestionRow
+from live.realtime.protocol import QaStatus, QuestionView
 
 # A question as the ORM loads it (snapshots) or as an action's transaction holds it.
 Shown = Question | QuestionRow

@@ -40,8 +40,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Self
 
 from live.hub import Entry, Hub, Lagged
-from live.realtime.protocol import CloseCode, decode_update, encode, merge_updates
 from live.qa.service import mod_channel, public_channel
+from live.realtime.protocol import CloseCode, decode_update, encode, merge_updates
 from live.realtime.rawframes import RawSocket, text_frame
 from live.realtime.tick import TickPace
 

@@ -26,11 +26,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from live.db import Writer, open_reader, open_writer
 from live.errors import Forbidden, NotFound, SalenError, TooMany
-from live.fanout import Conn, Fanout
 from live.hub import Entry, Hub
 from live.identity import Identities, Participant
-from live.keepalive import Keepalive
 from live.models import Event, Role
+from live.qa.service import Actor, QaService, mod_channel, public_channel
+from live.realtime.fanout import Conn, Fanout
+from live.realtime.keepalive import Keepalive
 from live.realtime.protocol import (
     MODERATOR_MESSAGES,
     Approve,
@@ -60,7 +61,6 @@ from live.realtime.protocol import (
     encode,
     merge_updates,
 )
-from live.qa.service import Actor, QaService, mod_channel, public_channel
 from live.realtime.rawframes import raw_socket, trim_accepted
 from live.rooms.handlers import RoomHandlers
 from live.rooms.messages import ROOM_MESSAGES, RoomMessage, RoomOk
