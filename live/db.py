@@ -4,15 +4,15 @@ Besides the async sessions, a `Writer` runs a whole transaction written as plain
 synchronous code: `transact` hands it a Core `Connection` (the Q&A actions), `run` an ORM
 `Session` (snapshots). On a SQLite file it runs in one call on a thread of its own with its
 own connection, kept open between transactions: one hand-off between the event loop and a
-thread per transaction, where aiosqlite takes one (or several) per statement, each waking
-the loop. A moderator's action is five statements, and at one action a second with 1,000
-viewers those hand-offs were a third of the server's CPU (bench/). Elsewhere the same
-function runs through `AsyncConnection.run_sync` (or `AsyncSession.run_sync`), on the loop.
+thread per transaction, where aiosqlite takes one or more per statement, each waking the
+loop and, while a long tick is being written, waiting for the loop's next turn. Elsewhere
+the same function runs through `AsyncConnection.run_sync` (or `AsyncSession.run_sync`), on
+the loop. Snapshots are read the same way, on a second thread with a connection of its own
+(`open_reader`), so they never queue behind writes.
 
-Snapshots are read the same way, on a second thread with a connection of its own
-(`open_reader`), so they neither wait behind writes nor take a hand-off per statement:
-while a tick to 10,000 viewers is being written, each hand-off waits for the tick's next
-turn of the loop, and a snapshot through aiosqlite took up to 40 ms instead of 2.5.
+Each thread runs one transaction at a time; a `Writer` does not order transactions for its
+callers (the Q&A service takes its own lock), and other connections to the same SQLite file
+wait for each other through SQLite's busy timeout.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLite's advice for WAL (sqlite.org/pragma.html#pragma_synchronous): a commit is
     # durable if Salen crashes, and the file never corrupts, but it does not wait for the
     # disk; a power cut can take back the last commits. FULL (the default) syncs the log on
-    # every commit: 0.3-0.5 ms of the writer thread's CPU per moderator action (README,
-    # Performance).
+    # every commit, a cost every moderator action would pay; PostgreSQL is the choice where
+    # the last commits must survive a power cut (README, Configuration).
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -7,8 +7,8 @@ asked for and falls out of the least-recently-used end. Nothing here invalidates
 
 On SQLite those facts are themselves reused until the database file changes: SQLite's
 change counter (`PRAGMA data_version`) moves whenever any connection, in this process or
-another, commits, and reading it costs microseconds where a query through aiosqlite's
-thread costs hundreds. PostgreSQL has no such counter; there the facts are read each view.
+another, commits, and reading it on a side connection is far cheaper than a query through
+aiosqlite's thread. PostgreSQL has no such counter; there the facts are read each view.
 """
 
 from __future__ import annotations

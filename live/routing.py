@@ -1,12 +1,13 @@
 """Routes grouped by their first path segment, so a request is matched against few of them.
 
-Starlette's router tries its routes in order, and Salen has about a hundred: the archive
-page tried ~40 patterns before its own (a quarter of its CPU time under load, bench/), the
-live socket 81 and every static file 96. `by_segment` groups the routes that start with
-the same literal segment (`/admin/...`, `/api/...`, `/e/...`) behind one `Segments` route,
-which looks up the request's first segment once and then tries only that group's routes,
-in their original order. Routes under different literal segments can never match the same
-path, so the order between groups does not matter.
+Starlette's router tries its routes in order, and Salen has about a hundred: without
+grouping, a request for a route near the end (the archive, the live socket, static files)
+was matched against most of the others first. `by_segment` groups the routes that start
+with the same literal segment (`/admin/...`, `/api/...`, `/e/...`) behind one `Segments`
+route, which looks up the request's first segment once and then tries only that group's
+routes, in their original order. Routes under different literal segments can never match
+the same path, so the order between groups does not matter. A route whose first segment is
+a path parameter (`/{slug}`) cannot be grouped and is refused.
 """
 
 from __future__ import annotations

@@ -2,15 +2,14 @@
 
 `WorkThread.call(fn, *args)` queues the call and waits for its result without blocking the
 loop. It does what `loop.run_in_executor` with a one-thread `ThreadPoolExecutor` does, with
-less in between: a `queue.SimpleQueue` (C) carries the call, and the result is set straight
-on the awaiting asyncio future (`call_soon_threadsafe`). The executor's path goes through a
-`concurrent.futures.Future`, its condition variable and callbacks, and `wrap_future`'s
-chaining; with one moderator action every 0.2 s, all of that ran cold every time and cost
-the event loop 0.08-0.11 ms of CPU per action more (a harness running the benchmark's
-moderator cycle; README "Performance").
+less in between: a `queue.SimpleQueue` carries the call, and the result is set straight on
+the awaiting asyncio future (`call_soon_threadsafe`), without a `concurrent.futures.Future`
+and its callbacks, which a moderator action would otherwise pay for every time.
 
-A call whose awaiting task is cancelled still runs to the end (its result is dropped), as
-with an executor: a transaction is never cut off half-way by the loop.
+Calls run in the order they were handed over, never two at once. The queue has no bound
+and a call no timeout: a call that blocks holds up every call behind it. A call whose
+awaiting task is cancelled still runs to the end (its result is dropped), as with an
+executor: a transaction is never cut off half-way by the loop.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """Read a container's packets, telling read errors apart from write errors.
 
-Reading and muxing run on one thread. A reader thread feeding a queue was tried: libav
-releases the GIL while it reads, but the hand-off (locks, futex wake-ups, batches) cost more
-than the overlap gained — on a quiet 2-core machine a 10-minute remux took 0.54 s of CPU
-with the thread and 0.39 s without, and no less wall time (bench/results/remux.md).
+Reading and muxing run on one thread. libav releases the GIL while it reads, but handing
+packets over from a reader thread (locks, wake-ups, batches) costs more than the overlap
+gains, so there is no read-ahead: a slow source stalls the muxer, and the other way round.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ The domain rules (live/qa/domain.py) change a question's attributes. Inside an a
 are `QuestionRow`s, not ORM objects: `Rows` reads them with Core statements built once,
 keeps one row per question for the whole transaction (a second read of a question gives
 the same row, as the ORM's identity map did), remembers what each row held when read, and
-`write` sends every row that changed back in one statement. Through the ORM's unit of work
-the same actions took about 1.7 times the CPU on the writer's thread (2.0–2.3 against
-1.0–1.7 ms per change in the server at one change a second; README "Performance").
+`write` sends every row that changed back in one statement: the part of the ORM's identity
+map and unit of work an action needs, without its per-object bookkeeping, on the path every
+moderator action takes. Only rows read or added through `Rows` are written back.
 
 Snapshots, exports and the archive still read questions through the ORM (`Question`).
 """

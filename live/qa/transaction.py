@@ -10,12 +10,10 @@ snapshots live here too, so both run the same queries.
 Nothing here goes through the ORM's unit of work: questions are plain rows
 (live/qa/rows.py) that the domain rules change; the event's settings row is copied into a
 plain `State` and written back if the action changed it; the moderators' log is inserted in
-one statement. Every statement is built once. Through the ORM an action took about 1.7
-times the CPU on the writer's thread (live/qa/rows.py). The statements an action always
-runs (the version, the questions, their write-back, the log, the settings row) go through
-`Tx.sql` (`live/prepared.py`): on SQLite straight to `sqlite3`, compiled once, which took
-the writer's CPU per action from 1.16-1.43 to 0.78-0.84 ms; the rarer ones use the
-connection.
+one statement. Every statement is built once. The statements an action always runs (the
+version, the questions, their write-back, the log, the settings row) go through `Tx.sql`
+(`live/prepared.py`): on SQLite straight to `sqlite3`, compiled once; the rarer ones use
+the connection.
 """
 
 from __future__ import annotations

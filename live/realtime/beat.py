@@ -1,12 +1,12 @@
 """Timers that run every second, set on the same beat so that they wake the loop together.
 
-Each wake-up of an otherwise idle process costs it 0.2-0.35 ms of CPU on the benchmark
-machine (strace and schedstat; README "Performance"). Two timers of Salen's run every second
-whatever happens: the server's main loop (`live/realtime/server.py`: a stop request, the `Date`
-header) and the keepalive's sweep (`live/realtime/keepalive.py`). Each used to sleep a second from
-its own last turn, so they drifted apart and woke the loop twice a second (80 ms apart in
-one strace). Both now sleep until the next whole second of the loop's clock, `next_beat`:
-asyncio runs every timer that is due when it wakes, so the two share one wake-up.
+Every wake-up of an otherwise idle process costs CPU, and two of Salen's timers run every
+second whatever happens: the server's main loop (`live/realtime/server.py`: a stop request,
+the `Date` header) and the keepalive's sweep (`live/realtime/keepalive.py`). Sleeping a
+second from their own last turns, they would drift apart and wake the loop twice a second.
+Both sleep instead until the next whole second of the loop's clock, `next_beat`: asyncio
+runs every timer that is due when it wakes, so the two share one wake-up. A beat that falls
+while the loop is busy runs late; nothing catches up on it.
 """
 
 from __future__ import annotations

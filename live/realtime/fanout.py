@@ -8,12 +8,11 @@ in proportion to its audience here (`live.realtime.tick`: from `Settings.tick_mi
 viewers to `Settings.tick_seconds` for thousands); a room with nothing pending does not
 wake up at all. Moderators (few) get every notice at once.
 
-A tick to thousands of viewers takes a while (10,000 × ~12 µs here), so it is written in
-slices with a turn of the event loop between them (`Tick`): a moderator's action read
-meanwhile is in the frame of every viewer not yet written, and only those written before
-it wait for the next tick. Without that, a change arriving as a tick began waited for the
-whole tick, the pause and its own place in the next one: about two ticks plus the pause
-at the 99th percentile, now about one tick plus the pause.
+A tick to thousands of viewers takes a while, so it is written in slices with a turn of
+the event loop between them (`Tick`): a moderator's action read meanwhile is in the frame
+of every viewer not yet written, and only those written before it wait for the next tick.
+A change thus reaches every viewer about one tick plus the pause after it arrives, rather
+than first waiting out a tick that has already begun.
 
 Writes never wait for a slow client. `Conn.send` starts the ASGI send and, in the usual
 case where the socket is writable, it completes without suspending, so no task per viewer
@@ -53,7 +52,8 @@ MAX_BACKLOG = 16
 MAX_BUFFER = 256 * 1024
 # Pushes held for a connection while its snapshot is being prepared.
 MAX_EARLY = 256
-# Viewers written to between two turns of the event loop within a tick (under 1 ms here).
+# Viewers written to between two turns of the event loop within a tick: a question or a
+# moderator's action waits for one slice, not for the whole tick.
 TICK_SLICE = 64
 # Seconds a new connection waits for the hub subscription, and between attempts.
 SUBSCRIBE_TIMEOUT = 10.0
@@ -464,9 +464,9 @@ class Fanout:
     async def _run_ticks(self, room: Room) -> None:
         """Flush the room at most once per paced interval, and only when something is pending.
 
-        An idle room's task waits for a notice rather than waking every interval (at one
-        change a second those wake-ups were a measurable share of the server's CPU); a
-        notice then goes out once the interval since the end of the last tick has passed.
+        An idle room's task waits for a notice rather than waking every interval (a wake-up
+        costs CPU even with nothing to send); a notice then goes out once the interval since
+        the end of the last tick has passed.
         """
         loop = asyncio.get_running_loop()
         ended = loop.time()

@@ -1,22 +1,17 @@
-"""How long an event room waits between two ticks, from its audience and the measured cost.
+"""How long an event room waits between two ticks, from its audience and the cost per viewer.
 
-A tick writes one frame to each of the room's N viewers on this process, at a cost of about
-c seconds per viewer (the writes' own CPU time, measured on the thread's clock, so it
-follows the machine). It is written in slices with turns of the event loop between them
-(`live.realtime.fanout.Tick`), so a question or a moderator's action arriving meanwhile is handled at
-once and reaches the viewers not yet written in the same tick; those already written hear of
-it one wait and one tick later. The thread's clock, not the wall's: two processes sharing a
-core (bench/, through Redis) had each paced itself by the other's work as well, taking the
-whole ceiling with half the core idle (2 × 5,000 viewers, R = 10: p99 ~340 ms; ~255 ms now).
-So the wait after a tick grows with the tick's length t = N × c, and faster than it: a tick
+A tick writes one frame to each of the room's N viewers on this process. `TickPace` keeps
+a moving average of the cost c of one viewer's write, taken on the thread's CPU clock, not
+the wall's, so that other work on a shared core (another Salen process, redis-server) is
+not counted as this room's. The wait after a tick of t = N × c grows faster than t: a tick
 lasting `FULL_SHARE` of the ceiling or more is followed by the whole ceiling
-(`Settings.tick_seconds`), a shorter one by the ceiling × (t / (FULL_SHARE × ceiling))²,
-never less than the floor (`Settings.tick_min_seconds`). A room of a few thousand viewers
-thus hears of changes much sooner than at the ceiling, while a room of 10,000 (t ≈ 100 ms
-here) keeps the ceiling: with a linear 1.25 × t (the issue's arithmetic) its wait fell to
-about 100 ms, which is where a 100 ms tick had put the question latency over its goal.
-The issue's bound (tick plus wait at least 1.25 × t, a room's ticks taking at most 80 % of
-the core) holds for every tick up to 600 ms with the default floor and ceiling.
+(`Settings.tick_seconds`), a shorter one by ceiling × (t / (FULL_SHARE × ceiling))², never
+less than the floor (`Settings.tick_min_seconds`). A room of a few viewers hears of changes
+soon; a room of thousands keeps the ceiling, so its writes leave the loop time for
+questions and moderators' actions. With the default floor and ceiling, tick plus wait is at
+least 1.25 × t and a room's ticks take at most 80 % of the core for every tick up to 600 ms.
+Nothing here shortens a tick: it grows with the audience, and so does the latency at the
+ceiling (one tick plus the wait).
 """
 
 from __future__ import annotations
