@@ -1,6 +1,6 @@
 """Registration burst: 300 concurrent sign-ups through the HTTP API of a real `salen serve`.
 
-The event is the test suite's (tests/registration_fixtures.seed): 50 places in the room at
+The event is the test suite's (tests/support/registration.seed): 50 places in the room at
 Elverum and at most 4 per county, 30 counties. 300 people post at once, each from its own
 loopback address (127.0.x.y, so the per-address limit sees 300 visitors, as in real life).
 Correct means: exactly 50 confirmed, 70 waitlisted (4 per county minus the confirmed),
@@ -24,7 +24,7 @@ PEOPLE = 300
 async def _seed(url: str) -> None:
     from live.db import create_engine, sessionmaker
     from live.migrate import upgrade_async
-    from tests.registration_fixtures import seed
+    from tests.support.registration import seed
 
     await upgrade_async(url)
     engine = create_engine(url)
@@ -33,7 +33,7 @@ async def _seed(url: str) -> None:
 
 
 def _body(i: int) -> dict[str, Any]:
-    from tests.registration_fixtures import COUNTIES
+    from tests.support.registration import COUNTIES
 
     return {"occurrence": "elverum", "attendance": "in_person", "name": f"Person {i}",
             "email": f"p{i}@example.no", "organisation": COUNTIES[i % 30],

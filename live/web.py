@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from live.auth import csrf_token
-from live.errors import Invalid, SalenError
+from live.errors import Invalid, SalenError, Unauthorized
 from live.i18n import Localiser, pick_locale
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 LANG_COOKIE = "salen_lang"
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def localiser(conn: HTTPConnection) -> Localiser:
@@ -69,6 +73,26 @@ def render(
 ) -> Response:
     templates: Jinja2Templates = request.state.templates
     return templates.TemplateResponse(request, name, dict(context or {}), status_code=status_code)
+
+
+def login_redirect(handler: Handler) -> Handler:
+    """Send people who presented nothing to the login page instead of a bare 401."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Unauthorized:
+            target = quote(request.url.path, safe="/")
+            return RedirectResponse(f"/admin/login?next={target}", status_code=303)
+
+    return wrapper
+
+
+def token_query(request: Request) -> str:
+    """`?token=...` again when the page was opened with a role link's token, else ''."""
+    token = request.query_params.get("token")
+    return f"?{urlencode({'token': token})}" if token else ""
 
 
 def wants_json(conn: HTTPConnection) -> bool:

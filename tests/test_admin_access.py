@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from live.settings import Settings
+from tests.support.admin import VERKSTED, add_user, csrf_of, event_doc, login
 from tests.support.app import ADMIN
-from tests.test_admin_events import VERKSTED, add_user, csrf_of, event_doc, login
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from live.demo import DEMO_ORGANISER
 from live.models import Event, Recording, RecordingState
 from live.settings import Settings
 from tests.support.app import ADMIN
+from tests.support.archive import SLUG, add_event, video, wait_processed
 from tests.support.axe import assert_accessible
-from tests.test_archive_common import SLUG, add_event, video, wait_processed
 
 
 @pytest.fixture

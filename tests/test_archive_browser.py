@@ -10,8 +10,8 @@ from playwright.async_api import Page
 
 from live.settings import Settings
 from tests.support.app import ADMIN
+from tests.support.archive import ITEMS, SLUG, add_event, video, wait_processed
 from tests.support.axe import assert_accessible
-from tests.test_archive_common import ITEMS, SLUG, add_event, video, wait_processed
 
 CAPTIONS = (
     "WEBVTT\n\n00:00:00.500 --> 00:00:08.000\nVelkommen til seminaret\n\n"

@@ -12,7 +12,7 @@ import pytest
 
 from live.migrate import upgrade
 from tests.support.app import make_settings
-from tests.test_archive_common import SLUG, add_event, video
+from tests.support.archive import SLUG, add_event, video
 
 
 def salen(*args: str, db: str, recordings: Path) -> subprocess.CompletedProcess[str]:

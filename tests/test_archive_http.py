@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.support.app import ADMIN
-from tests.test_archive_common import ITEMS, SLUG, add_event, video, wait_processed
+from tests.support.archive import ITEMS, SLUG, add_event, video, wait_processed
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from live.models import Base, Event, ProgrammeBlock, ProgrammeItem, Recording
 from live.models.qa import Question
 from live.settings import Settings
 from tests.support.app import ADMIN
-from tests.test_archive_common import ITEMS, SLUG, T0, add_event, video, wait_processed
+from tests.support.archive import ITEMS, SLUG, T0, add_event, video, wait_processed
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ async def test_sleep_until_wakes_on_time_and_can_be_cancelled() -> None:
 
 class RecordingServer(Server):
     def __init__(self) -> None:
-        super().__init__(uvicorn.Config("tests.ws_app:app"))
+        super().__init__(uvicorn.Config("tests.support.ws_app:app"))
         self.ticks: list[float] = []
 
     async def on_tick(self, counter: int) -> bool:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live.realtime.keepalive import Keepalive
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import WebSocketRoute
@@ -22,11 +21,12 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
+from live.realtime.keepalive import Keepalive
 from live.realtime.rawframes import SERVER_SEND, CaptureServerSend
 from live.settings import Settings
 from tests.support.liveserver import serve_app
-from tests.test_ws import joined, make_db
-from tests.ws_app import build_app
+from tests.support.ws_app import build_app
+from tests.support.ws_client import joined, make_db
 
 INTERVAL, STEP = 0.4, 0.1  # four slots visited ten times a second
 

@@ -37,8 +37,8 @@ from live.realtime.rawframes import (
 )
 from live.settings import Settings
 from tests.support.liveserver import serve_app
-from tests.test_ws import Client, joined, make_db
-from tests.ws_app import build_app
+from tests.support.ws_app import build_app
+from tests.support.ws_client import Client, joined, make_db
 
 EVENT = 1  # the "panel" event of make_db
 

@@ -13,7 +13,7 @@ from live.db import create_engine, sessionmaker
 from live.models import Recording, RecordingState
 from live.settings import Settings
 from tests.support.app import ADMIN
-from tests.test_archive_common import ITEMS, SLUG, T0, add_event, video, wait_processed
+from tests.support.archive import ITEMS, SLUG, T0, add_event, video, wait_processed
 
 
 @pytest.fixture(scope="module")

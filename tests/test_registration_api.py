@@ -19,7 +19,7 @@ from live.models.registration import Registration
 from live.registration.mail import read_outbox
 from live.registration.ratelimit import RateLimiter
 from live.settings import Settings
-from tests.registration_fixtures import (
+from tests.support.registration import (
     ADMIN_TOKEN,
     COUNTIES,
     client,

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from live.settings import Settings
 from tests.support.app import ADMIN
 from tests.support.axe import assert_accessible
-from tests.test_registration_pages import COUNTY, SLUG, add_event
+from tests.support.fagdag import COUNTY, SLUG, add_event
 
 
 @pytest.fixture

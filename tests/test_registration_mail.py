@@ -23,7 +23,7 @@ from live.registration.mail import Mailer, parse_smtp_url, read_outbox
 from live.registration.notify import promote_and_notify
 from live.registration.service import Receipt
 from live.settings import Settings
-from tests.registration_fixtures import (
+from tests.support.registration import (
     ADMIN_TOKEN,
     COUNTIES,
     client,

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
@@ -19,74 +18,11 @@ from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 
 from live.db import create_engine, sessionmaker
-from live.events import save_event
-from live.models import Occurrence, Organisation, OrganisationKind, normalise_name
+from live.models import Occurrence
 from live.models.registration import Registration, Status
-from live.schema import EventDoc, OccurrenceDoc, QuestionDoc, QuotaDoc, ThemeDoc
 from live.settings import Settings
 from tests.support.app import ADMIN
-
-SLUG = "fagdag"
-OSLO = ZoneInfo("Europe/Oslo")
-COUNTY = "Innlandet fylkeskommune"
-
-
-def fagdag_doc(now: dt.datetime | None = None) -> EventDoc:
-    """An event in local time relative to now: Hamar (1 place, online too), Lillehammer
-    (deadline passed), Gjøvik (10 places); two themes, a county quota of 4, one question."""
-    now = (now or dt.datetime.now(OSLO)).replace(tzinfo=None, second=0, microsecond=0)
-    day = now.replace(hour=9, minute=0)
-
-    def occurrence(
-        slug: str, city: str, days: int, deadline: int, **extra: object
-    ) -> OccurrenceDoc:
-        start = day + dt.timedelta(days=days)
-        return OccurrenceDoc(
-            slug=slug,
-            city=city,
-            starts=start,
-            ends=start + dt.timedelta(hours=6),
-            registration_deadline=now + dt.timedelta(days=deadline),
-            **extra,
-        )  # type: ignore[arg-type]
-
-    return EventDoc(
-        slug=SLUG,
-        title="Fagdag",
-        occurrences=[
-            occurrence(
-                "hamar",
-                "Hamar",
-                30,
-                20,
-                capacity_in_person=1,
-                online=True,
-                serves_food=True,
-                venue="Scandic",
-            ),
-            occurrence("lillehammer", "Lillehammer", 40, -1, capacity_in_person=50),
-            occurrence("gjovik", "Gjøvik", 50, 40, capacity_in_person=10, serves_food=True),
-        ],
-        themes=[
-            ThemeDoc(slug="tema-a", title="Tema A", brief="Om bærekraft"),
-            ThemeDoc(slug="tema-b", title="Tema B"),
-        ],
-        quotas=[QuotaDoc(limit=4, organisation_kind=OrganisationKind.COUNTY)],
-        questions=[QuestionDoc(key="allergy", label="Allergies")],
-    )
-
-
-async def add_event(settings: Settings) -> None:
-    """Store the test event and a known county in the app's database."""
-    engine = create_engine(settings.database_url)
-    try:
-        async with sessionmaker(engine)() as session, session.begin():
-            await save_event(session, fagdag_doc(), create=True)
-            session.add(
-                Organisation(name=COUNTY, key=normalise_name(COUNTY), kind=OrganisationKind.COUNTY)
-            )
-    finally:
-        await engine.dispose()
+from tests.support.fagdag import COUNTY, OSLO, SLUG, add_event
 
 
 async def count_registrations(settings: Settings, status: Status | None = None) -> int:

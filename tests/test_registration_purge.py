@@ -19,7 +19,7 @@ from live.models.registration import Registration
 from live.registration import service
 from live.registration.purge import purge, purge_database
 from live.registration.validate import Submission
-from tests.registration_fixtures import (
+from tests.support.registration import (
     db_fixture,  # noqa: F401  (the `db` fixture)
     seed,
 )

@@ -13,7 +13,7 @@ from live.models.registration import Attendance, Status
 from live.registration import service
 from live.registration.rules import Refusal
 from live.registration.validate import Changes, Submission
-from tests.registration_fixtures import (
+from tests.support.registration import (
     COUNTIES,
     db_fixture,  # noqa: F401  (the `db` fixture)
     seed,

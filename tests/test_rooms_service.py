@@ -20,6 +20,7 @@ import live.models.rooms  # noqa: F401
 from live.db import create_engine, sessionmaker
 from live.errors import Conflict, Forbidden, Invalid, SalenError
 from live.hub import Hub, open_hub
+from live.identity import registration_participant
 from live.models import Base, Event, Occurrence, Organisation, Theme
 from live.models.base import utcnow
 from live.models.registration import Attendance, Registration, Status
@@ -27,7 +28,7 @@ from live.rooms import report
 from live.rooms.domain import Placement
 from live.rooms.handlers import RoomHandlers
 from live.rooms.messages import NoteAdd, NoteEdit, RoomBroadcast, RoomJoin, RoomsOpen, RoomTimer
-from live.rooms.service import RoomsService, Who, registration_participant
+from live.rooms.service import RoomsService, Who
 
 DB = async_sessionmaker[AsyncSession]
 

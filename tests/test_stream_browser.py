@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from stream.manager import Status
-from tests.test_stream_media import GUARD, KEYS, Harness, running_server
+from tests.support.streams import GUARD, KEYS, Harness, running_server
 
 pytestmark = [pytest.mark.media, pytest.mark.browser]
 JS = Path(__file__).resolve().parents[1] / "static" / "js"

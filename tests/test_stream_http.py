@@ -13,7 +13,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver
 
 from stream import client as whip
 from stream import tap
-from tests.test_stream_media import GUARD, KEYS, Harness, _decoded_video, running_server
+from tests.support.streams import GUARD, KEYS, Harness, decoded_video, running_server
 
 pytestmark = pytest.mark.media
 SDP = {"Content-Type": "application/sdp"}
@@ -129,7 +129,7 @@ async def test_viewer_keyframe_request_reaches_the_publisher(server: Harness) ->
         server.http, f"{server.url}/whip/seminar", KEYS["seminar"], video
     )
     viewer, tracks = await whip.view(server.http, f"{server.url}/whep/seminar")
-    await asyncio.wait_for(_decoded_video(tracks, 5), GUARD)
+    await asyncio.wait_for(decoded_video(tracks, 5), GUARD)
     before = video.keyframe_requests
     receiver: RTCRtpReceiver = next(
         t.receiver for t in viewer.pc.getTransceivers() if t.kind == "video"

@@ -3,88 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
 import io
 import os
 import signal
-import socket
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
 import av
-import httpx
 import pytest
-import uvicorn
-from aiortc import MediaStreamTrack
-from starlette.applications import Starlette
-from starlette.routing import BaseRoute
 
 from live.settings import Settings
 from stream import client as whip
 from stream.manager import LiveStreams, Status
 from stream.packets import MediaPacket
 from stream.recorder import TsRecorder
-from stream.web import routes
+from tests.support.streams import GUARD, KEYS, Harness, decoded_video, running_server
 
 pytestmark = pytest.mark.media
-KEYS = {"seminar": "s3cret-key", "other": "other-key"}
-GUARD = 20.0  # seconds before a wait is declared hung (not a performance assertion)
-
-
-@dataclasses.dataclass
-class Harness:
-    """A running server and what the test needs to reach it."""
-
-    url: str
-    streams: LiveStreams
-    finished: asyncio.Queue[tuple[str, Path, datetime]]
-    http: httpx.AsyncClient
-
-
-async def _check_key(request: object, slug: str, token: str) -> bool | None:
-    if slug not in KEYS:
-        return None
-    return token == KEYS[slug]
-
-
-@contextlib.asynccontextmanager
-async def running_server(
-    tmp_path: Path, extra_routes: Sequence[BaseRoute] = ()
-) -> AsyncIterator[Harness]:
-    """Salen's streaming routes in a tiny Starlette app, served by uvicorn on loopback."""
-    settings = Settings(recordings_dir=tmp_path, ice_addresses="127.0.0.1", webrtc_viewer_limit=3)
-    finished: asyncio.Queue[tuple[str, Path, datetime]] = asyncio.Queue()
-    holder: list[LiveStreams] = []
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
-        async with LiveStreams(
-            settings,
-            on_finished=lambda *args: finished.put_nowait(args),
-            idle_timeout=2.0,
-            hls_segment_seconds=1.0,
-        ) as streams:
-            holder.append(streams)
-            yield {"streams": streams}
-
-    app = Starlette(routes=[*routes(_check_key), *extra_routes], lifespan=lifespan)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
-    task = asyncio.create_task(uv.serve(sockets=[sock]))
-    while not uv.started:
-        await asyncio.sleep(0.01)
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url) as http:
-        yield Harness(url, holder[0], finished, http)
-    uv.should_exit = True
-    await task
-    sock.close()
 
 
 @pytest.fixture
@@ -92,20 +30,6 @@ async def server(tmp_path: Path) -> AsyncIterator[Harness]:
     """A running server with a fresh recordings folder."""
     async with running_server(tmp_path) as harness:
         yield harness
-
-
-async def _decoded_video(tracks: asyncio.Queue[MediaStreamTrack], frames: int) -> list[int]:
-    """Frame numbers of the first `frames` pictures a viewer decodes."""
-    while True:
-        track = await tracks.get()
-        if track.kind == "video":
-            break
-    numbers = []
-    for _ in range(frames):
-        frame = await track.recv()
-        assert isinstance(frame, av.VideoFrame)
-        numbers.append(whip.read_frame_number(frame))
-    return numbers
 
 
 async def _wait_for(predicate, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -147,7 +71,7 @@ async def test_publish_three_viewers_hls_and_recording(server: Harness) -> None:
     assert refused.status_code == 503 and refused.headers["retry-after"]
 
     decoded = await asyncio.wait_for(
-        asyncio.gather(*(_decoded_video(tracks, 15) for _, tracks in viewers)), GUARD
+        asyncio.gather(*(decoded_video(tracks, 15) for _, tracks in viewers)), GUARD
     )
     for numbers in decoded:
         assert numbers == sorted(numbers) and numbers[-1] > numbers[0]

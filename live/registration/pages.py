@@ -29,6 +29,7 @@ from live import auth
 from live.api_registration import client_key, limiter, render_with, send
 from live.errors import NotFound
 from live.events import load_event
+from live.identity import registration_participant
 from live.models import Event, Organisation
 from live.models.base import utcnow
 from live.models.registration import Registration, Status
@@ -36,7 +37,6 @@ from live.registration import notify, service
 from live.registration.ics import calendar_entry
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
-from live.rooms.service import registration_participant
 from live.web import localiser, render
 
 FLASH = "registration_flash"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.hub import Entry, Hub
+from live.identity import registration_participant
 from live.models import Event, Theme, utcnow
 from live.models.registration import Attendance, Registration, Status
 from live.models.rooms import BreakoutRoom, GroupSession, RoomMember, RoomNote
@@ -57,11 +58,6 @@ def mod_channel(event_id: int) -> str:
 def room_channel(room_id: int) -> str:
     """Hub channel of one room, for its members (and moderators looking in)."""
     return f"room:{room_id}"
-
-
-def registration_participant(registration_id: int) -> str:
-    """The participant id a registrant's signed identity carries."""
-    return f"reg:{registration_id}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """A minimal app serving only the live WebSocket endpoint, for the socket tests.
 
 `create_app()` reads the environment (SALEN_DATABASE_URL, SALEN_HUB_URL, ...), so that
-`uvicorn --factory tests.ws_app:create_app` can run it as a separate server process.
+`uvicorn --factory tests.support.ws_app:create_app` can run it as a separate server process.
 """
 
 from __future__ import annotations

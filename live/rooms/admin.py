@@ -1,0 +1,148 @@
+"""Group-work pages for organisers and moderators: set-up, the live overview, the reports.
+
+    GET  /admin/group-work/{slug}                 set-up (POST: save, plan rooms, move, publish)
+    GET  /admin/group-work/{slug}/live            moderators: every room and its input, live
+    GET  /admin/group-work/{slug}/report[/{name}] the printable report, or one theme as .md/.csv
+
+Each page checks the caller's role for the event (an organiser session or a role link's
+`?token=`); the participant pages are in `live.rooms.pages`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from live import auth
+from live.errors import Invalid, NotFound
+from live.models import Event, ItemKind, ProgrammeItem, Role
+from live.rooms import domain, report
+from live.rooms.domain import Placement
+from live.rooms.pages import event_of, participant, rooms_live, ws_url
+from live.web import localiser, render, token_query
+
+
+async def _staff(request: Request, needed: Role) -> Event:
+    event = await event_of(request)
+    auth.require(request, await auth.event_roles(request, event), needed)
+    return event
+
+
+async def setup(request: Request) -> Response:
+    """Organisers: placement, room size, sections, venue rooms; plan rooms; move people."""
+    event = await _staff(request, Role.ORGANISER)
+    service = rooms_live(request).service
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = await request.form()
+        auth.check_csrf(request, str(form.get("csrf_token", "")))
+        try:
+            await _apply(request, event, {k: str(v) for k, v in form.items()})
+            request.session["flash"] = "Saved."
+            return RedirectResponse(f"/admin/group-work/{event.slug}{token_query(request)}",
+                                    status_code=303)
+        except Invalid as exc:
+            errors = {"form": exc.message, **exc.fields}
+    group = await service.group(event.id)
+    async with request.state.db() as session:
+        items = list(await session.scalars(select(ProgrammeItem).where(
+            ProgrammeItem.event_id == event.id, ProgrammeItem.kind == ItemKind.GROUP_WORK)))
+    rooms = await service.rooms(event.id) if group is not None else []
+    return render(request, "admin/rooms.html", {
+        "event": event, "group": group, "rooms": rooms, "items": items, "errors": errors,
+        "placements": list(Placement), "flash": request.session.pop("flash", None),
+        "token_query": token_query(request),
+        "sections_text": "\n".join(s["title"] for s in (
+            group.sections if group else domain.DEFAULT_SECTIONS)),
+    }, status_code=422 if errors else 200)
+
+
+async def _apply(request: Request, event: Event, form: dict[str, str]) -> None:
+    service = rooms_live(request).service
+    action = form.get("action", "save")
+    if action == "save":
+        try:
+            size = int(form.get("room_size", ""))
+            placement = Placement(form.get("placement", ""))
+        except ValueError:
+            raise Invalid("Check the room size and placement.", code="rooms.bad_form",
+                          fields={"room_size": "Give a whole number."}) from None
+        item = form.get("item_id", "")
+        await service.configure(
+            event.id, placement=placement, room_size=size,
+            sections=parse_sections(form.get("sections", "")),
+            venue_rooms=form.get("venue_rooms", "").splitlines(),
+            item_id=int(item) if item.isdigit() else None)
+    elif action == "plan":
+        await service.plan_rooms(event.id)
+    elif action == "move":
+        await service.move(event.id, form.get("participant", ""), int(form.get("room", "0")))
+    elif action in ("publish", "unpublish"):
+        await service.set_published(event.id, action == "publish")
+    else:
+        raise Invalid(f"Unknown action {action!r}.", code="rooms.bad_form")
+
+
+def parse_sections(text: str) -> list[dict[str, str]]:
+    """One section title per line; keys are made from the titles."""
+    sections: list[dict[str, str]] = []
+    for line in text.splitlines():
+        title = line.strip()[:100]
+        if not title:
+            continue
+        key = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or f"s{len(sections)}"
+        if key not in {s["key"] for s in sections}:
+            sections.append({"key": key, "title": title})
+    if not sections:
+        raise Invalid("Name at least one section.", code="rooms.no_sections",
+                      fields={"sections": "Name at least one section."})
+    return sections
+
+
+async def overview(request: Request) -> Response:
+    """Moderators: every room, who is in it and its input as it grows; the controls."""
+    event = await _staff(request, Role.MODERATOR)
+    service = rooms_live(request).service
+    group = await service.group(event.id)
+    if group is None:
+        raise NotFound("This event has no group work.", code="rooms.no_session")
+    person = await participant(request, event)
+    return render(request, "admin/rooms_live.html", {
+        "event": event, "group": group, "rooms": await service.rooms(event.id),
+        "session": await service.session_view(event.id),
+        "ws_url": ws_url(request, event, person), "token_query": token_query(request),
+    })
+
+
+async def admin_report(request: Request) -> Response:
+    """Organisers: the printable report of every theme, or one theme as Markdown or CSV."""
+    event = await _staff(request, Role.ORGANISER)
+    reports = await report.build(request.state.db, event.id)
+    name = request.path_params.get("name")
+    if name is None:
+        return render(request, "rooms_report.html", {"event": event, "reports": reports,
+                                                     "admin": True,
+                                                     "token_query": token_query(request)})
+    slug, _, ext = name.rpartition(".")
+    found = next((r for r in reports if r.slug == slug), None)
+    if found is None or ext not in ("md", "csv"):
+        raise NotFound("No such report.", code="rooms.no_report")
+    gettext = localiser(request).gettext
+    if ext == "md":
+        return PlainTextResponse(report.markdown(found, gettext),
+                                 media_type="text/markdown; charset=utf-8")
+    return PlainTextResponse(report.csv_text(found, gettext), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition":
+                                      f'attachment; filename="{event.slug}-{slug}.csv"'})
+
+
+routes: list[BaseRoute] = [
+    Route("/admin/group-work/{slug}", setup, methods=["GET", "POST"], name="rooms_setup"),
+    Route("/admin/group-work/{slug}/live", overview, name="rooms_overview"),
+    Route("/admin/group-work/{slug}/report", admin_report, name="rooms_report"),
+    Route("/admin/group-work/{slug}/report/{name}", admin_report),
+]

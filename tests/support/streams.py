@@ -1,0 +1,97 @@
+"""A running streaming server for the media tests: WHIP/WHEP/HLS routes on loopback uvicorn.
+
+`running_server` serves Salen's streaming routes (stream keys `KEYS`) with a fresh
+`LiveStreams` and yields a `Harness`; `decoded_video` reads a WHEP viewer's frame numbers.
+`GUARD` bounds every wait so a hang fails instead of blocking the suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import socket
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import av
+import httpx
+import uvicorn
+from aiortc import MediaStreamTrack
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from live.settings import Settings
+from stream import client as whip
+from stream.manager import LiveStreams
+from stream.web import routes
+
+KEYS = {"seminar": "s3cret-key", "other": "other-key"}
+GUARD = 20.0  # seconds before a wait is declared hung (not a performance assertion)
+
+
+@dataclasses.dataclass
+class Harness:
+    """A running server and what the test needs to reach it."""
+
+    url: str
+    streams: LiveStreams
+    finished: asyncio.Queue[tuple[str, Path, datetime]]
+    http: httpx.AsyncClient
+
+
+async def _check_key(request: object, slug: str, token: str) -> bool | None:
+    if slug not in KEYS:
+        return None
+    return token == KEYS[slug]
+
+
+@contextlib.asynccontextmanager
+async def running_server(
+    tmp_path: Path, extra_routes: Sequence[BaseRoute] = ()
+) -> AsyncIterator[Harness]:
+    """Salen's streaming routes in a tiny Starlette app, served by uvicorn on loopback."""
+    settings = Settings(recordings_dir=tmp_path, ice_addresses="127.0.0.1", webrtc_viewer_limit=3)
+    finished: asyncio.Queue[tuple[str, Path, datetime]] = asyncio.Queue()
+    holder: list[LiveStreams] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
+        async with LiveStreams(
+            settings,
+            on_finished=lambda *args: finished.put_nowait(args),
+            idle_timeout=2.0,
+            hls_segment_seconds=1.0,
+        ) as streams:
+            holder.append(streams)
+            yield {"streams": streams}
+
+    app = Starlette(routes=[*routes(_check_key), *extra_routes], lifespan=lifespan)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    uv = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    task = asyncio.create_task(uv.serve(sockets=[sock]))
+    while not uv.started:
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=url) as http:
+        yield Harness(url, holder[0], finished, http)
+    uv.should_exit = True
+    await task
+    sock.close()
+
+
+async def decoded_video(tracks: asyncio.Queue[MediaStreamTrack], frames: int) -> list[int]:
+    """Frame numbers of the first `frames` pictures a viewer decodes."""
+    while True:
+        track = await tracks.get()
+        if track.kind == "video":
+            break
+    numbers = []
+    for _ in range(frames):
+        frame = await track.recv()
+        assert isinstance(frame, av.VideoFrame)
+        numbers.append(whip.read_frame_number(frame))
+    return numbers
