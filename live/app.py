@@ -20,11 +20,13 @@ from live.errors import SalenError
 from live.hub import open_hub
 from live.i18n import load_translations
 from live.page_cache import PageCache, change_counter
+from live.qa import admin as qa_admin
 from live.qa import pages as qa_pages
 from live.realtime.rawframes import CaptureServerSend
 from live.realtime.ws import open_live, ws_route
 from live.registration import admin_pages as registration_admin_pages
 from live.registration import pages as registration_pages
+from live.rooms import admin as rooms_admin
 from live.rooms import pages as rooms_pages
 from live.rooms.runtime import open_rooms
 from live.routing import by_segment
@@ -88,7 +90,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *admin.routes,
         *archive.routes,
         *qa_pages.routes,
+        *qa_admin.routes,
         *rooms_pages.routes,
+        *rooms_admin.routes,
         *api_registration.routes,
         ws_route(resolve_roles=event_roles),
         *streaming.routes,
