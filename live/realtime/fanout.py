@@ -40,8 +40,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Self
 
 from live.hub import Entry, Hub, Lagged
-from live.qa.service import mod_channel, public_channel
-from live.realtime.protocol import CloseCode, decode_update, encode, merge_updates
+from live.realtime.channels import qa_mod_channel, qa_public_channel
+from live.realtime.envelope import CloseCode, encode
+from live.realtime.protocol import decode_update, merge_updates
 from live.realtime.rawframes import RawSocket, text_frame
 from live.realtime.tick import TickPace
 
@@ -416,8 +417,8 @@ class Fanout:
         if room is None:
             room = self._rooms[event_id] = Room(event_id)
             room.tasks = [
-                asyncio.create_task(self._read(room, public_channel(event_id), public=True)),
-                asyncio.create_task(self._read(room, mod_channel(event_id), public=False)),
+                asyncio.create_task(self._read(room, qa_public_channel(event_id), public=True)),
+                asyncio.create_task(self._read(room, qa_mod_channel(event_id), public=False)),
                 asyncio.create_task(self._run_ticks(room), name=f"salen-tick-{event_id}"),
             ]
         conn.cursor = room.end
