@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from live.realtime.keepalive import Keepalive
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import WebSocketRoute
@@ -21,7 +22,6 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
-from live.realtime.keepalive import Keepalive
 from live.realtime.rawframes import SERVER_SEND, CaptureServerSend
 from live.settings import Settings
 from tests.support.liveserver import serve_app
