@@ -251,7 +251,7 @@ def warm_up(gen: Loadgen, target: Target, pending: list[int]) -> None:
     The first window (R = 1) otherwise also paid for each server's first changes: in Salen
     the first execution of each statement (compiled then cached), the writer's connection
     reading its first pages, and the young garbage collections that move the crowd's
-    objects to the oldest generation (`live.realtime.ws.tune_gc` lets young collections wait for
+    objects to the oldest generation (`live.realtime.connection.tune_gc` lets young collections wait for
     20,000 allocations: at 5,000 viewers two of about 125 ms each came with the first
     changes; at 1,000 they came while the viewers connected, 2026-12-05). Eight changes
     were too few.

@@ -22,12 +22,15 @@ from live.i18n import load_translations
 from live.page_cache import PageCache, change_counter
 from live.qa import admin as qa_admin
 from live.qa import pages as qa_pages
+from live.qa.handlers import QaFeature
+from live.qa.runtime import open_qa
+from live.realtime.connection import open_live, ws_route
 from live.realtime.rawframes import CaptureServerSend
-from live.realtime.ws import open_live, ws_route
 from live.registration import admin_pages as registration_admin_pages
 from live.registration import pages as registration_pages
 from live.rooms import admin as rooms_admin
 from live.rooms import pages as rooms_pages
+from live.rooms.handlers import RoomsFeature
 from live.rooms.runtime import open_rooms
 from live.routing import by_segment
 from live.settings import Settings
@@ -55,15 +58,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(engine.dispose)
             db = sessionmaker(engine)
             hub = await stack.enter_async_context(open_hub(settings.hub_url))
-            live = await stack.enter_async_context(open_live(settings, db, hub))
+            qa = await stack.enter_async_context(open_qa(db, hub))
             rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
+            # The live socket's message types: each feature registers its own.
+            live = await stack.enter_async_context(
+                open_live(settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms)])
+            )
             state: dict[str, Any] = {
                 "settings": settings,
                 "engine": engine,
                 "db": db,
                 "hub": hub,
                 "live": live,
-                "qa": live.qa,
+                "qa": qa,
                 "rooms": rooms,
                 "templates": create_templates(),
                 "translations": load_translations(),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from live.realtime.envelope import Decoder, Ok, Ping, Resync
 from live.realtime.protocol import (
+    QA_MESSAGES,
     Ask,
     Done,
     Error,
-    Ok,
     PanelView,
     ProtocolError,
     QaStatus,
@@ -18,12 +19,14 @@ from live.realtime.protocol import (
     Snapshot,
     Update,
     Vote,
-    decode_client,
     decode_update,
     encode,
     merge_updates,
     public_update,
 )
+
+# The decoder of the connection's own messages and the Q&A's, as the endpoint builds it.
+decode_client = Decoder([Ping, Resync, *QA_MESSAGES]).decode
 
 
 def code_of(data: str | bytes) -> tuple[str, int | None]:

@@ -2,6 +2,8 @@
 
 async with open_hub("memory://") as hub: ...          # one process (default)
 async with open_hub("redis://127.0.0.1:6379/0") as hub: ...   # many processes
+
+A `Relay` shares one subscription per channel among a process's local listeners.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from live.hub.base import Entry, Hub, Lagged, Subscription, gapless_since
+from live.hub.relay import Listener, Relay
 
-__all__ = ["Entry", "Hub", "Lagged", "Subscription", "gapless_since", "open_hub"]
+__all__ = [
+    "Entry", "Hub", "Lagged", "Listener", "Relay", "Subscription", "gapless_since", "open_hub",
+]
 
 
 @asynccontextmanager

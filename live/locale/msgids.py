@@ -18,7 +18,7 @@ RUN_TIME_MSGIDS = (
     N_("The end must be after the start."),
     # live/api.py (field error)
     N_("The address cannot change."),
-    # live/realtime/ws.py, live/rooms/socket.py
+    # live/realtime/dispatch.py
     N_("Something went wrong."),
     # live/rooms: domain.py, pages.py
     N_("Challenges"),

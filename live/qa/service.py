@@ -32,6 +32,8 @@ from live.qa import transaction as txn
 from live.qa.rows import QuestionRow
 from live.qa.transaction import Announcement, Tx
 from live.qa.views import own_view, question_view
+from live.realtime.channels import qa_mod_channel as mod_channel
+from live.realtime.channels import qa_public_channel as public_channel
 from live.realtime.protocol import (
     PUBLIC_STATUSES,
     Ask,
@@ -45,16 +47,6 @@ from live.realtime.protocol import (
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-def mod_channel(event_id: int) -> str:
-    """Hub channel of everything that changes, for moderators."""
-    return f"qa:{event_id}:mod"
-
-
-def public_channel(event_id: int) -> str:
-    """Hub channel of what viewers may see."""
-    return f"qa:{event_id}:public"
-
 
 @dataclasses.dataclass(frozen=True)
 class Actor:

@@ -4,15 +4,13 @@ Frames, not events, are the cost of a large audience, so viewers get at most one
 tick: every public notice that arrived during the tick is merged into one `update` (newest
 state per question, panel and settings), encoded once, and the same text is written to every
 viewer of the event. Nothing is sent when nothing changed. Each room waits between its ticks
-in proportion to its audience here (`live.realtime.tick`: from `Settings.tick_min_seconds` for a few
-viewers to `Settings.tick_seconds` for thousands); a room with nothing pending does not
-wake up at all. Moderators (few) get every notice at once.
+in proportion to its audience here (`live.realtime.tick`: from `Settings.tick_min_seconds`
+for a few viewers to `Settings.tick_seconds` for thousands); a room with nothing pending
+does not wake up at all. Moderators (few) get every notice at once.
 
-A tick to thousands of viewers takes a while, so it is written in slices with a turn of
-the event loop between them (`Tick`): a moderator's action read meanwhile is in the frame
-of every viewer not yet written, and only those written before it wait for the next tick.
-A change thus reaches every viewer about one tick plus the pause after it arrives, rather
-than first waiting out a tick that has already begun.
+A tick to thousands of viewers is written in slices with a turn of the event loop between
+them (`Tick`): a moderator's action read meanwhile is in the frame of every viewer not yet
+written, so a change waits about one tick plus the pause, not two.
 
 Writes never wait for a slow client. `Conn.send` starts the ASGI send and, in the usual
 case where the socket is writable, it completes without suspending, so no task per viewer
@@ -22,8 +20,8 @@ is closed with `CloseCode.SLOW` and must reconnect and resync. There is no other
 backpressure: a slow viewer never stalls the tick or the other viewers.
 
 Under uvicorn pushes skip the ASGI path altogether: a viewers' tick, or a moderators'
-notice, is framed once and written to each connection's transport (`live.realtime.rawframes`), and
-a connection whose transport holds more than `MAX_BUFFER` unsent bytes is closed with
+notice, is framed once and written to each connection's transport (`live.realtime.rawframes`),
+and a connection whose transport holds more than `MAX_BUFFER` unsent bytes is closed with
 `CloseCode.SLOW` the same way (and cut off if it never reads its close). That happens only
 while nothing of the library's own is waiting to be sent for the connection, so raw frames
 never overtake a snapshot or a reply.
@@ -38,9 +36,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Self
 
-from live.hub import Entry, Hub, Lagged
-from live.qa.service import mod_channel, public_channel
-from live.realtime.protocol import CloseCode, decode_update, encode, merge_updates
+from live.hub import Entry, Hub, Relay
+from live.realtime.channels import qa_mod_channel, qa_public_channel
+from live.realtime.envelope import CloseCode, encode
+from live.realtime.protocol import decode_update, merge_updates
 from live.realtime.rawframes import RawSocket, text_frame
 from live.realtime.tick import TickPace
 
@@ -55,9 +54,8 @@ MAX_EARLY = 256
 # Viewers written to between two turns of the event loop within a tick: a question or a
 # moderator's action waits for one slice, not for the whole tick.
 TICK_SLICE = 64
-# Seconds a new connection waits for the hub subscription, and between attempts.
+# Seconds a new connection waits for the hub subscriptions.
 SUBSCRIBE_TIMEOUT = 10.0
-RESUBSCRIBE_DELAY = 1.0
 
 Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 Close = Callable[[int, str], Awaitable[None]]
@@ -232,10 +230,13 @@ class Room:
     The notices are kept in arrival order (`pending`, starting at position `base`), and each
     viewer's `Conn.cursor` says how far it has been written: a tick (`Tick`) writes each
     viewer one frame of everything past its cursor. Notices every viewer has are dropped.
+    The room listens to the event's two Q&A channels through the process's `Relay`.
     """
 
     def __init__(self, event_id: int) -> None:
         self.event_id = event_id
+        self.public_channel = qa_public_channel(event_id)
+        self.mod_channel = qa_mod_channel(event_id)
         self.viewers: set[Conn] = set()
         self.moderators: set[Conn] = set()
         # Notices some viewer may not have had yet, from position `base` on.
@@ -258,8 +259,20 @@ class Room:
         """The position after the newest notice."""
         return self.base + len(self.pending)
 
-    def subscribed(self, channel: str) -> None:
-        """Both hub channels are live: connections may now read their snapshot."""
+    # --- as a relay's listener (`live.hub.Listener`) ----------------------------------------
+
+    def entry(self, channel: str, entry: Entry) -> None:
+        """A notice: public ones wait for the next tick, moderators' go out at once."""
+        if channel == self.public_channel:
+            self.add(entry)
+        else:
+            self.forward(entry)
+
+    def lost(self, channel: str) -> None:
+        self.resync_all(channel)
+
+    def live(self, channel: str) -> None:
+        """Once both hub channels are live, connections may read their snapshot."""
         self._channels.add(channel)
         if len(self._channels) == 2:
             self.ready.set()
@@ -394,7 +407,7 @@ class Fanout:
     def __init__(
         self, hub: Hub, tick_seconds: float = 0.15, min_tick_seconds: float = 0.05
     ) -> None:
-        self._hub = hub
+        self._relay = Relay(hub)
         self.pace = TickPace(min_tick_seconds, tick_seconds)
         self._rooms: dict[int, Room] = {}
 
@@ -404,6 +417,7 @@ class Fanout:
     async def __aexit__(self, *exc_info: object) -> None:
         for room in list(self._rooms.values()):
             await self._stop(room)
+        await self._relay.aclose()
 
     def room(self, event_id: int) -> Room | None:
         """The room of an event, if this process has connections to it."""
@@ -415,9 +429,9 @@ class Fanout:
         room = self._rooms.get(event_id)
         if room is None:
             room = self._rooms[event_id] = Room(event_id)
+            self._relay.listen(room.public_channel, room)
+            self._relay.listen(room.mod_channel, room)
             room.tasks = [
-                asyncio.create_task(self._read(room, public_channel(event_id), public=True)),
-                asyncio.create_task(self._read(room, mod_channel(event_id), public=False)),
                 asyncio.create_task(self._run_ticks(room), name=f"salen-tick-{event_id}"),
             ]
         conn.cursor = room.end
@@ -436,30 +450,13 @@ class Fanout:
 
     async def _stop(self, room: Room) -> None:
         self._rooms.pop(room.event_id, None)
+        await self._relay.unlisten(room.public_channel, room)
+        await self._relay.unlisten(room.mod_channel, room)
         for task in room.tasks:
             task.cancel()
         for task in room.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-    async def _read(self, room: Room, channel: str, *, public: bool) -> None:
-        while True:
-            try:
-                async with self._hub.subscribe(channel) as subscription:
-                    room.subscribed(channel)
-                    async for entry in subscription:
-                        if public:
-                            room.add(entry)
-                        else:
-                            room.forward(entry)
-            except Lagged:
-                log.warning("fan-out lagged on %s; connections must resync", channel)
-                room.resync_all(channel)
-            except Exception:
-                # The hub is unreachable: nobody here gets notices, so everyone resyncs later.
-                log.exception("fan-out lost its subscription to %s", channel)
-                room.resync_all(channel)
-                await asyncio.sleep(RESUBSCRIBE_DELAY)
 
     async def _run_ticks(self, room: Room) -> None:
         """Flush the room at most once per paced interval, and only when something is pending.

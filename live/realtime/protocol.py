@@ -1,37 +1,34 @@
-"""The WebSocket wire protocol of `/ws/events/{slug}`: every message type as a typed struct.
+"""The Q&A's words on `/ws/events/{slug}`: its client messages and the frames viewers get.
 
-Client messages are one tagged union (`ClientMessage`, tag field `type`) decoded and
-validated in one call by `decode_client`. Server messages are `Ok`, `Error` (replies that
-echo the client's `id`) and the pushes `Snapshot` and `Update`, which carry the event's
-version `v`. docs/protocol.md describes the same thing for people.
+The envelope all features share (`Envelope`, `Ok`, `Error`, close codes, decoding) is
+`live.realtime.envelope`. The Q&A's client messages derive from it; `live.qa.handlers`
+registers a handler for each. The pushes `Snapshot` and `Update` carry the event's version
+`v`; they live here, with the views inside them, because the fan-out (`live.realtime.fanout`)
+merges viewers' updates and replays them on reconnect without knowing the Q&A itself.
+docs/protocol.md describes the same thing for people.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
-from live.errors import BadRequest
-from live.rooms.messages import RoomMessage, RoomOk
+from live.realtime.envelope import CloseCode, Envelope, Error, Ok, ProtocolError, encode
 
-# A frame longer than this is refused before parsing (question length is checked later,
-# against the event's own limit, so that over-long text gets `qa.too_long`).
-MAX_FRAME_BYTES = 16_384
+# The envelope's names are re-exported for the Q&A modules that speak it.
+__all__ = [
+    "GONE_STATUSES", "PUBLIC_STATUSES", "QA_MESSAGES", "Approve", "Ask", "CloseCode",
+    "Configure", "Dequeue", "Done", "Edit", "Enqueue", "Error", "Merge", "Move", "Now",
+    "PanelView", "ProtocolError", "QaOk", "QaStatus", "QuestionView", "Reject",
+    "SettingsView", "Snapshot", "Unvote", "Update", "Vote", "You", "decode_update", "encode",
+    "merge_updates", "public_update",
+]
 
 QuestionId = Annotated[int, msgspec.Meta(ge=1)]
 Position = Annotated[int, msgspec.Meta(ge=0)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
-
-
-class CloseCode(enum.IntEnum):
-    """Close codes the server uses, besides the standard 1000/1001/1011."""
-
-    NOT_FOUND = 4004  # no such event (or Q&A not enabled on it)
-    SLOW = 4008  # the client could not keep up; reconnect and resync
-    FLOOD = 4029  # too many messages from this connection or address
-    SHUTDOWN = 4503  # the server is going away; reconnect and resync
 
 
 class QaStatus(enum.StrEnum):
@@ -52,21 +49,7 @@ GONE_STATUSES = frozenset({QaStatus.REJECTED, QaStatus.MERGED})
 # --- client → server ---------------------------------------------------------------------
 
 
-class _Client(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
-    id: int
-
-
-class Ping(_Client, tag="ping"):
-    """Keep-alive; answered with `ok`."""
-
-
-class Resync(_Client, tag="resync"):
-    """Bring me up to date from version `since` (replay), or send a snapshot when None."""
-
-    since: int | None = None
-
-
-class Ask(_Client, tag="qa.ask"):
+class Ask(Envelope, tag="qa.ask"):
     """Ask a question; moderators use it for questions from the floor."""
 
     text: str
@@ -76,77 +59,77 @@ class Ask(_Client, tag="qa.ask"):
     item: int | None = None
 
 
-class Vote(_Client, tag="qa.vote"):
+class Vote(Envelope, tag="qa.vote"):
     """Upvote a question once per participant."""
 
     question: QuestionId
 
 
-class Unvote(_Client, tag="qa.unvote"):
+class Unvote(Envelope, tag="qa.unvote"):
     """Take back one's upvote."""
 
     question: QuestionId
 
 
-class Approve(_Client, tag="qa.approve"):
+class Approve(Envelope, tag="qa.approve"):
     """Make a pending (or rejected) question public."""
 
     question: QuestionId
 
 
-class Reject(_Client, tag="qa.reject"):
+class Reject(Envelope, tag="qa.reject"):
     """Hide a question from viewers."""
 
     question: QuestionId
 
 
-class Edit(_Client, tag="qa.edit"):
+class Edit(Envelope, tag="qa.edit"):
     """Change a question's text; the first original is kept."""
 
     question: QuestionId
     text: str
 
 
-class Merge(_Client, tag="qa.merge"):
+class Merge(Envelope, tag="qa.merge"):
     """Fold `question` into `into`; votes carry over, each voter counted once."""
 
     question: QuestionId
     into: QuestionId
 
 
-class Enqueue(_Client, tag="panel.enqueue"):
+class Enqueue(Envelope, tag="panel.enqueue"):
     """Put a question on the panel queue at `position` (default: the end)."""
 
     question: QuestionId
     position: Position | None = None
 
 
-class Dequeue(_Client, tag="panel.dequeue"):
+class Dequeue(Envelope, tag="panel.dequeue"):
     """Take a question off the panel queue (it stays approved)."""
 
     question: QuestionId
 
 
-class Move(_Client, tag="panel.move"):
+class Move(Envelope, tag="panel.move"):
     """Move a queued question to `position` (0 = next)."""
 
     question: QuestionId
     position: Position
 
 
-class Now(_Client, tag="panel.now"):
+class Now(Envelope, tag="panel.now"):
     """Mark a question as the one the panel answers now."""
 
     question: QuestionId
 
 
-class Done(_Client, tag="panel.done"):
+class Done(Envelope, tag="panel.done"):
     """Mark a question (default: the one on air) as answered."""
 
     question: QuestionId | None = None
 
 
-class Configure(_Client, tag="qa.settings"):
+class Configure(Envelope, tag="qa.settings"):
     """Change the event's Q&A settings (or open/close one programme item)."""
 
     premoderation: bool | None = None
@@ -156,77 +139,10 @@ class Configure(_Client, tag="qa.settings"):
     item: int | None = None
 
 
-ClientMessage = (
-    Ping
-    | Resync
-    | Ask
-    | Vote
-    | Unvote
-    | Approve
-    | Reject
-    | Edit
-    | Merge
-    | Enqueue
-    | Dequeue
-    | Move
-    | Now
-    | Done
-    | Configure
-    | RoomMessage  # group work: live/rooms/messages.py, docs/rooms.md
+# The Q&A's client messages (`live.qa.handlers` registers one handler for each).
+QA_MESSAGES: tuple[type[Envelope], ...] = (
+    Ask, Vote, Unvote, Approve, Reject, Edit, Merge, Enqueue, Dequeue, Move, Now, Done, Configure,
 )
-MODERATOR_MESSAGES: tuple[type[_Client], ...] = (
-    Approve,
-    Reject,
-    Edit,
-    Merge,
-    Enqueue,
-    Dequeue,
-    Move,
-    Now,
-    Done,
-    Configure,
-)
-CLIENT_TYPES = frozenset(cls.__struct_config__.tag for cls in ClientMessage.__args__)
-
-
-class _Probe(msgspec.Struct):
-    type: Any = None
-    id: Any = None
-
-
-class ProtocolError(BadRequest):
-    """The frame is not a valid client message; `message_id` is echoed when it was readable."""
-
-    def __init__(self, message: str, *, code: str, message_id: int | None) -> None:
-        super().__init__(message, code=code)
-        self.message_id = message_id
-
-
-_decoder = msgspec.json.Decoder(ClientMessage)
-_probe = msgspec.json.Decoder(_Probe)
-
-
-def decode_client(data: str | bytes) -> ClientMessage:
-    """Decode and validate one client frame, or raise `ProtocolError` with a code."""
-    if len(data) > MAX_FRAME_BYTES:
-        raise ProtocolError("Message too large.", code="too_large", message_id=None)
-    try:
-        message: ClientMessage = _decoder.decode(data)
-        return message
-    except msgspec.ValidationError as exc:
-        try:
-            probe = _probe.decode(data)
-        except msgspec.ValidationError:
-            raise ProtocolError("Not a JSON object.", code="bad_json", message_id=None) from None
-        message_id = probe.id if type(probe.id) is int else None
-        if not isinstance(probe.type, str) or probe.type not in CLIENT_TYPES:
-            raise ProtocolError(
-                f"Unknown message type {probe.type!r}.", code="unknown_type", message_id=message_id
-            ) from None
-        raise ProtocolError(str(exc), code="invalid_message", message_id=message_id) from None
-    except msgspec.DecodeError:
-        raise ProtocolError("Not a JSON object.", code="bad_json", message_id=None) from None
-
 
 # --- server → client ---------------------------------------------------------------------
 
@@ -310,32 +226,14 @@ class Snapshot(msgspec.Struct, tag_field="type", tag="snapshot", omit_defaults=T
     voted: list[int] = []
 
 
-class Ok(msgspec.Struct, tag_field="type", tag="ok", omit_defaults=True):
-    """Reply to a client message that succeeded."""
+class QaOk(Ok, omit_defaults=True):
+    """Reply to a Q&A message that succeeded: the question or panel it changed."""
 
-    id: int
     question: QuestionView | None = None
     panel: PanelView | None = None
 
 
-class Error(msgspec.Struct, tag_field="type", tag="error", omit_defaults=True):
-    """Reply to a client message that failed; `code` is machine-readable."""
-
-    id: int | None
-    code: str
-    message: str
-    fields: dict[str, str] = {}
-
-
-Reply = Ok | RoomOk | Error
-Push = Snapshot | Update
-_encoder = msgspec.json.Encoder()
 _update_decoder = msgspec.json.Decoder(Update)
-
-
-def encode(message: Reply | Push) -> bytes:
-    """Encode a server message as JSON bytes."""
-    return _encoder.encode(message)
 
 
 def decode_update(data: bytes) -> Update:

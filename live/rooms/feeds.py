@@ -1,9 +1,8 @@
-"""Group-work notices shared out: one hub subscription per channel, not one per connection.
+"""Group-work notices for the connections of one process, and what they announce remembered.
 
-Every connection to an event follows the event's group-work channel; a subscription (a
-task, a queue) per connection made an idle audience cost memory for each viewer and made
-every notice pass through thousands of queues. `Feeds` keeps one subscription per channel
-in the process and hands each entry's text to every connection following it.
+Every connection to an event follows the event's group-work channel. A `Relay`
+(`live.hub.relay`) holds one hub subscription per channel for all of them and hands each
+entry's text to every connection following it.
 
 A channel can also remember one value derived from the state its notices announce (the
 group work's state, which every connection is sent on joining): `remember` keeps it until
@@ -13,16 +12,12 @@ joining at once reads it from the database once rather than once each.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
 
-from live.hub import Hub, Lagged
-
-log = logging.getLogger(__name__)
+from live.hub import Entry, Hub, Relay
 
 Send = Callable[[str], None]
 
@@ -30,88 +25,60 @@ Send = Callable[[str], None]
 MEMO_SECONDS = 2.0
 
 
-class _Channel:
-    """One hub subscription and the connections' `send`s that follow it."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Follower:
+    """One connection's `send` as a relay listener (equal for the same `send`)."""
 
-    def __init__(self, hub: Hub, channel: str) -> None:
-        self.channel = channel
-        self.sends: set[Send] = set()
-        # Moves on every entry and (re)subscription: a value read before it moved is stale.
-        self.generation = 0
-        self.memo: tuple[float, Any] | None = None
-        self._ready = asyncio.Event()
-        self._task = asyncio.create_task(self._run(hub), name=f"salen-feed-{channel}")
+    send: Send
 
-    async def _run(self, hub: Hub) -> None:
-        while True:
-            try:
-                async with hub.subscribe(self.channel) as subscription:
-                    self._moved()
-                    self._ready.set()
-                    async for entry in subscription:
-                        self._moved()
-                        text = entry.data.decode()
-                        for send in list(self.sends):
-                            send(text)
-            except Lagged:
-                log.warning("room feed lagged on %s; clients resync on the next join",
-                            self.channel)
+    def entry(self, channel: str, entry: Entry) -> None:
+        self.send(entry.data.decode())
 
-    def _moved(self) -> None:
-        self.generation += 1
-        self.memo = None
+    def live(self, channel: str) -> None:
+        """Nothing to do: a room page catches up when it next joins."""
 
-    async def ready(self) -> None:
-        await self._ready.wait()
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+    def lost(self, channel: str) -> None:
+        """Nothing to do: a room page catches up when it next joins."""
 
 
 class Feeds:
-    """This process's shared group-work subscriptions, one per followed channel."""
+    """This process's group-work channels, followed through one relay."""
 
     def __init__(self, hub: Hub) -> None:
-        self._hub = hub
-        self._channels: dict[str, _Channel] = {}
+        self._relay = Relay(hub)
+        # Per channel: the relay's generation when the value was read, expiry, value.
+        self._memos: dict[str, tuple[int, float, Any]] = {}
 
     async def follow(self, channel: str, send: Send) -> None:
         """Hand `channel`'s entries to `send` from the moment this returns."""
-        shared = self._channels.get(channel)
-        if shared is None:
-            shared = self._channels[channel] = _Channel(self._hub, channel)
-        shared.sends.add(send)
-        await shared.ready()
+        self._relay.listen(channel, _Follower(send))
+        await self._relay.ready(channel)
 
     async def unfollow(self, channel: str, send: Send) -> None:
         """Stop handing entries to `send`; the last one out ends the subscription."""
-        shared = self._channels.get(channel)
-        if shared is None:
-            return
-        shared.sends.discard(send)
-        if not shared.sends:
-            del self._channels[channel]
-            await shared.stop()
+        await self._relay.unlisten(channel, _Follower(send))
+        if self._relay.generation(channel) < 0:
+            self._memos.pop(channel, None)
 
     def generation(self, channel: str) -> int:
         """A mark to pass to `remember` for a value about to be read (-1: not followed)."""
-        shared = self._channels.get(channel)
-        return -1 if shared is None else shared.generation
+        return self._relay.generation(channel)
 
     def remember(self, channel: str, generation: int, value: Any) -> None:
         """Keep `value`, read after `generation(channel)`, unless an entry came since."""
-        shared = self._channels.get(channel)
-        if shared is not None and shared.generation == generation:
-            shared.memo = (time.monotonic() + MEMO_SECONDS, value)
+        if generation >= 0 and self._relay.generation(channel) == generation:
+            self._memos[channel] = (generation, time.monotonic() + MEMO_SECONDS, value)
 
     def recall(self, channel: str) -> tuple[bool, Any]:
         """(True, the remembered value) while it holds, else (False, None)."""
-        shared = self._channels.get(channel)
-        if shared is None or shared.memo is None or shared.memo[0] < time.monotonic():
+        memo = self._memos.get(channel)
+        if memo is None:
             return False, None
-        return True, shared.memo[1]
+        generation, expires, value = memo
+        if generation != self._relay.generation(channel) or expires < time.monotonic():
+            del self._memos[channel]
+            return False, None
+        return True, value
 
     def __len__(self) -> int:
-        return len(self._channels)
+        return len(self._relay)

@@ -1,18 +1,19 @@
 """The room message handlers of one live connection, and the room pushes it receives.
 
-`RoomHandlers` is what the dispatcher of `/ws/events/{slug}` (`live.realtime.ws.Session`) holds per
-connection: `handle(msg)` performs
-one `live.rooms.messages` client message and returns a `RoomOk` (errors are raised as
-`SalenError`s, which the dispatcher turns into `error` replies in its one place); the
-pushes of the connection's event, room and (for moderators) the moderators' channel are
-written through the `send` callable as they arrive. Room traffic is small (a group of up to
-about ten people), so pushes go out at once rather than in ticks.
+`RoomsFeature` is what `live/app.py` registers with the endpoint of `/ws/events/{slug}`
+(`live.realtime.connection`): it routes each `live.rooms.messages` client message to the
+`RoomHandlers` method for its type, and each connection gets a `RoomHandlers`. A handler
+returns a `RoomOk` (errors are raised as `SalenError`s, which the dispatcher turns into
+`error` replies in its one place); the pushes of the connection's event, room and (for
+moderators) the moderators' channel are written through the `send` callable as they
+arrive. Room traffic is small (a group of up to about ten people), so pushes go out at
+once rather than in ticks.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -20,6 +21,14 @@ import msgspec
 from live.errors import Forbidden
 from live.hub import Hub
 from live.models import utcnow
+from live.realtime.channels import (
+    is_room_channel,
+    room_channel,
+    rooms_event_channel,
+    rooms_mod_channel,
+)
+from live.realtime.connection import Feature, Session
+from live.realtime.dispatch import Route, route
 from live.rooms.feeds import Feeds
 from live.rooms.messages import (
     MODERATOR_ROOM_MESSAGES,
@@ -40,7 +49,8 @@ from live.rooms.messages import (
     SessionView,
     encode,
 )
-from live.rooms.service import RoomsService, Who, event_channel, mod_channel, room_channel
+from live.rooms.runtime import RoomsLive
+from live.rooms.service import RoomsService, Who
 from live.rooms.video import RoomVideo
 
 log = logging.getLogger(__name__)
@@ -70,9 +80,9 @@ class RoomHandlers:
 
         Then push `rooms.state` once, so a page learns whether its room is already open.
         """
-        await self._follow(event_channel(self.event_id))
+        await self._follow(rooms_event_channel(self.event_id))
         if self.who.moderator:
-            await self._follow(mod_channel(self.event_id))
+            await self._follow(rooms_mod_channel(self.event_id))
         state = await self._session_view()
         if state is not None:
             self.send(encode(RoomsState(v=state.v, state=state.state, now=state.now,
@@ -80,7 +90,7 @@ class RoomHandlers:
 
     async def _session_view(self) -> SessionView | None:
         """The group work's state: read once for everyone joining until it changes."""
-        channel = event_channel(self.event_id)
+        channel = rooms_event_channel(self.event_id)
         known, view = self.feeds.recall(channel)
         if known:
             now = utcnow().isoformat()  # the clock correction must stay current
@@ -106,7 +116,7 @@ class RoomHandlers:
             await self._unfollow(channel)
 
     async def handle(self, msg: RoomMessage) -> RoomOk:
-        """Perform one room message; raises `SalenError` for the dispatcher to reply with."""
+        """Perform one room message, checked as the dispatcher checks it (for tests)."""
         if isinstance(msg, MODERATOR_ROOM_MESSAGES) and not self.who.moderator:
             raise Forbidden("Only moderators may do this.")
         return await HANDLERS[type(msg)](self, msg)
@@ -134,7 +144,7 @@ class RoomHandlers:
         return RoomOk(id=msg.id, room=view, session=session)
 
     async def _switch_room(self, room_id: int | None) -> None:
-        for channel in [c for c in self._feeds if c.startswith("room:")]:
+        for channel in [c for c in self._feeds if is_room_channel(c)]:
             if room_id is None or channel != room_channel(room_id):
                 await self._unfollow(channel)
         if room_id is not None:
@@ -196,3 +206,30 @@ HANDLERS: dict[type[Any], Callable[[RoomHandlers, Any], Awaitable[RoomOk]]] = {
     RoomClose: RoomHandlers._close, CallModerator: RoomHandlers._call,
     RoomMove: RoomHandlers._move, RoomsOpen: RoomHandlers._open, RoomsReturn: RoomHandlers._return,
 }
+
+
+class RoomsFeature(Feature[RoomHandlers]):
+    """The group work's routes and hooks on the live socket, for one process."""
+
+    def __init__(self, rooms: RoomsLive) -> None:
+        self.rooms = rooms
+
+    def routes(self) -> Sequence[Route[RoomHandlers]]:
+        return tuple(
+            route(cls, handler, moderator=cls in MODERATOR_ROOM_MESSAGES)
+            for cls, handler in HANDLERS.items()
+        )
+
+    async def open(self, session: Session) -> RoomHandlers:
+        rooms = self.rooms
+        who = Who(session.participant.id, session.participant.name, moderator=session.moderator)
+        return RoomHandlers(
+            rooms.service, rooms.hub, event_id=session.event_id, slug=session.slug, who=who,
+            send=session.conn.send, video=rooms.video, feeds=rooms.feeds,
+        )
+
+    async def start(self, state: RoomHandlers) -> None:
+        await state.start()  # after the snapshot, which comes first
+
+    async def close(self, state: RoomHandlers) -> None:
+        await state.aclose()

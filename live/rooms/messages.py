@@ -1,9 +1,10 @@
-"""Group-work messages on the live socket, as typed structs (the conventions of `live.realtime.protocol`).
+"""Group-work messages on the live socket, as typed structs.
 
-Client messages share the envelope `{"type", "id", ...}` and are tagged on `type`, so they
-join `live.realtime.protocol.ClientMessage` as further members of the union. Replies are `RoomOk`
-(tag `ok`, echoing `id`) or the protocol's `Error`. Pushes carry `type` and a version `v`:
-the room's version for `room.*` pushes, the group session's for `rooms.*` pushes.
+Client messages derive from the shared envelope (`live.realtime.envelope.Envelope`:
+`{"type", "id", ...}`, tagged on `type`); `live.rooms.handlers` registers a handler for
+each. Replies are `RoomOk` (an envelope `Ok` echoing `id`) or the envelope's `Error`.
+Pushes carry `type` and a version `v`: the room's version for `room.*` pushes, the group
+session's for `rooms.*` pushes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+
+from live.realtime.envelope import Envelope, Ok
 
 RoomId = Annotated[int, msgspec.Meta(ge=1)]
 NoteId = Annotated[int, msgspec.Meta(ge=1)]
@@ -20,17 +23,13 @@ Text = Annotated[str, msgspec.Meta(max_length=4000)]
 SectionKey = Annotated[str, msgspec.Meta(max_length=40)]
 
 
-class _RoomClient(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
-    id: int
-
-
-class RoomJoin(_RoomClient, tag="room.join"):
+class RoomJoin(Envelope, tag="room.join"):
     """Enter a room (None: the room I am placed in); replies with the room's snapshot."""
 
     room: RoomId | None = None
 
 
-class NoteAdd(_RoomClient, tag="room.note.add"):
+class NoteAdd(Envelope, tag="room.note.add"):
     """Add an item of input to a section of the room."""
 
     room: RoomId
@@ -38,7 +37,7 @@ class NoteAdd(_RoomClient, tag="room.note.add"):
     text: Text
 
 
-class NoteEdit(_RoomClient, tag="room.note.edit"):
+class NoteEdit(Envelope, tag="room.note.edit"):
     """Change an item made from version `base`; empty text deletes it.
 
     A stale edit (someone changed the item since `base`) is kept as a new item next to it
@@ -52,59 +51,58 @@ class NoteEdit(_RoomClient, tag="room.note.edit"):
     keep_both: bool = True
 
 
-class RoomTimer(_RoomClient, tag="room.timer"):
+class RoomTimer(Envelope, tag="room.timer"):
     """Moderators: set the timer to `minutes` from now, or `add` minutes to it."""
 
     minutes: Minutes | None = None
     add: Minutes | None = None
 
 
-class RoomBroadcast(_RoomClient, tag="room.broadcast"):
+class RoomBroadcast(Envelope, tag="room.broadcast"):
     """Moderators: show a message in every room (or in one `room`)."""
 
     text: Text
     room: RoomId | None = None
 
 
-class RoomClose(_RoomClient, tag="room.close"):
+class RoomClose(Envelope, tag="room.close"):
     """Moderators: close one room; its members go back to the plenary, its input stays."""
 
     room: RoomId
 
 
-class CallModerator(_RoomClient, tag="room.call_moderator"):
+class CallModerator(Envelope, tag="room.call_moderator"):
     """Members: ask a moderator to come to the room."""
 
     room: RoomId
 
 
-class RoomMove(_RoomClient, tag="room.move"):
+class RoomMove(Envelope, tag="room.move"):
     """Moderators: move a participant (by participant id) to another room."""
 
     participant: Annotated[str, msgspec.Meta(max_length=80)]
     room: RoomId
 
 
-class RoomsOpen(_RoomClient, tag="rooms.open"):
+class RoomsOpen(Envelope, tag="rooms.open"):
     """Moderators: open the group work; online participants are told their room is ready."""
 
     minutes: Minutes | None = None
 
 
-class RoomsReturn(_RoomClient, tag="rooms.return"):
+class RoomsReturn(Envelope, tag="rooms.return"):
     """Moderators: send everyone back to the plenary; every room closes, input is kept."""
 
 
 RoomMessage = (RoomJoin | NoteAdd | NoteEdit | RoomTimer | RoomBroadcast | RoomClose
                | CallModerator | RoomMove | RoomsOpen | RoomsReturn)
-ROOM_MESSAGES: tuple[type[_RoomClient], ...] = (
+ROOM_MESSAGES: tuple[type[Envelope], ...] = (
     RoomJoin, NoteAdd, NoteEdit, RoomTimer, RoomBroadcast, RoomClose, CallModerator, RoomMove,
     RoomsOpen, RoomsReturn,
 )
-MODERATOR_ROOM_MESSAGES: tuple[type[_RoomClient], ...] = (
+MODERATOR_ROOM_MESSAGES: tuple[type[Envelope], ...] = (
     RoomTimer, RoomBroadcast, RoomClose, RoomMove, RoomsOpen, RoomsReturn,
 )
-ROOM_TYPES = frozenset(cls.__struct_config__.tag for cls in RoomMessage.__args__)
 
 
 # --- server → client ---------------------------------------------------------------------
@@ -164,10 +162,9 @@ class SessionView(msgspec.Struct, omit_defaults=True, frozen=True):
     ends_at: str | None = None
 
 
-class RoomOk(msgspec.Struct, tag_field="type", tag="ok", omit_defaults=True):
+class RoomOk(Ok, omit_defaults=True):
     """Reply to a room message that succeeded."""
 
-    id: int
     room: RoomView | None = None
     note: NoteView | None = None
     kept_as: NoteView | None = None
@@ -212,15 +209,8 @@ class RoomsMoved(msgspec.Struct, tag_field="type", tag="rooms.moved"):
 
 
 RoomPush = RoomUpdate | RoomsState | RoomsBroadcast | RoomsMoved
-_decoder = msgspec.json.Decoder(RoomMessage)
 _push_decoder = msgspec.json.Decoder(RoomPush)
 _encoder = msgspec.json.Encoder()
-
-
-def decode_room(data: str | bytes) -> RoomMessage:
-    """Decode one room message (raises msgspec errors; the dispatcher maps them to codes)."""
-    message: RoomMessage = _decoder.decode(data)
-    return message
 
 
 def decode_push(data: bytes) -> RoomPush:

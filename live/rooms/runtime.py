@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.hub import Entry, Hub
 from live.identity import Identities
+from live.realtime.channels import room_channel
 from live.rooms.feeds import Feeds
-from live.rooms.service import RoomsService, room_channel
+from live.rooms.service import RoomsService
 from live.rooms.video import RoomVideo, VideoPush
 from live.settings import Settings
 from stream.ice import IceConfig

@@ -26,6 +26,7 @@ from live.identity import registration_participant
 from live.models import Event, Theme, utcnow
 from live.models.registration import Attendance, Registration, Status
 from live.models.rooms import BreakoutRoom, GroupSession, RoomMember, RoomNote
+from live.realtime.channels import room_channel, rooms_event_channel, rooms_mod_channel
 from live.rooms import domain
 from live.rooms.domain import Placement, State
 from live.rooms.messages import (
@@ -45,19 +46,6 @@ from live.rooms.messages import (
 T = TypeVar("T")
 
 
-def event_channel(event_id: int) -> str:
-    """Hub channel of group-work notices for everyone on the event."""
-    return f"rooms:{event_id}"
-
-
-def mod_channel(event_id: int) -> str:
-    """Hub channel of every room change and help call, for moderators."""
-    return f"rooms:{event_id}:mod"
-
-
-def room_channel(room_id: int) -> str:
-    """Hub channel of one room, for its members (and moderators looking in)."""
-    return f"room:{room_id}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,7 +71,7 @@ class _Tx:
     def room_changed(self, room: BreakoutRoom, update: RoomUpdate) -> None:
         room.v = self.v
         self.push(room_channel(room.id), update)
-        self.push(mod_channel(self.group.event_id), update)
+        self.push(rooms_mod_channel(self.group.event_id), update)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -404,7 +392,7 @@ class RoomsService:
 
     def _state_changed(self, tx: _Tx) -> SessionView:
         view = session_view(tx.group, tx.now)
-        tx.push(event_channel(tx.group.event_id),
+        tx.push(rooms_event_channel(tx.group.event_id),
                 RoomsState(v=tx.v, state=view.state, now=view.now, ends_at=view.ends_at))
         return view
 
@@ -434,11 +422,11 @@ class RoomsService:
         async def body(tx: _Tx) -> None:
             message = RoomsBroadcast(v=tx.v, text=text, room=room_id)
             if room_id is None:
-                tx.push(event_channel(event_id), message)
+                tx.push(rooms_event_channel(event_id), message)
                 return
             room = await _room(tx.session, tx.group, room_id)
             tx.push(room_channel(room.id), message)
-            tx.push(mod_channel(event_id), message)
+            tx.push(rooms_mod_channel(event_id), message)
 
         await self._act(event_id, body)
 

@@ -15,15 +15,18 @@ from starlette.middleware import Middleware
 
 from live.db import create_engine, sessionmaker
 from live.hub import Hub, open_hub
+from live.qa.handlers import QaFeature
+from live.qa.runtime import open_qa
+from live.realtime.connection import open_live, ws_route
+from live.realtime.limits import Limits
 from live.realtime.rawframes import CaptureServerSend
-from live.realtime.ws import Limits, open_live, ws_route
 from live.settings import Settings
 
 
 def build_app(
     settings: Settings, limits: Limits | None = None, hub: Hub | None = None
 ) -> Starlette:
-    """The endpoint with the lifespan state the real app provides (settings, db, hub, live).
+    """The endpoint with the lifespan state the real app provides (settings, db, hub, live, the Q&A).
 
     A test may pass its own `hub` to publish notices straight into the fan-out.
     """
@@ -35,7 +38,10 @@ def build_app(
         try:
             async with contextlib.AsyncExitStack() as stack:
                 shared = hub or await stack.enter_async_context(open_hub(settings.hub_url))
-                live = await stack.enter_async_context(open_live(settings, db, shared, limits))
+                qa = await stack.enter_async_context(open_qa(db, shared))
+                live = await stack.enter_async_context(
+                    open_live(settings, db, shared, [QaFeature(qa)], limits)
+                )
                 app.state.live = live  # for tests that look inside the fan-out
                 yield {"settings": settings, "db": db, "hub": shared, "live": live}
         finally:

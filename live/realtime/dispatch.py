@@ -1,0 +1,137 @@
+"""One client message in, one reply out: decode, look up the handler by type, answer.
+
+Features register a `Route` per client message type (a struct deriving from
+`live.realtime.envelope.Envelope`): the handler takes the connection's state for that
+feature and the typed message, and returns an `Ok`. The decoder's tagged union is built
+from the registered types, so a feature adds a message type by registering it; nothing
+here names a feature. A route's flags say who may send it (`moderator`), whether the
+read-only display is refused it (`writes`), and whether it runs under the event's write
+lock (`serial`: one at a time per event in this process).
+
+`Dispatcher.handle` is the one place where errors become `error` replies: a `SalenError`
+raised by a handler becomes its code and message, anything else `internal`. Refused
+frames (invalid, or over the flood limits) count as strikes; `answer` closes a connection
+with `CloseCode.FLOOD` once it has more than its limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, Protocol, TypeVar
+
+from live.errors import Forbidden, SalenError, TooMany
+from live.realtime.envelope import CloseCode, Decoder, Envelope, Error, Ok, ProtocolError, encode
+from live.realtime.fanout import Conn
+from live.realtime.limits import Bucket
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+M = TypeVar("M", bound=Envelope)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Route(Generic[S]):
+    """How one client message type is handled, and who may send it."""
+
+    type: type[Envelope]
+    handler: Callable[[S, Any], Awaitable[Ok]]
+    # Only moderators may send it.
+    moderator: bool = False
+    # It changes something: the read-only display (`?key=`) may not send it.
+    writes: bool = False
+    # It runs under the event's write lock, one at a time per event in this process.
+    serial: bool = False
+
+
+def route(
+    message: type[M],
+    handler: Callable[[S, M], Awaitable[Ok]],
+    *,
+    moderator: bool = False,
+    writes: bool = False,
+    serial: bool = False,
+) -> Route[S]:
+    """The route of `message` to `handler(state, message)` (typed: the handler gets an `M`)."""
+    return Route(message, handler, moderator=moderator, writes=writes, serial=serial)
+
+
+class Caller(Protocol):
+    """One connection as the dispatcher sees it (`live.realtime.connection.Session`)."""
+
+    moderator: bool
+    read_only: bool
+    strikes: int
+    event_id: int
+    messages: Bucket
+    address: Bucket
+    # Each registered feature's state for this connection, by the feature's slot.
+    states: list[Any]
+
+    conn: Conn
+
+    def write_lock(self) -> asyncio.Lock:
+        """The lock of this connection's event (for `serial` routes)."""
+
+
+class Dispatcher:
+    """The routes of every registered message type, and the decoder of their union."""
+
+    def __init__(self, max_strikes: int) -> None:
+        self.max_strikes = max_strikes
+        self._routes: dict[type[Envelope], tuple[int, Route[Any]]] = {}
+        self._decoder: Decoder | None = None
+
+    def register(self, slot: int, routes: Iterable[Route[Any]]) -> None:
+        """Route each message type to its handler, which gets the state in `slot`."""
+        for entry in routes:
+            if entry.type in self._routes:
+                raise ValueError(f"{entry.type.__name__} is routed twice")
+            self._routes[entry.type] = (slot, entry)
+        self._decoder = None
+
+    @property
+    def decoder(self) -> Decoder:
+        """The decoder of every registered type (built once they are all registered)."""
+        if self._decoder is None:
+            self._decoder = Decoder(self._routes)
+        return self._decoder
+
+    async def answer(self, caller: Caller, data: str | bytes) -> None:
+        """Handle one frame, send its reply, and close a connection that keeps flooding."""
+        reply = await self.handle(caller, data)
+        caller.conn.send(encode(reply).decode())
+        if caller.strikes > self.max_strikes:
+            caller.conn.drop(CloseCode.FLOOD, "too many messages")
+
+    async def handle(self, caller: Caller, data: str | bytes) -> Ok | Error:
+        """Decode, check and perform one client message; every error becomes an error reply."""
+        message_id: int | None = None
+        try:
+            flooding = not (caller.messages.take() and caller.address.take())
+            msg = self.decoder.decode(data)
+            message_id = msg.id
+            if flooding:
+                raise TooMany("Too many messages; slow down.")
+            slot, found = self._routes[type(msg)]
+            if found.moderator and not caller.moderator:
+                raise Forbidden("Only moderators may do this.")
+            if found.writes and caller.read_only:
+                raise Forbidden("The display only reads.")
+            if not found.serial:
+                return await found.handler(caller.states[slot], msg)
+            async with caller.write_lock():
+                return await found.handler(caller.states[slot], msg)
+        except ProtocolError as exc:
+            caller.strikes += 1
+            return Error(id=exc.message_id, code=exc.code, message=exc.message)
+        except SalenError as exc:
+            if isinstance(exc, TooMany):
+                caller.strikes += 1
+            return Error(id=message_id, code=exc.code, message=exc.message, fields=exc.fields)
+        except Exception:
+            log.exception("message %s on event %s failed", message_id, caller.event_id)
+            return Error(id=message_id, code="internal", message="Something went wrong.")
