@@ -11,11 +11,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from live.db import create_engine, sessionmaker
 from live.hub import Hub, open_hub
-from live.realtime.rawframes import CaptureServerSend
 from live.realtime.ws import Limits, open_live, ws_route
 from live.settings import Settings
 
@@ -41,9 +39,7 @@ def build_app(
         finally:
             await engine.dispose()
 
-    return Starlette(
-        routes=[ws_route()], middleware=[Middleware(CaptureServerSend)], lifespan=lifespan
-    )
+    return Starlette(routes=[ws_route()], lifespan=lifespan)
 
 
 def create_app() -> Starlette:

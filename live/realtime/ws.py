@@ -31,7 +31,6 @@ from live.identity import Identities, Participant
 from live.models import Event, Role
 from live.qa.service import Actor, QaService, mod_channel, public_channel
 from live.realtime.fanout import Conn, Fanout
-from live.realtime.keepalive import Keepalive
 from live.realtime.protocol import (
     MODERATOR_MESSAGES,
     Approve,
@@ -61,7 +60,7 @@ from live.realtime.protocol import (
     encode,
     merge_updates,
 )
-from live.realtime.rawframes import raw_socket, trim_accepted
+from live.realtime.rawframes import raw_socket
 from live.rooms.handlers import RoomHandlers
 from live.rooms.messages import ROOM_MESSAGES, RoomMessage, RoomOk
 from live.rooms.service import Who
@@ -129,7 +128,6 @@ class Live:
         fanout: Fanout,
         limits: Limits,
         writer: Writer,
-        keepalive: Keepalive,
         reader: Writer | None = None,
     ) -> None:
         self.settings, self.db, self.hub, self.fanout, self.limits = (
@@ -140,7 +138,6 @@ class Live:
             limits,
         )
         self.qa = QaService(db, hub, writer, reader)
-        self.keepalive = keepalive
         self.identities = Identities(settings.secret_key)
         self._addresses: dict[str, Bucket] = {}
         self._writes: dict[int, asyncio.Lock] = {}
@@ -214,9 +211,8 @@ async def open_live(
         open_writer(db) as writer,
         open_reader(db) as reader,
         Fanout(hub, settings.tick_seconds, settings.tick_min_seconds) as fanout,
-        Keepalive() as keepalive,
     ):
-        yield Live(settings, db, hub, fanout, limits or Limits(), writer, keepalive, reader)
+        yield Live(settings, db, hub, fanout, limits or Limits(), writer, reader)
 
 
 def tune_gc() -> None:
@@ -254,7 +250,6 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     live: Live = websocket.state.live
     event = await live.find_event(websocket.path_params["slug"])
     await websocket.accept()
-    trim_accepted(websocket.scope)
     if event is None:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return
@@ -280,15 +275,14 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     conn.begin_sync()
     session.rooms = _room_handlers(websocket, event, session)
     async with live.fanout.join(event.id, conn):
-        with live.keepalive.watch(websocket.scope):
-            await session.sync(_int_or_none(websocket.query_params.get("since")))
-            try:
-                if session.rooms is not None:
-                    await session.rooms.start()  # after the snapshot, which comes first
-                await session.run(websocket)
-            finally:
-                if session.rooms is not None:
-                    await session.rooms.aclose()
+        await session.sync(_int_or_none(websocket.query_params.get("since")))
+        try:
+            if session.rooms is not None:
+                await session.rooms.start()  # after the snapshot, which comes first
+            await session.run(websocket)
+        finally:
+            if session.rooms is not None:
+                await session.rooms.aclose()
 
 
 def _room_handlers(websocket: WebSocket, event: Event, session: Session) -> RoomHandlers | None:
