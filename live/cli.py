@@ -126,8 +126,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from live.migrate import upgrade
     from live import server
+    from live.migrate import upgrade
 
     settings = Settings.from_env()
     if args.workers > 1 and not settings.hub_url.startswith("redis"):
