@@ -2,7 +2,7 @@
 
 Each wake-up of an otherwise idle process costs it 0.2-0.35 ms of CPU on the benchmark
 machine (strace and schedstat; README "Performance"). Two timers of Salen's run every second
-whatever happens: the server's main loop (`live/realtime/server.py`: a stop request, the `Date`
+whatever happens: the server's main loop (`live/server.py`: a stop request, the `Date`
 header) and the keepalive's sweep (`live/realtime/keepalive.py`). Each used to sleep a second from
 its own last turn, so they drifted apart and woke the loop twice a second (80 ms apart in
 one strace). Both now sleep until the next whole second of the loop's clock, `next_beat`:
