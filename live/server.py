@@ -8,8 +8,8 @@ internals (uvicorn 0.55; tests/test_server.py checks the behaviour relied on her
   and answers the keepalive's pings (`live.realtime.keepalive`): the socket is pinged on the
   shared beat instead of by two timers of its own. It keeps its receive events in a
   `ReceiveQueue` (one list) instead of an `asyncio.Queue` (four deques and an event), and it
-  lets go of the handshake's request and response once the accept is written. Together
-  about 5 KiB less per idle viewer.
+  lets go of the handshake's response once the accept is written: about 5 KiB less per idle
+  viewer.
 - A connection given up on (too slow for the fan-out, or silent to pings) gets its close
   frame and `ABORT_AFTER` seconds to read it; then it is reset (SO_LINGER 0), so that its
   kernel buffers are freed at once rather than held while the peer reads nothing.
@@ -31,6 +31,7 @@ from typing import Any, ClassVar, cast
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
 from websockets.exceptions import InvalidState
 from websockets.http11 import Request
 
@@ -150,7 +151,7 @@ class SalenWebSocket(WebSocketsSansIOProtocol):
     def __init__(
         self,
         config: uvicorn.Config,
-        server_state: Any,
+        server_state: ServerState,
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -168,7 +169,8 @@ class SalenWebSocket(WebSocketsSansIOProtocol):
 
     def start_keepalive(self) -> None:
         # uvicorn calls this once the accept is written: the handshake is over, and its
-        # request and response (read only until then) need not live as long as the socket.
+        # request and response (read only until then) need not live as long as the socket
+        # (the request stays referenced by the `websockets` parser all the same).
         del self.request, self.response
         if self.ping_interval and self._salen is not None:
             self._keepalive = for_interval(self.ping_interval, self.ping_step)
