@@ -89,10 +89,14 @@ class SalenSocket:
         return protocol.close_sent or protocol.disconnected or self._transport.is_closing()
 
     def write(self, frame: bytes) -> bool:
-        # uvicorn writes its frames whole too, so this one falls between two of them.
-        if self._closing() or not self._protocol.handshake_complete:
+        # Once per viewer and tick: the checks are inlined. uvicorn writes its frames whole
+        # too, so this one falls between two of them.
+        protocol, transport = self._protocol, self._transport
+        if protocol.close_sent or protocol.disconnected or transport.is_closing():
             return False
-        self._transport.write(frame)
+        if not protocol.handshake_complete:
+            return False
+        transport.write(frame)
         return True
 
     def buffered(self) -> int:
