@@ -24,7 +24,7 @@ from live.realtime.rawframes import raw_socket
 from live.server import SalenWebSocket
 from live.settings import Settings
 from tests.support.liveserver import serve_app
-from tests.test_server import handshake, port_of, tcp_state
+from tests.support.sockets import ESTABLISHED, handshake, port_of, tcp_state
 from tests.test_ws import joined, make_db
 from tests.ws_app import build_app
 
@@ -171,7 +171,7 @@ async def test_client_that_reads_nothing_is_reset_after_its_close() -> None:
         sock = await handshake(port)
         try:
             client_port = sock.getsockname()[1]
-            assert tcp_state(port, client_port) == "01"
+            assert tcp_state(port, client_port) == ESTABLISHED
             # A ping on its slot's turn, the close on the next, the reset 0.3 s later.
             await asyncio.sleep(2 * INTERVAL + FastPings.abort_after + 0.6)
             assert tcp_state(port, client_port) is None

@@ -31,65 +31,13 @@ from live.realtime.beat import sleep_until
 from live.realtime.rawframes import raw_socket, text_frame
 from live.server import ReceiveQueue, SalenWebSocket, Server
 from tests.support.liveserver import serve_app
-
-HANDSHAKE = (
-    "GET /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-)
-FIN_WAIT1 = "04"
+from tests.support.sockets import ESTABLISHED, accepted, ask, handshake, port_of, tcp_state
 
 
 def test_uvicorn_is_a_version_the_fence_was_tested_on() -> None:
     """live/server.py was written against uvicorn 0.55: another version needs this suite
     to pass on it before pyproject.toml allows it."""
     assert uvicorn.__version__.startswith("0.55.")
-
-
-def port_of(url: str) -> int:
-    return int(url.rsplit(":", 1)[1])
-
-
-async def ask(port: int, path: str = "", rcvbuf: int | None = None) -> socket.socket:
-    """Send a WebSocket handshake by hand: no client library keeps objects on this side."""
-    sock = socket.socket()
-    if rcvbuf is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.setblocking(False)
-    loop = asyncio.get_running_loop()
-    await loop.sock_connect(sock, ("127.0.0.1", port))
-    await loop.sock_sendall(sock, HANDSHAKE.format(path=path).encode())
-    return sock
-
-
-async def accepted(sock: socket.socket) -> None:
-    """Read the handshake's response, and not a byte beyond it."""
-    response = b""
-    while b"\r\n\r\n" not in response:
-        chunk = await asyncio.wait_for(asyncio.get_running_loop().sock_recv(sock, 1), 10)
-        assert chunk, response
-        response += chunk
-    assert response.startswith(b"HTTP/1.1 101"), response
-
-
-async def handshake(port: int, path: str = "", rcvbuf: int | None = None) -> socket.socket:
-    """A WebSocket opened by hand."""
-    sock = await ask(port, path, rcvbuf)
-    await accepted(sock)
-    return sock
-
-
-def tcp_state(local_port: int, remote_port: int) -> str | None:
-    """The kernel's state of the loopback socket between these ports, None when gone."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(FileNotFoundError), open(table) as rows:
-            for row in list(rows)[1:]:
-                local, remote, state = row.split()[1:4]
-                if (int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16)) == (
-                    local_port,
-                    remote_port,
-                ):
-                    return state
-    return None
 
 
 async def test_raw_frames_arrive_whole_and_in_order_with_the_protocols_own() -> None:
@@ -258,7 +206,7 @@ async def test_slow_reader_is_closed_then_reset_freeing_its_buffers() -> None:
         try:
             await asyncio.wait_for(dropped.wait(), 10)
             client_port = sock.getsockname()[1]
-            assert tcp_state(port, client_port) == "01"  # established, the frames unsent
+            assert tcp_state(port, client_port) == ESTABLISHED  # the frames still unsent
             await asyncio.sleep(QuickAbort.abort_after + 0.5)
             assert tcp_state(port, client_port) is None
             await asyncio.wait_for(ended.wait(), 5)
