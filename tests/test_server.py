@@ -27,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import connect
 from websockets.http11 import Response
 
+from live import server as live_server
 from live.realtime.beat import sleep_until
 from live.realtime.rawframes import raw_socket, text_frame
 from live.server import ReceiveQueue, SalenWebSocket, Server
@@ -261,3 +262,17 @@ async def test_server_wakes_on_the_beat_and_stops_at_once_on_a_signal() -> None:
         server.handle_exit(signal.SIGINT, None)
         await asyncio.wait_for(task, 5)
         assert loop.time() - asked < 0.5
+
+
+def test_salen_serve_runs_salens_protocol_on_salens_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`live.server.run` (what `salen serve` calls) gives uvicorn `SalenWebSocket` and runs
+    `Server`, whatever the caller passes."""
+    ran: list[uvicorn.Config] = []
+
+    def fake_run(self: Server) -> None:
+        ran.append(self.config)
+        self.started = True
+
+    monkeypatch.setattr(Server, "run", fake_run)
+    live_server.run("live.app:create_app", factory=True, ws="websockets-sansio")
+    assert [config.ws for config in ran] == [SalenWebSocket]
