@@ -25,7 +25,6 @@ from live.qa import pages as qa_pages
 from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
 from live.realtime.connection import open_live, ws_route
-from live.realtime.rawframes import CaptureServerSend
 from live.registration import admin_pages as registration_admin_pages
 from live.registration import pages as registration_pages
 from live.rooms import admin as rooms_admin
@@ -107,7 +106,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ])
     middleware = [
-        Middleware(CaptureServerSend),  # outermost: the live socket's ticks use the raw path
         Middleware(SecurityHeaders, frame_hosts=embed_frame_hosts(settings)),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="salen_session",
                    same_site="lax", https_only=settings.secure_cookies, max_age=14 * 24 * 3600),

@@ -126,8 +126,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from live import server
     from live.migrate import upgrade
-    from live.realtime import server
 
     settings = Settings.from_env()
     if args.workers > 1 and not settings.hub_url.startswith("redis"):
@@ -147,9 +147,7 @@ def _serve(args: argparse.Namespace) -> int:
                workers=args.workers, log_level="info", log_config=log_config(), proxy_headers=True,
                # Frames are encoded once per tick for every viewer; per-socket compression
                # would redo that work per viewer, so it is off. Large frames are refused early.
-               ws_per_message_deflate=False, ws_max_size=65_536,
-               # The protocol whose transport the fan-out writes ticks to (live/realtime/rawframes.py).
-               ws="websockets-sansio")
+               ws_per_message_deflate=False, ws_max_size=65_536)
     return 0
 
 

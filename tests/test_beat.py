@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import math
 
+import pytest
 import uvicorn
 
 from live.realtime.beat import next_beat, sleep_until
 from live.realtime.keepalive import Keepalive
-from live.realtime.server import Server
+from live.server import Server
 from tests.support.liveserver import serve_app
 from tests.test_keepalive import keepalive_app, raw_client
 
@@ -50,25 +51,28 @@ class RecordingServer(Server):
         return self.should_exit
 
 
-class RecordingKeepalive(Keepalive):
-    def __init__(self) -> None:
-        super().__init__(interval=2.0, step=1.0)
-        self.sweeps: list[float] = []
+def record_sweeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """When each keepalive's sweep runs, from now on."""
+    sweeps: list[float] = []
+    sweep = Keepalive.sweep
 
-    def sweep(self) -> None:
-        self.sweeps.append(asyncio.get_running_loop().time())
-        super().sweep()
+    def recording(self: Keepalive) -> None:
+        sweeps.append(asyncio.get_running_loop().time())
+        sweep(self)
+
+    monkeypatch.setattr(Keepalive, "sweep", recording)
+    return sweeps
 
 
-async def test_main_loop_and_keepalive_wake_on_the_same_beat() -> None:
+async def test_main_loop_and_keepalive_wake_on_the_same_beat(monkeypatch: pytest.MonkeyPatch) -> None:
     """Started half a second apart, both still wake on the whole second, together: one
     wake-up of the loop a second for both, not two. (Half a second apart before; the
     bounds leave a quarter of a second for a busy machine to wake the loop late.)"""
     loop = asyncio.get_running_loop()
     server = RecordingServer()
+    sweeps = record_sweeps(monkeypatch)  # of the keepalive pinging every 2 s, a slot a second
     async with (
-        RecordingKeepalive() as keepalive,
-        serve_app(keepalive_app(keepalive), lifespan="off", ws_ping_interval=20) as url,
+        serve_app(keepalive_app(), lifespan="off", ws_ping_interval=2) as url,
         raw_client(url.replace("http", "ws") + "/", answer_pings=True) as client,
     ):
         await sleep_until(math.floor(loop.time()) + 1.5)  # mid-beat
@@ -77,11 +81,11 @@ async def test_main_loop_and_keepalive_wake_on_the_same_beat() -> None:
         server.should_exit = True
         await asyncio.wait_for(main, 2)
     beats = server.ticks[1:]  # the first runs at once, on start
-    assert len(beats) >= 2 and len(keepalive.sweeps) >= 2, (beats, keepalive.sweeps)
+    assert len(beats) >= 2 and len(sweeps) >= 2, (beats, sweeps)
     for when in beats:
         assert when - math.floor(when) < 0.25, beats
-    sweeps = [when for when in keepalive.sweeps if when > server.ticks[0]]
-    assert len(sweeps) >= 2, (keepalive.sweeps, server.ticks)
-    for sweep in sweeps:
-        assert min(abs(sweep - when) for when in server.ticks) < 0.25, (keepalive.sweeps, beats)
+    later = [when for when in sweeps if when > server.ticks[0]]
+    assert len(later) >= 2, (sweeps, server.ticks)
+    for sweep in later:
+        assert min(abs(sweep - when) for when in server.ticks) < 0.25, (sweeps, beats)
     assert client.pings >= 1

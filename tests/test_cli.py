@@ -107,7 +107,7 @@ def test_serve_log_has_no_line_per_accepted_socket() -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_serve_answers_then_stops_on_a_signal(db: str, tmp_path: Path, sig: signal.Signals) -> None:
-    """`salen serve` runs on Salen's uvicorn server (live/realtime/server.py), whose main loop sleeps
+    """`salen serve` runs on Salen's uvicorn server (live/server.py), whose main loop sleeps
     up to a second: a signal still stops it cleanly, and responses keep their Date header."""
     port = free_port()
     env = os.environ | {"SALEN_DATABASE_URL": db, "SALEN_SECRET_KEY": "test-secret",
@@ -137,18 +137,3 @@ def test_serve_answers_then_stops_on_a_signal(db: str, tmp_path: Path, sig: sign
             process.kill()
             process.wait()
     assert "Finished server process" in log.read_text()
-
-
-def test_uvicorn_still_has_the_main_loop_salen_replaces() -> None:
-    """live/realtime/server.py overrides `main_loop` and calls `on_tick(counter)`: fail loudly when a
-    uvicorn release renames them (pinned to 0.55.x in pyproject.toml)."""
-    import inspect
-
-    import uvicorn
-
-    from live.realtime.server import Server
-
-    assert inspect.iscoroutinefunction(uvicorn.Server.main_loop)
-    assert list(inspect.signature(uvicorn.Server.on_tick).parameters) == ["self", "counter"]
-    assert list(inspect.signature(uvicorn.Server.handle_exit).parameters) == ["self", "sig", "frame"]
-    assert Server.main_loop is not uvicorn.Server.main_loop

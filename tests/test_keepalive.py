@@ -1,49 +1,34 @@
-"""Keepalive pings a slot at a time: clients that answer stay, silent ones are closed 1011."""
+"""Keepalive pings a slot at a time on the beat: clients that answer stay, silent ones are
+closed 1011 (and reset when they do not read their close either)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import pytest
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
-from live.realtime.keepalive import Keepalive
-from live.realtime.rawframes import SERVER_SEND, CaptureServerSend
+from live.realtime.keepalive import Keepalive, for_interval
+from live.realtime.rawframes import raw_socket
+from live.server import SalenWebSocket
 from live.settings import Settings
 from tests.support.liveserver import serve_app
+from tests.support.sockets import ESTABLISHED, handshake, port_of, tcp_state
 from tests.support.ws_app import build_app
 from tests.support.ws_client import joined, make_db
 
 INTERVAL, STEP = 0.4, 0.1  # four slots visited ten times a second
-
-
-def test_protocol_keepalive_internals_exist() -> None:
-    """What `Keepalive` uses of uvicorn's protocol is still there, under the same names."""
-    init = inspect.getsource(WebSocketsSansIOProtocol.__init__)
-    for name in ("self.ping_interval", "self.pending_ping_payload", "self.ping_sent_at"):
-        assert name in init, name
-    pong = inspect.getsource(WebSocketsSansIOProtocol.handle_pong)
-    # A pong for the pending ping clears it; with no pong timer it schedules nothing.
-    assert "self.pending_ping_payload = None" in pong
-    assert "if self.pong_timer is not None:" in pong
-    timeout = inspect.getsource(WebSocketsSansIOProtocol.keepalive_timeout)
-    assert 'self.conn.fail(1011, "keepalive ping timeout")' in timeout
-    stop = inspect.getsource(WebSocketsSansIOProtocol.stop_keepalive)
-    assert "self.ping_timer.cancel()" in stop
 
 
 @dataclass
@@ -110,35 +95,41 @@ async def raw_client(url: str, *, answer_pings: bool) -> AsyncIterator[RawClient
         writer.close()
 
 
-def keepalive_app(keepalive: Keepalive) -> Starlette:
-    """One route: the socket is watched, says what the server's keepalive is, then echoes."""
+class FastPings(SalenWebSocket):
+    """Salen's protocol with a beat of `STEP` seconds, so that tests take a few seconds."""
+
+    ping_step = STEP
+    abort_after = 0.3
+
+
+def keepalive_app() -> Starlette:
+    """One route: says whether the socket has the server's raw path, then echoes."""
 
     async def endpoint(websocket: WebSocket) -> None:
         await websocket.accept()
-        protocol = websocket.scope[SERVER_SEND].__self__
-        with keepalive.watch(websocket.scope) as watched:
-            state = {"watched": watched, "uvicorn_timer": protocol.ping_timer is not None}
-            await websocket.send_text(json.dumps(state))
-            with contextlib.suppress(WebSocketDisconnect):
-                while True:
-                    await websocket.send_text(await websocket.receive_text())
+        await websocket.send_text(json.dumps({"raw": raw_socket(websocket.scope) is not None}))
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                await websocket.send_text(await websocket.receive_text())
 
-    return Starlette(
-        routes=[WebSocketRoute("/", endpoint)], middleware=[Middleware(CaptureServerSend)]
-    )
+    return Starlette(routes=[WebSocketRoute("/", endpoint)])
 
 
 @contextlib.asynccontextmanager
 async def watched_client(
-    *, answer_pings: bool, ws_ping_interval: float | None = 20
+    *, answer_pings: bool, ws_ping_interval: float | None = INTERVAL
 ) -> AsyncIterator[tuple[Keepalive, RawClient]]:
-    """A keepalive, uvicorn serving `keepalive_app` with it, and one client connected."""
+    """uvicorn serving `keepalive_app` with `FastPings`, its keepalive and one client.
+
+    uvicorn's `ws_ping_interval` is the keepalive's interval: were uvicorn's own ping timer
+    running too, the client would get twice the pings.
+    """
     async with (
-        Keepalive(INTERVAL, STEP) as keepalive,
-        serve_app(keepalive_app(keepalive), lifespan="off", ws_ping_interval=ws_ping_interval) as url,
+        serve_app(keepalive_app(), lifespan="off", ws_ping_interval=ws_ping_interval,
+                  ws=FastPings) as url,
         raw_client(url.replace("http", "ws") + "/", answer_pings=answer_pings) as client,
     ):
-        yield keepalive, client
+        yield for_interval(INTERVAL, STEP), client
 
 
 async def until_unwatched(keepalive: Keepalive) -> None:
@@ -152,9 +143,9 @@ async def until_unwatched(keepalive: Keepalive) -> None:
 async def test_answering_client_is_pinged_each_round_and_stays() -> None:
     async with watched_client(answer_pings=True) as (keepalive, client):
         await client.read_for(INTERVAL * 5.5)
-        assert json.loads(client.texts[0]) == {"watched": True, "uvicorn_timer": False}
+        assert json.loads(client.texts[0]) == {"raw": True}
         assert client.close is None
-        assert 4 <= client.pings <= 6  # one each round of the slots
+        assert 4 <= client.pings <= 6  # one each round of the slots, none of uvicorn's own
         assert len(keepalive) == 1
 
 
@@ -169,11 +160,31 @@ async def test_silent_client_is_closed_as_uvicorn_would() -> None:
         assert len(keepalive) == 0
 
 
-async def test_socket_stays_with_uvicorn_when_it_does_not_ping() -> None:
-    """`--ws-ping-interval 0` (or None) means no keepalive: nothing is taken over."""
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the kernel's TCP table")
+async def test_client_that_reads_nothing_is_reset_after_its_close() -> None:
+    """A client silent to pings that does not read its close frame either is cut off once
+    the grace period ends: the server's end is gone from the kernel, not left waiting."""
+    async with serve_app(
+        keepalive_app(), lifespan="off", ws_ping_interval=INTERVAL, ws=FastPings
+    ) as url:
+        port = port_of(url)
+        sock = await handshake(port)
+        try:
+            client_port = sock.getsockname()[1]
+            assert tcp_state(port, client_port) == ESTABLISHED
+            # A ping on its slot's turn, the close on the next, the reset 0.3 s later.
+            await asyncio.sleep(2 * INTERVAL + FastPings.abort_after + 0.6)
+            assert tcp_state(port, client_port) is None
+            assert len(for_interval(INTERVAL, STEP)) == 0
+        finally:
+            sock.close()
+
+
+async def test_no_pings_when_the_server_is_told_not_to_ping() -> None:
+    """`--ws-ping-interval 0` (or None) means no keepalive: the socket is not watched."""
     async with watched_client(answer_pings=True, ws_ping_interval=None) as (keepalive, client):
         await client.read_for(INTERVAL * 2)
-        assert json.loads(client.texts[0]) == {"watched": False, "uvicorn_timer": False}
+        assert json.loads(client.texts[0]) == {"raw": True}
         assert client.pings == 0 and len(keepalive) == 0
 
 
@@ -184,7 +195,7 @@ async def test_live_sockets_are_watched_while_connected(tmp_path: Path) -> None:
     await make_db(settings.database_url)
     app = build_app(settings)
     async with serve_app(app, ws_ping_interval=20) as url:
-        keepalive: Any = app.state.live.keepalive
+        keepalive = for_interval(20)
         async with (
             joined(url.replace("http", "ws")) as (viewer, _),
             joined(url.replace("http", "ws"), "?token=mod-secret") as (mod, _),

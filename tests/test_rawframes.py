@@ -1,24 +1,22 @@
-"""Raw tick frames: loud failures if uvicorn's internals move; the raw path and its fallback."""
+"""Raw tick frames: their encoding, the raw path under Salen's server and its ASGI fallback.
+
+How the server offers the raw path is tested in tests/test_server.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
-import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
@@ -27,14 +25,7 @@ from websockets.streams import StreamReader
 from live.hub import Entry, open_hub
 from live.qa.service import mod_channel, public_channel
 from live.realtime.protocol import CloseCode, QaStatus, QuestionView, Update, encode
-from live.realtime.rawframes import (
-    SERVER_SEND,
-    CaptureServerSend,
-    ReceiveQueue,
-    raw_socket,
-    text_frame,
-    trim_accepted,
-)
+from live.realtime.rawframes import raw_socket, text_frame
 from live.settings import Settings
 from tests.support.liveserver import serve_app
 from tests.support.ws_app import build_app
@@ -72,63 +63,6 @@ def big_update(v: int, size: int) -> bytes:
     return encode(Update(v, [question]))
 
 
-def test_uvicorn_is_the_pinned_version() -> None:
-    """The raw path was written against uvicorn 0.55; another version needs a review of live/realtime/rawframes.py."""
-    assert uvicorn.__version__.startswith("0.55.")
-
-
-def test_protocol_internals_exist() -> None:
-    """The sansio protocol still keeps the state the raw path reads, under the same names."""
-    init = inspect.getsource(WebSocketsSansIOProtocol.__init__)
-    for name in ("self.transport", "self.close_sent", "self.disconnected", "self.conn = "):
-        assert name in init, name
-    assert "self.disconnected = True" in inspect.getsource(WebSocketsSansIOProtocol.connection_lost)
-    send = inspect.getsource(WebSocketsSansIOProtocol.send)
-    # Library frames are whole writes too, so raw frames can only fall between them.
-    assert 'self.transport.write(b"".join(output))' in send and "self.handshake_complete = True" in send
-
-
-def test_handshake_is_read_only_until_the_accept() -> None:
-    """uvicorn reads `request` and `response` only while connecting: dropping them later is safe."""
-    for name, member in vars(WebSocketsSansIOProtocol).items():
-        if inspect.isfunction(member) and name not in ("handle_connect", "send"):
-            source = inspect.getsource(member)
-            assert "self.request" not in source and "self.response" not in source, name
-    send = inspect.getsource(WebSocketsSansIOProtocol.send)
-    accept = send.split('if message["type"] == "websocket.accept":')[1]
-    accept = accept.split('elif message["type"] == "websocket.close":')[0]
-    assert "self.request" not in send
-    assert send.count("self.response") == accept.count("self.response") == 3
-    assert "self.handshake_complete = True" in accept
-
-
-def test_receive_queue_is_used_only_as_receive_queue_provides() -> None:
-    """uvicorn uses its queue through put_nowait, get and empty only (`ReceiveQueue`'s API)."""
-    source = inspect.getsource(WebSocketsSansIOProtocol)
-    uses = set(re.findall(r"self\.queue\.(\w+)", source))
-    assert uses == {"put_nowait", "get", "empty"}
-    assert "self.queue: asyncio.Queue[ASGIReceiveEvent] = asyncio.Queue()" in source
-
-
-async def test_receive_queue_hands_items_over_in_order() -> None:
-    """Items put before and while a reader waits come out in order; a cancelled read loses none."""
-    queue = ReceiveQueue(["a"])
-    queue.put_nowait("b")
-    assert [await queue.get(), await queue.get()] == ["a", "b"]
-    assert queue.empty()
-    reader = asyncio.create_task(queue.get())
-    await asyncio.sleep(0)
-    queue.put_nowait("c")
-    assert await reader == "c"
-    cancelled = asyncio.create_task(queue.get())
-    await asyncio.sleep(0)
-    cancelled.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await cancelled
-    queue.put_nowait("d")
-    assert await queue.get() == "d"
-
-
 @pytest.mark.parametrize("size", [0, 125, 126, 65_535, 65_536, 70_000])
 def test_text_frame_is_one_final_unmasked_text_frame(size: int) -> None:
     """Every payload length form (7-bit, 16-bit, 64-bit) parses back to the same text."""
@@ -137,41 +71,15 @@ def test_text_frame_is_one_final_unmasked_text_frame(size: int) -> None:
     assert (frame.opcode, frame.fin, bytes(frame.data).decode()) == (Opcode.TEXT, True, text)
 
 
-async def test_forgotten_handshake_leaves_the_socket_working() -> None:
-    """After the accept the protocol lets go of the handshake and its queue; frames still go both ways."""
-
-    async def endpoint(websocket: WebSocket) -> None:
-        protocol = websocket.scope[SERVER_SEND].__self__
-        trim_accepted(websocket.scope)  # before the accept: nothing happens
-        kept = protocol.response is not None
-        await websocket.accept()
-        trim_accepted(websocket.scope)
-        gone = protocol.request is None and protocol.response is None
-        gone = gone and isinstance(protocol.queue, ReceiveQueue)
-        await websocket.send_text(json.dumps([kept, gone]))
-        await websocket.send_text(await websocket.receive_text())
-        await websocket.close()
-
-    app = Starlette(
-        routes=[WebSocketRoute("/", endpoint)], middleware=[Middleware(CaptureServerSend)]
-    )
-    async with serve_app(app, lifespan="off") as url, connect(url.replace("http", "ws")) as ws:
-        assert json.loads(await ws.recv()) == [True, True]
-        await ws.send("echo")
-        assert await ws.recv() == "echo"
-
-
 async def test_raw_socket_is_found_under_uvicorn() -> None:
-    """Under uvicorn's websockets-sansio protocol, behind the capture middleware, the transport is found."""
+    """Under Salen's uvicorn protocol the scope offers the raw path."""
 
     async def endpoint(websocket: WebSocket) -> None:
         await websocket.accept()
         await websocket.send_text("raw" if raw_socket(websocket.scope) else "asgi")
         await websocket.close()
 
-    app = Starlette(
-        routes=[WebSocketRoute("/", endpoint)], middleware=[Middleware(CaptureServerSend)]
-    )
+    app = Starlette(routes=[WebSocketRoute("/", endpoint)])
     async with serve_app(app, lifespan="off") as url, connect(url.replace("http", "ws")) as ws:
         assert await ws.recv() == "raw"
 
@@ -276,7 +184,7 @@ async def asgi_socket(app: Starlette, state: dict[str, Any], query: bytes) -> As
 
 
 async def test_asgi_test_transport_falls_back(settings: Settings) -> None:
-    """Without uvicorn's transport behind `send`, ticks take the ASGI path and arrive."""
+    """Without the server's raw extension in the scope, ticks take the ASGI path and arrive."""
     await make_db(settings.database_url)
     app = build_app(settings)
     async with (

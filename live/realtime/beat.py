@@ -1,9 +1,9 @@
 """Timers that run every second, set on the same beat so that they wake the loop together.
 
 Every wake-up of an otherwise idle process costs CPU, and two of Salen's timers run every
-second whatever happens: the server's main loop (`live/realtime/server.py`: a stop request,
-the `Date` header) and the keepalive's sweep (`live/realtime/keepalive.py`). Sleeping a
-second from their own last turns, they would drift apart and wake the loop twice a second.
+second whatever happens: the server's main loop (`live/server.py`: a stop request, the
+`Date` header) and the keepalive's sweep (`live/realtime/keepalive.py`). Sleeping a second
+from their own last turns, they would drift apart and wake the loop twice a second.
 Both sleep instead until the next whole second of the loop's clock, `next_beat`: asyncio
 runs every timer that is due when it wakes, so the two share one wake-up. A beat that falls
 while the loop is busy runs late; nothing catches up on it.

@@ -29,10 +29,9 @@ from live.models import Event, Role
 from live.realtime.dispatch import Dispatcher, Route, route
 from live.realtime.envelope import CloseCode, Ok, Ping, Resync, encode
 from live.realtime.fanout import Conn, Fanout
-from live.realtime.keepalive import Keepalive
 from live.realtime.limits import AddressBuckets, Bucket, Limits
 from live.realtime.protocol import decode_update, merge_updates
-from live.realtime.rawframes import raw_socket, trim_accepted
+from live.realtime.rawframes import raw_socket
 from live.settings import Settings
 
 # Allocations between young collections (Python's default is 700).
@@ -87,11 +86,10 @@ class Live:
         hub: Hub,
         fanout: Fanout,
         limits: Limits,
-        keepalive: Keepalive,
         features: Sequence[Feature[Any]] = (),
     ) -> None:
         self.settings, self.db, self.hub, self.fanout = settings, db, hub, fanout
-        self.limits, self.keepalive = limits, keepalive
+        self.limits = limits
         self.identities = Identities(settings.secret_key)
         self.addresses = AddressBuckets(limits)
         self.dispatcher = Dispatcher(limits.strikes)
@@ -167,11 +165,8 @@ async def open_live(
 ) -> AsyncIterator[Live]:
     """The per-process live state for the app's lifespan (the fan-out and its rooms' ticks)."""
     tune_gc()
-    async with (
-        Fanout(hub, settings.tick_seconds, settings.tick_min_seconds) as fanout,
-        Keepalive() as keepalive,
-    ):
-        yield Live(settings, db, hub, fanout, limits or Limits(), keepalive, features)
+    async with Fanout(hub, settings.tick_seconds, settings.tick_min_seconds) as fanout:
+        yield Live(settings, db, hub, fanout, limits or Limits(), features)
 
 
 def tune_gc() -> None:
@@ -207,7 +202,6 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     live: Live = websocket.state.live
     event = await live.find_event(websocket.path_params["slug"])
     await websocket.accept()
-    trim_accepted(websocket.scope)
     if event is None:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return
@@ -231,13 +225,12 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     await session.open()
     conn.begin_sync()
     async with live.fanout.join(event.id, conn):
-        with live.keepalive.watch(websocket.scope):
-            await session.sync(_int_or_none(websocket.query_params.get("since")))
-            try:
-                await session.start()
-                await session.run(websocket)
-            finally:
-                await session.close()
+        await session.sync(_int_or_none(websocket.query_params.get("since")))
+        try:
+            await session.start()
+            await session.run(websocket)
+        finally:
+            await session.close()
 
 
 def _display_key(websocket: WebSocket, event: Event) -> bool:

@@ -1,114 +1,97 @@
-"""Keepalive pings for the live sockets of one process, a slice of them each second.
+"""Keepalive pings for the WebSockets of one event loop, a slice of them each beat.
 
-uvicorn pings every WebSocket on timers of its own: one for the next ping and one for the
-pong's deadline, each firing on its own. With 1,000 viewers that is some hundred wake-ups of
-the event loop a second for pings and pongs, and it measured 3.4 ms of CPU a second: a fifth
-of everything the server spent fanning out one change a second to those viewers (bench/).
+A server that pings every socket on timers of its own (one for the next ping, one for the
+pong's deadline) wakes the event loop some hundred times a second for 1,000 viewers. Here
+the sockets are spread over `interval / step` slots and, once a `step` on the shared beat
+(`live.realtime.beat`, the server's main loop wakes on it too), one slot is visited: each of
+its sockets gets the same ping frame, built once for the slot, or is closed when it left
+the ping of its previous turn unanswered. A dead client is found one to two intervals after
+its last sign of life.
 
-A `Keepalive` takes the live sockets over from uvicorn (`watch`) and spreads them over
-`interval` one-second slots. Once a second, on the whole second (`live.realtime.beat`, shared with
-the server's main loop), it visits one slot: a socket that has not
-answered the ping of its previous turn is closed the way uvicorn closes it (1011, keepalive
-ping timeout), every other gets a ping frame built once for the slot. Their pongs come
-back together and are still taken by uvicorn (`handle_pong` clears the pending ping), so
-a dead client is found 20 to 40 seconds after its last sign of life, as before.
-
-This reads and writes the same uvicorn internals as `live.realtime.rawframes` (pinned there, and
-tested in tests/test_keepalive.py); under any other server `watch` leaves the socket alone.
+A socket is anything with a `ping(frame, payload)` method (`Pinged`): the server's protocol
+class (`live.server`) adds itself with `for_interval(...).add(...)` once its handshake is
+done and discards itself when it goes. The sweeping task runs only while sockets are
+watched, so an idle server sleeps.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import struct
-from collections.abc import Iterator
-from typing import Any, Self
+import weakref
+from typing import Protocol
 
-from starlette.types import Scope
 from websockets.frames import Frame, Opcode
 
 from live.realtime.beat import next_beat, sleep_until
-from live.realtime.rawframes import RawSocket, sansio_protocol
 
-# uvicorn's own default ping interval (and pong timeout), in seconds.
-INTERVAL = 20.0
+
+class Pinged(Protocol):
+    """A socket the keepalive pings."""
+
+    def ping(self, frame: bytes, payload: bytes) -> bool:
+        """Write `frame` (a whole ping carrying `payload`) and return True, or, when the
+        previous ping is still unanswered, close the socket for it and return False."""
+        ...
 
 
 class Keepalive:
-    """Pings watched sockets every `interval` seconds, one slot of them each `step`."""
+    """Pings its sockets every `interval` seconds, one slot of them each `step`."""
 
-    def __init__(self, interval: float = INTERVAL, step: float = 1.0) -> None:
+    def __init__(self, interval: float, step: float = 1.0) -> None:
         self._step = step
-        self._slots: list[set[Any]] = [set() for _ in range(max(1, round(interval / step)))]
-        self._next = 0  # the slot of the next socket watched
+        self._slots: list[set[Pinged]] = [set() for _ in range(max(1, round(interval / step)))]
+        self._next = 0  # the slot of the next socket added
         self._turn = 0  # the slot visited next
         self._task: asyncio.Task[None] | None = None
-        self._watching = asyncio.Event()  # set while any socket is watched
-
-    async def __aenter__(self) -> Self:
-        self._task = asyncio.create_task(self._run(), name="salen-keepalive")
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     def __len__(self) -> int:
         return sum(len(slot) for slot in self._slots)
 
-    @contextlib.contextmanager
-    def watch(self, scope: Scope) -> Iterator[bool]:
-        """Ping this accepted socket from here on, instead of uvicorn, until the block ends.
-
-        Yields whether it was taken over: not under another server, and not when uvicorn
-        runs without pings (`ws_ping_interval` None or 0; any other value of it only says
-        that sockets are pinged: the interval is this object's).
-        """
-        protocol = sansio_protocol(scope)
-        if protocol is None or not protocol.handshake_complete or not protocol.ping_interval:
-            yield False
-            return
-        protocol.stop_keepalive()
-        slot = self._slots[self._next]
+    def add(self, sock: Pinged) -> None:
+        """Ping `sock` from the next round of its slot on."""
+        self._slots[self._next].add(sock)
         self._next = (self._next + 1) % len(self._slots)
-        slot.add(protocol)
-        self._watching.set()
-        try:
-            yield True
-        finally:
-            slot.discard(protocol)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="salen-keepalive")
+
+    def discard(self, sock: Pinged) -> None:
+        """Stop pinging `sock` (nothing happens if it is not watched)."""
+        for slot in self._slots:
+            slot.discard(sock)
+        if self._task is not None and not any(self._slots):
+            self._task.cancel()  # an idle server sleeps
+            self._task = None
 
     def sweep(self) -> None:
-        """Visit the next slot: close the sockets that never answered, ping the others."""
+        """Visit the next slot: ping its sockets, closing those that never answered."""
         slot = self._slots[self._turn]
         self._turn = (self._turn + 1) % len(self._slots)
         if not slot:
             return
         payload = struct.pack("!I", random.getrandbits(32))
         frame = Frame(Opcode.PING, payload).serialize(mask=False, extensions=[])
-        now = asyncio.get_running_loop().time()
-        for protocol in list(slot):
-            if protocol.close_sent or protocol.disconnected or protocol.transport.is_closing():
-                continue
-            if protocol.pending_ping_payload is not None:
-                slot.discard(protocol)
-                protocol.keepalive_timeout()
-                # A client that stopped answering will not read its close frame either.
-                RawSocket(protocol).abort_later()
-                continue
-            protocol.pending_ping_payload = payload
-            protocol.ping_sent_at = now
-            protocol.transport.write(frame)  # between whole frames (live.realtime.rawframes)
+        for sock in list(slot):
+            if not sock.ping(frame, payload):
+                self.discard(sock)
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            if not any(self._slots):  # an idle server sleeps (live/realtime/server.py)
-                self._watching.clear()
-                await self._watching.wait()
             # On the beat the server's main loop wakes on too: one wake-up for both.
-            await sleep_until(next_beat(asyncio.get_running_loop(), self._step))
+            await sleep_until(next_beat(loop, self._step))
             self.sweep()
+
+
+_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[float, float], Keepalive]]
+_shared = weakref.WeakKeyDictionary()
+
+
+def for_interval(interval: float, step: float = 1.0) -> Keepalive:
+    """The running loop's keepalive for this interval and step, made on first use."""
+    by_timing = _shared.setdefault(asyncio.get_running_loop(), {})
+    keepalive = by_timing.get((interval, step))
+    if keepalive is None:
+        keepalive = by_timing[interval, step] = Keepalive(interval, step)
+    return keepalive

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Iterator
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from live.server import SalenWebSocket
+
 STARTUP_TIMEOUT = 30.0
 
 
@@ -79,9 +81,16 @@ async def _wait_started(
 
 @contextlib.asynccontextmanager
 async def serve_app(
-    app: ASGIApp, *, lifespan: str = "on", ws_ping_interval: float | None = None
+    app: ASGIApp,
+    *,
+    lifespan: str = "on",
+    ws_ping_interval: float | None = None,
+    ws: type[asyncio.Protocol] | str = SalenWebSocket,
 ) -> AsyncIterator[str]:
-    """Run `app` under uvicorn on 127.0.0.1 and yield its base URL (no trailing slash)."""
+    """Run `app` under uvicorn on 127.0.0.1 and yield its base URL (no trailing slash).
+
+    WebSockets are served by `ws`, by default Salen's protocol as `salen serve` runs it.
+    """
     sock = _bound_socket()
     errors: list[BaseException] = []
     config = uvicorn.Config(
@@ -90,7 +99,7 @@ async def serve_app(
         lifespan=lifespan,  # type: ignore[arg-type]
         log_level="warning",
         access_log=False,
-        ws="websockets-sansio",
+        ws=ws,
         ws_ping_interval=ws_ping_interval,
         timeout_graceful_shutdown=5,
     )

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from live.db import create_engine, sessionmaker
 from live.hub import Hub, open_hub
@@ -19,7 +18,6 @@ from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
 from live.realtime.connection import open_live, ws_route
 from live.realtime.limits import Limits
-from live.realtime.rawframes import CaptureServerSend
 from live.settings import Settings
 
 
@@ -47,9 +45,7 @@ def build_app(
         finally:
             await engine.dispose()
 
-    return Starlette(
-        routes=[ws_route()], middleware=[Middleware(CaptureServerSend)], lifespan=lifespan
-    )
+    return Starlette(routes=[ws_route()], lifespan=lifespan)
 
 
 def create_app() -> Starlette:

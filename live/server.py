@@ -1,0 +1,225 @@
+"""The uvicorn fence: how `salen serve` runs uvicorn, and the only module that touches its
+internals (uvicorn 0.55; tests/test_server.py checks the behaviour relied on here).
+
+- `SalenWebSocket`, given to uvicorn through its documented `ws=` setting, is its
+  websockets-sansio protocol with three changes for large audiences. It offers each
+  connection a `SalenSocket` in `scope["extensions"]["salen.raw"]`, which writes whole
+  frames straight to the transport (the `RawSocket` contract of `live.realtime.rawframes`)
+  and answers the keepalive's pings (`live.realtime.keepalive`): the socket is pinged on the
+  shared beat instead of by two timers of its own. It keeps its receive events in a
+  `ReceiveQueue` (one list) instead of an `asyncio.Queue` (four deques and an event), and it
+  lets go of the handshake's response once the accept is written: about 5 KiB less per idle
+  viewer.
+- A connection given up on (too slow for the fan-out, or silent to pings) gets its close
+  frame and `ABORT_AFTER` seconds to read it; then it is reset (SO_LINGER 0), so that its
+  kernel buffers are freed at once rather than held while the peer reads nothing.
+- `Server` wakes once a second on the beat (a stop request, the `Date` header) instead of
+  ten times a second, and at once on a signal. With `--workers` above 1 uvicorn's
+  supervisor builds its own servers in the workers, and those keep uvicorn's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+import sys
+from types import FrameType
+from typing import Any, ClassVar, cast
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+from websockets.exceptions import InvalidState
+from websockets.http11 import Request
+
+from live.realtime.beat import next_beat
+from live.realtime.keepalive import Keepalive, for_interval
+from live.realtime.rawframes import RAW_EXTENSION
+
+# Seconds a connection given up on has to read its close frame before it is reset.
+ABORT_AFTER = 10.0
+# uvicorn's `on_tick(counter)` refreshes the Date header when `counter % 10 == 0`.
+TICKS_PER_WAKE = 10
+WAKE_SECONDS = 1.0
+PING_TIMEOUT = (1011, "keepalive ping timeout")  # as uvicorn closes a silent socket
+
+
+class ReceiveQueue:
+    """What uvicorn's protocol uses of its receive queue, for one reader: a list and a future."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+class SalenSocket:
+    """One connection's raw frames and pings (`RawSocket` and `Pinged`), for its protocol."""
+
+    __slots__ = ("_protocol", "_transport")
+
+    def __init__(self, protocol: SalenWebSocket) -> None:
+        self._protocol = protocol
+        self._transport: asyncio.Transport = protocol.transport
+
+    def _closing(self) -> bool:
+        protocol = self._protocol
+        return protocol.close_sent or protocol.disconnected or self._transport.is_closing()
+
+    def write(self, frame: bytes) -> bool:
+        # Once per viewer and tick: the checks are inlined. uvicorn writes its frames whole
+        # too, so this one falls between two of them.
+        protocol, transport = self._protocol, self._transport
+        if protocol.close_sent or protocol.disconnected or transport.is_closing():
+            return False
+        if not protocol.handshake_complete:
+            return False
+        transport.write(frame)
+        return True
+
+    def buffered(self) -> int:
+        return self._transport.get_write_buffer_size()
+
+    def abort_later(self) -> None:
+        self._protocol.loop.call_later(self._protocol.abort_after, self.reset)
+
+    def reset(self) -> None:
+        """Cut the connection now, dropping what the kernel still holds for it."""
+        if self._protocol.disconnected:
+            return
+        sock = self._transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._transport.abort()
+
+    def ping(self, frame: bytes, payload: bytes) -> bool:
+        protocol = self._protocol
+        if self._closing():
+            return True  # it leaves the keepalive when the connection is lost
+        if protocol.pending_ping_payload is not None:
+            self._time_out()
+            return False
+        # uvicorn's `handle_pong` clears the pending payload when its pong comes back.
+        protocol.pending_ping_payload = payload
+        protocol.ping_sent_at = protocol.loop.time()
+        self._transport.write(frame)
+        return True
+
+    def _time_out(self) -> None:
+        """Close as uvicorn's own keepalive does, but reset if the close is never read."""
+        protocol = self._protocol
+        protocol.pending_ping_payload = None
+        code, reason = PING_TIMEOUT
+        with contextlib.suppress(InvalidState):
+            protocol.conn.send_close(code, reason)
+        self._transport.write(b"".join(protocol.conn.data_to_send()))
+        protocol.close_sent = True
+        protocol.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        if protocol.read_paused:  # so that the peer's close reply is read
+            protocol.read_paused = False
+            self._transport.resume_reading()
+        # The peer's close reply cancels this and closes gracefully (uvicorn's `handle_close`).
+        protocol.close_timer = protocol.loop.call_later(protocol.abort_after, self.reset)
+
+
+class SalenWebSocket(WebSocketsSansIOProtocol):
+    """uvicorn's websockets-sansio protocol with raw frames, beat pings and a slim footprint."""
+
+    # Seconds between two visits of the keepalive's slots: the beat.
+    ping_step: ClassVar[float] = 1.0
+    abort_after: ClassVar[float] = ABORT_AFTER
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.queue = ReceiveQueue()  # type: ignore[assignment]  # what uvicorn uses of a Queue
+        self._salen: SalenSocket | None = None
+        self._keepalive: Keepalive | None = None
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        if self.handshake_initiated and not self.close_sent:  # the app will run
+            self._salen = SalenSocket(self)
+            extensions = cast("dict[str, object]", self.scope["extensions"])
+            extensions[RAW_EXTENSION] = self._salen
+
+    def start_keepalive(self) -> None:
+        # uvicorn calls this once the accept is written: the handshake is over, and its
+        # request and response (read only until then) need not live as long as the socket
+        # (the request stays referenced by the `websockets` parser all the same).
+        del self.request, self.response
+        if self.ping_interval and self._salen is not None:
+            self._keepalive = for_interval(self.ping_interval, self.ping_step)
+            self._keepalive.add(self._salen)
+
+    def stop_keepalive(self) -> None:
+        super().stop_keepalive()
+        if self._keepalive is not None and self._salen is not None:
+            self._keepalive.discard(self._salen)
+            self._keepalive = None
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, waking once a second (or on a signal) instead of ten times."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(next_beat(self._loop, WAKE_SECONDS)):
+                    await self._wake.wait()
+            counter = (counter + TICKS_PER_WAKE) % 864_000
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if self._loop is not None and self._wake is not None:
+            # A signal handler may run between any two bytecodes; this only queues the wake-up.
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+
+def run(app: str, *, workers: int = 1, **options: Any) -> None:
+    """`uvicorn.run(app, **options)` with `SalenWebSocket`, through `Server` in one process."""
+    options["ws"] = SalenWebSocket
+    if workers > 1:
+        uvicorn.run(app, workers=workers, **options)
+        return
+    config = uvicorn.Config(app, **options)
+    server = Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
