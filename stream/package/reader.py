@@ -1,9 +1,7 @@
 """Read a container's packets, telling read errors apart from write errors.
 
-Reading and muxing run on one thread. A reader thread feeding a queue was tried: libav
-releases the GIL while it reads, but the hand-off (locks, futex wake-ups, batches) cost more
-than the overlap gained — on a quiet 2-core machine a 10-minute remux took 0.54 s of CPU
-with the thread and 0.39 s without, and no less wall time (bench/results/remux.md).
+Reading and muxing run on one thread on purpose: a reader thread feeding a queue costs
+more in hand-offs than it gains in overlap (bench/results/remux.md has the comparison).
 """
 
 from __future__ import annotations
