@@ -1,7 +1,8 @@
 """Read a container's packets, telling read errors apart from write errors.
 
-Reading and muxing run on one thread on purpose: a reader thread feeding a queue costs
-more in hand-offs than it gains in overlap (bench/results/remux.md has the comparison).
+Reading and muxing run on one thread. libav releases the GIL while it reads, but handing
+packets over from a reader thread (locks, wake-ups, batches) costs more than the overlap
+gains, so there is no read-ahead: a slow source stalls the muxer, and the other way round.
 """
 
 from __future__ import annotations
