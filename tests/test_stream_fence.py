@@ -7,6 +7,7 @@ no private attribute and no source text of aiortc, so they hold as long as the f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import faulthandler
 import threading
 from collections.abc import AsyncIterator
@@ -15,12 +16,7 @@ import aiortc
 import av
 import pytest
 from aioice.ice import get_host_addresses
-from aiortc import (
-    MediaStreamTrack,
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCRtpSender,
-)
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCRtpSender
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
@@ -40,49 +36,55 @@ class Tapped:
 
     def __init__(self) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.senders: list[RTCPeerConnection] = []
         self.frames: asyncio.Queue[tuple[RTCRtpCodecParameters, JitterFrame]] = asyncio.Queue()
         self.tracks: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
         self.pc.on("track", self.tracks.put_nowait)
         self.receiver = self.pc.addTransceiver("video", direction="recvonly").receiver
         aiortc_fence.tap_receiver(self.receiver, lambda c, f: self.frames.put_nowait((c, f)))
 
+    async def connect(self, track: MediaStreamTrack) -> RTCRtpSender:
+        """A new peer sending `track` as H.264 to this one, over loopback."""
+        sender = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.senders.append(sender)
+        transceiver = sender.addTransceiver(track, direction="sendonly")
+        transceiver.setCodecPreferences(
+            [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"]
+        )
+        aiortc_fence.limit_host_candidates(sender, LOOPBACK)
+        await sender.setLocalDescription(await sender.createOffer())
+        await self.pc.setRemoteDescription(sender.localDescription)
+        aiortc_fence.limit_host_candidates(self.pc, LOOPBACK)
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        await sender.setRemoteDescription(self.pc.localDescription)
+        return transceiver.sender
+
     async def frame(self) -> tuple[RTCRtpCodecParameters, JitterFrame]:
+        """The next frame the tap received."""
         return await asyncio.wait_for(self.frames.get(), GUARD)
 
+    async def keyframe(self) -> JitterFrame:
+        """The first keyframe from here on."""
+        _, frame = await self.frame()
+        while not is_keyframe(frame.data):
+            _, frame = await self.frame()
+        return frame
 
-def _sender(track: MediaStreamTrack) -> RTCPeerConnection:
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    transceiver = pc.addTransceiver(track, direction="sendonly")
-    transceiver.setCodecPreferences(
-        [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"]
-    )
-    return pc
-
-
-async def _connect(sender: RTCPeerConnection, receiver: RTCPeerConnection) -> None:
-    aiortc_fence.limit_host_candidates(sender, LOOPBACK)
-    await sender.setLocalDescription(await sender.createOffer())
-    await receiver.setRemoteDescription(sender.localDescription)
-    aiortc_fence.limit_host_candidates(receiver, LOOPBACK)
-    await receiver.setLocalDescription(await receiver.createAnswer())
-    await sender.setRemoteDescription(receiver.localDescription)
-
-
-async def _close(*pcs: RTCPeerConnection) -> None:
-    # a lost stop signal blocks the event loop in aiortc's Thread.join: exit, do not hang
-    faulthandler.dump_traceback_later(GUARD, exit=True)
-    try:
-        await asyncio.gather(*(pc.close() for pc in pcs))
-    finally:
-        faulthandler.cancel_dump_traceback_later()
+    async def close(self) -> None:
+        """Hang up every peer; a lost stop signal would block the loop in Thread.join."""
+        faulthandler.dump_traceback_later(GUARD, exit=True)  # so exit loudly, do not hang
+        try:
+            await asyncio.gather(self.pc.close(), *(pc.close() for pc in self.senders))
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture
 async def tapped() -> AsyncIterator[Tapped]:
-    """A tapped receiving peer, closed after the test."""
+    """A tapped receiving peer, closed with its senders after the test."""
     peer = Tapped()
     yield peer
-    await _close(peer.pc)
+    await peer.close()
 
 
 def test_aiortc_is_the_pinned_version() -> None:
@@ -97,38 +99,31 @@ def test_hooks_exist() -> None:
 
 async def test_tap_gets_encoded_frames_and_nothing_is_decoded(tapped: Tapped) -> None:
     """Frames reach the tap as H.264 access units with keyframes; the track decodes none."""
-    sender = _sender(SyntheticVideo(keyframe_every=15))
-    await _connect(sender, tapped.pc)
+    await tapped.connect(SyntheticVideo(keyframe_every=15))
     codec, frame = await tapped.frame()
     assert codec.mimeType == "video/H264" and frame.data.startswith(b"\x00\x00\x00\x01")
-    while not is_keyframe(frame.data):
-        _, frame = await tapped.frame()
+    await tapped.keyframe()
     track = await asyncio.wait_for(tapped.tracks.get(), GUARD)
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(track.recv(), 1.0)
     assert tapped.frames.qsize() > 0, "frames kept coming to the tap meanwhile"
-    await sender.close()
 
 
 async def test_closing_a_tapped_receiver_stops_its_decoder_thread(tapped: Tapped) -> None:
     """The stop signal passes through the tap: closing the peer ends aiortc's decoder thread."""
-    sender = _sender(SyntheticVideo())
-    await _connect(sender, tapped.pc)
+    await tapped.connect(SyntheticVideo())
     await tapped.frame()
     assert any(t.name == "video-decoder" for t in threading.enumerate())
-    await _close(tapped.pc, sender)
+    await tapped.close()
     assert not any(t.name == "video-decoder" for t in threading.enumerate())
 
 
 async def test_keyframe_request_reaches_the_sender_and_brings_a_keyframe(tapped: Tapped) -> None:
     """request_keyframe() sends PLI; on_keyframe_request() hears it and a keyframe follows."""
     video = SyntheticVideo(keyframe_every=3000)  # no keyframe of its own after the first
-    sender = _sender(video)
-    aiortc_fence.on_keyframe_request(sender.getTransceivers()[0].sender, video.request_keyframe)
-    await _connect(sender, tapped.pc)
-    _, frame = await tapped.frame()
-    while not is_keyframe(frame.data):
-        _, frame = await tapped.frame()
+    sender = await tapped.connect(video)
+    aiortc_fence.on_keyframe_request(sender, video.request_keyframe)
+    await tapped.keyframe()
     before = video.keyframe_requests
     assert await aiortc_fence.request_keyframe(tapped.receiver)
     for _ in range(90):
@@ -138,15 +133,13 @@ async def test_keyframe_request_reaches_the_sender_and_brings_a_keyframe(tapped:
     else:
         pytest.fail("no keyframe within 90 frames of the request")
     assert video.keyframe_requests > before
-    await sender.close()
 
 
 async def test_relay_track_reaches_the_receiver_byte_for_byte(tapped: Tapped) -> None:
     """A relay's ForwardTrack sends av.Packets unencoded: the receiver gets the same NAL units."""
     relay = Relay(lambda: None)
     _, track = relay.subscribe()
-    sender = _sender(track)
-    await _connect(sender, tapped.pc)
+    await tapped.connect(track)
     source = SyntheticVideo()
     sent: list[bytes] = []
 
@@ -160,9 +153,10 @@ async def test_relay_track_reaches_the_receiver_byte_for_byte(tapped: Tapped) ->
     pumping = asyncio.create_task(pump())
     _, frame = await tapped.frame()
     pumping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await pumping
     assert list(nal_units(frame.data)) in [list(nal_units(data)) for data in sent]
     relay.close()
-    await sender.close()
 
 
 def _offered_hosts(sdp: str) -> set[str]:
