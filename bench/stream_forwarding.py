@@ -51,9 +51,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from stream import aiortc_fence
 from stream import client as whip
-from stream import tap
-from stream.ice import limit_host_candidates
+from stream.aiortc_fence import limit_host_candidates
 
 RESULTS = ROOT / "bench" / "results" / "stream.md"
 KEY = "bench-key"
@@ -185,7 +185,7 @@ async def _counting_viewer(
             if kind == "video":
                 count[0] += 1
 
-        tap.tap_receiver(transceiver.receiver, on_frame)
+        aiortc_fence.tap_receiver(transceiver.receiver, on_frame)
     session = await whip._negotiate(pc, http, url, {}, ["127.0.0.1"])
     return session, count
 

@@ -26,8 +26,8 @@ from aiortc import (
     RTCSessionDescription,
 )
 
-from stream import tap
-from stream.ice import limit_host_candidates
+from stream import aiortc_fence
+from stream.aiortc_fence import limit_host_candidates
 from stream.packets import AnyPacket
 
 FPS = 30
@@ -234,7 +234,7 @@ async def publish(
             ]
         )
         if isinstance(track, SyntheticVideo):
-            tap.on_keyframe_request(transceiver.sender, track.request_keyframe)
+            aiortc_fence.on_keyframe_request(transceiver.sender, track.request_keyframe)
     headers = {"Authorization": f"Bearer {key}"}
     return await _negotiate(pc, client, url, headers, addresses or ["127.0.0.1"])
 

@@ -2,9 +2,9 @@
 
 aioice gathers host candidates from `aioice.ice.get_host_addresses()`, which leaves out
 127.0.0.1, so on loopback (tests, a local demo) nothing connects. Rather than patching
-that module-level function for the whole process, `limit_host_candidates()` replaces
-`gather_candidates` on each peer connection's own aioice `Connection` objects, so every
-peer Salen creates binds exactly the configured addresses and nothing else changes.
+that module-level function for the whole process, each peer Salen creates is given
+`bind_addresses()` through `stream.aiortc_fence.limit_host_candidates`, so it binds exactly
+the configured addresses and nothing else changes.
 
 `Settings.ice_addresses` is a comma-separated list; each entry is
 
@@ -22,11 +22,10 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
-from typing import Any
 from urllib.parse import quote
 
 from aioice.ice import get_host_addresses
-from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc import RTCConfiguration
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -109,32 +108,6 @@ class IceConfig:
                 )
                 sdp = sdp.replace(f"c=IN IP4 {host.bind}\r\n", f"c=IN IP4 {host.announce}\r\n")
         return sdp
-
-
-def limit_host_candidates(pc: RTCPeerConnection, addresses: list[str]) -> None:
-    """Make every ICE transport of `pc` gather host candidates on `addresses` only.
-
-    Call after the transceivers exist (after `setRemoteDescription` or `addTransceiver`)
-    and before `setLocalDescription`, which is when aiortc gathers.
-    """
-    for transceiver in pc.getTransceivers():
-        connection = transceiver.receiver.transport.transport.iceGatherer._connection
-        connection.gather_candidates = _gatherer(connection, list(addresses))  # type: ignore[method-assign]
-
-
-def _gatherer(connection: Any, addresses: list[str]) -> Any:
-    async def gather_candidates() -> None:
-        # mirrors aioice.Connection.gather_candidates with our address list
-        if connection._local_candidates_start:
-            return
-        connection._local_candidates_start = True
-        for component in sorted(connection._components):
-            connection._local_candidates += await connection.get_component_candidates(
-                component=component, addresses=addresses
-            )
-        connection._local_candidates_end = True
-
-    return gather_candidates
 
 
 def _split(value: str) -> list[str]:

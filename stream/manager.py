@@ -28,7 +28,7 @@ from typing import Self
 
 from live.errors import Conflict, NotFound, Unavailable
 from live.settings import Settings
-from stream import tap
+from stream import aiortc_fence
 from stream.finalise import finalise_recording
 from stream.hls import LiveHls
 from stream.ice import IceConfig
@@ -146,7 +146,7 @@ class LiveStreams:
 
     async def start(self) -> None:
         """Check aiortc still has what forwarding needs; finalise recordings left by a crash."""
-        tap.check_internals()
+        aiortc_fence.check_internals()
         now = time.time()
         for ts in sorted(self.root.glob("streams/*/*.ts")):
             modified = ts.stat().st_mtime

@@ -17,9 +17,10 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 
 from live.errors import BadRequest
-from stream import tap
+from stream import aiortc_fence
+from stream.aiortc_fence import limit_host_candidates
 from stream.h264 import ParameterSets
-from stream.ice import IceConfig, limit_host_candidates
+from stream.ice import IceConfig
 from stream.packets import MediaPacket, Timeline
 from stream.relay import ForwardTrack, Relay
 from stream.sdp import Offer
@@ -68,7 +69,7 @@ class PublisherPeer:
             transceiver = self.pc.addTransceiver(kind, direction="recvonly")
             capabilities = RTCRtpReceiver.getCapabilities(kind)
             _prefer(transceiver, kind, capabilities.codecs if capabilities else [])
-            tap.tap_receiver(transceiver.receiver, self._on_frame)
+            aiortc_fence.tap_receiver(transceiver.receiver, self._on_frame)
             if kind == "video":
                 self._video_receiver = transceiver.receiver
         return await _answer(self.pc, offer, self._ice)
@@ -85,7 +86,7 @@ class PublisherPeer:
     def request_keyframe(self) -> None:
         """Send the publisher a PLI (fire and forget)."""
         if self._video_receiver is not None:
-            task = asyncio.ensure_future(tap.request_keyframe(self._video_receiver))
+            task = asyncio.ensure_future(aiortc_fence.request_keyframe(self._video_receiver))
             self._pending.add(task)  # keep a reference until it is done
             task.add_done_callback(self._pending.discard)
 
@@ -119,7 +120,7 @@ class ViewerPeer:
             transceiver = self.pc.addTransceiver(track, direction="sendonly")
             _prefer(transceiver, track.kind, RTCRtpSender.getCapabilities(track.kind).codecs)
             if track.kind == "video":
-                tap.on_keyframe_request(transceiver.sender, self._relay.need_keyframe)
+                aiortc_fence.on_keyframe_request(transceiver.sender, self._relay.need_keyframe)
         return await _answer(self.pc, offer, self._ice)
 
     async def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from live.errors import Invalid
-from stream.captions import (
+from stream.package.captions import (
     CaptionsInvalid,
     Cue,
     format_timestamp,

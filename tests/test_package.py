@@ -9,8 +9,8 @@ import av
 import pytest
 
 from stream.package import Chapter, remux_to_mp4
-from stream.package_synth import make_test_video
-from stream.probe import BrokenMedia, NotVideo
+from stream.package.probe import BrokenMedia, NotVideo
+from stream.package.synth import make_test_video
 
 pytestmark = pytest.mark.media
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stream.package import Chapter
-from stream.package_chapters import chapters_from_programme, format_offset, parse_offset
+from stream.package.chapters import chapters_from_programme, format_offset, parse_offset
 
 STARTED = datetime(2027, 1, 9, 9, 58, 30, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ import av
 import pytest
 
 from stream.package import HLS_PLAYLIST, package_hls_vod, remux_to_mp4
-from stream.package_synth import make_test_video
-from stream.probe import UnsupportedCodec, probe
+from stream.package.probe import UnsupportedCodec, probe
+from stream.package.synth import make_test_video
 
 pytestmark = pytest.mark.media
 

@@ -8,8 +8,8 @@ import av
 import pytest
 
 from live.errors import Invalid
-from stream.package_synth import make_test_video
-from stream.probe import BrokenMedia, NotVideo, probe
+from stream.package.probe import BrokenMedia, NotVideo, probe
+from stream.package.synth import make_test_video
 
 pytestmark = pytest.mark.media
 

@@ -9,8 +9,8 @@ from typing import Any
 import av
 import pytest
 
-from stream.package_reader import PacketReader, ReadFailed
-from stream.package_synth import make_test_video
+from stream.package.reader import PacketReader, ReadFailed
+from stream.package.synth import make_test_video
 
 pytestmark = pytest.mark.media
 

@@ -9,9 +9,9 @@ import av
 import pytest
 
 from stream.package import HLS_PLAYLIST, package_recording
-from stream.package_chapters import chapters_from_programme
-from stream.package_synth import make_test_video
-from stream.probe import BrokenMedia
+from stream.package.chapters import chapters_from_programme
+from stream.package.probe import BrokenMedia
+from stream.package.synth import make_test_video
 
 pytestmark = pytest.mark.media
 

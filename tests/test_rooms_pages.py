@@ -285,8 +285,8 @@ async def test_video_signalling_is_for_members_only(
     """A member's SDP offer gets a 201 answer; a stranger's is refused with 403."""
     from aiortc import RTCConfiguration, RTCPeerConnection
 
+    from stream.aiortc_fence import limit_host_candidates
     from stream.client import SyntheticVideo
-    from stream.ice import limit_host_candidates
 
     app, holder = rooms_app(settings)
     async with app.router.lifespan_context(app) as state:

@@ -11,8 +11,9 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 
 from live.errors import Conflict
 from live.rooms.video import RoomVideo, VideoPush
+from stream.aiortc_fence import limit_host_candidates
 from stream.client import SyntheticAudio, SyntheticVideo, read_frame_number
-from stream.ice import IceConfig, limit_host_candidates
+from stream.ice import IceConfig
 
 pytestmark = pytest.mark.media
 GUARD = 20.0  # seconds before a wait is declared hung (not a performance assertion)

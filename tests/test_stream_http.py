@@ -11,8 +11,8 @@ import httpx
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver
 
+from stream import aiortc_fence
 from stream import client as whip
-from stream import tap
 from tests.support.streams import GUARD, KEYS, Harness, decoded_video, running_server
 
 pytestmark = pytest.mark.media
@@ -138,7 +138,7 @@ async def test_viewer_keyframe_request_reaches_the_publisher(server: Harness) ->
     async def forwarded() -> None:
         # the relay passes on at most one request a second, so keep asking
         while video.keyframe_requests == before:
-            await tap.request_keyframe(receiver)
+            await aiortc_fence.request_keyframe(receiver)
             await asyncio.sleep(0.3)
 
     await asyncio.wait_for(forwarded(), GUARD)

@@ -22,7 +22,7 @@ from live.events import find_event, load_event
 from live.models import Recording, Role
 from live.models.recordings import RecordingAttachment, RecordingCaption
 from live.web import localiser, render
-from stream.captions import MAX_CAPTION_BYTES, normalise_captions
+from stream.package.captions import MAX_CAPTION_BYTES, normalise_captions
 
 MAX_VIDEO_BYTES = 50 * 1024**3
 MAX_PDF_BYTES = 50 * 1024**2

@@ -22,7 +22,7 @@ from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingSt
 from live.page_cache import PageCache, cached_page, remembered
 from live.page_facts import archive_version
 from live.web import render
-from stream.package_chapters import parse_offset
+from stream.package.chapters import parse_offset
 
 MAX_QUERY = 200
 EVENT_TYPES = frozenset(t.value for t in EventType)

@@ -31,7 +31,7 @@ from live.events import find_event, load_event
 from live.models import Event, Recording, RecordingState, utcnow
 from live.settings import Settings
 from stream.package import HLS_PLAYLIST, Chapter, keyframe_cut, package_recording
-from stream.probe import MediaInfo, RecordingError, UnsupportedCodec, probe
+from stream.package.probe import MediaInfo, RecordingError, UnsupportedCodec, probe
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import httpx
 from live.db import create_engine, sessionmaker
 from live.models import Event, EventType, ProgrammeBlock, ProgrammeItem, Speaker
 from live.settings import Settings
-from stream.package_synth import make_test_video
+from stream.package.synth import make_test_video
 
 SLUG = "opptak-test"
 T0 = dt.datetime(2026, 10, 21, 8, 0, tzinfo=dt.UTC)

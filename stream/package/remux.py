@@ -19,25 +19,24 @@ from typing import TYPE_CHECKING
 import av
 from av.container import OutputContainer
 
-from stream.package_pipeline import CopyReport, Cut, Pipeline, Progress
+from stream.package.chapters import Chapter
+from stream.package.pipeline import CopyReport, Cut, Pipeline, Progress
+from stream.package.probe import (
+    BrokenMedia,
+    MediaInfo,
+    RecordingError,
+    UnsupportedCodec,
+    open_input,
+    probe,
+)
 
 if TYPE_CHECKING:
     from av.container.core import Chapter as AvChapter
-
-from stream.probe import BrokenMedia, MediaInfo, RecordingError, UnsupportedCodec, open_input, probe
 
 HLS_PLAYLIST = "index.m3u8"
 MP4_NAME = "recording.mp4"
 HLS_DIR = "hls"
 _CHAPTER_TIME_BASE = Fraction(1, 1000)
-
-
-@dataclass(frozen=True, slots=True)
-class Chapter:
-    """A named point in a recording, `start` in seconds."""
-
-    title: str
-    start: float
 
 
 @dataclass(frozen=True, slots=True)

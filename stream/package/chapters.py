@@ -1,11 +1,21 @@
-"""Chapters from a programme: one per programme item, placed by the stream's start time."""
+"""Chapters: the `Chapter` value, chapters from a programme, and `?t=` time offsets.
+
+A programme gives one chapter per item, placed by the stream's start time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from stream.package import Chapter
+
+@dataclass(frozen=True, slots=True)
+class Chapter:
+    """A named point in a recording, `start` in seconds."""
+
+    title: str
+    start: float
 
 
 def chapters_from_programme(

@@ -17,8 +17,8 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer, OutputContainer
 from av.stream import Stream
 
-from stream.package_reader import PacketReader, ReadFailed
-from stream.probe import BrokenMedia, MediaInfo
+from stream.package.probe import BrokenMedia, MediaInfo
+from stream.package.reader import PacketReader, ReadFailed
 
 Progress = Callable[[float], None]
 
