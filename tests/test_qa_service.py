@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import live.models.qa  # noqa: F401  (registers the Q&A tables)
@@ -17,7 +18,7 @@ from live.hub import Entry, Hub, open_hub
 from live.hub.memory import MemoryHub
 from live.identity import Participant
 from live.models import Event, ProgrammeBlock, ProgrammeItem
-from live.models.qa import QaAction, QaSettings
+from live.models.qa import QaAction, QaSettings, Question
 from live.qa.rows import COLUMNS, QUESTIONS
 from live.qa.service import Actor, QaService, mod_channel, public_channel
 from live.realtime.protocol import Ask, Configure, QaStatus, decode_update
@@ -277,6 +278,30 @@ async def test_actions_are_logged_with_actor(
         ("ask", "participant viewer"),
         ("approve", "Mona"),
     ]
+
+
+async def test_an_actions_rows_are_stored_as_the_orm_stores_them(
+    qa: QaService, db: async_sessionmaker[AsyncSession], event_id: int
+) -> None:
+    """What an action writes through Core reads back through the ORM as it was meant (aware
+    UTC datetimes, booleans), and is stored exactly as the ORM stores the same values."""
+    asked = await qa.ask(event_id, MOD, Ask(id=1, text="From the floor?"))
+    async with db() as session:
+        row = await session.get(Question, asked.id)
+        assert row is not None and row.floor is True
+        assert row.asked_at.tzinfo == dt.UTC and row.approved_at == row.asked_at
+        logged = await session.scalar(select(QaAction).where(QaAction.question_id == asked.id))
+        assert logged is not None and logged.at == row.asked_at
+        copy = Question(event_id=event_id, participant=row.participant, text="copy",
+                        status=row.status, floor=True, asked_at=row.asked_at)
+        session.add(copy)
+        await session.commit()
+        stored = (await session.execute(
+            text("SELECT CAST(asked_at AS TEXT), CAST(floor AS TEXT) FROM qa_questions "
+                 "WHERE id IN (:a, :b) ORDER BY id"),
+            {"a": asked.id, "b": copy.id},
+        )).all()
+    assert stored[0] == stored[1]
 
 
 async def test_question_for_unknown_programme_item(qa: QaService, event_id: int) -> None:

@@ -3,10 +3,9 @@
 The domain rules (live/qa/domain.py) change a question's attributes. Inside an action those
 are `QuestionRow`s, not ORM objects: `Rows` reads them with Core statements built once,
 keeps one row per question for the whole transaction (a second read of a question gives
-the same row, as the ORM's identity map did), remembers what each row held when read, and
-`write` sends every row that changed back in one statement. Through the ORM's unit of work
-the same actions took about 1.7 times the CPU on the writer's thread (2.0–2.3 against
-1.0–1.7 ms per change in the server at one change a second; README "Performance").
+the same row, as an ORM identity map would), remembers what each row held when read, and
+`write` sends every row that changed back in one statement. This skips the ORM's unit of
+work, which cost most of an action's CPU on the writer's thread.
 
 Snapshots, exports and the archive still read questions through the ORM (`Question`).
 """
@@ -19,10 +18,9 @@ import operator
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from live.models.qa import Question
-from live.prepared import Statements
 
 QUESTIONS = cast(Table, Question.__table__)
 
@@ -73,10 +71,10 @@ _WRITE_KEYS = tuple(f"b_{name}" for name in COLUMNS)
 class Rows:
     """The questions one transaction has read or added, and what each held when read."""
 
-    __slots__ = ("_before", "_rows", "_sql")
+    __slots__ = ("_before", "_connection", "_rows")
 
-    def __init__(self, sql: Statements) -> None:
-        self._sql = sql
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._rows: dict[int, QuestionRow] = {}
         self._before: dict[int, tuple[object, ...]] = {}
 
@@ -91,7 +89,7 @@ class Rows:
     def read(self, statement: Any, params: Mapping[str, object]) -> list[QuestionRow]:
         """The rows `statement` (built on `SELECT`) selects; known ones as they are now."""
         rows = []
-        for values in self._sql.rows(statement, params):
+        for values in self._connection.execute(statement, params):
             row = self._rows.get(values[0])
             if row is None:
                 row = self._adopt(QuestionRow(*values))
@@ -101,7 +99,7 @@ class Rows:
     def add(self, row: QuestionRow) -> QuestionRow:
         """Insert a new question (its `id` is set from the database) and keep it."""
         values = {name: getattr(row, name) for name in WRITABLE}
-        (row.id,) = self._sql.rows(INSERT, values)[0]
+        row.id = self._connection.execute(INSERT, values).scalar_one()
         return self._adopt(row)
 
     def write(self) -> None:
@@ -112,7 +110,7 @@ class Rows:
             if values != self._before[values[0]]
         ]
         if changed:
-            self._sql.run(WRITE, changed)
+            self._connection.execute(WRITE, changed)
         for row in self._rows.values():
             self._before[row.id] = values_of(row)
 
