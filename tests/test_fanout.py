@@ -11,10 +11,11 @@ import msgspec
 import pytest
 
 from live.hub import Entry, Hub, open_hub
+from live.qa.domain import QaStatus
 from live.qa.service import mod_channel, public_channel
 from live.realtime import fanout as fanout_module
 from live.realtime.fanout import Conn, Fanout, Tick
-from live.realtime.protocol import CloseCode, QaStatus, QuestionView, Update, encode
+from live.realtime.protocol import CloseCode, QuestionView, Update, encode
 
 EVENT = 7
 

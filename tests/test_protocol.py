@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from live.qa.domain import QaStatus
 from live.realtime.protocol import (
     Ask,
     Done,
@@ -12,7 +13,6 @@ from live.realtime.protocol import (
     Ok,
     PanelView,
     ProtocolError,
-    QaStatus,
     QuestionView,
     SettingsView,
     Snapshot,

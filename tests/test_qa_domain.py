@@ -9,7 +9,7 @@ import pytest
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.qa import domain
-from live.realtime.protocol import QaStatus
+from live.qa.domain import QaStatus
 
 NOW = dt.datetime(2026, 1, 9, 10, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)

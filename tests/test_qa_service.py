@@ -19,9 +19,10 @@ from live.hub.memory import MemoryHub
 from live.identity import Participant
 from live.models import Event, ProgrammeBlock, ProgrammeItem
 from live.models.qa import QaAction, QaSettings, Question
+from live.qa.domain import QaStatus
 from live.qa.rows import COLUMNS, QUESTIONS
 from live.qa.service import Actor, QaService, mod_channel, public_channel
-from live.realtime.protocol import Ask, Configure, QaStatus, decode_update
+from live.realtime.protocol import Ask, Configure, decode_update
 
 VIEWER = Actor(Participant("viewer-1"))
 OTHER = Actor(Participant("viewer-2"))

@@ -20,8 +20,9 @@ import live.models.qa  # noqa: F401  (registers the Q&A tables)
 from live.db import create_engine, sessionmaker
 from live.hub import Entry, open_hub
 from live.models import Base, Event
+from live.qa.domain import QaStatus
 from live.qa.service import public_channel
-from live.realtime.protocol import CloseCode, QaStatus, QuestionView, Update, encode
+from live.realtime.protocol import CloseCode, QuestionView, Update, encode
 from live.realtime.ws import Limits
 from live.settings import Settings
 from tests.support.liveserver import serve_app

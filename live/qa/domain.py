@@ -7,19 +7,31 @@
     merged       ────>   rejected
 
 `approve`, `reject`, `edit`, `merge`, `now`, `done` work on anything shaped like
-`QuestionLike` (the ORM row in production, a dataclass in tests); the queue order is a list
-of question ids.
+`QuestionLike` (an action's `QuestionRow` in production, a dataclass in tests); the queue
+order is a list of question ids. `QaStatus` names the states, on the wire and in the table.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 from collections.abc import Mapping
 from typing import Protocol, TypeVar
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
-from live.realtime.protocol import QaStatus
+
+
+class QaStatus(enum.StrEnum):
+    """Where a question is in its life (stored as this text in `qa_questions.status`)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    ON_AIR = "on_air"
+    ANSWERED = "answered"
+    REJECTED = "rejected"
+    MERGED = "merged"
+
 
 VOTABLE = frozenset({QaStatus.APPROVED, QaStatus.ON_AIR})
 MERGEABLE = frozenset({QaStatus.PENDING, QaStatus.APPROVED, QaStatus.REJECTED})

@@ -29,6 +29,7 @@ from live.identity import Participant
 from live.models.qa import QaSettings, QaVote, Question
 from live.qa import domain
 from live.qa import transaction as txn
+from live.qa.domain import QaStatus
 from live.qa.rows import QuestionRow
 from live.qa.transaction import Announcement, Tx
 from live.qa.views import own_view, question_view
@@ -37,7 +38,6 @@ from live.realtime.protocol import (
     Ask,
     Configure,
     PanelView,
-    QaStatus,
     QuestionView,
     Snapshot,
     encode,

@@ -40,11 +40,11 @@ from live.models import ProgrammeItem
 from live.models.base import utcnow
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote
 from live.qa import domain
+from live.qa.domain import QaStatus
 from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
 from live.qa.views import question_view
 from live.realtime.protocol import (
     PanelView,
-    QaStatus,
     SettingsView,
     Update,
     public_update,

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import msgspec
 
 from live.errors import BadRequest
+from live.qa.domain import QaStatus
 from live.rooms.messages import RoomMessage, RoomOk
 
 # A frame longer than this is refused before parsing (question length is checked later,
@@ -32,17 +33,6 @@ class CloseCode(enum.IntEnum):
     SLOW = 4008  # the client could not keep up; reconnect and resync
     FLOOD = 4029  # too many messages from this connection or address
     SHUTDOWN = 4503  # the server is going away; reconnect and resync
-
-
-class QaStatus(enum.StrEnum):
-    """Where a question is in its life."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    ON_AIR = "on_air"
-    ANSWERED = "answered"
-    REJECTED = "rejected"
-    MERGED = "merged"
 
 
 PUBLIC_STATUSES = frozenset({QaStatus.APPROVED, QaStatus.ON_AIR, QaStatus.ANSWERED})
