@@ -10,7 +10,7 @@ snapshots live here too, so both run the same queries.
 Nothing here goes through the ORM's unit of work: questions are plain rows
 (live/qa/rows.py) that the domain rules change; the event's settings row is copied into a
 plain `State` and written back if the action changed it; the moderators' log is inserted in
-one statement. Every statement is built once, so SQLAlchemy's compiled cache serves it.
+one statement. The statements every action runs are built once, at import.
 """
 
 from __future__ import annotations
