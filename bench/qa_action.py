@@ -166,7 +166,7 @@ def table(results: dict[str, dict[float, list[dict[str, Any]]]]) -> list[str]:
     lines = [
         "| tree | gap s | actions | CPU ms/action | median | p90 | loop thread | writer etc. "
         "| per run | " + " | ".join(CYCLE) + " |",
-        "|" + "---|" * (10 + len(CYCLE)),
+        "|" + "---|" * (9 + len(CYCLE)),
     ]
     for tree, by_gap in results.items():
         for gap, runs in sorted(by_gap.items(), reverse=True):
