@@ -137,7 +137,7 @@ async def seed_salen(database_url: str, pending: int) -> list[int]:
     from live.migrate import upgrade_async
     from live.models import Event
     from live.qa.service import Actor, QaService
-    from live.realtime.protocol import Ask
+    from live.realtime.protocol import Ask, Enqueue
 
     await upgrade_async(database_url)
     engine = create_engine(database_url)
@@ -151,7 +151,7 @@ async def seed_salen(database_url: str, pending: int) -> list[int]:
         mod = Actor(Participant("bench-moderator"), moderator=True, label="moderator")
         for i in range(3):
             q = await qa.ask(event.id, mod, Ask(id=0, text=f"Queued question {i} " + "q" * 80))
-            await qa.panel(event.id, mod, "enqueue", q.id, None)
+            await qa.panel(event.id, mod, Enqueue(id=1, question=q.id))
         ids = []
         for i in range(pending):
             viewer = Actor(Participant(f"bench-viewer-{i}"))

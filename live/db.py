@@ -2,17 +2,15 @@
 
 Besides the async sessions, a `Writer` runs a whole transaction written as plain
 synchronous code: `transact` hands it a Core `Connection` (the Q&A actions), `run` an ORM
-`Session` (snapshots). On a SQLite file it runs in one call on a thread of its own with its
-own connection, kept open between transactions: one hand-off between the event loop and a
-thread per transaction, where aiosqlite takes one or more per statement, each waking the
-loop and, while a long tick is being written, waiting for the loop's next turn. Elsewhere
-the same function runs through `AsyncConnection.run_sync` (or `AsyncSession.run_sync`), on
-the loop. Snapshots are read the same way, on a second thread with a connection of its own
-(`open_reader`), so they never queue behind writes.
+`Session` (snapshots). On a SQLite file it runs in one call on a thread of its own
+(`ThreadWriter`), so a transaction costs one hand-off between the event loop and a thread
+instead of one or more per statement through aiosqlite. Elsewhere the same function runs
+through `AsyncConnection.run_sync` (or `AsyncSession.run_sync`), on the loop.
 
-Each thread runs one transaction at a time; a `Writer` does not order transactions for its
-callers (the Q&A service takes its own lock), and other connections to the same SQLite file
-wait for each other through SQLite's busy timeout.
+A SQLite file is opened three ways, each set up by `_sqlite_pragmas`: the async engine
+(aiosqlite: pages, APIs, everything else), the writer's thread (`open_writer`: Q&A
+actions) and the reader's thread (`open_reader`: snapshots and versions, so reads never
+queue behind writes). Each thread keeps one connection open for both `run` and `transact`.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import sessionmaker as sync_sessionmaker
 
 from live.workthread import WorkThread
 
@@ -103,40 +100,44 @@ class LoopWriter:
 
 
 class ThreadWriter:
-    """`fn` in one call on a thread of its own, with a synchronous SQLite connection.
+    """`fn` in one call on a thread of its own, with one synchronous SQLite connection.
 
     One thread: SQLite takes one writer at a time anyway, and its connection never
     changes threads. Other connections (aiosqlite's, other processes') wait for each other
-    through SQLite's busy timeout, as before.
+    through SQLite's busy timeout.
     """
 
     def __init__(self, url: str, thread_name: str = "salen-sqlite") -> None:
         sync_url = make_url(url).set(drivername="sqlite+pysqlite")
         self.engine = create_sync_engine(sync_url, connect_args={"timeout": 30})
         event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._sessions = sync_sessionmaker(self.engine, expire_on_commit=False)
         self._thread = WorkThread(thread_name)
-        # `transact`'s connection, kept open between transactions (used on the thread only).
+        # The thread's connection, kept open between transactions (used on the thread only).
         self._connection: Connection | None = None
 
     async def run(self, fn: Callable[[Session], T]) -> T:
         return await self._thread.call(self._call, fn)
 
     def _call(self, fn: Callable[[Session], T]) -> T:
-        with self._sessions() as session:
+        # The session begins and commits its own transaction on the thread's connection.
+        with Session(self._connect(), expire_on_commit=False) as session:
             return _in_transaction(session, fn)
 
     async def transact(self, fn: Callable[[Connection], T]) -> T:
         return await self._thread.call(self._begin, fn)
 
     def _begin(self, fn: Callable[[Connection], T]) -> T:
+        connection = self._connect()
+        with connection.begin():
+            return fn(connection)
+
+    def _connect(self) -> Connection:
         connection = self._connection
         if connection is None or connection.invalidated:
             if connection is not None:
                 connection.close()
             connection = self._connection = self.engine.connect()
-        with connection.begin():
-            return fn(connection)
+        return connection
 
     def _close(self) -> None:
         if self._connection is not None:

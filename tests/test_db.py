@@ -40,3 +40,27 @@ async def test_every_sqlite_connection_is_wal_with_normal_sync(tmp_path: Path) -
             assert await writer.run(lambda session: _pragmas(session.connection())) == expected
     finally:
         await engine.dispose()
+
+
+def _driver_connection(connection: Connection) -> int:
+    return id(connection.connection.dbapi_connection)
+
+
+async def test_a_thread_keeps_one_connection_for_sessions_and_transactions(
+    tmp_path: Path,
+) -> None:
+    """On a SQLite file the writer's (and the reader's) thread opens one connection and
+    runs both Core transactions and ORM sessions on it, transaction after transaction."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'salen.db'}")
+    db = sessionmaker(engine)
+    try:
+        async with open_writer(db) as writer, open_reader(db) as reader:
+            for runner in (writer, reader):
+                first = await runner.transact(_driver_connection)
+                assert await runner.run(lambda s: _driver_connection(s.connection())) == first
+                assert await runner.transact(_driver_connection) == first
+            assert await writer.transact(_driver_connection) != await reader.transact(
+                _driver_connection
+            )
+    finally:
+        await engine.dispose()

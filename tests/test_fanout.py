@@ -11,11 +11,12 @@ import msgspec
 import pytest
 
 from live.hub import Entry, Hub, open_hub
+from live.qa.domain import QaStatus
 from live.realtime import fanout as fanout_module
 from live.realtime.channels import qa_mod_channel as mod_channel
 from live.realtime.channels import qa_public_channel as public_channel
 from live.realtime.fanout import Conn, Fanout, Tick
-from live.realtime.protocol import CloseCode, QaStatus, QuestionView, Update, encode
+from live.realtime.protocol import CloseCode, QuestionView, Update, encode
 
 EVENT = 7
 

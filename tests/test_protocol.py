@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from live.qa.domain import QaStatus
 from live.realtime.envelope import Decoder, Ok, Ping, Resync
 from live.realtime.protocol import (
     QA_MESSAGES,
@@ -13,7 +14,6 @@ from live.realtime.protocol import (
     Error,
     PanelView,
     ProtocolError,
-    QaStatus,
     QuestionView,
     SettingsView,
     Snapshot,

@@ -9,7 +9,7 @@ import pytest
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.qa import domain
-from live.realtime.protocol import QaStatus
+from live.qa.domain import QaStatus
 
 NOW = dt.datetime(2026, 1, 9, 10, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
@@ -170,16 +170,30 @@ def test_moderator_actions_need_the_role() -> None:
 def test_panel_step_now_leaves_the_queue() -> None:
     """Putting a queued question on air removes it from the order and stamps the time."""
     first, second = Q(1, status=QaStatus.APPROVED, queue_pos=0), Q(2, status=QaStatus.APPROVED)
-    order = domain.panel_step("enqueue", second, None, [1], None, NOW)
+    order = domain.panel_step(domain.Enqueue(), second, None, [1], NOW)
     assert order == [1, 2]
-    order = domain.panel_step("now", first, None, order, None, NOW)
+    order = domain.panel_step(domain.Now(), first, None, order, NOW)
     assert (order, first.status, first.on_air_at) == ([2], QaStatus.ON_AIR, NOW)
 
 
 def test_panel_step_enqueue_approves_pending() -> None:
     """Queuing a pending question approves it on the way; an answered one cannot be queued."""
     pending = Q(3)
-    assert domain.panel_step("enqueue", pending, None, [], 0, NOW) == [3]
+    assert domain.panel_step(domain.Enqueue(0), pending, None, [], NOW) == [3]
     assert pending.status == QaStatus.APPROVED
     with pytest.raises(Conflict):
-        domain.panel_step("enqueue", Q(4, status=QaStatus.ANSWERED), None, [], None, NOW)
+        domain.panel_step(domain.Enqueue(), Q(4, status=QaStatus.ANSWERED), None, [], NOW)
+
+
+def test_panel_steps_move_dequeue_and_done() -> None:
+    """Each step type does its own thing to the order; each names itself in the log."""
+    a, b = Q(1, status=QaStatus.APPROVED, queue_pos=0), Q(2, status=QaStatus.APPROVED, queue_pos=1)
+    assert domain.panel_step(domain.Move(0), b, None, [1, 2], NOW) == [2, 1]
+    assert domain.panel_step(domain.Dequeue(), a, None, [2, 1], NOW) == [2]
+    assert a.queue_pos is None and a.status == QaStatus.APPROVED
+    assert domain.panel_step(domain.Done(), b, None, [2], NOW) == []
+    assert (b.status, b.answered_at) == (QaStatus.ANSWERED, NOW)
+    with pytest.raises(Conflict):
+        domain.panel_step(domain.Move(0), a, None, [], NOW)
+    steps = (domain.Enqueue(), domain.Dequeue(), domain.Move(0), domain.Now(), domain.Done())
+    assert [s.action for s in steps] == ["enqueue", "dequeue", "move", "now", "done"]

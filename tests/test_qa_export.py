@@ -18,7 +18,7 @@ from live.identity import Participant
 from live.models import Base, Event
 from live.qa.export import export_rows, to_csv, to_json
 from live.qa.service import Actor, QaService
-from live.realtime.protocol import Ask
+from live.realtime.protocol import Approve, Ask, Done, Now
 
 MOD = Actor(Participant("m", "Mona"), moderator=True)
 VIEWER = Actor(Participant("v"))
@@ -43,9 +43,9 @@ async def run_session(db: async_sessionmaker[AsyncSession]) -> int:
         qa = QaService(db, hub, writer)
         await qa.ensure(event_id)
         q = await qa.ask(event_id, VIEWER, Ask(id=1, text="=SUM(A1) trains?", name="Ada"))
-        await qa.moderate(event_id, MOD, "approve", q.id)
-        await qa.panel(event_id, MOD, "now", q.id)
-        await qa.panel(event_id, MOD, "done", None)
+        await qa.moderate(event_id, MOD, Approve(id=1, question=q.id))
+        await qa.panel(event_id, MOD, Now(id=1, question=q.id))
+        await qa.panel(event_id, MOD, Done(id=1, question=None))
         await qa.ask(event_id, VIEWER, Ask(id=2, text="Still pending"))
     return event_id
 

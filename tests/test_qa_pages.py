@@ -21,7 +21,7 @@ from live.identity import Identities
 from live.models import Event, Occurrence, ProgrammeItem
 from live.models.registration import Attendance, Registration, Status
 from live.qa.service import Actor
-from live.realtime.protocol import Ask
+from live.realtime.protocol import Approve, Ask, Done, Now
 from tests.support.app import ADMIN, LifespanApp
 
 SLUG = "planstrategi-4-0"
@@ -200,9 +200,9 @@ async def test_exports_contain_the_times(running: Any) -> None:
     viewer = Actor(identities.new("Ola"))
     moderator = Actor(identities.new("Kari"), moderator=True, label="Kari")
     asked = await qa.ask(event.id, viewer, Ask(id=1, text="=What about roads?", name="Ola"))
-    await qa.moderate(event.id, moderator, "approve", asked.id)
-    await qa.panel(event.id, moderator, "now", asked.id)
-    await qa.panel(event.id, moderator, "done", asked.id)
+    await qa.moderate(event.id, moderator, Approve(id=1, question=asked.id))
+    await qa.panel(event.id, moderator, Now(id=1, question=asked.id))
+    await qa.panel(event.id, moderator, Done(id=1, question=asked.id))
     as_json = await client.get(f"/admin/events/{SLUG}/qa.json", headers=ADMIN)
     assert as_json.status_code == 200
     assert "attachment" in as_json.headers["content-disposition"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import Connection, event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 import live.models.qa  # noqa: F401  (registers the Q&A tables)
 from live.db import ThreadWriter, Writer, create_engine, open_reader, open_writer, sessionmaker
@@ -17,11 +20,25 @@ from live.hub import Entry, Hub, open_hub
 from live.hub.memory import MemoryHub
 from live.identity import Participant
 from live.models import Event, ProgrammeBlock, ProgrammeItem
-from live.models.qa import QaAction, QaSettings
+from live.models.qa import QaAction, QaSettings, Question
+from live.qa.domain import QaStatus
 from live.qa.rows import COLUMNS, QUESTIONS
 from live.qa.service import Actor, QaService, mod_channel, public_channel
-from live.realtime.protocol import Ask, Configure, QaStatus, decode_update
+from live.realtime.protocol import (
+    Approve,
+    Ask,
+    Configure,
+    Done,
+    Edit,
+    Enqueue,
+    Merge,
+    Move,
+    Now,
+    Reject,
+    decode_update,
+)
 
+T = TypeVar("T")
 VIEWER = Actor(Participant("viewer-1"))
 OTHER = Actor(Participant("viewer-2"))
 MOD = Actor(Participant("mod-1", "Mona"), moderator=True)
@@ -75,7 +92,7 @@ async def qa(
 
 async def approved(qa: QaService, event_id: int, text: str = "Why?") -> int:
     q = await qa.ask(event_id, VIEWER, Ask(id=1, text=text, name="Ada"))
-    await qa.moderate(event_id, MOD, "approve", q.id)
+    await qa.moderate(event_id, MOD, Approve(id=1, question=q.id))
     return q.id
 
 
@@ -100,7 +117,7 @@ async def test_pending_question_goes_only_to_moderator_channel(
         hub.subscribe(public_channel(event_id)) as public,
     ):
         q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Secret?"))
-        await qa.moderate(event_id, MOD, "approve", q.id)
+        await qa.moderate(event_id, MOD, Approve(id=1, question=q.id))
         first = decode_update((await mod.get()).data)
         assert first.questions[0].status == QaStatus.PENDING
         entry = await asyncio.wait_for(public.get(), 5)
@@ -156,7 +173,7 @@ async def test_merge_carries_votes_once_per_voter(qa: QaService, event_id: int) 
     await qa.vote(event_id, VIEWER, a)
     await qa.vote(event_id, OTHER, a)
     await qa.vote(event_id, VIEWER, b)
-    merged = await qa.moderate(event_id, MOD, "merge", a, into=b)
+    merged = await qa.moderate(event_id, MOD, Merge(id=1, question=a, into=b))
     assert (merged.status, merged.merged_into) == (QaStatus.MERGED, b)
     snap = await qa.snapshot(event_id, moderator=False)
     assert [(x.id, x.votes) for x in snap.questions] == [(b, 2)]
@@ -165,7 +182,7 @@ async def test_merge_carries_votes_once_per_voter(qa: QaService, event_id: int) 
 async def test_edit_keeps_original_for_moderators_only(qa: QaService, event_id: int) -> None:
     """An edit keeps the original text, visible to moderators and not to viewers."""
     qid = await approved(qa, event_id, "teh trains")
-    edited = await qa.moderate(event_id, MOD, "edit", qid, text="The trains?")
+    edited = await qa.moderate(event_id, MOD, Edit(id=1, question=qid, text="The trains?"))
     assert (edited.text, edited.original_text, edited.by) == ("The trains?", "teh trains", "Mona")
     public = (await qa.snapshot(event_id, moderator=False)).questions[0]
     assert (public.text, public.original_text, public.by) == ("The trains?", None, None)
@@ -174,15 +191,15 @@ async def test_edit_keeps_original_for_moderators_only(qa: QaService, event_id: 
 async def test_panel_flow_records_every_time(qa: QaService, event_id: int) -> None:
     """enqueue → move → now → done orders the queue and stamps asked/approved/on-air/answered."""
     a, b = await approved(qa, event_id, "A?"), await approved(qa, event_id, "B?")
-    await qa.panel(event_id, MOD, "enqueue", a)
-    panel = await qa.panel(event_id, MOD, "enqueue", b)
+    await qa.panel(event_id, MOD, Enqueue(id=1, question=a))
+    panel = await qa.panel(event_id, MOD, Enqueue(id=1, question=b))
     assert panel.queue == [a, b]
-    assert (await qa.panel(event_id, MOD, "move", b, 0)).queue == [b, a]
-    panel = await qa.panel(event_id, MOD, "now", b)
+    assert (await qa.panel(event_id, MOD, Move(id=1, question=b, position=0))).queue == [b, a]
+    panel = await qa.panel(event_id, MOD, Now(id=1, question=b))
     assert (panel.queue, panel.now) == ([a], b)
-    panel = await qa.panel(event_id, MOD, "now", a)
+    panel = await qa.panel(event_id, MOD, Now(id=1, question=a))
     assert (panel.queue, panel.now) == ([], a)
-    assert (await qa.panel(event_id, MOD, "done", None)).now is None
+    assert (await qa.panel(event_id, MOD, Done(id=1, question=None))).now is None
     snap = await qa.snapshot(event_id, moderator=True)
     for q in snap.questions:
         assert q.status == QaStatus.ANSWERED
@@ -209,12 +226,12 @@ async def test_each_moderator_action_is_a_few_statements(
     try:
         counts = {}
         for name, action in [
-            ("approve", lambda: qa.moderate(event_id, MOD, "approve", q.id)),
-            ("enqueue", lambda: qa.panel(event_id, MOD, "enqueue", a)),
-            ("enqueue", lambda: qa.panel(event_id, MOD, "enqueue", b)),
-            ("move", lambda: qa.panel(event_id, MOD, "move", b, 0)),
-            ("now", lambda: qa.panel(event_id, MOD, "now", b)),
-            ("done", lambda: qa.panel(event_id, MOD, "done", None)),
+            ("approve", lambda: qa.moderate(event_id, MOD, Approve(id=1, question=q.id))),
+            ("enqueue", lambda: qa.panel(event_id, MOD, Enqueue(id=1, question=a))),
+            ("enqueue", lambda: qa.panel(event_id, MOD, Enqueue(id=1, question=b))),
+            ("move", lambda: qa.panel(event_id, MOD, Move(id=1, question=b, position=0))),
+            ("now", lambda: qa.panel(event_id, MOD, Now(id=1, question=b))),
+            ("done", lambda: qa.panel(event_id, MOD, Done(id=1, question=None))),
         ]:
             statements.clear()
             await action()
@@ -230,26 +247,64 @@ async def test_viewer_moderator_action_is_forbidden(qa: QaService, event_id: int
     """A viewer cannot approve or touch the panel."""
     q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Me?"))
     with pytest.raises(Forbidden):
-        await qa.moderate(event_id, VIEWER, "approve", q.id)
+        await qa.moderate(event_id, VIEWER, Approve(id=1, question=q.id))
     with pytest.raises(Forbidden):
-        await qa.panel(event_id, VIEWER, "enqueue", q.id)
+        await qa.panel(event_id, VIEWER, Enqueue(id=1, question=q.id))
 
 
 async def test_concurrent_moderators_lose_nothing(qa: QaService, event_id: int) -> None:
     """Moderators enqueueing at the same time each get their question on the queue."""
     ids = [await approved(qa, event_id, f"Q{i}?") for i in range(8)]
-    await asyncio.gather(*(qa.panel(event_id, MOD, "enqueue", qid) for qid in ids))
+    await asyncio.gather(*(qa.panel(event_id, MOD, Enqueue(id=1, question=qid)) for qid in ids))
     snap = await qa.snapshot(event_id, moderator=True)
     assert sorted(snap.panel.queue) == sorted(ids)
     assert len({x.v for x in snap.questions}) == len(ids)
+
+
+class CountingWriter:
+    """A writer that records how many transactions were handed over at once."""
+
+    def __init__(self, writer: Writer) -> None:
+        self._writer, self.engine = writer, writer.engine
+        self.in_flight = self.most = 0
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        return await self._writer.run(fn)
+
+    async def transact(self, fn: Callable[[Connection], T]) -> T:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            return await self._writer.transact(fn)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_one_events_actions_take_turns_in_the_service(
+    db: async_sessionmaker[AsyncSession], hub: Hub, writer: Writer, event_id: int
+) -> None:
+    """Actions on one event arriving at once wait on the service's lock, not in the database
+    (one transaction handed to the writer at a time), and are announced in version order."""
+    counting = CountingWriter(writer)
+    qa = QaService(db, hub, counting)
+    await qa.ensure(event_id)
+    ids = [await approved(qa, event_id, f"Q{i}?") for i in range(6)]
+    async with hub.subscribe(mod_channel(event_id)) as mod:
+        await asyncio.gather(
+            *(qa.panel(event_id, MOD, Enqueue(id=1, question=qid)) for qid in ids),
+            *(qa.vote(event_id, Actor(Participant(f"v{i}")), ids[0]) for i in range(6)),
+        )
+        versions = [(await mod.get()).v for _ in range(12)]
+    assert counting.most == 1
+    assert versions == sorted(versions) and len(set(versions)) == 12
 
 
 async def test_racing_approve_and_reject_conflict(qa: QaService, event_id: int) -> None:
     """Two moderators rejecting the same question: one succeeds, the other gets a conflict."""
     q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Twice?"))
     results = await asyncio.gather(
-        qa.moderate(event_id, MOD, "reject", q.id),
-        qa.moderate(event_id, MOD, "reject", q.id),
+        qa.moderate(event_id, MOD, Reject(id=1, question=q.id)),
+        qa.moderate(event_id, MOD, Reject(id=1, question=q.id)),
         return_exceptions=True,
     )
     assert sum(isinstance(r, Conflict) for r in results) == 1
@@ -277,6 +332,30 @@ async def test_actions_are_logged_with_actor(
         ("ask", "participant viewer"),
         ("approve", "Mona"),
     ]
+
+
+async def test_an_actions_rows_are_stored_as_the_orm_stores_them(
+    qa: QaService, db: async_sessionmaker[AsyncSession], event_id: int
+) -> None:
+    """What an action writes through Core reads back through the ORM as it was meant (aware
+    UTC datetimes, booleans), and is stored exactly as the ORM stores the same values."""
+    asked = await qa.ask(event_id, MOD, Ask(id=1, text="From the floor?"))
+    async with db() as session:
+        row = await session.get(Question, asked.id)
+        assert row is not None and row.floor is True
+        assert row.asked_at.tzinfo == dt.UTC and row.approved_at == row.asked_at
+        logged = await session.scalar(select(QaAction).where(QaAction.question_id == asked.id))
+        assert logged is not None and logged.at == row.asked_at
+        copy = Question(event_id=event_id, participant=row.participant, text="copy",
+                        status=row.status, floor=True, asked_at=row.asked_at)
+        session.add(copy)
+        await session.commit()
+        stored = (await session.execute(
+            text("SELECT CAST(asked_at AS TEXT), CAST(floor AS TEXT) FROM qa_questions "
+                 "WHERE id IN (:a, :b) ORDER BY id"),
+            {"a": asked.id, "b": copy.id},
+        )).all()
+    assert stored[0] == stored[1]
 
 
 async def test_question_for_unknown_programme_item(qa: QaService, event_id: int) -> None:
@@ -339,7 +418,7 @@ async def test_an_action_writes_back_only_the_questions_it_changed(
     the order as it was writes only the moved question (its version and last action)."""
     a, b, c = [await approved(qa, event_id, text) for text in ("A?", "B?", "C?")]
     for q in (a, b, c):
-        await qa.panel(event_id, MOD, "enqueue", q)
+        await qa.panel(event_id, MOD, Enqueue(id=1, question=q))
     written: list[list[int]] = []
 
     def seen(conn: object, cursor: object, statement: str, params: object, *rest: object) -> None:
@@ -349,8 +428,8 @@ async def test_an_action_writes_back_only_the_questions_it_changed(
 
     event.listen(writer.engine, "before_cursor_execute", seen)
     try:
-        moved = await qa.panel(event_id, MOD, "move", c, 0)
-        again = await qa.panel(event_id, MOD, "move", c, 0)
+        moved = await qa.panel(event_id, MOD, Move(id=1, question=c, position=0))
+        again = await qa.panel(event_id, MOD, Move(id=1, question=c, position=0))
     finally:
         event.remove(writer.engine, "before_cursor_execute", seen)
     assert moved.queue == again.queue == [c, a, b]
@@ -402,8 +481,8 @@ async def test_an_action_runs_whole_on_the_writer(
     q = await qa.ask(event_id, VIEWER, Ask(id=1, text="Where?"))
     event.listen(writer.engine, "before_cursor_execute", seen)
     try:
-        await qa.moderate(event_id, MOD, "approve", q.id)
-        await qa.panel(event_id, MOD, "now", q.id)
+        await qa.moderate(event_id, MOD, Approve(id=1, question=q.id))
+        await qa.panel(event_id, MOD, Now(id=1, question=q.id))
     finally:
         event.remove(writer.engine, "before_cursor_execute", seen)
     on_sqlite = database_url.startswith("sqlite")

@@ -7,19 +7,31 @@
     merged       ────>   rejected
 
 `approve`, `reject`, `edit`, `merge`, `now`, `done` work on anything shaped like
-`QuestionLike` (the ORM row in production, a dataclass in tests); the queue order is a list
-of question ids.
+`QuestionLike` (an action's `QuestionRow` in production, a dataclass in tests); the queue
+order is a list of question ids. `QaStatus` names the states, on the wire and in the table.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 from collections.abc import Mapping
-from typing import Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar, assert_never
 
 from live.errors import Conflict, Forbidden, Invalid, NotFound
-from live.realtime.protocol import QaStatus
+
+
+class QaStatus(enum.StrEnum):
+    """Where a question is in its life (stored as this text in `qa_questions.status`)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    ON_AIR = "on_air"
+    ANSWERED = "answered"
+    REJECTED = "rejected"
+    MERGED = "merged"
+
 
 VOTABLE = frozenset({QaStatus.APPROVED, QaStatus.ON_AIR})
 MERGEABLE = frozenset({QaStatus.PENDING, QaStatus.APPROVED, QaStatus.REJECTED})
@@ -211,30 +223,74 @@ def apply_order(questions: Mapping[int, QuestionLike], order: list[int]) -> None
         questions[question_id].queue_pos = position
 
 
+# The panel steps, one type each: the socket messages of the same names become these (the
+# service's `panel`). `action` is the step's name in the moderators' log.
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Enqueue:
+    """Put the question on the queue at `position` (the end when None); approve it if pending."""
+
+    position: int | None = None
+    action: ClassVar[str] = "enqueue"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Dequeue:
+    """Take the question off the queue; it stays approved."""
+
+    action: ClassVar[str] = "dequeue"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Move:
+    """Move a queued question to `position` (0 = next)."""
+
+    position: int
+    action: ClassVar[str] = "move"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Now:
+    """Put the question on air; the one on air before it counts as answered."""
+
+    action: ClassVar[str] = "now"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Done:
+    """Mark the question answered."""
+
+    action: ClassVar[str] = "done"
+
+
+PanelStep = Enqueue | Dequeue | Move | Now | Done
+
+
 def panel_step(
-    action: str,
+    step: PanelStep,
     question: QuestionLike,
     on_air: QuestionLike | None,
     order: list[int],
-    position: int | None,
     now: dt.datetime,
 ) -> list[int]:
-    """Apply one panel action (enqueue, dequeue, move, now, done); the new queue order."""
-    if action == "enqueue":
-        if question.status == QaStatus.PENDING:
-            approve(question, now)
-        if question.status != QaStatus.APPROVED:
-            raise conflict(question, "queue")
-        return enqueue(order, question.id, position)
-    if action == "dequeue":
-        question.queue_pos = None
-        return dequeue(order, question.id)
-    if action == "move":
-        return move(order, question.id, position or 0)
-    if action == "now":
-        put_on_air(question, on_air, now)
-    elif action == "done":
-        finish(question, now)
-    else:
-        raise ValueError(f"unknown panel action {action!r}")
+    """Apply one panel step to `question`; the new queue order."""
+    match step:
+        case Enqueue(position=position):
+            if question.status == QaStatus.PENDING:
+                approve(question, now)
+            if question.status != QaStatus.APPROVED:
+                raise conflict(question, "queue")
+            return enqueue(order, question.id, position)
+        case Dequeue():
+            question.queue_pos = None
+            return dequeue(order, question.id)
+        case Move(position=position):
+            return move(order, question.id, position)
+        case Now():
+            put_on_air(question, on_air, now)
+        case Done():
+            finish(question, now)
+        case _:
+            assert_never(step)
     return [q for q in order if q != question.id]

@@ -3,8 +3,8 @@
 `QaFeature` is what `live/app.py` registers with the endpoint (`live.realtime.connection`):
 its routes send each Q&A message (`live.realtime.protocol`) to the handler for its type,
 which calls the service and returns a `QaOk`; errors are raised as `SalenError`s and the
-dispatcher turns them into `error` replies. Writes run under the event's write lock
-(`serial`), and the display may not ask or vote (`writes`). The feature also sends each
+dispatcher turns them into `error` replies. The service takes the event's write lock
+itself, and the display may not ask or vote (`writes`). The feature also sends each
 connection its first frame: a replay of what it missed since `?since=V` when the hub still
 holds it, else a snapshot.
 """
@@ -80,50 +80,44 @@ class QaConn:
         return QaOk(id=msg.id)
 
     async def approve(self, msg: Approve) -> QaOk:
-        return await self._moderate(msg.id, "approve", msg.question)
+        view = await self.qa.moderate(self.session.event_id, self.actor, msg)
+        return QaOk(id=msg.id, question=view)
 
     async def reject(self, msg: Reject) -> QaOk:
-        return await self._moderate(msg.id, "reject", msg.question)
+        view = await self.qa.moderate(self.session.event_id, self.actor, msg)
+        return QaOk(id=msg.id, question=view)
 
     async def edit(self, msg: Edit) -> QaOk:
-        return await self._moderate(msg.id, "edit", msg.question, text=msg.text)
+        view = await self.qa.moderate(self.session.event_id, self.actor, msg)
+        return QaOk(id=msg.id, question=view)
 
     async def merge(self, msg: Merge) -> QaOk:
-        return await self._moderate(msg.id, "merge", msg.question, into=msg.into)
+        view = await self.qa.moderate(self.session.event_id, self.actor, msg)
+        return QaOk(id=msg.id, question=view)
 
     async def enqueue(self, msg: Enqueue) -> QaOk:
-        return await self._panel(msg.id, "enqueue", msg.question, msg.position)
+        panel = await self.qa.panel(self.session.event_id, self.actor, msg)
+        return QaOk(id=msg.id, panel=panel)
 
     async def dequeue(self, msg: Dequeue) -> QaOk:
-        return await self._panel(msg.id, "dequeue", msg.question)
+        panel = await self.qa.panel(self.session.event_id, self.actor, msg)
+        return QaOk(id=msg.id, panel=panel)
 
     async def move(self, msg: Move) -> QaOk:
-        return await self._panel(msg.id, "move", msg.question, msg.position)
+        panel = await self.qa.panel(self.session.event_id, self.actor, msg)
+        return QaOk(id=msg.id, panel=panel)
 
     async def now(self, msg: Now) -> QaOk:
-        return await self._panel(msg.id, "now", msg.question)
+        panel = await self.qa.panel(self.session.event_id, self.actor, msg)
+        return QaOk(id=msg.id, panel=panel)
 
     async def done(self, msg: Done) -> QaOk:
-        return await self._panel(msg.id, "done", msg.question)
+        panel = await self.qa.panel(self.session.event_id, self.actor, msg)
+        return QaOk(id=msg.id, panel=panel)
 
     async def configure(self, msg: Configure) -> QaOk:
         await self.qa.configure(self.session.event_id, self.actor, msg)
         return QaOk(id=msg.id)
-
-    async def _moderate(
-        self, message_id: int, action: str, question: int,
-        text: str | None = None, into: int | None = None,
-    ) -> QaOk:
-        view = await self.qa.moderate(
-            self.session.event_id, self.actor, action, question, text=text, into=into
-        )
-        return QaOk(id=message_id, question=view)
-
-    async def _panel(
-        self, message_id: int, action: str, question: int | None, position: int | None = None
-    ) -> QaOk:
-        panel = await self.qa.panel(self.session.event_id, self.actor, action, question, position)
-        return QaOk(id=message_id, panel=panel)
 
     # --- the first frame -----------------------------------------------------------------
 
@@ -183,19 +177,19 @@ class QaFeature(Feature[QaConn]):
     def routes(self) -> Sequence[Route[QaConn]]:
         # Every Q&A write runs under the event's write lock; the display may not ask or vote.
         return (
-            route(Ask, QaConn.ask, serial=True, writes=True),
-            route(Vote, QaConn.vote, serial=True, writes=True),
-            route(Unvote, QaConn.unvote, serial=True, writes=True),
-            route(Approve, QaConn.approve, serial=True, moderator=True),
-            route(Reject, QaConn.reject, serial=True, moderator=True),
-            route(Edit, QaConn.edit, serial=True, moderator=True),
-            route(Merge, QaConn.merge, serial=True, moderator=True),
-            route(Enqueue, QaConn.enqueue, serial=True, moderator=True),
-            route(Dequeue, QaConn.dequeue, serial=True, moderator=True),
-            route(Move, QaConn.move, serial=True, moderator=True),
-            route(Now, QaConn.now, serial=True, moderator=True),
-            route(Done, QaConn.done, serial=True, moderator=True),
-            route(Configure, QaConn.configure, serial=True, moderator=True),
+            route(Ask, QaConn.ask, writes=True),
+            route(Vote, QaConn.vote, writes=True),
+            route(Unvote, QaConn.unvote, writes=True),
+            route(Approve, QaConn.approve, moderator=True),
+            route(Reject, QaConn.reject, moderator=True),
+            route(Edit, QaConn.edit, moderator=True),
+            route(Merge, QaConn.merge, moderator=True),
+            route(Enqueue, QaConn.enqueue, moderator=True),
+            route(Dequeue, QaConn.dequeue, moderator=True),
+            route(Move, QaConn.move, moderator=True),
+            route(Now, QaConn.now, moderator=True),
+            route(Done, QaConn.done, moderator=True),
+            route(Configure, QaConn.configure, moderator=True),
         )
 
     async def open(self, session: Session) -> QaConn:

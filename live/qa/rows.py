@@ -19,10 +19,9 @@ import operator
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from live.models.qa import Question
-from live.prepared import Statements
 
 QUESTIONS = cast(Table, Question.__table__)
 
@@ -73,10 +72,10 @@ _WRITE_KEYS = tuple(f"b_{name}" for name in COLUMNS)
 class Rows:
     """The questions one transaction has read or added, and what each held when read."""
 
-    __slots__ = ("_before", "_rows", "_sql")
+    __slots__ = ("_before", "_connection", "_rows")
 
-    def __init__(self, sql: Statements) -> None:
-        self._sql = sql
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._rows: dict[int, QuestionRow] = {}
         self._before: dict[int, tuple[object, ...]] = {}
 
@@ -91,7 +90,7 @@ class Rows:
     def read(self, statement: Any, params: Mapping[str, object]) -> list[QuestionRow]:
         """The rows `statement` (built on `SELECT`) selects; known ones as they are now."""
         rows = []
-        for values in self._sql.rows(statement, params):
+        for values in self._connection.execute(statement, params):
             row = self._rows.get(values[0])
             if row is None:
                 row = self._adopt(QuestionRow(*values))
@@ -101,7 +100,7 @@ class Rows:
     def add(self, row: QuestionRow) -> QuestionRow:
         """Insert a new question (its `id` is set from the database) and keep it."""
         values = {name: getattr(row, name) for name in WRITABLE}
-        (row.id,) = self._sql.rows(INSERT, values)[0]
+        row.id = self._connection.execute(INSERT, values).scalar_one()
         return self._adopt(row)
 
     def write(self) -> None:
@@ -112,7 +111,7 @@ class Rows:
             if values != self._before[values[0]]
         ]
         if changed:
-            self._sql.run(WRITE, changed)
+            self._connection.execute(WRITE, changed)
         for row in self._rows.values():
             self._before[row.id] = values_of(row)
 

@@ -7,14 +7,20 @@ committed change gets its own version. The transaction is plain synchronous Core
 connection, handed to the `Writer` (live/db.py): on SQLite one call on its thread. After the
 commit the change goes to the hub: the full update on the moderators' channel, and the part
 viewers may see (if any) on the public channel.
+
+In one process an event's actions also take turns on an asyncio lock around transaction and
+announcement, so they wait on the loop rather than in SQLite's busy handler (which sleeps and
+polls), and are announced in version order. Moderator messages arrive typed (`Approve`,
+`Enqueue`...) and are dispatched on their type.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 import msgspec
 from sqlalchemy import Connection, select
@@ -29,6 +35,7 @@ from live.identity import Participant
 from live.models.qa import QaSettings, QaVote, Question
 from live.qa import domain
 from live.qa import transaction as txn
+from live.qa.domain import QaStatus
 from live.qa.rows import QuestionRow
 from live.qa.transaction import Announcement, Tx
 from live.qa.views import own_view, question_view
@@ -36,17 +43,30 @@ from live.realtime.channels import qa_mod_channel as mod_channel
 from live.realtime.channels import qa_public_channel as public_channel
 from live.realtime.protocol import (
     PUBLIC_STATUSES,
+    Approve,
     Ask,
     Configure,
+    Dequeue,
+    Done,
+    Edit,
+    Enqueue,
+    Merge,
+    Move,
+    Now,
     PanelView,
-    QaStatus,
     QuestionView,
+    Reject,
     Snapshot,
     encode,
 )
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+# The moderator messages `moderate` and `panel` take.
+Moderation = Approve | Reject | Edit | Merge
+PanelMessage = Enqueue | Dequeue | Move | Now | Done
+
 
 @dataclasses.dataclass(frozen=True)
 class Actor:
@@ -83,6 +103,8 @@ class QaService:
         self._reader = reader or LoopWriter(db)
         # The newest public snapshot per event (never mutated; replaced when outdated).
         self._public: dict[int, Snapshot] = {}
+        # Per event: this process's actions, one at a time (`_act`).
+        self._locks: dict[int, asyncio.Lock] = {}
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -170,11 +192,15 @@ class QaService:
                 raise txn.Unchanged(result)
             return result, txn.finish(tx)
 
-        try:
-            result, announcement = await self._writer.transact(run)
-        except txn.Unchanged as unchanged:
-            return unchanged.result  # type: ignore[return-value]
-        await self._announce(event_id, announcement)
+        lock = self._locks.get(event_id)
+        if lock is None:
+            lock = self._locks[event_id] = asyncio.Lock()
+        async with lock:
+            try:
+                result, announcement = await self._writer.transact(run)
+            except txn.Unchanged as unchanged:
+                return unchanged.result  # type: ignore[return-value]
+            await self._announce(event_id, announcement)
         return result
 
     async def _announce(self, event_id: int, news: Announcement) -> None:
@@ -251,51 +277,22 @@ class QaService:
 
         await self._act(event_id, actor, body)
 
-    async def moderate(
-        self,
-        event_id: int,
-        actor: Actor,
-        action: str,
-        question_id: int,
-        *,
-        text: str | None = None,
-        into: int | None = None,
-    ) -> QuestionView:
-        """approve, reject, edit or merge one question."""
+    async def moderate(self, event_id: int, actor: Actor, msg: Moderation) -> QuestionView:
+        """Approve, reject, edit or merge one question."""
         domain.require_moderator(actor.moderator)
 
         def body(tx: Tx) -> QuestionRow:
-            q = domain.check_visible(tx.question(question_id), question_id)
-            if action == "approve":
-                domain.approve(q, tx.now)
-            elif action == "reject":
-                tx.leave_queue(q, lambda: domain.reject(q, tx.now))
-            elif action == "edit":
-                assert text is not None
-                domain.edit(q, domain.clean_text(text, txn.rules(tx.state, [])))
-            elif action == "merge":
-                assert into is not None
-                target = domain.check_visible(tx.question(into), into)
-                tx.leave_queue(q, lambda: domain.merge(q, target))
-                txn.move_votes(tx.connection, q.id, target.id)
-                target.votes = txn.count_votes(tx.connection, target.id)
-                q.votes = 0
-                tx.touch(target, "merge_into")
-            tx.touch(q, action)
+            q = domain.check_visible(tx.question(msg.question), msg.question)
+            tx.touch(q, _moderation(tx, q, msg))
             return q
 
         return question_view(await self._act(event_id, actor, body))
 
-    async def panel(
-        self,
-        event_id: int,
-        actor: Actor,
-        action: str,
-        question_id: int | None,
-        position: int | None = None,
-    ) -> PanelView:
-        """enqueue, dequeue, move, now or done; returns the new panel."""
+    async def panel(self, event_id: int, actor: Actor, msg: PanelMessage) -> PanelView:
+        """Enqueue, dequeue, move, put on air or mark answered; returns the new panel."""
         domain.require_moderator(actor.moderator)
+        step = _panel_step(msg)
+        question_id = msg.question
 
         def body(tx: Tx) -> PanelView:
             queued, current, wanted = tx.panel_rows(question_id)
@@ -307,12 +304,11 @@ class QaService:
             else:
                 raise Conflict("No question is on air.", code="qa.conflict")
             by_id[q.id] = q
-            order = [x.id for x in queued]
-            order = domain.panel_step(action, q, current, order, position, tx.now)
+            order = domain.panel_step(step, q, current, [x.id for x in queued], tx.now)
             domain.apply_order(by_id, order)
-            if action == "now" and current is not None and current.id != q.id:
-                tx.touch(current, "done")
-            tx.touch(q, action)
+            if isinstance(step, domain.Now) and current is not None and current.id != q.id:
+                tx.touch(current, domain.Done.action)
+            tx.touch(q, step.action)
             tx.panel = True
             # Every question in the queue or on air was loaded above: no need to read again.
             tx.panel_view = txn.panel_of([*by_id.values(), *([current] if current else [])], tx.v)
@@ -341,3 +337,44 @@ class QaService:
             tx.log("settings", None)
 
         await self._act(event_id, actor, body)
+
+
+def _moderation(tx: Tx, q: QuestionRow, msg: Moderation) -> str:
+    """Apply one moderator message to `q`; the action's name in the moderators' log."""
+    match msg:
+        case Approve():
+            domain.approve(q, tx.now)
+            return "approve"
+        case Reject():
+            tx.leave_queue(q, lambda: domain.reject(q, tx.now))
+            return "reject"
+        case Edit(text=text):
+            domain.edit(q, domain.clean_text(text, txn.rules(tx.state, [])))
+            return "edit"
+        case Merge(into=into):
+            target = domain.check_visible(tx.question(into), into)
+            tx.leave_queue(q, lambda: domain.merge(q, target))
+            txn.move_votes(tx.connection, q.id, target.id)
+            target.votes = txn.count_votes(tx.connection, target.id)
+            q.votes = 0
+            tx.touch(target, "merge_into")
+            return "merge"
+        case _:
+            assert_never(msg)
+
+
+def _panel_step(msg: PanelMessage) -> domain.PanelStep:
+    """The domain's step for a panel message."""
+    match msg:
+        case Enqueue(position=position):
+            return domain.Enqueue(position)
+        case Dequeue():
+            return domain.Dequeue()
+        case Move(position=position):
+            return domain.Move(position)
+        case Now():
+            return domain.Now()
+        case Done():
+            return domain.Done()
+        case _:
+            assert_never(msg)

@@ -10,10 +10,7 @@ snapshots live here too, so both run the same queries.
 Nothing here goes through the ORM's unit of work: questions are plain rows
 (live/qa/rows.py) that the domain rules change; the event's settings row is copied into a
 plain `State` and written back if the action changed it; the moderators' log is inserted in
-one statement. Every statement is built once. The statements an action always runs (the
-version, the questions, their write-back, the log, the settings row) go through `Tx.sql`
-(`live/prepared.py`): on SQLite straight to `sqlite3`, compiled once; the rarer ones use
-the connection.
+one statement. The statements every action runs are built once, at import.
 """
 
 from __future__ import annotations
@@ -42,13 +39,12 @@ from live.errors import Invalid, NotFound
 from live.models import ProgrammeItem
 from live.models.base import utcnow
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote
-from live.prepared import Statements, statements
 from live.qa import domain
+from live.qa.domain import QaStatus
 from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
 from live.qa.views import question_view
 from live.realtime.protocol import (
     PanelView,
-    QaStatus,
     SettingsView,
     Update,
     public_update,
@@ -141,7 +137,6 @@ class Tx:
     """One action's transaction: its connection, version, time, and what it changed."""
 
     connection: Connection
-    sql: Statements  # the connection's way to run the prebuilt statements (live/prepared.py)
     state: State
     row: dict[str, object]  # the settings row as `begin` left it
     v: int
@@ -225,14 +220,13 @@ class Tx:
 
 def begin(connection: Connection, event_id: int, actor: str) -> Tx:
     """Take the event's next version (and its lock) and start an action."""
-    sql = statements(connection)
-    found = sql.rows(NEXT_VERSION, {"event": event_id})
-    if not found:
+    found = connection.execute(NEXT_VERSION, {"event": event_id}).first()
+    if found is None:
         raise NotFound("Q&A is not set up for this event.", code="qa.no_event")
-    row = dict(zip(SETTINGS_KEYS, found[0], strict=True))
+    row = dict(zip(SETTINGS_KEYS, found, strict=True))
     state = State(**row)
-    return Tx(connection=connection, sql=sql, state=state, row=row, v=state.version,
-              now=utcnow(), actor=actor, questions=Rows(sql))
+    return Tx(connection=connection, state=state, row=row, v=state.version,
+              now=utcnow(), actor=actor, questions=Rows(connection))
 
 
 def finish(tx: Tx) -> Announcement:
@@ -258,9 +252,9 @@ def finish(tx: Tx) -> Announcement:
     if public is not None:
         tx.state.public_version = tx.v
     if tx.actions:
-        tx.sql.run(LOG, tx.actions)
+        tx.connection.execute(LOG, tx.actions)
     if tx.state.changed(tx.row):
-        tx.sql.run(WRITE_BACK, tx.state.new_values())
+        tx.connection.execute(WRITE_BACK, tx.state.new_values())
     return Announcement(full, public, after)
 
 

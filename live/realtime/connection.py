@@ -9,7 +9,6 @@ through `Feature`: their message routes, a state per connection, and hooks aroun
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import hmac
 import time
@@ -95,7 +94,6 @@ class Live:
         self.dispatcher = Dispatcher(limits.strikes)
         self.features: list[Feature[Any]] = []
         self.syncer: int | None = None
-        self._writes: dict[int, asyncio.Lock] = {}
         self._events: dict[str, tuple[float, Event]] = {}
         self._replays: dict[tuple[str, int, int], tuple[int, str]] = {}
         for feature in (CORE, *features):
@@ -110,18 +108,6 @@ class Live:
             self.syncer = slot
         self.features.append(feature)
         self.dispatcher.register(slot, feature.routes())
-
-    def write_lock(self, event_id: int) -> asyncio.Lock:
-        """This process's writes to one event's Q&A queue here, one at a time.
-
-        Every action bumps the event's version row first, so the database serialises them
-        anyway; waiting on an asyncio lock instead keeps SQLite from polling its busy
-        handler (sleeps of up to 100 ms) when several moderators act at once.
-        """
-        lock = self._writes.get(event_id)
-        if lock is None:
-            lock = self._writes[event_id] = asyncio.Lock()
-        return lock
 
     def replay(self, channel: str, since: int, entries: list[Entry]) -> tuple[int, str]:
         """The version and frame of one update bringing a client from `since` through
@@ -279,10 +265,6 @@ class Session:
         self.address = live.addresses.bucket(address)
         self.strikes = 0
         self.states: list[Any] = []
-
-    def write_lock(self) -> asyncio.Lock:
-        """The lock of this connection's event."""
-        return self.live.write_lock(self.event_id)
 
     async def open(self) -> None:
         """Make each feature's state for this connection."""

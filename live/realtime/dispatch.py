@@ -4,9 +4,8 @@ Features register a `Route` per client message type (a struct deriving from
 `live.realtime.envelope.Envelope`): the handler takes the connection's state for that
 feature and the typed message, and returns an `Ok`. The decoder's tagged union is built
 from the registered types, so a feature adds a message type by registering it; nothing
-here names a feature. A route's flags say who may send it (`moderator`), whether the
-read-only display is refused it (`writes`), and whether it runs under the event's write
-lock (`serial`: one at a time per event in this process).
+here names a feature. A route's flags say who may send it (`moderator`) and whether the
+read-only display is refused it (`writes`); a feature orders its own writes.
 
 `Dispatcher.handle` is the one place where errors become `error` replies: a `SalenError`
 raised by a handler becomes its code and message, anything else `internal`. Refused
@@ -16,7 +15,6 @@ with `CloseCode.FLOOD` once it has more than its limit.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -43,8 +41,6 @@ class Route(Generic[S]):
     moderator: bool = False
     # It changes something: the read-only display (`?key=`) may not send it.
     writes: bool = False
-    # It runs under the event's write lock, one at a time per event in this process.
-    serial: bool = False
 
 
 def route(
@@ -53,10 +49,9 @@ def route(
     *,
     moderator: bool = False,
     writes: bool = False,
-    serial: bool = False,
 ) -> Route[S]:
     """The route of `message` to `handler(state, message)` (typed: the handler gets an `M`)."""
-    return Route(message, handler, moderator=moderator, writes=writes, serial=serial)
+    return Route(message, handler, moderator=moderator, writes=writes)
 
 
 class Caller(Protocol):
@@ -72,9 +67,6 @@ class Caller(Protocol):
     states: list[Any]
 
     conn: Conn
-
-    def write_lock(self) -> asyncio.Lock:
-        """The lock of this connection's event (for `serial` routes)."""
 
 
 class Dispatcher:
@@ -121,10 +113,7 @@ class Dispatcher:
                 raise Forbidden("Only moderators may do this.")
             if found.writes and caller.read_only:
                 raise Forbidden("The display only reads.")
-            if not found.serial:
-                return await found.handler(caller.states[slot], msg)
-            async with caller.write_lock():
-                return await found.handler(caller.states[slot], msg)
+            return await found.handler(caller.states[slot], msg)
         except ProtocolError as exc:
             caller.strikes += 1
             return Error(id=exc.message_id, code=exc.code, message=exc.message)

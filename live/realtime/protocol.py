@@ -10,11 +10,11 @@ docs/protocol.md describes the same thing for people.
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 import msgspec
 
+from live.qa.domain import QaStatus
 from live.realtime.envelope import CloseCode, Envelope, Error, Ok, ProtocolError, encode
 
 # The envelope's names are re-exported for the Q&A modules that speak it.
@@ -31,15 +31,6 @@ Position = Annotated[int, msgspec.Meta(ge=0)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
 
 
-class QaStatus(enum.StrEnum):
-    """Where a question is in its life."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    ON_AIR = "on_air"
-    ANSWERED = "answered"
-    REJECTED = "rejected"
-    MERGED = "merged"
 
 
 PUBLIC_STATUSES = frozenset({QaStatus.APPROVED, QaStatus.ON_AIR, QaStatus.ANSWERED})
