@@ -136,8 +136,8 @@ async def seed_salen(database_url: str, pending: int) -> list[int]:
     from live.identity import Participant
     from live.migrate import upgrade_async
     from live.models import Event
+    from live.qa.messages import Ask, Enqueue
     from live.qa.service import Actor, QaService
-    from live.realtime.protocol import Ask, Enqueue
 
     await upgrade_async(database_url)
     engine = create_engine(database_url)

@@ -12,11 +12,11 @@ import pytest
 
 from live.hub import Entry, Hub, open_hub
 from live.qa.domain import QaStatus
+from live.qa.messages import CloseCode, QuestionView, Update, coalesce, encode
 from live.realtime import fanout as fanout_module
 from live.realtime.channels import qa_mod_channel as mod_channel
 from live.realtime.channels import qa_public_channel as public_channel
 from live.realtime.fanout import Conn, Fanout, Tick
-from live.realtime.protocol import CloseCode, QuestionView, Update, encode
 
 EVENT = 7
 
@@ -59,7 +59,7 @@ async def hub() -> AsyncIterator[Hub]:
 @pytest.fixture
 async def fanout(hub: Hub) -> AsyncIterator[Fanout]:
     # A tick that never fires by itself: tests flush the room explicitly.
-    async with Fanout(hub, tick_seconds=3600, min_tick_seconds=3600) as opened:
+    async with Fanout(hub, coalesce, tick_seconds=3600, min_tick_seconds=3600) as opened:
         yield opened
 
 
@@ -149,7 +149,7 @@ async def test_tick_task_lets_notices_in_between_slices(
                 publishing.append(asyncio.create_task(hub.publish(public_channel(EVENT), notice)))
 
     sockets = [Trigger() for _ in range(20)]
-    async with Fanout(hub, tick_seconds=0.01) as fanout, contextlib.AsyncExitStack() as stack:
+    async with Fanout(hub, coalesce, tick_seconds=0.01) as fanout, contextlib.AsyncExitStack() as stack:
         for sock in sockets:
             await stack.enter_async_context(fanout.join(EVENT, sock.conn()))
         await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 10)))
@@ -180,7 +180,7 @@ async def test_a_failed_tick_sends_the_viewers_it_missed_to_resync(
 
     monkeypatch.setattr(Tick, "write", second_slice_fails)
     sockets = [Socket() for _ in range(3)]
-    async with Fanout(hub, tick_seconds=0.01) as fanout, contextlib.AsyncExitStack() as stack:
+    async with Fanout(hub, coalesce, tick_seconds=0.01) as fanout, contextlib.AsyncExitStack() as stack:
         for sock in sockets:
             await stack.enter_async_context(fanout.join(EVENT, sock.conn()))
         await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 10)))
@@ -259,7 +259,7 @@ async def test_room_is_released_when_empty(fanout: Fanout) -> None:
 async def test_ticks_flush_by_themselves(hub: Hub) -> None:
     """With a short tick, a published notice reaches a viewer without an explicit flush."""
     sock = Socket()
-    async with Fanout(hub, tick_seconds=0.01) as fanout, fanout.join(EVENT, sock.conn()):
+    async with Fanout(hub, coalesce, tick_seconds=0.01) as fanout, fanout.join(EVENT, sock.conn()):
         await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 1)))
         await until(lambda: len(sock.frames) == 1)
     assert msgspec.json.decode(sock.frames[0])["questions"][0]["id"] == 1

@@ -6,8 +6,7 @@ import msgspec
 import pytest
 
 from live.qa.domain import QaStatus
-from live.realtime.envelope import Decoder, Ok, Ping, Resync
-from live.realtime.protocol import (
+from live.qa.messages import (
     QA_MESSAGES,
     Ask,
     Done,
@@ -24,6 +23,7 @@ from live.realtime.protocol import (
     merge_updates,
     public_update,
 )
+from live.realtime.envelope import Decoder, Ok, Ping, Resync
 
 # The decoder of the connection's own messages and the Q&A's, as the endpoint builds it.
 decode_client = Decoder([Ping, Resync, *QA_MESSAGES]).decode

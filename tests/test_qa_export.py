@@ -17,8 +17,8 @@ from live.hub import open_hub
 from live.identity import Participant
 from live.models import Base, Event
 from live.qa.export import export_rows, to_csv, to_json
+from live.qa.messages import Approve, Ask, Done, Now
 from live.qa.service import Actor, QaService
-from live.realtime.protocol import Approve, Ask, Done, Now
 
 MOD = Actor(Participant("m", "Mona"), moderator=True)
 VIEWER = Actor(Participant("v"))

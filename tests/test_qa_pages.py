@@ -20,8 +20,8 @@ from starlette.applications import Starlette
 from live.identity import Identities
 from live.models import Event, Occurrence, ProgrammeItem
 from live.models.registration import Attendance, Registration, Status
+from live.qa.messages import Approve, Ask, Done, Now
 from live.qa.service import Actor
-from live.realtime.protocol import Approve, Ask, Done, Now
 from tests.support.app import ADMIN, LifespanApp
 
 SLUG = "planstrategi-4-0"

@@ -22,9 +22,7 @@ from live.identity import Participant
 from live.models import Event, ProgrammeBlock, ProgrammeItem
 from live.models.qa import QaAction, QaSettings, Question
 from live.qa.domain import QaStatus
-from live.qa.rows import COLUMNS, QUESTIONS
-from live.qa.service import Actor, QaService, mod_channel, public_channel
-from live.realtime.protocol import (
+from live.qa.messages import (
     Approve,
     Ask,
     Configure,
@@ -37,6 +35,8 @@ from live.realtime.protocol import (
     Reject,
     decode_update,
 )
+from live.qa.rows import COLUMNS, QUESTIONS
+from live.qa.service import Actor, QaService, mod_channel, public_channel
 
 T = TypeVar("T")
 VIEWER = Actor(Participant("viewer-1"))

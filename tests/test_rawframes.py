@@ -24,8 +24,8 @@ from websockets.streams import StreamReader
 
 from live.hub import Entry, open_hub
 from live.qa.domain import QaStatus
+from live.qa.messages import CloseCode, QuestionView, Update, encode
 from live.qa.service import mod_channel, public_channel
-from live.realtime.protocol import CloseCode, QuestionView, Update, encode
 from live.realtime.rawframes import raw_socket, text_frame
 from live.settings import Settings
 from tests.support.liveserver import serve_app

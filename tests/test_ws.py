@@ -17,9 +17,9 @@ from websockets.exceptions import ConnectionClosed
 import live.models.qa  # noqa: F401  (registers the Q&A tables)
 from live.hub import Entry, open_hub
 from live.qa.domain import QaStatus
+from live.qa.messages import CloseCode, QuestionView, Update, encode
 from live.realtime.channels import qa_public_channel as public_channel
 from live.realtime.limits import Limits
-from live.realtime.protocol import CloseCode, QuestionView, Update, encode
 from live.settings import Settings
 from tests.support.liveserver import serve_app
 from tests.support.ws_app import build_app

@@ -20,9 +20,9 @@ from live.identity import identities
 from live.models import Event, Role, User
 from live.models.qa import QaItemSettings, QaSettings
 from live.qa import export
+from live.qa.messages import Configure
 from live.qa.pages import event_and_roles, programme_items, qa_service
 from live.qa.service import Actor
-from live.realtime.protocol import Configure
 from live.web import login_redirect, render, token_query
 
 MAX_LENGTH_RANGE = (10, 5000)

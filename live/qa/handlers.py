@@ -1,7 +1,7 @@
 """The Q&A on the live socket: one handler per client message type, and the first frame.
 
 `QaFeature` is what `live/app.py` registers with the endpoint (`live.realtime.connection`):
-its routes send each Q&A message (`live.realtime.protocol`) to the handler for its type,
+its routes send each Q&A message (`live.qa.messages`) to the handler for its type,
 which calls the service and returns a `QaOk`; errors are raised as `SalenError`s and the
 dispatcher turns them into `error` replies. The service takes the event's write lock
 itself, and the display may not ask or vote (`writes`). The feature also sends each
@@ -14,12 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from live.errors import TooMany
-from live.qa.service import Actor, QaService
-from live.realtime.channels import qa_mod_channel, qa_public_channel
-from live.realtime.connection import Feature, Session
-from live.realtime.dispatch import Route, route
-from live.realtime.limits import Bucket
-from live.realtime.protocol import (
+from live.qa.messages import (
     Approve,
     Ask,
     Configure,
@@ -36,8 +31,14 @@ from live.realtime.protocol import (
     Update,
     Vote,
     You,
+    coalesce,
     encode,
 )
+from live.qa.service import Actor, QaService
+from live.realtime.channels import qa_mod_channel, qa_public_channel
+from live.realtime.connection import Feature, Session
+from live.realtime.dispatch import Route, route
+from live.realtime.limits import Bucket
 
 
 class QaConn:
@@ -173,6 +174,10 @@ class QaFeature(Feature[QaConn]):
 
     def __init__(self, qa: QaService) -> None:
         self.qa = qa
+
+    def coalesce(self, notices: Sequence[bytes]) -> str:
+        """Several Q&A updates as one `update` frame (`live.qa.messages.coalesce`)."""
+        return coalesce(notices)
 
     def routes(self) -> Sequence[Route[QaConn]]:
         # Every Q&A write runs under the event's write lock; the display may not ask or vote.

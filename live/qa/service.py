@@ -36,12 +36,7 @@ from live.models.qa import QaSettings, QaVote, Question
 from live.qa import domain
 from live.qa import transaction as txn
 from live.qa.domain import QaStatus
-from live.qa.rows import QuestionRow
-from live.qa.transaction import Announcement, Tx
-from live.qa.views import own_view, question_view
-from live.realtime.channels import qa_mod_channel as mod_channel
-from live.realtime.channels import qa_public_channel as public_channel
-from live.realtime.protocol import (
+from live.qa.messages import (
     PUBLIC_STATUSES,
     Approve,
     Ask,
@@ -59,6 +54,11 @@ from live.realtime.protocol import (
     Snapshot,
     encode,
 )
+from live.qa.rows import QuestionRow
+from live.qa.transaction import Announcement, Tx
+from live.qa.views import own_view, question_view
+from live.realtime.channels import qa_mod_channel as mod_channel
+from live.realtime.channels import qa_public_channel as public_channel
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -41,14 +41,14 @@ from live.models.base import utcnow
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote
 from live.qa import domain
 from live.qa.domain import QaStatus
-from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
-from live.qa.views import question_view
-from live.realtime.protocol import (
+from live.qa.messages import (
     PanelView,
     SettingsView,
     Update,
     public_update,
 )
+from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
+from live.qa.views import question_view
 
 # Where the shared reads run: an action's connection, or a snapshot's session.
 Db = Connection | Session

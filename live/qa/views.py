@@ -6,8 +6,8 @@ import datetime as dt
 
 from live.models.qa import Question
 from live.qa.domain import QaStatus
+from live.qa.messages import QuestionView
 from live.qa.rows import QuestionRow
-from live.realtime.protocol import QuestionView
 
 # A question as the ORM loads it (snapshots) or as an action's transaction holds it.
 Shown = Question | QuestionRow

@@ -26,10 +26,9 @@ from live.hub import Entry, Hub
 from live.identity import Identities, Participant
 from live.models import Event, Role
 from live.realtime.dispatch import Dispatcher, Route, route
-from live.realtime.envelope import CloseCode, Ok, Ping, Resync, encode
+from live.realtime.envelope import CloseCode, Ok, Ping, Resync
 from live.realtime.fanout import Conn, Fanout
 from live.realtime.limits import AddressBuckets, Bucket, Limits
-from live.realtime.protocol import decode_update, merge_updates
 from live.realtime.rawframes import raw_socket
 from live.settings import Settings
 
@@ -67,6 +66,10 @@ class Feature(Generic[S]):
 
     async def sync(self, state: S, since: int | None) -> None:
         """Send the first frame (`Conn.synced`): a replay from `since`, or a snapshot."""
+
+    def coalesce(self, notices: Sequence[bytes]) -> str:
+        """Several of the syncing feature's hub notices as the text of one frame."""
+        raise NotImplementedError(f"{type(self).__name__} sends no notices to viewers")
 
     async def start(self, state: S) -> None:
         """The connection is synced: begin its own pushes."""
@@ -122,8 +125,8 @@ class Live:
         if found is None:
             if len(self._replays) >= REPLAY_CACHE_SIZE:
                 self._replays.clear()
-            merged = merge_updates([decode_update(e.data) for e in entries])
-            found = self._replays[key] = (merged.v, encode(merged).decode())
+            text = self.fanout.coalesce([e.data for e in entries])
+            found = self._replays[key] = (max(e.v for e in entries), text)
         return found
 
     async def find_event(self, slug: str) -> Event | None:
@@ -151,7 +154,10 @@ async def open_live(
 ) -> AsyncIterator[Live]:
     """The per-process live state for the app's lifespan (the fan-out and its rooms' ticks)."""
     tune_gc()
-    async with Fanout(hub, settings.tick_seconds, settings.tick_min_seconds) as fanout:
+    syncer = next((f for f in features if f.syncs), Feature())
+    async with Fanout(
+        hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds
+    ) as fanout:
         yield Live(settings, db, hub, fanout, limits or Limits(), features)
 
 

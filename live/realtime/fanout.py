@@ -33,13 +33,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Self
 
 from live.hub import Entry, Hub, Relay
 from live.realtime.channels import qa_mod_channel, qa_public_channel
-from live.realtime.envelope import CloseCode, encode
-from live.realtime.protocol import decode_update, merge_updates
+from live.realtime.envelope import CloseCode
 from live.realtime.rawframes import RawSocket, text_frame
 from live.realtime.tick import TickPace
 
@@ -59,6 +58,8 @@ SUBSCRIBE_TIMEOUT = 10.0
 
 Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 Close = Callable[[int, str], Awaitable[None]]
+# Several notices of one channel as the text of one frame (newest state per item wins).
+Coalesce = Callable[[Sequence[bytes]], str]
 
 
 class Conn:
@@ -233,8 +234,8 @@ class Room:
     The room listens to the event's two Q&A channels through the process's `Relay`.
     """
 
-    def __init__(self, event_id: int) -> None:
-        self.event_id = event_id
+    def __init__(self, event_id: int, coalesce: Coalesce) -> None:
+        self.event_id, self.coalesce = event_id, coalesce
         self.public_channel = qa_public_channel(event_id)
         self.mod_channel = qa_mod_channel(event_id)
         self.viewers: set[Conn] = set()
@@ -290,10 +291,8 @@ class Room:
     def batch(self, start: int, end: int) -> tuple[dict[str, Any], int, bytes]:
         """The notices from position `start` to `end` as one message, its version and frame."""
         entries = self.pending[start - self.base:end - self.base]
-        if len(entries) == 1:
-            text = entries[0].data.decode()
-        else:
-            text = encode(merge_updates([decode_update(e.data) for e in entries])).decode()
+        text = entries[0].data.decode() if len(entries) == 1 else self.coalesce(
+            [e.data for e in entries])
         self.frames += 1
         return {"type": "websocket.send", "text": text}, max(e.v for e in entries), text_frame(text)
 
@@ -405,9 +404,10 @@ class Fanout:
     """Every room of this process, each with its tick task paced by its audience (`live.realtime.tick`)."""
 
     def __init__(
-        self, hub: Hub, tick_seconds: float = 0.15, min_tick_seconds: float = 0.05
+        self, hub: Hub, coalesce: Coalesce, tick_seconds: float = 0.15,
+        min_tick_seconds: float = 0.05,
     ) -> None:
-        self._relay = Relay(hub)
+        self._relay, self.coalesce = Relay(hub), coalesce
         self.pace = TickPace(min_tick_seconds, tick_seconds)
         self._rooms: dict[int, Room] = {}
 
@@ -428,7 +428,7 @@ class Fanout:
         """Register `conn` for the event's pushes; the hub subscriptions are live on entry."""
         room = self._rooms.get(event_id)
         if room is None:
-            room = self._rooms[event_id] = Room(event_id)
+            room = self._rooms[event_id] = Room(event_id, self.coalesce)
             self._relay.listen(room.public_channel, room)
             self._relay.listen(room.mod_channel, room)
             room.tasks = [

@@ -3,13 +3,14 @@
 The envelope all features share (`Envelope`, `Ok`, `Error`, close codes, decoding) is
 `live.realtime.envelope`. The Q&A's client messages derive from it; `live.qa.handlers`
 registers a handler for each. The pushes `Snapshot` and `Update` carry the event's version
-`v`; they live here, with the views inside them, because the fan-out (`live.realtime.fanout`)
-merges viewers' updates and replays them on reconnect without knowing the Q&A itself.
+`v`. The fan-out (`live.realtime.fanout`) coalesces several updates into one frame through
+`coalesce`, which the Q&A feature hands it, so the fan-out never decodes a Q&A struct.
 docs/protocol.md describes the same thing for people.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
@@ -247,6 +248,13 @@ def merge_updates(updates: list[Update]) -> Update:
             settings = update.settings
     v = max(u.v for u in updates)
     return Update(v=v, questions=list(questions.values()), panel=panel, settings=settings)
+
+
+def coalesce(notices: Sequence[bytes]) -> str:
+    """Several hub notices of one channel as the text of one `update` frame."""
+    if len(notices) == 1:
+        return bytes(notices[0]).decode()
+    return encode(merge_updates([decode_update(n) for n in notices])).decode()
 
 
 def public_update(update: Update) -> Update | None:
