@@ -23,14 +23,13 @@ from sqlalchemy.orm import selectinload
 from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.hub import Entry, Hub
 from live.identity import registration_participant
-from live.models import Event, Theme, utcnow
+from live.models import Theme, utcnow
 from live.models.registration import Attendance, Registration, Status
 from live.models.rooms import BreakoutRoom, GroupSession, RoomMember, RoomNote
 from live.realtime.channels import room_channel, rooms_event_channel, rooms_mod_channel
-from live.rooms import domain
+from live.rooms import domain, views
 from live.rooms.domain import Placement, State
 from live.rooms.messages import (
-    MemberView,
     NoteView,
     RoomPush,
     RoomsBroadcast,
@@ -38,7 +37,6 @@ from live.rooms.messages import (
     RoomsState,
     RoomUpdate,
     RoomView,
-    SectionView,
     SessionView,
     encode,
 )
@@ -72,22 +70,6 @@ class _Tx:
         room.v = self.v
         self.push(room_channel(room.id), update)
         self.push(rooms_mod_channel(self.group.event_id), update)
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def note_view(note: RoomNote) -> NoteView:
-    """A note row as clients see it."""
-    return NoteView(id=note.id, section=note.section, text="" if note.deleted else note.text,
-                    version=note.version, author=note.author, deleted=note.deleted)
-
-
-def session_view(group: GroupSession, now: dt.datetime | None = None) -> SessionView:
-    """The state and timer of a group session."""
-    return SessionView(v=group.v, state=group.state, now=(now or utcnow()).isoformat(),
-                       ends_at=_iso(group.ends_at) if group.state == State.OPEN else None)
 
 
 class RoomsService:
@@ -171,7 +153,7 @@ class RoomsService:
                 tx.session.add(room)
                 await tx.session.flush()
                 for key in plan.members:
-                    tx.session.add(_member(tx.group, room, by_key[key]))
+                    tx.session.add(views.new_member(tx.group, room, by_key[key]))
                 rooms.append(room)
             return rooms
 
@@ -182,7 +164,7 @@ class RoomsService:
     async def session_view(self, event_id: int) -> SessionView | None:
         """The group work's state and timer, or None when the event has none."""
         group = await self.group(event_id)
-        return None if group is None else session_view(group)
+        return None if group is None else views.session_view(group)
 
     async def assignment(self, event_id: int, participant: str) -> BreakoutRoom | None:
         """The room this participant is placed in."""
@@ -200,16 +182,16 @@ class RoomsService:
             group = await self._group(session, event_id)
             rows = await session.scalars(select(BreakoutRoom).where(
                 BreakoutRoom.session_id == group.id).order_by(BreakoutRoom.position))
-            return [await _room_view(session, group, room) for room in rows]
+            return [await views.room_view(session, group, room) for room in rows]
 
     async def room_view(self, event_id: int, who: Who, room_id: int) -> RoomView:
         """One room, for its members and moderators only."""
         async with self._db() as session:
             group = await self._group(session, event_id)
-            room = await _room(session, group, room_id)
-            if not who.moderator and await _membership(session, group, who.participant) != room.id:
+            room = await views.room_of(session, group, room_id)
+            if not who.moderator and await views.membership(session, group, who.participant) != room.id:
                 raise Forbidden("Only the room's members may see it.", code="rooms.not_member")
-            return await _room_view(session, group, room)
+            return await views.room_view(session, group, room)
 
     async def _group(self, session: AsyncSession, event_id: int) -> GroupSession:
         group = await session.scalar(select(GroupSession).where(GroupSession.event_id == event_id))
@@ -240,24 +222,24 @@ class RoomsService:
         """Enter a room (None: one's own); places the participant when the rules allow."""
 
         async def body(tx: _Tx) -> RoomView:
-            current = await _membership(tx.session, tx.group, who.participant)
+            current = await views.membership(tx.session, tx.group, who.participant)
             target = room_id if room_id is not None else current
             if target is None:
                 raise NotFound("You have not been placed in a room yet.", code="rooms.unplaced")
-            room = await _room(tx.session, tx.group, target)
+            room = await views.room_of(tx.session, tx.group, target)
             if who.moderator and current is None:
-                return await _room_view(tx.session, tx.group, room)
+                return await views.room_view(tx.session, tx.group, room)
             if tx.group.state != State.OPEN:
                 raise Conflict("The group work is not open.", code="rooms.not_open")
             if current != room.id:
                 await self._enter(tx, who, room, current)
-            return await _room_view(tx.session, tx.group, room)
+            return await views.room_view(tx.session, tx.group, room)
 
         return await self._act(event_id, body)
 
     async def _enter(self, tx: _Tx, who: Who, room: BreakoutRoom, current: int | None) -> None:
         mode = Placement(tx.group.placement)
-        own_theme = await _own_theme(tx.session, tx.group, who.participant, current)
+        own_theme = await views.own_theme(tx.session, tx.group, who.participant, current)
         if mode != Placement.FREE and own_theme is None and current is None:
             raise Forbidden("You are not placed in group work.", code="rooms.not_placed")
         count = await tx.session.scalar(select(func.count()).select_from(RoomMember).where(
@@ -272,7 +254,7 @@ class RoomsService:
         member = await tx.session.scalar(select(RoomMember).where(
             RoomMember.session_id == tx.group.id, RoomMember.participant == participant))
         if member is None:
-            reg_id = _registration_id(participant)
+            reg_id = views.registration_id(participant)
             registration = None if reg_id is None else await tx.session.get(Registration, reg_id)
             member = RoomMember(session_id=tx.group.id, participant=participant, name=name,
                                 registration_id=registration.id if registration else None)
@@ -282,13 +264,13 @@ class RoomsService:
             member.name = name
         await tx.session.flush()
         if current is not None and current != room.id:
-            old = await _room(tx.session, tx.group, current)
+            old = await views.room_of(tx.session, tx.group, current)
             tx.room_changed(old, RoomUpdate(room=old.id, v=tx.v,
-                                            members=await _members(tx.session, old.id)))
+                                            members=await views.members(tx.session, old.id)))
             tx.push(room_channel(old.id), RoomsMoved(v=tx.v, participant=participant,
                                                      room=room.id))
         tx.room_changed(room, RoomUpdate(room=room.id, v=tx.v,
-                                         members=await _members(tx.session, room.id)))
+                                         members=await views.members(tx.session, room.id)))
 
     async def add_note(self, event_id: int, who: Who, room_id: int, section: str,
                        text: str) -> NoteView:
@@ -305,7 +287,7 @@ class RoomsService:
                                code="rooms.too_many_notes")
             note = _new_note(tx, room, section, text, who, position=count)
             await tx.session.flush()
-            view = note_view(note)
+            view = views.note_view(note)
             tx.room_changed(room, RoomUpdate(room=room.id, v=tx.v, notes=[view]))
             return view
 
@@ -324,7 +306,7 @@ class RoomsService:
             current = "" if note.deleted else note.text
             outcome = domain.resolve_edit(current, note.version, base, text, keep_both)
             if outcome == domain.EditOutcome.UNCHANGED:
-                return note_view(note), None
+                return views.note_view(note), None
             kept = None
             if outcome == domain.EditOutcome.KEEP_BOTH:
                 kept = _new_note(tx, room, note.section, text, who, position=note.position)
@@ -337,16 +319,16 @@ class RoomsService:
                     raise domain.NoteConflict(current, note.version)
                 await tx.session.refresh(note)
             await tx.session.flush()
-            views = [note_view(note)] + ([note_view(kept)] if kept else [])
-            tx.room_changed(room, RoomUpdate(room=room.id, v=tx.v, notes=views))
-            return views[0], (views[1] if kept else None)
+            shown = [views.note_view(note)] + ([views.note_view(kept)] if kept else [])
+            tx.room_changed(room, RoomUpdate(room=room.id, v=tx.v, notes=shown))
+            return shown[0], (shown[1] if kept else None)
 
         return await self._act(event_id, body)
 
     async def _writable(self, tx: _Tx, who: Who, room_id: int) -> BreakoutRoom:
-        room = await _room(tx.session, tx.group, room_id)
+        room = await views.room_of(tx.session, tx.group, room_id)
         if not who.moderator:
-            if await _membership(tx.session, tx.group, who.participant) != room.id:
+            if await views.membership(tx.session, tx.group, who.participant) != room.id:
                 raise Forbidden("Only the room's members may write here.",
                                 code="rooms.not_member")
             if tx.group.state != State.OPEN or room.closed:
@@ -391,7 +373,7 @@ class RoomsService:
         return await self._act(event_id, body)
 
     def _state_changed(self, tx: _Tx) -> SessionView:
-        view = session_view(tx.group, tx.now)
+        view = views.session_view(tx.group, tx.now)
         tx.push(rooms_event_channel(tx.group.event_id),
                 RoomsState(v=tx.v, state=view.state, now=view.now, ends_at=view.ends_at))
         return view
@@ -424,7 +406,7 @@ class RoomsService:
             if room_id is None:
                 tx.push(rooms_event_channel(event_id), message)
                 return
-            room = await _room(tx.session, tx.group, room_id)
+            room = await views.room_of(tx.session, tx.group, room_id)
             tx.push(room_channel(room.id), message)
             tx.push(rooms_mod_channel(event_id), message)
 
@@ -434,7 +416,7 @@ class RoomsService:
         """Close one room: its members go back to the plenary; the input is kept."""
 
         async def body(tx: _Tx) -> None:
-            room = await _room(tx.session, tx.group, room_id)
+            room = await views.room_of(tx.session, tx.group, room_id)
             room.closed = True
             tx.room_changed(room, RoomUpdate(room=room.id, v=tx.v, closed=True))
 
@@ -444,8 +426,8 @@ class RoomsService:
         """Place a participant in a room by hand (no theme or capacity rule applies)."""
 
         async def body(tx: _Tx) -> None:
-            room = await _room(tx.session, tx.group, room_id)
-            current = await _membership(tx.session, tx.group, participant)
+            room = await views.room_of(tx.session, tx.group, room_id)
+            current = await views.membership(tx.session, tx.group, participant)
             await self._place(tx, participant, name, room, current, placed_by="moderator")
 
         await self._act(event_id, body)
@@ -459,18 +441,6 @@ class RoomsService:
         await self._act(event_id, body)
 
 
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _registration_id(participant: str) -> int | None:
-    prefix, _, number = participant.partition(":")
-    return int(number) if prefix == "reg" and number.isdigit() else None
-
-
-def _member(group: GroupSession, room: BreakoutRoom, person: domain.Person) -> RoomMember:
-    return RoomMember(session_id=group.id, room_id=room.id, participant=person.key,
-                      registration_id=_registration_id(person.key), name=person.name,
-                      online=person.online, placed_by="auto")
 
 
 def _new_note(tx: _Tx, room: BreakoutRoom, section: str, text: str, who: Who,
@@ -480,60 +450,3 @@ def _new_note(tx: _Tx, room: BreakoutRoom, section: str, text: str, who: Who,
                     room_v=tx.v)
     tx.session.add(note)
     return note
-
-
-async def _room(session: AsyncSession, group: GroupSession, room_id: int) -> BreakoutRoom:
-    room = await session.get(BreakoutRoom, room_id)
-    if room is None or room.session_id != group.id:
-        raise NotFound("No such room.", code="rooms.no_room")
-    return room
-
-
-async def _membership(session: AsyncSession, group: GroupSession, participant: str) -> int | None:
-    result: int | None = await session.scalar(select(RoomMember.room_id).where(
-        RoomMember.session_id == group.id, RoomMember.participant == participant))
-    return result
-
-
-async def _own_theme(session: AsyncSession, group: GroupSession, participant: str,
-                     current: int | None) -> int | None:
-    """The theme placement holds this participant to: their room's, else their registration's."""
-    if current is not None:
-        room = await session.get(BreakoutRoom, current)
-        return room.theme_id if room is not None else None
-    reg_id = _registration_id(participant)
-    registration: Registration | None = None
-    if reg_id is not None:
-        registration = await session.get(Registration, reg_id)
-    if registration is None or registration.event_id != group.event_id:
-        return None
-    return registration.theme_id
-
-
-async def _members(session: AsyncSession, room_id: int) -> list[MemberView]:
-    rows = await session.scalars(select(RoomMember).where(RoomMember.room_id == room_id)
-                                 .order_by(RoomMember.id))
-    return [MemberView(participant=m.participant, name=m.name, online=m.online) for m in rows]
-
-
-async def _room_view(session: AsyncSession, group: GroupSession, room: BreakoutRoom) -> RoomView:
-    theme = await session.get(Theme, room.theme_id) if room.theme_id else None
-    notes = await session.scalars(select(RoomNote).where(
-        RoomNote.room_id == room.id, RoomNote.deleted.is_(False))
-        .order_by(RoomNote.position, RoomNote.id))
-    return RoomView(
-        id=room.id, v=room.v, name=room.name, theme=room.theme_id,
-        theme_title=theme.title if theme else "", brief=theme.brief if theme else "",
-        online=room.online, location=room.location, capacity=room.capacity,
-        closed=room.closed or group.state != State.OPEN,
-        members=await _members(session, room.id), notes=[note_view(n) for n in notes],
-        sections=[SectionView(key=s["key"], title=s["title"]) for s in group.sections])
-
-
-async def event_by_slug(session: AsyncSession, slug: str) -> Event:
-    """The event with this slug, or NotFound."""
-    event = await session.scalar(select(Event).where(Event.slug == slug))
-    if event is None:
-        raise NotFound("No such event.", code="not_found")
-    return event
-
