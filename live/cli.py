@@ -45,7 +45,18 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Settings come from the environment:\n" + env_help,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(title="commands")
+    _add_serve(sub)
+    _add_db(sub)
+    _add_event(sub)
+    _add_user(sub)
+    _add_recording(sub)
+    _add_stream(sub)
+    _add_registrations(sub)
+    return parser
 
+
+def _add_serve(sub: Any) -> None:
+    """`salen serve ...`."""
     serve = sub.add_parser("serve", help="run the web server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -54,9 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load the demo events and organiser")
     serve.set_defaults(run=_serve)
 
+
+def _add_db(sub: Any) -> None:
+    """`salen db ...`."""
     db = sub.add_parser("db", help="database maintenance").add_subparsers(title="db commands")
     db.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
 
+
+def _add_event(sub: Any) -> None:
+    """`salen event ...`."""
     event = sub.add_parser("event", help="event documents").add_subparsers(title="event commands")
     imp = event.add_parser("import", help="create or update an event from a YAML/JSON file")
     imp.add_argument("file", type=Path)
@@ -66,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["yaml", "json"], default="yaml")
     exp.set_defaults(run=_event_export)
 
+
+def _add_user(sub: Any) -> None:
+    """`salen user ...`."""
     user = sub.add_parser("user", help="organiser accounts").add_subparsers(title="user commands")
     create = user.add_parser("create", help="create or update an organiser account")
     create.add_argument("email")
@@ -76,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--password", help="default: asked for, or SALEN_PASSWORD")
     create.set_defaults(run=_user_create)
 
+
+def _add_recording(sub: Any) -> None:
+    """`salen recording ...`."""
     recording = sub.add_parser("recording", help="recording archive").add_subparsers(
         title="recording commands")
     rec_import = recording.add_parser(
@@ -87,19 +110,24 @@ def _parser() -> argparse.ArgumentParser:
     rec_import.add_argument("--title", default="", help="default: the event's title")
     rec_import.set_defaults(run=_recording_import)
 
+
+def _add_stream(sub: Any) -> None:
+    """`salen stream ...`."""
     stream = sub.add_parser("stream", help="live streams").add_subparsers(title="stream commands")
     key = stream.add_parser("key", help="print an event's WHIP/WHEP/HLS URLs and stream key")
     key.add_argument("slug")
     key.add_argument("--new", action="store_true", help="make a new key (the old one stops working)")
     key.set_defaults(run=_stream_key)
 
+
+def _add_registrations(sub: Any) -> None:
+    """`salen registrations ...`."""
     registrations = sub.add_parser("registrations", help="participants' data").add_subparsers(
         title="registrations commands")
     purge = registrations.add_parser(
         "purge", help="delete the registrations of events that ended more than N days ago")
     purge.add_argument("--days", type=int, required=True, help="retention period in days")
     purge.set_defaults(run=_registrations_purge)
-    return parser
 
 
 def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
