@@ -10,10 +10,9 @@ import msgspec
 from live.auth import hash_password
 from live.db import create_engine, sessionmaker
 from live.demo import DEMO_ORGANISER
-from live.docfile import dump_event
-from live.events import export_event, find_event, load_event
+from live.events.document import EventDoc, dump_event
+from live.events.service import export_event, find_event, load_event
 from live.models import Attendance, EventRole, Registration, RegistrationStatus, Role, User
-from live.schema import EventDoc
 from live.settings import Settings
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from live import auth
 from live.errors import Forbidden, Invalid, NotFound, Unauthorized
-from live.events import load_event
+from live.events.service import load_event
 from live.identity import Identities, Participant
 from live.models import Event, ProgrammeItem, Role, User
 from live.models.qa import QaItemSettings, QaSettings

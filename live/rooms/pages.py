@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from live import auth
 from live.errors import Invalid, NotFound
-from live.events import find_event
+from live.events.service import find_event
 from live.identity import Participant
 from live.models import Event, ItemKind, ProgrammeItem, Role
 from live.models.registration import Registration, Status

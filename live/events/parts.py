@@ -12,10 +12,10 @@ from typing import Any
 
 import msgspec
 
-from live.admin import forms
-from live.admin.forms import N_
 from live.errors import NotFound
-from live.schema import BlockDoc, EventDoc
+from live.events import forms
+from live.events.document import BlockDoc, EventDoc
+from live.events.forms import N_
 
 Params = Mapping[str, str]
 
