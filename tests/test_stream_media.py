@@ -24,11 +24,11 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from live.settings import Settings
+from live.streaming.whip import routes
 from stream import client as whip
 from stream.manager import LiveStreams, Status
 from stream.packets import MediaPacket
 from stream.recorder import TsRecorder
-from stream.web import routes
 
 pytestmark = pytest.mark.media
 KEYS = {"seminar": "s3cret-key", "other": "other-key"}
