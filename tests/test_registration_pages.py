@@ -19,10 +19,10 @@ from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 
 from live.db import create_engine, sessionmaker
-from live.events import save_event
+from live.events.document import EventDoc, OccurrenceDoc, QuestionDoc, QuotaDoc, ThemeDoc
+from live.events.service import save_event
 from live.models import Occurrence, Organisation, OrganisationKind, normalise_name
 from live.models.registration import Registration, Status
-from live.schema import EventDoc, OccurrenceDoc, QuestionDoc, QuotaDoc, ThemeDoc
 from live.settings import Settings
 from tests.support.app import ADMIN
 

@@ -9,7 +9,7 @@
     GET  /r/{token}/calendar.ics  the calendar entry of a confirmed place
 
 Every page works without JavaScript. Refusals from the service are translated with the
-registration's own catalogue (`api_registration.render_with`), like the API's.
+registration's own catalogue (`registration.api.render_with`), like the API's.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import auth
-from live.api_registration import client_key, limiter, render_with, send
 from live.errors import NotFound
-from live.events import load_event
+from live.events.service import load_event
 from live.models import Event, Organisation
 from live.models.base import utcnow
 from live.models.registration import Registration, Status
@@ -36,6 +35,7 @@ from live.registration import notify, service
 from live.registration.ics import calendar_entry
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
+from live.registration.web import client_key, limiter, render_with, send
 from live.rooms.service import registration_participant
 from live.web import localiser, render
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.errors import NotFound
+from live.events.domain import capacity, places_left
 from live.models.base import utcnow
 from live.models.events import Event, Occurrence, Quota, Theme
 from live.models.people import Organisation, normalise_name
@@ -135,13 +136,6 @@ def pick(choices: list[Occurrence] | list[Theme], ref: str) -> Occurrence | Them
         if (ref.isdigit() and choice.id == int(ref)) or choice.slug == ref:
             return choice
     return None
-
-
-def capacity(occurrence: Occurrence, attendance: Attendance) -> int | None:
-    """Places for one way of attending (None = unlimited)."""
-    if attendance == Attendance.IN_PERSON:
-        return occurrence.capacity_in_person
-    return occurrence.capacity_online
 
 
 async def slot_counts(session: AsyncSession, slot: Slot) -> tuple[int, int]:
@@ -581,7 +575,7 @@ async def availability(
                         rules.offered(attendance, cap, occurrence.online),
                         is_open,
                         cap,
-                        rules.places_left(cap, confirmed),
+                        places_left(occurrence, attendance, confirmed),
                         waiting,
                     )
                 )
