@@ -304,9 +304,8 @@ async def yaml_document(request: Request) -> Response:
     return saved(request, event_url(doc.slug))
 
 
-# "new" is a literal beside the parameters: they leave it out, so no two routes overlap.
+# "new" is a literal beside the keys: they leave it out, so no two routes overlap.
 segment("not_new", besides=["new"])
-segment("event_part", only=PARTS)
 
 routes = [
     Route("/admin/events/new", new_event_form, methods=["GET"], name="admin_event_new"),
@@ -319,8 +318,8 @@ routes = [
           methods=["GET", "POST"]),
     Route("/admin/events/{slug}/blocks/{block}/items/{key}/delete", delete_part,
           methods=["POST"]),
-    Route("/admin/events/{slug}/{part:event_part}/new", new_part, methods=["GET", "POST"]),
-    Route("/admin/events/{slug}/{part:event_part}/{key:not_new}", edit_part,
+    Route("/admin/events/{slug}/{part}/new", new_part, methods=["GET", "POST"]),
+    Route("/admin/events/{slug}/{part}/{key:not_new}", edit_part,
           methods=["GET", "POST"]),
-    Route("/admin/events/{slug}/{part:event_part}/{key}/delete", delete_part, methods=["POST"]),
+    Route("/admin/events/{slug}/{part}/{key}/delete", delete_part, methods=["POST"]),
 ]
