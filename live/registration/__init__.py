@@ -1,8 +1,9 @@
 """Registration (påmelding): rules, transactions, mail, calendar entries and exports.
 
-Rooms: `rules` (pure rules, places left), `validate`, `service` (transactions), `api`
-(JSON), `pages` (the form and the registrant's own page), `admin` (organiser pages),
-and `mail`, `notify`, `ics`, `export`, `purge` around them.
+Rooms: `rules` (the pure decision), `validate` (input), `service` (the write
+transactions), `places` (counts and the places-left snapshot), `quota`, `api` (JSON),
+`pages` (the form and the registrant's own page), `admin` (organiser pages), `web` (HTTP
+helpers the three share), and `mail`, `notify`, `ics`, `export`, `purge` around them.
 """
 
 from __future__ import annotations

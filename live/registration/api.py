@@ -27,6 +27,7 @@ from live.errors import NotFound
 from live.openapi import operation
 from live.registration import export, notify, service
 from live.registration.links import api_url, page_url
+from live.registration.places import availability
 from live.registration.rules import N_, Message, Refused
 from live.registration.validate import parse_changes, parse_submission
 from live.registration.web import client_key, filters, limiter, localised, organiser_event, send
@@ -139,7 +140,7 @@ async def register(request: Request) -> Response:
 )
 async def places(request: Request) -> Response:
     """GET /api/events/{slug}/places: what is left, per occurrence and mode."""
-    found = await service.availability(request.state.db, request.path_params["slug"])
+    found = await availability(request.state.db, request.path_params["slug"])
     return JSONResponse({"places": [p.as_dict() for p in found]})
 
 
