@@ -264,6 +264,19 @@ async def _resolve(
     return occurrence, theme  # type: ignore[return-value]
 
 
+async def _refuse_duplicate(session: AsyncSession, event: Event, email: str) -> None:
+    """One live registration per e-mail address and event."""
+    taken = await session.scalar(
+        select(Registration.id).where(
+            Registration.event_id == event.id,
+            Registration.email == email,
+            Registration.status != Status.CANCELLED,
+        )
+    )
+    if taken is not None:
+        raise rules.DuplicateRegistration()
+
+
 async def register(
     db: async_sessionmaker[AsyncSession],
     slug: str,
@@ -285,15 +298,7 @@ async def register(
         assert occurrence is not None
         check_answers(event.registration_questions or [], submission.answers)
         _check_choice(event, occurrence, submission.attendance, now, by_organiser)
-        taken = await session.scalar(
-            select(Registration.id).where(
-                Registration.event_id == event.id,
-                Registration.email == submission.email,
-                Registration.status != Status.CANCELLED,
-            )
-        )
-        if taken is not None:
-            raise rules.DuplicateRegistration()
+        await _refuse_duplicate(session, event, submission.email)
         organisation = await organisation_for(session, submission.organisation)
         await check_quota(session, event, organisation)
         slot = (occurrence.id, submission.attendance)
