@@ -1,7 +1,7 @@
 """The editable parts of an event document: where each list lives and how it is keyed.
 
 Every editor changes one part of the exported document and saves the whole document, so
-the one set of rules in `live.events.validate` applies to forms, the API and imports alike.
+the one set of rules in `live.events.domain.validate` applies to forms, the API and imports alike.
 """
 
 from __future__ import annotations
