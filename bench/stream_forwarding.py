@@ -75,8 +75,8 @@ async def _cpu(request: Request) -> JSONResponse:
 def forward_app(tmp: Path) -> Starlette:
     """Salen's own routes and LiveStreams."""
     from live.settings import Settings
+    from live.streaming.whip import routes
     from stream.manager import LiveStreams
-    from stream.web import routes
 
     settings = Settings(recordings_dir=tmp, webrtc_viewer_limit=10_000)
 

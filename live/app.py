@@ -13,29 +13,28 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from live import admin, api, api_registration, archive, pages, stream_pages, streaming
+from live import admin, archive, events, registration, streaming
 from live.auth import event_roles
 from live.db import create_engine, sessionmaker
 from live.errors import SalenError
+from live.events.page_cache import PageCache, change_counter
+from live.events.player import install as install_player
 from live.hub import open_hub
 from live.i18n import load_translations
-from live.page_cache import PageCache, change_counter
 from live.qa import admin as qa_admin
 from live.qa import pages as qa_pages
 from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
 from live.realtime.connection import open_live, ws_route
-from live.registration import admin_pages as registration_admin_pages
-from live.registration import pages as registration_pages
 from live.rooms import admin as rooms_admin
 from live.rooms import pages as rooms_pages
 from live.rooms.handlers import RoomsFeature
 from live.rooms.runtime import open_rooms
 from live.routing import by_segment
 from live.settings import Settings
+from live.streaming.service import finished_recordings
 from live.web import STATIC_DIR, SecurityHeaders, create_templates, error_response
 from stream.manager import LiveStreams
-from stream.web import routes as stream_routes
 
 
 def embed_frame_hosts(settings: Settings) -> list[str]:
@@ -81,28 +80,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 stack.callback(state["db_changes"].close)
             stack.push_async_callback(state["archive"].aclose)
             await state["archive"].resume_at_start_up()
-            stream_pages.install(state["templates"])
+            install_player(state["templates"])
             state["streams"] = await stack.enter_async_context(LiveStreams(
-                settings, on_finished=streaming.finished_recordings(state["archive"])))
+                settings, on_finished=finished_recordings(state["archive"])))
             yield state
 
-    # Grouped by first path segment: a request is matched against its group only.
+    # One list per feature. No two routes match the same path and method (tests/test_routing.py),
+    # so their order does not matter; `by_segment` groups them by first path segment.
     routes: list[BaseRoute] = by_segment([
-        *pages.routes,
-        *registration_pages.routes,
-        *registration_admin_pages.routes,
-        *api.routes,
-        *stream_pages.routes,  # before admin's /admin/events/{slug}/{part}/... patterns
-        *admin.routes,
-        *archive.routes,
+        *events.routes(),
+        *archive.routes(),
+        *registration.routes(),
+        *streaming.routes(),
+        *admin.routes(),
         *qa_pages.routes,
         *qa_admin.routes,
         *rooms_pages.routes,
         *rooms_admin.routes,
-        *api_registration.routes,
         ws_route(resolve_roles=event_roles),
-        *streaming.routes,
-        *stream_routes(streaming.check_stream_key),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ])
     middleware = [

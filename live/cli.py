@@ -211,8 +211,8 @@ def _load_demo(settings: Settings) -> None:
 
 
 def _event_import(args: argparse.Namespace) -> int:
-    from live.docfile import read_event_file
-    from live.events import save_event
+    from live.events.document import read_event_file
+    from live.events.service import save_event
 
     doc = read_event_file(args.file)
     settings = Settings.from_env()
@@ -227,8 +227,8 @@ def _event_import(args: argparse.Namespace) -> int:
 
 
 def _event_export(args: argparse.Namespace) -> int:
-    from live.docfile import dump_event
-    from live.events import export_event, load_event
+    from live.events.document import dump_event
+    from live.events.service import export_event, load_event
 
     async def work(session: Any) -> str:
         return dump_event(export_event(await load_event(session, args.slug)), args.format)
@@ -241,7 +241,7 @@ def _user_create(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from live.auth import hash_password
-    from live.events import find_event
+    from live.events.service import find_event
     from live.models import EventRole, Role, User
 
     password = args.password or os.environ.get("SALEN_PASSWORD") or getpass.getpass("Password: ")
@@ -275,7 +275,7 @@ def _recording_import(args: argparse.Namespace) -> int:
 
 
 def _stream_key(args: argparse.Namespace) -> int:
-    from live.events import find_event
+    from live.events.service import find_event
     from live.models.events import new_token
 
     settings = Settings.from_env()

@@ -1,14 +1,24 @@
-"""The OpenAPI description, built from the routes: each endpoint carries an `openapi` dict."""
+"""The OpenAPI description, built from the routes: `@operation(...)` describes an endpoint.
+
+`build_spec(routes)` lists every route whose endpoint carries an operation. A request body
+given as a msgspec Struct is referred to by name and its JSON Schema (with the structs it
+uses) goes into the components, so this module knows no feature's types.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.routing import BaseRoute, Route
 
-from live.schema import EventDoc
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+Body = dict[str, Any] | type[msgspec.Struct]
+
+# Attributes on the endpoint (functools.wraps copies them onto wrappers).
+_OPERATION = "openapi"
+_SCHEMAS = "openapi_schemas"
 
 error_schema: dict[str, Any] = {
     "type": "object",
@@ -21,10 +31,12 @@ error_schema: dict[str, Any] = {
 }
 
 
-def op(summary: str, description: str = "", *, body: dict[str, Any] | None = None,
+def op(summary: str, description: str = "", *, body: Body | None = None,
        responses: dict[str, str] | None = None, tag: str = "events") -> dict[str, Any]:
     """One operation of the description; error responses use the shared error schema."""
     result: dict[str, Any] = {"summary": summary, "description": description, "tags": [tag]}
+    if isinstance(body, type):
+        body = {"$ref": f"#/components/schemas/{body.__name__}"}
     if body is not None:
         result["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": body}}}
@@ -36,18 +48,36 @@ def op(summary: str, description: str = "", *, body: dict[str, Any] | None = Non
     return result
 
 
+def operation(summary: str, description: str = "", *, body: Body | None = None,
+              responses: dict[str, str] | None = None,
+              tag: str = "events") -> Callable[[Endpoint], Endpoint]:
+    """Describe the decorated endpoint in the OpenAPI document (arguments as for `op`)."""
+    described = op(summary, description, body=body, responses=responses, tag=tag)
+    schemas = (body,) if isinstance(body, type) else ()
+
+    def describe(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _OPERATION, described)
+        setattr(endpoint, _SCHEMAS, schemas)
+        return endpoint
+
+    return describe
+
+
 def build_spec(routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the described routes (HEAD left out)."""
     paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, type[msgspec.Struct]] = {}
     for route in routes:
         if not isinstance(route, Route) or not route.include_in_schema:
             continue
-        operation = getattr(route.endpoint, "openapi", None)
+        operation = getattr(route.endpoint, _OPERATION, None)
         if operation is None:
             continue
+        schemas.update((t.__name__, t) for t in getattr(route.endpoint, _SCHEMAS, ()))
         for method in sorted((route.methods or set()) - {"HEAD"}):
             paths.setdefault(route.path, {})[method.lower()] = operation
-    (_event_schema,), components = msgspec.json.schema_components([EventDoc], ref_template=
-                                                            "#/components/schemas/{name}")
+    _, components = msgspec.json.schema_components(
+        [schemas[name] for name in sorted(schemas)], ref_template="#/components/schemas/{name}")
     return {
         "openapi": "3.1.0",
         "info": {"title": "Salen API", "version": "1",

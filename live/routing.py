@@ -8,19 +8,48 @@ route, which looks up the request's first segment once and then tries only that 
 routes, in their original order. Routes under different literal segments can never match
 the same path, so the order between groups does not matter. A route whose first segment is
 a path parameter (`/{slug}`) cannot be grouped and is refused.
+
+Within a group no two routes match the same path and method either (tests/test_routing.py
+checks the whole app), so the order of routes never matters. Where a literal sits where
+another route has a parameter (`/admin/events/new` beside `/admin/events/{slug}`), the
+parameter takes a convertor made by `segment` that leaves the literal out.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 # Where `Segments.matches` leaves the route that matched, for `Segments.handle`.
 MATCHED = "salen.route"
+
+
+def _segment_convertor(regex: str) -> StringConvertor:
+    """A convertor of one path segment that matches `regex` (a class attribute in Starlette)."""
+    convertor: StringConvertor = type("Segment", (StringConvertor,), {"regex": regex})()
+    return convertor
+
+
+def segment(name: str, *, only: Iterable[str] = (), besides: Iterable[str] = ()) -> str:
+    """Register the path convertor `name` ("{key:name}"): one segment that is one of `only`,
+    or any segment but those in `besides`. Returns `name`.
+
+    Register before the routes that use it are built (at import of their module).
+    """
+    only, besides = sorted(only), sorted(besides)
+    if bool(only) == bool(besides):
+        raise ValueError("give either only= or besides=")
+    words = "|".join(re.escape(w) for w in only or besides)
+    # (?![^/]) ends the word at the segment's end: "newer" is not "new".
+    regex = f"(?:{words})(?![^/])" if only else f"(?!(?:{words})(?![^/]))[^/]+"
+    register_url_convertor(name, _segment_convertor(regex))
+    return name
 
 
 def first_segment(path: str) -> str:

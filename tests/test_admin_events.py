@@ -8,8 +8,8 @@ import httpx
 import msgspec
 
 from live.db import create_engine, sessionmaker
-from live.docfile import dump_event
-from live.events import load_event
+from live.events.document import dump_event
+from live.events.service import load_event
 from live.models import Attendance, Registration, RegistrationStatus
 from live.settings import Settings
 from tests.support.admin import VERKSTED, csrf_of, event_doc, login, post_form

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from live import embeds
-from live.embeds import EmbedRefused, parse_stream_url, stream_url_problem
 from live.errors import Invalid
-from live.events import validate
-from live.schema import EventDoc, OccurrenceDoc
+from live.events import embeds
+from live.events.document import EventDoc, OccurrenceDoc
+from live.events.domain import validate
+from live.events.embeds import EmbedRefused, parse_stream_url, stream_url_problem
 
 VIDEO = "dQw4w9WgXcQ"
 NOCOOKIE = f"https://www.youtube-nocookie.com/embed/{VIDEO}"

@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from live.db import create_engine, sessionmaker
+from live.events.page_cache import PageCache, change_counter
 from live.models import Event, GroupSession, Recording, RecordingState
-from live.page_cache import PageCache, change_counter
 from live.settings import Settings
 from tests.support.app import ADMIN
 

@@ -125,7 +125,7 @@ def test_a_status_holds_until_the_moment_status_until_names() -> None:
     says too, and after the last one nothing changes again."""
     import datetime as dt
 
-    from live.events import event_status, status_until
+    from live.events.domain import event_status, status_until
     from live.models import Event, Occurrence
 
     day = dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)

@@ -303,8 +303,8 @@ async def test_organiser_adds_moves_confirms_and_removes_by_hand(db: DB, tmp_pat
 
 def test_openapi_describes_the_registration_routes() -> None:
     """Every registration route carries an OpenAPI operation with its refusal codes."""
-    from live.api_registration import routes
     from live.openapi import build_spec
+    from live.registration.api import routes
 
     spec = build_spec(routes)
     post = spec["paths"]["/api/events/{slug}/registrations"]["post"]

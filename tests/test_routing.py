@@ -9,10 +9,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute, compile_path
 
 from live.app import create_app
-from live.routing import MATCHED, Segments, by_segment, flatten
+from live.routing import MATCHED, Segments, by_segment, flatten, segment
 
 
 def pick(routes: list[BaseRoute], scope: dict[str, object]) -> tuple[Match, BaseRoute | None]:
@@ -85,3 +85,72 @@ def test_a_route_starting_with_a_parameter_is_refused() -> None:
 
     with pytest.raises(ValueError, match="literal segment"):
         by_segment([Route("/a", any_page), Route("/{page}", any_page)])
+
+
+def _accepts(pattern: str, value: str) -> bool:
+    """Does the path segment `pattern` ("new", "{slug}", "{part:event_part}") take `value`?"""
+    return compile_path("/" + pattern)[0].match("/" + value) is not None
+
+
+def _common_path(a: str, b: str, values: list[str]) -> str | None:
+    """A path that both patterns might match: each segment a literal of either, or a value
+    both parameters take; None when the patterns cannot meet."""
+    left, right = a.split("/"), b.split("/")
+    if len(left) != len(right):
+        return None
+    path = []
+    for one, other in zip(left, right, strict=True):
+        if "{" not in one or "{" not in other:
+            path.append(other if "{" in one else one)
+            continue
+        value = next((v for v in values if _accepts(one, v) and _accepts(other, v)), None)
+        if value is None:
+            return None
+        path.append(value)
+    return "/".join(path)
+
+
+def _methods(route: BaseRoute) -> set[str]:
+    return {"WEBSOCKET"} if isinstance(route, WebSocketRoute) else set(getattr(route, "methods", None) or ())
+
+
+def overlaps(routes: list[BaseRoute]) -> list[tuple[str, str, str]]:
+    """Pairs of routes that fully match one path with one method: (method, path, path)."""
+    routes = [r for r in routes if not isinstance(r, Mount)]
+    literals = {s for r in routes for s in getattr(r, "path", "").split("/") if "{" not in s}
+    values = ["x", "7", *sorted(literals)]
+    found = []
+    for i, a in enumerate(routes):
+        for b in routes[i + 1:]:
+            path = _common_path(getattr(a, "path", ""), getattr(b, "path", ""), values)
+            for method in sorted(_methods(a) & _methods(b)) if path else ():
+                kind = "websocket" if method == "WEBSOCKET" else "http"
+                scope = {"type": kind, "path": path, "root_path": "", "method": method}
+                if all(r.matches(dict(scope))[0] is Match.FULL for r in (a, b)):
+                    found.append((method, getattr(a, "path", ""), getattr(b, "path", "")))
+    return found
+
+
+def test_no_two_routes_of_the_app_match_the_same_request() -> None:
+    """Every path and method has at most one route, so the order of the routes never matters."""
+    assert overlaps(list(flatten(create_app().router.routes))) == []
+
+
+def test_overlapping_routes_are_found_and_a_segment_convertor_parts_them() -> None:
+    """/a/new beside /a/{key} overlaps; with {key:not_new_test} it does not, and a
+    convertor of named words keeps /a/{verb}/x off /a/list/x only for the words it names."""
+
+    async def page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("")
+
+    assert overlaps([Route("/a/new", page), Route("/a/{key}", page)]) == [
+        ("GET", "/a/new", "/a/{key}"), ("HEAD", "/a/new", "/a/{key}")]
+    assert overlaps([Route("/a/new", page), Route("/a/{key}", page, methods=["POST"])]) == []
+    segment("not_new_test", besides=["new"])
+    segment("verb_test", only=["publish", "trim"])
+    assert overlaps([Route("/a/new", page), Route("/a/{key:not_new_test}", page),
+                     Route("/a/{key}/edit", page)]) == []
+    assert overlaps([Route("/a/{v:verb_test}/x", page), Route("/a/list/x", page)]) == []
+    assert overlaps([Route("/a/{v:verb_test}/x", page), Route("/a/trim/{y}", page)]) == [
+        ("GET", "/a/{v:verb_test}/x", "/a/trim/{y}"), ("HEAD", "/a/{v:verb_test}/x", "/a/trim/{y}")]
+    assert _accepts("{key:not_new_test}", "newer") and not _accepts("{key:not_new_test}", "new")

@@ -15,16 +15,18 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 from starlette.applications import Starlette
 
-from live import embeds
 from live.cli import main as salen
+from live.events import embeds
 from stream.manager import Status, StreamState
 from tests.support.app import ADMIN, LifespanApp
 
 SLUG = "stream-test"
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = (
-    "live/embeds.py",
-    "live/stream_pages.py",
+    "live/events/embeds.py",
+    "live/events/player.py",
+    "live/streaming/pages.py",
+    "live/streaming/admin.py",
     "templates/_player.html",
     "templates/stream/publish.html",
     "templates/admin/stream.html",

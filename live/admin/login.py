@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from live import auth
 from live.errors import Unauthorized
-from live.events import event_status
+from live.events.domain import event_status
 from live.models import Event, EventRole, Role, User, utcnow
 from live.web import localiser, render
 

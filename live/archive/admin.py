@@ -18,9 +18,10 @@ from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, recording_dir, r
 from live.archive.upload import Upload, cleaned, receive_upload
 from live.auth import event_roles, require
 from live.errors import Invalid, NotFound, SalenError
-from live.events import find_event, load_event
+from live.events.service import find_event, load_event
 from live.models import Recording, Role
 from live.models.recordings import RecordingAttachment, RecordingCaption
+from live.routing import segment
 from live.web import localiser, render
 from stream.package.captions import MAX_CAPTION_BYTES, normalise_captions
 
@@ -268,6 +269,9 @@ async def delete_attachment(request: Request) -> Response:
     return _back(access.recording.id)
 
 
+# An action is any segment but the literal routes beside it (`action` refuses unknown ones).
+segment("recording_action", besides=["captions", "attachments"])
+
 routes = [
     Route("/admin/events/{slug}/recordings", event_recordings, name="admin_event_recordings"),
     Route("/admin/events/{slug}/recordings", import_upload, methods=["POST"]),
@@ -279,5 +283,5 @@ routes = [
         delete_attachment,
         methods=["POST"],
     ),
-    Route("/admin/recordings/{recording_id:int}/{action:str}", action, methods=["POST"]),
+    Route("/admin/recordings/{recording_id:int}/{action:recording_action}", action, methods=["POST"]),
 ]

@@ -16,8 +16,18 @@ from live.archive.service import HLS_DIR, HLS_PLAYLIST, MEDIA_DIR, MP4_NAME, rec
 from live.auth import check_csrf, event_roles, presented_token, site_organiser
 from live.errors import Invalid
 from live.models import Event, Recording, RecordingState, Role
-from live.openapi import op
+from live.openapi import operation
 from live.web import json_body
+
+_RECORDING = "The recording (id, event, state, duration, chapters, files, captions, ...)."
+_ORGANISER = {
+    "200": _RECORDING,
+    "401": "Not logged in",
+    "403": "Not an organiser",
+    "404": "No such recording (or unpublished)",
+    "409": "Not ready",
+    "422": "Invalid",
+}
 
 
 def recording_json(recording: Recording, event: Event, settings: Any) -> dict[str, Any]:
@@ -58,6 +68,11 @@ def recording_json(recording: Recording, event: Event, settings: Any) -> dict[st
     }
 
 
+@operation(
+    "List recordings",
+    "Published ones; organisers also see the rest. Filter with ?event=SLUG.",
+    tag="recordings",
+)
 async def list_recordings(request: Request) -> Response:
     """GET /api/recordings[?event=SLUG]: published ones; organisers also see the rest."""
     query = select(Recording, Event).join(Event, Event.id == Recording.event_id)
@@ -83,6 +98,12 @@ async def list_recordings(request: Request) -> Response:
     return JSONResponse({"recordings": result})
 
 
+@operation(
+    "Get a recording",
+    "Unpublished recordings are 404 for anyone but organisers.",
+    responses={"200": _RECORDING, "404": "No such recording (or unpublished)"},
+    tag="recordings",
+)
 async def get_recording(request: Request) -> Response:
     """GET /api/recordings/{id}."""
     access = await load_access(request)
@@ -106,6 +127,9 @@ async def organiser_write(request: Request) -> Access:
     return access
 
 
+@operation(
+    "Publish a recording", "Only a ready recording.", responses=_ORGANISER, tag="recordings"
+)
 async def publish(request: Request) -> Response:
     """POST /api/recordings/{id}/publish (organisers)."""
     access = await organiser_write(request)
@@ -113,6 +137,7 @@ async def publish(request: Request) -> Response:
     return await _after(request, access.recording.id)
 
 
+@operation("Unpublish a recording", "Back to ready.", responses=_ORGANISER, tag="recordings")
 async def unpublish(request: Request) -> Response:
     """POST /api/recordings/{id}/unpublish (organisers)."""
     access = await organiser_write(request)
@@ -120,6 +145,20 @@ async def unpublish(request: Request) -> Response:
     return await _after(request, access.recording.id)
 
 
+@operation(
+    "Replace the chapters",
+    "Seconds from the start of the recording as played; the MP4 is re-packaged to carry them.",
+    responses=_ORGANISER,
+    tag="recordings",
+    body={
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["title", "start"],
+            "properties": {"title": {"type": "string"}, "start": {"type": "number"}},
+        },
+    },
+)
 async def put_chapters(request: Request) -> Response:
     """PUT /api/recordings/{id}/chapters with [{"title", "start"}] in seconds (organisers)."""
     access = await organiser_write(request)
@@ -130,6 +169,16 @@ async def put_chapters(request: Request) -> Response:
     return await _after(request, access.recording.id)
 
 
+@operation(
+    "Trim the recording",
+    "Seconds from the start of the source; cut at keyframes, no re-encoding.",
+    responses=_ORGANISER,
+    tag="recordings",
+    body={
+        "type": "object",
+        "properties": {"start": {"type": ["number", "null"]}, "end": {"type": ["number", "null"]}},
+    },
+)
 async def put_trim(request: Request) -> Response:
     """PUT /api/recordings/{id}/trim with {"start", "end"} in source seconds or null."""
     access = await organiser_write(request)
@@ -147,57 +196,6 @@ async def put_trim(request: Request) -> Response:
     await archive(request).set_trim(access.recording.id, start, end)
     return await _after(request, access.recording.id)
 
-
-_RECORDING = "The recording (id, event, state, duration, chapters, files, captions, ...)."
-_ORGANISER = {
-    "200": _RECORDING,
-    "401": "Not logged in",
-    "403": "Not an organiser",
-    "404": "No such recording (or unpublished)",
-    "409": "Not ready",
-    "422": "Invalid",
-}
-list_recordings.openapi = op(  # type: ignore[attr-defined]
-    "List recordings",
-    "Published ones; organisers also see the rest. Filter with ?event=SLUG.",
-    tag="recordings",
-)
-get_recording.openapi = op(  # type: ignore[attr-defined]
-    "Get a recording",
-    "Unpublished recordings are 404 for anyone but organisers.",
-    responses={"200": _RECORDING, "404": "No such recording (or unpublished)"},
-    tag="recordings",
-)
-publish.openapi = op(  # type: ignore[attr-defined]
-    "Publish a recording", "Only a ready recording.", responses=_ORGANISER, tag="recordings"
-)
-unpublish.openapi = op(  # type: ignore[attr-defined]
-    "Unpublish a recording", "Back to ready.", responses=_ORGANISER, tag="recordings"
-)
-put_chapters.openapi = op(  # type: ignore[attr-defined]
-    "Replace the chapters",
-    "Seconds from the start of the recording as played; the MP4 is re-packaged to carry them.",
-    responses=_ORGANISER,
-    tag="recordings",
-    body={
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["title", "start"],
-            "properties": {"title": {"type": "string"}, "start": {"type": "number"}},
-        },
-    },
-)
-put_trim.openapi = op(  # type: ignore[attr-defined]
-    "Trim the recording",
-    "Seconds from the start of the source; cut at keyframes, no re-encoding.",
-    responses=_ORGANISER,
-    tag="recordings",
-    body={
-        "type": "object",
-        "properties": {"start": {"type": ["number", "null"]}, "end": {"type": ["number", "null"]}},
-    },
-)
 
 routes = [
     Route("/api/recordings", list_recordings, name="api_recordings"),

@@ -17,10 +17,10 @@ from starlette.routing import Route
 from live.archive.access import load_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp
-from live.events import load_event
+from live.events.facts import archive_version
+from live.events.page_cache import PageCache, cached_page, remembered
+from live.events.service import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
-from live.page_cache import PageCache, cached_page, remembered
-from live.page_facts import archive_version
 from live.web import render
 from stream.package.chapters import parse_offset
 

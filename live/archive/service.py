@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from live.archive.chapters import derive_chapters, programme_start, to_output_time
 from live.errors import Conflict, Invalid, NotFound
-from live.events import find_event, load_event
+from live.events.service import find_event, load_event
 from live.models import Event, Recording, RecordingState, utcnow
 from live.settings import Settings
 from stream.package import HLS_PLAYLIST, Chapter, keyframe_cut, package_recording

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.auth import hash_password
-from live.docfile import read_event_file
-from live.events import save_event
+from live.events.document import EventDoc, read_event_file
+from live.events.service import save_event
 from live.models import Event, GroupSession, ItemKind, ProgrammeItem, User
-from live.schema import EventDoc
 
 DEMO_DIR = Path(__file__).parent
 DEMO_ORGANISER = ("organiser@salen.local", "salen-demo")

@@ -13,10 +13,10 @@ RUN_TIME_MSGIDS = (
     # live/web.py _from_http
     N_("Page not found."),
     N_("Method not allowed."),
-    # live/events.py validate (field errors)
+    # live/events/domain.py validate (field errors)
     N_("This address is reserved; choose another."),
     N_("The end must be after the start."),
-    # live/api.py (field error)
+    # live/events/api.py (field error)
     N_("The address cannot change."),
     # live/realtime/dispatch.py
     N_("Something went wrong."),

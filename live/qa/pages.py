@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from live import auth
 from live.errors import Forbidden, NotFound
-from live.events import load_event
+from live.events.service import load_event
 from live.identity import Participant, identities, participant, remember, remembered
 from live.models import Event, ProgrammeItem, Role
 from live.qa.service import QaService

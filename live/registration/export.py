@@ -75,6 +75,33 @@ def occurrence_label(occurrence: Occurrence) -> str:
     return f"{occurrence.city} {occurrence.starts_at:%Y-%m-%d}"
 
 
+async def _in_order(session: AsyncSession, event_id: int) -> list[Registration]:
+    """The event's registrations by occurrence and mode, confirmed first, then the waitlist."""
+    return list(
+        await session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event_id)
+            .order_by(
+                Registration.occurrence_id,
+                Registration.attendance,
+                Registration.waitlist_seq.is_not(None),
+                Registration.waitlist_seq,
+                Registration.id,
+            )
+        )
+    )
+
+
+async def _organisation_names(
+    session: AsyncSession, registrations: list[Registration]
+) -> dict[int, str]:
+    org_ids = {r.organisation_id for r in registrations if r.organisation_id}
+    if not org_ids:
+        return {}
+    found = await session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))
+    return {o.id: o.name for o in found}
+
+
 async def participant_rows(
     session: AsyncSession, event_id: int, filters: Filters | None = None
 ) -> tuple[list[Row], list[dict[str, Any]]]:
@@ -89,28 +116,8 @@ async def participant_rows(
         t.id: t.title
         for t in await session.scalars(select(Theme).where(Theme.event_id == event_id))
     }
-    registrations = list(
-        await session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event_id)
-            .order_by(
-                Registration.occurrence_id,
-                Registration.attendance,
-                Registration.waitlist_seq.is_not(None),
-                Registration.waitlist_seq,
-                Registration.id,
-            )
-        )
-    )
-    org_ids = {r.organisation_id for r in registrations if r.organisation_id}
-    organisations = (
-        {
-            o.id: o.name
-            for o in await session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))
-        }
-        if org_ids
-        else {}
-    )
+    registrations = await _in_order(session, event_id)
+    organisations = await _organisation_names(session, registrations)
     rows, answers = [], []
     positions: Counter[tuple[int, str]] = Counter()
     for r in registrations:

@@ -9,7 +9,7 @@
     GET  /r/{token}/calendar.ics  the calendar entry of a confirmed place
 
 Every page works without JavaScript. Refusals from the service are translated with the
-registration's own catalogue (`api_registration.render_with`), like the API's.
+registration's own catalogue (`registration.api.render_with`), like the API's.
 """
 
 from __future__ import annotations
@@ -26,17 +26,18 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import auth
-from live.api_registration import client_key, limiter, render_with, send
 from live.errors import NotFound
-from live.events import load_event
+from live.events.service import load_event
 from live.identity import registration_participant
 from live.models import Event, Organisation
 from live.models.base import utcnow
 from live.models.registration import Registration, Status
 from live.registration import notify, service
 from live.registration.ics import calendar_entry
+from live.registration.places import Places, availability
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
+from live.registration.web import client_key, limiter, render_with, send
 from live.web import localiser, render
 
 FLASH = "registration_flash"
@@ -87,9 +88,9 @@ class Choice:
     modes: tuple[Mode, ...]
 
 
-def choices(event: Event, places: list[service.Places]) -> list[Choice]:
+def choices(event: Event, places: list[Places]) -> list[Choice]:
     """The event's occurrences joined with the places left in each mode."""
-    by_occurrence: dict[int, list[service.Places]] = {}
+    by_occurrence: dict[int, list[Places]] = {}
     for p in places:
         by_occurrence.setdefault(p.occurrence_id, []).append(p)
     result = []
@@ -164,7 +165,7 @@ async def form_context(request: Request, slug: str) -> dict[str, Any]:
     """What the form needs: the event, the choices with places, known organisations."""
     async with request.state.db() as session:
         event = await load_event(session, slug)
-    places = await service.availability(request.state.db, slug)
+    places = await availability(request.state.db, slug)
     listed = choices(event, places)
     return {
         "event": event,
@@ -212,7 +213,7 @@ async def personal_context(request: Request, receipt: service.Receipt) -> dict[s
     """The personal page's data: the registration and the choices it may move to."""
     async with request.state.db() as session:
         event = await load_event(session, receipt.event_slug)
-    listed = choices(event, await service.availability(request.state.db, receipt.event_slug))
+    listed = choices(event, await availability(request.state.db, receipt.event_slug))
     rooms = request.state.rooms.service
     group = await rooms.group(event.id)
     return {

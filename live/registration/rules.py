@@ -12,7 +12,9 @@ Rules (written down here because the seeds leave them open):
   so the registrant keeps the place they have ("as far as capacity allows").
 - In-room attendance is offered unless the in-room capacity is 0; online attendance is
   offered when the occurrence is marked `online` and its online capacity is not 0.
-  A capacity of None means unlimited.
+  A capacity of None means unlimited. An occurrence's capacity and the places left in it
+  are the event's (`live.events.domain.capacity`, `places_left`), one count for the event
+  page, the form and the API.
 
 Messages are English msgids with %(name)s parameters, marked with `N_` for extraction and
 translated when they are shown (see `Message.render`).
@@ -210,8 +212,3 @@ def promotable(capacity: int | None, confirmed: int, waiting: int) -> int:
     if capacity is None:
         return waiting
     return max(0, min(waiting, capacity - confirmed))
-
-
-def places_left(capacity: int | None, confirmed: int) -> int | None:
-    """Free places to show on the form (None = unlimited)."""
-    return None if capacity is None else max(0, capacity - confirmed)

@@ -17,19 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.errors import NotFound
+from live.events.domain import capacity
 from live.models.base import utcnow
-from live.models.events import Event, Occurrence, Quota, Theme
-from live.models.people import Organisation, normalise_name
+from live.models.events import Event, Occurrence, Theme
+from live.models.people import Organisation
 from live.models.registration import Attendance, Registration, Status
 from live.registration import rules
+from live.registration.places import Slot, occurrences_of, slot_counts
+from live.registration.quota import check_quota, organisation_for
 from live.registration.rules import N_, Message, Refused
 from live.registration.validate import Changes, Submission, check_answers
-
-Slot = tuple[int, Attendance]
 
 
 @asynccontextmanager
@@ -120,11 +120,6 @@ class Outcome:
     previous_status: Status | None = None
 
 
-async def _occurrences(session: AsyncSession, event: Event) -> list[Occurrence]:
-    rows = await session.scalars(select(Occurrence).where(Occurrence.event_id == event.id))
-    return list(rows)
-
-
 async def _themes(session: AsyncSession, event: Event) -> list[Theme]:
     return list(await session.scalars(select(Theme).where(Theme.event_id == event.id)))
 
@@ -135,24 +130,6 @@ def pick(choices: list[Occurrence] | list[Theme], ref: str) -> Occurrence | Them
         if (ref.isdigit() and choice.id == int(ref)) or choice.slug == ref:
             return choice
     return None
-
-
-def capacity(occurrence: Occurrence, attendance: Attendance) -> int | None:
-    """Places for one way of attending (None = unlimited)."""
-    if attendance == Attendance.IN_PERSON:
-        return occurrence.capacity_in_person
-    return occurrence.capacity_online
-
-
-async def slot_counts(session: AsyncSession, slot: Slot) -> tuple[int, int]:
-    """(confirmed, waitlisted) in one occurrence and mode."""
-    rows = await session.execute(
-        select(Registration.status, func.count())
-        .where(Registration.occurrence_id == slot[0], Registration.attendance == slot[1])
-        .group_by(Registration.status)
-    )
-    counts = {Status(status): n for status, n in rows}
-    return counts.get(Status.CONFIRMED, 0), counts.get(Status.WAITLISTED, 0)
 
 
 async def _next_seq(session: AsyncSession, slot: Slot) -> int:
@@ -177,44 +154,6 @@ async def waitlist_position(session: AsyncSession, registration: Registration) -
         )
     )
     return int(ahead or 0) + 1
-
-
-async def organisation_for(session: AsyncSession, name: str) -> Organisation:
-    """The organisation whose normalised name matches, created (kind OTHER) when new."""
-    key = normalise_name(name)
-    found = await session.scalar(select(Organisation).where(Organisation.key == key))
-    if found is not None:
-        return found
-    try:
-        # A savepoint: another event's registration may create the same name concurrently.
-        async with session.begin_nested():
-            organisation = Organisation(name=" ".join(name.split()), key=key)
-            session.add(organisation)
-        return organisation
-    except IntegrityError:
-        found = await session.scalar(select(Organisation).where(Organisation.key == key))
-        assert found is not None
-        return found
-
-
-async def check_quota(session: AsyncSession, event: Event, organisation: Organisation) -> None:
-    """Refuse when the organisation already holds its quota of live registrations."""
-    quotas = await session.scalars(select(Quota).where(Quota.event_id == event.id))
-    limit = rules.applicable_limit(
-        [rules.QuotaRule(q.limit, q.organisation_kind, q.organisation_id) for q in quotas],
-        organisation.id,
-        organisation.kind,
-    )
-    if limit is None:
-        return
-    used = await session.scalar(
-        select(func.count()).where(
-            Registration.event_id == event.id,
-            Registration.organisation_id == organisation.id,
-            Registration.status != Status.CANCELLED,
-        )
-    )
-    rules.check_quota(limit, int(used or 0))
 
 
 async def receipt(session: AsyncSession, registration: Registration) -> Receipt:
@@ -308,7 +247,7 @@ async def _resolve(
     errors: dict[str, Message] = {}
     occurrence = theme = None
     if occurrence_ref is not None:
-        occurrence = pick(await _occurrences(session, event), occurrence_ref)
+        occurrence = pick(await occurrences_of(session, event), occurrence_ref)
         if occurrence is None:
             errors["occurrence"] = Message(N_("Unknown choice."))
     themes = await _themes(session, event)
@@ -323,6 +262,19 @@ async def _resolve(
             "registration.invalid", Message(N_("Some fields need attention.")), fields=errors
         )
     return occurrence, theme  # type: ignore[return-value]
+
+
+async def _refuse_duplicate(session: AsyncSession, event: Event, email: str) -> None:
+    """One live registration per e-mail address and event."""
+    taken = await session.scalar(
+        select(Registration.id).where(
+            Registration.event_id == event.id,
+            Registration.email == email,
+            Registration.status != Status.CANCELLED,
+        )
+    )
+    if taken is not None:
+        raise rules.DuplicateRegistration()
 
 
 async def register(
@@ -346,15 +298,7 @@ async def register(
         assert occurrence is not None
         check_answers(event.registration_questions or [], submission.answers)
         _check_choice(event, occurrence, submission.attendance, now, by_organiser)
-        taken = await session.scalar(
-            select(Registration.id).where(
-                Registration.event_id == event.id,
-                Registration.email == submission.email,
-                Registration.status != Status.CANCELLED,
-            )
-        )
-        if taken is not None:
-            raise rules.DuplicateRegistration()
+        await _refuse_duplicate(session, event, submission.email)
         organisation = await organisation_for(session, submission.organisation)
         await check_quota(session, event, organisation)
         slot = (occurrence.id, submission.attendance)
@@ -524,65 +468,7 @@ async def promote_event(db: async_sessionmaker[AsyncSession], event_id: int) -> 
     async with write_transaction(db) as session:
         event = await lock_event(session, event_id=event_id)
         moved: list[Registration] = []
-        for occurrence in await _occurrences(session, event):
+        for occurrence in await occurrences_of(session, event):
             for attendance in Attendance:
                 moved += await promote(session, occurrence, attendance)
         return [await receipt(session, r) for r in moved]
-
-
-@dataclass(frozen=True)
-class Places:
-    """What the form shows for one occurrence and mode before anyone submits."""
-
-    occurrence_id: int
-    occurrence_slug: str
-    attendance: Attendance
-    offered: bool
-    open: bool
-    capacity: int | None
-    places_left: int | None
-    waiting: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "occurrence": self.occurrence_id,
-            "occurrence_slug": self.occurrence_slug,
-            "attendance": str(self.attendance),
-            "offered": self.offered,
-            "open": self.open,
-            "capacity": self.capacity,
-            "places_left": self.places_left,
-            "waiting": self.waiting,
-        }
-
-
-async def availability(
-    db: async_sessionmaker[AsyncSession], slug: str, *, now: dt.datetime | None = None
-) -> list[Places]:
-    """Places left per occurrence and mode (a snapshot; the write decides for real)."""
-    now = now or utcnow()
-    async with db() as session:
-        event = await session.scalar(select(Event).where(Event.slug == slug))
-        if event is None or not event.published:
-            raise NotFound("No such event.", code="event.not_found")
-        result = []
-        for occurrence in sorted(await _occurrences(session, event), key=lambda o: o.starts_at):
-            deadline = occurrence.registration_deadline
-            is_open = event.registration_open and (deadline is None or now <= deadline)
-            for attendance in Attendance:
-                cap = capacity(occurrence, attendance)
-                confirmed, waiting = await slot_counts(session, (occurrence.id, attendance))
-                result.append(
-                    Places(
-                        occurrence.id,
-                        occurrence.slug,
-                        attendance,
-                        rules.offered(attendance, cap, occurrence.online),
-                        is_open,
-                        cap,
-                        rules.places_left(cap, confirmed),
-                        waiting,
-                    )
-                )
-        return result

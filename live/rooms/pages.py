@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from live import auth
 from live.errors import NotFound
-from live.events import find_event
+from live.events.service import find_event
 from live.identity import Participant, identities
 from live.identity import participant as resolve_participant
 from live.models import Event, Role

@@ -14,9 +14,9 @@ import httpx
 from live.auth import hash_password
 from live.db import create_engine, sessionmaker
 from live.demo import DEMO_ORGANISER
-from live.events import export_event, find_event, load_event
+from live.events.document import EventDoc
+from live.events.service import export_event, find_event, load_event
 from live.models import EventRole, Role, User
-from live.schema import EventDoc
 from live.settings import Settings
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

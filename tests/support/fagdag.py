@@ -10,9 +10,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from live.db import create_engine, sessionmaker
-from live.events import save_event
+from live.events.document import EventDoc, OccurrenceDoc, QuestionDoc, QuotaDoc, ThemeDoc
+from live.events.service import save_event
 from live.models import Organisation, OrganisationKind, normalise_name
-from live.schema import EventDoc, OccurrenceDoc, QuestionDoc, QuotaDoc, ThemeDoc
 from live.settings import Settings
 
 SLUG = "fagdag"

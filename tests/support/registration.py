@@ -138,9 +138,9 @@ def make_app(
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
 
-    from live.api_registration import routes
     from live.errors import SalenError
     from live.i18n import load_translations
+    from live.registration.api import routes
     from live.registration.ratelimit import RateLimiter
     from live.web import error_response
 

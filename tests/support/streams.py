@@ -23,9 +23,9 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from live.settings import Settings
+from live.streaming.whip import routes
 from stream import client as whip
 from stream.manager import LiveStreams
-from stream.web import routes
 
 KEYS = {"seminar": "s3cret-key", "other": "other-key"}
 GUARD = 20.0  # seconds before a wait is declared hung (not a performance assertion)

@@ -12,11 +12,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from live import auth
-from live.docfile import to_event_doc
 from live.errors import Forbidden, Invalid, Unauthorized
-from live.events import event_status, export_event, find_event, load_event, save_event
+from live.events.document import EventDoc, to_event_doc
+from live.events.domain import event_status
+from live.events.service import export_event, find_event, load_event, save_event
 from live.models import Event, Role, utcnow
-from live.openapi import build_spec, op
+from live.openapi import build_spec, operation
 from live.routing import flatten
 from live.web import json_body, render
 
@@ -38,6 +39,7 @@ def _document(event: Event) -> dict[str, Any]:
     return doc | {"status": event_status(event, utcnow()).state}  # type: ignore[no-any-return]
 
 
+@operation("List events", "Published events; organisers see all.")
 async def list_events(request: Request) -> Response:
     organiser = await auth.site_organiser(request)
     async with request.state.db() as session:
@@ -48,6 +50,11 @@ async def list_events(request: Request) -> Response:
     return JSONResponse({"events": [_summary(e) for e in events]})
 
 
+@operation(
+    "Create an event", "Needs a site organiser (session or SALEN_ADMIN_TOKEN bearer).",
+    body=EventDoc, responses={"201": "The created event document", "409": "Slug taken",
+                               "422": "Invalid document"}
+)
 async def create_event(request: Request) -> Response:
     if not await auth.site_organiser(request):
         if not auth.identified(request):
@@ -64,6 +71,10 @@ async def create_event(request: Request) -> Response:
     return JSONResponse(_document(event), status_code=201, headers={"location": f"/api/events/{slug}"})
 
 
+@operation(
+    "Get an event document", "The event with its programme.",
+    responses={"200": "The event document", "404": "Unknown slug"}
+)
 async def get_event(request: Request) -> Response:
     async with request.state.db() as session:
         event = await load_event(session, request.path_params["slug"])
@@ -72,6 +83,11 @@ async def get_event(request: Request) -> Response:
     return JSONResponse(_document(event))
 
 
+@operation(
+    "Change an event", "Top-level fields of the document; lists are replaced whole. Organisers.",
+    body={"type": "object"}, responses={"200": "The event document", "422": "Invalid",
+                                        "401": "Not logged in", "403": "Not an organiser"}
+)
 async def patch_event(request: Request) -> Response:
     """Change some fields of the event document; lists given are replaced as a whole."""
     slug = request.path_params["slug"]
@@ -109,8 +125,6 @@ async def api_docs(request: Request) -> Response:
     return render(request, "api_docs.html", {"spec": build_spec(flatten(request.app.routes))})
 
 
-EVENT_REF = {"$ref": "#/components/schemas/EventDoc"}
-
 routes = [
     Route("/api/events", list_events, methods=["GET"], name="api_events"),
     Route("/api/events", create_event, methods=["POST"]),
@@ -119,15 +133,3 @@ routes = [
     Route("/api/openapi.json", openapi, name="openapi", include_in_schema=False),
     Route("/api/docs", api_docs, name="api_docs", include_in_schema=False),
 ]
-
-list_events.openapi = op("List events", "Published events; organisers see all.")  # type: ignore[attr-defined]
-create_event.openapi = op(  # type: ignore[attr-defined]
-    "Create an event", "Needs a site organiser (session or SALEN_ADMIN_TOKEN bearer).",
-    body=EVENT_REF, responses={"201": "The created event document", "409": "Slug taken",
-                               "422": "Invalid document"})
-get_event.openapi = op("Get an event document", "The event with its programme.",  # type: ignore[attr-defined]
-                       responses={"200": "The event document", "404": "Unknown slug"})
-patch_event.openapi = op(  # type: ignore[attr-defined]
-    "Change an event", "Top-level fields of the document; lists are replaced whole. Organisers.",
-    body={"type": "object"}, responses={"200": "The event document", "422": "Invalid",
-                                        "401": "Not logged in", "403": "Not an organiser"})

@@ -19,18 +19,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import auth
-from live.admin import forms
-from live.admin.forms import N_
-from live.admin.parts import PARTS, Part, field_errors, place, without_speaker
-from live.docfile import dump_event, parse_event_text
 from live.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from live.events import aware, export_event, load_event, save_event
-from live.models import (
-    EventType,
-    OrganisationKind,
-    Role,
-)
-from live.schema import EventDoc
+from live.events import forms
+from live.events.document import EventDoc, dump_event, parse_event_text
+from live.events.domain import aware
+from live.events.forms import N_
+from live.events.parts import PARTS, Part, field_errors, place, without_speaker
+from live.events.service import export_event, load_event, save_event
+from live.models import EventType, OrganisationKind, Role
+from live.routing import segment
 from live.web import localiser, render, wants_json
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -307,17 +304,22 @@ async def yaml_document(request: Request) -> Response:
     return saved(request, event_url(doc.slug))
 
 
+# "new" is a literal beside the keys: they leave it out, so no two routes overlap.
+segment("not_new", besides=["new"])
+
 routes = [
     Route("/admin/events/new", new_event_form, methods=["GET"], name="admin_event_new"),
     Route("/admin/events/new", create_event, methods=["POST"]),
-    Route("/admin/events/{slug}", edit_event, methods=["GET", "POST"], name="admin_event"),
+    Route("/admin/events/{slug:not_new}", edit_event, methods=["GET", "POST"], name="admin_event"),
     Route("/admin/events/{slug}/yaml", yaml_document, methods=["GET", "POST"],
           name="admin_event_yaml"),
     Route("/admin/events/{slug}/blocks/{block}/items/new", new_part, methods=["GET", "POST"]),
-    Route("/admin/events/{slug}/blocks/{block}/items/{key}", edit_part, methods=["GET", "POST"]),
+    Route("/admin/events/{slug}/blocks/{block}/items/{key:not_new}", edit_part,
+          methods=["GET", "POST"]),
     Route("/admin/events/{slug}/blocks/{block}/items/{key}/delete", delete_part,
           methods=["POST"]),
     Route("/admin/events/{slug}/{part}/new", new_part, methods=["GET", "POST"]),
-    Route("/admin/events/{slug}/{part}/{key}", edit_part, methods=["GET", "POST"]),
+    Route("/admin/events/{slug}/{part}/{key:not_new}", edit_part,
+          methods=["GET", "POST"]),
     Route("/admin/events/{slug}/{part}/{key}/delete", delete_part, methods=["POST"]),
 ]

@@ -24,12 +24,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import auth
-from live.admin.events import organiser_page, page, posted
-from live.admin.forms import local_input
-from live.api_registration import filters as list_filters
-from live.api_registration import organiser_event, send
 from live.errors import Forbidden, Invalid, NotFound, Unauthorized
-from live.events import export_event, load_event, save_event
+from live.events.admin import organiser_page, page, posted
+from live.events.domain import capacity
+from live.events.forms import local_input
+from live.events.service import export_event, load_event, save_event
 from live.models import Event, Registration
 from live.models.registration import Attendance, Status
 from live.registration import export, notify, rules, service
@@ -37,6 +36,8 @@ from live.registration.mail import read_outbox
 from live.registration.pages import form_mapping, known_organisations, localise, values_of
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
+from live.registration.web import filters as list_filters
+from live.registration.web import organiser_event, send
 from live.web import localiser
 
 SUBMITTED = (
@@ -68,8 +69,8 @@ def slot_table(event: Event, rows: list[export.Row]) -> list[dict[str, Any]]:
             modes[str(attendance)] = {
                 "confirmed": sum(r.status == Status.CONFIRMED for r in mine),
                 "waitlisted": sum(r.status == Status.WAITLISTED for r in mine),
-                "capacity": service.capacity(occ, attendance),
-                "offered": rules.offered(attendance, service.capacity(occ, attendance), occ.online),
+                "capacity": capacity(occ, attendance),
+                "offered": rules.offered(attendance, capacity(occ, attendance), occ.online),
             }
         result.append({"occurrence": occ, "label": label, "modes": modes})
     return result

@@ -13,8 +13,16 @@ import msgspec
 from starlette.datastructures import FormData
 
 from live.errors import Invalid
+from live.events.document import (
+    BlockDoc,
+    EventDoc,
+    ItemDoc,
+    OccurrenceDoc,
+    QuotaDoc,
+    SpeakerDoc,
+    ThemeDoc,
+)
 from live.models import EventType, ItemKind, OrganisationKind
-from live.schema import BlockDoc, EventDoc, ItemDoc, OccurrenceDoc, QuotaDoc, SpeakerDoc, ThemeDoc
 
 D = TypeVar("D")
 E = TypeVar("E", bound=StrEnum)

@@ -10,13 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live.events import event_status, load_event, status_until
+from live.events.domain import event_status, places_left, status_until
+from live.events.facts import event_facts
+from live.events.page_cache import PageCache, cached_page, remembered
+from live.events.player import player_key
+from live.events.service import load_event
 from live.i18n import LOCALES
-from live.models import Event, ItemKind, utcnow
-from live.page_cache import PageCache, cached_page, remembered
-from live.page_facts import event_facts
-from live.registration import rules
-from live.stream_pages import player_key
+from live.models import Attendance, Event, ItemKind, utcnow
 from live.web import LANG_COOKIE, render
 
 
@@ -63,21 +63,17 @@ async def event_page(request: Request) -> Response:
         "status": status,
         "speakers": {s.id: s for s in event.speakers},
         "recording_id": facts.recording_id,
-        "places": places_left(event, facts.taken()),
+        "places": places(event, facts.taken()),
         "has_panel": any(i.kind == ItemKind.PANEL for b in event.blocks for i in b.items),
         "group_work": facts.group_work,
     })
 
 
-def places_left(event: Event, counts: dict[int, dict[str, int]]) -> dict[int, dict[str, int | None]]:
-    """Places left per occurrence and mode (None = no limit)."""
+def places(event: Event, counts: dict[int, dict[str, int]]) -> dict[int, dict[str, int | None]]:
+    """Places left per occurrence and mode, from the confirmed counts of `EventFacts.taken`."""
     return {
-        occ.id: {
-            "in_person": rules.places_left(occ.capacity_in_person,
-                                           counts.get(occ.id, {}).get("in_person", 0)),
-            "online": rules.places_left(occ.capacity_online,
-                                        counts.get(occ.id, {}).get("online", 0)),
-        }
+        occ.id: {str(mode): places_left(occ, mode, counts.get(occ.id, {}).get(str(mode), 0))
+                 for mode in Attendance}
         for occ in event.occurrences
     }
 

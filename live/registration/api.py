@@ -16,258 +16,24 @@ Refusals raise `live.errors` subclasses; the app's one error handler turns them 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from functools import wraps
 from typing import Any
 
-from babel.support import NullTranslations
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from live import web
-from live.auth import check_csrf, event_roles, presented_token, require
 from live.errors import NotFound
-from live.i18n import Localiser
-from live.models import Event, Role
-from live.openapi import op
+from live.openapi import operation
 from live.registration import export, notify, service
 from live.registration.links import api_url, page_url
-from live.registration.ratelimit import RateLimiter
-from live.registration.rules import N_, Message, Refusal, Refused
+from live.registration.places import availability
+from live.registration.rules import N_, Message, Refused
 from live.registration.validate import parse_changes, parse_submission
+from live.registration.web import client_key, filters, limiter, localised, organiser_event, send
 from live.settings import Settings
 
 BODY_MAX = 64 * 1024
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def translations(request: Request) -> Mapping[str, NullTranslations]:
-    """The catalogues loaded by the app's lifespan."""
-    return request.state.translations  # type: ignore[no-any-return]
-
-
-def render_with(l10n: Localiser) -> Callable[[Message], str]:
-    """Render a refusal message with `l10n`; dates as day and month ("13. desember")."""
-
-    def render(message: Message) -> str:
-        pattern = "d. MMMM" if l10n.locale == "nb" else "d MMMM"
-        return message.render(l10n.translations.gettext, lambda d: l10n.date(d, pattern))
-
-    return render
-
-
-def localised(handler: Handler) -> Handler:
-    """Translate refusals into the caller's language before the app's error handler."""
-
-    @wraps(handler)
-    async def wrapper(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except Refusal as error:
-            error.localise(render_with(web.localiser(request)))
-            raise
-
-    return wrapper
-
-
-def limiter(request: Request) -> RateLimiter:
-    """The lifespan's `registration_limiter`, or one per app."""
-    found = getattr(request.state, "registration_limiter", None)
-    if found is None:
-        found = getattr(request.app.state, "registration_limiter", None)
-        if found is None:
-            found = request.app.state.registration_limiter = RateLimiter()
-    assert isinstance(found, RateLimiter)
-    return found
-
-
-def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-async def json_body(request: Request) -> Any:
-    """The JSON body, refused with 422 when too big or malformed."""
-    body = await request.body()
-    if len(body) > BODY_MAX:
-        raise Refused("registration.invalid", Message(N_("The request is too large.")))
-    try:
-        return json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise Refused("registration.invalid", Message(N_("Expected a JSON object."))) from None
-
-
-async def send(
-    settings: Settings, request: Request, mails: list[tuple[str, service.Receipt]]
-) -> None:
-    """Mail after commit; failures are logged, never undo the write."""
-    catalogues = translations(request)
-    messages = [notify.compose(kind, receipt, settings, catalogues) for kind, receipt in mails]
-    await notify.deliver(notify.mailer_for(settings), messages)
-
-
-def created_body(settings: Settings, receipt: service.Receipt) -> dict[str, Any]:
-    """The 201 body: id, status, waitlist position when waiting, and the personal links."""
-    body: dict[str, Any] = {
-        "id": receipt.id,
-        "status": str(receipt.status),
-        "manage_url": api_url(settings.base_url, receipt.token),
-        "page_url": page_url(settings.base_url, receipt.token),
-    }
-    if receipt.waitlist_position is not None:
-        body["waitlist_position"] = receipt.waitlist_position
-    return body
-
-
-@localised
-async def register(request: Request) -> Response:
-    """POST /api/events/{slug}/registrations (`?as=organiser` to add by hand)."""
-    settings: Settings = request.state.settings
-    by_organiser = request.query_params.get("as") == "organiser"
-    if by_organiser:
-        await organiser_event(request, write=True)
-    else:
-        limiter(request).hit(client_key(request))
-    submission = parse_submission(await json_body(request))
-    outcome = await service.register(
-        request.state.db,
-        request.path_params["slug"],
-        submission,
-        locale=web.localiser(request).locale,
-        by_organiser=by_organiser,
-    )
-    await send(settings, request, [(notify.kind_for(outcome.receipt), outcome.receipt)])
-    return JSONResponse(created_body(settings, outcome.receipt), status_code=201)
-
-
-async def places(request: Request) -> Response:
-    """GET /api/events/{slug}/places: what is left, per occurrence and mode."""
-    found = await service.availability(request.state.db, request.path_params["slug"])
-    return JSONResponse({"places": [p.as_dict() for p in found]})
-
-
-async def reply(request: Request, kind: str, outcome: service.Outcome) -> Response:
-    """Mail the registrant and anybody promoted, then answer with the registrant's data."""
-    mails = [(kind, outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
-    await send(request.state.settings, request, mails)
-    return JSONResponse(outcome.receipt.as_dict())
-
-
-@localised
-async def view_own(request: Request) -> Response:
-    """GET /api/registrations/{token}: the registrant's own data."""
-    receipt = await service.view(request.state.db, request.path_params["token"])
-    return JSONResponse(receipt.as_dict(), headers={"Cache-Control": "no-store"})
-
-
-@localised
-async def change_own(request: Request) -> Response:
-    """PATCH /api/registrations/{token}: change occurrence, attendance, theme or diet."""
-    limiter(request).hit(client_key(request))
-    changes = parse_changes(await json_body(request))
-    token = request.path_params["token"]
-    return await reply(request, "changed", await service.change(request.state.db, token, changes))
-
-
-@localised
-async def cancel_own(request: Request) -> Response:
-    """DELETE /api/registrations/{token}: cancel; the first on the waitlist moves up."""
-    limiter(request).hit(client_key(request))
-    outcome = await service.cancel(request.state.db, request.path_params["token"])
-    return await reply(request, "cancelled", outcome)
-
-
-def by_id(request: Request) -> service.ById:
-    """The organiser's handle from the path; a non-number is simply not found."""
-    raw = request.path_params["id"]
-    if not raw.isdigit():
-        raise NotFound("No such registration.", code="registration.not_found")
-    return service.ById(request.path_params["slug"], int(raw))
-
-
-@localised
-async def change_by_organiser(request: Request) -> Response:
-    """PATCH /api/events/{slug}/registrations/{id}: move or confirm by hand."""
-    await organiser_event(request, write=True)
-    changes = parse_changes(await json_body(request), by_organiser=True)
-    outcome = await service.change(request.state.db, by_id(request), changes)
-    return await reply(request, "changed", outcome)
-
-
-@localised
-async def cancel_by_organiser(request: Request) -> Response:
-    """DELETE /api/events/{slug}/registrations/{id}: remove by hand."""
-    await organiser_event(request, write=True)
-    outcome = await service.cancel(request.state.db, by_id(request))
-    return await reply(request, "cancelled", outcome)
-
-
-async def organiser_event(request: Request, *, write: bool = False) -> Event:
-    """The event named in the path, once the caller is shown to be its organiser."""
-    async with request.state.db() as session:
-        event: Event | None = await session.scalar(
-            select(Event).where(Event.slug == request.path_params["slug"])
-        )
-    if event is None:
-        raise NotFound("No such event.", code="event.not_found")
-    require(request, await event_roles(request, event), Role.ORGANISER)
-    if write and not presented_token(request):
-        # Cookie-authenticated writes need the CSRF header; token-authenticated ones do not.
-        check_csrf(request, request.headers.get("x-csrf-token"))
-    return event
-
-
-def filters(request: Request) -> export.Filters:
-    """List filters from the query string."""
-    q = request.query_params
-    return export.Filters(
-        occurrence=q.get("occurrence") or None,
-        attendance=q.get("attendance") or None,
-        status=q.get("status") or None,
-        organisation=q.get("organisation") or None,
-        theme=q.get("theme") or None,
-        include_cancelled=q.get("cancelled") in ("1", "true"),
-    )
-
-
-async def participants(request: Request) -> Response:
-    """GET /api/events/{slug}/registrations[.csv|.xlsx] for organisers."""
-    event = await organiser_event(request)
-    async with request.state.db() as session:
-        rows, answers = await export.participant_rows(session, event.id, filters(request))
-    questions = event.registration_questions or []
-    fmt = request.path_params.get("fmt", "")
-    headers = {"Cache-Control": "no-store"}
-    if fmt == "csv":
-        headers["Content-Disposition"] = f'attachment; filename="{event.slug}-participants.csv"'
-        return Response(
-            export.to_csv(rows, answers, questions),
-            headers=headers,
-            media_type="text/csv; charset=utf-8",
-        )
-    if fmt == "xlsx":
-        headers["Content-Disposition"] = f'attachment; filename="{event.slug}-participants.xlsx"'
-        return Response(
-            export.to_xlsx(rows, answers, questions),
-            headers=headers,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    listed = [row.as_dict() | {"answers": given} for row, given in zip(rows, answers, strict=True)]
-    return JSONResponse({"registrations": listed, "counts": export.counts(rows)}, headers=headers)
-
-
-async def participants_csv(request: Request) -> Response:
-    """GET /api/events/{slug}/registrations.csv."""
-    request.path_params["fmt"] = "csv"
-    return await participants(request)
-
-
-async def participants_xlsx(request: Request) -> Response:
-    """GET /api/events/{slug}/registrations.xlsx."""
-    request.path_params["fmt"] = "xlsx"
-    return await participants(request)
 
 
 REGISTRATION_BODY: dict[str, Any] = {
@@ -305,7 +71,32 @@ REFUSALS = (
     "registration.mode_unavailable, registration.full"
 )
 
-register.openapi = op(  # type: ignore[attr-defined]
+
+async def json_body(request: Request) -> Any:
+    """The JSON body, refused with 422 when too big or malformed."""
+    body = await request.body()
+    if len(body) > BODY_MAX:
+        raise Refused("registration.invalid", Message(N_("The request is too large.")))
+    try:
+        return json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise Refused("registration.invalid", Message(N_("Expected a JSON object."))) from None
+
+
+def created_body(settings: Settings, receipt: service.Receipt) -> dict[str, Any]:
+    """The 201 body: id, status, waitlist position when waiting, and the personal links."""
+    body: dict[str, Any] = {
+        "id": receipt.id,
+        "status": str(receipt.status),
+        "manage_url": api_url(settings.base_url, receipt.token),
+        "page_url": page_url(settings.base_url, receipt.token),
+    }
+    if receipt.waitlist_position is not None:
+        body["waitlist_position"] = receipt.waitlist_position
+    return body
+
+
+@operation(
     "Register for an event",
     "Confirmed while places are free, else waitlisted with a position; refused with a code. "
     "A quota counts the organisation's confirmed and waitlisted registrations on the whole "
@@ -321,18 +112,59 @@ register.openapi = op(  # type: ignore[attr-defined]
     },
     tag="registration",
 )
-places.openapi = op(  # type: ignore[attr-defined]
+@localised
+async def register(request: Request) -> Response:
+    """POST /api/events/{slug}/registrations (`?as=organiser` to add by hand)."""
+    settings: Settings = request.state.settings
+    by_organiser = request.query_params.get("as") == "organiser"
+    if by_organiser:
+        await organiser_event(request, write=True)
+    else:
+        limiter(request).hit(client_key(request))
+    submission = parse_submission(await json_body(request))
+    outcome = await service.register(
+        request.state.db,
+        request.path_params["slug"],
+        submission,
+        locale=web.localiser(request).locale,
+        by_organiser=by_organiser,
+    )
+    await send(settings, request, [(notify.kind_for(outcome.receipt), outcome.receipt)])
+    return JSONResponse(created_body(settings, outcome.receipt), status_code=201)
+
+
+@operation(
     "Places left",
     "Per occurrence and mode: offered, open, capacity, places left, waiting.",
     tag="registration",
 )
-view_own.openapi = op(  # type: ignore[attr-defined]
+async def places(request: Request) -> Response:
+    """GET /api/events/{slug}/places: what is left, per occurrence and mode."""
+    found = await availability(request.state.db, request.path_params["slug"])
+    return JSONResponse({"places": [p.as_dict() for p in found]})
+
+
+async def reply(request: Request, kind: str, outcome: service.Outcome) -> Response:
+    """Mail the registrant and anybody promoted, then answer with the registrant's data."""
+    mails = [(kind, outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
+    await send(request.state.settings, request, mails)
+    return JSONResponse(outcome.receipt.as_dict())
+
+
+@operation(
     "See one's registration",
     "Through the secret personal link.",
     responses={"200": "The registration", "404": "Unknown or cancelled"},
     tag="registration",
 )
-change_own.openapi = op(  # type: ignore[attr-defined]
+@localised
+async def view_own(request: Request) -> Response:
+    """GET /api/registrations/{token}: the registrant's own data."""
+    receipt = await service.view(request.state.db, request.path_params["token"])
+    return JSONResponse(receipt.as_dict(), headers={"Cache-Control": "no-store"})
+
+
+@operation(
     "Change one's registration",
     "Occurrence, attendance, theme, diet. A confirmed place moves only into a free one "
     "(else registration.full); the place left goes to the first on the waitlist.",
@@ -340,27 +172,38 @@ change_own.openapi = op(  # type: ignore[attr-defined]
     responses={"200": "Changed", "404": "Unknown or cancelled", "422": REFUSALS},
     tag="registration",
 )
-cancel_own.openapi = op(  # type: ignore[attr-defined]
+@localised
+async def change_own(request: Request) -> Response:
+    """PATCH /api/registrations/{token}: change occurrence, attendance, theme or diet."""
+    limiter(request).hit(client_key(request))
+    changes = parse_changes(await json_body(request))
+    token = request.path_params["token"]
+    return await reply(request, "changed", await service.change(request.state.db, token, changes))
+
+
+@operation(
     "Cancel one's registration",
     "The first on the waitlist is promoted and mailed.",
     responses={"200": "Cancelled", "404": "Unknown or already cancelled"},
     tag="registration",
 )
-participants.openapi = op(  # type: ignore[attr-defined]
-    "Participant list (organisers)",
-    "Filters: occurrence, attendance, status, organisation, theme, cancelled=1. "
-    "Counts per occurrence, mode, status, organisation, theme and diet. "
-    "Also as .csv and .xlsx.",
-    responses={"200": "{registrations, counts}", "401": "Not logged in", "403": "Not organiser"},
-    tag="registration",
-)
-participants_csv.openapi = op(  # type: ignore[attr-defined]
-    "Participant list as CSV (organisers)", responses={"200": "text/csv"}, tag="registration"
-)
-participants_xlsx.openapi = op(  # type: ignore[attr-defined]
-    "Participant list as Excel (organisers)", responses={"200": "xlsx"}, tag="registration"
-)
-change_by_organiser.openapi = op(  # type: ignore[attr-defined]
+@localised
+async def cancel_own(request: Request) -> Response:
+    """DELETE /api/registrations/{token}: cancel; the first on the waitlist moves up."""
+    limiter(request).hit(client_key(request))
+    outcome = await service.cancel(request.state.db, request.path_params["token"])
+    return await reply(request, "cancelled", outcome)
+
+
+def by_id(request: Request) -> service.ById:
+    """The organiser's handle from the path; a non-number is simply not found."""
+    raw = request.path_params["id"]
+    if not raw.isdigit():
+        raise NotFound("No such registration.", code="registration.not_found")
+    return service.ById(request.path_params["slug"], int(raw))
+
+
+@operation(
     "Move or confirm a registration by hand (organisers)",
     "As the personal change, without deadline checks; `status: confirmed` confirms a "
     "waitlisted registration even beyond capacity.",
@@ -369,12 +212,78 @@ change_by_organiser.openapi = op(  # type: ignore[attr-defined]
     responses={"200": "Changed", "403": "Not organiser", "404": "Unknown", "422": REFUSALS},
     tag="registration",
 )
-cancel_by_organiser.openapi = op(  # type: ignore[attr-defined]
+@localised
+async def change_by_organiser(request: Request) -> Response:
+    """PATCH /api/events/{slug}/registrations/{id}: move or confirm by hand."""
+    await organiser_event(request, write=True)
+    changes = parse_changes(await json_body(request), by_organiser=True)
+    outcome = await service.change(request.state.db, by_id(request), changes)
+    return await reply(request, "changed", outcome)
+
+
+@operation(
     "Remove a registration by hand (organisers)",
     "The waitlist moves up.",
     responses={"200": "Cancelled", "403": "Not organiser", "404": "Unknown"},
     tag="registration",
 )
+@localised
+async def cancel_by_organiser(request: Request) -> Response:
+    """DELETE /api/events/{slug}/registrations/{id}: remove by hand."""
+    await organiser_event(request, write=True)
+    outcome = await service.cancel(request.state.db, by_id(request))
+    return await reply(request, "cancelled", outcome)
+
+
+@operation(
+    "Participant list (organisers)",
+    "Filters: occurrence, attendance, status, organisation, theme, cancelled=1. "
+    "Counts per occurrence, mode, status, organisation, theme and diet. "
+    "Also as .csv and .xlsx.",
+    responses={"200": "{registrations, counts}", "401": "Not logged in", "403": "Not organiser"},
+    tag="registration",
+)
+async def participants(request: Request) -> Response:
+    """GET /api/events/{slug}/registrations[.csv|.xlsx] for organisers."""
+    event = await organiser_event(request)
+    async with request.state.db() as session:
+        rows, answers = await export.participant_rows(session, event.id, filters(request))
+    questions = event.registration_questions or []
+    fmt = request.path_params.get("fmt", "")
+    headers = {"Cache-Control": "no-store"}
+    if fmt == "csv":
+        headers["Content-Disposition"] = f'attachment; filename="{event.slug}-participants.csv"'
+        return Response(
+            export.to_csv(rows, answers, questions),
+            headers=headers,
+            media_type="text/csv; charset=utf-8",
+        )
+    if fmt == "xlsx":
+        headers["Content-Disposition"] = f'attachment; filename="{event.slug}-participants.xlsx"'
+        return Response(
+            export.to_xlsx(rows, answers, questions),
+            headers=headers,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    listed = [row.as_dict() | {"answers": given} for row, given in zip(rows, answers, strict=True)]
+    return JSONResponse({"registrations": listed, "counts": export.counts(rows)}, headers=headers)
+
+
+@operation(
+    "Participant list as CSV (organisers)", responses={"200": "text/csv"}, tag="registration"
+)
+async def participants_csv(request: Request) -> Response:
+    """GET /api/events/{slug}/registrations.csv."""
+    request.path_params["fmt"] = "csv"
+    return await participants(request)
+
+
+@operation("Participant list as Excel (organisers)", responses={"200": "xlsx"}, tag="registration")
+async def participants_xlsx(request: Request) -> Response:
+    """GET /api/events/{slug}/registrations.xlsx."""
+    request.path_params["fmt"] = "xlsx"
+    return await participants(request)
+
 
 routes: list[Route] = [
     Route("/api/events/{slug}/registrations", register, methods=["POST"]),

@@ -1,7 +1,7 @@
 """The editable parts of an event document: where each list lives and how it is keyed.
 
 Every editor changes one part of the exported document and saves the whole document, so
-the one set of rules in `live.events.validate` applies to forms, the API and imports alike.
+the one set of rules in `live.events.domain.validate` applies to forms, the API and imports alike.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 import msgspec
 
-from live.admin import forms
-from live.admin.forms import N_
 from live.errors import NotFound
-from live.schema import BlockDoc, EventDoc
+from live.events import forms
+from live.events.document import BlockDoc, EventDoc
+from live.events.forms import N_
 
 Params = Mapping[str, str]
 

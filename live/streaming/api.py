@@ -1,0 +1,58 @@
+"""The stream API under /api/events/{slug}/stream: settings and key for organisers, state for all."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from live import auth
+from live.events.service import find_event
+from live.openapi import operation
+from live.streaming.service import organiser_event, rotate_stream_key, stream_info
+
+
+@operation(
+    "Stream settings of an event", "WHIP/WHEP/HLS URLs, the stream key and the state. Organisers.",
+    responses={"200": "Stream settings", "401": "Not logged in", "403": "Not an organiser"},
+    tag="streams"
+)
+async def get_stream(request: Request) -> Response:
+    """The organiser's view: where to publish, the key, and the stream's state."""
+    event = await organiser_event(request)
+    state = request.state.streams.state(event.slug).as_dict()
+    return JSONResponse(stream_info(request.state.settings, event, state))
+
+
+@operation(
+    "Generate a new stream key", "The old key stops working. Organisers.",
+    responses={"200": "Stream settings with the new key", "403": "Not an organiser"},
+    tag="streams"
+)
+async def new_stream_key(request: Request) -> Response:
+    """A new stream key; the old one stops working for new publishers."""
+    event = await organiser_event(request)
+    if not auth.presented_token(request):
+        auth.check_csrf(request, request.headers.get("x-csrf-token"))
+    event = await rotate_stream_key(request, event.slug)
+    state = request.state.streams.state(event.slug).as_dict()
+    return JSONResponse(stream_info(request.state.settings, event, state))
+
+
+@operation(
+    "Stream state", "idle | live | paused | finalising | ended, with the viewer count.",
+    responses={"200": "The state", "404": "Unknown event"}, tag="streams"
+)
+async def public_state(request: Request) -> Response:
+    """Anyone: is the event's stream live, paused, ended (recording being prepared)?"""
+    async with request.state.db() as session:
+        event = await find_event(session, request.path_params["slug"])
+    state = request.state.streams.state(event.slug).as_dict()
+    return JSONResponse(state, headers={"cache-control": "no-cache"})
+
+
+routes = [
+    Route("/api/events/{slug}/stream", get_stream, methods=["GET"]),
+    Route("/api/events/{slug}/stream/key", new_stream_key, methods=["POST"]),
+    Route("/api/events/{slug}/stream/state", public_state, methods=["GET"]),
+]

@@ -1,0 +1,54 @@
+"""The remote speaker's publishing page: camera and microphone to the event's stream.
+
+    GET  /e/{slug}/publish               publish camera and microphone (stream key, ?key=)
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from live.events.service import find_event
+from live.web import localiser, render
+
+
+async def publish_page(request: Request) -> Response:
+    """The remote speaker's page: stream key, camera preview, start and stop."""
+    async with request.state.db() as session:
+        event = await find_event(session, request.path_params["slug"])
+    context = {
+        "event": event,
+        "stream_key": request.query_params.get("key", ""),
+        "whip_url": f"/whip/{event.slug}",
+        "texts": publish_texts(request),
+    }
+    response = render(request, "stream/publish.html", context)
+    # the key may be in the address: keep the page out of caches and other sites' logs
+    response.headers["cache-control"] = "no-store"
+    response.headers["referrer-policy"] = "no-referrer"
+    return response
+
+
+def publish_texts(request: Request) -> dict[str, str]:
+    """The publishing page's status texts, keyed by WhipPublisher mode or English message."""
+    loc = localiser(request)
+    return {
+        "preview": loc.gettext("Camera and microphone are on; nothing is sent yet."),
+        "starting": loc.gettext("Connecting…"),
+        "live": loc.gettext("You are live."),
+        "stopped": loc.gettext("Stopped. The recording is being prepared."),
+        "error": loc.gettext("Could not start:"),
+        "no_key": loc.gettext("Enter the stream key first."),
+        "The stream key is wrong.": loc.gettext("The stream key is wrong."),
+        "There is no such event.": loc.gettext("There is no such event."),
+        "Someone is already streaming to this event.": loc.gettext(
+            "Someone is already streaming to this event."
+        ),
+        "The connection to the server failed.": loc.gettext("The connection to the server failed."),
+    }
+
+
+routes = [
+    Route("/e/{slug}/publish", publish_page, methods=["GET"], name="stream_publish"),
+]

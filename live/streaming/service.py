@@ -1,0 +1,79 @@
+"""Streams of events: stream keys, stream settings, and recordings when a stream ends.
+
+The media work (ingest, relay, HLS, recording) is in the `stream` library; this ties it
+to events: one stream per event slug, published with the event's stream key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+
+from live import auth
+from live.archive import Archive
+from live.errors import NotFound
+from live.events.service import find_event
+from live.models import Event, Role
+from live.models.events import new_token
+from live.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def check_stream_key(request: Request, slug: str, token: str) -> bool | None:
+    """Is `token` the event's stream key? None when there is no such event."""
+    async with request.state.db() as session:
+        key = (await session.scalars(select(Event.stream_key).where(Event.slug == slug))).first()
+    if key is None:
+        return None
+    return auth.same_secret(key, token)
+
+
+def finished_recordings(archive: Archive) -> Any:
+    """The stream manager's `on_finished`: the recording goes into the archive for processing."""
+
+    async def on_finished(slug: str, path: Path, started_at: dt.datetime) -> None:
+        try:
+            recording_id = await archive.register_stream_recording(slug, path, started_at)
+        except NotFound:
+            log.warning("stream %s ended but the event is gone; recording kept at %s", slug, path)
+            return
+        log.info("stream %s ended; recording %s is being prepared", slug, recording_id)
+
+    return on_finished
+
+
+def stream_info(settings: Settings, event: Event, state: dict[str, object]) -> dict[str, object]:
+    """Where to publish and watch, the key, and the state: the organiser's stream settings."""
+    base = settings.base_url.rstrip("/")
+    return {
+        "whip_url": f"{base}/whip/{event.slug}",
+        "stream_key": event.stream_key,
+        "whep_url": f"{base}/whep/{event.slug}",
+        "hls_url": f"{base}/live/{event.slug}/index.m3u8",
+        "publish_page": f"{base}/e/{event.slug}/publish",
+        "state": state["state"],
+        "viewers": state["viewers"],
+        "started_at": state["started_at"],
+    }
+
+
+async def organiser_event(request: Request) -> Event:
+    """The event at the path's slug, for its organisers only."""
+    async with request.state.db() as session:
+        event = await find_event(session, request.path_params["slug"])
+    auth.require(request, await auth.event_roles(request, event), Role.ORGANISER)
+    return event
+
+
+async def rotate_stream_key(request: Request, slug: str) -> Event:
+    """Give the event a new stream key; the old one stops working for new publishers."""
+    async with request.state.db() as session, session.begin():
+        event = await find_event(session, slug)
+        event.stream_key = new_token()
+    return event
