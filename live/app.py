@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from live import admin, archive, events, registration, streaming
+from live import admin, archive, events, qa, registration, rooms, streaming
 from live.auth import event_roles
 from live.db import create_engine, sessionmaker
 from live.errors import SalenError
@@ -21,13 +21,9 @@ from live.events.page_cache import PageCache, change_counter
 from live.events.player import install as install_player
 from live.hub import open_hub
 from live.i18n import load_translations
-from live.qa import admin as qa_admin
-from live.qa import pages as qa_pages
 from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
 from live.realtime.connection import open_live, ws_route
-from live.rooms import admin as rooms_admin
-from live.rooms import pages as rooms_pages
 from live.rooms.handlers import RoomsFeature
 from live.rooms.runtime import open_rooms
 from live.routing import by_segment
@@ -93,10 +89,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *registration.routes(),
         *streaming.routes(),
         *admin.routes(),
-        *qa_pages.routes,
-        *qa_admin.routes,
-        *rooms_pages.routes,
-        *rooms_admin.routes,
+        *qa.routes(),
+        *rooms.routes(),
         ws_route(resolve_roles=event_roles),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ])
