@@ -39,30 +39,35 @@ WINDOW = fanout.PEER_PING_PERIOD
 KINDS = ("salen", "python")
 
 
-def measure(viewers: list[int], log: Callable[[str], None], rounds: int = ROUNDS) -> list[dict[str, Any]]:
-    """One row per audience size: both servers' windows, pooled figures and the ratio."""
-    return [_measure_n(n, rounds, log) for n in viewers]
+def measure(viewers: list[int], log: Callable[[str], None], rounds: int = ROUNDS,
+            kinds: tuple[str, str] = KINDS) -> list[dict[str, Any]]:
+    """One row per audience size: both servers' windows, pooled figures and the ratio.
+
+    `kinds` names the two servers (`fanout.start`); the ratio is the first's over the second's.
+    """
+    return [_measure_n(n, rounds, log, kinds) for n in viewers]
 
 
-def _measure_n(n: int, rounds: int, log: Callable[[str], None]) -> dict[str, Any]:
+def _measure_n(n: int, rounds: int, log: Callable[[str], None],
+               kinds: tuple[str, str] = KINDS) -> dict[str, Any]:
     plan = fanout.Plan([n], [1], seconds=WINDOW, min_changes=1)
     questions = int(rounds * WINDOW) // 4 + fanout.WARM_UP_CHANGES // 4 + 4
-    windows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    windows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     with contextlib.ExitStack() as stack:
-        targets = {kind: stack.enter_context(fanout.start(kind, questions)) for kind in KINDS}
+        targets = {kind: stack.enter_context(fanout.start(kind, questions)) for kind in kinds}
         gens: dict[str, Loadgen] = {}
         pending: dict[str, list[int]] = {}
         for kind, target in targets.items():
-            gen = gens[kind] = Loadgen(fanout.log_file(f"loadgen-cost-{kind}-{n}"))
+            gen = gens[kind] = Loadgen(fanout.log_file(f"loadgen-cost-{kind.rpartition('/')[2]}-{n}"))
             stack.callback(gen.close)
             got = gen.command({"cmd": "connect", "url": target.viewer_urls[0], "n": n})
             fanout.add_moderators(gen, target)
             pending[kind] = list(target.pending)
             log(f"cost N={n}: {kind} has {got['connected']} viewers")
-        for kind in KINDS:
+        for kind in kinds:
             fanout.warm_up(gens[kind], targets[kind], pending[kind])
         for r in range(rounds):
-            for kind in KINDS if r % 2 == 0 else KINDS[::-1]:
+            for kind in kinds if r % 2 == 0 else kinds[::-1]:
                 row = fanout.run_once(gens[kind], targets[kind], n, 1, plan, 0, pending[kind])
                 del pending[kind][: row.pop("used")]
                 windows[kind].append(row)
@@ -70,12 +75,13 @@ def _measure_n(n: int, rounds: int, log: Callable[[str], None]) -> dict[str, Any
                     f"lost {row['lost']}, valid {row['valid']}")
         for gen in gens.values():
             gen.command({"cmd": "close"})
-    return _summary(n, windows)
+    return _summary(n, windows, kinds)
 
 
-def _summary(n: int, windows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _summary(n: int, windows: dict[str, list[dict[str, Any]]],
+             kinds: tuple[str, str] = KINDS) -> dict[str, Any]:
     pooled = {kind: _pooled(rows) for kind, rows in windows.items()}
-    ours, peer = pooled["salen"], pooled["python"]
+    ours, peer = pooled[kinds[0]], pooled[kinds[1]]
     return {
         "viewers": n,
         "window": WINDOW,

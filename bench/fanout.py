@@ -97,11 +97,15 @@ def log_file(name: str) -> Path:
 def start(kind: str, pending: int) -> Iterator[Target]:
     """Start one server of `kind` pinned to core 0."""
     port = free_port()
-    if kind == "salen":
-        url, ids = fresh_database("fanout", pending)
-        with pinned(salen_cmd(port), SERVER_CORE, log_file("salen"), salen_env(url), port) as proc:
+    if kind == "salen" or kind.startswith("salen@"):
+        # "salen@TREE": the Salen of another checkout (its `live` first on the path).
+        tree = Path(kind.partition("@")[2] or ROOT).resolve()
+        url, ids = fresh_database("fanout" if tree == ROOT else "fanout-other", pending)
+        env = salen_env(url) | ({"PYTHONPATH": str(tree)} if tree != ROOT else {})
+        log = log_file("salen" if tree == ROOT else "salen-other")
+        with pinned(salen_cmd(port), SERVER_CORE, log, env, port, cwd=tree) as proc:
             base = f"ws://127.0.0.1:{port}/ws/events/{SLUG}"
-            yield Target(kind, [proc.pid], [base], f"{base}?token={MOD_TOKEN}", ids)
+            yield Target("salen", [proc.pid], [base], f"{base}?token={MOD_TOKEN}", ids)
     elif kind == "python":
         cmd = [sys.executable, str(ROOT / "bench" / "peer_ws.py"), str(port)]
         with pinned(cmd, SERVER_CORE, log_file("peer-python"), port=port) as proc:

@@ -52,11 +52,11 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path, timeout:
 
 @contextlib.contextmanager
 def pinned(cmd: list[str], core: str, log: Path, env: dict[str, str] | None = None,
-           port: int | None = None) -> Iterator[subprocess.Popen[bytes]]:
+           port: int | None = None, cwd: Path = ROOT) -> Iterator[subprocess.Popen[bytes]]:
     """Run `cmd` under `taskset -c core` (taskset execs, so the pid is the command's)."""
     WORK.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        proc = subprocess.Popen(["taskset", "-c", core, *cmd], cwd=ROOT, env=env or dict(os.environ),
+        proc = subprocess.Popen(["taskset", "-c", core, *cmd], cwd=cwd, env=env or dict(os.environ),
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         if port is not None:
