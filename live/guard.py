@@ -31,7 +31,7 @@ def _has_nul(raw: bytes) -> bool:
 def _is_form(scope: Scope) -> bool:
     for name, value in scope["headers"]:
         if name == b"content-type":
-            return value.split(b";")[0].strip().lower() == _FORM
+            return bool(value.split(b";")[0].strip().lower() == _FORM)
     return False
 
 
@@ -102,7 +102,7 @@ class Unforeseen:
 
         try:
             await self.app(scope, receive, watched)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (logged by log_unforeseen, once per kind)
             request = Request(scope, receive)
             if started:  # too late for a reply: the client gets a cut-off response
                 log_unforeseen(request, exc)

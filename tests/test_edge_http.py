@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from live.db import create_engine, sessionmaker
-from live.events.document import parse_event_text
 from live.errors import Invalid
+from live.events.document import parse_event_text
 from live.guard import Unforeseen
 from live.i18n import load_translations
 from live.models import Event, Recording, RecordingState

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from starlette.requests import HTTPConnection, Request
 
 from live.archive.service import Archive
-from live.bounds import parse_id
 from live.auth import check_csrf, event_roles, is_admin_token, require
+from live.bounds import parse_id
 from live.errors import NotFound
 from live.models import Event, Recording, RecordingState, Role
 

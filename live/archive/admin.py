@@ -11,13 +11,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live.bounds import parse_id
 from live.archive.access import archive, check_form, organiser_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp, parse_chapter_lines, parse_timestamp
 from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, recording_dir, recordings_for_event
 from live.archive.upload import Upload, cleaned, receive_upload
 from live.auth import event_roles, require
+from live.bounds import parse_id
 from live.errors import Invalid, NotFound, SalenError
 from live.events.service import find_event, load_event
 from live.models import Recording, Role

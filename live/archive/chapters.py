@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from live.bounds import MAX_SECONDS
 from live.errors import Invalid
@@ -130,7 +130,7 @@ def validate_chapters(chapters: Any, duration: float | None) -> list[dict[str, A
     return result
 
 
-def is_seconds(value: Any) -> bool:
+def is_seconds(value: object) -> TypeGuard[float]:
     """Is `value` a number of seconds Salen accepts: finite, 0 to `MAX_SECONDS`?"""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False

@@ -17,11 +17,11 @@ from starlette.routing import Route
 from live.archive.access import load_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp, is_seconds
+from live.bounds import parse_id
 from live.events.facts import archive_version
 from live.events.page_cache import PageCache, cached_page, remembered
 from live.events.service import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
-from live.bounds import parse_id
 from live.routing import id_param
 from live.web import render
 from stream.package.chapters import parse_offset

@@ -129,7 +129,7 @@ class Dispatcher:
             if isinstance(exc, STRIKES):
                 caller.strikes += 1
             return Error(id=message_id, code=exc.code, message=exc.message, fields=exc.fields)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (logged by UnforeseenLog, once per kind)
             self.unforeseen.exception(
                 exc, "message %s on event %s failed", message_id, caller.event_id
             )
