@@ -97,9 +97,14 @@ def too_deep(data: bytes | str, limit: int = MAX_DEPTH) -> bool:
     Only a text with more than `limit` brackets can be that deep; only then are its strings
     cut out and the brackets outside them counted.
     """
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False
+    if isinstance(data, str):
+        if data.count("[") + data.count("{") <= limit:
+            return False
+        raw = data.encode("utf-8", "surrogatepass")
+    else:
+        if data.count(b"[") + data.count(b"{") <= limit:
+            return False
+        raw = bytes(data)
     depth = 0
     for bracket in _BRACKETS_B.findall(_STRINGS_B.sub(b"", raw)):
         depth += 1 if bracket in b"[{" else -1
