@@ -19,6 +19,7 @@ from live.db import create_engine, sessionmaker
 from live.errors import SalenError
 from live.events.page_cache import PageCache, change_counter
 from live.events.player import install as install_player
+from live.guard import InputGuard, Unforeseen
 from live.hub import open_hub
 from live.i18n import load_translations
 from live.qa.handlers import QaFeature
@@ -98,6 +99,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(SecurityHeaders, frame_hosts=embed_frame_hosts(settings)),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="salen_session",
                    same_site="lax", https_only=settings.secure_cookies, max_age=14 * 24 * 3600),
+        # Inside the session, so that their replies render like any other error page.
+        Middleware(Unforeseen),
+        Middleware(InputGuard),
     ]
     return Starlette(
         routes=routes,

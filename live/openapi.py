@@ -7,6 +7,7 @@ uses) goes into the components, so this module knows no feature's types.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -18,6 +19,8 @@ Body = dict[str, Any] | type[msgspec.Struct]
 
 # Attributes on the endpoint (functools.wraps copies them onto wrappers).
 _OPERATION = "openapi"
+# `{recording_id:id}` in a route is `{recording_id}` in OpenAPI's path templates.
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 _SCHEMAS = "openapi_schemas"
 
 error_schema: dict[str, Any] = {
@@ -75,7 +78,7 @@ def build_spec(routes: Iterable[BaseRoute]) -> dict[str, Any]:
             continue
         schemas.update((t.__name__, t) for t in getattr(route.endpoint, _SCHEMAS, ()))
         for method in sorted((route.methods or set()) - {"HEAD"}):
-            paths.setdefault(route.path, {})[method.lower()] = operation
+            paths.setdefault(_CONVERTOR.sub(r"{\1}", route.path), {})[method.lower()] = operation
     _, components = msgspec.json.schema_components(
         [schemas[name] for name in sorted(schemas)], ref_template="#/components/schemas/{name}")
     return {

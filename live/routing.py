@@ -13,6 +13,10 @@ Within a group no two routes match the same path and method either (tests/test_r
 checks the whole app), so the order of routes never matters. Where a literal sits where
 another route has a parameter (`/admin/events/new` beside `/admin/events/{slug}`), the
 parameter takes a convertor made by `segment` that leaves the literal out.
+
+A path parameter that names a database row is written `id_param(name)` (`{name:id}`): it
+matches only the numbers 1 to 2**63-1 in ASCII digits, so a larger one is a plain 404 and
+never reaches the database (whose drivers raise `OverflowError` on it).
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from starlette.convertors import StringConvertor, register_url_convertor
+from starlette.convertors import Convertor, StringConvertor, register_url_convertor
 from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
+
+from live.bounds import MAX_ID
 
 # Where `Segments.matches` leaves the route that matched, for `Segments.handle`.
 MATCHED = "salen.route"
@@ -50,6 +56,42 @@ def segment(name: str, *, only: Iterable[str] = (), besides: Iterable[str] = ())
     regex = f"(?:{words})(?![^/])" if only else f"(?!(?:{words})(?![^/]))[^/]+"
     register_url_convertor(name, _segment_convertor(regex))
     return name
+
+
+def _numbers_up_to(limit: int) -> str:
+    """A regex of the decimal numbers 1 to `limit` (leading zeros allowed)."""
+    digits = str(limit)
+    options = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"]  # the shorter numbers
+    for place, digit in enumerate(digits):  # same length: smaller at `place`, same before
+        low = 1 if place == 0 else 0
+        if int(digit) > low:
+            rest = len(digits) - place - 1
+            options.append(f"{digits[:place]}[{low}-{int(digit) - 1}][0-9]{{{rest}}}")
+    options.append(digits)
+    return f"0*(?:{'|'.join(options)})"
+
+
+class IdConvertor(Convertor[int]):
+    """A database id in a path: 1 to 2**63-1; anything else does not match the route."""
+
+    regex = _numbers_up_to(MAX_ID)
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        value = int(value)
+        if not 1 <= value <= MAX_ID:
+            raise ValueError(f"{value} is not an id")
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
+
+
+def id_param(name: str) -> str:
+    """The path parameter `{name:id}`, a database id (see `IdConvertor`)."""
+    return f"{{{name}:id}}"
 
 
 def first_segment(path: str) -> str:

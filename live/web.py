@@ -1,9 +1,14 @@
-"""The HTTP edge: templates, per-request language, security headers, and errors to responses."""
+"""The HTTP edge: templates, per-request language, security headers, and errors to responses.
+
+`error_response` is the one place errors become replies; an error nothing foresaw becomes a
+500 `internal` through `unforeseen_response` (used by `live.guard.Unforeseen`), logged once
+per kind a minute rather than once per request.
+"""
 
 from __future__ import annotations
 
 import functools
-import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,15 +22,20 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from live import bounds
 from live.auth import csrf_token
 from live.errors import Invalid, SalenError, Unauthorized
 from live.i18n import Localiser, pick_locale
+from live.routing import first_segment
+from live.unforeseen import UnforeseenLog
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 LANG_COOKIE = "salen_lang"
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+_unforeseen = UnforeseenLog(logging.getLogger(__name__))
 
 
 def localiser(conn: HTTPConnection) -> Localiser:
@@ -122,6 +132,22 @@ def error_response(request: Request, exc: Exception) -> Response:
     return response
 
 
+def log_unforeseen(request: Request, exc: Exception) -> None:
+    """Log an error no handler foresaw: once per kind a minute (`live.unforeseen`).
+
+    Names the endpoint, not the path, which may carry a personal token.
+    """
+    endpoint = request.scope.get("endpoint")
+    where = getattr(endpoint, "__qualname__", None) or first_segment(request.url.path)
+    _unforeseen.exception(exc, "%s %s failed", request.method, where)
+
+
+def unforeseen_response(request: Request, exc: Exception) -> Response:
+    """The 500 `internal` reply to an error no handler foresaw, which is logged."""
+    log_unforeseen(request, exc)
+    return error_response(request, SalenError("Something went wrong."))
+
+
 def _from_http(exc: HTTPException) -> SalenError:
     codes = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
     messages = {404: "Page not found.", 405: "Method not allowed."}
@@ -133,11 +159,14 @@ def _from_http(exc: HTTPException) -> SalenError:
 
 
 async def json_body(request: Request) -> Any:
-    """The request's JSON body, or a 422 that says why it is not."""
+    """The request's JSON body within `live.bounds` (finite numbers, 64-bit integers, no NUL
+    or lone surrogate, nesting at most 32 deep), or a 422 that says why it is not."""
     try:
-        return json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(f"The body is not valid JSON: {exc}", code="invalid_json") from exc
+        return bounds.loads(await request.body())
+    except bounds.TextError as exc:
+        raise Invalid(bounds.TEXT_MESSAGE, code="invalid_text", fields=exc.fields) from None
+    except ValueError as exc:  # also UnicodeDecodeError and bounds.TooDeep
+        raise Invalid(f"The body is not valid JSON: {exc}", code="invalid_json") from None
 
 
 def content_security_policy(frame_hosts: list[str]) -> str:

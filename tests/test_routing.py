@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute, compile_path
 
 from live.app import create_app
-from live.routing import MATCHED, Segments, by_segment, flatten, segment
+from live.routing import MATCHED, Segments, by_segment, flatten, id_param, segment
 
 
 def pick(routes: list[BaseRoute], scope: dict[str, object]) -> tuple[Match, BaseRoute | None]:
@@ -29,7 +29,7 @@ def pick(routes: list[BaseRoute], scope: dict[str, object]) -> tuple[Match, Base
 
 
 def sample_paths(path: str) -> list[str]:
-    filled = re.sub(r"\{[^}:]+(:int)?\}", "7", path)
+    filled = re.sub(r"\{[^}:]+(:int|:id)?\}", "7", path)
     filled = re.sub(r"\{[^}]+\}", "x", filled)
     return [filled, filled + "/file.css", filled.rstrip("/") + "/"]
 
@@ -154,3 +154,20 @@ def test_overlapping_routes_are_found_and_a_segment_convertor_parts_them() -> No
     assert overlaps([Route("/a/{v:verb_test}/x", page), Route("/a/trim/{y}", page)]) == [
         ("GET", "/a/{v:verb_test}/x", "/a/trim/{y}"), ("HEAD", "/a/{v:verb_test}/x", "/a/trim/{y}")]
     assert _accepts("{key:not_new_test}", "newer") and not _accepts("{key:not_new_test}", "new")
+
+
+def test_an_id_parameter_takes_64_bit_ids_only() -> None:
+    """`{n:id}` matches 1 to 2**63-1 (leading zeros allowed), not 0, 2**63, a sign or a
+    digit outside ASCII; the handler gets an int."""
+
+    async def page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("")
+
+    route = Route(f"/r/{id_param('n')}", page)
+    for text, number in [("1", 1), ("007", 7), (str(2**63 - 1), 2**63 - 1)]:
+        match, child = route.matches({"type": "http", "path": f"/r/{text}", "method": "GET"})
+        assert (match, child["path_params"]) == (Match.FULL, {"n": number})
+    for text in ["0", "000", str(2**63), "99999999999999999999", "-1", "+1", "\u0663", "1e3"]:
+        match, _ = route.matches({"type": "http", "path": f"/r/{text}", "method": "GET"})
+        assert match is Match.NONE, text
+    assert route.url_path_for(route.name, n=42) == "/r/42"

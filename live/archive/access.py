@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection, Request
 
 from live.archive.service import Archive
 from live.auth import check_csrf, event_roles, is_admin_token, require
+from live.bounds import parse_id
 from live.errors import NotFound
 from live.models import Event, Recording, RecordingState, Role
 
@@ -25,10 +26,11 @@ class Access:
 
 
 def recording_id(conn: HTTPConnection) -> int:
-    try:
-        return int(conn.path_params["recording_id"])
-    except (KeyError, ValueError):
-        raise NotFound(NOT_FOUND, code="recording.not_found") from None
+    """The recording's id from the path (routed as `{recording_id:id}`, so within bounds)."""
+    found = parse_id(str(conn.path_params.get("recording_id", "")))
+    if found is None:
+        raise NotFound(NOT_FOUND, code="recording.not_found")
+    return found
 
 
 async def load_access(conn: HTTPConnection) -> Access:

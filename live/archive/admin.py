@@ -17,11 +17,12 @@ from live.archive.chapters import format_timestamp, parse_chapter_lines, parse_t
 from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, recording_dir, recordings_for_event
 from live.archive.upload import Upload, cleaned, receive_upload
 from live.auth import event_roles, require
+from live.bounds import parse_id
 from live.errors import Invalid, NotFound, SalenError
 from live.events.service import find_event, load_event
 from live.models import Recording, Role
 from live.models.recordings import RecordingAttachment, RecordingCaption
-from live.routing import segment
+from live.routing import id_param, segment
 from live.web import localiser, render
 from stream.package.captions import MAX_CAPTION_BYTES, normalise_captions
 
@@ -242,7 +243,7 @@ async def upload_attachment(request: Request) -> Response:
 
 
 def _item_id(text: str) -> int | None:
-    return int(text) if text.strip().isdigit() else None
+    return parse_id(text.strip())
 
 
 def _pdf(upload: Upload) -> Path:
@@ -271,17 +272,18 @@ async def delete_attachment(request: Request) -> Response:
 
 # An action is any segment but the literal routes beside it (`action` refuses unknown ones).
 segment("recording_action", besides=["captions", "attachments"])
+RECORDING = f"/admin/recordings/{id_param('recording_id')}"
 
 routes = [
     Route("/admin/events/{slug}/recordings", event_recordings, name="admin_event_recordings"),
     Route("/admin/events/{slug}/recordings", import_upload, methods=["POST"]),
-    Route("/admin/recordings/{recording_id:int}", manage, name="admin_recording"),
-    Route("/admin/recordings/{recording_id:int}/captions", upload_captions, methods=["POST"]),
-    Route("/admin/recordings/{recording_id:int}/attachments", upload_attachment, methods=["POST"]),
+    Route(RECORDING, manage, name="admin_recording"),
+    Route(f"{RECORDING}/captions", upload_captions, methods=["POST"]),
+    Route(f"{RECORDING}/attachments", upload_attachment, methods=["POST"]),
     Route(
-        "/admin/recordings/{recording_id:int}/attachments/{attachment_id:int}/delete",
+        f"{RECORDING}/attachments/{id_param('attachment_id')}/delete",
         delete_attachment,
         methods=["POST"],
     ),
-    Route("/admin/recordings/{recording_id:int}/{action:recording_action}", action, methods=["POST"]),
+    Route(f"{RECORDING}/{{action:recording_action}}", action, methods=["POST"]),
 ]

@@ -10,13 +10,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from live.archive.access import Access, archive, load_access, organiser_access
-from live.archive.chapters import validate_chapters
+from live.archive.chapters import is_seconds, validate_chapters
 from live.archive.files import file_url
 from live.archive.service import HLS_DIR, HLS_PLAYLIST, MEDIA_DIR, MP4_NAME, recording_dir
 from live.auth import check_csrf, event_roles, presented_token, site_organiser
 from live.errors import Invalid
 from live.models import Event, Recording, RecordingState, Role
 from live.openapi import operation
+from live.routing import id_param
 from live.web import json_body
 
 _RECORDING = "The recording (id, event, state, duration, chapters, files, captions, ...)."
@@ -189,19 +190,18 @@ async def put_trim(request: Request) -> Response:
         )
     start, end = body.get("start"), body.get("end")
     for value in (start, end):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | float) or value < 0
-        ):
+        if value is not None and not is_seconds(value):
             raise Invalid("Trim points are seconds (0 or more) or null.", code="trim.invalid")
     await archive(request).set_trim(access.recording.id, start, end)
     return await _after(request, access.recording.id)
 
 
+RECORDING = f"/api/recordings/{id_param('recording_id')}"
 routes = [
     Route("/api/recordings", list_recordings, name="api_recordings"),
-    Route("/api/recordings/{recording_id}", get_recording, name="api_recording"),
-    Route("/api/recordings/{recording_id}/publish", publish, methods=["POST"]),
-    Route("/api/recordings/{recording_id}/unpublish", unpublish, methods=["POST"]),
-    Route("/api/recordings/{recording_id}/chapters", put_chapters, methods=["PUT"]),
-    Route("/api/recordings/{recording_id}/trim", put_trim, methods=["PUT"]),
+    Route(RECORDING, get_recording, name="api_recording"),
+    Route(f"{RECORDING}/publish", publish, methods=["POST"]),
+    Route(f"{RECORDING}/unpublish", unpublish, methods=["POST"]),
+    Route(f"{RECORDING}/chapters", put_chapters, methods=["PUT"]),
+    Route(f"{RECORDING}/trim", put_trim, methods=["PUT"]),
 ]

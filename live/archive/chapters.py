@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
+from live.bounds import MAX_SECONDS
 from live.errors import Invalid
 from live.models import Event, ProgrammeItem
 
 MAX_CHAPTERS = 200
+# One part of a typed time: digits, an optional fraction (no signs, exponents, nan or inf).
+_TIME_PART = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +112,7 @@ def validate_chapters(chapters: Any, duration: float | None) -> list[dict[str, A
             raise Invalid(
                 f"Chapter {index} needs a title (at most 300 characters).", code="chapters.invalid"
             )
-        if isinstance(start, bool) or not isinstance(start, int | float) or start < 0:
+        if not is_seconds(start):
             raise Invalid(
                 f"Chapter {index} needs a start time in seconds.", code="chapters.invalid"
             )
@@ -126,21 +130,27 @@ def validate_chapters(chapters: Any, duration: float | None) -> list[dict[str, A
     return result
 
 
+def is_seconds(value: object) -> TypeGuard[float]:
+    """Is `value` a number of seconds Salen accepts: finite, 0 to `MAX_SECONDS`?"""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 <= value <= MAX_SECONDS  # False for NaN
+
+
 def parse_timestamp(text: str) -> float:
     """`01:02:03`, `02:03`, `123` or `01:02:03.5` to seconds; ValueError otherwise."""
     parts = text.strip().split(":")
-    if not 1 <= len(parts) <= 3 or any(not p for p in parts):
+    if not 1 <= len(parts) <= 3 or not all(_TIME_PART.fullmatch(p) for p in parts):
         raise ValueError(text)
     seconds = 0.0
     for part in parts:
-        value = float(part)
-        if value < 0:
-            raise ValueError(text)
-        seconds = seconds * 60 + value
+        seconds = seconds * 60 + float(part)
+    if seconds > MAX_SECONDS:
+        raise ValueError(text)
     return seconds
 
 
 def format_timestamp(seconds: float) -> str:
     """Seconds as `HH:MM:SS` (what the page shows and `?t=` accepts)."""
-    whole = max(0, int(seconds))
+    whole = int(seconds) if 0 <= seconds <= MAX_SECONDS else 0  # NaN and inf as 0
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"

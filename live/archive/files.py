@@ -20,6 +20,7 @@ from live.archive.service import (
 )
 from live.errors import NotFound
 from live.models import Recording, RecordingState
+from live.routing import id_param
 
 # Only these names are ever served: the source file, temporary outputs and anything else
 # in the folder stay private, and nothing outside it can be named.
@@ -105,6 +106,6 @@ async def hls_js(request: Request) -> Response:
 
 
 routes = [
-    Route("/recordings/{recording_id:int}/files/{name:path}", serve_file, name="recording_file"),
+    Route(f"/recordings/{id_param('recording_id')}/files/{{name:path}}", serve_file, name="recording_file"),
     Route("/vendor/hls.min.js", hls_js, name="hls_js"),
 ]

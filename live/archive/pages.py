@@ -16,11 +16,13 @@ from starlette.routing import Route
 
 from live.archive.access import load_access
 from live.archive.api import recording_json
-from live.archive.chapters import format_timestamp
+from live.archive.chapters import format_timestamp, is_seconds
+from live.bounds import parse_id
 from live.events.facts import archive_version
 from live.events.page_cache import PageCache, cached_page, remembered
 from live.events.service import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
+from live.routing import id_param
 from live.web import render
 from stream.package.chapters import parse_offset
 
@@ -91,7 +93,7 @@ async def archive_page(request: Request) -> Response:
     params = request.query_params if request.scope["query_string"] else {}
     query = params.get("q", "")[:MAX_QUERY].strip()
     year_text = params.get("year", "")
-    year = int(year_text) if year_text.isdigit() else None
+    year = parse_id(year_text)
     kind = params.get("type", "")
     kind = kind if kind in EVENT_TYPES else ""
     cache: PageCache = request.state.page_cache
@@ -156,9 +158,10 @@ async def recording_page(request: Request) -> Response:
 
 def _start_param(request: Request) -> float:
     try:
-        return parse_offset(request.query_params.get("t", "0") or "0")
+        start = parse_offset(request.query_params.get("t", "0") or "0")
     except ValueError:
         return 0.0
+    return start if is_seconds(start) else 0.0
 
 
 def offset_in(recording: Recording, moment: dt.datetime | None) -> float | None:
@@ -204,5 +207,5 @@ async def question_timeline(request: Request, recording: Recording) -> list[dict
 
 routes = [
     Route("/archive", archive_page, name="archive"),
-    Route("/recordings/{recording_id:int}", recording_page, name="recording"),
+    Route(f"/recordings/{id_param('recording_id')}", recording_page, name="recording"),
 ]

@@ -1,4 +1,7 @@
-"""Multipart uploads streamed straight to disk (never held in memory) from request.stream()."""
+"""Multipart uploads streamed straight to disk (never held in memory) from request.stream().
+
+Text fields and file names holding a NUL are refused with `invalid_text` (`live.bounds`).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from live.bounds import TEXT_MESSAGE, text_problem
 from live.errors import BadRequest, Invalid
 
 MAX_FIELD_BYTES = 64_000  # small text fields (CSRF token, titles, language)
@@ -30,6 +34,13 @@ class Upload:
         """Delete every file written (after a refusal, or once moved elsewhere)."""
         for path in self.files.values():
             path.unlink(missing_ok=True)
+
+
+def _text(field: str, value: str) -> str:
+    """`value`, unless it holds a NUL (a text field or a file name never does)."""
+    if text_problem(value):
+        raise Invalid(TEXT_MESSAGE, code="invalid_text", fields={field: TEXT_MESSAGE})
+    return value
 
 
 class _Receiver:
@@ -64,7 +75,8 @@ class _Receiver:
         self.name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         if filename is not None:
-            original = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name
+            name = _text(self.name, filename.decode("utf-8", "replace"))
+            original = Path(name.replace("\\", "/")).name
             suffix = Path(original).suffix.lower()[:10]
             path = self.folder / f"upload-{secrets.token_hex(8)}{suffix}"
             self.upload.files[self.name] = path
@@ -91,7 +103,7 @@ class _Receiver:
                 self.upload.files.pop(self.name).unlink(missing_ok=True)
                 self.upload.filenames.pop(self.name, None)
         else:
-            self.upload.fields[self.name] = self.buffer.decode("utf-8", "replace")
+            self.upload.fields[self.name] = _text(self.name, self.buffer.decode("utf-8", "replace"))
 
     def close(self) -> None:
         if self.sink is not None:

@@ -18,6 +18,8 @@ import msgspec
 import yaml
 from msgspec import Meta, Struct
 
+from live import bounds
+from live.bounds import TEXT_MESSAGE, Id, TextError, check_strings
 from live.errors import Invalid
 from live.models import EventType, ItemKind, OrganisationKind
 
@@ -50,7 +52,7 @@ class OccurrenceDoc(Doc, kw_only=True):
 
 class SpeakerDoc(Doc, kw_only=True):
     key: Annotated[str, Meta(min_length=1, max_length=80)]
-    id: int | None = None
+    id: Id | None = None
     name: Short = ""
     role: Short = ""
     organisation: Short = ""
@@ -58,7 +60,7 @@ class SpeakerDoc(Doc, kw_only=True):
 
 class ItemDoc(Doc, kw_only=True):
     title: Annotated[str, Meta(min_length=1, max_length=300)]
-    id: int | None = None
+    id: Id | None = None
     kind: ItemKind = ItemKind.TALK
     description: Text = ""
     starts: dt.datetime | None = None
@@ -68,7 +70,7 @@ class ItemDoc(Doc, kw_only=True):
 
 class BlockDoc(Doc, kw_only=True):
     title: Short = ""
-    id: int | None = None
+    id: Id | None = None
     starts: dt.datetime | None = None
     ends: dt.datetime | None = None
     items: list[ItemDoc] = []
@@ -145,31 +147,44 @@ def _with_seconds(value: Any) -> Any:
 
 
 def to_event_doc(data: Any, lines: dict[str, int] | None = None) -> EventDoc:
-    """Convert parsed data to an EventDoc; Invalid names the field (and line, when known)."""
+    """Convert parsed data to an EventDoc; Invalid names the field (and line, when known).
+
+    Text holding a NUL or a lone surrogate is refused too (`live.bounds`).
+    """
     try:
+        check_strings(data)
         return msgspec.convert(_with_seconds(data), EventDoc, strict=False)
+    except TextError as exc:
+        raise _invalid(exc.path.removeprefix("$").lstrip("."), TEXT_MESSAGE, lines) from None
     except msgspec.ValidationError as exc:
         message = str(exc)
         match = _PATH.search(message)
         path = match.group(1).lstrip(".") if match else ""
-        reason = _PATH.sub("", message).strip(" -")
-        line = (lines or {}).get(path)
-        where = f" (line {line})" if line else ""
-        raise Invalid(f"{path or 'document'}{where}: {reason}", code="event.invalid",
-                      fields={path or "document": reason + where}) from exc
+        raise _invalid(path, _PATH.sub("", message).strip(" -"), lines) from exc
+
+
+def _invalid(path: str, reason: str, lines: dict[str, int] | None) -> Invalid:
+    line = (lines or {}).get(path)
+    where = f" (line {line})" if line else ""
+    return Invalid(f"{path or 'document'}{where}: {reason}", code="event.invalid",
+                   fields={path or "document": reason + where})
 
 
 def parse_event_text(text: str, filename: str = "event.yaml") -> EventDoc:
     """Parse a YAML or JSON event document."""
     if filename.endswith(".json"):
         try:
-            data = json.loads(text)
+            data = bounds.loads(text)
         except json.JSONDecodeError as exc:
             raise Invalid(f"{filename} line {exc.lineno}: {exc.msg}", code="event.invalid") from exc
+        except ValueError as exc:  # out of bounds (`live.bounds`)
+            raise Invalid(f"{filename}: {exc}", code="event.invalid") from None
         return to_event_doc(data)
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)
+    except RecursionError:
+        raise Invalid(f"{filename}: nested too deeply.", code="event.invalid") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

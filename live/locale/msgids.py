@@ -18,6 +18,8 @@ RUN_TIME_MSGIDS = (
     N_("The end must be after the start."),
     # live/events/api.py (field error)
     N_("The address cannot change."),
+    # live/bounds.py (text refused at the edge)
+    N_("Text may not contain NUL characters or unpaired surrogates."),
     # live/realtime/dispatch.py
     N_("Something went wrong."),
     # live/rooms: domain.py, pages.py

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from live import auth
+from live.bounds import parse_int
 from live.errors import Invalid, NotFound
 from live.identity import identities
 from live.models import Event, Role, User
@@ -69,10 +70,7 @@ async def settings_page(request: Request) -> Response:
 
 async def _save_settings(request: Request, event: Event, form: dict[str, str]) -> None:
     low, high = MAX_LENGTH_RANGE
-    try:
-        max_length = int(form.get("max_length", ""))
-    except ValueError:
-        max_length = -1
+    max_length = parse_int(form.get("max_length", "").strip()) or -1
     if not low <= max_length <= high:
         # The same text as message and field error, so that extraction finds the field's.
         raise Invalid("Give a number from 10 to 5000.", code="invalid",

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import msgspec
 
+from live.bounds import Count, Id
 from live.qa.domain import QaStatus
 from live.realtime.envelope import CloseCode, Envelope, Error, Ok, ProtocolError, encode
 
@@ -27,11 +28,10 @@ __all__ = [
     "merge_updates", "public_update",
 ]
 
-QuestionId = Annotated[int, msgspec.Meta(ge=1)]
-Position = Annotated[int, msgspec.Meta(ge=0)]
+# Ids and positions within the database's 64-bit range (`live.bounds`).
+QuestionId = Id
+Position = Count
 Name = Annotated[str, msgspec.Meta(max_length=200)]
-
-
 
 
 PUBLIC_STATUSES = frozenset({QaStatus.APPROVED, QaStatus.ON_AIR, QaStatus.ANSWERED})
@@ -48,7 +48,7 @@ class Ask(Envelope, tag="qa.ask"):
     name: Name = ""
     organisation: Name = ""
     anonymous: bool = False
-    item: int | None = None
+    item: Id | None = None
 
 
 class Vote(Envelope, tag="qa.vote"):
@@ -128,7 +128,7 @@ class Configure(Envelope, tag="qa.settings"):
     anonymous: bool | None = None
     max_length: Annotated[int, msgspec.Meta(ge=10, le=5000)] | None = None
     open: bool | None = None
-    item: int | None = None
+    item: Id | None = None
 
 
 # The Q&A's client messages (`live.qa.handlers` registers one handler for each).

@@ -22,6 +22,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from live.bounds import parse_int
 from live.hub import Entry, Hub
 from live.identity import Identities, Participant
 from live.models import Event, Role
@@ -232,10 +233,8 @@ def _display_key(websocket: WebSocket, event: Event) -> bool:
 
 
 def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    number = parse_int(value)
+    return number if number is not None and number >= 0 else None
 
 
 class Session:

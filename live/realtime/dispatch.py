@@ -8,9 +8,12 @@ here names a feature. A route's flags say who may send it (`moderator`) and whet
 read-only display is refused it (`writes`); a feature orders its own writes.
 
 `Dispatcher.handle` is the one place where errors become `error` replies: a `SalenError`
-raised by a handler becomes its code and message, anything else `internal`. Refused
-frames (invalid, or over the flood limits) count as strikes; `answer` closes a connection
-with `CloseCode.FLOOD` once it has more than its limit.
+raised by a handler becomes its code and message, anything else `internal`, logged once
+per kind a minute (`live.unforeseen`), never once per frame. Refused messages count as
+strikes: frames that are not a valid message (too large, too deep, bad JSON, out of
+range), messages over the flood limits, a viewer's moderator actions and values a handler
+refuses as invalid; `answer` closes a connection with `CloseCode.FLOOD` once it has more
+than its limit. A lost race (`conflict`, `not_found`) is no strike.
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
-from live.errors import Forbidden, SalenError, TooMany
+from live.errors import BadRequest, Forbidden, Invalid, SalenError, TooMany
 from live.realtime.envelope import CloseCode, Decoder, Envelope, Error, Ok, ProtocolError, encode
 from live.realtime.fanout import Conn
 from live.realtime.limits import Bucket
+from live.unforeseen import UnforeseenLog
 
 log = logging.getLogger(__name__)
+
+# Refusals that say the client sent what it should not have: each is a strike.
+STRIKES = (BadRequest, Forbidden, Invalid, TooMany)
 
 S = TypeVar("S")
 M = TypeVar("M", bound=Envelope)
@@ -76,6 +83,7 @@ class Dispatcher:
         self.max_strikes = max_strikes
         self._routes: dict[type[Envelope], tuple[int, Route[Any]]] = {}
         self._decoder: Decoder | None = None
+        self.unforeseen = UnforeseenLog(log)
 
     def register(self, slot: int, routes: Iterable[Route[Any]]) -> None:
         """Route each message type to its handler, which gets the state in `slot`."""
@@ -118,9 +126,11 @@ class Dispatcher:
             caller.strikes += 1
             return Error(id=exc.message_id, code=exc.code, message=exc.message)
         except SalenError as exc:
-            if isinstance(exc, TooMany):
+            if isinstance(exc, STRIKES):
                 caller.strikes += 1
             return Error(id=message_id, code=exc.code, message=exc.message, fields=exc.fields)
-        except Exception:
-            log.exception("message %s on event %s failed", message_id, caller.event_id)
+        except Exception as exc:  # noqa: BLE001  (logged by UnforeseenLog, once per kind)
+            self.unforeseen.exception(
+                exc, "message %s on event %s failed", message_id, caller.event_id
+            )
             return Error(id=message_id, code="internal", message="Something went wrong.")

@@ -4,8 +4,11 @@ A client message is a struct deriving from `Envelope`: a JSON object tagged on `
 carrying the client's `id`, no unknown fields. Each gets exactly one reply deriving from
 `Ok` (tag `ok`, echoing the `id`; a feature adds its own fields) or an `Error`. `Decoder`
 decodes the tagged union of whatever types were registered (`live.realtime.dispatch`) and
-names what was wrong with a frame in a `ProtocolError` code. `Ping` and `Resync` belong to
-the connection itself. docs/protocol.md describes the same thing for people.
+names what was wrong with a frame in a `ProtocolError` code. It refuses, before decoding,
+a frame over `MAX_FRAME_BYTES` (`too_large`) or nested deeper than `live.bounds.MAX_DEPTH`
+(`too_deep`), and after decoding text holding a NUL or a lone surrogate (`invalid_text`);
+ids and numbers are bounded by the structs' own types (`live.bounds`). `Ping` and `Resync`
+belong to the connection itself. docs/protocol.md describes the same thing for people.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Union
 
 import msgspec
 
+from live.bounds import MAX_ID, Count, Int64, TextError, check_strings, too_deep
 from live.errors import BadRequest
 
 # A frame longer than this is refused before parsing (question length is checked later,
@@ -35,7 +39,7 @@ class CloseCode(enum.IntEnum):
 class Envelope(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
     """The base of every client message: `type` (the struct's tag) and the client's `id`."""
 
-    id: int
+    id: Int64
 
 
 class Ping(Envelope, tag="ping"):
@@ -45,7 +49,7 @@ class Ping(Envelope, tag="ping"):
 class Resync(Envelope, tag="resync"):
     """Bring me up to date from version `since` (replay), or send a snapshot when None."""
 
-    since: int | None = None
+    since: Count | None = None
 
 
 class Ok(msgspec.Struct, tag_field="type", tag="ok", omit_defaults=True):
@@ -92,25 +96,38 @@ class Decoder:
         """One client message, or `ProtocolError` with a code saying what was wrong."""
         if len(data) > MAX_FRAME_BYTES:
             raise ProtocolError("Message too large.", code="too_large", message_id=None)
+        if too_deep(data):
+            raise ProtocolError("Message nested too deeply.", code="too_deep", message_id=None)
         try:
             message: Envelope = self._decoder.decode(data)
-            return message
         except msgspec.ValidationError as exc:
             raise self._explain(data, exc) from None
         except msgspec.DecodeError:
             raise ProtocolError("Not a JSON object.", code="bad_json", message_id=None) from None
+        # A NUL or a surrogate can only arrive as a \u escape: frames without one skip the walk.
+        if _has_escape(data):
+            try:
+                check_strings(message)
+            except TextError as exc:
+                raise ProtocolError(str(exc), code="invalid_text", message_id=message.id) from None
+        return message
 
     def _explain(self, data: str | bytes, exc: msgspec.ValidationError) -> ProtocolError:
         try:
             probe = _probe.decode(data)
         except msgspec.ValidationError:
             return ProtocolError("Not a JSON object.", code="bad_json", message_id=None)
-        message_id = probe.id if type(probe.id) is int else None
+        readable = type(probe.id) is int and -MAX_ID - 1 <= probe.id <= MAX_ID
+        message_id = probe.id if readable else None
         if not isinstance(probe.type, str) or probe.type not in self.tags:
             return ProtocolError(
                 f"Unknown message type {probe.type!r}.", code="unknown_type", message_id=message_id
             )
         return ProtocolError(str(exc), code="invalid_message", message_id=message_id)
+
+
+def _has_escape(data: str | bytes) -> bool:
+    return b"\\u" in data if isinstance(data, bytes) else "\\u" in data
 
 
 _encoder = msgspec.json.Encoder()

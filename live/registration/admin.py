@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import auth
+from live.bounds import parse_id
 from live.errors import Forbidden, Invalid, NotFound, Unauthorized
 from live.events.admin import organiser_page, page, posted
 from live.events.domain import capacity
@@ -144,9 +145,9 @@ async def add(request: Request) -> Response:
 
 async def one_receipt(request: Request, event: Event) -> service.Receipt:
     """The live registration named in the path, on this event."""
-    raw = request.path_params["id"]
+    number = parse_id(request.path_params["id"])
     async with request.state.db() as session:
-        found = await session.get(Registration, int(raw)) if raw.isdigit() else None
+        found = await session.get(Registration, number) if number is not None else None
         if found is None or found.event_id != event.id or found.status == Status.CANCELLED:
             raise NotFound(
                 N_("No such registration, or it was cancelled."), code="registration.not_found"

@@ -15,7 +15,6 @@ Refusals raise `live.errors` subclasses; the app's one error handler turns them 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -23,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from live import web
+from live.bounds import TEXT_MESSAGE, TextError, loads, parse_id
 from live.errors import NotFound
 from live.openapi import operation
 from live.registration import export, notify, service
@@ -73,13 +73,16 @@ REFUSALS = (
 
 
 async def json_body(request: Request) -> Any:
-    """The JSON body, refused with 422 when too big or malformed."""
+    """The JSON body, refused with 422 when too big, malformed or out of `live.bounds`."""
     body = await request.body()
     if len(body) > BODY_MAX:
         raise Refused("registration.invalid", Message(N_("The request is too large.")))
     try:
-        return json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        return loads(body or b"null")
+    except TextError as exc:
+        fields = {key: Message(text) for key, text in exc.fields.items()}
+        raise Refused("registration.invalid", Message(TEXT_MESSAGE), fields) from None
+    except ValueError:  # also UnicodeDecodeError
         raise Refused("registration.invalid", Message(N_("Expected a JSON object."))) from None
 
 
@@ -197,10 +200,10 @@ async def cancel_own(request: Request) -> Response:
 
 def by_id(request: Request) -> service.ById:
     """The organiser's handle from the path; a non-number is simply not found."""
-    raw = request.path_params["id"]
-    if not raw.isdigit():
+    number = parse_id(request.path_params["id"])
+    if number is None:
         raise NotFound("No such registration.", code="registration.not_found")
-    return service.ById(request.path_params["slug"], int(raw))
+    return service.ById(request.path_params["slug"], number)
 
 
 @operation(

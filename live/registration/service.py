@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from live.bounds import parse_id
 from live.errors import NotFound
 from live.events.domain import capacity
 from live.models.base import utcnow
@@ -127,7 +128,7 @@ async def _themes(session: AsyncSession, event: Event) -> list[Theme]:
 def pick(choices: list[Occurrence] | list[Theme], ref: str) -> Occurrence | Theme | None:
     """Find by id (digits) or slug."""
     for choice in choices:
-        if (ref.isdigit() and choice.id == int(ref)) or choice.slug == ref:
+        if choice.id == parse_id(ref) or choice.slug == ref:
             return choice
     return None
 

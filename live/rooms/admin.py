@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from live import auth
+from live.bounds import parse_id, parse_int
 from live.errors import Invalid, NotFound
 from live.models import Event, ItemKind, ProgrammeItem, Role
 from live.rooms import domain, report
@@ -66,7 +67,9 @@ async def _apply(request: Request, event: Event, form: dict[str, str]) -> None:
     action = form.get("action", "save")
     if action == "save":
         try:
-            size = int(form.get("room_size", ""))
+            size = parse_int(form.get("room_size", "").strip())
+            if size is None:
+                raise ValueError("room_size")
             placement = Placement(form.get("placement", ""))
         except ValueError:
             raise Invalid("Check the room size and placement.", code="rooms.bad_form",
@@ -76,11 +79,14 @@ async def _apply(request: Request, event: Event, form: dict[str, str]) -> None:
             event.id, placement=placement, room_size=size,
             sections=parse_sections(form.get("sections", "")),
             venue_rooms=form.get("venue_rooms", "").splitlines(),
-            item_id=int(item) if item.isdigit() else None)
+            item_id=parse_id(item.strip()))
     elif action == "plan":
         await service.plan_rooms(event.id)
     elif action == "move":
-        await service.move(event.id, form.get("participant", ""), int(form.get("room", "0")))
+        room = parse_id(form.get("room", "").strip())
+        if room is None:
+            raise Invalid("Choose a room.", code="rooms.bad_form", fields={"room": "Choose a room."})
+        await service.move(event.id, form.get("participant", ""), room)
     elif action in ("publish", "unpublish"):
         await service.set_published(event.id, action == "publish")
     else:

@@ -13,10 +13,12 @@ from typing import Annotated
 
 import msgspec
 
+from live.bounds import Count, Id
 from live.realtime.envelope import Envelope, Ok
 
-RoomId = Annotated[int, msgspec.Meta(ge=1)]
-NoteId = Annotated[int, msgspec.Meta(ge=1)]
+# Ids and versions within the database's 64-bit range (`live.bounds`).
+RoomId = Id
+NoteId = Id
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=600)]
 # Generous wire bounds; the domain checks the real limits and answers with a code.
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
@@ -46,7 +48,7 @@ class NoteEdit(Envelope, tag="room.note.edit"):
 
     room: RoomId
     note: NoteId
-    base: int
+    base: Count
     text: Text
     keep_both: bool = True
 

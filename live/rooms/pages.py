@@ -27,6 +27,7 @@ from live.rooms import domain, report
 from live.rooms.domain import Placement
 from live.rooms.runtime import RoomsLive
 from live.rooms.service import Who
+from live.routing import id_param
 from live.web import render
 
 SDP = "application/sdp"
@@ -153,11 +154,12 @@ async def public_report(request: Request) -> Response:
                                                  "admin": False})
 
 
+ROOM = f"/e/{{slug}}/rooms/{id_param('room')}"
 routes: list[BaseRoute] = [
     Route("/e/{slug}/group-work", lobby, name="rooms_lobby"),
     Route("/e/{slug}/group-work/report", public_report, name="rooms_public_report"),
-    Route("/e/{slug}/rooms/{room:int}", room_page, name="rooms_room"),
-    Route("/e/{slug}/rooms/{room:int}/video", video_publishers, name="rooms_video"),
-    Route("/e/{slug}/rooms/{room:int}/video/publish", video_publish, methods=["POST"]),
-    Route("/e/{slug}/rooms/{room:int}/video/view/{publisher}", video_view, methods=["POST"]),
+    Route(ROOM, room_page, name="rooms_room"),
+    Route(f"{ROOM}/video", video_publishers, name="rooms_video"),
+    Route(f"{ROOM}/video/publish", video_publish, methods=["POST"]),
+    Route(f"{ROOM}/video/view/{{publisher}}", video_view, methods=["POST"]),
 ]

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from live.bounds import parse_id
 from live.errors import NotFound
 from live.models import Event, Theme, utcnow
 from live.models.registration import Registration
@@ -34,7 +35,7 @@ def session_view(group: GroupSession, now: dt.datetime | None = None) -> Session
 
 def registration_id(participant: str) -> int | None:
     prefix, _, number = participant.partition(":")
-    return int(number) if prefix == "reg" and number.isdigit() else None
+    return parse_id(number) if prefix == "reg" else None
 
 
 def new_member(group: GroupSession, room: BreakoutRoom, person: domain.Person) -> RoomMember:
