@@ -25,7 +25,9 @@ from live.qa import admin as qa_admin
 from live.qa import pages as qa_pages
 from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
+from live.ratelimit import Limiter
 from live.realtime.connection import open_live, ws_route
+from live.registration.ratelimit import RateLimiter
 from live.rooms import admin as rooms_admin
 from live.rooms import pages as rooms_pages
 from live.rooms.handlers import RoomsFeature
@@ -56,11 +58,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(engine.dispose)
             db = sessionmaker(engine)
             hub = await stack.enter_async_context(open_hub(settings.hub_url))
+            # Rate limits over connections, and over processes through the hub's Redis.
+            limiter = Limiter.for_hub(settings.hub_url)
+            stack.push_async_callback(limiter.aclose)
             qa = await stack.enter_async_context(open_qa(db, hub))
             rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
             # The live socket's message types: each feature registers its own.
             live = await stack.enter_async_context(
-                open_live(settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms)])
+                open_live(settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms)],
+                          limiter=limiter)
             )
             state: dict[str, Any] = {
                 "settings": settings,
@@ -70,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "live": live,
                 "qa": qa,
                 "rooms": rooms,
+                "registration_limiter": RateLimiter(store=limiter),
                 "templates": create_templates(),
                 "translations": load_translations(),
                 "archive": archive.Archive(settings, db),
