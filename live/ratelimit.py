@@ -104,8 +104,9 @@ class Limiter:
                 "retry": Retry(NoBackoff(), 0),
             }
             self._pool = ConnectionPool.from_url(redis_url, **options)
+            pool: dict[str, Any] = {"connection_pool": self._pool}  # ours to close
             storage = RedisStorage(f"async+{redis_url}", implementation="redispy",
-                                   key_prefix=KEY_PREFIX, connection_pool=self._pool)
+                                   key_prefix=KEY_PREFIX, **pool)
             self._shared = SharedWindow(storage)
 
     @classmethod

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-import subprocess
 import sys
 
 import httpx
@@ -68,9 +68,11 @@ async def test_new_password_ends_sessions(client: httpx.AsyncClient, settings: S
     assert (await client.get("/admin")).status_code == 200
     env = os.environ | {"SALEN_DATABASE_URL": settings.database_url,
                         "SALEN_PASSWORD": "a brand new password"}
-    result = subprocess.run([sys.executable, "-m", "live.cli", "user", "create", EMAIL], env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "live.cli", "user", "create", EMAIL, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, stderr = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, stderr.decode()
     assert (await client.get("/admin")).status_code == 303
     assert (await login(client, password="a brand new password")).status_code == 303
     assert (await client.get("/admin")).status_code == 200

@@ -29,7 +29,7 @@ MAX_ADDRESSES = 10_000
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """Flood limits: token buckets per connection, per address, and for questions."""
+    """Message buckets per connection and address; questions and votes per participant."""
 
     messages_per_second: float = 30.0
     message_burst: int = 60
