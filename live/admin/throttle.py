@@ -18,8 +18,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import math
+from typing import cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,7 +33,7 @@ FORGET_AFTER = dt.timedelta(days=1)
 # Compare-and-set rounds lost to parallel attempts before one gives up (and is refused).
 TRIES = 20
 
-TABLE = LoginAttempts.__table__
+TABLE = cast(Table, LoginAttempts.__table__)
 
 
 @dataclasses.dataclass(frozen=True)
