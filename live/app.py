@@ -24,7 +24,9 @@ from live.hub import open_hub
 from live.i18n import load_translations
 from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
+from live.ratelimit import Limiter
 from live.realtime.connection import open_live, ws_route
+from live.registration.ratelimit import RateLimiter
 from live.rooms.handlers import RoomsFeature
 from live.rooms.runtime import open_rooms
 from live.routing import by_segment
@@ -53,11 +55,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(engine.dispose)
             db = sessionmaker(engine)
             hub = await stack.enter_async_context(open_hub(settings.hub_url))
+            # Rate limits over connections, and over processes through the hub's Redis.
+            limiter = Limiter.for_hub(settings.hub_url)
+            stack.push_async_callback(limiter.aclose)
             qa = await stack.enter_async_context(open_qa(db, hub))
             rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
             # The live socket's message types: each feature registers its own.
             live = await stack.enter_async_context(
-                open_live(settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms)])
+                open_live(settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms)],
+                          limiter=limiter)
             )
             state: dict[str, Any] = {
                 "settings": settings,
@@ -67,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "live": live,
                 "qa": qa,
                 "rooms": rooms,
+                "registration_limiter": RateLimiter(store=limiter),
                 "templates": create_templates(),
                 "translations": load_translations(),
                 "archive": archive.Archive(settings, db),

@@ -1,4 +1,10 @@
-"""Who is asking: organiser sessions, the admin token, secret moderator links, and CSRF."""
+"""Who is asking: organiser sessions, the admin token, secret moderator links, and CSRF.
+
+An organiser's session cookie holds the user id and the user's session version at login;
+a cookie whose version is no longer the user's (after a logout or a new password) is not
+a login any more, so ending a session is done on the server, not by trusting the browser
+to forget its cookie.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
@@ -20,13 +26,17 @@ __all__ = [
     "check_csrf",
     "csrf_token",
     "current_user",
+    "end_sessions",
     "event_roles",
     "hash_password",
+    "log_in",
     "require",
     "verify_password",
 ]
 
 _hasher = PasswordHasher()
+# The session cookie's copy of `User.session_version`.
+SESSION_VERSION = "sv"
 
 
 def hash_password(password: str) -> str:
@@ -64,10 +74,26 @@ def logged_in(conn: HTTPConnection) -> bool:
 
 
 async def current_user(conn: HTTPConnection, session: AsyncSession) -> User | None:
-    """The organiser logged in through the session cookie, if any."""
+    """The organiser logged in through the session cookie, if any and still valid."""
     if not logged_in(conn):
         return None
-    return await session.get(User, conn.session["user_id"])
+    user = await session.get(User, conn.session["user_id"])
+    if user is None or conn.session.get(SESSION_VERSION) != user.session_version:
+        return None  # logged out, or the password changed, since the cookie was issued
+    return user
+
+
+def log_in(conn: HTTPConnection, user: User) -> None:
+    """Start a fresh session for `user`, valid until its session version changes."""
+    conn.session.clear()
+    conn.session["user_id"] = user.id
+    conn.session[SESSION_VERSION] = user.session_version
+
+
+async def end_sessions(session: AsyncSession, user_id: int) -> None:
+    """Make every session cookie issued to the user so far invalid (logout, new password)."""
+    await session.execute(
+        update(User).where(User.id == user_id).values(session_version=User.session_version + 1))
 
 
 async def event_roles(conn: HTTPConnection, event: Event) -> frozenset[Role]:

@@ -172,7 +172,8 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}/"
     print(f"Salen is running at {url}  (Ctrl+C to stop)", flush=True)
     server.run("live.app:create_app", factory=True, host=args.host, port=args.port,
-               workers=args.workers, log_level="info", log_config=log_config(), proxy_headers=True,
+               workers=args.workers, log_level="info", log_config=log_config(),
+               **server.proxy_options(settings.trusted_proxies),
                # Frames are encoded once per tick for every viewer; per-socket compression
                # would redo that work per viewer, so it is off. Large frames are refused early.
                ws_per_message_deflate=False, ws_max_size=65_536)
@@ -240,7 +241,7 @@ def _event_export(args: argparse.Namespace) -> int:
 def _user_create(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from live.auth import hash_password
+    from live.auth import hash_password, verify_password
     from live.events.service import find_event
     from live.models import EventRole, Role, User
 
@@ -257,7 +258,10 @@ def _user_create(args: argparse.Namespace) -> int:
             session.add(user)
         user.name = args.name or user.name
         user.is_admin = user.is_admin or args.admin
-        user.password_hash = hash_password(password)
+        if not verify_password(user.password_hash, password):
+            # A new password ends every session the old one opened.
+            user.session_version = (user.session_version or 0) + 1
+            user.password_hash = hash_password(password)
         await session.flush()
         if args.event:
             event = await find_event(session, args.event)

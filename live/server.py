@@ -211,6 +211,13 @@ class Server(uvicorn.Server):
             self._loop.call_soon_threadsafe(self._wake.set)
 
 
+def proxy_options(trusted_proxies: str) -> dict[str, Any]:
+    """uvicorn's proxy settings for `SALEN_TRUSTED_PROXIES`: with none, no client's
+    X-Forwarded-* headers are believed (uvicorn's own default believes 127.0.0.1's)."""
+    trusted = ",".join(p.strip() for p in trusted_proxies.split(",") if p.strip())
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
+
+
 def run(app: str, *, workers: int = 1, **options: Any) -> None:
     """`uvicorn.run(app, **options)` with `SalenWebSocket`, through `Server` in one process."""
     options["ws"] = SalenWebSocket

@@ -61,6 +61,11 @@ class Settings:
         0.05, "Shortest wait between two batches of viewer pushes (an event with few viewers here)."
     )
     secure_cookies: bool = _setting(False, "Mark cookies Secure (set when served over HTTPS).")
+    trusted_proxies: str = _setting(
+        "",
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty: none (rate limits use the connecting address).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -214,7 +214,7 @@ async def test_resync_message_sends_snapshot(server: str) -> None:
 async def test_question_flood_is_limited_then_closed(settings: Settings) -> None:
     """Beyond a few questions a minute: qa.rate_limited, and persisting closes with 4029."""
     await make_db(settings.database_url)
-    limits = Limits(question_burst=2, strikes=12)
+    limits = Limits(questions_per_minute=2, strikes=12)
     async with (
         serve_app(build_app(settings, limits)) as url,
         joined(url.replace("http", "ws")) as (c, _),

@@ -20,6 +20,7 @@ from redis import Redis
 from websockets.asyncio.client import ClientConnection, connect
 
 from live.db import create_engine, sessionmaker
+from live.identity import Identities, Participant
 from live.migrate import upgrade_async
 from live.models import Event
 from tests.support.servers import PostgresServer, RedisServer
@@ -162,3 +163,24 @@ async def test_reconnect_to_other_process_replays_from_redis(servers: tuple[str,
         replay = await read(viewer)
     assert replay["type"] == "update"
     assert {q["id"] for q in replay["questions"]} == {a, b}
+
+
+async def test_one_participant_gets_no_more_questions_from_more_processes(
+    servers: tuple[str, str],
+) -> None:
+    """Ten sockets of one participant on each process, asking four times each, get three
+    questions a minute between them: the count is kept in Redis, not per process."""
+    token = Identities("shared-secret").token(Participant(f"hall-{uuid.uuid4().hex[:8]}"))
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(connect(f"{base}/ws/events/panel?p={token}"))
+                   for base in servers for _ in range(10)]
+        for ws in sockets:
+            assert (await read(ws))["type"] == "snapshot"
+
+        async def ask_four(ws: ClientConnection) -> list[str]:
+            return [(await call(ws, "qa.ask", i, text=f"Question {i}")).get("code", "ok")
+                    for i in range(1, 5)]
+
+        replies = [r for rs in await asyncio.gather(*map(ask_four, sockets)) for r in rs]
+    assert replies.count("ok") == 3
+    assert set(replies) == {"ok", "qa.rate_limited"}

@@ -12,7 +12,15 @@ from live.models.events import (
     Speaker,
     Theme,
 )
-from live.models.people import EventRole, Organisation, OrganisationKind, Role, User, normalise_name
+from live.models.people import (
+    EventRole,
+    LoginAttempts,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+    normalise_name,
+)
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
 from live.models.recordings import Recording, RecordingState
 from live.models.registration import Attendance, Registration
@@ -28,6 +36,7 @@ __all__ = [
     "EventType",
     "GroupSession",
     "ItemKind",
+    "LoginAttempts",
     "Occurrence",
     "Organisation",
     "OrganisationKind",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 import unicodedata
@@ -60,6 +61,20 @@ class User(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # Kept in the session cookie at login and checked on every request: logging out or
+    # changing the password bumps it, so cookies issued before stop opening anything.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class LoginAttempts(Base):
+    """Recent failed logins of one account or one client address (`live.admin.throttle`)."""
+
+    __tablename__ = "login_attempts"
+
+    # "account:<sha256 of the e-mail>" or "address:<client address>".
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[dt.datetime]
 
 
 class EventRole(Base):

@@ -38,14 +38,13 @@ from live.qa.service import Actor, QaService
 from live.realtime.channels import qa_mod_channel, qa_public_channel
 from live.realtime.connection import Feature, Session
 from live.realtime.dispatch import Route, route
-from live.realtime.limits import Bucket
 
 
 class QaConn:
-    """One connection's part in the Q&A: who acts, and its question bucket."""
+    """One connection's part in the Q&A: who acts, on which connection."""
 
     # One per connection: no per-instance dict.
-    __slots__ = ("actor", "qa", "questions", "session")
+    __slots__ = ("actor", "qa", "session")
 
     def __init__(self, qa: QaService, session: Session) -> None:
         self.qa, self.session = qa, session
@@ -56,27 +55,32 @@ class QaConn:
             moderator=moderator,
             label=participant.name or ("moderator" if moderator else ""),
         )
-        limits = session.live.limits
-        self.questions = Bucket(limits.questions_per_minute / 60, limits.question_burst)
 
     # --- one handler per message type ----------------------------------------------------
 
     async def ask(self, msg: Ask) -> QaOk:
         session = self.session
-        if not session.moderator and not self.questions.take():
+        # Counted per participant over all their connections (live.realtime.limits.Actions).
+        if not session.moderator and not await session.live.actions.ask(session):
             session.strikes += 5
             raise TooMany("Too many questions; wait a minute.", code="qa.rate_limited")
         session.known = True
         question = await self.qa.ask(session.event_id, self.actor, msg)
         return QaOk(id=msg.id, question=question)
 
+    async def _check_vote(self) -> None:
+        session = self.session
+        if not session.moderator and not await session.live.actions.vote(session):
+            raise TooMany("Too many votes; wait a minute.", code="qa.rate_limited")
+        session.known = True
+
     async def vote(self, msg: Vote) -> QaOk:
-        self.session.known = True
+        await self._check_vote()
         await self.qa.vote(self.session.event_id, self.actor, msg.question, up=True)
         return QaOk(id=msg.id)
 
     async def unvote(self, msg: Unvote) -> QaOk:
-        self.session.known = True
+        await self._check_vote()
         await self.qa.vote(self.session.event_id, self.actor, msg.question, up=False)
         return QaOk(id=msg.id)
 

@@ -26,10 +26,11 @@ from live.bounds import parse_int
 from live.hub import Entry, Hub
 from live.identity import Identities, Participant
 from live.models import Event, Role
+from live.ratelimit import Limiter
 from live.realtime.dispatch import Dispatcher, Route, route
 from live.realtime.envelope import CloseCode, Ok, Ping, Resync
 from live.realtime.fanout import Conn, Fanout
-from live.realtime.limits import AddressBuckets, Bucket, Limits
+from live.realtime.limits import Actions, AddressBuckets, Bucket, Limits
 from live.realtime.rawframes import raw_socket
 from live.settings import Settings
 
@@ -90,9 +91,12 @@ class Live:
         fanout: Fanout,
         limits: Limits,
         features: Sequence[Feature[Any]] = (),
+        limiter: Limiter | None = None,
     ) -> None:
         self.settings, self.db, self.hub, self.fanout = settings, db, hub, fanout
         self.limits = limits
+        # Questions and votes per participant, over connections (and processes with Redis).
+        self.actions = Actions(limiter or Limiter(), limits)
         self.identities = Identities(settings.secret_key)
         self.addresses = AddressBuckets(limits)
         self.dispatcher = Dispatcher(limits.strikes)
@@ -152,14 +156,24 @@ async def open_live(
     hub: Hub,
     features: Sequence[Feature[Any]] = (),
     limits: Limits | None = None,
+    limiter: Limiter | None = None,
 ) -> AsyncIterator[Live]:
-    """The per-process live state for the app's lifespan (the fan-out and its rooms' ticks)."""
+    """The per-process live state for the app's lifespan (the fan-out and its rooms' ticks).
+
+    `limiter` counts questions and votes; without one, a limiter of its own is opened on
+    the hub's Redis (when it has one) and closed at the end.
+    """
     tune_gc()
     syncer = next((f for f in features if f.syncs), Feature())
-    async with Fanout(
-        hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds
-    ) as fanout:
-        yield Live(settings, db, hub, fanout, limits or Limits(), features)
+    own = Limiter.for_hub(settings.hub_url) if limiter is None else None
+    try:
+        async with Fanout(
+            hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds
+        ) as fanout:
+            yield Live(settings, db, hub, fanout, limits or Limits(), features, limiter or own)
+    finally:
+        if own is not None:
+            await own.aclose()
 
 
 def tune_gc() -> None:
@@ -242,7 +256,7 @@ class Session:
 
     # One per connection: no per-instance dict.
     __slots__ = (
-        "address", "conn", "event_id", "known", "live", "messages", "moderator",
+        "address", "conn", "event_id", "host", "known", "live", "messages", "moderator",
         "participant", "read_only", "roles", "slug", "states", "strikes",
     )
 
@@ -268,6 +282,7 @@ class Session:
         limits = live.limits
         self.messages = Bucket(limits.messages_per_second, limits.message_burst)
         self.address = live.addresses.bucket(address)
+        self.host = address
         self.strikes = 0
         self.states: list[Any] = []
 

@@ -123,7 +123,7 @@ async def register(request: Request) -> Response:
     if by_organiser:
         await organiser_event(request, write=True)
     else:
-        limiter(request).hit(client_key(request))
+        await limiter(request).hit(client_key(request))
     submission = parse_submission(await json_body(request))
     outcome = await service.register(
         request.state.db,
@@ -178,7 +178,7 @@ async def view_own(request: Request) -> Response:
 @localised
 async def change_own(request: Request) -> Response:
     """PATCH /api/registrations/{token}: change occurrence, attendance, theme or diet."""
-    limiter(request).hit(client_key(request))
+    await limiter(request).hit(client_key(request))
     changes = parse_changes(await json_body(request))
     token = request.path_params["token"]
     return await reply(request, "changed", await service.change(request.state.db, token, changes))
@@ -193,7 +193,7 @@ async def change_own(request: Request) -> Response:
 @localised
 async def cancel_own(request: Request) -> Response:
     """DELETE /api/registrations/{token}: cancel; the first on the waitlist moves up."""
-    limiter(request).hit(client_key(request))
+    await limiter(request).hit(client_key(request))
     outcome = await service.cancel(request.state.db, request.path_params["token"])
     return await reply(request, "cancelled", outcome)
 

@@ -191,7 +191,7 @@ async def register(request: Request) -> Response:
     """POST /e/{slug}/register: a confirmed or waitlisted registration, or the form again."""
     slug = request.path_params["slug"]
     form = await checked_form(request)
-    limiter(request).hit(client_key(request))
+    await limiter(request).hit(client_key(request))
     try:
         submission = parse_submission(form_mapping(form, SUBMITTED + ("answers",)))
         outcome = await service.register(
@@ -264,7 +264,7 @@ async def change(request: Request) -> Response:
     """POST /r/{token}: change occurrence, attendance, theme or diet."""
     token = request.path_params["token"]
     form = await checked_form(request)
-    limiter(request).hit(client_key(request))
+    await limiter(request).hit(client_key(request))
     try:
         changes = parse_changes(form_mapping(form, CHANGEABLE))
         outcome = await service.change(request.state.db, token, changes)
@@ -290,7 +290,7 @@ def farewell(request: Request, title: str, slug: str, token: str, deleted: bool)
 async def cancel(request: Request) -> Response:
     """POST /r/{token}/cancel: the place goes to the first on the waitlist."""
     await checked_form(request)
-    limiter(request).hit(client_key(request))
+    await limiter(request).hit(client_key(request))
     token = request.path_params["token"]
     outcome = await service.cancel(request.state.db, token)
     mails = [("cancelled", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
@@ -302,7 +302,7 @@ async def cancel(request: Request) -> Response:
 async def delete_data(request: Request) -> Response:
     """POST /r/{token}/delete: cancel if still live, then delete the registrant's row."""
     await checked_form(request)
-    limiter(request).hit(client_key(request))
+    await limiter(request).hit(client_key(request))
     token = request.path_params["token"]
     promoted: tuple[service.Receipt, ...] = ()
     try:
