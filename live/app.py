@@ -21,6 +21,8 @@ from live.events.page_cache import PageCache, change_counter
 from live.events.player import install as install_player
 from live.hub import open_hub
 from live.i18n import load_translations
+from live.jobs import open_jobs
+from live.outbox import open_outbox
 from live.qa import admin as qa_admin
 from live.qa import pages as qa_pages
 from live.qa.handlers import QaFeature
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             engine = create_engine(settings.database_url)
             stack.push_async_callback(engine.dispose)
             db = sessionmaker(engine)
+            jobs = await stack.enter_async_context(open_jobs(db))  # features register jobs on it
             hub = await stack.enter_async_context(open_hub(settings.hub_url))
             qa = await stack.enter_async_context(open_qa(db, hub))
             rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
@@ -70,6 +73,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "live": live,
                 "qa": qa,
                 "rooms": rooms,
+                "jobs": jobs,
+                "outbox": await open_outbox(settings, db, jobs),
                 "templates": create_templates(),
                 "translations": load_translations(),
                 "archive": archive.Archive(settings, db),

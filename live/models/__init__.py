@@ -13,6 +13,7 @@ from live.models.events import (
     Theme,
 )
 from live.models.people import EventRole, Organisation, OrganisationKind, Role, User, normalise_name
+from live.models.plumbing import Job, MailState, OutboxMail
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
 from live.models.recordings import Recording, RecordingState
 from live.models.registration import Attendance, Registration
@@ -28,9 +29,12 @@ __all__ = [
     "EventType",
     "GroupSession",
     "ItemKind",
+    "Job",
+    "MailState",
     "Occurrence",
     "Organisation",
     "OrganisationKind",
+    "OutboxMail",
     "ProgrammeBlock",
     "ProgrammeItem",
     "QaAction",
