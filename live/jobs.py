@@ -86,7 +86,6 @@ class Scheduler:
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     )
     _handlers: dict[str, Handler] = field(default_factory=dict)
-    _periodic: dict[str, int] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
 
@@ -99,17 +98,18 @@ class Scheduler:
         interval after the job was first registered in the database."""
         seconds = max(1, int(interval.total_seconds()))
         self._handlers[key] = handler
-        self._periodic[key] = seconds
         async with self.db() as session, session.begin():
             statement = _insert(session).values(
-                key=key, kind=key, payload={}, every_seconds=seconds,
+                key=key,
+                kind=key,
+                payload={},
+                every_seconds=seconds,
                 due_at=self.clock() + dt.timedelta(seconds=seconds),
-                attempts=0, last_error="",
+                attempts=0,
+                last_error="",
             )
             await session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-            await session.execute(
-                update(Job).where(Job.key == key).values(every_seconds=seconds)
-            )
+            await session.execute(update(Job).where(Job.key == key).values(every_seconds=seconds))
 
     async def once(
         self,
@@ -140,7 +140,8 @@ class Scheduler:
             rows = (
                 await session.execute(
                     select(Job.key, Job.kind)
-                    .where(Job.due_at <= now, Job.done_at.is_(None), Job.kind.in_(list(self._handlers)))
+                    .where(Job.due_at <= now, Job.done_at.is_(None))
+                    .where(Job.kind.in_(list(self._handlers)))
                     .where(or_(Job.claimed_at.is_(None), Job.claimed_at < now - self.lease))
                     .order_by(Job.due_at)
                     .limit(self.batch)
@@ -231,12 +232,14 @@ class Scheduler:
                     .where(Job.claimed_by == self.name)
                     .values(claimed_at=None, claimed_by=None)
                 )
-        except Exception as error:  # noqa: BLE001  (the database may already be gone; the lease covers it)
+        except Exception as error:  # noqa: BLE001  (the database may be gone; the lease covers it)
             log.warning("job scheduler: could not release claims: %r", error)
 
 
 @contextlib.asynccontextmanager
-async def open_jobs(db: async_sessionmaker[AsyncSession], **options: Any) -> AsyncIterator[Scheduler]:
+async def open_jobs(
+    db: async_sessionmaker[AsyncSession], **options: Any
+) -> AsyncIterator[Scheduler]:
     """A started scheduler for the app's lifespan; features register their jobs on it."""
     scheduler = Scheduler(db, **options)
     scheduler.start()

@@ -1,4 +1,4 @@
-"""The mail outbox: addresses, queueing with the registration, retry after an SMTP outage, re-send."""
+"""The mail outbox: addresses, queued with the registration, retried after an outage, re-sent."""
 
 from __future__ import annotations
 

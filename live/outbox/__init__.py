@@ -20,8 +20,16 @@ from live.settings import Settings
 
 SEND_EVERY = dt.timedelta(seconds=30)
 
-__all__ = ["BadAddress", "MailAddress", "Outbox", "Ref", "forget", "open_outbox", "outbox_for",
-           "parse_address"]
+__all__ = [
+    "BadAddress",
+    "MailAddress",
+    "Outbox",
+    "Ref",
+    "forget",
+    "open_outbox",
+    "outbox_for",
+    "parse_address",
+]
 
 
 def outbox_for(settings: Settings, db: async_sessionmaker[AsyncSession]) -> Outbox:

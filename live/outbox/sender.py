@@ -9,7 +9,9 @@ working server delivers at once); whatever is still queued is sent by the period
 each attempt, so the request and the job never send it twice. After `max_attempts`, or a
 refusal another attempt would not change, a mail is `failed` and stays listed for the
 organiser; the registrant's page can queue it again. Sent and failed mails are deleted
-`RETENTION` after they were written: they carry personal data.
+`RETENTION` after they were written: they carry personal data. Delivery is at least once:
+a process that dies between the server's "250" and marking the mail sent leaves it to be
+sent again once its claim is stale.
 """
 
 from __future__ import annotations
@@ -74,19 +76,29 @@ class Outbox:
         raw = message.as_bytes(policy=policy.SMTPUTF8 if to.smtputf8 else policy.SMTP)
         now = self.clock()
         mail = OutboxMail(
-            kind=kind, ref_kind=ref.kind, ref_id=ref.id, sender=self.mailer.envelope_sender,
-            recipient=to.envelope, subject=str(message["Subject"] or "")[:300], message=raw,
-            smtputf8=to.smtputf8, state=MailState.QUEUED, attempts=0, next_attempt_at=now,
-            last_error="", created_at=now,
+            kind=kind,
+            ref_kind=ref.kind,
+            ref_id=ref.id,
+            sender=self.mailer.envelope_sender,
+            recipient=to.envelope,
+            subject=str(message["Subject"] or "")[:300],
+            message=raw,
+            smtputf8=to.smtputf8,
+            state=MailState.QUEUED,
+            attempts=0,
+            next_attempt_at=now,
+            last_error="",
+            created_at=now,
         )
         session.add(mail)
         await session.flush()
         return mail.id
 
     async def send_now(self, ids: Iterable[int]) -> None:
-        """Try each mail once now (after the commit that queued them); failures wait in the queue."""
+        """Try each mail once now, after the commit that queued them; failures wait in the queue."""
         for mail_id in ids:
-            await self._attempt(mail_id, self.clock())
+            if not await self._attempt(mail_id, self.clock()):
+                return  # the server is unreachable: the rest wait for the job too
 
     async def deliver_due(self, run: JobRun) -> None:
         """The `outbox.send` job: send every mail whose time has come; drop old ones."""
@@ -101,7 +113,8 @@ class Outbox:
                 )
             )
         for mail_id in due:
-            await self._attempt(mail_id, run.now)
+            if not await self._attempt(mail_id, run.now):
+                break  # the server is unreachable: no use trying (and timing out on) the rest
         async with self.db() as session, session.begin():
             await session.execute(
                 delete(OutboxMail).where(
@@ -124,10 +137,11 @@ class Outbox:
                 return None
             return await session.get(OutboxMail, mail_id)
 
-    async def _attempt(self, mail_id: int, now: dt.datetime) -> None:
+    async def _attempt(self, mail_id: int, now: dt.datetime) -> bool:
+        """One attempt at one mail; False when the server could not take it for now."""
         mail = await self._claim(mail_id, now)
         if mail is None:
-            return  # sent, failed, or in another attempt right now
+            return True  # sent, failed, or in another attempt right now
         attempts = mail.attempts + 1
         values: dict[str, Any] = {"claimed_at": None, "attempts": attempts}
         try:
@@ -135,14 +149,22 @@ class Outbox:
         except Permanent as error:
             values |= {"state": MailState.FAILED, "last_error": str(error)[:500]}
         except Exception as error:  # noqa: BLE001  (the server is down or busy: try again later)
-            log.warning("mail %d to the SMTP server failed (attempt %d): %r", mail_id, attempts, error)
-            values |= {"last_error": repr(error)[:500], "next_attempt_at": now + self.backoff(attempts)}
+            log.warning(
+                "mail %d to the SMTP server failed (attempt %d): %r", mail_id, attempts, error
+            )
+            values |= {
+                "last_error": repr(error)[:500],
+                "next_attempt_at": now + self.backoff(attempts),
+            }
             if attempts >= self.max_attempts:
                 values["state"] = MailState.FAILED
         else:
             values |= {"state": MailState.SENT, "sent_at": now, "last_error": ""}
         async with self.db() as session, session.begin():
-            await session.execute(update(OutboxMail).where(OutboxMail.id == mail_id).values(**values))
+            await session.execute(
+                update(OutboxMail).where(OutboxMail.id == mail_id).values(**values)
+            )
+        return "next_attempt_at" not in values
 
     async def smtputf8(self) -> bool:
         """Whether the server offers SMTPUTF8 (asked at most every 10 minutes).
