@@ -103,7 +103,7 @@ async def test_a_failing_job_is_retried_after_its_backoff(
 async def test_a_dead_processs_claim_is_taken_over_after_the_lease(
     db: async_sessionmaker[AsyncSession],
 ) -> None:
-    """A job claimed by a process that died runs elsewhere once its claim is older than the lease."""
+    """A job claimed by a dead process runs elsewhere once its claim is older than the lease."""
     clock, runs = Clock(), []
     jobs = Scheduler(db, clock=clock, lease=dt.timedelta(minutes=10))
 
