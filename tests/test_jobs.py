@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from live.models.base import utcnow
 from tests.support.app import make_settings
 
 START = dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Clock:
@@ -120,3 +125,39 @@ async def test_a_dead_processs_claim_is_taken_over_after_the_lease(
     clock.now += dt.timedelta(minutes=6)
     assert await jobs.run_due() == 1 and runs == [clock.now]
     assert (await job(db, "tick")).due_at == clock.now + dt.timedelta(minutes=1)
+
+
+def test_a_job_runs_once_across_two_processes(database_url: str, tmp_path: Path) -> None:
+    """Two OS processes on one database, released together: the due job runs in one only."""
+    out, go = tmp_path / "runs.txt", tmp_path / "go"
+    ready = [tmp_path / f"ready-{i}" for i in range(2)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.support.job_process",
+                database_url,
+                str(out),
+                str(r),
+                str(go),
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        for r in ready
+    ]
+    try:
+        for _ in range(1200):  # both have registered the job (start-up takes a moment)
+            if all(r.exists() for r in ready) or any(c.poll() is not None for c in children):
+                break
+            time.sleep(0.05)
+        go.touch()
+        codes = [c.wait(120) for c in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+    assert codes == [0, 0]
+    assert len(out.read_text().splitlines()) == 1
