@@ -22,6 +22,8 @@ from live.events.player import install as install_player
 from live.guard import InputGuard, Unforeseen
 from live.hub import open_hub
 from live.i18n import load_translations
+from live.jobs import open_jobs
+from live.outbox import open_outbox
 from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
 from live.ratelimit import Limiter
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             engine = create_engine(settings.database_url)
             stack.push_async_callback(engine.dispose)
             db = sessionmaker(engine)
+            jobs = await stack.enter_async_context(open_jobs(db))  # features register jobs on it
             hub = await stack.enter_async_context(open_hub(settings.hub_url))
             # Rate limits over connections, and over processes through the hub's Redis.
             limiter = Limiter.for_hub(settings.hub_url)
@@ -74,6 +77,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "qa": qa,
                 "rooms": rooms,
                 "registration_limiter": RateLimiter(store=limiter),
+                "jobs": jobs,
+                "outbox": await open_outbox(settings, db, jobs),
                 "templates": create_templates(),
                 "translations": load_translations(),
                 "archive": archive.Archive(settings, db),

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.models.registration import Registration
-from live.registration.mail import read_outbox
+from live.outbox.transport import read_outbox
 from live.registration.ratelimit import RateLimiter
 from live.settings import Settings
 from tests.support.registration import (

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -13,13 +11,13 @@ from typing import Any
 import httpx
 import icalendar
 import pytest
-from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from live.models import Occurrence
+from live.models import Occurrence, Registration
 from live.models.registration import Attendance, Status
+from live.outbox.transport import Mailer, parse_smtp_url, read_outbox
 from live.registration.ics import calendar_entry
-from live.registration.mail import Mailer, parse_smtp_url, read_outbox
 from live.registration.notify import promote_and_notify
 from live.registration.service import Receipt
 from live.settings import Settings
@@ -32,35 +30,17 @@ from tests.support.registration import (
     seed,
 )
 from tests.support.servers import free_port
+from tests.support.smtp import Inbox, smtp_server
 
 DB = async_sessionmaker[AsyncSession]
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.recipients: list[list[str]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    """A real SMTP server on loopback for the duration of one test."""
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    """A real SMTP server on loopback (offering SMTPUTF8) for the duration of one test."""
+    port = free_port()
+    with smtp_server(port, smtputf8=True) as inbox:
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 def calendars(message: EmailMessage) -> list[icalendar.Calendar]:
@@ -85,14 +65,6 @@ def body(i: int, **overrides: Any) -> dict[str, Any]:
     } | overrides
 
 
-async def wait_for(inbox: Inbox, n: int) -> None:
-    # aiosmtpd hands the message over before the client's QUIT; allow that moment.
-    for _ in range(200):
-        if len(inbox.messages) >= n:
-            return
-        await asyncio.sleep(0.01)
-
-
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 async def test_confirmation_and_promotion_arrive_by_smtp(
     db: DB, tmp_path: Path, smtp: tuple[Inbox, int]
@@ -112,9 +84,9 @@ async def test_confirmation_and_promotion_arrive_by_smtp(
         first = (await http.post("/api/events/konf/registrations?lang=nb", json=body(1))).json()
         second = (await http.post("/api/events/konf/registrations?lang=en", json=body(2))).json()
         assert (second["status"], second["waitlist_position"]) == ("waitlisted", 1)
-        await wait_for(inbox, 2)
+        await inbox.wait_for(2)
         await http.delete(httpx.URL(first["manage_url"]).path)
-        await wait_for(inbox, 4)
+        await inbox.wait_for(4)
     subjects = [m["Subject"] for m in inbox.messages]
     assert subjects == [
         "Påmelding bekreftet: Regional konferanse",
@@ -224,3 +196,73 @@ async def test_raised_capacity_promotes_and_mails(db: DB, tmp_path: Path) -> Non
     newest = read_outbox(tmp_path / "outbox")[0][1]
     assert newest["Subject"] == "You have a place: Regional konferanse"
     assert len(calendars(newest)) == 1
+
+
+def smtp_settings(port: int, tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {},
+        secret_key="s",
+        admin_token=ADMIN_TOKEN,
+        base_url="http://testserver",
+        smtp_url=f"smtp://127.0.0.1:{port}",
+        outbox_dir=tmp_path / "outbox",
+    )
+
+
+async def registrations(db: DB) -> int:
+    async with db() as session:
+        return int(await session.scalar(select(func.count(Registration.id))) or 0)
+
+
+async def test_idn_domain_registration_gets_its_mail(db: DB, tmp_path: Path) -> None:
+    """ola@ÆRØ.no registers, is stored as ola@ærø.no and gets the link at ola@xn--r-3fa9c.no."""
+    await seed(db, capacity=10, quota=None)
+    port = free_port()
+    with smtp_server(port) as inbox:
+        async with client(make_app(smtp_settings(port, tmp_path), db)) as http:
+            response = await http.post(
+                "/api/events/konf/registrations?lang=en", json=body(1, email="Ola@ÆRØ.no")
+            )
+            assert response.status_code == 201
+            own = (await http.get(httpx.URL(response.json()["manage_url"]).path)).json()
+        await inbox.wait_for(1)
+    assert own["email"] == "ola@ærø.no"
+    assert inbox.recipients == [["ola@xn--r-3fa9c.no"]]
+    [message] = inbox.messages
+    assert message["To"].addresses[0].addr_spec == "ola@xn--r-3fa9c.no"
+    assert response.json()["page_url"] in message.get_body(("plain",)).get_content()
+
+
+async def test_non_ascii_local_part_goes_with_smtputf8(db: DB, tmp_path: Path) -> None:
+    """øla@example.no is registered and mailed with SMTPUTF8 when the server offers it."""
+    await seed(db, capacity=10, quota=None)
+    port = free_port()
+    with smtp_server(port, smtputf8=True) as inbox:
+        async with client(make_app(smtp_settings(port, tmp_path), db)) as http:
+            response = await http.post(
+                "/api/events/konf/registrations", json=body(1, email="øla@example.no")
+            )
+        await inbox.wait_for(1)
+    assert response.status_code == 201
+    assert inbox.recipients == [["øla@example.no"]] and inbox.smtputf8 == [True]
+    assert inbox.messages[0]["To"].addresses[0].addr_spec == "øla@example.no"
+
+
+async def test_non_ascii_local_part_refused_before_saving_without_smtputf8(
+    db: DB, tmp_path: Path
+) -> None:
+    """Without SMTPUTF8 on the server, øla@example.no is a field error and nothing is saved."""
+    await seed(db, capacity=10, quota=None)
+    port = free_port()
+    with smtp_server(port, smtputf8=False) as inbox:
+        async with client(make_app(smtp_settings(port, tmp_path), db)) as http:
+            response = await http.post(
+                "/api/events/konf/registrations?lang=nb", json=body(1, email="øla@example.no")
+            )
+            ascii_one = await http.post("/api/events/konf/registrations", json=body(2))
+        await inbox.wait_for(1)
+    assert response.status_code == 422
+    assert response.json()["code"] == "registration.invalid"
+    assert "a–z" in response.json()["fields"]["email"]
+    assert ascii_one.status_code == 201 and await registrations(db) == 1
+    assert inbox.recipients == [["p2@example.no"]]

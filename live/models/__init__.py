@@ -21,6 +21,7 @@ from live.models.people import (
     User,
     normalise_name,
 )
+from live.models.plumbing import Job, MailState, OutboxMail
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
 from live.models.recordings import Recording, RecordingState
 from live.models.registration import Attendance, Registration
@@ -36,10 +37,13 @@ __all__ = [
     "EventType",
     "GroupSession",
     "ItemKind",
+    "Job",
     "LoginAttempts",
+    "MailState",
     "Occurrence",
     "Organisation",
     "OrganisationKind",
+    "OutboxMail",
     "ProgrammeBlock",
     "ProgrammeItem",
     "QaAction",

@@ -3,7 +3,8 @@
 Rooms: `rules` (the pure decision), `validate` (input), `service` (the write
 transactions), `places` (counts and the places-left snapshot), `quota`, `api` (JSON),
 `pages` (the form and the registrant's own page), `admin` (organiser pages), `web` (HTTP
-helpers the three share), and `mail`, `notify`, `ics`, `export`, `purge` around them.
+helpers the three share), and `notify` (mail through `live.outbox`), `ics`, `export`, `purge`
+around them.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
     POST /admin/events/{slug}/registrations/{id}/edit    move (date, mode, theme, diet) or confirm
     POST /admin/events/{slug}/registrations/{id}/remove  remove (the waitlist moves up)
     POST /admin/events/{slug}/registration-settings      close early, reopen, move deadlines
-    GET  /admin/outbox                                   mails written to the outbox folder
+    GET  /admin/outbox                                   outgoing mail: queued, sent, failed
 
 The paths keep clear of the event editor's `/admin/events/{slug}/{part}/{key}[/delete]`
 shapes, so the order of the two route lists does not matter. Downloads link to the API
@@ -15,7 +15,9 @@ shapes, so the order of the two route lists does not matter. Downloads link to t
 
 from __future__ import annotations
 
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from typing import Any
 
 import msgspec
@@ -30,15 +32,14 @@ from live.events.admin import organiser_page, page, posted
 from live.events.domain import capacity
 from live.events.forms import local_input
 from live.events.service import export_event, load_event, save_event
-from live.models import Event, Registration
+from live.models import Event, OutboxMail, Registration
 from live.models.registration import Attendance, Status
-from live.registration import export, notify, rules, service
-from live.registration.mail import read_outbox
+from live.registration import export, rules, service
 from live.registration.pages import form_mapping, known_organisations, localise, values_of
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
 from live.registration.web import filters as list_filters
-from live.registration.web import organiser_event, send
+from live.registration.web import mailing, organiser_event, outbox_of, reachable
 from live.web import localiser
 
 SUBMITTED = (
@@ -122,23 +123,23 @@ async def add(request: Request) -> Response:
     event = await organiser_event(request)
     form = await request.form()
     auth.check_csrf(request, str(form.get("csrf_token", "")))
+    mail = mailing(request)
     try:
-        submission = parse_submission(form_mapping(form, SUBMITTED))
-        outcome = await service.register(
+        submission = await reachable(request, parse_submission(form_mapping(form, SUBMITTED)))
+        await service.register(
             request.state.db,
             event.slug,
             submission,
             locale=localiser(request).locale,
             by_organiser=True,
+            after=mail,
         )
     except Refusal as error:
         localise(request, error)
         context = await list_context(request, event.id, event.slug)
         context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
         return page(request, "admin/registrations.html", context, error.status)
-    await send(
-        request.state.settings, request, [(notify.kind_for(outcome.receipt), outcome.receipt)]
-    )
+    await mail.send()
     request.session["flash"] = N_("Participant added.")
     return RedirectResponse(list_url(event.slug, "participants-h"), status_code=303)
 
@@ -186,17 +187,17 @@ async def edit(request: Request) -> Response:
     data = form_mapping(form, MOVED)
     if form.get("confirm"):
         data["status"] = "confirmed"
+    mail = mailing(request, "changed")
     try:
         changes = parse_changes(data, by_organiser=True)
-        outcome = await service.change(
-            request.state.db, service.ById(event.slug, receipt.id), changes
+        await service.change(
+            request.state.db, service.ById(event.slug, receipt.id), changes, after=mail
         )
     except Refusal as error:
         localise(request, error)
         extra = {"errors": error.fields, "values": values_of(form), "refusal": error}
         return await edit_page(request, event, receipt, extra, error.status)
-    mails = [("changed", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
-    await send(request.state.settings, request, mails)
+    await mail.send()
     request.session["flash"] = N_("Saved.")
     return RedirectResponse(list_url(event.slug, "participants-h"), status_code=303)
 
@@ -206,11 +207,10 @@ async def remove(request: Request) -> Response:
     """POST: cancel a registration by hand; the first on the waitlist takes the place."""
     event = await organiser_event(request)
     await posted(request)
-    outcome = await service.cancel(
-        request.state.db, service.ById(event.slug, (await one_receipt(request, event)).id)
-    )
-    mails = [("cancelled", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
-    await send(request.state.settings, request, mails)
+    mail = mailing(request, "cancelled")
+    who = service.ById(event.slug, (await one_receipt(request, event)).id)
+    await service.cancel(request.state.db, who, after=mail)
+    await mail.send()
     request.session["flash"] = N_("Participant removed.")
     return RedirectResponse(list_url(event.slug, "participants-h"), status_code=303)
 
@@ -255,18 +255,25 @@ async def registration_settings(request: Request) -> Response:
     return RedirectResponse(list_url(event.slug, "settings-h"), status_code=303)
 
 
-def mail_summary(name: str, message: EmailMessage) -> dict[str, Any]:
-    """What the outbox page shows of one message."""
+def mail_summary(mail: OutboxMail) -> dict[str, Any]:
+    """What the outbox page shows of one mail: its state and the message as written."""
+    message = BytesParser(policy=policy.default).parsebytes(mail.message)
+    assert isinstance(message, EmailMessage)
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if isinstance(body, EmailMessage) else ""
     attachments = [
         part.get_filename() or part.get_content_type() for part in message.iter_attachments()
     ]
     return {
-        "name": name,
+        "id": mail.id,
+        "state": str(mail.state),
+        "attempts": mail.attempts,
+        "error": mail.last_error,
+        "next_attempt_at": mail.next_attempt_at,
+        "created_at": mail.created_at,
+        "sent_at": mail.sent_at,
         "subject": str(message["Subject"] or ""),
         "to": str(message["To"] or ""),
-        "date": str(message["Date"] or ""),
         "text": text,
         "attachments": attachments,
     }
@@ -274,13 +281,13 @@ def mail_summary(name: str, message: EmailMessage) -> dict[str, Any]:
 
 @organiser_page
 async def outbox(request: Request) -> Response:
-    """GET /admin/outbox: site organisers read the mails kept when no SMTP server is set."""
+    """GET /admin/outbox: site organisers see outgoing mail, queued, sent or failed."""
     if not await auth.site_organiser(request):
         if not auth.identified(request):
             raise Unauthorized(N_("Log in as an organiser to do this."))
         raise Forbidden(N_("Only site organisers may read the outbox."))
     settings = request.state.settings
-    mails = [mail_summary(name, message) for name, message in read_outbox(settings.outbox_dir)]
+    mails = [mail_summary(mail) for mail in await outbox_of(request).recent()]
     return page(
         request,
         "admin/outbox.html",

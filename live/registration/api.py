@@ -30,7 +30,15 @@ from live.registration.links import api_url, page_url
 from live.registration.places import availability
 from live.registration.rules import N_, Message, Refused
 from live.registration.validate import parse_changes, parse_submission
-from live.registration.web import client_key, filters, limiter, localised, organiser_event, send
+from live.registration.web import (
+    client_key,
+    filters,
+    limiter,
+    localised,
+    mailing,
+    organiser_event,
+    reachable,
+)
 from live.settings import Settings
 
 BODY_MAX = 64 * 1024
@@ -43,7 +51,13 @@ REGISTRATION_BODY: dict[str, Any] = {
         "occurrence": {"type": ["integer", "string"], "description": "Occurrence id or slug"},
         "attendance": {"enum": ["in_person", "online"]},
         "name": {"type": "string", "maxLength": 200},
-        "email": {"type": "string", "format": "email", "maxLength": 254},
+        "email": {
+            "type": "string",
+            "format": "idn-email",
+            "maxLength": 254,
+            "description": "Internationalised domains are welcome (ola@ærø.no); letters outside "
+            "ASCII before the @ only when the mail server offers SMTPUTF8, else a field error",
+        },
         "organisation": {
             "type": "string",
             "maxLength": 200,
@@ -124,15 +138,17 @@ async def register(request: Request) -> Response:
         await organiser_event(request, write=True)
     else:
         await limiter(request).hit(client_key(request))
-    submission = parse_submission(await json_body(request))
+    submission = await reachable(request, parse_submission(await json_body(request)))
+    mail = mailing(request)
     outcome = await service.register(
         request.state.db,
         request.path_params["slug"],
         submission,
         locale=web.localiser(request).locale,
         by_organiser=by_organiser,
+        after=mail,
     )
-    await send(settings, request, [(notify.kind_for(outcome.receipt), outcome.receipt)])
+    await mail.send()
     return JSONResponse(created_body(settings, outcome.receipt), status_code=201)
 
 
@@ -147,10 +163,9 @@ async def places(request: Request) -> Response:
     return JSONResponse({"places": [p.as_dict() for p in found]})
 
 
-async def reply(request: Request, kind: str, outcome: service.Outcome) -> Response:
-    """Mail the registrant and anybody promoted, then answer with the registrant's data."""
-    mails = [(kind, outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
-    await send(request.state.settings, request, mails)
+async def reply(request: Request, mail: notify.Mailing, outcome: service.Outcome) -> Response:
+    """Send the write's mail (registrant and anybody promoted), then answer with its data."""
+    await mail.send()
     return JSONResponse(outcome.receipt.as_dict())
 
 
@@ -181,7 +196,9 @@ async def change_own(request: Request) -> Response:
     await limiter(request).hit(client_key(request))
     changes = parse_changes(await json_body(request))
     token = request.path_params["token"]
-    return await reply(request, "changed", await service.change(request.state.db, token, changes))
+    mail = mailing(request, "changed")
+    outcome = await service.change(request.state.db, token, changes, after=mail)
+    return await reply(request, mail, outcome)
 
 
 @operation(
@@ -194,8 +211,9 @@ async def change_own(request: Request) -> Response:
 async def cancel_own(request: Request) -> Response:
     """DELETE /api/registrations/{token}: cancel; the first on the waitlist moves up."""
     await limiter(request).hit(client_key(request))
-    outcome = await service.cancel(request.state.db, request.path_params["token"])
-    return await reply(request, "cancelled", outcome)
+    mail = mailing(request, "cancelled")
+    outcome = await service.cancel(request.state.db, request.path_params["token"], after=mail)
+    return await reply(request, mail, outcome)
 
 
 def by_id(request: Request) -> service.ById:
@@ -220,8 +238,9 @@ async def change_by_organiser(request: Request) -> Response:
     """PATCH /api/events/{slug}/registrations/{id}: move or confirm by hand."""
     await organiser_event(request, write=True)
     changes = parse_changes(await json_body(request), by_organiser=True)
-    outcome = await service.change(request.state.db, by_id(request), changes)
-    return await reply(request, "changed", outcome)
+    mail = mailing(request, "changed")
+    outcome = await service.change(request.state.db, by_id(request), changes, after=mail)
+    return await reply(request, mail, outcome)
 
 
 @operation(
@@ -234,8 +253,9 @@ async def change_by_organiser(request: Request) -> Response:
 async def cancel_by_organiser(request: Request) -> Response:
     """DELETE /api/events/{slug}/registrations/{id}: remove by hand."""
     await organiser_event(request, write=True)
-    outcome = await service.cancel(request.state.db, by_id(request))
-    return await reply(request, "cancelled", outcome)
+    mail = mailing(request, "cancelled")
+    outcome = await service.cancel(request.state.db, by_id(request), after=mail)
+    return await reply(request, mail, outcome)
 
 
 @operation(

@@ -1,16 +1,18 @@
 """The e-mails a registrant gets: confirmation (or waitlist place), promotion, change, cancellation.
 
 Each is written in the language the registrant used, with the personal link, and with an
-.ics entry whenever they hold a place. Mail is sent after the transaction committed; a
-failed send is logged and never undoes the registration.
+.ics entry whenever they hold a place. A `Mailing` queues them in the outbox inside the
+write's own transaction and sends them after commit (`live.outbox`): a failing mail server
+delays a mail but never loses it, and never undoes the registration.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations
@@ -18,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.i18n import Localiser, load_translations
 from live.models.registration import Attendance, Status
+from live.outbox import BadAddress, MailAddress, Outbox, Ref, outbox_for, parse_address
 from live.registration.ics import calendar_entry
 from live.registration.links import page_url
-from live.registration.mail import Mailer
 from live.registration.rules import N_
-from live.registration.service import Receipt, promote_event
+from live.registration.service import Outcome, Receipt, promote_event
 from live.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -96,13 +98,16 @@ def compose(
     receipt: Receipt,
     settings: Settings,
     translations: Mapping[str, NullTranslations] | None = None,
+    to: MailAddress | None = None,
 ) -> EmailMessage:
     """One message of `kind` (confirmed, waitlisted, promoted, changed, cancelled)."""
     l10n = localiser(settings, receipt.locale, translations)
+    to = to or parse_address(receipt.email)
     message = EmailMessage()
     message["Subject"] = l10n.gettext(SUBJECTS[kind], event=receipt.event_title)
     message["From"] = settings.mail_from
-    message["To"] = formataddr((receipt.name, receipt.email))
+    # The envelope form: A-label domain; a non-ASCII local part needs SMTPUTF8 to travel.
+    message["To"] = Address(display_name=receipt.name, username=to.local, domain=to.ascii_domain)
     domain = settings.base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     message["Message-ID"] = make_msgid(domain=domain or "salen")
     message["Content-Language"] = receipt.locale
@@ -123,21 +128,60 @@ def kind_for(receipt: Receipt) -> str:
     return "waitlisted" if receipt.status == Status.WAITLISTED else "confirmed"
 
 
-async def deliver(mailer: Mailer, messages: Iterable[EmailMessage]) -> int:
-    """Send each message; log failures instead of raising. Returns how many were sent."""
-    sent = 0
-    for message in messages:
-        try:
-            await mailer.send(message)
-            sent += 1
-        except Exception:  # a mail failure must not undo a committed registration
-            log.exception("could not send mail to %s", message["To"])
-    return sent
+Mails = list[tuple[str, Receipt]]
 
 
-def mailer_for(settings: Settings) -> Mailer:
-    """The Mailer the settings describe."""
-    return Mailer(settings.smtp_url, settings.outbox_dir, settings.mail_from)
+def mails_for(kind: str, *, registrant: bool = True) -> Callable[[Outcome], Mails]:
+    """Who is mailed after a write: the registrant (`kind`, or "new" for the confirmation
+    that fits) unless `registrant` is False, and everybody promoted."""
+
+    def chosen(outcome: Outcome) -> Mails:
+        own = kind_for(outcome.receipt) if kind == "new" else kind
+        mails = [(own, outcome.receipt)] if registrant else []
+        return mails + [("promoted", r) for r in outcome.promoted]
+
+    return chosen
+
+
+CONFIRMATION = mails_for("new")
+
+
+class Mailing:
+    """Mails queued inside a write transaction (call it as the service's `after`), sent after."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        settings: Settings,
+        translations: Mapping[str, NullTranslations] | None,
+        pick: Callable[[Outcome], Mails] = CONFIRMATION,
+    ) -> None:
+        self.outbox, self.settings, self.translations, self.pick = (
+            outbox, settings, translations, pick
+        )
+        self.ids: list[int] = []
+
+    async def __call__(self, session: AsyncSession, outcome: Outcome) -> None:
+        """Queue the mails that `pick` chooses for `outcome`, in `session`'s transaction."""
+        await self.queue(session, self.pick(outcome))
+
+    async def queue(self, session: AsyncSession, mails: Mails) -> None:
+        """Queue these mails in `session`'s transaction."""
+        for kind, receipt in mails:
+            try:
+                to = parse_address(receipt.email)
+            except BadAddress:  # stored before addresses were checked this closely
+                log.warning("registration %d: no mail, the address is not usable", receipt.id)
+                continue
+            message = compose(kind, receipt, self.settings, self.translations, to)
+            ref = Ref("registration", receipt.id)
+            self.ids.append(
+                await self.outbox.add(session, message, to, kind=f"registration.{kind}", ref=ref)
+            )
+
+    async def send(self) -> None:
+        """After commit: try the queued mails now; what fails is retried by the outbox."""
+        await self.outbox.send_now(self.ids)
 
 
 async def promote_and_notify(
@@ -147,7 +191,11 @@ async def promote_and_notify(
     translations: Mapping[str, NullTranslations] | None = None,
 ) -> list[Receipt]:
     """After an organiser raised a capacity: fill the places from the waitlist and mail them."""
-    promoted = await promote_event(db, event_id)
-    messages = [compose("promoted", r, settings, translations) for r in promoted]
-    await deliver(mailer_for(settings), messages)
+    mailing = Mailing(outbox_for(settings, db), settings, translations)
+
+    async def queue(session: AsyncSession, promoted: list[Receipt]) -> None:
+        await mailing.queue(session, [("promoted", r) for r in promoted])
+
+    promoted = await promote_event(db, event_id, after=queue)
+    await mailing.send()
     return promoted

@@ -6,6 +6,7 @@
     POST /r/{token}               change occurrence, attendance, theme or diet
     POST /r/{token}/cancel        cancel (the first on the waitlist moves up and is mailed)
     POST /r/{token}/delete        cancel and delete the registrant's data
+    POST /r/{token}/resend        send the confirmation (with the personal link) again
     GET  /r/{token}/calendar.ics  the calendar entry of a confirmed place
 
 Every page works without JavaScript. Refusals from the service are translated with the
@@ -32,12 +33,13 @@ from live.identity import registration_participant
 from live.models import Event, Organisation
 from live.models.base import utcnow
 from live.models.registration import Registration, Status
+from live.outbox import Ref, forget
 from live.registration import notify, service
 from live.registration.ics import calendar_entry
 from live.registration.places import Places, availability
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
-from live.registration.web import client_key, limiter, render_with, send
+from live.registration.web import client_key, limiter, mailing, outbox_of, reachable, render_with
 from live.web import localiser, render
 
 FLASH = "registration_flash"
@@ -192,19 +194,22 @@ async def register(request: Request) -> Response:
     slug = request.path_params["slug"]
     form = await checked_form(request)
     await limiter(request).hit(client_key(request))
+    mail = mailing(request)
     try:
         submission = parse_submission(form_mapping(form, SUBMITTED + ("answers",)))
         outcome = await service.register(
-            request.state.db, slug, submission, locale=localiser(request).locale
+            request.state.db,
+            slug,
+            await reachable(request, submission),
+            locale=localiser(request).locale,
+            after=mail,
         )
     except Refusal as error:
         localise(request, error)
         context = await form_context(request, slug)
         context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
         return render(request, "registration/form.html", context, status_code=error.status)
-    await send(
-        request.state.settings, request, [(notify.kind_for(outcome.receipt), outcome.receipt)]
-    )
+    await mail.send()
     request.session[FLASH] = "new"
     return RedirectResponse(f"/r/{outcome.receipt.token}", status_code=303)
 
@@ -227,6 +232,7 @@ async def personal_context(request: Request, receipt: service.Receipt) -> dict[s
         "food_at": [o.city for o in event.occurrences if o.serves_food],
         "answers": answer_labels(event.registration_questions or [], receipt.answers),
         "flash": request.session.pop(FLASH, None),
+        "mail": next(iter(await outbox_of(request).about(Ref("registration", receipt.id))), None),
         "errors": {},
         "values": {},
         "refusal": None,
@@ -265,16 +271,16 @@ async def change(request: Request) -> Response:
     token = request.path_params["token"]
     form = await checked_form(request)
     await limiter(request).hit(client_key(request))
+    mail = mailing(request, "changed")
     try:
         changes = parse_changes(form_mapping(form, CHANGEABLE))
-        outcome = await service.change(request.state.db, token, changes)
+        await service.change(request.state.db, token, changes, after=mail)
     except Refusal as error:
         localise(request, error)
         context = await personal_context(request, await service.view(request.state.db, token))
         context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
         return personal(request, context, error.status)
-    mails = [("changed", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
-    await send(request.state.settings, request, mails)
+    await mail.send()
     request.session[FLASH] = "changed"
     return RedirectResponse(f"/r/{token}", status_code=303)
 
@@ -292,9 +298,9 @@ async def cancel(request: Request) -> Response:
     await checked_form(request)
     await limiter(request).hit(client_key(request))
     token = request.path_params["token"]
-    outcome = await service.cancel(request.state.db, token)
-    mails = [("cancelled", outcome.receipt)] + [("promoted", r) for r in outcome.promoted]
-    await send(request.state.settings, request, mails)
+    mail = mailing(request, "cancelled")
+    outcome = await service.cancel(request.state.db, token, after=mail)
+    await mail.send()
     receipt = outcome.receipt
     return farewell(request, receipt.event_title, receipt.event_slug, token, deleted=False)
 
@@ -304,9 +310,10 @@ async def delete_data(request: Request) -> Response:
     await checked_form(request)
     await limiter(request).hit(client_key(request))
     token = request.path_params["token"]
-    promoted: tuple[service.Receipt, ...] = ()
+    # No mail to the registrant: the outbox would keep the data they asked us to delete.
+    mail = mailing(request, registrant=False)
     try:
-        promoted = (await service.cancel(request.state.db, token)).promoted
+        await service.cancel(request.state.db, token, after=mail)
     except NotFound:
         pass  # cancelled before: the data may still be there to delete
     async with request.state.db() as session, session.begin():
@@ -321,10 +328,24 @@ async def delete_data(request: Request) -> Response:
             )
         event = await session.get_one(Event, row.event_id)
         title, slug = event.title, event.slug
+        await forget(session, Ref("registration", row.id))
         await session.delete(row)
-    # No mail to the registrant: the outbox would keep the data they asked us to delete.
-    await send(request.state.settings, request, [("promoted", r) for r in promoted])
+    await mail.send()
     return farewell(request, title, slug, token, deleted=True)
+
+
+async def resend(request: Request) -> Response:
+    """POST /r/{token}/resend: queue the confirmation again and try it at once."""
+    await checked_form(request)
+    await limiter(request).hit(client_key(request))
+    token = request.path_params["token"]
+    receipt = await service.view(request.state.db, token)
+    mail = mailing(request)
+    async with request.state.db() as session, session.begin():
+        await mail.queue(session, [(notify.kind_for(receipt), receipt)])
+    await mail.send()
+    request.session[FLASH] = "resent"
+    return RedirectResponse(f"/r/{token}", status_code=303)
 
 
 async def calendar(request: Request) -> Response:
@@ -350,5 +371,6 @@ routes = [
     Route("/r/{token}", change, methods=["POST"]),
     Route("/r/{token}/cancel", cancel, methods=["POST"]),
     Route("/r/{token}/delete", delete_data, methods=["POST"]),
+    Route("/r/{token}/resend", resend, methods=["POST"]),
     Route("/r/{token}/calendar.ics", calendar, methods=["GET"]),
 ]

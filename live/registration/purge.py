@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from live.db import create_engine, sessionmaker
 from live.models.base import utcnow
 from live.models.events import Occurrence
+from live.models.plumbing import OutboxMail
 from live.models.registration import Registration
 from live.registration.service import write_transaction
 
@@ -24,6 +25,12 @@ async def purge(
             select(Occurrence.event_id)
             .group_by(Occurrence.event_id)
             .having(func.max(Occurrence.ends_at) < cutoff)
+        )
+        purged = select(Registration.id).where(Registration.event_id.in_(ended))
+        await session.execute(  # their mails carry the same personal data
+            delete(OutboxMail)
+            .where(OutboxMail.ref_kind == "registration", OutboxMail.ref_id.in_(purged))
+            .execution_options(synchronize_session=False)
         )
         result = await session.execute(
             delete(Registration)

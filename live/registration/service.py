@@ -5,13 +5,14 @@ is one writer) and `SELECT ... FOR UPDATE` on the event row on PostgreSQL. The e
 not the occurrence row, is the lock because quotas and the one-registration-per-e-mail rule
 span every occurrence of the event; a kind quota ("each county") would be shared by all
 occurrences anyway. Counting and inserting then happen under that lock, so there is no
-check-then-insert race. Mail is sent by the caller after commit (see `live.registration.notify`).
+check-then-insert race. Each write's `after` hook runs in its transaction with the outcome:
+callers queue mail there (`live.registration.notify`), committed with the write, sent after.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +120,16 @@ class Outcome:
     receipt: Receipt
     promoted: tuple[Receipt, ...] = ()
     previous_status: Status | None = None
+
+
+# Runs inside the write's transaction with its outcome (the caller queues mail there).
+After = Callable[[AsyncSession, Outcome], Awaitable[None]]
+
+
+async def _finish(session: AsyncSession, outcome: Outcome, after: After | None) -> Outcome:
+    if after is not None:
+        await after(session, outcome)
+    return outcome
 
 
 async def _themes(session: AsyncSession, event: Event) -> list[Theme]:
@@ -286,6 +297,7 @@ async def register(
     locale: str = "nb",
     now: dt.datetime | None = None,
     by_organiser: bool = False,
+    after: After | None = None,
 ) -> Outcome:
     """Create a registration: confirmed, waitlisted, or refused with a reason."""
     now = now or utcnow()
@@ -323,7 +335,7 @@ async def register(
         )
         session.add(registration)
         await session.flush()
-        return Outcome(await receipt(session, registration))
+        return await _finish(session, Outcome(await receipt(session, registration)), after)
 
 
 async def _by_token(session: AsyncSession, token: str) -> Registration:
@@ -373,6 +385,7 @@ async def change(
     changes: Changes,
     *,
     now: dt.datetime | None = None,
+    after: After | None = None,
 ) -> Outcome:
     """Change occurrence, mode, theme or diet; a freed place goes to the waitlist.
 
@@ -401,10 +414,11 @@ async def change(
         if changes.diet is not None:
             registration.diet = changes.diet if target.serves_food else ""
         await session.flush()
-        return Outcome(
+        outcome = Outcome(
             await receipt(session, registration),
             tuple([await receipt(session, r) for r in promoted]),
         )
+        return await _finish(session, outcome, after)
 
 
 async def _move(
@@ -436,12 +450,14 @@ async def _move(
 
 
 async def cancel(
-    db: async_sessionmaker[AsyncSession], who: Locator, *, now: dt.datetime | None = None
+    db: async_sessionmaker[AsyncSession], who: Locator, *, now: dt.datetime | None = None,
+    after: After | None = None,
 ) -> Outcome:
     """Cancel (personal link or organiser); the first on the waitlist takes the place."""
     async with write_transaction(db) as session:
         _event, registration = await _lock_registration(session, who)
-        return await cancel_locked(session, registration, now or utcnow())
+        outcome = await cancel_locked(session, registration, now or utcnow())
+        return await _finish(session, outcome, after)
 
 
 async def cancel_locked(
@@ -464,7 +480,11 @@ async def cancel_locked(
     )
 
 
-async def promote_event(db: async_sessionmaker[AsyncSession], event_id: int) -> list[Receipt]:
+async def promote_event(
+    db: async_sessionmaker[AsyncSession],
+    event_id: int,
+    after: Callable[[AsyncSession, list[Receipt]], Awaitable[None]] | None = None,
+) -> list[Receipt]:
     """Fill places freed by a raised capacity, in every occurrence and mode of the event."""
     async with write_transaction(db) as session:
         event = await lock_event(session, event_id=event_id)
@@ -472,4 +492,7 @@ async def promote_event(db: async_sessionmaker[AsyncSession], event_id: int) -> 
         for occurrence in await occurrences_of(session, event):
             for attendance in Attendance:
                 moved += await promote(session, occurrence, attendance)
-        return [await receipt(session, r) for r in moved]
+        receipts = [await receipt(session, r) for r in moved]
+        if after is not None:
+            await after(session, receipts)
+        return receipts

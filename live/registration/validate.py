@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from live.models.registration import DIET_MAX, EMAIL_MAX, JOB_TITLE_MAX, NAME_MAX, Attendance
+from live.outbox.addresses import BadAddress, parse_address
 from live.registration.rules import N_, Message, Refused
 
 ORGANISATION_MAX = 200
 ANSWER_MAX = 2000
 ANSWERS_MAX = 50
-# Deliberately loose: one @, a dot in the domain, no spaces or control characters.
-EMAIL = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f.]+(\.[^@\s\x00-\x1f.]+)+$")
 
 REQUIRED = Message(N_("Required."))
 
@@ -100,10 +98,26 @@ def _attendance(
 
 def _email(data: Mapping[str, Any], errors: dict[str, Message]) -> str:
     value = _text(data, "email", EMAIL_MAX, errors, required=True)
-    if "email" not in errors and not EMAIL.match(value):
+    if "email" in errors:
+        return value.lower()
+    try:
+        # Normalised (lower case, the domain's Unicode form) so that duplicates are found
+        # whatever the capitalisation or the spelling of an internationalised domain.
+        return parse_address(value).text
+    except BadAddress:
         errors["email"] = Message(N_("Not a valid e-mail address."))
-    # Case-folded so that duplicates are found whatever the capitalisation.
-    return value.lower()
+        return value.lower()
+
+
+def check_reachable(submission: Submission, *, smtputf8: bool) -> None:
+    """Refuse, before anything is saved, an address the mail server cannot deliver to:
+    one with letters outside ASCII before the @ while the server lacks SMTPUTF8."""
+    if parse_address(submission.email).smtputf8 and not smtputf8:
+        message = Message(
+            N_("Our mail server cannot deliver to an address with letters outside a–z "
+               "before the @. Please give another address.")
+        )
+        _raise({"email": message})
 
 
 def _answers(data: Mapping[str, Any], errors: dict[str, Message]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """HTTP helpers shared by the registration API, pages and organiser pages.
 
-Refusals are translated into the caller's language (`localised`, `render_with`), mail goes
-out after the commit (`send`), and organiser requests are checked once (`organiser_event`).
+Refusals are translated into the caller's language (`localised`, `render_with`), mail is
+queued in the write's transaction and sent after commit (`mailing`, `reachable`), and
+organiser requests are checked once (`organiser_event`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from live.auth import check_csrf, event_roles, presented_token, require
 from live.errors import NotFound
 from live.i18n import Localiser
 from live.models import Event, Role
-from live.registration import export, notify, service
+from live.outbox import Outbox, outbox_for
+from live.registration import export, notify
 from live.registration.ratelimit import RateLimiter
 from live.registration.rules import Message, Refusal
-from live.settings import Settings
+from live.registration.validate import Submission, check_reachable
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -71,13 +73,32 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def send(
-    settings: Settings, request: Request, mails: list[tuple[str, service.Receipt]]
-) -> None:
-    """Mail after commit; failures are logged, never undo the write."""
-    catalogues = translations(request)
-    messages = [notify.compose(kind, receipt, settings, catalogues) for kind, receipt in mails]
-    await notify.deliver(notify.mailer_for(settings), messages)
+def outbox_of(request: Request) -> Outbox:
+    """The lifespan's outbox, or one per app (bare test apps run no lifespan)."""
+    found = getattr(request.state, "outbox", None)
+    if found is None:
+        found = getattr(request.app.state, "outbox", None)
+        if found is None:
+            found = request.app.state.outbox = outbox_for(request.state.settings, request.state.db)
+    assert isinstance(found, Outbox)
+    return found
+
+
+def mailing(request: Request, kind: str = "new", *, registrant: bool = True) -> notify.Mailing:
+    """Mail for a write: pass it as the service's `after`, then `await it.send()` after commit.
+
+    `kind` is the registrant's mail ("new": the confirmation that fits); everybody promoted
+    is mailed too. Nothing is sent for a write that was refused or rolled back.
+    """
+    pick = notify.mails_for(kind, registrant=registrant)
+    return notify.Mailing(outbox_of(request), request.state.settings, translations(request), pick)
+
+
+async def reachable(request: Request, submission: Submission) -> Submission:
+    """Refuse an address the mail server cannot deliver to, before anything is saved."""
+    if not submission.email.split("@", 1)[0].isascii():
+        check_reachable(submission, smtputf8=await outbox_of(request).smtputf8())
+    return submission
 
 
 async def organiser_event(request: Request, *, write: bool = False) -> Event:
