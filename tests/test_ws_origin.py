@@ -24,7 +24,7 @@ async def session_cookie(live_url: str) -> str:
 async def roles(live_url: str, cookie: str, origin: str | None, query: str = "") -> list[str]:
     """The roles the socket's snapshot reports, opened with `cookie` from `origin`."""
     url = f"{live_url.replace('http://', 'ws://')}/ws/events/{SLUG}{query}"
-    headers = {"Cookie": cookie} | ({"Origin": origin} if origin else {})
+    headers = ({"Cookie": cookie} if cookie else {}) | ({"Origin": origin} if origin else {})
     async with connect(url, additional_headers=headers) as ws:
         snapshot = json.loads(await ws.recv())
     assert snapshot["type"] == "snapshot"
