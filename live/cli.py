@@ -194,12 +194,19 @@ class QuietSockets(logging.Filter):
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's default logging, without a line per accepted WebSocket (`QuietSockets`)."""
+    """uvicorn's default logging, without a line per accepted WebSocket (`QuietSockets`) and
+    with the tokens in request lines replaced by "…" (`live.accesslog.RedactSecrets`)."""
     from uvicorn.config import LOGGING_CONFIG
 
+    from live.accesslog import RedactSecrets
+
     config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["quiet_sockets"] = {"()": QuietSockets}
-    config["handlers"]["default"].setdefault("filters", []).append("quiet_sockets")
+    filters = config.setdefault("filters", {})
+    filters["quiet_sockets"] = {"()": QuietSockets}
+    filters["redact_secrets"] = {"()": RedactSecrets}
+    config["handlers"]["default"].setdefault("filters", []).extend(
+        ["quiet_sockets", "redact_secrets"])
+    config["handlers"]["access"].setdefault("filters", []).append("redact_secrets")
     return config
 
 

@@ -33,7 +33,9 @@ class Settings:
     )
     recordings_dir: Path = _setting(RECORDINGS, "Where recordings and live HLS are stored.")  # noqa: RUF009 (Path is immutable)
     base_url: str = _setting(
-        "http://127.0.0.1:8000", "Public URL of this server, used in e-mails and links."
+        "http://127.0.0.1:8000",
+        "Public URL of this server, used in e-mails and links; live sockets from pages of this "
+        "origin (or the request's own) keep the login's roles.",
     )
     admin_token: str = _setting(
         "", "When set, a bearer token with organiser rights on every event (automation, tests)."

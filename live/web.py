@@ -177,6 +177,7 @@ def content_security_policy(frame_hosts: list[str]) -> str:
         "style-src 'self'",
         "img-src 'self' data: blob:",
         "media-src 'self' blob:",
+        "worker-src 'self' blob:",  # hls.js runs its transmuxer in a worker made from a blob
         "connect-src 'self' ws: wss:",
         f"frame-src {frames}",
         "frame-ancestors 'self'",

@@ -137,3 +137,50 @@ def test_serve_answers_then_stops_on_a_signal(db: str, tmp_path: Path, sig: sign
             process.kill()
             process.wait()
     assert "Finished server process" in log.read_text()
+
+
+def test_serve_access_log_keeps_tokens_out(db: str, tmp_path: Path) -> None:
+    """The access log of a real `salen serve` names secret links with their tokens as "…"."""
+    port = free_port()
+    env = os.environ | {"SALEN_DATABASE_URL": db, "SALEN_SECRET_KEY": "test-secret",
+                        "SALEN_RECORDINGS_DIR": str(tmp_path / "recordings")}
+    log = tmp_path / "serve.log"
+    secret_paths = ["/r/PERSONALtoken1", "/r/PERSONALtoken1/calendar.ics",
+                    "/api/registrations/PERSONALtoken2", "/e/x/display?key=DISPLAYkey3&next=2",
+                    "/e/x/moderate?token=MODERATORtoken4", "/e/x/live?r=PERSONALtoken5",
+                    "/e/x/publish?key=STREAMkey6", "/ws/events/x?p=PARTICIPANTtoken7"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "live.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(600):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.05)
+        for path in secret_paths:
+            httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = log.read_text()
+    for secret in ("PERSONALtoken", "DISPLAYkey3", "MODERATORtoken4", "STREAMkey6",
+                   "PARTICIPANTtoken7"):
+        assert secret not in text, text
+    assert '"GET /r/… HTTP/1.1" 404' in text and "/r/…/calendar.ics" in text
+    assert "/e/x/display?key=…&next=2" in text and "/api/registrations/…" in text
+
+
+def test_redaction_leaves_other_paths_alone() -> None:
+    """Only the secret parts go: other paths, parameters and slugs stay as they were."""
+    from live.accesslog import redact
+
+    assert redact("/e/r/live?keyword=a&lang=en") == "/e/r/live?keyword=a&lang=en"
+    assert redact("/api/events/x/registrations/12") == "/api/events/x/registrations/12"
+    assert redact("/e/x/moderate?lang=en&token=abc") == "/e/x/moderate?lang=en&token=…"

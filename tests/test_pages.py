@@ -7,7 +7,7 @@ import re
 import httpx
 from babel.dates import format_date
 
-from tests.support.app import ADMIN_TOKEN, demo_time
+from tests.support.app import ADMIN, ADMIN_TOKEN, demo_time
 
 PLANSTRATEGI_ITEMS = [
     "Forventningene til distriktskommunene",
@@ -96,6 +96,23 @@ async def test_pages_send_a_strict_content_security_policy(client: httpx.AsyncCl
     """Every page carries a CSP without inline scripts."""
     csp = (await client.get("/")).headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+async def test_csp_lets_the_players_worker_run(client: httpx.AsyncClient) -> None:
+    """hls.js builds its transmuxing worker from a blob: the CSP allows workers from there."""
+    csp = (await client.get("/archive")).headers["content-security-policy"]
+    assert "worker-src 'self' blob:" in csp.split("; ")
+
+
+async def test_user_text_is_isolated_for_right_to_left(client: httpx.AsyncClient) -> None:
+    """A title with a right-to-left override is shown in its own bidi context (dir=auto)."""
+    title = "\u202eLive: \u05e9\u05dc\u05d5\u05dd"
+    response = await client.patch("/api/events/planstrategi-4-0", headers=ADMIN,
+                                  json={"title": title})
+    assert response.status_code == 200, response.text
+    html = (await client.get("/e/planstrategi-4-0")).text
+    assert f'<h1 dir="auto">{title}</h1>' in html
+    assert re.search(rf'<h3 dir="auto"><a href="[^"]+">{title}</a></h3>', (await client.get("/")).text)
 
 
 async def test_places_left_count_down_with_registrations(client: httpx.AsyncClient) -> None:

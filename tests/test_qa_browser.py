@@ -112,6 +112,10 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
     await expect(bystander.locator(f"[data-questions] [data-question='{qid}']")).to_contain_text(
         ASKED
     )
+    # Each question and name is its own bidi context: a right-to-left override stays inside.
+    shown = bystander.locator(f"[data-questions] [data-question='{qid}']")
+    await expect(shown.locator(".qa-text")).to_have_attribute("dir", "auto")
+    await expect(shown.locator(".qa-by")).to_have_attribute("dir", "auto")
 
     # The bystander upvotes once; the button shows it is theirs.
     vote = bystander.locator(f"[data-vote='{qid}']")

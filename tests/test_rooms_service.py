@@ -364,6 +364,19 @@ async def test_report_holds_every_rooms_input(db: DB, hub: Hub) -> None:
         assert f"Idea of {room.name}" in csv_text
 
 
+async def test_markdown_report_carries_no_raw_html(db: DB, hub: Hub) -> None:
+    """Participants' HTML and Markdown reach the report escaped: shown as typed, never as markup."""
+    service, seeded = await opened(db, hub)
+    room = (await service.rooms(seeded.event_id))[0]
+    typed = '<script>alert(1)</script> <img src=x onerror=alert(2)> [link](javascript:x) **b**'
+    await service.add_note(seeded.event_id, MOD, room.id, "proposals", typed + "\n<b>two</b>")
+    markdown = "\n".join(report.markdown(r) for r in await report.build(db, seeded.event_id))
+    assert "<" not in markdown and ">" not in markdown.replace("\n> ", "\n")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+    assert "\\[link\\](javascript:x) \\*\\*b\\*\\*" in markdown
+    assert "\n  &lt;b&gt;two&lt;/b&gt;" in markdown  # the second line stays in the item
+
+
 @pytest.mark.redis
 async def test_changes_reach_members_served_by_another_process(db: DB, redis_url: str) -> None:
     """Two processes share a database and Redis: a note added on one is pushed on the other."""

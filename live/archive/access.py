@@ -11,6 +11,7 @@ from live.archive.service import Archive
 from live.auth import check_csrf, event_roles, is_admin_token, require
 from live.bounds import parse_id
 from live.errors import NotFound
+from live.events.visibility import may_see
 from live.models import Event, Recording, RecordingState, Role
 
 NOT_FOUND = "No recording with that number."
@@ -34,7 +35,8 @@ def recording_id(conn: HTTPConnection) -> int:
 
 
 async def load_access(conn: HTTPConnection) -> Access:
-    """The recording named in the path; 404 when it is unpublished and the caller no organiser."""
+    """The recording named in the path; 404 when it (or its event) is unpublished and the caller
+    does not organise (or moderate) the event."""
     rid = recording_id(conn)
     async with conn.state.db() as session:
         row = (
@@ -47,8 +49,9 @@ async def load_access(conn: HTTPConnection) -> Access:
     if row is None:
         raise NotFound(NOT_FOUND, code="recording.not_found")
     recording, event = row
-    organiser = Role.ORGANISER in await event_roles(conn, event)
-    if recording.state != RecordingState.PUBLISHED and not organiser:
+    roles = await event_roles(conn, event)
+    organiser = Role.ORGANISER in roles
+    if (recording.state != RecordingState.PUBLISHED and not organiser) or not may_see(event, roles):
         raise NotFound(NOT_FOUND, code="recording.not_found")
     return Access(recording, event, organiser)
 

@@ -90,7 +90,7 @@ async def list_recordings(request: Request) -> Response:
     result = []
     for recording, event in rows:
         visible = (
-            recording.state == RecordingState.PUBLISHED
+            (recording.state == RecordingState.PUBLISHED and event.published)
             or everything
             or (Role.ORGANISER in await event_roles(request, event))
         )

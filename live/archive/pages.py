@@ -62,12 +62,12 @@ def matches(listed: Listed, words: list[str], year: int | None, kind: str) -> bo
 
 
 async def published(session: AsyncSession) -> list[Listed]:
-    """Every published recording with its event, newest first."""
+    """Every published recording of a published event, with the event, newest first."""
     rows = (
         await session.execute(
             select(Recording, Event)
             .join(Event, Event.id == Recording.event_id)
-            .where(Recording.state == RecordingState.PUBLISHED)
+            .where(Recording.state == RecordingState.PUBLISHED, Event.published.is_(True))
             .options(
                 raiseload(Recording.captions),  # the list shows neither
                 raiseload(Recording.attachments),

@@ -4,8 +4,9 @@ Rooms: `document` (the schema, read and written as YAML or JSON), `domain` (pure
 checks, local times, status), `service` (save, load, export), `pages` (the event list and
 an event's page, cached by `page_cache` on the keys of `facts`), `player` (the stream
 player on those pages), `embeds` (external players), `api` (JSON), `admin` (the editor,
-with `forms` and `parts`). Other features build on `service`, `domain` and `admin`'s page
-helpers; nothing here imports another feature's web layer.
+with `forms` and `parts`), `visibility` (who may see an unpublished event; every public
+route of every feature asks it). Other features build on `service`, `domain`, `visibility`
+and `admin`'s page helpers; nothing here imports another feature's web layer.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from live.errors import Forbidden, Invalid, Unauthorized
 from live.events.document import EventDoc, to_event_doc
 from live.events.domain import event_status
 from live.events.service import export_event, find_event, load_event, save_event
+from live.events.visibility import check_visible
 from live.models import Event, Role, utcnow
 from live.openapi import build_spec, operation
 from live.routing import flatten
@@ -73,13 +74,13 @@ async def create_event(request: Request) -> Response:
 
 @operation(
     "Get an event document", "The event with its programme.",
-    responses={"200": "The event document", "404": "Unknown slug"}
+    responses={"200": "The event document",
+               "404": "Unknown slug, or unpublished and the caller no organiser or moderator"}
 )
 async def get_event(request: Request) -> Response:
     async with request.state.db() as session:
         event = await load_event(session, request.path_params["slug"])
-    if not event.published:
-        auth.require(request, await auth.event_roles(request, event), Role.ORGANISER)
+    await check_visible(request, event)
     return JSONResponse(_document(event))
 
 

@@ -59,7 +59,7 @@ _ARCHIVE = (
     select(func.count(Recording.id), func.sum(Recording.id), func.max(Recording.updated_at),
            func.max(Event.updated_at))
     .join(Event, Event.id == Recording.event_id)
-    .where(Recording.state == RecordingState.PUBLISHED)
+    .where(Recording.state == RecordingState.PUBLISHED, Event.published.is_(True))
 )
 
 

@@ -15,6 +15,7 @@ from live.events.facts import event_facts
 from live.events.page_cache import PageCache, cached_page, remembered
 from live.events.player import player_key
 from live.events.service import load_event
+from live.events.visibility import check_visible
 from live.i18n import LOCALES
 from live.models import Attendance, Event, ItemKind, utcnow
 from live.web import LANG_COOKIE, render
@@ -51,6 +52,7 @@ async def event_page(request: Request) -> Response:
         async with request.state.db() as session:
             event = await load_event(session, slug)
         cache.put(("event", event.id, event.updated_at), event)  # as loaded, maybe newer
+    await check_visible(request, event)
     now = utcnow()
     # The status changes only at the occurrences' edges: worked out once until the next one.
     known = cache.get(("status", event.id, event.updated_at))

@@ -20,8 +20,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from live import auth
-from live.errors import Forbidden, NotFound
+from live.errors import Forbidden
 from live.events.service import load_event
+from live.events.visibility import visible_roles
 from live.identity import Participant, identities, participant, remember, remembered
 from live.models import Event, ProgrammeItem, Role
 from live.qa.service import QaService
@@ -38,9 +39,7 @@ async def event_and_roles(request: Request) -> tuple[Event, frozenset[Role]]:
     """The event of the path with Q&A set up, and the caller's roles; unpublished: moderators."""
     async with request.state.db() as session:
         event = await load_event(session, request.path_params["slug"])
-    roles = await auth.event_roles(request, event)
-    if not event.published and Role.MODERATOR not in roles:
-        raise NotFound("No event with that address.", code="event.not_found")
+    roles = await visible_roles(request, event)
     await qa_service(request).ensure(event.id)
     return event, roles
 

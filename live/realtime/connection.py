@@ -31,6 +31,7 @@ from live.realtime.dispatch import Dispatcher, Route, route
 from live.realtime.envelope import CloseCode, Ok, Ping, Resync
 from live.realtime.fanout import Conn, Fanout
 from live.realtime.limits import Actions, AddressBuckets, Bucket, Limits
+from live.realtime.origin import same_site, without_cookie_session
 from live.realtime.rawframes import raw_socket
 from live.settings import Settings
 
@@ -212,6 +213,8 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     if event is None:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return
+    if not same_site(websocket, live.settings.base_url):
+        without_cookie_session(websocket)  # a cross-site socket: no role from the cookie
     roles = await resolve_roles(websocket, event)
     display = _display_key(websocket, event)
     if not event.published and Role.MODERATOR not in roles and not display:

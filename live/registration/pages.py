@@ -29,6 +29,7 @@ from starlette.routing import Route
 from live import auth
 from live.errors import NotFound
 from live.events.service import load_event
+from live.events.visibility import check_visible
 from live.identity import registration_participant
 from live.models import Event, Organisation
 from live.models.base import utcnow
@@ -167,7 +168,8 @@ async def form_context(request: Request, slug: str) -> dict[str, Any]:
     """What the form needs: the event, the choices with places, known organisations."""
     async with request.state.db() as session:
         event = await load_event(session, slug)
-    places = await availability(request.state.db, slug)
+    await check_visible(request, event)
+    places = await availability(request.state.db, slug, unpublished=True)
     listed = choices(event, places)
     return {
         "event": event,

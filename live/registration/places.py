@@ -68,13 +68,17 @@ class Places:
 
 
 async def availability(
-    db: async_sessionmaker[AsyncSession], slug: str, *, now: dt.datetime | None = None
+    db: async_sessionmaker[AsyncSession], slug: str, *, now: dt.datetime | None = None,
+    unpublished: bool = False,
 ) -> list[Places]:
-    """Places left per occurrence and mode (a snapshot; the write decides for real)."""
+    """Places left per occurrence and mode (a snapshot; the write decides for real).
+
+    An unpublished event is NotFound unless `unpublished` (the caller checked who may see it).
+    """
     now = now or utcnow()
     async with db() as session:
         event = await session.scalar(select(Event).where(Event.slug == slug))
-        if event is None or not event.published:
+        if event is None or not (event.published or unpublished):
             raise NotFound("No such event.", code="event.not_found")
         result = []
         for occurrence in sorted(await occurrences_of(session, event), key=lambda o: o.starts_at):

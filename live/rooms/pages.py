@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from live import auth
 from live.errors import NotFound
 from live.events.service import find_event
+from live.events.visibility import check_visible
 from live.identity import Participant, identities
 from live.identity import participant as resolve_participant
 from live.models import Event, Role
@@ -43,6 +44,14 @@ async def event_of(request: Request) -> Event:
     """The event of the path (404 when there is none)."""
     async with request.state.db() as session:
         return await find_event(session, request.path_params["slug"])
+
+
+async def public_event(request: Request) -> Event:
+    """The event of the path, 404 when there is none or it is unpublished and the caller no
+    organiser or moderator."""
+    event = await event_of(request)
+    await check_visible(request, event)
+    return event
 
 
 async def participant(request: Request, event: Event) -> Participant:
@@ -72,7 +81,7 @@ def ws_url(request: Request, event: Event, person: Participant) -> str:
 
 async def lobby(request: Request) -> Response:
     """Your theme and room; told "your room is ready" and taken there when the rooms open."""
-    event = await event_of(request)
+    event = await public_event(request)
     person = await participant(request, event)
     service = rooms_live(request).service
     group = await service.group(event.id)
@@ -98,7 +107,7 @@ async def _placed_view(request: Request, event: Event, person: Participant,
 
 async def room_page(request: Request) -> Response:
     """A room: brief, input by section, countdown, call a moderator, video."""
-    event = await event_of(request)
+    event = await public_event(request)
     who, _ = await _who(request, event)
     room_id = int(request.path_params["room"])
     service = rooms_live(request).service
@@ -112,7 +121,7 @@ async def room_page(request: Request) -> Response:
 
 
 async def _member(request: Request) -> tuple[Event, Who, int]:
-    event = await event_of(request)
+    event = await public_event(request)
     who, _ = await _who(request, event)
     room_id = int(request.path_params["room"])
     await rooms_live(request).service.room_view(event.id, who, room_id)  # members only
@@ -145,7 +154,7 @@ async def video_view(request: Request) -> Response:
 
 async def public_report(request: Request) -> Response:
     """The reports on the event's site, once the organiser publishes them."""
-    event = await event_of(request)
+    event = await public_event(request)
     group = await rooms_live(request).service.group(event.id)
     if group is None or not group.report_published:
         raise NotFound("The group work's report is not published.", code="rooms.no_report")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -100,22 +101,34 @@ def _place(room: RoomReport, _: Gettext) -> str:
 
 
 def markdown(report: ThemeReport, _: Gettext = _same) -> str:
-    """The theme's input as Markdown: a heading per room and per section, items as a list."""
-    lines = [f"# {report.title or _('Group work')}", ""]
+    """The theme's input as Markdown: a heading per room and per section, items as a list.
+
+    Every text people typed is escaped (`md_text`): what they wrote shows as written, and a
+    renderer of the file meets no HTML, links or emphasis of theirs.
+    """
+    lines = [f"# {md_text(report.title or _('Group work'))}", ""]
     if report.brief:
-        lines += [f"> {report.brief}", ""]
+        lines += [f"> {md_text(report.brief)}", ""]
     for room in report.rooms:
-        lines += [f"## {room.name} ({_place(room, _)})", ""]
+        lines += [f"## {md_text(room.name)} ({md_text(_place(room, _))})", ""]
         for section in room.sections:
-            lines += [f"### {_(section.title)}", ""]
-            lines += [f"- {_md_item(item)}" for item in section.items] or [f"_{_('No input.')}_"]
+            lines += [f"### {md_text(_(section.title))}", ""]
+            lines += [f"- {md_text(item)}" for item in section.items] or [f"_{_('No input.')}_"]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _md_item(text: str) -> str:
-    # Continuation lines indented so a multi-line item stays one list item.
-    return text.replace("\n", "\n  ")
+# CommonMark's backslash escapes make each of these a literal character, and `<` and `>`
+# become entities: no tag, entity, link, image, emphasis, code span, table cell or heading
+# can start from the user's text, and the file holds no raw HTML of theirs.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]!|&#~])")
+_MD_ANGLES = str.maketrans({"<": "&lt;", ">": "&gt;"})
+
+
+def md_text(text: str) -> str:
+    """`text` for Markdown: specials escaped, continuation lines indented under the item."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text).translate(_MD_ANGLES)
+    return escaped.replace("\r\n", "\n").replace("\n", "\n  ")
 
 
 def csv_text(report: ThemeReport, _: Gettext = _same) -> str:

@@ -19,4 +19,5 @@ def routes() -> list[BaseRoute]:
     """
     from live.streaming import admin, api, pages, service, whip
 
-    return [*whip.routes(service.check_stream_key), *api.routes, *pages.routes, *admin.routes]
+    return [*whip.routes(service.check_stream_key, service.may_watch), *api.routes, *pages.routes,
+            *admin.routes]

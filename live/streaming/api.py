@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from live import auth
 from live.events.service import find_event
+from live.events.visibility import check_visible
 from live.openapi import operation
 from live.streaming.service import organiser_event, rotate_stream_key, stream_info
 
@@ -41,12 +42,13 @@ async def new_stream_key(request: Request) -> Response:
 
 @operation(
     "Stream state", "idle | live | paused | finalising | ended, with the viewer count.",
-    responses={"200": "The state", "404": "Unknown event"}, tag="streams"
+    responses={"200": "The state", "404": "Unknown (or unpublished) event"}, tag="streams"
 )
 async def public_state(request: Request) -> Response:
     """Anyone: is the event's stream live, paused, ended (recording being prepared)?"""
     async with request.state.db() as session:
         event = await find_event(session, request.path_params["slug"])
+    await check_visible(request, event)
     state = request.state.streams.state(event.slug).as_dict()
     return JSONResponse(state, headers={"cache-control": "no-cache"})
 

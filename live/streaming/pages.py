@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from live.auth import same_secret
 from live.events.service import find_event
+from live.events.visibility import check_visible
 from live.web import localiser, render
 
 
@@ -17,9 +19,12 @@ async def publish_page(request: Request) -> Response:
     """The remote speaker's page: stream key, camera preview, start and stop."""
     async with request.state.db() as session:
         event = await find_event(session, request.path_params["slug"])
+    key = request.query_params.get("key", "")
+    if not same_secret(key, event.stream_key):  # the speaker's link shows an unpublished event
+        await check_visible(request, event)
     context = {
         "event": event,
-        "stream_key": request.query_params.get("key", ""),
+        "stream_key": key,
         "whip_url": f"/whip/{event.slug}",
         "texts": publish_texts(request),
     }

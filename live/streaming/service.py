@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from live import auth
 from live.archive import Archive
 from live.errors import NotFound
+from live.events.page_cache import remembered
 from live.events.service import find_event
+from live.events.visibility import may_see
 from live.models import Event, Role
 from live.models.events import new_token
 from live.settings import Settings
@@ -32,6 +35,26 @@ async def check_stream_key(request: Request, slug: str, token: str) -> bool | No
     if key is None:
         return None
     return auth.same_secret(key, token)
+
+
+async def may_watch(request: Request, slug: str) -> bool:
+    """May the caller watch the event's stream (WHEP, live HLS)? Published events: anyone;
+    unpublished ones: their organisers and moderators; no such event: nobody.
+
+    Whether the event is published is read once per database change on SQLite
+    (`remembered`), so live HLS requests cost no query there.
+    """
+    published = await remembered(request, ("published", slug), lambda s: _published(s, slug))
+    if published is None or published:
+        return bool(published)
+    async with request.state.db() as session:
+        event = await find_event(session, slug)
+    return may_see(event, await auth.event_roles(request, event))
+
+
+async def _published(session: AsyncSession, slug: str) -> bool | None:
+    found: bool | None = await session.scalar(select(Event.published).where(Event.slug == slug))
+    return found
 
 
 def finished_recordings(archive: Archive) -> Any:

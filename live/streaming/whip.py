@@ -24,6 +24,7 @@ from stream.hls import PLAYLIST, SEGMENT_NAME
 from stream.manager import LiveStreams, check_name
 
 KeyCheck = Callable[[Request, str, str], Awaitable[bool | None]]
+WatchCheck = Callable[[Request, str], Awaitable[bool]]
 MAX_SDP_BYTES = 64 * 1024
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -37,9 +38,14 @@ SEGMENT_CACHE = "public, max-age=86400, immutable"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def routes(check_stream_key: KeyCheck) -> list[Route]:
+def routes(check_stream_key: KeyCheck, may_watch: WatchCheck | None = None) -> list[Route]:
     """The streaming routes; `check_stream_key(request, slug, token)` is True, False, or None
-    (no such slug)."""
+    (no such slug); `may_watch(request, slug)`, when given, is False for a stream the caller
+    may not watch (WHEP and live HLS then answer 404)."""
+
+    async def check_watch(request: Request, slug: str) -> None:
+        if may_watch is not None and not await may_watch(request, slug):
+            raise NotFound(f"No event {slug!r}.", code="stream.unknown")
 
     async def whip_post(request: Request) -> Response:
         slug = check_name(request.path_params["slug"])
@@ -55,6 +61,7 @@ def routes(check_stream_key: KeyCheck) -> list[Route]:
 
     async def whep_post(request: Request) -> Response:
         slug = check_name(request.path_params["slug"])
+        await check_watch(request, slug)
         session = await _streams(request).add_viewer(slug, await _sdp_body(request))
         return _created(request, f"/whep/{slug}/{session.id}", session.id, session.answer)
 
@@ -62,6 +69,10 @@ def routes(check_stream_key: KeyCheck) -> list[Route]:
         slug = check_name(request.path_params["slug"])
         await _streams(request).remove_viewer(slug, request.path_params["session"])
         return Response(status_code=200, headers=CORS)
+
+    async def hls_file(request: Request) -> Response:
+        await check_watch(request, check_name(request.path_params["slug"]))
+        return await _hls_file(request)
 
     return [
         Route("/whip/{slug}", _guard(whip_post), methods=["POST"]),
@@ -74,7 +85,7 @@ def routes(check_stream_key: KeyCheck) -> list[Route]:
         Route("/whep/{slug}/{session}", _guard(whep_delete), methods=["DELETE"]),
         Route("/whep/{slug}/{session}", _patch, methods=["PATCH"]),
         Route("/whep/{slug}/{session}", _options, methods=["OPTIONS"]),
-        Route("/live/{slug}/{file}", _guard(_hls_file), methods=["GET", "HEAD"]),
+        Route("/live/{slug}/{file}", _guard(hls_file), methods=["GET", "HEAD"]),
     ]
 
 

@@ -19,14 +19,14 @@ function render() {
   const now = state.onAir();
   page.querySelector("[data-now]").replaceChildren(now
     ? el("blockquote", { cls: "qa-display-question", attrs: { "data-question": now.id } }, [
-        el("p", { text: now.text }), el("footer", { text: askedBy(now, texts) }),
+        el("p", { text: now.text, attrs: { dir: "auto" } }), el("footer", { text: askedBy(now, texts), attrs: { dir: "auto" } }),
       ])
     : el("p", { cls: "qa-display-empty", text: texts.nothing_on_air }));
   const next = state.queue().slice(0, count);
   page.querySelector("[data-next-section]").hidden = next.length === 0;
   page.querySelector("[data-next]").replaceChildren(...next.map((q) =>
     el("li", { attrs: { "data-question": q.id } }, [
-      el("p", { text: q.text }), el("p", { cls: "qa-display-by", text: askedBy(q, texts) }),
+      el("p", { text: q.text, attrs: { dir: "auto" } }), el("p", { cls: "qa-display-by", text: askedBy(q, texts), attrs: { dir: "auto" } }),
     ])));
 }
 

@@ -48,7 +48,7 @@ function log(q) {
   list.prepend(el("li", {}, [
     el("span", { cls: "qa-log-time", text: when + " " }),
     el("span", { text: format(texts.last_action, { action, by: q.by }) + ": " }),
-    el("q", { text: q.text || `#${q.id}` }),
+    el("q", { text: q.text || `#${q.id}`, attrs: { dir: "auto" } }),
   ]));
   while (list.children.length > MAX_LOG) list.lastElementChild.remove();
 }
@@ -93,15 +93,15 @@ function meta(q) {
   const parts = [askedBy(q, texts), format(texts.votes, { n: q.votes || 0 })];
   if (q.floor && (q.name || q.organisation)) parts.push(texts.floor);
   if (q.item && items.has(q.item)) parts.push(items.get(q.item));
-  return el("p", { cls: "qa-by", text: parts.join(" · ") });
+  return el("p", { cls: "qa-by", text: parts.join(" · "), attrs: { dir: "auto" } });
 }
 
 function card(q, controls) {
   const textId = `q-${q.id}-text`;
   const li = el("li", { cls: `qa-question status-${q.status}`, attrs: { "data-question": q.id } });
-  li.append(el("p", { cls: "qa-text", text: q.text, attrs: { id: textId } }), meta(q));
+  li.append(el("p", { cls: "qa-text", text: q.text, attrs: { id: textId, dir: "auto" } }), meta(q));
   if (q.original_text) {
-    li.append(el("p", { cls: "qa-original", text: format(texts.original, { text: q.original_text }) }));
+    li.append(el("p", { cls: "qa-original", text: format(texts.original, { text: q.original_text }), attrs: { dir: "auto" } }));
   }
   if (q.by) {
     const action = (texts.actions || {})[q.action] || q.action;
@@ -117,7 +117,7 @@ function card(q, controls) {
 function editForm(q) {
   const id = `edit-${q.id}`;
   const form = el("form", { cls: "qa-edit" });
-  const area = el("textarea", { attrs: { id, rows: "3", "data-key": `edit-text-${q.id}` } });
+  const area = el("textarea", { attrs: { id, rows: "3", "data-key": `edit-text-${q.id}`, dir: "auto" } });
   area.value = editing.get(q.id);
   area.addEventListener("input", () => editing.set(q.id, area.value));
   form.append(el("label", { text: format(texts.edit_label, { id: q.id }), attrs: { for: id } }), area,
@@ -155,7 +155,7 @@ function mergeControl(q) {
   for (const other of state.withStatus(new Set(["pending", "approved", "on_air", "answered"]))) {
     if (other.id === q.id) continue;
     const label = `#${other.id}: ${other.text.slice(0, 60)}`;
-    select.append(el("option", { text: label, attrs: { value: other.id } }));
+    select.append(el("option", { text: label, attrs: { value: other.id, dir: "auto" } }));
   }
   const wrap = el("span", { cls: "qa-merge" }, [
     el("label", { cls: "sr-only", text: format(texts.merge_into, { id: q.id }), attrs: { for: id } }),

@@ -26,7 +26,7 @@ function renderNow() {
   const q = state.onAir();
   box.replaceChildren(q
     ? el("blockquote", { cls: "qa-now-question" }, [
-        el("p", { text: q.text }), el("footer", { text: askedBy(q, texts) }),
+        el("p", { text: q.text, attrs: { dir: "auto" } }), el("footer", { text: askedBy(q, texts), attrs: { dir: "auto" } }),
       ])
     : el("p", { cls: "hint", text: texts.nothing_on_air }));
 }
@@ -53,8 +53,8 @@ function questionItem(q) {
     li.append(voteButton(q));
   }
   const body = el("div", { cls: "qa-body" }, [
-    el("p", { cls: "qa-text", text: q.text, attrs: { id: `q-${q.id}-text` } }),
-    el("p", { cls: "qa-by", text: askedBy(q, texts) }),
+    el("p", { cls: "qa-text", text: q.text, attrs: { id: `q-${q.id}-text`, dir: "auto" } }),
+    el("p", { cls: "qa-by", text: askedBy(q, texts), attrs: { dir: "auto" } }),
   ]);
   if (q.status !== "approved") body.append(el("p", { cls: "qa-status", text: statusLabel(q) }));
   li.append(body);
@@ -75,7 +75,7 @@ function renderMine() {
   page.querySelector("[data-mine-section]").hidden = mine.length === 0;
   page.querySelector("[data-mine]").replaceChildren(...mine.map((q) =>
     el("li", { cls: `qa-question status-${q.status}`, attrs: { "data-mine-question": q.id } }, [
-      el("p", { cls: "qa-text", text: q.text }),
+      el("p", { cls: "qa-text", text: q.text, attrs: { dir: "auto" } }),
       el("p", { cls: "qa-status", text: statusLabel(q) }),
     ])));
 }

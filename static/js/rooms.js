@@ -93,6 +93,7 @@
       item.dataset.note = note.id;
       const span = document.createElement("span");
       span.dataset.noteText = "";
+      span.dir = "auto";  // a right-to-left note stays inside its own item
       item.appendChild(span);
       list.appendChild(item);
     }
@@ -129,6 +130,7 @@
     const area = document.createElement("textarea");
     area.id = fieldId;
     area.rows = 2;
+    area.dir = "auto";
     area.value = span.textContent;
     const save = document.createElement("button");
     save.type = "submit";
@@ -183,6 +185,7 @@
     list.replaceChildren(...members.map((m) => {
       const li = document.createElement("li");
       li.textContent = m.name || m.participant;
+      li.dir = "auto";
       return li;
     }));
   }
@@ -247,6 +250,7 @@
     } else if (message.type === "rooms.broadcast") {
       const box = page.querySelector("[data-broadcast]");
       box.hidden = false;
+      box.dir = "auto";
       box.textContent = message.text;
     } else if (message.type === "rooms.moved" && message.participant === page.dataset.participant) {
       socket.call("room.join", {}).then((reply) => location.assign(reply.room.url));
@@ -317,6 +321,7 @@
       video.muted = id === "self";
       const caption = document.createElement("figcaption");
       caption.textContent = label;
+      caption.dir = "auto";
       video.setAttribute("aria-label", label);
       figure.append(video, caption);
       box.appendChild(figure);
@@ -402,6 +407,7 @@
       if (message.help) {
         const help = card.querySelector("[data-help]");
         help.hidden = false;
+        help.dir = "auto";
         help.textContent = text("Help", {name: message.help});
       }
     } else if (message.type === "rooms.state") {
