@@ -137,3 +137,26 @@ def test_serve_answers_then_stops_on_a_signal(db: str, tmp_path: Path, sig: sign
             process.kill()
             process.wait()
     assert "Finished server process" in log.read_text()
+
+
+@pytest.mark.parametrize("kind", ["read-only", "not creatable"])
+def test_serve_with_an_unusable_recordings_folder_says_so_in_one_line(
+    db: str, tmp_path: Path, kind: str
+) -> None:
+    """`salen serve` with a read-only or uncreatable recordings folder prints one line naming
+    the folder and the problem, and exits non-zero without a traceback."""
+    from tests.support.streams import small_disk
+
+    mount = tmp_path / "ro"
+    with small_disk(mount, "1m", read_only=True):
+        folder = mount if kind == "read-only" else mount / "recordings"
+        env = os.environ | {"SALEN_DATABASE_URL": db, "SALEN_SECRET_KEY": "test-secret",
+                            "SALEN_RECORDINGS_DIR": str(folder)}
+        result = subprocess.run(
+            [sys.executable, "-m", "live.cli", "serve", "--port", str(free_port())],
+            env=env, text=True, capture_output=True, timeout=120, check=False)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(folder) in lines[0] and "read-only" in lines[0].lower()

@@ -95,7 +95,9 @@ class RoomsService:
                 session.add(group)
             group.placement = Placement(placement)
             group.room_size = room_size
-            group.sections = [dict(s) for s in (sections or domain.DEFAULT_SECTIONS)]
+            wanted = [dict(s) for s in (sections or domain.DEFAULT_SECTIONS)]
+            # a renamed section keeps its key, so the input filed under it stays with it
+            group.sections = domain.keep_section_keys(group.sections or [], wanted)
             group.venue_rooms = [v.strip() for v in venue_rooms if v.strip()]
             group.item_id = item_id
         return group
