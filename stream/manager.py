@@ -39,7 +39,7 @@ from stream.hls import MIN_LIVE_SEGMENTS, LiveHls, render_playlist
 from stream.ice import IceConfig
 from stream.peers import PublisherPeer, ViewerPeer
 from stream.recorder import TsRecorder
-from stream.recovery import NAME_TIME, Problem, RecordingLock, storage_problem
+from stream.recovery import NAME_TIME, Problem, RecordingLock, any_alive, storage_problem
 from stream.relay import Relay
 from stream.sdp import check_offer
 
@@ -165,8 +165,15 @@ class LiveStreams:
         then runs every `retry_seconds` for retries and for processes that die later.
         """
         aiortc_fence.check_internals()
+        self._drop_stale_hls()
         self.finisher.sweep()
         self._sweeper = asyncio.ensure_future(self.finisher.run())
+
+    def _drop_stale_hls(self) -> None:
+        """Live HLS left by a process that died mid-stream: gone, not served as live forever."""
+        for folder in self.root.glob("live/*"):
+            if NAME.fullmatch(folder.name) and not any_alive(self.root / "streams" / folder.name):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def retry_finalising(self, name: str) -> bool:
         """Try finalising `name`'s stuck recordings now; False if none waits in this process."""

@@ -79,6 +79,19 @@ class RecordingLock:
         self._fd = None
 
 
+def any_alive(folder: Path) -> bool:
+    """Does some process hold the lock of a recording in `folder` (is its stream live)?"""
+    for path in folder.glob("*.lock"):
+        try:
+            lock = RecordingLock.take(path.with_suffix(".ts"))
+        except OSError:
+            return True  # cannot tell: assume it is
+        if lock is None:
+            return True
+        lock.release(remove=False)
+    return False
+
+
 def recorded_start(ts: Path) -> datetime:
     """When the recording `ts` began: its lock file's note, else its name, else its mtime."""
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):

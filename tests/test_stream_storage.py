@@ -50,7 +50,7 @@ def assert_playable(path: Path) -> None:
 
 async def test_restart_within_a_minute_recovers_the_recording(tmp_path: Path) -> None:
     """A recording process killed mid-stream: a restart seconds later finalises its recording
-    with the start its recorder noted, not the time of the crash."""
+    with the start its recorder noted (not the crash time) and drops its stale live HLS."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.support.recording_process", str(tmp_path),
         cwd=ROOT, stdout=asyncio.subprocess.PIPE,
@@ -77,6 +77,7 @@ async def test_restart_within_a_minute_recovers_the_recording(tmp_path: Path) ->
     assert (killed_at - started_at).total_seconds() > 2
     assert_playable(mp4)
     assert not Path(report["ts"]).exists(), "handed over: not finalised again at the next start"
+    assert not (tmp_path / "live" / "seminar").exists(), "the dead stream's HLS is not served"
 
 
 async def test_recording_locked_by_a_live_process_is_left_alone(tmp_path: Path) -> None:
