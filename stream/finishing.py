@@ -39,8 +39,9 @@ class Pending:
     ts: Path
     started_at: datetime
     lock: RecordingLock | None
-    problem: Problem | None = None
+    problem: Problem | None = None  # shown until the recording is handed over
     running: bool = False
+    failures: int = 0
 
 
 class Finisher:
@@ -70,15 +71,22 @@ class Finisher:
         stuck = [p.problem for p in self._pending.values() if p.name == name and p.problem]
         return stuck[0] if stuck else self._failed.get(name)
 
+    def failures(self, name: str) -> int:
+        """Failed attempts so far at the pending recordings of `name`."""
+        return sum(p.failures for p in self._pending.values() if p.name == name)
+
     def forget_failure(self, name: str) -> None:
         """A new stream of `name` starts: an old failure is no longer news."""
         self._failed.pop(name, None)
 
     # -- adding work --------------------------------------------------------------------
 
-    def add(self, name: str, ts: Path, started_at: datetime, lock: RecordingLock | None) -> None:
-        """A stream ended: finalise its recording now."""
-        item = Pending(name, ts, started_at, lock)
+    def add(
+        self, name: str, ts: Path, started_at: datetime, lock: RecordingLock | None,
+        problem: Problem | None = None,
+    ) -> None:
+        """A stream ended: finalise its recording now (`problem`: what went wrong while live)."""
+        item = Pending(name, ts, started_at, lock, problem)
         self._pending[ts] = item
         self._start(item)
 
@@ -149,10 +157,11 @@ class Finisher:
                 self._failed[item.name] = FAILED
                 self._done(item, remove=False)
             else:
-                if item.problem is None:
+                if not item.failures:
                     log.warning("stream %s: finalising %s failed, will retry: %s (%s)",
                                 item.name, item.ts, problem.message, self.root)
                 item.problem = problem
+                item.failures += 1
             return
         finally:
             item.running = False

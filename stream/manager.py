@@ -296,7 +296,7 @@ class LiveStreams:
         recorded = live.relay.packets > 0 and live.recorder.path.exists()
         if finalise and recorded:
             started = live.recorder.started_at or live.started_at
-            self.finisher.add(live.name, live.recorder.path, started, live.lock)
+            self.finisher.add(live.name, live.recorder.path, started, live.lock, live.problem)
             return
         with contextlib.suppress(OSError):
             live.recorder.path.unlink(missing_ok=True)

@@ -125,9 +125,14 @@ async def test_full_disk_stops_hls_says_so_and_finalises_once_space_returns(disk
 
         await publisher.delete(server.http, KEYS["seminar"])
         await publisher.close()
+
+        async def tried() -> bool:
+            return server.streams.finisher.failures("seminar") > 0
+
+        await eventually(tried, "finalising to fail on the full disk")
         stuck = server.streams.state("seminar")
         assert stuck.status == Status.FINALISING and stuck.problem is not None
-        assert server.finished.empty()
+        assert stuck.problem.code == "storage.full" and server.finished.empty()
 
         ballast.unlink()
         name, mp4, _ = await asyncio.wait_for(server.finished.get(), FULL_GUARD)
