@@ -18,10 +18,12 @@ import pytest
 from live.settings import Settings
 from stream import client as whip
 from stream.manager import LiveStreams, Status
+from stream.recorder import TsRecorder
 from stream.recovery import RecordingLock
 from tests.support.admin import csrf_of, login
 from tests.support.app import ADMIN, make_settings
 from tests.support.streams import GUARD, KEYS, fill, running_server, small_disk
+from tests.test_stream_media import _encoded_packets as encoded_packets
 
 pytestmark = [pytest.mark.media, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +87,10 @@ async def test_recording_locked_by_a_live_process_is_left_alone(tmp_path: Path) 
     ts = tmp_path / "streams" / "seminar" / "20260101T090000000000Z.ts"
     lock = RecordingLock.take(ts, create_folder=True)
     assert lock is not None
-    ts.write_bytes(b"\x47" * 188 * 100)
+    recorder = TsRecorder(ts)
+    for packet in encoded_packets():
+        recorder.put(packet)
+    await recorder.close()
     os.utime(ts, (0, 0))
     finished: list[object] = []
     try:
@@ -187,10 +192,10 @@ async def test_full_disk_is_shown_to_the_organiser_who_retries_into_the_archive(
     assert stuck["problem"]["code"] == "storage.full"  # type: ignore[index]
     page = await client.get(f"/admin/events/{SLUG}/stream")
     assert 'data-stream-problem="storage.full"' in page.text
-    assert f'action="/admin/events/{SLUG}/stream/retry"' in page.text
+    assert f'action="/admin/events/{SLUG}/stream-retry"' in page.text
 
     ballast.unlink()
-    retried = await client.post(f"/admin/events/{SLUG}/stream/retry",
+    retried = await client.post(f"/admin/events/{SLUG}/stream-retry",
                                 data={"csrf_token": csrf_of(page.text)})
     assert retried.status_code == 303
 

@@ -2,7 +2,7 @@
 
     GET  /admin/events/{slug}/stream        organisers: WHIP URL, key, OBS settings, state
     POST /admin/events/{slug}/stream        organisers: a new stream key (CSRF form)
-    POST /admin/events/{slug}/stream/retry  organisers: finalise a stuck recording now (CSRF)
+    POST /admin/events/{slug}/stream-retry  organisers: finalise a stuck recording now (CSRF)
 
 When the recordings folder is full or read-only the page says so (the state's `problem`)
 and offers the retry; the stream manager also retries by itself every half minute.
@@ -97,5 +97,5 @@ def _problem_text(state: dict[str, object]) -> str | None:
 routes = [
     Route("/admin/events/{slug}/stream", admin_stream, methods=["GET"], name="admin_stream"),
     Route("/admin/events/{slug}/stream", rotate_key, methods=["POST"]),
-    Route("/admin/events/{slug}/stream/retry", retry_finalising, methods=["POST"]),
+    Route("/admin/events/{slug}/stream-retry", retry_finalising, methods=["POST"]),
 ]
