@@ -192,7 +192,7 @@ async def test_full_disk_is_shown_to_the_organiser_who_retries_into_the_archive(
     assert stuck["problem"]["code"] == "storage.full"  # type: ignore[index]
     page = await client.get(f"/admin/events/{SLUG}/stream")
     assert 'data-stream-problem="storage.full"' in page.text
-    assert f'action="/admin/events/{SLUG}/stream-retry"' in page.text
+    assert f'action="/admin/events/{SLUG}/stream-retry" data-stream-retry>' in page.text
 
     ballast.unlink()
     retried = await client.post(f"/admin/events/{SLUG}/stream-retry",

@@ -19,6 +19,7 @@ from live.events import embeds
 from live.events.admin import organiser_page, page
 from live.events.player import status_line, stream_texts
 from live.streaming.service import organiser_event, rotate_stream_key, stream_info
+from live.web import localiser
 
 POLL_MS = 4000
 KEY_ROTATED = embeds.N_("A new stream key was made. The old key no longer works.")
@@ -48,7 +49,7 @@ async def admin_stream(request: Request) -> Response:
         if event.stream_url
         else None
     )
-    texts = stream_texts(request, None)
+    texts = stream_texts(request, None) | problem_texts(request)
     context = {
         "event": event,
         "info": info,
@@ -85,6 +86,12 @@ async def retry_finalising(request: Request) -> Response:
     retried = request.state.streams.retry_finalising(event.slug)
     request.session["flash"] = RETRYING if retried else NOTHING_TO_RETRY
     return RedirectResponse(f"/admin/events/{event.slug}/stream", status_code=303)
+
+
+def problem_texts(request: Request) -> dict[str, str]:
+    """The problems' texts for the page's script, keyed `problem.<code>`."""
+    gettext = localiser(request).gettext
+    return {f"problem.{code}": gettext(text) for code, text in PROBLEMS.items()}
 
 
 def _problem_text(state: dict[str, object]) -> str | None:
