@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from live import admin, archive, events, qa, registration, rooms, streaming
 from live.auth import event_roles
@@ -36,6 +38,7 @@ from live.settings import Settings
 from live.streaming.service import finished_recordings
 from live.web import STATIC_DIR, SecurityHeaders, create_templates, error_response
 from stream.manager import LiveStreams
+from stream.recovery import check_folder
 
 
 def embed_frame_hosts(settings: Settings) -> list[str]:
@@ -44,6 +47,25 @@ def embed_frame_hosts(settings: Settings) -> list[str]:
         f"https://{h.strip()}" for h in settings.embed_hosts.split(",")
         if h.strip() and h.strip() not in {"youtube.com", "youtu.be", "vimeo.com"}
     ]
+
+
+class RecordingsFolderCheck:
+    """Refuses start-up in one line when the recordings folder cannot be written.
+
+    Checked before the lifespan runs, so uvicorn logs this line and exits instead of a
+    traceback from whichever part first touches the folder.
+    """
+
+    def __init__(self, app: ASGIApp, folder: Path) -> None:
+        self.app = app
+        self.folder = folder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" or (problem := check_folder(self.folder)) is None:
+            await self.app(scope, receive, send)
+            return
+        await receive()  # lifespan.startup
+        await send({"type": "lifespan.startup.failed", "message": f"error: {problem}"})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -108,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ])
     middleware = [
+        Middleware(RecordingsFolderCheck, folder=Path(settings.recordings_dir)),
         Middleware(SecurityHeaders, frame_hosts=embed_frame_hosts(settings)),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="salen_session",
                    same_site="lax", https_only=settings.secure_cookies, max_age=14 * 24 * 3600),

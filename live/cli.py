@@ -156,12 +156,16 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from live import server
     from live.migrate import upgrade
+    from stream.recovery import check_folder
 
     settings = Settings.from_env()
     if args.workers > 1 and not settings.hub_url.startswith("redis"):
         print("error: --workers > 1 needs SALEN_HUB_URL=redis://... so processes share live state",
               file=sys.stderr)
         return 2
+    if problem := check_folder(Path(settings.recordings_dir)):
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     print(f"preparing the database at {settings.database_url} ...", flush=True)
     upgrade(settings.database_url)
     if args.demo:

@@ -6,22 +6,27 @@
 
 Only one publisher per stream name (the event slug). Viewers exist only while live.
 Recordings go to `recordings_dir/streams/{name}/{UTC time}.ts`, finalised next to it as
-`.mp4`; live HLS to `recordings_dir/live/{name}/`. A `.ts` without its `.mp4` found at
-start-up (the server died mid-stream) is finalised then, once unchanged for a minute.
+`.mp4`; live HLS to `recordings_dir/live/{name}/`. Each recording is locked by the process
+that records it (`stream.recovery`); a `.ts` whose lock is free belongs to a process that
+died and is finalised at start-up or by the periodic sweep (`stream.finishing`).
+
+When the recordings folder fills up or turns read-only, the stream goes on for WebRTC
+viewers, the state carries a `Problem`, the live HLS playlist is served ended (what was
+written stays playable), and finalising is retried until space returns.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import enum
-import inspect
 import logging
 import re
 import secrets
 import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
@@ -29,21 +34,21 @@ from typing import Self
 from live.errors import Conflict, NotFound, Unavailable
 from live.settings import Settings
 from stream import aiortc_fence
-from stream.finalise import finalise_recording
-from stream.hls import LiveHls
+from stream.finishing import FinishedCallback, Finisher
+from stream.hls import MIN_LIVE_SEGMENTS, LiveHls, render_playlist
 from stream.ice import IceConfig
 from stream.peers import PublisherPeer, ViewerPeer
 from stream.recorder import TsRecorder
+from stream.recovery import NAME_TIME, Problem, RecordingLock, any_alive, storage_problem
 from stream.relay import Relay
 from stream.sdp import check_offer
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
-FinishedCallback = Callable[[str, Path, datetime], Awaitable[None] | None]
 RETRY_AFTER_NOT_LIVE = "5"
 RETRY_AFTER_FULL = "30"
 PAUSED_AFTER = 3.0  # seconds without packets before a live stream shows as paused
-ORPHAN_AGE = 60.0  # seconds without writes before a .ts found at start-up is finalised
+RETRY_SECONDS = 30.0  # between attempts to finalise while the folder is full or read-only
 
 
 class Status(enum.StrEnum):
@@ -65,6 +70,8 @@ class StreamState:
     viewers: int = 0
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    problem: Problem | None = None
+    hls: bool = False
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form for the API and the event page."""
@@ -73,6 +80,8 @@ class StreamState:
             "viewers": self.viewers,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "hls": self.hls,
+            "problem": self.problem.as_dict() if self.problem else None,
         }
 
 
@@ -93,6 +102,8 @@ class _Live:
     hls: LiveHls
     started_at: datetime
     started_mono: float
+    lock: RecordingLock | None = None
+    problem: Problem | None = None
     publisher: PublisherPeer | None = None
     viewers: dict[str, ViewerPeer] = dataclasses.field(default_factory=dict)
     ending: bool = False
@@ -115,6 +126,7 @@ class LiveStreams:
         on_finished: FinishedCallback | None = None,
         idle_timeout: float = 10.0,
         hls_segment_seconds: float = 2.0,
+        retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         self.settings = settings
         self.ice = IceConfig.parse(settings.ice_addresses, settings.ice_servers)
@@ -123,10 +135,12 @@ class LiveStreams:
         self.hls_segment_seconds = hls_segment_seconds
         self._live: dict[str, _Live] = {}
         self._viewer_streams: dict[str, str] = {}
-        self._finalising: dict[str, int] = {}
         self._ended_at: dict[str, datetime] = {}
+        self._stopped_hls: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self.finisher = Finisher(self.root, on_finished, self._spawn, retry_seconds)
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def root(self) -> Path:
@@ -145,15 +159,25 @@ class LiveStreams:
         await self.aclose()
 
     async def start(self) -> None:
-        """Check aiortc still has what forwarding needs; finalise recordings left by a crash."""
+        """Check aiortc still has what forwarding needs; finalise recordings left by a crash.
+
+        Every recording whose lock is free is finalised now, whatever its age; the sweep
+        then runs every `retry_seconds` for retries and for processes that die later.
+        """
         aiortc_fence.check_internals()
-        now = time.time()
-        for ts in sorted(self.root.glob("streams/*/*.ts")):
-            modified = ts.stat().st_mtime
-            # a file still growing may belong to another process sharing the folder
-            if not ts.with_suffix(".mp4").exists() and now - modified > ORPHAN_AGE:
-                started = datetime.fromtimestamp(modified, UTC)
-                self._spawn(self._finalise(ts.parent.name, ts, started))
+        self._drop_stale_hls()
+        self.finisher.sweep()
+        self._sweeper = asyncio.ensure_future(self.finisher.run())
+
+    def _drop_stale_hls(self) -> None:
+        """Live HLS left by a process that died mid-stream: gone, not served as live forever."""
+        for folder in self.root.glob("live/*"):
+            if NAME.fullmatch(folder.name) and not any_alive(self.root / "streams" / folder.name):
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def retry_finalising(self, name: str) -> bool:
+        """Try finalising `name`'s stuck recordings now; False if none waits in this process."""
+        return self.finisher.retry_now(check_name(name))
 
     # -- publishing -------------------------------------------------------------------
 
@@ -178,9 +202,12 @@ class LiveStreams:
 
     def _new_live(self, name: str) -> _Live:
         started = datetime.now(UTC)
-        ts = self.root / "streams" / name / f"{started:%Y%m%dT%H%M%S%fZ}.ts"
+        ts = self.root / "streams" / name / f"{started.strftime(NAME_TIME)}.ts"
         folder = self.hls_folder(name)
         shutil.rmtree(folder, ignore_errors=True)  # last stream's segments
+        self._stopped_hls.pop(name, None)
+        self.finisher.forget_failure(name)
+        lock, problem = self._lock_recording(ts)
         relay = Relay(
             lambda: live.publisher.request_keyframe() if live.publisher else None,
             keyframe_interval=self.hls_segment_seconds * 1.5,
@@ -189,14 +216,25 @@ class LiveStreams:
             name=name,
             session_id=secrets.token_urlsafe(18),
             relay=relay,
-            recorder=TsRecorder(ts),
+            recorder=TsRecorder(ts, lock),
             hls=LiveHls(folder, target=self.hls_segment_seconds),
             started_at=started,
             started_mono=time.monotonic(),
+            lock=lock,
+            problem=problem,
         )
         relay.add_sink(live.recorder.put)
         relay.add_sink(live.hls.put)
         return live
+
+    def _lock_recording(self, ts: Path) -> tuple[RecordingLock | None, Problem | None]:
+        """The new recording's lock; without one (folder unusable) the stream goes on unrecorded."""
+        try:
+            return RecordingLock.take(ts, create_folder=True), None
+        except OSError as exc:
+            problem = storage_problem(exc)
+            log.warning("stream %s: cannot record into %s: %s", ts.parent.name, self.root, exc)
+            return None, problem
 
     async def end_publish(self, name: str, session_id: str) -> None:
         """End the stream (WHIP DELETE); NotFound unless `session_id` is its publisher."""
@@ -210,14 +248,31 @@ class LiveStreams:
             self._spawn(self._end(live, why))
 
     async def _watch(self, live: _Live) -> None:
-        """End the stream when no packet has come for `idle_timeout` seconds."""
+        """End the stream when no packet has come for `idle_timeout` seconds; note write failures."""
         while not live.ending:
             await asyncio.sleep(min(self.idle_timeout / 4, 1.0))
+            self._check_writers(live)
             last = live.relay.last_packet_at or live.started_mono
             # before the first packet, allow for ICE and DTLS to finish
             limit = self.idle_timeout if live.relay.last_packet_at else self.idle_timeout + 10
             if time.monotonic() - last > limit and not live.ending:
                 await self._end(live, "no packets")
+
+    def _check_writers(self, live: _Live) -> None:
+        """A recorder or HLS writer that failed: the state says why; HLS is served ended."""
+        for sink in (live.recorder, live.hls):
+            if sink.error is not None and live.problem is None:
+                live.problem = storage_problem(sink.error) or Problem(
+                    "storage.error", "Writing the recording or live HLS failed."
+                )
+                log.warning("stream %s: %s (%s)", live.name, live.problem.message, self.root)
+        if live.hls.error is not None and live.name not in self._stopped_hls:
+            window = live.hls.segments[-live.hls.window :]
+            self._stopped_hls[live.name] = render_playlist(window, ended=True)
+
+    def stopped_playlist(self, name: str) -> str | None:
+        """The ended HLS playlist to serve instead of the file, once live HLS has failed."""
+        return self._stopped_hls.get(name)
 
     async def _end(self, live: _Live, why: str, finalise: bool = True) -> None:
         if live.ending:
@@ -231,43 +286,23 @@ class LiveStreams:
         live.viewers.clear()
         for session_id, viewer in viewers:
             self._viewer_streams.pop(session_id, None)
-        if finalise and live.relay.packets:
-            self._finalising[live.name] = self._finalising.get(live.name, 0) + 1
         await asyncio.gather(
             *(viewer.close() for _, viewer in viewers),
             *([live.publisher.close()] if live.publisher else []),
             return_exceptions=True,
         )
         await asyncio.gather(live.recorder.close(), live.hls.close())
-        if finalise and live.relay.packets:
-            self._spawn(
-                self._finalise(live.name, live.recorder.path, live.started_at, counted=True)
-            )
-        else:
+        self._check_writers(live)
+        recorded = live.relay.packets > 0 and live.recorder.path.exists()
+        if finalise and recorded:
+            started = live.recorder.started_at or live.started_at
+            self.finisher.add(live.name, live.recorder.path, started, live.lock, live.problem)
+            return
+        with contextlib.suppress(OSError):
             live.recorder.path.unlink(missing_ok=True)
-            self._ended_at[live.name] = datetime.now(UTC)
-
-    async def _finalise(
-        self, name: str, ts: Path, started_at: datetime, counted: bool = False
-    ) -> None:
-        if not counted:
-            self._finalising[name] = self._finalising.get(name, 0) + 1
-        try:
-            if not ts.exists():
-                return
-            mp4 = await asyncio.to_thread(finalise_recording, ts)
-            log.info("stream %s: recording finalised as %s", name, mp4)
-            if self.on_finished is not None:
-                result = self.on_finished(name, mp4, started_at)
-                if inspect.isawaitable(result):
-                    await result
-        except Exception:
-            log.exception("stream %s: finalising %s failed", name, ts)
-        finally:
-            self._finalising[name] -= 1
-            if not self._finalising[name]:
-                del self._finalising[name]
-            self._ended_at[name] = datetime.now(UTC)
+        if live.lock is not None:
+            live.lock.release(remove=True)
+        self._ended_at[live.name] = datetime.now(UTC)
 
     # -- viewing ----------------------------------------------------------------------
 
@@ -325,12 +360,19 @@ class LiveStreams:
             last = live.relay.last_packet_at
             quiet = last is not None and time.monotonic() - last > PAUSED_AFTER
             status = Status.PAUSED if quiet else Status.LIVE
-            return StreamState(name, status, len(live.viewers), live.started_at)
-        if name in self._finalising:
-            return StreamState(name, Status.FINALISING, ended_at=self._ended_at.get(name))
-        if name in self._ended_at:
-            return StreamState(name, Status.ENDED, ended_at=self._ended_at[name])
-        return StreamState(name, Status.IDLE)
+            hls = live.hls.error is None and len(live.hls.segments) >= MIN_LIVE_SEGMENTS
+            problem = live.problem or self.finisher.problem(name)
+            return StreamState(name, status, len(live.viewers), live.started_at, None, problem, hls)
+        problem = self.finisher.problem(name)
+        ended_at = max(
+            (t for t in (self._ended_at.get(name), self.finisher.ended_at.get(name)) if t),
+            default=None,
+        )
+        if self.finisher.busy(name):
+            return StreamState(name, Status.FINALISING, ended_at=ended_at, problem=problem)
+        if ended_at is not None:
+            return StreamState(name, Status.ENDED, ended_at=ended_at, problem=problem)
+        return StreamState(name, Status.IDLE, problem=problem)
 
     @property
     def viewer_count(self) -> int:
@@ -348,9 +390,14 @@ class LiveStreams:
             log.error("stream background task failed", exc_info=task.exception())
 
     async def aclose(self) -> None:
-        """End every stream and wait for recordings to be finalised."""
+        """End every stream and wait for recordings to be finalised (one attempt each)."""
         for live in list(self._live.values()):
             await self._end(live, "server stopping")
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.finisher.drain()

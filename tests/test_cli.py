@@ -184,3 +184,26 @@ def test_redaction_leaves_other_paths_alone() -> None:
     assert redact("/e/r/live?keyword=a&lang=en") == "/e/r/live?keyword=a&lang=en"
     assert redact("/api/events/x/registrations/12") == "/api/events/x/registrations/12"
     assert redact("/e/x/moderate?lang=en&token=abc") == "/e/x/moderate?lang=en&token=…"
+
+
+@pytest.mark.parametrize("kind", ["read-only", "not creatable"])
+def test_serve_with_an_unusable_recordings_folder_says_so_in_one_line(
+    db: str, tmp_path: Path, kind: str
+) -> None:
+    """`salen serve` with a read-only or uncreatable recordings folder prints one line naming
+    the folder and the problem, and exits non-zero without a traceback."""
+    from tests.support.streams import small_disk
+
+    mount = tmp_path / "ro"
+    with small_disk(mount, "1m", read_only=True):
+        folder = mount if kind == "read-only" else mount / "recordings"
+        env = os.environ | {"SALEN_DATABASE_URL": db, "SALEN_SECRET_KEY": "test-secret",
+                            "SALEN_RECORDINGS_DIR": str(folder)}
+        result = subprocess.run(
+            [sys.executable, "-m", "live.cli", "serve", "--port", str(free_port())],
+            env=env, text=True, capture_output=True, timeout=120, check=False)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(folder) in lines[0] and "read-only" in lines[0].lower()

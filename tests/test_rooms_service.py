@@ -377,6 +377,30 @@ async def test_markdown_report_carries_no_raw_html(db: DB, hub: Hub) -> None:
     assert "\n  &lt;b&gt;two&lt;/b&gt;" in markdown  # the second line stays in the item
 
 
+async def test_renaming_sections_keeps_every_note_in_the_report(db: DB, hub: Hub) -> None:
+    """Sections renamed, reordered or removed on the set-up form after input exists: every
+    note stays in the report, under the renamed section where there is one."""
+    from live.rooms.admin import parse_sections
+
+    service, seeded = await opened(db, hub)
+    room = (await service.rooms(seeded.event_id))[0]
+    texts = {"challenges": ["Too few buses", "Long winters"],
+             "proposals": ["Night trains", "Shared offices", "Remote days"]}
+    for section, items in texts.items():
+        for text in items:
+            await service.add_note(seeded.event_id, MOD, room.id, section, text)
+    for titles in ("Obstacles\nProposals", "What we propose\nObstacles\nQuestions",
+                   "Questions"):
+        await service.configure(seeded.event_id, placement=Placement.THEME, room_size=4,
+                                sections=parse_sections(titles))
+        reports = await report.build(db, seeded.event_id)
+        mine = next(r for theme in reports for r in theme.rooms if r.id == room.id)
+        kept = [item for section in mine.sections for item in section.items]
+        assert sorted(kept) == sorted(texts["challenges"] + texts["proposals"]), titles
+    group = await service.group(seeded.event_id)
+    assert group is not None and [s["title"] for s in group.sections] == ["Questions"]
+
+
 @pytest.mark.redis
 async def test_changes_reach_members_served_by_another_process(db: DB, redis_url: str) -> None:
     """Two processes share a database and Redis: a note added on one is pushed on the other."""

@@ -41,7 +41,8 @@ async def test_stream_api_needs_the_organiser(live_url: str) -> None:
             "Authorization": f"Bearer {info['stream_key']}", "Content-Type": "application/sdp"})
         assert old.status_code == 401 and old.json()["code"] == "stream.key_wrong"
         state = (await client.get(f"/api/events/{SLUG}/stream/state")).json()
-        assert state == {"state": "idle", "viewers": 0, "started_at": None, "ended_at": None}
+        assert state == {"state": "idle", "viewers": 0, "started_at": None, "ended_at": None,
+                         "hls": False, "problem": None}
 
 
 async def test_publish_view_and_archive(live_url: str) -> None:

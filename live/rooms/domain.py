@@ -232,6 +232,43 @@ def clean_text(text: str, *, allow_empty: bool = False) -> str:
     return text
 
 
+def keep_section_keys(old: Sequence[dict[str, str]],
+                      new: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """The `new` sections with the keys they were first given: renaming changes only a title.
+
+    Notes are filed under a section's key, so a key once given never moves to another
+    section. A title that is still there keeps its key; a changed title in the place of an
+    old section is that section renamed and keeps its key; any other title gets a key no
+    section had before (its own `key` from the title, made unique).
+    """
+    keys: list[str | None] = [None] * len(new)
+    by_title = {s["title"]: s["key"] for s in old}
+    used: set[str] = set()
+    for i, section in enumerate(new):
+        key = by_title.get(section["title"])
+        if key is not None and key not in used:
+            keys[i] = key
+            used.add(key)
+    for i in range(min(len(new), len(old))):
+        if keys[i] is None and old[i]["key"] not in used:
+            keys[i] = old[i]["key"]
+            used.add(old[i]["key"])
+    taken = used | {s["key"] for s in old}
+    for i, section in enumerate(new):
+        if keys[i] is None:
+            keys[i] = _fresh_key(section["key"], taken)
+            taken.add(keys[i] or "")
+    return [{"key": key or "", "title": s["title"]} for key, s in zip(keys, new, strict=True)]
+
+
+def _fresh_key(base: str, taken: set[str]) -> str:
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base[:36]}-{n}"
+    return key
+
+
 def check_section(sections: Iterable[dict[str, str]], key: str) -> str:
     """`key` if it names one of the organiser's sections, else Invalid."""
     if key not in {s["key"] for s in sections}:

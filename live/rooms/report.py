@@ -88,12 +88,15 @@ async def build(db: async_sessionmaker[AsyncSession], event_id: int) -> list[The
 def _room_report(room: BreakoutRoom, sections: list[dict[str, str]], notes: list[RoomNote],
                  members: list[int]) -> RoomReport:
     mine = [n for n in notes if n.room_id == room.id]
+    known = {s["key"] for s in sections}
+    # input under a section the organiser has since removed is still the room's input
+    gone = list(dict.fromkeys(n.section for n in mine if n.section not in known))
     return RoomReport(
         id=room.id, name=room.name, location=room.location, online=room.online,
         members=members.count(room.id),
         sections=[SectionReport(s["key"], s["title"],
                                 [n.text for n in mine if n.section == s["key"]])
-                  for s in sections])
+                  for s in [*sections, *({"key": k, "title": k} for k in gone)]])
 
 
 def _place(room: RoomReport, _: Gettext) -> str:

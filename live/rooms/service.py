@@ -85,7 +85,11 @@ class RoomsService:
                         sections: Sequence[dict[str, str]] | None = None,
                         venue_rooms: Sequence[str] = (), item_id: int | None = None
                         ) -> GroupSession:
-        """Create or change the event's group session (its rooms stay as they are)."""
+        """Create or change the event's group session (its rooms stay as they are).
+
+        Given `sections` keep the keys of those they rename (`domain.keep_section_keys`);
+        without, the group gets the default sections.
+        """
         domain.check_room_size(room_size)
         async with self._db() as session, session.begin():
             group = await session.scalar(
@@ -95,7 +99,11 @@ class RoomsService:
                 session.add(group)
             group.placement = Placement(placement)
             group.room_size = room_size
-            group.sections = [dict(s) for s in (sections or domain.DEFAULT_SECTIONS)]
+            # sections given (the set-up form): a renamed one keeps its key, so the input
+            # filed under it stays with it; none given: the defaults, as they are
+            group.sections = (
+                domain.keep_section_keys(group.sections or [], [dict(s) for s in sections])
+                if sections else [dict(s) for s in domain.DEFAULT_SECTIONS])
             group.venue_rooms = [v.strip() for v in venue_rooms if v.strip()]
             group.item_id = item_id
         return group

@@ -1,7 +1,11 @@
 """The organiser's stream page: where and how to publish (URLs, key, OBS settings), the state.
 
-    GET  /admin/events/{slug}/stream     organisers: WHIP URL, key, OBS settings, state
-    POST /admin/events/{slug}/stream     organisers: a new stream key (CSRF form)
+    GET  /admin/events/{slug}/stream        organisers: WHIP URL, key, OBS settings, state
+    POST /admin/events/{slug}/stream        organisers: a new stream key (CSRF form)
+    POST /admin/events/{slug}/stream-retry  organisers: finalise a stuck recording now (CSRF)
+
+When the recordings folder is full or read-only the page says so (the state's `problem`)
+and offers the retry; the stream manager also retries by itself every half minute.
 """
 
 from __future__ import annotations
@@ -15,9 +19,23 @@ from live.events import embeds
 from live.events.admin import organiser_page, page
 from live.events.player import status_line, stream_texts
 from live.streaming.service import organiser_event, rotate_stream_key, stream_info
+from live.web import localiser
 
 POLL_MS = 4000
 KEY_ROTATED = embeds.N_("A new stream key was made. The old key no longer works.")
+RETRYING = embeds.N_("Preparing the recording again.")
+NOTHING_TO_RETRY = embeds.N_("No recording of this stream is waiting to be prepared here.")
+# the organiser's words for a stream's `problem` codes (stream.recovery.Problem)
+PROBLEMS = {
+    "storage.full": embeds.N_("The disk for recordings is full: the stream is not being "
+                              "recorded, and live HLS has stopped. Free some space; the "
+                              "recording so far is prepared as soon as there is room."),
+    "storage.read_only": embeds.N_("The recordings folder cannot be written to (read-only): "
+                                   "the stream is not being recorded, and live HLS has stopped."),
+    "storage.error": embeds.N_("The recordings folder cannot be written to: the stream is not "
+                               "being recorded, and live HLS has stopped."),
+    "recording.failed": embeds.N_("The recording could not be turned into a video file."),
+}
 
 
 @organiser_page
@@ -31,7 +49,7 @@ async def admin_stream(request: Request) -> Response:
         if event.stream_url
         else None
     )
-    texts = stream_texts(request, None)
+    texts = stream_texts(request, None) | problem_texts(request)
     context = {
         "event": event,
         "info": info,
@@ -40,6 +58,8 @@ async def admin_stream(request: Request) -> Response:
         "texts": texts,
         "line": status_line(texts, state),
         "poll_ms": POLL_MS,
+        "problem": _problem_text(state),
+        "can_retry": state["state"] == "finalising" and state["problem"] is not None,
     }
     response = page(request, "admin/stream.html", context)
     response.headers["cache-control"] = "no-store"
@@ -57,7 +77,32 @@ async def rotate_key(request: Request) -> Response:
     return RedirectResponse(f"/admin/events/{event.slug}/stream", status_code=303)
 
 
+@organiser_page
+async def retry_finalising(request: Request) -> Response:
+    """Try again at once to finalise the stream's stuck recording (form with CSRF token)."""
+    event = await organiser_event(request)
+    form = await request.form()
+    auth.check_csrf(request, str(form.get("csrf_token", "")))
+    retried = request.state.streams.retry_finalising(event.slug)
+    request.session["flash"] = RETRYING if retried else NOTHING_TO_RETRY
+    return RedirectResponse(f"/admin/events/{event.slug}/stream", status_code=303)
+
+
+def problem_texts(request: Request) -> dict[str, str]:
+    """The problems' texts for the page's script, keyed `problem.<code>`."""
+    gettext = localiser(request).gettext
+    return {f"problem.{code}": gettext(text) for code, text in PROBLEMS.items()}
+
+
+def _problem_text(state: dict[str, object]) -> str | None:
+    problem = state.get("problem")
+    if not isinstance(problem, dict):
+        return None
+    return PROBLEMS.get(str(problem.get("code")), PROBLEMS["storage.error"])
+
+
 routes = [
     Route("/admin/events/{slug}/stream", admin_stream, methods=["GET"], name="admin_stream"),
     Route("/admin/events/{slug}/stream", rotate_key, methods=["POST"]),
+    Route("/admin/events/{slug}/stream-retry", retry_finalising, methods=["POST"]),
 ]

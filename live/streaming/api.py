@@ -41,7 +41,10 @@ async def new_stream_key(request: Request) -> Response:
 
 
 @operation(
-    "Stream state", "idle | live | paused | finalising | ended, with the viewer count.",
+    "Stream state",
+    "idle | live | paused | finalising | ended, with the viewer count; `hls` (live HLS is "
+    "advertised) and `problem` ({code, message} when the recordings folder is full or "
+    "read-only, else null).",
     responses={"200": "The state", "404": "Unknown (or unpublished) event"}, tag="streams"
 )
 async def public_state(request: Request) -> Response:

@@ -83,6 +83,8 @@ def stream_info(settings: Settings, event: Event, state: dict[str, object]) -> d
         "state": state["state"],
         "viewers": state["viewers"],
         "started_at": state["started_at"],
+        "hls": state["hls"],
+        "problem": state["problem"],
     }
 
 

@@ -7,6 +7,8 @@
     PATCH   .../{session}           405: no trickle ICE or ICE restart (RFC 9725 4.3.1)
     OPTIONS any of these            CORS, and the ICE servers as Link headers
     GET     /live/{slug}/index.m3u8 and /live/{slug}/seg_NNNNN.ts
+            (once the HLS writer has failed, e.g. on a full disk, the playlist is served
+            from memory with #EXT-X-ENDLIST, so what was written stays playable)
 
 The `LiveStreams` instance is taken from the lifespan state (`request.state.streams`).
 """
@@ -177,8 +179,11 @@ async def _hls_file(request: Request) -> Response:
         media_type, cache = "video/mp2t", SEGMENT_CACHE
     else:
         raise NotFound("No such file.", code="hls.unknown")
+    headers = {"Cache-Control": cache, "Access-Control-Allow-Origin": "*"}
+    stopped = _streams(request).stopped_playlist(slug) if name == PLAYLIST else None
+    if stopped is not None:  # its writer failed (disk full): ended, so players stop waiting
+        return Response(stopped, media_type=media_type, headers=headers)
     path = folder / name
     if not path.is_file():
         raise NotFound("The stream has no live HLS now.", code="hls.missing")
-    headers = {"Cache-Control": cache, "Access-Control-Allow-Origin": "*"}
     return FileResponse(path, media_type=media_type, headers=headers)

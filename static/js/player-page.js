@@ -45,6 +45,7 @@ class StreamView {
   apply(state) {
     this.root.dataset.state = state.state;
     if (this.line && state.viewers !== undefined) this.line.textContent = statusLine(this.texts, state);
+    if (state.problem !== undefined) this.showProblem(state);
     if (!this.video) return;
     if (PLAYING.has(state.state) && !this.player) this.play();
     else if (!PLAYING.has(state.state) && this.player) this.stopPlaying();
@@ -67,6 +68,19 @@ class StreamView {
     const player = this.player;
     this.player = null;
     player.stop();
+  }
+
+  // the organiser's page: a full or read-only recordings folder, and the retry while stuck
+  showProblem(state) {
+    const notice = this.root.querySelector("[data-stream-problem]");
+    const retry = this.root.querySelector("[data-stream-retry]");
+    const code = state.problem ? state.problem.code : "";
+    if (notice) {
+      notice.hidden = !code;
+      notice.dataset.streamProblem = code;
+      notice.textContent = code ? this.texts[`problem.${code}`] || this.texts["problem.storage.error"] : "";
+    }
+    if (retry) retry.hidden = !(code && state.state === "finalising");
   }
 
   showMode(mode, reason = "") {

@@ -2,6 +2,7 @@
 
 `running_server` serves Salen's streaming routes (stream keys `KEYS`) with a fresh
 `LiveStreams` and yields a `Harness`; `decoded_video` reads a WHEP viewer's frame numbers.
+`small_disk` mounts a small tmpfs (root only) for the full-disk tests.
 `GUARD` bounds every wait so a hang fails instead of blocking the suite.
 """
 
@@ -10,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import socket
-from collections.abc import AsyncIterator, Sequence
+import subprocess
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 import av
 import httpx
+import pytest
 import uvicorn
 from aiortc import MediaStreamTrack
 from starlette.applications import Starlette
@@ -49,7 +53,7 @@ async def _check_key(request: object, slug: str, token: str) -> bool | None:
 
 @contextlib.asynccontextmanager
 async def running_server(
-    tmp_path: Path, extra_routes: Sequence[BaseRoute] = ()
+    tmp_path: Path, extra_routes: Sequence[BaseRoute] = (), retry_seconds: float = 30.0
 ) -> AsyncIterator[Harness]:
     """Salen's streaming routes in a tiny Starlette app, served by uvicorn on loopback."""
     settings = Settings(recordings_dir=tmp_path, ice_addresses="127.0.0.1", webrtc_viewer_limit=3)
@@ -63,6 +67,7 @@ async def running_server(
             on_finished=lambda *args: finished.put_nowait(args),
             idle_timeout=2.0,
             hls_segment_seconds=1.0,
+            retry_seconds=retry_seconds,
         ) as streams:
             holder.append(streams)
             yield {"streams": streams}
@@ -95,3 +100,29 @@ async def decoded_video(tracks: asyncio.Queue[MediaStreamTrack], frames: int) ->
         assert isinstance(frame, av.VideoFrame)
         numbers.append(whip.read_frame_number(frame))
     return numbers
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "8m", *, read_only: bool = False) -> Iterator[Path]:
+    """A tmpfs of `size` mounted on `folder` (made if missing) until exit; needs root."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (as in CI)")
+    folder.mkdir(parents=True, exist_ok=True)
+    options = f"size={size}" + (",ro" if read_only else "")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path, leave: int) -> Path:
+    """A ballast file that leaves about `leave` bytes free on `folder`'s file system."""
+    ballast = folder / "ballast"
+    free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    with ballast.open("wb") as out:
+        out.truncate(0)
+        chunk = b"\0" * (1 << 16)
+        for _ in range(max(free - leave, 0) // len(chunk)):
+            out.write(chunk)
+    return ballast
