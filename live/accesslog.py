@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
 MASK = "…"
 SECRET_PARAMS = ("r", "key", "token", "p", "stream_key")
 
-# A path segment that is itself the secret: /r/{token}[/...] and /api/registrations/{token}.
-_SECRET_SEGMENT = re.compile(r"(?<![^\s/\"])((?:/api/registrations|/r)/)[^/?#\s\"]+")
+# A path segment that is itself the secret: /r/{token}[/...] and /api/registrations/{token},
+# also as a query value (the language link's `?next=/r/...`).
+_SECRET_SEGMENT = re.compile(r"(?<![^\s/\"=])((?:/api/registrations|/r)/)[^/?&#\s\"]+")
 # A secret query parameter's value (names matched exactly: "?keyword=" is not "?key=").
 _SECRET_QUERY = re.compile(
     r"([?&](?:" + "|".join(re.escape(p) for p in SECRET_PARAMS) + r")=)[^&#\s\"]+"
@@ -29,9 +31,15 @@ _SECRET_QUERY = re.compile(
 
 
 def redact(text: str) -> str:
-    """`text` with secret path segments and secret query values replaced by `MASK`."""
-    if "/" not in text and "=" not in text:
+    """`text` with secret path segments and secret query values replaced by `MASK`.
+
+    Percent-encoded text is decoded first, so a secret link inside a query value
+    (`?next=%2Fr%2F...`) is found too; the log then shows that part decoded.
+    """
+    if "/" not in text and "=" not in text and "%" not in text:
         return text
+    if "%" in text:
+        text = unquote(text)
     return _SECRET_QUERY.sub(r"\1" + MASK, _SECRET_SEGMENT.sub(r"\1" + MASK, text))
 
 

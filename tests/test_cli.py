@@ -186,6 +186,16 @@ def test_redaction_leaves_other_paths_alone() -> None:
     assert redact("/e/x/moderate?lang=en&token=abc") == "/e/x/moderate?lang=en&token=…"
 
 
+def test_redaction_finds_secret_links_inside_query_values() -> None:
+    """The language link carries the page it came from: a personal link there goes too,
+    plain or percent-encoded."""
+    from live.accesslog import redact
+
+    assert redact("/lang?to=en&next=/r/PERSONAL1") == "/lang?to=en&next=/r/…"
+    assert "PERSONAL2" not in redact("/lang?to=en&next=%2Fr%2FPERSONAL2")
+    assert "MODERATOR3" not in redact("/lang?to=en&next=%2Fe%2Fx%2Fmoderate%3Ftoken%3DMODERATOR3")
+
+
 @pytest.mark.parametrize("kind", ["read-only", "not creatable"])
 def test_serve_with_an_unusable_recordings_folder_says_so_in_one_line(
     db: str, tmp_path: Path, kind: str

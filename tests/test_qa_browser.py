@@ -112,10 +112,14 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
     await expect(bystander.locator(f"[data-questions] [data-question='{qid}']")).to_contain_text(
         ASKED
     )
-    # Each question and name is its own bidi context: a right-to-left override stays inside.
+    # Each question and each typed name is its own bidi isolate: a right-to-left name, or an
+    # override inside it, cannot reorder the rest of the line (the vote count on the desk).
     shown = bystander.locator(f"[data-questions] [data-question='{qid}']")
     await expect(shown.locator(".qa-text")).to_have_attribute("dir", "auto")
-    await expect(shown.locator(".qa-by")).to_have_attribute("dir", "auto")
+    await expect(shown.locator(".qa-by bdi")).to_have_text(["<b>Ola</b>", "Otta kommune"])
+    desk = moderator.locator(f"li[data-question='{qid}'] .qa-by")
+    await expect(desk.locator("bdi")).to_have_text(["<b>Ola</b>", "Otta kommune"])
+    await expect(desk).to_contain_text("0 votes")
 
     # The bystander upvotes once; the button shows it is theirs.
     vote = bystander.locator(f"[data-vote='{qid}']")

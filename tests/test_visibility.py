@@ -15,6 +15,8 @@ from tests.test_page_cache import event_id, write
 
 PAGES = [f"/e/{VERKSTED}", f"/e/{VERKSTED}/publish", f"/e/{VERKSTED}/register",
          f"/e/{VERKSTED}/live", f"/e/{VERKSTED}/group-work"]
+# Not for organisers (the display needs its key), so only among the public's 404s.
+KEYED = [f"/e/{VERKSTED}/display?key=wrong", f"/e/{VERKSTED}/display"]
 APIS = [f"/api/events/{VERKSTED}", f"/api/events/{VERKSTED}/stream/state"]
 
 
@@ -31,7 +33,7 @@ async def unpublished(client: httpx.AsyncClient, settings: Settings) -> int:
     return recording.id
 
 
-@pytest.mark.parametrize("path", PAGES + APIS)
+@pytest.mark.parametrize("path", PAGES + KEYED + APIS)
 async def test_public_gets_404_on_every_route_of_an_unpublished_event(
         client: httpx.AsyncClient, unpublished: int, path: str) -> None:
     """Pages and APIs of an unpublished event answer 404, as for an unknown event."""

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from live import auth
 from live.errors import Forbidden
 from live.events.service import load_event
-from live.events.visibility import visible_roles
+from live.events.visibility import check_visible, visible_roles
 from live.identity import Participant, identities, participant, remember, remembered
 from live.models import Event, ProgrammeItem, Role
 from live.qa.service import QaService
@@ -101,6 +101,7 @@ async def display_page(request: Request) -> Response:
         event = await load_event(session, request.path_params["slug"])
     key = request.query_params.get("key", "")
     if not (key and hmac.compare_digest(key.encode(), event.display_token.encode())):
+        await check_visible(request, event)  # an unpublished event is unknown, not "bad key"
         raise Forbidden("This display link is not valid.", code="qa.bad_display_key")
     await qa_service(request).ensure(event.id)
     return render(request, "qa/display.html", {

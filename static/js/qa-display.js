@@ -2,7 +2,7 @@
 // in large type. Read-only: it connects with the display key and never sends a question.
 
 import { LiveSocket, loadTexts, connectionStatus } from "./qa-socket.js";
-import { QaState, el, askedBy } from "./qa-state.js";
+import { QaState, el, askedByNodes } from "./qa-state.js";
 
 const page = document.querySelector("[data-qa-page=display]");
 const texts = loadTexts();
@@ -19,14 +19,14 @@ function render() {
   const now = state.onAir();
   page.querySelector("[data-now]").replaceChildren(now
     ? el("blockquote", { cls: "qa-display-question", attrs: { "data-question": now.id } }, [
-        el("p", { text: now.text, attrs: { dir: "auto" } }), el("footer", { text: askedBy(now, texts), attrs: { dir: "auto" } }),
+        el("p", { text: now.text, attrs: { dir: "auto" } }), el("footer", {}, askedByNodes(now, texts)),
       ])
     : el("p", { cls: "qa-display-empty", text: texts.nothing_on_air }));
   const next = state.queue().slice(0, count);
   page.querySelector("[data-next-section]").hidden = next.length === 0;
   page.querySelector("[data-next]").replaceChildren(...next.map((q) =>
     el("li", { attrs: { "data-question": q.id } }, [
-      el("p", { text: q.text, attrs: { dir: "auto" } }), el("p", { cls: "qa-display-by", text: askedBy(q, texts), attrs: { dir: "auto" } }),
+      el("p", { text: q.text, attrs: { dir: "auto" } }), el("p", { cls: "qa-display-by" }, askedByNodes(q, texts)),
     ])));
 }
 

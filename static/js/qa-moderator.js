@@ -5,7 +5,7 @@
 // work at once; a refused action (someone was first) shows a message and the fresh state.
 
 import { LiveSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
-import { QaState, el, askedBy, clock } from "./qa-state.js";
+import { QaState, el, askedByNodes, clock } from "./qa-state.js";
 
 const page = document.querySelector("[data-qa-page=moderator]");
 const texts = loadTexts();
@@ -90,10 +90,11 @@ function passesFilter(q) {
 }
 
 function meta(q) {
-  const parts = [askedBy(q, texts), format(texts.votes, { n: q.votes || 0 })];
-  if (q.floor && (q.name || q.organisation)) parts.push(texts.floor);
-  if (q.item && items.has(q.item)) parts.push(items.get(q.item));
-  return el("p", { cls: "qa-by", text: parts.join(" · "), attrs: { dir: "auto" } });
+  // Typed names and item titles are isolated (<bdi>); the line keeps the page's direction.
+  const nodes = [...askedByNodes(q, texts), " · " + format(texts.votes, { n: q.votes || 0 })];
+  if (q.floor && (q.name || q.organisation)) nodes.push(" · " + texts.floor);
+  if (q.item && items.has(q.item)) nodes.push(" · ", el("bdi", { text: items.get(q.item) }));
+  return el("p", { cls: "qa-by" }, nodes);
 }
 
 function card(q, controls) {

@@ -97,12 +97,16 @@ export function el(tag, { cls, text, attrs } = {}, children = []) {
   return node;
 }
 
-/** "Name, Organisation", else "From the floor" or the anonymous label. */
-export function askedBy(q, texts) {
+/**
+ * The asker as nodes for a line of text: each name the user typed in a <bdi> of its own,
+ * so a right-to-left name, or an override inside it, cannot reorder the rest of the line.
+ */
+export function askedByNodes(q, texts) {
   const parts = [q.name, q.organisation].filter(Boolean);
-  if (parts.length) return parts.join(", ");
-  return q.floor ? texts.floor : texts.anonymous;
+  if (!parts.length) return [q.floor ? texts.floor : texts.anonymous];
+  return parts.flatMap((part, i) => (i ? [", "] : []).concat([el("bdi", { text: part })]));
 }
+
 
 /** A local clock time for an ISO timestamp. */
 export function clock(iso) {

@@ -3,7 +3,7 @@
 // wrote is put on the page with textContent, never as HTML.
 
 import { LiveSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
-import { QaState, PUBLIC, sortQuestions, el, askedBy } from "./qa-state.js";
+import { QaState, PUBLIC, sortQuestions, el, askedByNodes } from "./qa-state.js";
 
 const page = document.querySelector("[data-qa-page=viewer]");
 const texts = loadTexts();
@@ -26,7 +26,7 @@ function renderNow() {
   const q = state.onAir();
   box.replaceChildren(q
     ? el("blockquote", { cls: "qa-now-question" }, [
-        el("p", { text: q.text, attrs: { dir: "auto" } }), el("footer", { text: askedBy(q, texts), attrs: { dir: "auto" } }),
+        el("p", { text: q.text, attrs: { dir: "auto" } }), el("footer", {}, askedByNodes(q, texts)),
       ])
     : el("p", { cls: "hint", text: texts.nothing_on_air }));
 }
@@ -54,7 +54,7 @@ function questionItem(q) {
   }
   const body = el("div", { cls: "qa-body" }, [
     el("p", { cls: "qa-text", text: q.text, attrs: { id: `q-${q.id}-text`, dir: "auto" } }),
-    el("p", { cls: "qa-by", text: askedBy(q, texts), attrs: { dir: "auto" } }),
+    el("p", { cls: "qa-by" }, askedByNodes(q, texts)),
   ]);
   if (q.status !== "approved") body.append(el("p", { cls: "qa-status", text: statusLabel(q) }));
   li.append(body);
