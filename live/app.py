@@ -1,9 +1,9 @@
-"""`create_app(settings)`: the Starlette application with everything stateful on its lifespan."""
+"""`create_app(settings)`: the Starlette application; everything stateful is on its lifespan
+(`live.lifespan.open_state`)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,27 +17,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from live import admin, archive, events, qa, registration, rooms, streaming
 from live.auth import event_roles
-from live.db import create_engine, sessionmaker
 from live.errors import SalenError
-from live.events.page_cache import PageCache, change_counter
-from live.events.player import install as install_player
 from live.guard import InputGuard, Unforeseen
-from live.hub import open_hub
-from live.i18n import load_translations
-from live.jobs import open_jobs
-from live.outbox import open_outbox
-from live.qa.handlers import QaFeature
-from live.qa.runtime import open_qa
-from live.ratelimit import Limiter
-from live.realtime.connection import open_live, ws_route
-from live.registration.ratelimit import RateLimiter
-from live.rooms.handlers import RoomsFeature
-from live.rooms.runtime import open_rooms
+from live.lifespan import open_state
+from live.realtime.connection import ws_route
 from live.routing import by_segment
 from live.settings import Settings
-from live.streaming.service import finished_recordings
-from live.web import STATIC_DIR, SecurityHeaders, create_templates, error_response
-from stream.manager import LiveStreams
+from live.web import STATIC_DIR, SecurityHeaders, error_response
 from stream.recovery import check_folder
 
 
@@ -72,49 +58,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build Salen for these settings (default: from the environment)."""
     settings = settings or Settings.from_env()
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        async with contextlib.AsyncExitStack() as stack:
-            engine = create_engine(settings.database_url)
-            stack.push_async_callback(engine.dispose)
-            db = sessionmaker(engine)
-            jobs = await stack.enter_async_context(open_jobs(db))  # features register jobs on it
-            hub = await stack.enter_async_context(open_hub(settings.hub_url))
-            # Rate limits over connections, and over processes through the hub's Redis.
-            limiter = Limiter.for_hub(settings.hub_url)
-            stack.push_async_callback(limiter.aclose)
-            qa = await stack.enter_async_context(open_qa(db, hub))
-            rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
-            # The live socket's message types: each feature registers its own.
-            live = await stack.enter_async_context(
-                open_live(settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms)],
-                          limiter=limiter)
-            )
-            state: dict[str, Any] = {
-                "settings": settings,
-                "engine": engine,
-                "db": db,
-                "hub": hub,
-                "live": live,
-                "qa": qa,
-                "rooms": rooms,
-                "registration_limiter": RateLimiter(store=limiter),
-                "jobs": jobs,
-                "outbox": await open_outbox(settings, db, jobs),
-                "templates": create_templates(),
-                "translations": load_translations(),
-                "archive": archive.Archive(settings, db),
-                "page_cache": PageCache(),
-                "db_changes": change_counter(settings.database_url),
-            }
-            if state["db_changes"] is not None:
-                stack.callback(state["db_changes"].close)
-            stack.push_async_callback(state["archive"].aclose)
-            await state["archive"].resume_at_start_up()
-            install_player(state["templates"])
-            state["streams"] = await stack.enter_async_context(LiveStreams(
-                settings, on_finished=finished_recordings(state["archive"])))
-            yield state
+    def lifespan(app: Starlette) -> contextlib.AbstractAsyncContextManager[dict[str, Any]]:
+        return open_state(settings)
 
     # One list per feature. No two routes match the same path and method (tests/test_routing.py),
     # so their order does not matter; `by_segment` groups them by first path segment.

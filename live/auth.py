@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection
 
 from live.errors import Forbidden, Unauthorized
 from live.models import Event, EventRole, Role, User
+from live.state import app_state
 
 __all__ = [
     "Role",
@@ -65,7 +66,7 @@ def presented_token(conn: HTTPConnection) -> str:
 
 
 def is_admin_token(conn: HTTPConnection) -> bool:
-    return same_secret(presented_token(conn), conn.state.settings.admin_token)
+    return same_secret(presented_token(conn), app_state(conn).settings.admin_token)
 
 
 def logged_in(conn: HTTPConnection) -> bool:
@@ -104,7 +105,7 @@ async def event_roles(conn: HTTPConnection, event: Event) -> frozenset[Role]:
     if same_secret(presented_token(conn), event.moderator_token):
         roles.add(Role.MODERATOR)
     if logged_in(conn):  # most viewers are not: no session to open for them
-        async with conn.state.db() as session:
+        async with app_state(conn).db() as session:
             user = await current_user(conn, session)
             if user is not None:
                 if user.is_admin:
@@ -124,7 +125,7 @@ async def site_organiser(conn: HTTPConnection) -> bool:
     """May create events: the admin token or a logged-in admin user."""
     if is_admin_token(conn):
         return True
-    async with conn.state.db() as session:
+    async with app_state(conn).db() as session:
         user = await current_user(conn, session)
         return user is not None and user.is_admin
 

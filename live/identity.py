@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection, Request
 
 from live.errors import SalenError
 from live.models.registration import Registration, Status
+from live.state import app_state
 
 SALT = "salen.participant"
 SESSION_KEY = "salen_participant"
@@ -82,7 +83,7 @@ def _identities(secret_key: str) -> Identities:
 
 def identities(conn: HTTPConnection) -> Identities:
     """The app's participant tokens (signed with the settings' secret key)."""
-    return _identities(conn.state.settings.secret_key)
+    return _identities(app_state(conn).settings.secret_key)
 
 
 def remembered(request: Request) -> Participant | None:
@@ -102,7 +103,7 @@ async def registrant(request: Request, event_id: int) -> Participant | None:
     manage = request.query_params.get("r")
     if not manage:
         return None
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         reg = await session.scalar(select(Registration).where(
             Registration.token == manage, Registration.event_id == event_id,
             Registration.status == Status.CONFIRMED))

@@ -27,6 +27,7 @@ from live.auth import csrf_token
 from live.errors import Invalid, SalenError, Unauthorized
 from live.i18n import Localiser, pick_locale
 from live.routing import first_segment
+from live.state import app_state
 from live.unforeseen import UnforeseenLog
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -40,17 +41,17 @@ _unforeseen = UnforeseenLog(logging.getLogger(__name__))
 
 def localiser(conn: HTTPConnection) -> Localiser:
     """The request's language (query, then cookie, then default) and the display time zone."""
-    cached = conn.scope.get("salen.localiser")
+    cached: Localiser | None = conn.scope.get("salen.localiser")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    settings = conn.state.settings
+        return cached
+    settings = app_state(conn).settings
     scope = conn.scope  # most requests carry neither a query nor a cookie: skip parsing them
     locale = pick_locale(
         conn.query_params.get("lang") if scope.get("query_string") else None,
         conn.cookies.get(LANG_COOKIE) if any(k == b"cookie" for k, _ in scope["headers"]) else None,
         settings.default_locale,
     )
-    result = Localiser(locale, conn.state.translations[locale], ZoneInfo(settings.timezone))
+    result = Localiser(locale, app_state(conn).translations[locale], ZoneInfo(settings.timezone))
     conn.scope["salen.localiser"] = result
     return result
 
@@ -81,7 +82,7 @@ def create_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
 def render(
     request: Request, name: str, context: Mapping[str, Any] | None = None, status_code: int = 200
 ) -> Response:
-    templates: Jinja2Templates = request.state.templates
+    templates: Jinja2Templates = app_state(request).templates
     return templates.TemplateResponse(request, name, dict(context or {}), status_code=status_code)
 
 

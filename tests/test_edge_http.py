@@ -22,11 +22,9 @@ from live.db import create_engine, sessionmaker
 from live.errors import Invalid
 from live.events.document import parse_event_text
 from live.guard import Unforeseen
-from live.i18n import load_translations
 from live.models import Event, Recording, RecordingState
 from live.models.registration import Registration
 from live.settings import Settings
-from live.web import create_templates
 from tests.support.app import ADMIN, LifespanApp
 from tests.support.fagdag import SLUG, add_event
 from tests.support.registration import ADMIN_TOKEN as REGISTRATION_ADMIN_TOKEN
@@ -37,6 +35,7 @@ from tests.support.registration import (
     seed,
 )
 from tests.support.registration import client as registration_client
+from tests.support.state import shared_state
 
 BIG = "99999999999999999999"  # past 2**64
 JUST_PAST = str(2**63)  # the first number past a 64-bit id
@@ -191,8 +190,7 @@ async def test_unforeseen_errors_are_a_500_logged_once_per_kind(
         raise RuntimeError("a bug")
 
     app = Starlette(routes=[Route("/api/broken", broken)], middleware=[Middleware(Unforeseen)])
-    state = {"settings": Settings.from_env({}), "translations": load_translations(),
-             "templates": create_templates()}
+    state = {"app": shared_state(Settings.from_env({}), None)}
     transport = httpx.ASGITransport(app=LifespanApp(app, state))
     caplog.set_level(logging.ERROR)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -20,6 +20,7 @@ from live.errors import NotFound, SalenError
 from live.identity import SESSION_KEY, Identities, Participant, participant
 from live.settings import Settings
 from tests.support.app import LifespanApp
+from tests.support.state import shared_state
 
 SECRET = "identity-secret"
 EVENT = 7
@@ -50,8 +51,8 @@ def make_app() -> LifespanApp:
     app = Starlette(routes=[Route("/who", who)],
                     middleware=[Middleware(SessionMiddleware, secret_key=SECRET)])
     settings = Settings.from_env({}, secret_key=SECRET)
-    return LifespanApp(app, {"settings": settings,
-                             "db": lambda: contextlib.nullcontext(FakeSession())})
+    db = lambda: contextlib.nullcontext(FakeSession())
+    return LifespanApp(app, {"app": shared_state(settings, db)})
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def csrf_of(html: str) -> str:
 
 
 async def mails(state: dict[str, Any]) -> list[OutboxMail]:
-    async with state["db"]() as session:
+    async with state["app"].db() as session:
         return list(await session.scalars(select(OutboxMail).order_by(OutboxMail.id)))
 
 
@@ -69,7 +69,7 @@ async def test_smtp_outage_keeps_the_registration_and_mails_it_later(
     port = free_port()
     settings = make_settings(database_url, tmp_path, smtp_url=f"smtp://127.0.0.1:{port}")
     async with running(create_app(settings)) as (web, state):
-        await seed(state["db"], capacity=10, quota=None)
+        await seed(state["app"].db, capacity=10, quota=None)
         response = await web.post("/api/events/konf/registrations", json=person(1))
         assert response.status_code == 201
         page_path = httpx.URL(response.json()["page_url"]).path
@@ -91,7 +91,7 @@ async def test_smtp_outage_keeps_the_registration_and_mails_it_later(
         [sent] = await mails(state)
         assert sent.state == MailState.SENT and inbox.recipients == [["p1@example.no"]]
         assert response.json()["page_url"] in inbox.messages[0].get_body(("plain",)).get_content()
-        async with state["db"]() as session:
+        async with state["app"].db() as session:
             assert len(list(await session.scalars(select(Registration)))) == 1
 
 
@@ -99,7 +99,7 @@ async def test_personal_page_sends_the_confirmation_again(sqlite_url: str, tmp_p
     """The personal page's button queues and sends the confirmation again."""
     settings = make_settings(sqlite_url, tmp_path)
     async with running(create_app(settings)) as (web, state):
-        await seed(state["db"], capacity=10, quota=None)
+        await seed(state["app"].db, capacity=10, quota=None)
         response = await web.post("/api/events/konf/registrations", json=person(1))
         page_path = httpx.URL(response.json()["page_url"]).path
         page = await web.get(page_path)
@@ -115,7 +115,7 @@ async def test_deleting_ones_data_deletes_ones_mails(sqlite_url: str, tmp_path: 
     """'Delete my data' also deletes the registrant's mails from the outbox table."""
     settings = make_settings(sqlite_url, tmp_path)
     async with running(create_app(settings)) as (web, state):
-        await seed(state["db"], capacity=10, quota=None)
+        await seed(state["app"].db, capacity=10, quota=None)
         response = await web.post("/api/events/konf/registrations", json=person(1))
         page_path = httpx.URL(response.json()["page_url"]).path
         page = await web.get(page_path)

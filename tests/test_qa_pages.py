@@ -43,7 +43,7 @@ async def running(demo_app: Starlette) -> AsyncIterator[tuple[httpx.AsyncClient,
 
 
 async def event_row(state: dict[str, Any]) -> Event:
-    async with state["db"]() as session:
+    async with state["app"].db() as session:
         event = await session.scalar(select(Event).where(Event.slug == SLUG))
         assert event is not None
         return event
@@ -61,7 +61,7 @@ async def test_viewer_page_gives_a_signed_identity(running: Any) -> None:
     first = await client.get(f"/e/{SLUG}/live")
     assert first.status_code == 200
     assert 'data-qa-page="viewer"' in first.text and "qa-viewer.js" in first.text
-    identities = Identities(state["settings"].secret_key)
+    identities = Identities(state["app"].settings.secret_key)
     person = identities.load(data_attr(first.text, "data-p"))
     assert person is not None
     again = await client.get(f"/e/{SLUG}/live")
@@ -72,7 +72,7 @@ async def test_personal_link_carries_the_registrants_name(running: Any) -> None:
     """Arriving with ?r=<registration token>, the viewer is the registrant, with their name."""
     client, state = running
     event = await event_row(state)
-    async with state["db"]() as session, session.begin():
+    async with state["app"].db() as session, session.begin():
         occurrence = await session.scalar(
             select(Occurrence.id).where(Occurrence.event_id == event.id)
         )
@@ -86,7 +86,7 @@ async def test_personal_link_carries_the_registrants_name(running: Any) -> None:
         )
         session.add(reg)
     page = await client.get(f"/e/{SLUG}/live", params={"r": reg.token})
-    person = Identities(state["settings"].secret_key).load(data_attr(page.text, "data-p"))
+    person = Identities(state["app"].settings.secret_key).load(data_attr(page.text, "data-p"))
     assert person is not None and person.id == f"reg:{reg.id}" and person.name == reg.name
     assert f'value="{reg.name}"' in page.text
 
@@ -109,7 +109,7 @@ async def test_moderator_link_and_admin_token_open_the_desk(running: Any) -> Non
     )
     assert by_link.status_code == 200 and 'data-qa-page="moderator"' in by_link.text
     assert data_attr(by_link.text, "data-token") == event.moderator_token
-    person = Identities(state["settings"].secret_key).load(data_attr(by_link.text, "data-p"))
+    person = Identities(state["app"].settings.secret_key).load(data_attr(by_link.text, "data-p"))
     assert person is not None and person.name == "Kari"
     by_admin = await client.get(f"/e/{SLUG}/moderate", headers=ADMIN)
     assert by_admin.status_code == 200
@@ -162,7 +162,7 @@ async def test_settings_form_changes_the_rules(running: Any) -> None:
     assert form.status_code == 200
     assert f"/e/{SLUG}/display?key={event.display_token}" in form.text
     csrf = data_attr(form.text, 'name="csrf_token" value')
-    async with state["db"]() as session:
+    async with state["app"].db() as session:
         items = list(
             await session.scalars(
                 select(ProgrammeItem.id).where(ProgrammeItem.event_id == event.id)
@@ -196,7 +196,7 @@ async def test_exports_contain_the_times(running: Any) -> None:
     event = await event_row(state)
     qa = state["qa"]
     await qa.ensure(event.id)
-    identities = Identities(state["settings"].secret_key)
+    identities = Identities(state["app"].settings.secret_key)
     viewer = Actor(identities.new("Ola"))
     moderator = Actor(identities.new("Kari"), moderator=True, label="Kari")
     asked = await qa.ask(event.id, viewer, Ask(id=1, text="=What about roads?", name="Ola"))

@@ -21,12 +21,13 @@ from live.admin import throttle
 from live.errors import Unauthorized
 from live.events.domain import event_status
 from live.models import Event, EventRole, Role, User, utcnow
+from live.state import app_state
 from live.web import localiser, render
 
 
 async def organiser_user(request: Request) -> User:
     """The logged-in user, or a redirect to the login page (raised as Unauthorized)."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         user = await auth.current_user(request, session)
     if user is None:
         raise Unauthorized("Log in as an organiser to do this.", code="login_required")
@@ -43,16 +44,16 @@ async def login(request: Request) -> Response:
     email = str(form.get("email", "")).strip().lower()
     password = str(form.get("password", ""))
     counters = throttle.keys(email, request.client.host if request.client else "")
-    wait = await throttle.charge(request.state.db, counters)
+    wait = await throttle.charge(app_state(request).db, counters)
     if wait:
         return _locked_out(request, email, wait)
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         user = (await session.scalars(select(User).where(User.email == email))).first()
     if user is None or not auth.verify_password(user.password_hash, password):
         message = localiser(request).gettext("Wrong e-mail address or password.")
         return render(request, "admin/login.html",
                       {"next": _next(request), "error": message, "email": email}, status_code=401)
-    await throttle.succeeded(request.state.db, counters)
+    await throttle.succeeded(app_state(request).db, counters)
     auth.log_in(request, user)
     return RedirectResponse(_next(request, form.get("next")), status_code=303)
 
@@ -78,7 +79,7 @@ def _locked_out(request: Request, email: str, wait: int) -> Response:
 async def logout(request: Request) -> Response:
     form = await request.form()
     auth.check_csrf(request, str(form.get("csrf_token", "")))
-    async with request.state.db() as session, session.begin():
+    async with app_state(request).db() as session, session.begin():
         user = await auth.current_user(request, session)
         if user is not None:
             await auth.end_sessions(session, user.id)
@@ -92,7 +93,7 @@ def _next(request: Request, value: object = None) -> str:
 
 
 async def dashboard(request: Request) -> Response:
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         user = await auth.current_user(request, session)
         if user is None:
             return RedirectResponse("/admin/login?next=/admin", status_code=303)

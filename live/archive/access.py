@@ -13,6 +13,7 @@ from live.bounds import parse_id
 from live.errors import NotFound
 from live.events.visibility import may_see
 from live.models import Event, Recording, RecordingState, Role
+from live.state import app_state
 
 NOT_FOUND = "No recording with that number."
 
@@ -38,7 +39,7 @@ async def load_access(conn: HTTPConnection) -> Access:
     """The recording named in the path; 404 when it (or its event) is unpublished and the caller
     does not organise (or moderate) the event."""
     rid = recording_id(conn)
-    async with conn.state.db() as session:
+    async with app_state(conn).db() as session:
         row = (
             await session.execute(
                 select(Recording, Event)
@@ -71,4 +72,5 @@ def check_form(request: Request, token: str | None) -> None:
 
 def archive(conn: HTTPConnection) -> Archive:
     """The app's Archive from the lifespan state."""
-    return conn.state.archive  # type: ignore[no-any-return]
+    found: Archive = conn.state.archive
+    return found

@@ -23,6 +23,7 @@ from live.events.service import find_event, load_event
 from live.models import Recording, Role
 from live.models.recordings import RecordingAttachment, RecordingCaption
 from live.routing import id_param, segment
+from live.state import app_state
 from live.web import localiser, render
 from stream.package.captions import MAX_CAPTION_BYTES, normalise_captions
 
@@ -32,7 +33,7 @@ _LANG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 
 
 def uploads_dir(request: Request) -> Path:
-    return Path(request.state.settings.recordings_dir) / "archive" / "uploads"
+    return Path(app_state(request).settings.recordings_dir) / "archive" / "uploads"
 
 
 async def event_recordings(request: Request) -> Response:
@@ -41,10 +42,10 @@ async def event_recordings(request: Request) -> Response:
 
 
 async def _event_page(request: Request, error: str = "", status: int = 200) -> Response:
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await find_event(session, request.path_params["slug"])
     require(request, await event_roles(request, event), Role.ORGANISER)
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         recordings = await recordings_for_event(session, event.slug)
     context = {"event": event, "recordings": recordings, "error": error}
     return render(request, "admin/recordings.html", context, status_code=status)
@@ -52,7 +53,7 @@ async def _event_page(request: Request, error: str = "", status: int = 200) -> R
 
 async def import_upload(request: Request) -> Response:
     """POST /admin/events/{slug}/recordings: a video file streamed to disk, then imported."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await find_event(session, request.path_params["slug"])
     require(request, await event_roles(request, event), Role.ORGANISER)
     upload = await receive_upload(request, uploads_dir(request), MAX_VIDEO_BYTES)
@@ -98,7 +99,7 @@ def _t(request: Request, message: str) -> str:
 async def manage(request: Request, error: str = "", status: int = 200) -> Response:
     """GET /admin/recordings/{id}: state and progress, publish, trim, chapters, uploads."""
     access = await organiser_access(request)
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, access.event.slug)
     chapters_text = "\n".join(
         f"{format_timestamp(c['start'])} {c['title']}" for c in access.recording.chapters
@@ -107,7 +108,7 @@ async def manage(request: Request, error: str = "", status: int = 200) -> Respon
         "recording": access.recording,
         "event": event,
         "error": error,
-        "data": recording_json(access.recording, event, request.state.settings),
+        "data": recording_json(access.recording, event, app_state(request).settings),
         "chapters_text": chapters_text,
         "fmt_time": format_timestamp,
         "items": [i for b in event.blocks for i in b.items],
@@ -201,10 +202,10 @@ def _caption_error(request: Request, exc: Invalid) -> str:
 
 
 async def _store_caption(request: Request, rid: int, lang: str, label: str, text: str) -> None:
-    folder = recording_dir(request.state.settings, rid) / CAPTIONS_DIR
+    folder = recording_dir(app_state(request).settings, rid) / CAPTIONS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{lang}.vtt").write_text(text, encoding="utf-8")
-    async with request.state.db() as session, session.begin():
+    async with app_state(request).db() as session, session.begin():
         recording = await session.get(Recording, rid)
         assert recording is not None
         existing = next((c for c in recording.captions if c.lang == lang), None)
@@ -226,7 +227,7 @@ async def upload_attachment(request: Request) -> Response:
         except Invalid as exc:
             return await manage(request, _t(request, exc.message), 422)
         title = upload.fields.get("title", "").strip()[:300] or upload.filenames["file"]
-        async with request.state.db() as session, session.begin():
+        async with app_state(request).db() as session, session.begin():
             attachment = RecordingAttachment(
                 recording_id=access.recording.id,
                 item_id=item_id,
@@ -236,7 +237,7 @@ async def upload_attachment(request: Request) -> Response:
             )
             session.add(attachment)
             await session.flush()
-            folder = recording_dir(request.state.settings, access.recording.id) / ATTACHMENTS_DIR
+            folder = recording_dir(app_state(request).settings, access.recording.id) / ATTACHMENTS_DIR
             folder.mkdir(parents=True, exist_ok=True)
             path.replace(folder / f"{attachment.id}.pdf")
     return _back(access.recording.id)
@@ -261,11 +262,11 @@ async def delete_attachment(request: Request) -> Response:
     access = await organiser_access(request)
     await _form(request)
     aid = int(request.path_params["attachment_id"])
-    async with request.state.db() as session, session.begin():
+    async with app_state(request).db() as session, session.begin():
         attachment = await session.get(RecordingAttachment, aid)
         if attachment is not None and attachment.recording_id == access.recording.id:
             await session.delete(attachment)
-    folder = recording_dir(request.state.settings, access.recording.id) / ATTACHMENTS_DIR
+    folder = recording_dir(app_state(request).settings, access.recording.id) / ATTACHMENTS_DIR
     (folder / f"{aid}.pdf").unlink(missing_ok=True)
     return _back(access.recording.id)
 

@@ -18,6 +18,7 @@ from live.errors import Invalid
 from live.models import Event, Recording, RecordingState, Role
 from live.openapi import operation
 from live.routing import id_param
+from live.state import app_state
 from live.web import json_body
 
 _RECORDING = "The recording (id, event, state, duration, chapters, files, captions, ...)."
@@ -80,7 +81,7 @@ async def list_recordings(request: Request) -> Response:
     slug = request.query_params.get("event")
     if slug:
         query = query.where(Event.slug == slug)
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         rows = (
             await session.execute(
                 query.order_by(Recording.started_at.desc().nulls_last(), Recording.id.desc())
@@ -95,7 +96,7 @@ async def list_recordings(request: Request) -> Response:
             or (Role.ORGANISER in await event_roles(request, event))
         )
         if visible:
-            result.append(recording_json(recording, event, request.state.settings))
+            result.append(recording_json(recording, event, app_state(request).settings))
     return JSONResponse({"recordings": result})
 
 
@@ -108,16 +109,16 @@ async def list_recordings(request: Request) -> Response:
 async def get_recording(request: Request) -> Response:
     """GET /api/recordings/{id}."""
     access = await load_access(request)
-    return JSONResponse(recording_json(access.recording, access.event, request.state.settings))
+    return JSONResponse(recording_json(access.recording, access.event, app_state(request).settings))
 
 
 async def _after(request: Request, recording_id: int) -> Response:
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         recording = await session.get(Recording, recording_id)
         assert recording is not None
         event = await session.get(Event, recording.event_id)
         assert event is not None
-        return JSONResponse(recording_json(recording, event, request.state.settings))
+        return JSONResponse(recording_json(recording, event, app_state(request).settings))
 
 
 async def organiser_write(request: Request) -> Access:

@@ -21,6 +21,7 @@ from live.archive.service import (
 from live.errors import NotFound
 from live.models import Recording, RecordingState
 from live.routing import id_param
+from live.state import app_state
 
 # Only these names are ever served: the source file, temporary outputs and anything else
 # in the folder stay private, and nothing outside it can be named.
@@ -70,7 +71,7 @@ async def serve_file(request: Request) -> Response:
     access = await load_access(request)
     name = request.path_params["name"]
     media_type = content_type(name)
-    folder = recording_dir(request.state.settings, access.recording.id)
+    folder = recording_dir(app_state(request).settings, access.recording.id)
     path = folder / disk_name(name)
     if media_type is None or not _inside(path, folder) or not path.is_file():
         raise NotFound(NOT_FOUND if media_type else "No such file.", code="file.not_found")

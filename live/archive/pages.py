@@ -23,6 +23,7 @@ from live.events.page_cache import PageCache, cached_page, remembered
 from live.events.service import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
 from live.routing import id_param
+from live.state import app_state
 from live.web import render
 from stream.package.chapters import parse_offset
 
@@ -100,7 +101,7 @@ async def archive_page(request: Request) -> Response:
     version = await remembered(request, "archive", archive_version)
     everything = cache.get(("archive", version))
     if everything is None:
-        async with request.state.db() as session:
+        async with app_state(request).db() as session:
             everything = cache.put(("archive", version), await published(session))
     key = ("archive", version, query, year, kind)
     return cached_page(request, key, "archive.html",
@@ -134,9 +135,9 @@ async def recording_page(request: Request) -> Response:
     """GET /recordings/{id}[?t=SECONDS|HH:MM:SS]: the player, chapters, slides and questions."""
     access = await load_access(request)
     recording = access.recording
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, access.event.slug)
-    data = recording_json(recording, event, request.state.settings)
+    data = recording_json(recording, event, app_state(request).settings)
     items = {i.id: i for b in event.blocks for i in b.items}
     attachments: dict[int | None, list[dict[str, Any]]] = {}
     for attachment in data["attachments"]:
@@ -179,7 +180,7 @@ async def question_timeline(request: Request, recording: Recording) -> list[dict
     from live.models.qa import Question
 
     try:
-        async with request.state.db() as session:
+        async with app_state(request).db() as session:
             rows = list(
                 await session.scalars(
                     select(Question)

@@ -28,6 +28,7 @@ from live.events.parts import PARTS, Part, field_errors, place, without_speaker
 from live.events.service import export_event, load_event, save_event
 from live.models import EventType, OrganisationKind, Role
 from live.routing import segment
+from live.state import app_state
 from live.web import localiser, render, wants_json
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -52,7 +53,7 @@ def organiser_page(handler: Handler) -> Handler:
 
 async def editable(request: Request) -> EventDoc:
     """The event's document, for organisers of that event only."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, request.path_params["slug"])
         doc = export_event(event)
     auth.require(request, await auth.event_roles(request, event), Role.ORGANISER)
@@ -68,10 +69,10 @@ async def posted(request: Request) -> forms.FormReader:
 
 async def save(request: Request, change: Callable[[EventDoc], EventDoc]) -> None:
     """Apply `change` to the current document and save it, all in one transaction."""
-    async with request.state.db() as session, session.begin():
+    async with app_state(request).db() as session, session.begin():
         event = await load_event(session, request.path_params["slug"])
         await save_event(session, change(export_event(event)),
-                         embed_hosts=request.state.settings.embed_hosts)
+                         embed_hosts=app_state(request).settings.embed_hosts)
 
 
 def saved(request: Request, url: str) -> Response:
@@ -115,9 +116,9 @@ async def create_event(request: Request) -> Response:
         first = forms.occurrence(r, None, empty)
         doc = r.build(EventDoc, fields | {"slug": slug, "occurrences": [
             msgspec.to_builtins(first, builtin_types=(dt.datetime,))]})
-        async with request.state.db() as session, session.begin():
+        async with app_state(request).db() as session, session.begin():
             await save_event(session, doc, create=True,
-                             embed_hosts=request.state.settings.embed_hosts)
+                             embed_hosts=app_state(request).settings.embed_hosts)
     except Conflict:
         errors = {"slug": localiser(request).gettext("An event with this address exists.")}
         return page(request, "admin/event_new.html",
@@ -293,8 +294,8 @@ async def yaml_document(request: Request) -> Response:
         if new.slug != doc.slug:
             message = N_("The address (slug) cannot be changed here.")
             raise Invalid(message, code="event.slug_changed", fields={"slug": message})
-        async with request.state.db() as session, session.begin():
-            await save_event(session, new, embed_hosts=request.state.settings.embed_hosts)
+        async with app_state(request).db() as session, session.begin():
+            await save_event(session, new, embed_hosts=app_state(request).settings.embed_hosts)
     except Invalid as exc:
         gettext = localiser(request).gettext
         problems = [f"{path}: {gettext(text)}" for path, text in exc.fields.items()]

@@ -20,6 +20,7 @@ from live.events.visibility import check_visible
 from live.models import Event, Role, utcnow
 from live.openapi import build_spec, operation
 from live.routing import flatten
+from live.state import app_state
 from live.web import json_body, render
 
 
@@ -43,7 +44,7 @@ def _document(event: Event) -> dict[str, Any]:
 @operation("List events", "Published events; organisers see all.")
 async def list_events(request: Request) -> Response:
     organiser = await auth.site_organiser(request)
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         query = select(Event).options(selectinload(Event.occurrences)).order_by(Event.id)
         if not organiser:
             query = query.where(Event.published.is_(True))
@@ -63,11 +64,11 @@ async def create_event(request: Request) -> Response:
         raise Forbidden("Only site organisers may create events.")
     _check_session_csrf(request)
     doc = to_event_doc(await json_body(request))
-    async with request.state.db() as session, session.begin():
+    async with app_state(request).db() as session, session.begin():
         event = await save_event(session, doc, create=True,
-                                 embed_hosts=request.state.settings.embed_hosts)
+                                 embed_hosts=app_state(request).settings.embed_hosts)
         slug = event.slug
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, slug)
     return JSONResponse(_document(event), status_code=201, headers={"location": f"/api/events/{slug}"})
 
@@ -78,7 +79,7 @@ async def create_event(request: Request) -> Response:
                "404": "Unknown slug, or unpublished and the caller no organiser or moderator"}
 )
 async def get_event(request: Request) -> Response:
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, request.path_params["slug"])
     await check_visible(request, event)
     return JSONResponse(_document(event))
@@ -92,7 +93,7 @@ async def get_event(request: Request) -> Response:
 async def patch_event(request: Request) -> Response:
     """Change some fields of the event document; lists given are replaced as a whole."""
     slug = request.path_params["slug"]
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await find_event(session, slug)
     auth.require(request, await auth.event_roles(request, event), Role.ORGANISER)
     _check_session_csrf(request)
@@ -102,11 +103,11 @@ async def patch_event(request: Request) -> Response:
     if patch.get("slug", slug) != slug:
         raise Invalid("The address (slug) of an event cannot change.", code="event.slug_fixed",
                       fields={"slug": "The address cannot change."})
-    async with request.state.db() as session, session.begin():
+    async with app_state(request).db() as session, session.begin():
         current = msgspec.to_builtins(export_event(await load_event(session, slug)))
         doc = to_event_doc(current | patch)
-        await save_event(session, doc, embed_hosts=request.state.settings.embed_hosts)
-    async with request.state.db() as session:
+        await save_event(session, doc, embed_hosts=app_state(request).settings.embed_hosts)
+    async with app_state(request).db() as session:
         event = await load_event(session, slug)
     return JSONResponse(_document(event))
 

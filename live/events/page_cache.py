@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from live.state import app_state
 from live.web import localiser, render
 
 SIZE = 512
@@ -95,7 +96,7 @@ async def remembered(request: Request, key: Hashable,
         hit = cache.get(("facts", key))
         if hit is not None and hit[0] == version:
             return hit[1]  # type: ignore[no-any-return]
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         value = await read(session)
     if version is not None:  # read before the query: a commit in between only forces a re-read
         cache.put(("facts", key), (version, value))

@@ -18,12 +18,13 @@ from live.events.service import load_event
 from live.events.visibility import check_visible
 from live.i18n import LOCALES
 from live.models import Attendance, Event, ItemKind, utcnow
+from live.state import app_state
 from live.web import LANG_COOKIE, render
 
 
 async def index(request: Request) -> Response:
     """Upcoming and live events first (soonest first), then past events (newest first)."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         events = list(await session.scalars(
             select(Event).where(Event.published.is_(True)).options(selectinload(Event.occurrences))
         ))
@@ -49,7 +50,7 @@ async def event_page(request: Request) -> Response:
     facts = await remembered(request, ("event", slug), lambda session: event_facts(session, slug))
     event = cache.get(("event", facts.event_id, facts.updated_at))
     if event is None:
-        async with request.state.db() as session:
+        async with app_state(request).db() as session:
             event = await load_event(session, slug)
         cache.put(("event", event.id, event.updated_at), event)  # as loaded, maybe newer
     await check_visible(request, event)

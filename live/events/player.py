@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from live.events import embeds
 from live.events.domain import event_status
 from live.models import Event, utcnow
+from live.state import app_state
 from live.web import localiser
 
 ACTIVE = frozenset({"live", "paused", "finalising"})
@@ -66,7 +67,7 @@ def stream_player(request: Request, event: Event) -> Player | None:
     embed = None
     if event.stream_url:
         try:
-            embed = embeds.parse_stream_url(event.stream_url, request.state.settings.embed_hosts)
+            embed = embeds.parse_stream_url(event.stream_url, app_state(request).settings.embed_hosts)
         except embeds.EmbedRefused:
             embed = None  # saved before the host was removed from the allowlist
     state = request.state.streams.state(event.slug).as_dict()

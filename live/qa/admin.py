@@ -24,6 +24,7 @@ from live.qa import export
 from live.qa.messages import Configure
 from live.qa.pages import event_and_roles, programme_items, qa_service
 from live.qa.service import Actor
+from live.state import app_state
 from live.web import login_redirect, render, token_query
 
 MAX_LENGTH_RANGE = (10, 5000)
@@ -36,7 +37,7 @@ async def _organiser(request: Request) -> Event:
 
 
 async def _settings_rows(request: Request, event: Event) -> tuple[QaSettings, set[int]]:
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         state = await session.get(QaSettings, event.id)
         closed = set(await session.scalars(select(QaItemSettings.item_id).where(
             QaItemSettings.event_id == event.id, QaItemSettings.open.is_(False))))
@@ -64,7 +65,7 @@ async def settings_page(request: Request) -> Response:
         "event": event, "state": state, "closed": closed, "items": programme_items(event),
         "errors": errors, "flash": request.session.pop("flash", None),
         "token_query": token_query(request), "limits": MAX_LENGTH_RANGE,
-        "base_url": request.state.settings.base_url.rstrip("/"),
+        "base_url": app_state(request).settings.base_url.rstrip("/"),
     }, status_code=422 if errors else 200)
 
 
@@ -88,7 +89,7 @@ async def _save_settings(request: Request, event: Event, form: dict[str, str]) -
 
 
 async def _organiser_actor(request: Request) -> Actor:
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         user: User | None = await auth.current_user(request, session)
     label = (user.name or user.email) if user is not None else "organiser"
     return Actor(identities(request).new(label), moderator=True, label=label)
@@ -101,7 +102,7 @@ async def export_download(request: Request) -> Response:
     fmt = request.path_params["format"]
     if fmt not in ("csv", "json"):
         raise NotFound("No such export.", code="qa.no_export")
-    rows = await export.export_rows(request.state.db, event.id)
+    rows = await export.export_rows(app_state(request).db, event.id)
     filename = f"{event.slug}-questions.{fmt}"
     headers = {"content-disposition": f'attachment; filename="{filename}"'}
     if fmt == "csv":

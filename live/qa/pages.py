@@ -26,6 +26,7 @@ from live.events.visibility import check_visible, visible_roles
 from live.identity import Participant, identities, participant, remember, remembered
 from live.models import Event, ProgrammeItem, Role
 from live.qa.service import QaService
+from live.state import app_state
 from live.web import login_redirect, render
 
 
@@ -37,7 +38,7 @@ def qa_service(request: Request) -> QaService:
 
 async def event_and_roles(request: Request) -> tuple[Event, frozenset[Role]]:
     """The event of the path with Q&A set up, and the caller's roles; unpublished: moderators."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, request.path_params["slug"])
     roles = await visible_roles(request, event)
     await qa_service(request).ensure(event.id)
@@ -70,7 +71,7 @@ async def viewer_page(request: Request) -> Response:
 
 
 async def _moderator_name(request: Request) -> str:
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         user = await auth.current_user(request, session)
     if user is not None:
         return user.name or user.email
@@ -97,7 +98,7 @@ async def moderator_page(request: Request) -> Response:
 
 async def display_page(request: Request) -> Response:
     """The current question and the next few in large type, opened with the display key."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, request.path_params["slug"])
     key = request.query_params.get("key", "")
     if not (key and hmac.compare_digest(key.encode(), event.display_token.encode())):

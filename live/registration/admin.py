@@ -40,6 +40,7 @@ from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
 from live.registration.web import filters as list_filters
 from live.registration.web import mailing, organiser_event, outbox_of, reachable
+from live.state import app_state
 from live.web import localiser
 
 SUBMITTED = (
@@ -81,7 +82,7 @@ def slot_table(event: Event, rows: list[export.Row]) -> list[dict[str, Any]]:
 async def list_context(request: Request, event_id: int, slug: str) -> dict[str, Any]:
     """The participant list page's data, for the filters in the query string."""
     chosen = list_filters(request)
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, slug)
         everyone, _ = await export.participant_rows(session, event_id)
         rows, _ = await export.participant_rows(session, event_id, chosen)
@@ -127,7 +128,7 @@ async def add(request: Request) -> Response:
     try:
         submission = await reachable(request, parse_submission(form_mapping(form, SUBMITTED)))
         await service.register(
-            request.state.db,
+            app_state(request).db,
             event.slug,
             submission,
             locale=localiser(request).locale,
@@ -147,7 +148,7 @@ async def add(request: Request) -> Response:
 async def one_receipt(request: Request, event: Event) -> service.Receipt:
     """The live registration named in the path, on this event."""
     number = parse_id(request.path_params["id"])
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         found = await session.get(Registration, number) if number is not None else None
         if found is None or found.event_id != event.id or found.status == Status.CANCELLED:
             raise NotFound(
@@ -163,7 +164,7 @@ async def edit_page(
     extra: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         full = await load_event(session, event.slug)
     values = {
         "occurrence": receipt.occurrence_slug,
@@ -191,7 +192,7 @@ async def edit(request: Request) -> Response:
     try:
         changes = parse_changes(data, by_organiser=True)
         await service.change(
-            request.state.db, service.ById(event.slug, receipt.id), changes, after=mail
+            app_state(request).db, service.ById(event.slug, receipt.id), changes, after=mail
         )
     except Refusal as error:
         localise(request, error)
@@ -209,7 +210,7 @@ async def remove(request: Request) -> Response:
     await posted(request)
     mail = mailing(request, "cancelled")
     who = service.ById(event.slug, (await one_receipt(request, event)).id)
-    await service.cancel(request.state.db, who, after=mail)
+    await service.cancel(app_state(request).db, who, after=mail)
     await mail.send()
     request.session["flash"] = N_("Participant removed.")
     return RedirectResponse(list_url(event.slug, "participants-h"), status_code=303)
@@ -221,7 +222,7 @@ async def registration_settings(request: Request) -> Response:
     event = await organiser_event(request)
     r = await posted(request)
     try:
-        async with request.state.db() as session, session.begin():
+        async with app_state(request).db() as session, session.begin():
             current = await load_event(session, event.slug)
             doc = export_event(current)
             deadlines = {o.slug: r.when(f"deadline.{o.slug}") for o in doc.occurrences}
@@ -238,7 +239,7 @@ async def registration_settings(request: Request) -> Response:
                 msgspec.structs.replace(
                     doc, registration_open=r.flag("registration_open"), occurrences=occurrences
                 ),
-                embed_hosts=request.state.settings.embed_hosts,
+                embed_hosts=app_state(request).settings.embed_hosts,
             )
     except Invalid as error:
         gettext = localiser(request).gettext
@@ -286,7 +287,7 @@ async def outbox(request: Request) -> Response:
         if not auth.identified(request):
             raise Unauthorized(N_("Log in as an organiser to do this."))
         raise Forbidden(N_("Only site organisers may read the outbox."))
-    settings = request.state.settings
+    settings = app_state(request).settings
     mails = [mail_summary(mail) for mail in await outbox_of(request).recent()]
     return page(
         request,

@@ -40,6 +40,7 @@ from live.registration.web import (
     reachable,
 )
 from live.settings import Settings
+from live.state import app_state
 
 BODY_MAX = 64 * 1024
 
@@ -132,7 +133,7 @@ def created_body(settings: Settings, receipt: service.Receipt) -> dict[str, Any]
 @localised
 async def register(request: Request) -> Response:
     """POST /api/events/{slug}/registrations (`?as=organiser` to add by hand)."""
-    settings: Settings = request.state.settings
+    settings: Settings = app_state(request).settings
     by_organiser = request.query_params.get("as") == "organiser"
     if by_organiser:
         await organiser_event(request, write=True)
@@ -141,7 +142,7 @@ async def register(request: Request) -> Response:
     submission = await reachable(request, parse_submission(await json_body(request)))
     mail = mailing(request)
     outcome = await service.register(
-        request.state.db,
+        app_state(request).db,
         request.path_params["slug"],
         submission,
         locale=web.localiser(request).locale,
@@ -159,7 +160,7 @@ async def register(request: Request) -> Response:
 )
 async def places(request: Request) -> Response:
     """GET /api/events/{slug}/places: what is left, per occurrence and mode."""
-    found = await availability(request.state.db, request.path_params["slug"])
+    found = await availability(app_state(request).db, request.path_params["slug"])
     return JSONResponse({"places": [p.as_dict() for p in found]})
 
 
@@ -178,7 +179,7 @@ async def reply(request: Request, mail: notify.Mailing, outcome: service.Outcome
 @localised
 async def view_own(request: Request) -> Response:
     """GET /api/registrations/{token}: the registrant's own data."""
-    receipt = await service.view(request.state.db, request.path_params["token"])
+    receipt = await service.view(app_state(request).db, request.path_params["token"])
     return JSONResponse(receipt.as_dict(), headers={"Cache-Control": "no-store"})
 
 
@@ -197,7 +198,7 @@ async def change_own(request: Request) -> Response:
     changes = parse_changes(await json_body(request))
     token = request.path_params["token"]
     mail = mailing(request, "changed")
-    outcome = await service.change(request.state.db, token, changes, after=mail)
+    outcome = await service.change(app_state(request).db, token, changes, after=mail)
     return await reply(request, mail, outcome)
 
 
@@ -212,7 +213,7 @@ async def cancel_own(request: Request) -> Response:
     """DELETE /api/registrations/{token}: cancel; the first on the waitlist moves up."""
     await limiter(request).hit(client_key(request))
     mail = mailing(request, "cancelled")
-    outcome = await service.cancel(request.state.db, request.path_params["token"], after=mail)
+    outcome = await service.cancel(app_state(request).db, request.path_params["token"], after=mail)
     return await reply(request, mail, outcome)
 
 
@@ -239,7 +240,7 @@ async def change_by_organiser(request: Request) -> Response:
     await organiser_event(request, write=True)
     changes = parse_changes(await json_body(request), by_organiser=True)
     mail = mailing(request, "changed")
-    outcome = await service.change(request.state.db, by_id(request), changes, after=mail)
+    outcome = await service.change(app_state(request).db, by_id(request), changes, after=mail)
     return await reply(request, mail, outcome)
 
 
@@ -254,7 +255,7 @@ async def cancel_by_organiser(request: Request) -> Response:
     """DELETE /api/events/{slug}/registrations/{id}: remove by hand."""
     await organiser_event(request, write=True)
     mail = mailing(request, "cancelled")
-    outcome = await service.cancel(request.state.db, by_id(request), after=mail)
+    outcome = await service.cancel(app_state(request).db, by_id(request), after=mail)
     return await reply(request, mail, outcome)
 
 
@@ -269,7 +270,7 @@ async def cancel_by_organiser(request: Request) -> Response:
 async def participants(request: Request) -> Response:
     """GET /api/events/{slug}/registrations[.csv|.xlsx] for organisers."""
     event = await organiser_event(request)
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         rows, answers = await export.participant_rows(session, event.id, filters(request))
     questions = event.registration_questions or []
     fmt = request.path_params.get("fmt", "")

@@ -41,6 +41,7 @@ from live.registration.places import Places, availability
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
 from live.registration.web import client_key, limiter, mailing, outbox_of, reachable, render_with
+from live.state import app_state
 from live.web import localiser, render
 
 FLASH = "registration_flash"
@@ -126,7 +127,7 @@ def online_offered(listed: list[Choice]) -> bool:
 
 async def known_organisations(request: Request) -> list[str]:
     """Names for the organisation field's list (search by typing in the browser)."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         names = await session.scalars(
             select(Organisation.name).order_by(Organisation.name).limit(ORGANISATIONS_MAX)
         )
@@ -166,10 +167,10 @@ def localise(request: Request, error: Refusal) -> Refusal:
 
 async def form_context(request: Request, slug: str) -> dict[str, Any]:
     """What the form needs: the event, the choices with places, known organisations."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, slug)
     await check_visible(request, event)
-    places = await availability(request.state.db, slug, unpublished=True)
+    places = await availability(app_state(request).db, slug, unpublished=True)
     listed = choices(event, places)
     return {
         "event": event,
@@ -200,7 +201,7 @@ async def register(request: Request) -> Response:
     try:
         submission = parse_submission(form_mapping(form, SUBMITTED + ("answers",)))
         outcome = await service.register(
-            request.state.db,
+            app_state(request).db,
             slug,
             await reachable(request, submission),
             locale=localiser(request).locale,
@@ -218,9 +219,9 @@ async def register(request: Request) -> Response:
 
 async def personal_context(request: Request, receipt: service.Receipt) -> dict[str, Any]:
     """The personal page's data: the registration and the choices it may move to."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await load_event(session, receipt.event_slug)
-    listed = choices(event, await availability(request.state.db, receipt.event_slug))
+    listed = choices(event, await availability(app_state(request).db, receipt.event_slug))
     rooms = request.state.rooms.service
     group = await rooms.group(event.id)
     return {
@@ -264,7 +265,7 @@ def personal(request: Request, context: dict[str, Any], status: int = 200) -> Re
 
 async def personal_page(request: Request) -> Response:
     """GET /r/{token}."""
-    receipt = await service.view(request.state.db, request.path_params["token"])
+    receipt = await service.view(app_state(request).db, request.path_params["token"])
     return personal(request, await personal_context(request, receipt))
 
 
@@ -276,10 +277,10 @@ async def change(request: Request) -> Response:
     mail = mailing(request, "changed")
     try:
         changes = parse_changes(form_mapping(form, CHANGEABLE))
-        await service.change(request.state.db, token, changes, after=mail)
+        await service.change(app_state(request).db, token, changes, after=mail)
     except Refusal as error:
         localise(request, error)
-        context = await personal_context(request, await service.view(request.state.db, token))
+        context = await personal_context(request, await service.view(app_state(request).db, token))
         context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
         return personal(request, context, error.status)
     await mail.send()
@@ -301,7 +302,7 @@ async def cancel(request: Request) -> Response:
     await limiter(request).hit(client_key(request))
     token = request.path_params["token"]
     mail = mailing(request, "cancelled")
-    outcome = await service.cancel(request.state.db, token, after=mail)
+    outcome = await service.cancel(app_state(request).db, token, after=mail)
     await mail.send()
     receipt = outcome.receipt
     return farewell(request, receipt.event_title, receipt.event_slug, token, deleted=False)
@@ -315,10 +316,10 @@ async def delete_data(request: Request) -> Response:
     # No mail to the registrant: the outbox would keep the data they asked us to delete.
     mail = mailing(request, registrant=False)
     try:
-        await service.cancel(request.state.db, token, after=mail)
+        await service.cancel(app_state(request).db, token, after=mail)
     except NotFound:
         pass  # cancelled before: the data may still be there to delete
-    async with request.state.db() as session, session.begin():
+    async with app_state(request).db() as session, session.begin():
         row = await session.scalar(
             select(Registration).where(
                 Registration.token == token, Registration.status == Status.CANCELLED
@@ -341,9 +342,9 @@ async def resend(request: Request) -> Response:
     await checked_form(request)
     await limiter(request).hit(client_key(request))
     token = request.path_params["token"]
-    receipt = await service.view(request.state.db, token)
+    receipt = await service.view(app_state(request).db, token)
     mail = mailing(request)
-    async with request.state.db() as session, session.begin():
+    async with app_state(request).db() as session, session.begin():
         await mail.queue(session, [(notify.kind_for(receipt), receipt)])
     await mail.send()
     request.session[FLASH] = "resent"
@@ -352,13 +353,13 @@ async def resend(request: Request) -> Response:
 
 async def calendar(request: Request) -> Response:
     """GET /r/{token}/calendar.ics: only for a confirmed place."""
-    receipt = await service.view(request.state.db, request.path_params["token"])
+    receipt = await service.view(app_state(request).db, request.path_params["token"])
     if receipt.status != Status.CONFIRMED:
         raise NotFound(
             N_("There is no calendar entry while you are on the waiting list."),
             code="registration.not_confirmed",
         )
-    settings = request.state.settings
+    settings = app_state(request).settings
     body = calendar_entry(
         receipt, base_url=settings.base_url, timezone=settings.timezone, now=utcnow()
     )

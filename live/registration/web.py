@@ -25,13 +25,14 @@ from live.registration import export, notify
 from live.registration.ratelimit import RateLimiter
 from live.registration.rules import Message, Refusal
 from live.registration.validate import Submission, check_reachable
+from live.state import app_state
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
 def translations(request: Request) -> Mapping[str, NullTranslations]:
     """The catalogues loaded by the app's lifespan."""
-    return request.state.translations  # type: ignore[no-any-return]
+    return app_state(request).translations
 
 
 def render_with(l10n: Localiser) -> Callable[[Message], str]:
@@ -79,7 +80,7 @@ def outbox_of(request: Request) -> Outbox:
     if found is None:
         found = getattr(request.app.state, "outbox", None)
         if found is None:
-            found = request.app.state.outbox = outbox_for(request.state.settings, request.state.db)
+            found = request.app.state.outbox = outbox_for(app_state(request).settings, app_state(request).db)
     assert isinstance(found, Outbox)
     return found
 
@@ -91,7 +92,7 @@ def mailing(request: Request, kind: str = "new", *, registrant: bool = True) -> 
     is mailed too. Nothing is sent for a write that was refused or rolled back.
     """
     pick = notify.mails_for(kind, registrant=registrant)
-    return notify.Mailing(outbox_of(request), request.state.settings, translations(request), pick)
+    return notify.Mailing(outbox_of(request), app_state(request).settings, translations(request), pick)
 
 
 async def reachable(request: Request, submission: Submission) -> Submission:
@@ -103,7 +104,7 @@ async def reachable(request: Request, submission: Submission) -> Submission:
 
 async def organiser_event(request: Request, *, write: bool = False) -> Event:
     """The event named in the path, once the caller is shown to be its organiser."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event: Event | None = await session.scalar(
             select(Event).where(Event.slug == request.path_params["slug"])
         )

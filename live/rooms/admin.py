@@ -24,6 +24,7 @@ from live.models import Event, ItemKind, ProgrammeItem, Role
 from live.rooms import domain, report
 from live.rooms.domain import Placement
 from live.rooms.pages import event_of, participant, rooms_live, ws_url
+from live.state import app_state
 from live.web import localiser, render, token_query
 
 
@@ -49,7 +50,7 @@ async def setup(request: Request) -> Response:
         except Invalid as exc:
             errors = {"form": exc.message, **exc.fields}
     group = await service.group(event.id)
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         items = list(await session.scalars(select(ProgrammeItem).where(
             ProgrammeItem.event_id == event.id, ProgrammeItem.kind == ItemKind.GROUP_WORK)))
     rooms = await service.rooms(event.id) if group is not None else []
@@ -127,7 +128,7 @@ async def overview(request: Request) -> Response:
 async def admin_report(request: Request) -> Response:
     """Organisers: the printable report of every theme, or one theme as Markdown or CSV."""
     event = await _staff(request, Role.ORGANISER)
-    reports = await report.build(request.state.db, event.id)
+    reports = await report.build(app_state(request).db, event.id)
     name = request.path_params.get("name")
     if name is None:
         return render(request, "rooms_report.html", {"event": event, "reports": reports,

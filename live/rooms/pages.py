@@ -29,6 +29,7 @@ from live.rooms.domain import Placement
 from live.rooms.runtime import RoomsLive
 from live.rooms.service import Who
 from live.routing import id_param
+from live.state import app_state
 from live.web import render
 
 SDP = "application/sdp"
@@ -42,7 +43,7 @@ def rooms_live(request: Request) -> RoomsLive:
 
 async def event_of(request: Request) -> Event:
     """The event of the path (404 when there is none)."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         return await find_event(session, request.path_params["slug"])
 
 
@@ -158,7 +159,7 @@ async def public_report(request: Request) -> Response:
     group = await rooms_live(request).service.group(event.id)
     if group is None or not group.report_published:
         raise NotFound("The group work's report is not published.", code="rooms.no_report")
-    reports = await report.build(request.state.db, event.id)
+    reports = await report.build(app_state(request).db, event.id)
     return render(request, "rooms_report.html", {"event": event, "reports": reports,
                                                  "admin": False})
 

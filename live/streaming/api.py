@@ -10,6 +10,7 @@ from live import auth
 from live.events.service import find_event
 from live.events.visibility import check_visible
 from live.openapi import operation
+from live.state import app_state
 from live.streaming.service import organiser_event, rotate_stream_key, stream_info
 
 
@@ -22,7 +23,7 @@ async def get_stream(request: Request) -> Response:
     """The organiser's view: where to publish, the key, and the stream's state."""
     event = await organiser_event(request)
     state = request.state.streams.state(event.slug).as_dict()
-    return JSONResponse(stream_info(request.state.settings, event, state))
+    return JSONResponse(stream_info(app_state(request).settings, event, state))
 
 
 @operation(
@@ -37,7 +38,7 @@ async def new_stream_key(request: Request) -> Response:
         auth.check_csrf(request, request.headers.get("x-csrf-token"))
     event = await rotate_stream_key(request, event.slug)
     state = request.state.streams.state(event.slug).as_dict()
-    return JSONResponse(stream_info(request.state.settings, event, state))
+    return JSONResponse(stream_info(app_state(request).settings, event, state))
 
 
 @operation(
@@ -49,7 +50,7 @@ async def new_stream_key(request: Request) -> Response:
 )
 async def public_state(request: Request) -> Response:
     """Anyone: is the event's stream live, paused, ended (recording being prepared)?"""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await find_event(session, request.path_params["slug"])
     await check_visible(request, event)
     state = request.state.streams.state(event.slug).as_dict()

@@ -12,12 +12,13 @@ from starlette.routing import Route
 from live.auth import same_secret
 from live.events.service import find_event
 from live.events.visibility import check_visible
+from live.state import app_state
 from live.web import localiser, render
 
 
 async def publish_page(request: Request) -> Response:
     """The remote speaker's page: stream key, camera preview, start and stop."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await find_event(session, request.path_params["slug"])
     key = request.query_params.get("key", "")
     if not same_secret(key, event.stream_key):  # the speaker's link shows an unpublished event

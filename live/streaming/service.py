@@ -24,13 +24,14 @@ from live.events.visibility import may_see
 from live.models import Event, Role
 from live.models.events import new_token
 from live.settings import Settings
+from live.state import app_state
 
 log = logging.getLogger(__name__)
 
 
 async def check_stream_key(request: Request, slug: str, token: str) -> bool | None:
     """Is `token` the event's stream key? None when there is no such event."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         key = (await session.scalars(select(Event.stream_key).where(Event.slug == slug))).first()
     if key is None:
         return None
@@ -47,7 +48,7 @@ async def may_watch(request: Request, slug: str) -> bool:
     published = await remembered(request, ("published", slug), lambda s: _published(s, slug))
     if published is None or published:
         return bool(published)
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await find_event(session, slug)
     return may_see(event, await auth.event_roles(request, event))
 
@@ -90,7 +91,7 @@ def stream_info(settings: Settings, event: Event, state: dict[str, object]) -> d
 
 async def organiser_event(request: Request) -> Event:
     """The event at the path's slug, for its organisers only."""
-    async with request.state.db() as session:
+    async with app_state(request).db() as session:
         event = await find_event(session, request.path_params["slug"])
     auth.require(request, await auth.event_roles(request, event), Role.ORGANISER)
     return event
@@ -98,7 +99,7 @@ async def organiser_event(request: Request) -> Event:
 
 async def rotate_stream_key(request: Request, slug: str) -> Event:
     """Give the event a new stream key; the old one stops working for new publishers."""
-    async with request.state.db() as session, session.begin():
+    async with app_state(request).db() as session, session.begin():
         event = await find_event(session, slug)
         event.stream_key = new_token()
     return event

@@ -139,19 +139,17 @@ def make_app(
     from starlette.exceptions import HTTPException
 
     from live.errors import SalenError
-    from live.i18n import load_translations
     from live.registration.api import routes
     from live.registration.ratelimit import RateLimiter
     from live.web import error_response
+    from tests.support.state import shared_state
 
     app = Starlette(
         routes=routes,
         exception_handlers={SalenError: error_response, HTTPException: error_response},
     )
     state = {
-        "settings": settings,
-        "db": db,
-        "translations": load_translations(),
+        "app": shared_state(settings, db),
         "registration_limiter": limiter or RateLimiter(limit=100_000),
     }
 

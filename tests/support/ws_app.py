@@ -19,6 +19,7 @@ from live.qa.runtime import open_qa
 from live.realtime.connection import open_live, ws_route
 from live.realtime.limits import Limits
 from live.settings import Settings
+from tests.support.state import shared_state
 
 
 def build_app(
@@ -41,7 +42,7 @@ def build_app(
                     open_live(settings, db, shared, [QaFeature(qa)], limits)
                 )
                 app.state.live = live  # for tests that look inside the fan-out
-                yield {"settings": settings, "db": db, "hub": shared, "live": live}
+                yield {"app": shared_state(settings, db, engine=engine, hub=shared), "live": live}
         finally:
             await engine.dispose()
 

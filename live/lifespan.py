@@ -1,0 +1,72 @@
+"""Everything stateful in one Salen process, opened at start-up and closed in reverse.
+
+`open_state(settings)` is the app's lifespan: it yields the lifespan state, which
+Starlette copies onto every request's and socket's `state`. The typed `AppState`
+(`live.state`: settings, database, hub, templates, translations) is under "app"; each
+feature's own runtime object (the live socket, the Q&A service, group work, the archive,
+the live streams, the outbox...) is under its own key, read into a typed local by the
+feature that owns it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from live import archive
+from live.db import create_engine, sessionmaker
+from live.events.page_cache import PageCache, change_counter
+from live.events.player import install as install_player
+from live.hub import open_hub
+from live.i18n import load_translations
+from live.jobs import open_jobs
+from live.outbox import open_outbox
+from live.qa.handlers import QaFeature
+from live.qa.runtime import open_qa
+from live.ratelimit import Limiter
+from live.realtime.connection import open_live
+from live.registration.ratelimit import RateLimiter
+from live.rooms.handlers import RoomsFeature
+from live.rooms.runtime import open_rooms
+from live.settings import Settings
+from live.state import AppState
+from live.streaming.service import finished_recordings
+from live.web import create_templates
+from stream.manager import LiveStreams
+
+
+@contextlib.asynccontextmanager
+async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
+    """The lifespan state of one process: `AppState` under "app", each feature's object."""
+    async with contextlib.AsyncExitStack() as stack:
+        engine = create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        db = sessionmaker(engine)
+        jobs = await stack.enter_async_context(open_jobs(db))  # features register jobs on it
+        hub = await stack.enter_async_context(open_hub(settings.hub_url))
+        shared = AppState(settings=settings, engine=engine, db=db, hub=hub,
+                          templates=create_templates(), translations=load_translations())
+        # Rate limits over connections, and over processes through the hub's Redis.
+        limiter = Limiter.for_hub(settings.hub_url)
+        stack.push_async_callback(limiter.aclose)
+        qa = await stack.enter_async_context(open_qa(db, hub))
+        rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
+        # The live socket's message types: each feature registers its own.
+        live = await stack.enter_async_context(open_live(
+            settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms)], limiter=limiter))
+        db_changes = change_counter(settings.database_url)
+        if db_changes is not None:
+            stack.callback(db_changes.close)
+        recordings = archive.Archive(settings, db)
+        stack.push_async_callback(recordings.aclose)
+        await recordings.resume_at_start_up()
+        install_player(shared.templates)
+        streams = await stack.enter_async_context(
+            LiveStreams(settings, on_finished=finished_recordings(recordings)))
+        yield {
+            "app": shared, "live": live, "qa": qa, "rooms": rooms, "jobs": jobs,
+            "registration_limiter": RateLimiter(store=limiter),
+            "outbox": await open_outbox(settings, db, jobs), "archive": recordings,
+            "page_cache": PageCache(), "db_changes": db_changes, "streams": streams,
+        }
