@@ -21,7 +21,7 @@ from stream.manager import Status, StreamState
 from tests.support.app import ADMIN, LifespanApp
 
 SLUG = "stream-test"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEXTS = (
     "live/events/embeds.py",
     "live/events/player.py",

@@ -10,8 +10,8 @@ from sqlalchemy import update
 
 from live.models import Event, Recording, RecordingState, utcnow
 from live.settings import Settings
+from tests.events.test_page_cache import event_id, write
 from tests.support.admin import VERKSTED, login
-from tests.test_page_cache import event_id, write
 
 PAGES = [f"/e/{VERKSTED}", f"/e/{VERKSTED}/publish", f"/e/{VERKSTED}/register",
          f"/e/{VERKSTED}/live", f"/e/{VERKSTED}/group-work"]

@@ -17,7 +17,7 @@ from stream.manager import Status
 from tests.support.streams import GUARD, KEYS, Harness, running_server
 
 pytestmark = [pytest.mark.media, pytest.mark.browser]
-JS = Path(__file__).resolve().parents[1] / "static" / "js"
+JS = Path(__file__).resolve().parents[2] / "static" / "js"
 PAGE = """<!doctype html><html><body><video id="v" autoplay muted playsinline></video>
 <script type="module">
 import {{ WhipPublisher }} from "/static/js/whip-publish.js";

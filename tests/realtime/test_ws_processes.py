@@ -26,7 +26,7 @@ from live.models import Event
 from tests.support.servers import PostgresServer, RedisServer
 
 pytestmark = pytest.mark.redis
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:

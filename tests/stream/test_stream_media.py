@@ -118,7 +118,7 @@ async def test_killed_publisher_leaves_playable_recording(server: Harness) -> No
         KEYS["seminar"],
         "--seconds",
         "60",
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         stdout=asyncio.subprocess.PIPE,
     )
     try:

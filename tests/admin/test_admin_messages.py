@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MINE = ("live/events/admin.py", "live/events/forms.py", "live/events/parts.py",
         "templates/admin/_fields.html", "templates/admin/_layout.html",
         "templates/admin/_part.html", "templates/admin/_event_fields.html")

@@ -20,13 +20,13 @@ from stream import client as whip
 from stream.manager import LiveStreams, Status
 from stream.recorder import TsRecorder
 from stream.recovery import RecordingLock
+from tests.stream.test_stream_media import _encoded_packets as encoded_packets
 from tests.support.admin import csrf_of, login
 from tests.support.app import ADMIN, make_settings
 from tests.support.streams import GUARD, KEYS, fill, running_server, small_disk
-from tests.test_stream_media import _encoded_packets as encoded_packets
 
 pytestmark = [pytest.mark.media, pytest.mark.filterwarnings("ignore::ResourceWarning")]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SLUG = "planstrategi-4-0"
 FULL_GUARD = 60.0  # seconds before a wait on the full disk is declared hung
 

@@ -11,8 +11,8 @@ import uvicorn
 from live.realtime.beat import next_beat, sleep_until
 from live.realtime.keepalive import Keepalive
 from live.server import Server
+from tests.realtime.test_keepalive import keepalive_app, raw_client
 from tests.support.liveserver import serve_app
-from tests.test_keepalive import keepalive_app, raw_client
 
 
 class Clock:
