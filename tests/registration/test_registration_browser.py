@@ -115,3 +115,16 @@ async def test_organiser_pages_pass_axe(page: Page, site: str) -> None:
     await page.goto(f"{site}/admin/outbox")
     assert "Registration confirmed: Fagdag" in await page.locator("main").inner_text()
     await assert_accessible(page)
+
+
+async def test_an_address_with_letters_beyond_ascii_is_accepted_in_the_form(
+        page: Page, site: str) -> None:
+    """`øla@ærø.no` goes through the browser's form (no `type=email` refusal before the @) and
+    the personal page shows the address as typed."""
+    await english(page, site)
+    await page.goto(f"{site}/e/{SLUG}/register")
+    await fill_form(page, "Øla Ærø", "øla@ærø.no", "Hamar")
+    await page.get_by_role("button", name="Register").click()
+    await page.wait_for_selector("#flash")
+    assert "/r/" in page.url
+    assert "øla@ærø.no" in await page.content()
