@@ -70,6 +70,7 @@ def _locked_out(request: Request, email: str, wait: int) -> Response:
         message = l10n.ngettext(
             "Too many failed log-in attempts. Wait %(num)d second and try again.",
             "Too many failed log-in attempts. Wait %(num)d seconds and try again.", wait)
+    message += " " + l10n.gettext("Each try before then makes the wait longer.")
     response = render(request, "admin/login.html",
                       {"next": _next(request), "error": message, "email": email}, status_code=429)
     response.headers["Retry-After"] = str(wait)
