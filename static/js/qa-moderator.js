@@ -91,7 +91,7 @@ function passesFilter(q) {
 
 function meta(q) {
   // Typed names and item titles are isolated (<bdi>); the line keeps the page's direction.
-  const nodes = [...askedByNodes(q, texts), " · " + format(texts.votes, { n: q.votes || 0 })];
+  const nodes = [...askedByNodes(q, texts), " · " + format(q.votes === 1 ? texts.vote_one : texts.votes, { n: q.votes || 0 })];
   if (q.floor && (q.name || q.organisation)) nodes.push(" · " + texts.floor);
   if (q.item && items.has(q.item)) nodes.push(" · ", el("bdi", { text: items.get(q.item) }));
   return el("p", { cls: "qa-by" }, nodes);

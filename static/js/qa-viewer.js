@@ -48,7 +48,7 @@ function voteButton(q) {
 function questionItem(q) {
   const li = el("li", { cls: `qa-question status-${q.status}`, attrs: { "data-question": q.id } });
   if (q.status === "answered") {
-    li.append(el("span", { cls: "qa-votes", text: format(texts.votes, { n: q.votes || 0 }) }));
+    li.append(el("span", { cls: "qa-votes", text: format(q.votes === 1 ? texts.vote_one : texts.votes, { n: q.votes || 0 }) }));
   } else {
     li.append(voteButton(q));
   }
