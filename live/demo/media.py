@@ -38,6 +38,10 @@ PAUSE = 0.5  # silence after each sentence, seconds
 Progress = Callable[[str, float], None]
 
 
+class SpeechUnavailable(RuntimeError):
+    """`espeak-ng` is not installed, so the demo recording cannot be made."""
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     """One programme item as the demo recording shows it: its card and the sentences spoken."""
@@ -69,7 +73,8 @@ class DemoMedia:
 
 def media_key(parts: list[Part]) -> str:
     """The cache key: the script and the version, hashed."""
-    text = json.dumps([MEDIA_VERSION, SIZE, FPS, [list(map(str, p.lines)) + [p.item, p.speaker, list(p.colour)] for p in parts]])
+    script = [[p.item, p.speaker, list(p.colour), list(p.lines)] for p in parts]
+    text = json.dumps([MEDIA_VERSION, SIZE, FPS, script])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -77,6 +82,8 @@ def make_demo_media(cache: Path, parts: list[Part], progress: Progress | None = 
     """The demo media under `cache/<key>/`, generated unless already there."""
     folder = cache / media_key(parts)
     if not (folder / "done").exists():
+        if shutil.which("espeak-ng") is None:
+            raise SpeechUnavailable("espeak-ng is not installed (apt-get install espeak-ng)")
         cache.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".demo-", dir=cache))
         try:
@@ -251,7 +258,8 @@ def title_card(part: Part) -> av.VideoFrame:
     font = _font(36)
     draw.text((32, 60), part.item, fill=(255, 255, 255), font=font)
     draw.text((32, height * 2 // 3 + 30), part.speaker, fill=(255, 255, 255), font=_font(28))
-    return av.VideoFrame.from_image(image)
+    frame: av.VideoFrame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]
+    return frame
 
 
 def _font(size: int) -> Any:
@@ -287,8 +295,8 @@ def slide_pdf(title: str, bullets: list[str]) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 960 540] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 960 540] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
