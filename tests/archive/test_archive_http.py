@@ -274,7 +274,7 @@ async def test_broken_file_fails_without_files(
     rid = int(response.headers["location"].rsplit("/", 1)[1])
     body = await wait_processed(client, rid, ADMIN)
     assert body["state"] == "failed" and body["error"]
-    assert body["files"] == {"mp4": None, "hls": None}
+    assert body["files"] == {"mp4": None, "hls": None, "poster": None}
     folder = Path(settings.recordings_dir) / "archive" / str(rid)  # type: ignore[attr-defined]
     assert sorted(p.name for p in folder.iterdir()) == ["source.ts"]
     refused = await client.post(f"/api/recordings/{rid}/publish", headers=ADMIN)

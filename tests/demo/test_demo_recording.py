@@ -57,6 +57,18 @@ async def test_mp4_decodes_with_its_chapters(
         assert next(container.decode(audio=0)).samples > 0
 
 
+async def test_poster_frame_is_served(
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
+    """The packaging made a poster frame; the API names it and it is served as JPEG."""
+    url = recording["files"]["poster"]  # type: ignore[index]
+    response = await client.get(url)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    assert response.content[:2] == b"\xff\xd8"
+    page = await client.get(f"/recordings/{recording['id']}")
+    assert f'poster="{url}"' in page.text
+
+
 async def test_captions_parse_and_speak_every_line(
     client: httpx.AsyncClient, recording: dict[str, object]
 ) -> None:
