@@ -1,23 +1,27 @@
 """The demo debate's media, made on the spot: title cards, espeak-ng speech, captions, a slide PDF.
 
-Blocking; nothing is downloaded. The video is one coloured card per programme item (with
-the item's title and speaker drawn on it when Pillow is installed; plain colour otherwise,
-since PyAV's bundled FFmpeg has no `drawtext`), H.264 with a keyframe every 2 s; the audio
-is `espeak-ng` reading the script, encoded to AAC. The result is kept under a folder named
-by a hash of the script and `MEDIA_VERSION`, so a second start reuses it.
+Blocking; nothing is downloaded. The video is one coloured card per programme item with
+the item's title and the speaker (drawn by Pillow or the `ffmpeg` program: see
+`title_card`), H.264 with a keyframe every 2 s; the audio is `espeak-ng` reading the
+script, encoded to AAC. The result is kept under a folder named by a hash of the script,
+the card renderer and `MEDIA_VERSION`, so a second start reuses it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import importlib
+import importlib.util
 import json
 import shutil
 import subprocess
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,7 @@ SIZE = (640, 360)
 FPS = 10
 GOP_SECONDS = 2
 RATE = 48000
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PAUSE = 0.5  # silence after each sentence, seconds
 Progress = Callable[[str, float], None]
 
@@ -74,7 +79,7 @@ class DemoMedia:
 def media_key(parts: list[Part]) -> str:
     """The cache key: the script and the version, hashed."""
     script = [[p.item, p.speaker, list(p.colour), list(p.lines)] for p in parts]
-    text = json.dumps([MEDIA_VERSION, SIZE, FPS, script])
+    text = json.dumps([MEDIA_VERSION, SIZE, FPS, card_renderer(), script])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -113,8 +118,8 @@ def _generate(work: Path, parts: list[Part], progress: Progress) -> None:
     (work / "slides.pdf").write_bytes(slide_pdf(parts[0].item, [p.item for p in parts]))
     chapters = [(p.item, start) for p, (start, _) in zip(parts, spans, strict=True)]
     plan = {"chapters": chapters, "duration": spans[-1][1]}
-    for wav in work.glob("*.wav"):
-        wav.unlink()
+    for scratch in [*work.glob("*.wav"), *work.glob("*.txt"), *work.glob("card.png")]:
+        scratch.unlink()
     (work / "done").write_text(json.dumps(plan), encoding="utf-8")
 
 
@@ -181,7 +186,7 @@ def _encode(
         assert isinstance(audio, AudioStream)
         audio.bit_rate = 64_000
         streams = [
-            _video_packets(video, parts, spans, progress),
+            _video_packets(video, parts, spans, progress, path.parent),
             _audio_packets(audio, speech, cues, spans[-1][1]),
         ]
         for _, _, packet in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
@@ -189,15 +194,20 @@ def _encode(
 
 
 def _video_packets(
-    stream: VideoStream, parts: list[Part], spans: list[tuple[float, float]], progress: Progress
+    stream: VideoStream,
+    parts: list[Part],
+    spans: list[tuple[float, float]],
+    progress: Progress,
+    work: Path,
 ) -> Iterator[tuple[float, int, av.Packet[Any]]]:
     total = spans[-1][1]
     pts = 0
     for part, (start, end) in zip(parts, spans, strict=True):
-        card = title_card(part)
+        card = title_card(part, work)
         for _ in range(round((end - start) * FPS)):
             frame = card.reformat(format="yuv420p")
             frame.pts = pts
+            frame.time_base = Fraction(1, FPS)  # a card decoded from PNG brings its own
             frame.pict_type = PictureType.NONE
             pts += 1
             if pts % (FPS * 10) == 0:
@@ -243,14 +253,59 @@ def _timed(
         yield float(dts * packet.time_base), order, packet
 
 
-def title_card(part: Part) -> av.VideoFrame:
-    """The part's card: its colour with a darker lower band; title and speaker if Pillow is there."""
+def card_renderer() -> str:
+    """How title cards get their text: "pillow", "ffmpeg" (the program's drawtext), or "plain"."""
+    if importlib.util.find_spec("PIL") is not None:
+        return "pillow"
+    if shutil.which("ffmpeg") is not None:
+        return "ffmpeg"
+    return "plain"
+
+
+def title_card(part: Part, work: Path) -> av.VideoFrame:
+    """The part's card: its colour with a darker lower band, the item's title and the speaker.
+
+    PyAV's bundled FFmpeg has no `drawtext`, so the text is drawn with Pillow when it is
+    installed, else by the `ffmpeg` program (one PNG per card); failing both, no text.
+    """
+    renderer = card_renderer()
+    if renderer == "pillow":
+        return _pillow_card(part)
+    if renderer == "ffmpeg":
+        with contextlib.suppress(subprocess.SubprocessError, OSError, av.FFmpegError):
+            return _ffmpeg_card(part, work)
+    return _plain_card(part.colour)
+
+
+def _ffmpeg_card(part: Part, work: Path) -> av.VideoFrame:
     width, height = SIZE
-    try:
-        image_module: Any = importlib.import_module("PIL.Image")
-        draw_module: Any = importlib.import_module("PIL.ImageDraw")
-    except ImportError:
-        return _plain_card(part.colour)
+    title, speaker, png = work / "title.txt", work / "speaker.txt", work / "card.png"
+    title.write_text(textwrap.fill(part.item, 30), encoding="utf-8")
+    speaker.write_text(part.speaker, encoding="utf-8")
+    font = f"fontfile={FONT}:" if Path(FONT).exists() else ""
+    dark = "0x{:02x}{:02x}{:02x}".format(*(c // 3 for c in part.colour))
+    band = height * 2 // 3
+    graph = (
+        f"drawbox=y={band}:w=iw:h=ih-{band}:color={dark}:t=fill,"
+        f"drawtext={font}textfile={title}:fontsize=34:fontcolor=white:x=32:y=60:line_spacing=8,"
+        f"drawtext={font}textfile={speaker}:fontsize=26:fontcolor=white:x=32:y={band + 40}"
+    )
+    colour = "0x{:02x}{:02x}{:02x}".format(*part.colour)
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", f"color=c={colour}:s={width}x{height}:d=1", "-vf", graph,
+         "-frames:v", "1", str(png)],
+        check=True, capture_output=True, timeout=60,
+    )
+    with av.open(str(png)) as image:
+        frame = next(image.decode(video=0))
+    return frame.reformat(format="rgb24")
+
+
+def _pillow_card(part: Part) -> av.VideoFrame:
+    width, height = SIZE
+    image_module: Any = importlib.import_module("PIL.Image")
+    draw_module: Any = importlib.import_module("PIL.ImageDraw")
     image = image_module.new("RGB", SIZE, part.colour)
     draw = draw_module.Draw(image)
     dark = tuple(c // 3 for c in part.colour)
@@ -264,9 +319,8 @@ def title_card(part: Part) -> av.VideoFrame:
 
 def _font(size: int) -> Any:
     font_module: Any = importlib.import_module("PIL.ImageFont")
-    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",):
-        if Path(path).exists():
-            return font_module.truetype(path, size)
+    if Path(FONT).exists():
+        return font_module.truetype(FONT, size)
     return font_module.load_default()
 
 
