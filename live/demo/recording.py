@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from live.archive.chapters import programme_start, timed_items
 from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, Archive
 from live.demo.media import DemoMedia, Part, Progress, make_demo_media
+from live.errors import NotFound
 from live.events.service import load_event
 from live.models import Recording
 from live.models.qa import Question
@@ -91,7 +92,10 @@ async def load_demo_recording(
 ) -> int | None:
     """Give the demo debate its published recording unless it has one; returns its id if made."""
     async with db() as session:
-        event = await load_event(session, DEMO_DEBATE)
+        try:
+            event = await load_event(session, DEMO_DEBATE)
+        except NotFound:  # the demo debate was deleted: nothing to record
+            return None
         if await session.scalar(select(Recording.id).where(Recording.event_id == event.id)):
             return None
         started = programme_start(event)
