@@ -219,7 +219,30 @@ def _load_demo(settings: Settings) -> None:
 
     imported = _with_session(settings, load_demo)
     print(f"demo events: {', '.join(imported) if imported else 'already loaded'}")
+    recording = _demo_recording(settings)
+    print(f"demo recording: {f'/recordings/{recording}' if recording else 'none made'}")
     print("organiser login: {} / {}  at /admin".format(*DEMO_ORGANISER))
+
+
+def _demo_recording(settings: Settings) -> int | None:
+    """The past demo debate's recording, made (with progress on stderr) unless it is there."""
+    from live.db import create_engine, sessionmaker
+    from live.demo.media import SpeechUnavailable
+    from live.demo.recording import StepBars, load_demo_recording
+
+    async def run() -> int | None:
+        engine = create_engine(settings.database_url)
+        bars = StepBars()
+        try:
+            return await load_demo_recording(settings, sessionmaker(engine), progress=bars)
+        except SpeechUnavailable as exc:
+            print(f"demo recording skipped: {exc}", file=sys.stderr)
+            return None
+        finally:
+            bars.done()
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 def _event_import(args: argparse.Namespace) -> int:

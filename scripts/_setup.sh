@@ -63,6 +63,7 @@ salen_system_packages() {
     command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
     command -v node >/dev/null 2>&1 || missing+=(nodejs)
     command -v npm >/dev/null 2>&1 || missing+=(npm)
+    command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)  # the demo recording's speech
     if [ "$purpose" = test ]; then
         command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
         compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)

@@ -20,6 +20,7 @@ from live.openapi import operation
 from live.routing import id_param
 from live.state import app_state
 from live.web import json_body
+from stream.package.poster import POSTER_NAME
 
 _RECORDING = "The recording (id, event, state, duration, chapters, files, captions, ...)."
 _ORGANISER = {
@@ -38,6 +39,7 @@ def recording_json(recording: Recording, event: Event, settings: Any) -> dict[st
     done = recording.state in (RecordingState.READY, RecordingState.PUBLISHED)
     has_mp4 = done and (folder / MP4_NAME).is_file()
     has_hls = done and (folder / HLS_DIR / HLS_PLAYLIST).is_file()
+    has_poster = done and (folder / POSTER_NAME).is_file()
     return {
         "id": recording.id,
         "event": event.slug,
@@ -53,6 +55,7 @@ def recording_json(recording: Recording, event: Event, settings: Any) -> dict[st
         "files": {
             "mp4": file_url(recording, MP4_NAME) if has_mp4 else None,
             "hls": file_url(recording, f"{HLS_DIR}/{HLS_PLAYLIST}") if has_hls else None,
+            "poster": file_url(recording, POSTER_NAME) if has_poster else None,
         },
         "captions": [
             {"lang": c.lang, "label": c.label, "url": file_url(recording, f"captions/{c.lang}.vtt")}

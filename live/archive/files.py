@@ -22,11 +22,13 @@ from live.errors import NotFound
 from live.models import Recording, RecordingState
 from live.routing import id_param
 from live.state import app_state
+from stream.package.poster import POSTER_NAME
 
 # Only these names are ever served: the source file, temporary outputs and anything else
 # in the folder stay private, and nothing outside it can be named.
 _SERVED = [
     (re.compile(rf"{re.escape(MP4_NAME)}"), "video/mp4"),
+    (re.compile(re.escape(POSTER_NAME)), "image/jpeg"),
     (re.compile(rf"{HLS_DIR}/index\.m3u8"), "application/vnd.apple.mpegurl"),
     (re.compile(rf"{HLS_DIR}/seg_\d{{5,}}\.ts"), "video/mp2t"),
     (
@@ -52,7 +54,7 @@ def content_type(name: str) -> str | None:
 
 def disk_name(name: str) -> str:
     """Where a served name lives in the recording's folder (the renditions are under media/)."""
-    if name == MP4_NAME or name.startswith(f"{HLS_DIR}/"):
+    if name in (MP4_NAME, POSTER_NAME) or name.startswith(f"{HLS_DIR}/"):
         return f"{MEDIA_DIR}/{name}"
     return name
 

@@ -21,6 +21,7 @@ from av.container import OutputContainer
 
 from stream.package.chapters import Chapter
 from stream.package.pipeline import CopyReport, Cut, Pipeline, Progress
+from stream.package.poster import POSTER_NAME, write_poster
 from stream.package.probe import (
     BrokenMedia,
     MediaInfo,
@@ -163,6 +164,9 @@ def package_recording(
 ) -> Renditions:
     """Write `out_dir/recording.mp4` and `out_dir/hls/index.m3u8`: both or neither.
 
+    A poster frame (`out_dir/poster.jpg`, a picture from 2 s in) comes with them when one
+    can be decoded; its absence is not an error.
+
     `out_dir` belongs to packaging: it is built under a temporary name and swapped in
     whole, replacing an earlier `out_dir` (keep captions and slides elsewhere). Progress
     runs 0–0.5 for the MP4 and 0.5–1 for HLS.
@@ -184,6 +188,7 @@ def package_recording(
             info.path, tmp / HLS_DIR, segment_seconds=segment_seconds, trim=trim,
             progress=_scaled(progress, 0.5, 1.0),
         )  # fmt: skip
+        write_poster(tmp / MP4_NAME, tmp / POSTER_NAME)
         _swap_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -122,7 +122,8 @@ async def test_unpublished_is_404_for_visitors_until_published(
     urls = [f"/recordings/{rid}", f"/api/recordings/{rid}", recording["files"]["mp4"]]  # type: ignore[index]
     for url in urls:
         assert (await client.get(url)).status_code == 404
-    assert (await client.get("/api/recordings")).json()["recordings"] == []
+    mine = {"event": SLUG}  # the demo debate's recording is published from the start
+    assert (await client.get("/api/recordings", params=mine)).json()["recordings"] == []
     assert (await client.post(f"/api/recordings/{rid}/publish")).status_code in (401, 404)
     published = await client.post(f"/api/recordings/{rid}/publish", headers=ADMIN)
     assert published.status_code == 200 and published.json()["state"] == "published"
@@ -253,7 +254,8 @@ async def test_not_a_video_is_refused_and_nothing_created(
     bogus.write_bytes(content)
     response = await upload(client, bogus)
     assert response.status_code == 422
-    assert (await client.get("/api/recordings", headers=ADMIN)).json()["recordings"] == []
+    listed = await client.get("/api/recordings", params={"event": SLUG}, headers=ADMIN)
+    assert listed.json()["recordings"] == []
     uploads = Path(settings.recordings_dir) / "archive" / "uploads"  # type: ignore[attr-defined]
     assert not any(uploads.iterdir())
 
@@ -272,7 +274,7 @@ async def test_broken_file_fails_without_files(
     rid = int(response.headers["location"].rsplit("/", 1)[1])
     body = await wait_processed(client, rid, ADMIN)
     assert body["state"] == "failed" and body["error"]
-    assert body["files"] == {"mp4": None, "hls": None}
+    assert body["files"] == {"mp4": None, "hls": None, "poster": None}
     folder = Path(settings.recordings_dir) / "archive" / str(rid)  # type: ignore[attr-defined]
     assert sorted(p.name for p in folder.iterdir()) == ["source.ts"]
     refused = await client.post(f"/api/recordings/{rid}/publish", headers=ADMIN)
@@ -290,4 +292,5 @@ async def test_unsupported_codec_is_refused(
     response = await upload(client, old)
     assert response.status_code == 422
     assert "mpeg4" in response.text
-    assert (await client.get("/api/recordings", headers=ADMIN)).json()["recordings"] == []
+    listed = await client.get("/api/recordings", params={"event": SLUG}, headers=ADMIN)
+    assert listed.json()["recordings"] == []

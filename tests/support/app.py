@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,8 +19,10 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from live.app import create_app
+from live.archive.service import CAPTIONS_DIR
 from live.db import create_engine, sessionmaker
 from live.demo import OSLO, demo_shift, load_demo
+from live.demo.recording import load_demo_recording
 from live.migrate import upgrade
 from live.settings import Settings
 from tests.support.liveserver import serve_app
@@ -42,34 +45,47 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 @dataclass(frozen=True)
 class Templates:
-    """Databases migrated once per session ("empty") and with the demo loaded ("demo")."""
+    """Databases migrated once per session ("empty") and with the demo loaded ("demo").
+
+    `recordings` is the demo database's recordings folder (the demo debate's recording),
+    copied into each demo test's own folder.
+    """
 
     backend: str
     empty: str
     demo: str
+    recordings: Path
 
 
-def _prepare(url: str, tmp: Path, demo: bool) -> None:
+def _prepare(url: str, tmp: Path, demo: bool, media: Path) -> None:
     upgrade(url)
     if demo:
-        asyncio.run(load_demo_into(make_settings(url, tmp)))
+        asyncio.run(load_demo_into(make_settings(url, tmp), media))
 
 
 @pytest.fixture(scope="session")
-def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+def demo_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the demo recording's generated media are kept: made once per run, shared."""
+    return tmp_path_factory.mktemp("demo-media")
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory, demo_media: Path) -> Templates:
     root = tmp_path_factory.mktemp("templates")
     paths = {kind: root / f"{kind}.db" for kind in ("empty", "demo")}
     for kind, path in paths.items():
-        _prepare(f"sqlite+aiosqlite:///{path}", root, demo=kind == "demo")
-    return Templates("sqlite", str(paths["empty"]), str(paths["demo"]))
+        _prepare(f"sqlite+aiosqlite:///{path}", root, kind == "demo", demo_media)
+    return Templates("sqlite", str(paths["empty"]), str(paths["demo"]), root / "recordings")
 
 
 @pytest.fixture(scope="session")
-def postgres_templates(postgres_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Templates:
+def postgres_templates(
+    postgres_server: Any, tmp_path_factory: pytest.TempPathFactory, demo_media: Path
+) -> Templates:
     root = tmp_path_factory.mktemp("pg-templates")
     for kind in ("empty", "demo"):
-        _prepare(postgres_server.create_database(f"tpl_{kind}"), root, demo=kind == "demo")
-    return Templates("postgres", "tpl_empty", "tpl_demo")
+        _prepare(postgres_server.create_database(f"tpl_{kind}"), root, kind == "demo", demo_media)
+    return Templates("postgres", "tpl_empty", "tpl_demo", root / "recordings")
 
 
 class Database:
@@ -163,11 +179,38 @@ def app(settings: Settings) -> Starlette:
     return create_app(settings)
 
 
-async def load_demo_into(settings: Settings) -> None:
+async def load_demo_into(settings: Settings, media: Path) -> None:
+    """The demo events, the organiser and the demo debate's recording (media from `media`)."""
     engine = create_engine(settings.database_url)
-    async with sessionmaker(engine)() as session, session.begin():
+    db = sessionmaker(engine)
+    async with db() as session, session.begin():
         await load_demo(session, DEMO_DAY)
+    await load_demo_recording(settings, db, cache=media)
     await engine.dispose()
+
+
+def copy_demo_recordings(templates: Templates, settings: Settings) -> None:
+    """The demo's recording files into this test's recordings folder, hard-linked.
+
+    The packager and the slide upload replace files by renaming new ones over them, so a
+    test that changes the demo recording leaves the shared copy alone; captions are
+    rewritten in place, so they are copied.
+    """
+    source = templates.recordings / "archive"
+    if not source.is_dir():
+        return
+    target = Path(settings.recordings_dir) / "archive"
+    target.mkdir(parents=True, exist_ok=True)
+    for folder in source.iterdir():
+        shutil.copytree(folder, target / folder.name, dirs_exist_ok=True, copy_function=_link)
+
+
+def _link(src: str, dst: str) -> None:
+    if f"/{CAPTIONS_DIR}/" not in src:
+        with contextlib.suppress(OSError):  # another file system (a test's small disk): copy
+            os.link(src, dst)
+            return
+    shutil.copy2(src, dst)
 
 
 @pytest.fixture
@@ -176,10 +219,13 @@ def demo_app(app: Starlette, settings: Settings, request: pytest.FixtureRequest)
     if settings.database_url.startswith("sqlite") and "database" not in request.fixturenames:
         # A module chose SQLite only through `sqlite_url`: copy the demo over it.
         path = settings.database_url.removeprefix("sqlite+aiosqlite:///")
-        shutil.copyfile(request.getfixturevalue("sqlite_templates").demo, path)
+        templates: Templates = request.getfixturevalue("sqlite_templates")
+        shutil.copyfile(templates.demo, path)
     else:
         database: Database = request.getfixturevalue("database")
-        database.copy_from(database.templates.demo)
+        templates = database.templates
+        database.copy_from(templates.demo)
+    copy_demo_recordings(templates, settings)
     return app
 
 

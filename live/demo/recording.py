@@ -1,0 +1,173 @@
+"""The past demo debate's published recording: generated media, packaged like any import.
+
+`load_demo_recording` makes the media (`live.demo.media`, cached in the recordings folder),
+imports it through `Archive.import_file` (probe, MP4 with chapters, VOD HLS), sets one
+chapter per programme item, stores the spoken text as the Norwegian captions, attaches a
+slide PDF to the first item, adds a few questions asked, approved and answered at their
+moments (the recording page's Q&A timeline), and publishes it. An event that already has a
+recording is left alone, so a second start does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from live.archive.chapters import programme_start, timed_items
+from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, Archive
+from live.demo.media import DemoMedia, Part, Progress, make_demo_media
+from live.errors import NotFound
+from live.events.service import load_event
+from live.models import Recording
+from live.models.qa import Question
+from live.models.recordings import RecordingAttachment, RecordingCaption
+from live.settings import Settings
+
+DEMO_DEBATE = "fylkestinget-internasjonal-plan"
+CACHE_DIR = "demo"  # under the recordings folder
+SLIDES_TITLE = "Lysark: internasjonal mål- og handlingsplan"
+PARTS = [
+    Part(
+        item="Innledning ved fylkeskommunedirektøren",
+        speaker="Fylkeskommunedirektøren",
+        colour=(31, 84, 140),
+        lines=(
+            "Innledning ved fylkeskommunedirektøren.",
+            "Innlandet fylkeskommune skal være en synlig internasjonal aktør.",
+            ("Planen har seks delmål, fra kultur og samferdsel til næring og internasjonalt "
+            "samarbeid."),
+            "Målet er å nå satsingsområdene i Innlandsstrategien.",
+            "Vi vil styrke samarbeidet med regioner i Europa og delta i flere EU-prosjekter.",
+            "Fylkeskommunen skal også hjelpe kommuner og bedrifter som vil ut i verden.",
+        ),
+    ),
+    Part(
+        item="Debatt",
+        speaker="Fylkestingets representanter",
+        colour=(140, 62, 31),
+        lines=(
+            "Debatt.",
+            "Flere representanter ønsker et tettere samarbeid med nabolandene.",
+            "Andre spør hvordan planen skal måles og følges opp.",
+            "Kompetanse og tannhelse får også plass i ordskiftet.",
+            "En representant minner om at samferdsel over grensen til Sverige er viktig.",
+            "Fylkeskommunedirektøren svarer på spørsmålene fra salen og fra nett.",
+        ),
+    ),
+    Part(
+        item="Votering",
+        speaker="Fylkesordføreren",
+        colour=(40, 110, 70),
+        lines=(
+            "Votering.",
+            ("Fylkestinget vedtar internasjonal mål- og handlingsplan for perioden "
+            "2021 til 2024."),
+            "Takk for i dag.",
+        ),
+    ),
+]
+# (part, then seconds into that part: asked, approved, answered or None; name, organisation, text)
+QUESTIONS = [
+    (0, 8.0, 10.0, 20.0, "Ingrid", "Hamar kommune",
+     "Hvordan henger planen sammen med Innlandsstrategien?"),
+    (1, 3.0, 5.0, 18.0, "", "", "Hvilke land blir viktigst å samarbeide med?"),
+    (1, 9.0, 12.0, 24.0, "Ola", "Næringsforeningen",
+     "Hva betyr planen for små bedrifter som vil eksportere?"),
+    (1, 15.0, 17.0, None, "Sara", "", "Blir resultatene lagt fram for fylkestinget hvert år?"),
+]
+
+
+async def load_demo_recording(
+    settings: Settings,
+    db: async_sessionmaker[AsyncSession],
+    *,
+    cache: Path | None = None,
+    progress: Progress | None = None,
+) -> int | None:
+    """Give the demo debate its published recording unless it has one; returns its id if made."""
+    async with db() as session:
+        try:
+            event = await load_event(session, DEMO_DEBATE)
+        except NotFound:  # the demo debate was deleted: nothing to record
+            return None
+        if await session.scalar(select(Recording.id).where(Recording.event_id == event.id)):
+            return None
+        started = programme_start(event)
+        items = {t.item.title: t.item.id for t in timed_items(event)}
+    media = await asyncio.to_thread(
+        make_demo_media, cache or Path(settings.recordings_dir) / CACHE_DIR, PARTS, progress
+    )
+    archive = Archive(settings, db)
+    report = (lambda value: progress("packaging", value)) if progress else None
+    rid = await archive.import_file(
+        DEMO_DEBATE, media.source, started_at=started, source="demo", wait=True, progress=report
+    )
+    chapters = [{"title": title, "start": start, "item": items.get(title)}
+                for title, start in media.chapters]
+    await archive.set_chapters(rid, chapters)
+    await archive.wait_idle()
+    await _extras(archive, rid, media, [items.get(p.item) for p in PARTS])
+    await archive.set_published(rid, True)
+    return rid
+
+
+async def _extras(
+    archive: Archive, rid: int, media: DemoMedia, items: list[int | None]
+) -> None:
+    """The captions, the slides on the first item, and the questions."""
+    folder = archive.folder(rid)
+    (folder / CAPTIONS_DIR).mkdir(parents=True, exist_ok=True)
+    (folder / CAPTIONS_DIR / "nb.vtt").write_bytes(media.captions.read_bytes())
+    async with archive.db() as session, session.begin():
+        recording = await session.get(Recording, rid)
+        assert recording is not None and recording.started_at is not None
+        recording.captions.append(RecordingCaption(lang="nb", label="Norsk"))
+        attachment = RecordingAttachment(
+            recording_id=rid, item_id=items[0], title=SLIDES_TITLE, filename="lysark.pdf",
+            size=media.slides.stat().st_size,
+        )
+        session.add(attachment)
+        await session.flush()
+        (folder / ATTACHMENTS_DIR).mkdir(parents=True, exist_ok=True)
+        (folder / ATTACHMENTS_DIR / f"{attachment.id}.pdf").write_bytes(media.slides.read_bytes())
+        origin = recording.started_at + dt.timedelta(seconds=recording.cut_start)
+        for n, (part, asked, approved, answered, name, org, text) in enumerate(QUESTIONS):
+            at = origin + dt.timedelta(seconds=media.chapters[part][1])
+            session.add(Question(
+                event_id=recording.event_id, item_id=items[part], participant=f"demo-{n}",
+                name=name, organisation=org, text=text,
+                status="answered" if answered is not None else "approved",
+                asked_at=at + dt.timedelta(seconds=asked),
+                approved_at=at + dt.timedelta(seconds=approved),
+                answered_at=at + dt.timedelta(seconds=answered) if answered is not None else None,
+            ))
+
+
+class StepBars:
+    """Progress on stderr, one bar per step (speech, video, packaging)."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        from live.archive.cli import ProgressBar
+
+        self.stream, self.bar_type = stream, ProgressBar
+        self.step = ""
+        self.bar: ProgressBar | None = None
+
+    def __call__(self, step: str, fraction: float) -> None:
+        if step != self.step:
+            self.done()
+            self.step, self.bar = step, self.bar_type(self.stream, f"demo recording: {step:<9}")
+        assert self.bar is not None
+        self.bar(fraction)
+
+    def done(self) -> None:
+        if self.bar is not None:
+            self.bar(1.0)
+            self.bar.done()
+            self.bar = None

@@ -1,0 +1,129 @@
+"""The demo debate's recording: generated once per run, packaged and published like an import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import httpx
+import pytest
+from sqlalchemy import select
+
+from live.archive.service import MEDIA_DIR, MP4_NAME, recording_dir
+from live.db import create_engine, sessionmaker
+from live.demo import DEMO_DIR
+from live.demo.media import make_demo_media
+from live.demo.recording import DEMO_DEBATE, PARTS, QUESTIONS, load_demo_recording
+from live.events.document import read_event_file
+from live.models import ProgrammeItem
+from live.settings import Settings
+from stream.package.captions import parse_captions
+
+ITEMS = [i.title for b in read_event_file(DEMO_DIR / f"{DEMO_DEBATE}.yaml").programme
+         for i in b.items]
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """The demo content, not the database, is under test: SQLite only."""
+    return sqlite_url
+
+
+@pytest.fixture
+async def recording(client: httpx.AsyncClient) -> dict[str, object]:
+    listed = (await client.get("/api/recordings", params={"event": DEMO_DEBATE})).json()
+    assert len(listed["recordings"]) == 1, listed
+    return listed["recordings"][0]  # type: ignore[no-any-return]
+
+
+async def test_published_with_a_chapter_per_programme_item(recording: dict[str, object]) -> None:
+    """The debate has one published recording whose chapters are its programme items."""
+    assert recording["state"] == "published"
+    chapters = recording["chapters"]
+    assert [c["title"] for c in chapters] == ITEMS  # type: ignore[union-attr]
+    assert 60 <= float(recording["duration"]) <= 120  # type: ignore[arg-type]
+
+
+async def test_mp4_decodes_with_its_chapters(
+    recording: dict[str, object], settings: Settings
+) -> None:
+    """PyAV opens the MP4, decodes video and audio, and reads back the programme's chapters."""
+    path = recording_dir(settings, int(recording["id"])) / MEDIA_DIR / MP4_NAME  # type: ignore[call-overload]
+    with av.open(str(path)) as container:
+        assert container.duration and container.duration > 0
+        assert [c["metadata"]["title"] for c in container.chapters()] == ITEMS
+        assert next(container.decode(video=0)).width == 640
+        container.seek(0)
+        assert next(container.decode(audio=0)).samples > 0
+
+
+async def test_poster_frame_is_served(
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
+    """The packaging made a poster frame; the API names it and it is served as JPEG."""
+    url = recording["files"]["poster"]  # type: ignore[index]
+    response = await client.get(url)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    assert response.content[:2] == b"\xff\xd8"
+    page = await client.get(f"/recordings/{recording['id']}")
+    assert f'poster="{url}"' in page.text
+
+
+async def test_captions_parse_and_speak_every_line(
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
+    """The Norwegian captions are valid WebVTT with the spoken text, one cue per sentence."""
+    [track] = recording["captions"]  # type: ignore[misc]
+    assert track["lang"] == "nb"
+    response = await client.get(track["url"])
+    assert response.status_code == 200
+    cues = parse_captions(response.text).cues
+    assert [c.text for c in cues] == [line for p in PARTS for line in p.lines]
+    assert all(c.end <= float(recording["duration"]) for c in cues)  # type: ignore[arg-type]
+
+
+async def test_slides_attached_to_the_first_item(
+    client: httpx.AsyncClient, recording: dict[str, object], settings: Settings
+) -> None:
+    """A PDF slide is attached to the first programme item and served."""
+    [slide] = recording["attachments"]  # type: ignore[misc]
+    engine = create_engine(settings.database_url)
+    try:
+        async with sessionmaker(engine)() as session:
+            first = await session.scalar(
+                select(ProgrammeItem.id).where(ProgrammeItem.title == ITEMS[0]))
+    finally:
+        await engine.dispose()
+    assert first is not None and slide["item"] == first
+    response = await client.get(slide["url"])
+    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+
+
+async def test_archive_lists_it_and_the_page_shows_the_questions(
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
+    """/archive lists the debate; its page has the player, chapters and the questions."""
+    rid = recording["id"]
+    assert f'href="/recordings/{rid}"' in (await client.get("/archive")).text
+    page = await client.get(f"/recordings/{rid}")
+    assert page.status_code == 200
+    starts = [float(c["start"]) for c in recording["chapters"]]  # type: ignore[union-attr]
+    for part, asked, _, answered, _, _, text in QUESTIONS:
+        assert text in page.text
+        assert f'href="?t={int(starts[part] + asked)}"' in page.text
+        if answered is not None:
+            assert f'href="?t={int(starts[part] + answered)}"' in page.text
+
+
+async def test_a_second_load_reuses_everything(
+    client: httpx.AsyncClient, settings: Settings, demo_media: Path
+) -> None:
+    """Loading again makes no second recording, and the cached media are not regenerated."""
+    engine = create_engine(settings.database_url)
+    try:
+        assert await load_demo_recording(settings, sessionmaker(engine), cache=demo_media) is None
+    finally:
+        await engine.dispose()
+    before = {p: p.stat().st_mtime_ns for p in demo_media.rglob("*")}
+    make_demo_media(demo_media, PARTS)
+    assert {p: p.stat().st_mtime_ns for p in demo_media.rglob("*")} == before
