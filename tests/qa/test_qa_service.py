@@ -36,7 +36,9 @@ from live.qa.messages import (
     decode_update,
 )
 from live.qa.rows import COLUMNS, QUESTIONS
-from live.qa.service import Actor, QaService, mod_channel, public_channel
+from live.qa.service import Actor, QaService
+from live.realtime.channels import qa_mod_channel as mod_channel
+from live.realtime.channels import qa_public_channel as public_channel
 
 T = TypeVar("T")
 VIEWER = Actor(Participant("viewer-1"))

@@ -25,7 +25,8 @@ from websockets.streams import StreamReader
 from live.hub import Entry, open_hub
 from live.qa.domain import QaStatus
 from live.qa.messages import CloseCode, QuestionView, Update, encode
-from live.qa.service import mod_channel, public_channel
+from live.realtime.channels import qa_mod_channel as mod_channel
+from live.realtime.channels import qa_public_channel as public_channel
 from live.realtime.rawframes import raw_socket, text_frame
 from live.settings import Settings
 from tests.support.liveserver import serve_app
