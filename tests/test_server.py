@@ -17,7 +17,6 @@ import math
 import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -177,7 +176,6 @@ class QuickAbort(SalenWebSocket):
     abort_after = 0.3
 
 
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the kernel's TCP table")
 async def test_slow_reader_is_closed_then_reset_freeing_its_buffers() -> None:
     """A reader that stops reading is dropped as the fan-out drops one (close, then
     `abort_later`): after the grace period its server end is gone from the kernel, not left

@@ -35,6 +35,7 @@ from live.events.service import export_event, load_event, save_event
 from live.models import Event, OutboxMail, Registration
 from live.models.registration import Attendance, Status
 from live.registration import export, rules, service
+from live.registration.pages import SUBMITTED as PAGE_FIELDS
 from live.registration.pages import form_mapping, known_organisations, localise, values_of
 from live.registration.rules import N_, Refusal
 from live.registration.validate import parse_changes, parse_submission
@@ -43,17 +44,8 @@ from live.registration.web import mailing, organiser_event, outbox_of, reachable
 from live.state import app_state
 from live.web import localiser
 
-SUBMITTED = (
-    "occurrence",
-    "attendance",
-    "name",
-    "email",
-    "organisation",
-    "job_title",
-    "theme",
-    "diet",
-    "answers",
-)
+# What the organiser's form sends: the registrant's fields, with the extra answers.
+SUBMITTED = (*PAGE_FIELDS, "answers")
 MOVED = ("occurrence", "attendance", "theme", "diet")
 
 
