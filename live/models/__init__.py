@@ -1,5 +1,6 @@
 """Every table of Salen; importing this package registers them all on `Base.metadata`."""
 
+from live.models.attendance import CheckIn, OnlineAttendance, OnlineAudience, SentReminder
 from live.models.base import Base, Timestamped, utcnow
 from live.models.events import (
     Event,
@@ -32,6 +33,7 @@ __all__ = [
     "Attendance",
     "Base",
     "BreakoutRoom",
+    "CheckIn",
     "Event",
     "EventRole",
     "EventType",
@@ -41,6 +43,8 @@ __all__ = [
     "LoginAttempts",
     "MailState",
     "Occurrence",
+    "OnlineAttendance",
+    "OnlineAudience",
     "Organisation",
     "OrganisationKind",
     "OutboxMail",
@@ -59,6 +63,7 @@ __all__ = [
     "Role",
     "RoomMember",
     "RoomNote",
+    "SentReminder",
     "Speaker",
     "Theme",
     "Timestamped",
