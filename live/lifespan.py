@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from live import archive
+from live.attendance.online import OnlineFeature, open_attendance
+from live.attendance.reminders import open_reminders
 from live.db import create_engine, sessionmaker
 from live.events.page_cache import PageCache, change_counter
 from live.events.player import install as install_player
@@ -52,9 +54,11 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         stack.push_async_callback(limiter.aclose)
         qa = await stack.enter_async_context(open_qa(db, hub))
         rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
+        online = await stack.enter_async_context(open_attendance(db))  # closed after the sockets
         # The live socket's message types: each feature registers its own.
         live = await stack.enter_async_context(open_live(
-            settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms)], limiter=limiter))
+            settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms), OnlineFeature(online)],
+            limiter=limiter))
         db_changes = change_counter(settings.database_url)
         if db_changes is not None:
             stack.callback(db_changes.close)
@@ -64,9 +68,11 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         install_player(shared.templates)
         streams = await stack.enter_async_context(
             LiveStreams(settings, on_finished=finished_recordings(recordings)))
+        outbox = await open_outbox(settings, db, jobs)
+        await open_reminders(settings, db, jobs, outbox, shared.translations)
         yield {
             "app": shared, "live": live, "qa": qa, "rooms": rooms, "jobs": jobs,
             "registration_limiter": RateLimiter(store=limiter),
-            "outbox": await open_outbox(settings, db, jobs), "archive": recordings,
+            "outbox": outbox, "archive": recordings, "attendance": online,
             "page_cache": PageCache(), "db_changes": db_changes, "streams": streams,
         }

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from babel.support import NullTranslations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from live.attendance.codes import set_body, wants_checkin
 from live.i18n import Localiser, load_translations
 from live.models.registration import Attendance, Status
 from live.outbox import BadAddress, MailAddress, Outbox, Ref, outbox_for, parse_address
@@ -111,8 +112,11 @@ def compose(
     domain = settings.base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     message["Message-ID"] = make_msgid(domain=domain or "salen")
     message["Content-Language"] = receipt.locale
-    message.set_content(_body(kind, receipt, l10n, settings), cte="quoted-printable")
-    if kind != "cancelled" and receipt.status == Status.CONFIRMED:
+    holds_place = kind != "cancelled" and receipt.status == Status.CONFIRMED
+    # In-room places carry the check-in QR code (live.attendance.codes explains the format).
+    set_body(message, _body(kind, receipt, l10n, settings), receipt, l10n,
+             checkin=holds_place and wants_checkin(receipt))
+    if holds_place:
         message.add_attachment(
             calendar_entry(receipt, base_url=settings.base_url, timezone=settings.timezone),
             maintype="text",
