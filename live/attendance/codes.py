@@ -18,7 +18,8 @@ from markupsafe import Markup, escape
 
 from live.attendance.domain import checkin_code
 from live.i18n import N_, Localiser
-from live.models.registration import Attendance
+from live.models.registration import Attendance, Status
+from live.qrcode import qr_svg
 from live.registration.service import Receipt
 
 QR_SCALE = 8  # pixels per module: about 300 px for a typical code, sharp on a phone
@@ -67,3 +68,11 @@ def set_body(
 def wants_checkin(receipt: Receipt) -> bool:
     """Who gets a check-in code: those with a place in the room."""
     return receipt.attendance == Attendance.IN_PERSON
+
+
+def checkin_view(receipt: Receipt, title: str) -> dict[str, object] | None:
+    """The personal page's check-in code (text and inline SVG), for a place in the room."""
+    if receipt.status != Status.CONFIRMED or not wants_checkin(receipt):
+        return None
+    code = checkin_code(receipt.id, receipt.token)
+    return {"code": code, "svg": qr_svg(code, title=title)}

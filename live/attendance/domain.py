@@ -19,6 +19,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from live.i18n import N_
 from live.models.registration import Status
 
 PREFIX = "SALEN-CI"
@@ -65,6 +66,18 @@ class Verdict(enum.StrEnum):
     @property
     def admitted(self) -> bool:
         return self in (Verdict.CHECKED_IN, Verdict.ALREADY)
+
+
+# Why a code was refused, as the door is told (the admitted ones are worded by the page).
+REASONS = {
+    Verdict.NOT_A_CODE: N_("This is not a Salen check-in code."),
+    Verdict.FORGED: N_(
+        "This check-in code is not valid: it is forged, or its registration no longer exists."
+    ),
+    Verdict.OTHER_EVENT: N_("This check-in code is for another event."),
+    Verdict.CANCELLED: N_("This registration was cancelled."),
+    Verdict.NOT_CONFIRMED: N_("This person is on the waiting list and has no place."),
+}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import auth
+from live.attendance.codes import checkin_view
 from live.errors import NotFound
 from live.events.service import load_event
 from live.events.visibility import check_visible
@@ -230,6 +231,7 @@ async def personal_context(request: Request, receipt: service.Receipt) -> dict[s
         "group_room": group and await rooms.assignment(
             event.id, registration_participant(receipt.id)),
         "receipt": receipt,
+        "checkin": checkin_view(receipt, localiser(request).gettext("Your check-in code")),
         "choices": listed,
         "online_offered": online_offered(listed),
         "food_at": [o.city for o in event.occurrences if o.serves_food],
