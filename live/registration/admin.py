@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import auth
+from live.attendance.service import attendance_of
 from live.bounds import parse_id
 from live.errors import Forbidden, Invalid, NotFound, Unauthorized
 from live.events.admin import organiser_page, page, posted
@@ -78,7 +79,9 @@ async def list_context(request: Request, event_id: int, slug: str) -> dict[str, 
         event = await load_event(session, slug)
         everyone, _ = await export.participant_rows(session, event_id)
         rows, _ = await export.participant_rows(session, event_id, chosen)
+        came = await attendance_of(session, event_id)
     return {
+        "came": came,
         "event": event,
         "rows": rows,
         "slots": slot_table(event, everyone),
