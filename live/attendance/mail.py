@@ -134,7 +134,7 @@ def summary(
             event=facts.event_title, occurrence=facts.occurrence, deadline=facts.deadline_text,
         ),
         "",
-        l10n.ngettext(N_("%(num)s confirmed participant"), N_("%(num)s confirmed participants"),
+        l10n.ngettext("%(num)s confirmed participant", "%(num)s confirmed participants",
                       facts.in_room + facts.online),
         l10n.gettext(N_("In the room: %(n)s"), n=facts.in_room),
         l10n.gettext(N_("Online: %(n)s"), n=facts.online),
