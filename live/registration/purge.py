@@ -1,4 +1,8 @@
-"""Delete participants' personal data once an event is long enough past."""
+"""Delete participants' personal data once an event is long enough past.
+
+Their attendance (check-ins, online attendance, reminder records; `live.models.attendance`)
+goes with the registrations through ON DELETE CASCADE.
+"""
 
 from __future__ import annotations
 
