@@ -1,7 +1,7 @@
 """Online attendance from the live page: who joined and for how long, written in batches.
 
-A connection to `/ws/events/{slug}` joins a tally when it opens and leaves it when it
-closes (`OnlineFeature`'s `open`/`close` hooks; nothing runs per frame or per message). A
+A connection to `/ws/events/{slug}` joins a tally once it is synced and leaves it when it
+closes (`OnlineFeature`'s `start`/`close` hooks; nothing runs per frame or per message). A
 registrant is known by the participant their personal link made (`reg:<id>`, signed, see
 `live.identity`); everybody else is counted per event without a name. Each tally keeps
 how many connections are open, the sum of their start times and the seconds of closed
@@ -244,21 +244,39 @@ async def write(
             ), [{"event_id": e, "joins": j, "minutes": m} for e, (j, m) in anonymous.items()])
 
 
-class OnlineFeature(Feature[tuple[Key, float] | None]):
-    """The live socket's part: join a tally when a viewer connects, leave it on close."""
+class Watch:
+    """One connection's place in a tally: its key, and its start once it has joined."""
+
+    __slots__ = ("key", "started")
+
+    def __init__(self, key: Key) -> None:
+        self.key = key
+        self.started: float | None = None
+
+
+class OnlineFeature(Feature[Watch | None]):
+    """The live socket's part: join a tally once a viewer is synced, leave it on close.
+
+    Joining in `start` (not `open`) means a connection that failed before its first frame,
+    whose `close` the endpoint does not call, never joined: no tally counts it forever.
+    """
 
     def __init__(self, attendance: Attendance) -> None:
         self.attendance = attendance
 
-    async def open(self, session: Session) -> tuple[Key, float] | None:
+    async def open(self, session: Session) -> Watch | None:
         if session.moderator or session.read_only:
             return None  # the desk and the big screen are not the audience
-        key: Key = (session.event_id, registrant_id(session.participant.id))
-        return key, self.attendance.join(key)
+        return Watch((session.event_id, registrant_id(session.participant.id)))
 
-    async def close(self, state: tuple[Key, float] | None) -> None:
-        if state is not None:
-            self.attendance.leave(*state)
+    async def start(self, state: Watch | None) -> None:
+        if state is not None and state.started is None:
+            state.started = self.attendance.join(state.key)
+
+    async def close(self, state: Watch | None) -> None:
+        if state is not None and state.started is not None:
+            self.attendance.leave(state.key, state.started)
+            state.started = None
 
 
 def registrant_id(participant_id: str) -> int | None:

@@ -52,12 +52,15 @@ async def attended(db: DB) -> People:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_the_export_lists_who_came_in_the_room_and_online(db: DB, app: Starlette) -> None:
-    """CSV and XLSX: check-in time, online join and minutes per person; totals with the crowd."""
+    """CSV, XLSX and the participant list: check-in time, online join and minutes per person."""
     await attended(db)
     async with http_client(app) as client:
         as_csv = await client.get("/api/events/konf/attendance.csv", headers=ADMIN)
         as_xlsx = await client.get("/api/events/konf/attendance.xlsx", headers=ADMIN)
         refused = await client.get("/api/events/konf/attendance.csv")
+        client.cookies.set("salen_lang", "en")
+        listing = await client.get("/admin/events/konf/registrations", headers=ADMIN)
+    assert "In the room, 09:02" in listing.text and "Online, 10 minutes" in listing.text
     assert refused.status_code == 401
     assert as_csv.headers["content-disposition"] == 'attachment; filename="konf-attendance.csv"'
     lines = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
