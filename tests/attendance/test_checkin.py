@@ -17,7 +17,7 @@ from live.db import create_engine, sessionmaker
 from live.models import CheckIn
 from live.models.base import utcnow
 from tests.attendance.support import People, people
-from tests.support.admin import csrf_of
+from tests.support.admin import csrf_of, login
 from tests.support.app import ADMIN, http_client
 from tests.support.registration import seed
 
@@ -148,3 +148,21 @@ async def test_checking_in_needs_an_organiser(db: DB, client: httpx.AsyncClient)
     reply = await client.post("/api/events/konf/checkins", json={"code": code_of(seeded.room)})
     assert reply.status_code == 401 and reply.json()["code"] == "unauthorized"
     assert await checkins(db) == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_logged_in_organiser_checks_in_with_the_pages_csrf_token(
+    demo_app: Starlette, database_url: str
+) -> None:
+    """With the session cookie the API needs the page's CSRF token in X-CSRF-Token."""
+    engine = create_engine(database_url)
+    seeded = await people(sessionmaker(engine))
+    await engine.dispose()
+    async with http_client(demo_app) as client:
+        await login(client)
+        token = csrf_of((await client.get("/admin/events/konf/checkin")).text)
+        url, body = "/api/events/konf/checkins", {"code": code_of(seeded.room)}
+        without = await client.post(url, json=body)
+        assert (without.status_code, without.json()["code"]) == (403, "csrf")
+        done = await client.post(url, json=body, headers={"X-CSRF-Token": token})
+        assert done.status_code == 200 and done.json()["verdict"] == "checked_in"
