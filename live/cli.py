@@ -176,7 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}/"
     print(f"Salen is running at {url}  (Ctrl+C to stop)", flush=True)
     server.run("live.app:create_app", factory=True, host=args.host, port=args.port,
-               workers=args.workers, log_level="info", log_config=log_config(),
+               workers=args.workers, log_level="info", log_config=log_config(settings.log_format),
                **server.proxy_options(settings.trusted_proxies),
                # Frames are encoded once per tick for every viewer; per-socket compression
                # would redo that work per viewer, so it is off. Large frames are refused early.
@@ -197,9 +197,10 @@ class QuietSockets(logging.Filter):
         return not (record.levelno == logging.INFO and record.msg in self.QUIET)
 
 
-def log_config() -> dict[str, Any]:
+def log_config(log_format: str = "text") -> dict[str, Any]:
     """uvicorn's default logging, without a line per accepted WebSocket (`QuietSockets`) and
-    with the tokens in request lines replaced by "…" (`live.accesslog.RedactSecrets`)."""
+    with the tokens in request lines replaced by "…" (`live.accesslog.RedactSecrets`);
+    `log_format` "json" writes each line as a JSON object (`live.ops.logs`)."""
     from uvicorn.config import LOGGING_CONFIG
 
     from live.accesslog import RedactSecrets
@@ -211,6 +212,11 @@ def log_config() -> dict[str, Any]:
     config["handlers"]["default"].setdefault("filters", []).extend(
         ["quiet_sockets", "redact_secrets"])
     config["handlers"]["access"].setdefault("filters", []).append("redact_secrets")
+    if log_format == "json":
+        for name in ("default", "access"):
+            config["formatters"][name] = {"()": "live.ops.logs.JsonFormatter"}
+        # Salen's own warnings (live.*) as JSON too, not through logging's last resort.
+        config["root"] = {"handlers": ["default"], "level": "WARNING"}
     return config
 
 
