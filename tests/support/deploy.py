@@ -72,6 +72,7 @@ def site_config(ports: list[int], listen: int, recordings: Path, access_log: Pat
         (shipped, workers), (same, workers),
         ("listen 80;", f"listen 127.0.0.1:{listen};"),
         ("/var/log/nginx/salen.access.log", str(access_log)),
+        ("/var/log/nginx/salen.error.log", str(access_log.with_name("salen.error.log"))),
         ("/opt/salen/static/", f"{ROOT / 'static'}/"),
         ("/var/lib/salen/recordings/", f"{recordings}/"),
     ]:
