@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 
 from live.app import create_app
 from live.settings import Settings
-from tests.support.app import LifespanApp, make_settings
+from tests.support.app import ADMIN_TOKEN, LifespanApp, make_settings
 from tests.support.liveserver import serve_app
 from tests.support.servers import start_redis
 from tests.support.ws_client import Client
@@ -142,15 +142,21 @@ async def test_metrics_ask_for_the_token_when_one_is_set(sqlite_url: str, tmp_pa
     assert right.status_code == 200 and "salen_connections" in right.text
 
 
-async def test_metrics_count_sockets_actions_and_registrations(demo_app: Starlette) -> None:
-    """A viewer's socket, its question and a registration show in the process's /metrics."""
+async def test_metrics_count_sockets_actions_ticks_and_registrations(demo_app: Starlette) -> None:
+    """A viewer's socket, its question, the tick that brought its approval and a
+    registration show in the process's /metrics."""
     slug = "vi-bygger-innlandet"
     async with serve_app(demo_app) as base, httpx.AsyncClient(base_url=base) as http:
-        async with connect(f"{base.replace('http', 'ws', 1)}/ws/events/{slug}") as ws:
-            viewer = Client(ws)
+        ws_url = f"{base.replace('http', 'ws', 1)}/ws/events/{slug}"
+        async with connect(ws_url) as ws, connect(f"{ws_url}?token={ADMIN_TOKEN}") as mod_ws:
+            viewer, moderator = Client(ws), Client(mod_ws)
             await viewer.read()  # the snapshot
+            await moderator.read()
             during = (await http.get("/metrics")).text
             asked = await viewer.call("qa.ask", text="Hvordan følges planen opp?")
+            qid = asked["question"]["id"]
+            assert (await moderator.call("qa.approve", question=qid))["type"] == "ok"
+            await viewer.push(lambda m: any(q["id"] == qid for q in m.get("questions", [])))
         registered = await http.post(f"/api/events/{slug}/registrations", json={
             "occurrence": "otta", "attendance": "in_person", "name": "Per Hansen",
             "email": "per@example.no", "organisation": "Sel kommune"})
@@ -160,4 +166,9 @@ async def test_metrics_count_sockets_actions_and_registrations(demo_app: Starlet
     assert f'salen_connections{{event="{slug}",role="viewer"}} 1.0' in during
     assert f'salen_connections{{event="{slug}",role="viewer"}} 0.0' in after
     assert 'salen_action_seconds_count{outcome="ok",type="qa.ask"} 1.0' in after
+    assert 'salen_action_seconds_count{outcome="ok",type="qa.approve"} 1.0' in after
+    assert f'salen_connections{{event="{slug}",role="moderator"}} 1.0' in during
+    frames = float(next(line.split()[1] for line in after.splitlines()
+                        if line.startswith("salen_tick_frames_total ")))
+    assert frames >= 1
     assert f'salen_registrations_total{{event="{slug}",status="confirmed"}} 1.0' in after
