@@ -21,6 +21,7 @@ from live.events.player import install as install_player
 from live.hub import open_hub
 from live.i18n import load_translations
 from live.jobs import open_jobs
+from live.ops.probe import probing
 from live.outbox import open_outbox
 from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
@@ -65,6 +66,7 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         streams = await stack.enter_async_context(
             LiveStreams(settings, on_finished=finished_recordings(recordings)))
         _observe(shared, live, streams, recordings)
+        await stack.enter_async_context(probing(hub, shared.metrics))
         yield {
             "app": shared, "live": live, "qa": qa, "rooms": rooms, "jobs": jobs,
             "registration_limiter": RateLimiter(store=limiter),
