@@ -1,7 +1,8 @@
 """`salen check`: is this configuration ready to serve? Checked before start, each part named.
 
 The checks: the database answers and is at the newest migration, the hub's Redis answers
-(redis:// only), the recordings folder can be written, PyAV has the codecs and formats
+(redis:// only), the secret key is set where several processes must share it (and is not
+deploy/salen.env's placeholder), the recordings folder can be written, PyAV has the codecs and formats
 recording and packaging need, and the base URL is an absolute http(s) address fit for
 links in mail. Each gives one `Finding`; `salen check` prints them and exits 1 when any
 failed, so a deployment can run it before it starts workers (`ExecStartPre=` in
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -28,6 +31,8 @@ from live.settings import Settings
 DECODERS = ("h264", "opus")
 ENCODERS = ("aac", "mjpeg", "libx264")
 MUXERS = ("mpegts", "mp4", "hls")
+# deploy/salen.env's value, which must not reach production.
+PLACEHOLDER_KEY = "change-me"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,11 +50,14 @@ class Finding:
         return f"FAIL  {self.part}: {self.problem.removeprefix(f'{self.part}: ')}"
 
 
-async def run_checks(settings: Settings) -> list[Finding]:
-    """Every check of `settings`, in order."""
+async def run_checks(settings: Settings, environ: Mapping[str, str] | None = None
+                     ) -> list[Finding]:
+    """Every check of `settings` (read from `environ`, default the process's), in order."""
     return [
         *await _database(settings.database_url),
         await _hub(settings.hub_url),
+        Finding("secret key", secret_key_problem(settings, os.environ if environ is None
+                                                 else environ)),
         Finding("recordings folder", await check_recordings(Path(settings.recordings_dir)),
                 str(settings.recordings_dir)),
         Finding("media codecs", missing_codecs(), f"PyAV {av.__version__}"),
@@ -114,6 +122,17 @@ def _muxer(name: str) -> bool:
         return bool(av.format.ContainerFormat(name, "w").is_output)
     except Exception:  # noqa: BLE001
         return False
+
+
+def secret_key_problem(settings: Settings, environ: Mapping[str, str]) -> str | None:
+    """None if the key is set (and not the shipped placeholder), or one process needs none."""
+    given = environ.get("SALEN_SECRET_KEY", "")
+    if given == PLACEHOLDER_KEY:
+        return "SALEN_SECRET_KEY is still the example's; set one: openssl rand -base64 32"
+    if not given and urlsplit(settings.hub_url).scheme != "memory":
+        return ("SALEN_SECRET_KEY is not set: each worker would sign with a random key of its "
+                "own, and none could read another's cookies")
+    return None
 
 
 def base_url_problem(settings: Settings) -> str | None:

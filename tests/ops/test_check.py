@@ -26,7 +26,7 @@ def test_a_sound_configuration_passes(env: pytest.MonkeyPatch, capsys: pytest.Ca
     """Every part usable: each printed "ok", exit 0."""
     assert main(["check"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["ok"] * 5
+    assert [line.split()[0] for line in lines] == ["ok"] * 6
     assert "ok    database: reachable, migrated" in lines
 
 
@@ -35,6 +35,7 @@ def test_a_reachable_redis_passes(env: pytest.MonkeyPatch, redis_url: str,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     """A redis:// hub whose server answers is "ok"."""
     env.setenv("SALEN_HUB_URL", redis_url)
+    env.setenv("SALEN_SECRET_KEY", "shared-by-the-workers")
     assert main(["check"]) == 0
     assert f"ok    hub: Redis at {redis_url} answers" in capsys.readouterr().out
 
@@ -107,3 +108,21 @@ def test_the_base_url_rule_accepts_an_origin() -> None:
     """An https origin, with or without the trailing slash, is a sane base URL."""
     for url in ("https://salen.example.no", "https://salen.example.no/", "http://127.0.0.1:8000"):
         assert check.base_url_problem(Settings.from_env({}, base_url=url)) is None
+
+
+@pytest.mark.parametrize(("key", "why"), [
+    (None, "SALEN_SECRET_KEY is not set: each worker would sign with a random key"),
+    ("change-me", "SALEN_SECRET_KEY is still the example's"),
+])
+def test_a_secret_key_workers_cannot_share_is_named(
+        env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: str | None,
+        why: str) -> None:
+    """With a redis:// hub an unset key fails, and the shipped placeholder always does."""
+    env.setenv("SALEN_HUB_URL", f"redis://127.0.0.1:{free_port()}/0")
+    if key is None:
+        env.delenv("SALEN_SECRET_KEY", raising=False)
+    else:
+        env.setenv("SALEN_SECRET_KEY", key)
+    assert main(["check"]) == 1
+    line = next(x for x in capsys.readouterr().out.splitlines() if "secret key" in x)
+    assert line.startswith("FAIL  secret key: ") and why in line
