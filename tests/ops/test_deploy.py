@@ -135,8 +135,12 @@ async def watch_media(d: Deployment, http: httpx.AsyncClient) -> None:
     finally:
         await publisher.delete(http, key)
         await publisher.close()
-    upstreams = {line.rsplit("upstream=", 1)[1] for line in d.access_log.read_text().splitlines()
-                 if re.search(r'"(?:POST|DELETE) /wh[ie]p/', line)}
+    for _ in range(4):  # a room's pages and video call: the event's worker too
+        await http.get(f"/e/{SLUG}/rooms/1")
+    lines = [line for line in d.access_log.read_text().splitlines()
+             if re.search(rf'"(?:(?:POST|DELETE) /wh[ie]p/|GET /e/{SLUG}/rooms/)', line)]
+    assert sum(f"/e/{SLUG}/rooms/" in line for line in lines) == 4
+    upstreams = {line.rsplit("upstream=", 1)[1] for line in lines}
     assert len(upstreams) == 1, upstreams
 
 
