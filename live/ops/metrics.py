@@ -8,14 +8,16 @@ Salen report through hook methods that cost a counter increment or a histogram b
     tick(seconds, frames)      a viewers' tick wrote `frames` frames in `seconds` of CPU
     action(type, seconds, ok)  a socket action was answered (`ok` False: an error reply)
     hub_lag(seconds)           a notice took this long from publish to this process
-    hub_reconnected()          the hub's connection came back after a loss
+    hub_reconnected()          the hub answers again after failing
+                               (both fed by `live.ops.probe`; the hub may call them too)
     registered(event, status)  a registration was accepted ("confirmed" or "waitlisted")
 
 What is already kept elsewhere (streams' publishers and viewers, recording jobs running)
 is read when scraped, through `sample(...)`, not copied into gauges on every change.
 
 Several workers: each process serves its own registry, and Prometheus scrapes every
-worker on its own port (docs/deploy.md). prometheus-client's multiprocess mode is not used:
+worker on its own port (docs/deploy.md; `salen serve --workers N` shares one port, so
+there a scrape reaches whichever worker accepted it). prometheus-client's multiprocess mode is not used:
 it needs a shared folder named before import and module-level metrics, and it cannot
 report the gauges read at scrape time per process.
 """
