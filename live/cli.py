@@ -1,5 +1,5 @@
-"""The `salen` command: serve, db upgrade, event import/export, user create, recording import,
-stream key."""
+"""The `salen` command: serve, check, db upgrade, backup/restore, event import/export, user
+create, recording import, stream key."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(title="commands")
     _add_serve(sub)
+    _add_ops(sub)
     _add_db(sub)
     _add_event(sub)
     _add_user(sub)
@@ -64,6 +65,46 @@ def _add_serve(sub: Any) -> None:
                        help="processes; more than one needs SALEN_HUB_URL=redis://...")
     serve.add_argument("--demo", action="store_true", help="load the demo events and organiser")
     serve.set_defaults(run=_serve)
+
+
+def _add_ops(sub: Any) -> None:
+    """`salen check`, `salen backup FILE`, `salen restore FILE` (`live.ops`)."""
+    sub.add_parser("check", help="check the configuration before start (exit 1 naming what "
+                   "is wrong)").set_defaults(run=_check)
+    back = sub.add_parser("backup", help="write a consistent copy of the database to FILE")
+    back.add_argument("file", type=Path)
+    back.set_defaults(run=_backup)
+    rest = sub.add_parser("restore", help="replace the database's content with FILE (stop the "
+                          "workers first)")
+    rest.add_argument("file", type=Path)
+    rest.set_defaults(run=_restore)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from live.ops.check import run_checks
+
+    findings = asyncio.run(run_checks(Settings.from_env()))
+    for finding in findings:
+        print(finding.line())
+    failed = [f.part for f in findings if f.problem is not None]
+    if failed:
+        print(f"error: not ready to serve: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from live.ops.backup import backup
+
+    print(backup(Settings.from_env().database_url, args.file))
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from live.ops.backup import restore
+
+    print(restore(Settings.from_env().database_url, args.file))
+    return 0
 
 
 def _add_db(sub: Any) -> None:
@@ -176,7 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}/"
     print(f"Salen is running at {url}  (Ctrl+C to stop)", flush=True)
     server.run("live.app:create_app", factory=True, host=args.host, port=args.port,
-               workers=args.workers, log_level="info", log_config=log_config(),
+               workers=args.workers, log_level="info", log_config=log_config(settings.log_format),
                **server.proxy_options(settings.trusted_proxies),
                # Frames are encoded once per tick for every viewer; per-socket compression
                # would redo that work per viewer, so it is off. Large frames are refused early.
@@ -197,9 +238,10 @@ class QuietSockets(logging.Filter):
         return not (record.levelno == logging.INFO and record.msg in self.QUIET)
 
 
-def log_config() -> dict[str, Any]:
+def log_config(log_format: str = "text") -> dict[str, Any]:
     """uvicorn's default logging, without a line per accepted WebSocket (`QuietSockets`) and
-    with the tokens in request lines replaced by "…" (`live.accesslog.RedactSecrets`)."""
+    with the tokens in request lines replaced by "…" (`live.accesslog.RedactSecrets`);
+    `log_format` "json" writes each line as a JSON object (`live.ops.logs`)."""
     from uvicorn.config import LOGGING_CONFIG
 
     from live.accesslog import RedactSecrets
@@ -211,6 +253,11 @@ def log_config() -> dict[str, Any]:
     config["handlers"]["default"].setdefault("filters", []).extend(
         ["quiet_sockets", "redact_secrets"])
     config["handlers"]["access"].setdefault("filters", []).append("redact_secrets")
+    if log_format == "json":
+        for name in ("default", "access"):
+            config["formatters"][name] = {"()": "live.ops.logs.JsonFormatter"}
+        # Salen's own warnings (live.*) as JSON too, not through logging's last resort.
+        config["root"] = {"handlers": ["default"], "level": "WARNING"}
     return config
 
 

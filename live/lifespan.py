@@ -23,11 +23,12 @@ from live.events.player import install as install_player
 from live.hub import open_hub
 from live.i18n import load_translations
 from live.jobs import open_jobs
+from live.ops.probe import probing
 from live.outbox import open_outbox
 from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
 from live.ratelimit import Limiter
-from live.realtime.connection import open_live
+from live.realtime.connection import Live, open_live
 from live.registration.ratelimit import RateLimiter
 from live.rooms.handlers import RoomsFeature
 from live.rooms.runtime import open_rooms
@@ -70,9 +71,21 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
             LiveStreams(settings, on_finished=finished_recordings(recordings)))
         outbox = await open_outbox(settings, db, jobs)
         await open_reminders(settings, db, jobs, outbox, shared.translations)
+        _observe(shared, live, streams, recordings)
+        await stack.enter_async_context(probing(hub, shared.metrics))
         yield {
             "app": shared, "live": live, "qa": qa, "rooms": rooms, "jobs": jobs,
             "registration_limiter": RateLimiter(store=limiter),
             "outbox": outbox, "archive": recordings, "attendance": online,
             "page_cache": PageCache(), "db_changes": db_changes, "streams": streams,
         }
+
+
+def _observe(shared: AppState, live: Live, streams: LiveStreams, jobs: archive.Archive) -> None:
+    """Hand the app's metrics (`live.ops.metrics`) to the parts that report to them."""
+    metrics = shared.metrics
+    live.dispatcher.observe = metrics.action
+    live.fanout.pace.observer = metrics.tick
+    live.counted = metrics.connection
+    metrics.watch_streams(streams)
+    metrics.watch_jobs(jobs)

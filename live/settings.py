@@ -69,6 +69,16 @@ class Settings:
         "X-Forwarded-Proto are believed; empty: none (rate limits use the connecting address).",
     )
 
+    metrics_token: str = _setting(
+        "", "Bearer token that /metrics asks for; empty: /metrics answers only on loopback."
+    )
+    log_format: str = _setting("text", "Log lines as text, or json (one JSON object a line).")
+    accel_redirect: str = _setting(
+        "",
+        "Internal nginx location that serves the recordings folder (e.g. /_files): checked "
+        "recordings and live HLS files are then handed to nginx with X-Accel-Redirect.",
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read `SALEN_<NAME>` for each field; keyword overrides win."""

@@ -18,12 +18,13 @@ from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
 from live.hub import Hub
+from live.ops.metrics import Metrics
 from live.settings import Settings
 
 
 @dataclasses.dataclass(frozen=True)
 class AppState:
-    """The process's settings, database, hub, templates and translations."""
+    """The process's settings, database, hub, templates, translations and metrics."""
 
     settings: Settings
     engine: AsyncEngine
@@ -31,6 +32,7 @@ class AppState:
     hub: Hub
     templates: Jinja2Templates
     translations: Mapping[str, NullTranslations]
+    metrics: Metrics = dataclasses.field(default_factory=Metrics)
 
 
 def app_state(conn: HTTPConnection) -> AppState:

@@ -69,6 +69,8 @@ salen_system_packages() {
         compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
         [ -x /usr/bin/chromium ] || missing+=(chromium)
         command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+        [ -x /usr/sbin/nginx ] || missing+=(nginx)  # the deployment test (deploy/nginx)
+        command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)  # unit checks
     fi
     salen_step "system packages (${purpose}): ${missing[*]:-all present}"
     salen_apt_install "${missing[@]}"

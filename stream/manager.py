@@ -374,6 +374,10 @@ class LiveStreams:
             return StreamState(name, Status.ENDED, ended_at=ended_at, problem=problem)
         return StreamState(name, Status.IDLE, problem=problem)
 
+    def audience(self) -> dict[str, int]:
+        """WebRTC viewers of each stream published to this process (its publishers)."""
+        return {name: len(live.viewers) for name, live in self._live.items()}
+
     @property
     def viewer_count(self) -> int:
         """WebRTC viewers across all streams of this process."""

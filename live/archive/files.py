@@ -20,6 +20,7 @@ from live.archive.service import (
 )
 from live.errors import NotFound
 from live.models import Recording, RecordingState
+from live.ops.accel import file_response
 from live.routing import id_param
 from live.state import app_state
 from stream.package.poster import POSTER_NAME
@@ -78,14 +79,7 @@ async def serve_file(request: Request) -> Response:
     if media_type is None or not _inside(path, folder) or not path.is_file():
         raise NotFound(NOT_FOUND if media_type else "No such file.", code="file.not_found")
     headers = {"Cache-Control": cache_control(access.recording, name)}
-    disposition = "attachment" if name.endswith(".pdf") else "inline"
-    return FileResponse(
-        path,
-        media_type=media_type,
-        headers=headers,
-        content_disposition_type=disposition,
-        filename=path.name if disposition == "attachment" else None,
-    )
+    return file_response(request, path, media_type, headers, attachment=name.endswith(".pdf"))
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -184,6 +184,11 @@ class Archive:
             slug, Path(path), started_at=started_at, source="stream", move=True
         )
 
+    @property
+    def running(self) -> int:
+        """Recordings being packaged by this process now."""
+        return len(self._tasks)
+
     def spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)

@@ -9,11 +9,12 @@ through `Feature`: their message routes, a state per connection, and hooks aroun
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hmac
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
@@ -105,6 +106,8 @@ class Live:
         self.syncer: int | None = None
         self._events: dict[str, tuple[float, Event]] = {}
         self._replays: dict[tuple[str, int, int], tuple[int, str]] = {}
+        # Counts a connection (event slug, role) while it is open: the app's metrics.
+        self.counted: Callable[[str, str], AbstractContextManager[None]] = _uncounted
         for feature in (CORE, *features):
             self.add(feature)
 
@@ -234,13 +237,19 @@ async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     )
     await session.open()
     conn.begin_sync()
-    async with live.fanout.join(event.id, conn):
-        await session.sync(_int_or_none(websocket.query_params.get("since")))
-        try:
-            await session.start()
-            await session.run(websocket)
-        finally:
-            await session.close()
+    role = "moderator" if session.moderator else "display" if session.read_only else "viewer"
+    with live.counted(event.slug, role):
+        async with live.fanout.join(event.id, conn):
+            await session.sync(_int_or_none(websocket.query_params.get("since")))
+            try:
+                await session.start()
+                await session.run(websocket)
+            finally:
+                await session.close()
+
+
+def _uncounted(slug: str, role: str) -> AbstractContextManager[None]:
+    return contextlib.nullcontext()
 
 
 def _display_key(websocket: WebSocket, event: Event) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -29,6 +30,8 @@ from live.realtime.fanout import Conn
 from live.realtime.limits import Bucket
 from live.unforeseen import UnforeseenLog
 
+# Told of every routed message: its type's tag, the handler's seconds, whether it went well.
+Observer = Callable[[str, float, bool], None]
 log = logging.getLogger(__name__)
 
 # Refusals that say the client sent what it should not have: each is a strike.
@@ -84,6 +87,7 @@ class Dispatcher:
         self._routes: dict[type[Envelope], tuple[int, Route[Any]]] = {}
         self._decoder: Decoder | None = None
         self.unforeseen = UnforeseenLog(log)
+        self.observe: Observer | None = None  # the app's metrics (`live.ops.metrics`)
 
     def register(self, slot: int, routes: Iterable[Route[Any]]) -> None:
         """Route each message type to its handler, which gets the state in `slot`."""
@@ -121,7 +125,7 @@ class Dispatcher:
                 raise Forbidden("Only moderators may do this.")
             if found.writes and caller.read_only:
                 raise Forbidden("The display only reads.")
-            return await found.handler(caller.states[slot], msg)
+            return await self._perform(found, caller.states[slot], msg)
         except ProtocolError as exc:
             caller.strikes += 1
             return Error(id=exc.message_id, code=exc.code, message=exc.message)
@@ -134,3 +138,14 @@ class Dispatcher:
                 exc, "message %s on event %s failed", message_id, caller.event_id
             )
             return Error(id=message_id, code="internal", message="Something went wrong.")
+
+    async def _perform(self, found: Route[Any], state: Any, msg: Envelope) -> Ok:
+        if self.observe is None:
+            return await found.handler(state, msg)
+        began, ok = time.perf_counter(), False
+        try:
+            reply = await found.handler(state, msg)
+            ok = True
+            return reply
+        finally:
+            self.observe(str(found.type.__struct_config__.tag), time.perf_counter() - began, ok)

@@ -16,6 +16,8 @@ ceiling (one tick plus the wait).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # A tick this share of the ceiling or longer is followed by the whole ceiling.
 FULL_SHARE = 0.5
 # Seconds per viewer assumed before any tick was measured (the issue's bare-`websockets` figure).
@@ -41,12 +43,14 @@ def tick_interval(viewers: int, cost: float, floor: float, ceiling: float) -> fl
 class TickPace:
     """The per-viewer cost of a tick on this process (a moving average) and the waits it gives."""
 
-    __slots__ = ("ceiling", "cost", "floor")
+    __slots__ = ("ceiling", "cost", "floor", "observer")
 
     def __init__(self, floor: float, ceiling: float, cost: float = DEFAULT_COST) -> None:
         self.floor = floor
         self.ceiling = ceiling
         self.cost = cost
+        # Told of every tick (seconds, frames): the app's metrics (`live.ops.metrics`).
+        self.observer: Callable[[float, int], None] | None = None
 
     def interval(self, viewers: int) -> float:
         """Seconds a room with `viewers` waits after its tick before the next one."""
@@ -54,5 +58,7 @@ class TickPace:
 
     def record(self, seconds: float, viewers: int) -> None:
         """A tick wrote to `viewers` in `seconds`."""
+        if self.observer is not None:
+            self.observer(seconds, viewers)
         if viewers >= MIN_MEASURED:
             self.cost += (seconds / viewers - self.cost) * SMOOTHING

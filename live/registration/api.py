@@ -150,6 +150,7 @@ async def register(request: Request) -> Response:
         after=mail,
     )
     await mail.send()
+    app_state(request).metrics.registered(outcome.receipt.event_slug, str(outcome.receipt.status))
     return JSONResponse(created_body(settings, outcome.receipt), status_code=201)
 
 

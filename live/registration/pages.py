@@ -214,6 +214,7 @@ async def register(request: Request) -> Response:
         context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
         return render(request, "registration/form.html", context, status_code=error.status)
     await mail.send()
+    app_state(request).metrics.registered(outcome.receipt.event_slug, str(outcome.receipt.status))
     request.session[FLASH] = "new"
     return RedirectResponse(f"/r/{outcome.receipt.token}", status_code=303)
 

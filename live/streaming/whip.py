@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from live.errors import BadRequest, NotFound, SalenError, Unauthorized
+from live.ops.accel import file_response
 from stream.hls import PLAYLIST, SEGMENT_NAME
 from stream.manager import LiveStreams, check_name
 
@@ -35,7 +36,9 @@ CORS = {
     "Access-Control-Expose-Headers": "Location, ETag, Link, Retry-After, Accept-Patch",
     "Access-Control-Max-Age": "600",
 }
-PLAYLIST_CACHE = "no-cache, max-age=0"
+# A CDN in front may hold the live playlist for half a segment (segments are ~2 s), so a
+# crowd costs the origin about one request a second per edge; segments never change.
+PLAYLIST_CACHE = "public, max-age=1"
 SEGMENT_CACHE = "public, max-age=86400, immutable"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -186,4 +189,4 @@ async def _hls_file(request: Request) -> Response:
     path = folder / name
     if not path.is_file():
         raise NotFound("The stream has no live HLS now.", code="hls.missing")
-    return FileResponse(path, media_type=media_type, headers=headers)
+    return file_response(request, path, media_type, headers)

@@ -85,7 +85,7 @@ async def test_publish_three_viewers_hls_and_recording(server: Harness) -> None:
     await _wait_for(playlist_ready, "the live HLS playlist")
     playlist = await server.http.get("/live/seminar/index.m3u8")
     assert playlist.headers["content-type"] == "application/vnd.apple.mpegurl"
-    assert "no-cache" in playlist.headers["cache-control"]
+    assert playlist.headers["cache-control"] == "public, max-age=1"
     segment_name = next(line for line in playlist.text.splitlines() if line.endswith(".ts"))
     segment = await server.http.get(f"/live/seminar/{segment_name}")
     assert segment.headers["content-type"] == "video/mp2t"
