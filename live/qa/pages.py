@@ -26,6 +26,7 @@ from live.events.visibility import check_visible, visible_roles
 from live.identity import Participant, identities, participant, remember, remembered
 from live.models import Event, ProgrammeItem, Role
 from live.models.qa import QaSettings
+from live.qa.join import join_info
 from live.qa.service import QaService
 from live.state import app_state
 from live.web import login_redirect, render
@@ -94,6 +95,7 @@ async def moderator_page(request: Request) -> Response:
         "event": event, "person": person, "items": _item_options(event),
         "participant_token": remember(request, person),
         "token": request.query_params.get("token", ""),
+        "join": join_info(request, event),
     })
 
 
@@ -112,6 +114,7 @@ async def display_page(request: Request) -> Response:
     return render(request, "qa/display.html", {
         "event": event, "key": key, "overlay": request.query_params.get("overlay") == "1",
         "count": _int(request.query_params.get("next"), 3, 0, 10),
+        "join": join_info(request, event),
     })
 
 
