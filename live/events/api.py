@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import msgspec
@@ -16,6 +17,7 @@ from live.errors import Forbidden, Invalid, Unauthorized
 from live.events.document import EventDoc, to_event_doc
 from live.events.domain import event_status
 from live.events.livestate import MAX_AGE
+from live.events.page_cache import PageCache
 from live.events.pages import event_and_status, published_now, state_of
 from live.events.service import export_event, find_event, load_event, save_event
 from live.events.visibility import check_visible
@@ -24,6 +26,8 @@ from live.openapi import build_spec, operation
 from live.routing import flatten
 from live.state import app_state
 from live.web import json_body, render
+
+MEMO_SECONDS = 2  # how long one process reuses its answer to GET /api/now
 
 
 def _summary(event: Event) -> dict[str, Any]:
@@ -128,9 +132,17 @@ def _check_session_csrf(request: Request) -> None:
     responses={"200": "The live states"}
 )
 async def all_now(request: Request) -> Response:
-    """Every published event's phase, for the front page's badges."""
-    listed = await published_now(request)
-    body = {"events": {event.slug: state.as_dict() for event, state, _ in listed}}
+    """Every published event's phase, for the front page's badges.
+
+    Worked out at most once per `MEMO_SECONDS` per process, so a crowd that bypasses any
+    shared cache costs one database query per process every two seconds, not one per viewer.
+    """
+    cache: PageCache = request.state.page_cache
+    key = ("api-now", int(time.monotonic() // MEMO_SECONDS))
+    body = cache.get(key)
+    if body is None:
+        listed = await published_now(request)
+        body = cache.put(key, {"events": {e.slug: s.as_dict() for e, s, _ in listed}})
     return JSONResponse(body, headers={"cache-control": f"public, max-age={MAX_AGE}"})
 
 
