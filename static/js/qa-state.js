@@ -139,7 +139,7 @@ export function relative(iso) {
   const format = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined,
                                              { numeric: "auto" });
   const abs = Math.abs(seconds);
-  if (abs < 60) return format.format(0, "minute");
+  if (abs < 60) return format.format(0, "second");
   if (abs < 3600) return format.format(Math.round(seconds / 60), "minute");
   if (abs < 86400) return format.format(Math.round(seconds / 3600), "hour");
   return format.format(Math.round(seconds / 86400), "day");

@@ -46,7 +46,8 @@ async def test_the_list_holds_still_under_the_pointer_until_the_pill(
     browser: Browser, live_url: str, settings: Settings
 ) -> None:
     """While a viewer's pointer is over the list, another viewer's vote changes the count in
-    place but moves nothing; the "Update order" pill then applies the new order."""
+    place but moves nothing; the "Update order" pill then applies the new order, and so
+    does a pause after the pointer leaves."""
     moderator_token, _ = await tokens(settings)
     moderator = await open_page(browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}")
     first = await floor_question(moderator, "First question about roads")
@@ -65,6 +66,16 @@ async def test_the_list_holds_still_under_the_pointer_until_the_pill(
     await pill.click()
     assert await shown_order(reader) == [second, first]
     await expect(pill).to_be_hidden()
+
+    # Once the pointer has left the list, a pause without it applies the order by itself.
+    await reader.hover(f"[data-questions] [data-question='{second}'] .qa-text")
+    await other.locator(f"[data-vote='{second}']").click()  # taken back: 0 votes each
+    await expect(reader.locator(f"[data-vote='{second}']")).to_contain_text("0")
+    assert await shown_order(reader) == [second, first]
+    await reader.hover("#ask-h")
+    await expect(reader.locator("[data-questions] > li[data-question]").first).to_have_attribute(
+        "data-question", str(first)
+    )
 
 
 async def test_a_vote_can_be_taken_back(
