@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from live.events.domain import EventStatus, event_status, places_left, status_until
 from live.events.facts import EventFacts, event_facts
+from live.events.join import join_info
 from live.events.livestate import LiveState, live_state
 from live.events.page_cache import PageCache, cached_page, remembered
 from live.events.player import player_key
@@ -84,6 +85,7 @@ async def event_page(request: Request) -> Response:
     event, status, facts = await event_and_status(request, request.path_params["slug"])
     now = state_of(request, event, status, facts.recording_id)
     key = ("event", event.id, event.updated_at, status, facts, now, player_key(request, event))
+    has_panel = any(i.kind == ItemKind.PANEL for b in event.blocks for i in b.items)
     return cached_page(request, key, "event.html", lambda: {
         "event": event,
         "status": status,
@@ -91,8 +93,9 @@ async def event_page(request: Request) -> Response:
         "speakers": {s.id: s for s in event.speakers},
         "recording_id": facts.recording_id,
         "places": places(event, facts.taken()),
-        "has_panel": any(i.kind == ItemKind.PANEL for b in event.blocks for i in b.items),
+        "has_panel": has_panel,
         "group_work": facts.group_work,
+        "join": join_info(request, event) if event.streamed or has_panel else None,
     })
 
 

@@ -3,53 +3,28 @@
     GET  /j/{code}              the event's live page (303); the code is case-insensitive
     GET  /e/{slug}/poster       an A4 "Ask a question" poster: QR code and short address
 
-Every event gets a join code when it is created (`live.models.events.new_join_code`, six
-characters without look-alikes such as 0/O and 1/I). The big screen, the moderators' desk
-and the poster show the same `JoinInfo`. Addresses are built from the request, so they name
-the host and port people reached Salen on.
+The big screen, the moderators' desk, the poster and the event page show the same
+`live.events.join.JoinInfo`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from markupsafe import Markup
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from live.errors import NotFound
+from live.events.join import join_info
 from live.events.service import find_event
 from live.events.visibility import check_visible
 from live.models import Event
-from live.qrcode import qr_svg
 from live.state import app_state
-from live.web import localiser, render
+from live.web import render
 
 CODE = re.compile(r"[A-Za-z0-9]{4,12}")
-
-
-@dataclass(frozen=True, slots=True)
-class JoinInfo:
-    """The short join address of an event, as a link, as text to read aloud, and as a QR code."""
-
-    url: str  # absolute: https://host/j/ABC234
-    shown: str  # without the scheme: host/j/ABC234
-    code: str
-    qr: Markup
-
-
-def join_info(request: Request, event: Event) -> JoinInfo | None:
-    """The event's join address and QR code; None for an event without a code."""
-    if not event.join_code:
-        return None
-    base = str(request.base_url).rstrip("/")
-    url = f"{base}/j/{event.join_code}"
-    shown = url.split("://", 1)[-1]
-    title = localiser(request).gettext("QR code for %(address)s", address=shown)
-    return JoinInfo(url=url, shown=shown, code=event.join_code, qr=qr_svg(url, title=title))
 
 
 def unknown_code() -> NotFound:

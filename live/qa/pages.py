@@ -21,12 +21,12 @@ from starlette.routing import BaseRoute, Route
 
 from live import auth
 from live.errors import Forbidden
+from live.events.join import join_info
 from live.events.service import load_event
 from live.events.visibility import check_visible, visible_roles
 from live.identity import Participant, identities, participant, remember, remembered
 from live.models import Event, ProgrammeItem, Role
 from live.models.qa import QaSettings
-from live.qa.join import join_info
 from live.qa.service import QaService
 from live.state import app_state
 from live.web import login_redirect, render

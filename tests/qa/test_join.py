@@ -63,6 +63,8 @@ async def test_display_desk_and_poster_show_the_address_and_qr_code(
         assert '<svg role="img"' in qr[:400] and "<title>QR" in qr[:2000], name
     assert "Still spørsmål til panelet" in pages["poster"].text
     assert f"/e/{SLUG}/poster" in pages["desk"].text
+    event_page = (await client.get(f"/e/{SLUG}")).text  # the panel's page links the same
+    assert address in event_page and f"/e/{SLUG}/poster" in event_page
     overlay = await client.get(f"/e/{SLUG}/display",
                                params={"key": event.display_token, "overlay": "1"})
     assert "data-join-qr" not in overlay.text
