@@ -165,11 +165,3 @@ export function refreshTimes(root = document) {
     node.textContent = relative(node.dataset.relative);
   }
 }
-
-/** A local clock time for an ISO timestamp. */
-export function clock(iso) {
-  if (!iso) return "";
-  const when = new Date(iso.endsWith("Z") || /[+-]\d\d:\d\d$/.test(iso) ? iso : iso + "Z");
-  return when.toLocaleTimeString(document.documentElement.lang || undefined,
-                                 { hour: "2-digit", minute: "2-digit" });
-}
