@@ -2,8 +2,9 @@
 
 Rooms: `document` (the schema, read and written as YAML or JSON), `domain` (pure rules:
 checks, local times, status), `service` (save, load, export), `pages` (the event list and
-an event's page, cached by `page_cache` on the keys of `facts`), `player` (the stream
-player on those pages), `embeds` (external players), `api` (JSON), `admin` (the editor,
+an event's page, cached by `page_cache` on the keys of `facts`), `livestate` (the phase the
+audience sees: timetable and stream joined), `player` (the stream player on those pages),
+`join` (the short join address and its QR code), `embeds` (external players), `api` (JSON), `admin` (the editor,
 with `forms` and `parts`), `visibility` (who may see an unpublished event; every public
 route of every feature asks it). Other features build on `service`, `domain`, `visibility`
 and `admin`'s page helpers; nothing here imports another feature's web layer.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import msgspec
@@ -15,6 +16,9 @@ from live import auth
 from live.errors import Forbidden, Invalid, Unauthorized
 from live.events.document import EventDoc, to_event_doc
 from live.events.domain import event_status
+from live.events.livestate import MAX_AGE
+from live.events.page_cache import PageCache
+from live.events.pages import event_and_status, published_now, state_of
 from live.events.service import export_event, find_event, load_event, save_event
 from live.events.visibility import check_visible
 from live.models import Event, Role, utcnow
@@ -22,6 +26,8 @@ from live.openapi import build_spec, operation
 from live.routing import flatten
 from live.state import app_state
 from live.web import json_body, render
+
+MEMO_SECONDS = 2  # how long one process reuses its answer to GET /api/now
 
 
 def _summary(event: Event) -> dict[str, Any]:
@@ -119,6 +125,44 @@ def _check_session_csrf(request: Request) -> None:
     auth.check_csrf(request, request.headers.get("x-csrf-token"))
 
 
+@operation(
+    "Live state of every published event",
+    "`{events: {slug: {phase, starts_at, recording, streamed}}}`; phase is upcoming | soon | "
+    "live | ended | recorded. Cacheable for a few seconds: poll it rather than the pages.",
+    responses={"200": "The live states"}
+)
+async def all_now(request: Request) -> Response:
+    """Every published event's phase, for the front page's badges.
+
+    Worked out at most once per `MEMO_SECONDS` per process, so a crowd that bypasses any
+    shared cache costs one database query per process every two seconds, not one per viewer.
+    """
+    cache: PageCache = request.state.page_cache
+    key = ("api-now", int(time.monotonic() // MEMO_SECONDS))
+    body = cache.get(key)
+    if body is None:
+        listed = await published_now(request)
+        body = cache.put(key, {"events": {e.slug: s.as_dict() for e, s, _ in listed}})
+    return JSONResponse(body, headers={"cache-control": f"public, max-age={MAX_AGE}"})
+
+
+@operation(
+    "Live state of an event",
+    "The phase (upcoming | soon | live | ended | recorded), start, recording URL, and the "
+    "stream's state and viewers as in `/stream/state`. Cacheable for a few seconds when the "
+    "event is published.",
+    responses={"200": "The live state", "404": "Unknown (or unpublished) event"}
+)
+async def event_now(request: Request) -> Response:
+    """One event's phase and stream state, for its page's badge and player."""
+    event, status, facts = await event_and_status(request, request.path_params["slug"])
+    state = state_of(request, event, status, facts.recording_id)
+    body = {"slug": event.slug, **request.state.streams.state(event.slug).as_dict(),
+            **state.as_dict()}
+    cache = f"public, max-age={MAX_AGE}" if event.published else "private, no-cache"
+    return JSONResponse(body, headers={"cache-control": cache})
+
+
 async def openapi(request: Request) -> Response:
     return JSONResponse(build_spec(flatten(request.app.routes)))
 
@@ -132,6 +176,8 @@ routes = [
     Route("/api/events", create_event, methods=["POST"]),
     Route("/api/events/{slug}", get_event, methods=["GET"], name="api_event"),
     Route("/api/events/{slug}", patch_event, methods=["PATCH"]),
+    Route("/api/now", all_now, methods=["GET"], name="api_now"),
+    Route("/api/events/{slug}/now", event_now, methods=["GET"], name="api_event_now"),
     Route("/api/openapi.json", openapi, name="openapi", include_in_schema=False),
     Route("/api/docs", api_docs, name="api_docs", include_in_schema=False),
 ]

@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from live.events import embeds
-from live.events.domain import event_status
+from live.events.domain import EventStatus, event_status
+from live.events.livestate import LiveState, live_state
 from live.models import Event, utcnow
 from live.state import app_state
 from live.web import localiser
@@ -32,6 +33,7 @@ class Player:
     embed: embeds.Embed | None
     state: dict[str, Any]
     starts_at: dt.datetime | None
+    live: LiveState | None = None
     force_hls: bool = False
     urls: dict[str, str] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
@@ -47,12 +49,11 @@ class Player:
         return self.embed is None
 
 
-def _starts_at(event: Event) -> tuple[str, dt.datetime | None]:
+def _status(event: Event) -> EventStatus:
     # The Q&A page may load the event without its occurrences; never lazy-load in a template.
     if "occurrences" in inspect(event).unloaded:
-        return "upcoming", None
-    status = event_status(event, utcnow())
-    return status.state, status.starts_at
+        return EventStatus("upcoming", None, None)
+    return event_status(event, utcnow())
 
 
 def player_key(request: Request, event: Event) -> tuple[object, ...]:
@@ -71,7 +72,8 @@ def stream_player(request: Request, event: Event) -> Player | None:
         except embeds.EmbedRefused:
             embed = None  # saved before the host was removed from the allowlist
     state = request.state.streams.state(event.slug).as_dict()
-    when, starts_at = _starts_at(event)
+    status = _status(event)
+    when, starts_at = status.state, status.starts_at
     if embed is None and not (event.streamed and (when != "ended" or state["state"] in ACTIVE)):
         return None
     slug = event.slug
@@ -81,10 +83,12 @@ def stream_player(request: Request, event: Event) -> Player | None:
         embed=embed,
         state=state,
         starts_at=starts_at,
+        live=live_state(status, str(state["state"]) if event.streamed else None, None,
+                        event.streamed),
         force_hls=request.query_params.get("hls") == "1",
         texts=stream_texts(request, starts_at),
         urls={
-            "state": f"/api/events/{slug}/stream/state",
+            "state": f"/api/events/{slug}/now",
             "whep": f"/whep/{slug}",
             "hls": f"/live/{slug}/index.m3u8",
             "hls_script": "/vendor/hls.min.js",
@@ -111,7 +115,8 @@ def stream_texts(request: Request, starts_at: dt.datetime | None) -> dict[str, s
         "live": loc.gettext("Live"),
         "paused": loc.gettext("Paused"),
         "finalising": loc.gettext("Ended — the recording is being prepared"),
-        "ended": loc.gettext("Ended"),
+        "ended": loc.gettext("Ended — recording to come"),
+        "unmute": loc.gettext("Tap for sound"),
         # "{n}" is filled in by the script; nb and en share the one/other plural rule
         "viewers_one": loc.ngettext("%(num)s watching", "%(num)s watching", 1, num="{n}"),
         "viewers_other": loc.ngettext("%(num)s watching", "%(num)s watching", 2, num="{n}"),

@@ -18,6 +18,16 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# Join codes are read off a screen and typed on a phone: no 0/O, 1/I/L.
+JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+JOIN_LENGTH = 6
+
+
+def new_join_code() -> str:
+    """A short code for the event's join address (/j/ABC234): 31^6, about 900 million."""
+    return "".join(secrets.choice(JOIN_ALPHABET) for _ in range(JOIN_LENGTH))
+
+
 class EventType(enum.StrEnum):
     SEMINAR = "seminar"
     CONFERENCE = "conference"
@@ -57,6 +67,10 @@ class Event(Timestamped, Base):
     stream_key: Mapped[str] = mapped_column(String(64), default=new_token)
     moderator_token: Mapped[str] = mapped_column(String(64), default=new_token)
     display_token: Mapped[str] = mapped_column(String(64), default=new_token)
+    # The short join address /j/<code>; set when the event is created (or migrated).
+    join_code: Mapped[str | None] = mapped_column(
+        String(12), unique=True, index=True, default=new_join_code
+    )
 
     occurrences: Mapped[list[Occurrence]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="Occurrence.starts_at"

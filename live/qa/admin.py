@@ -91,7 +91,7 @@ async def _save_settings(request: Request, event: Event, form: dict[str, str]) -
 async def _organiser_actor(request: Request) -> Actor:
     async with app_state(request).db() as session:
         user: User | None = await auth.current_user(request, session)
-    label = (user.name or user.email) if user is not None else "organiser"
+    label = (user.name or user.email) if user is not None else ""
     return Actor(identities(request).new(label), moderator=True, label=label)
 
 

@@ -53,7 +53,7 @@ class QaConn:
         self.actor = Actor(
             participant,
             moderator=moderator,
-            label=participant.name or ("moderator" if moderator else ""),
+            label=participant.name,
         )
 
     # --- one handler per message type ----------------------------------------------------

@@ -22,7 +22,8 @@ from live.realtime.envelope import CloseCode, Envelope, Error, Ok, ProtocolError
 # The envelope's names are re-exported for the Q&A modules that speak it.
 __all__ = [
     "GONE_STATUSES", "PUBLIC_STATUSES", "QA_MESSAGES", "Approve", "Ask", "CloseCode",
-    "Configure", "Dequeue", "Done", "Edit", "Enqueue", "Error", "Merge", "Move", "Now",
+    "Configure", "Dequeue", "Done", "Edit", "Enqueue", "Error", "LogEntry", "Merge", "Move",
+    "Now",
     "PanelView", "ProtocolError", "QaOk", "QaStatus", "QuestionView", "Reject",
     "SettingsView", "Snapshot", "Unvote", "Update", "Vote", "You", "decode_update", "encode",
     "merge_updates", "public_update",
@@ -189,13 +190,25 @@ class SettingsView(msgspec.Struct, frozen=True):
     closed_items: list[int] = []
 
 
+class LogEntry(msgspec.Struct, omit_defaults=True, frozen=True):
+    """One line of the moderators' log: who did what to which question, and when (UTC)."""
+
+    v: int
+    at: str
+    action: str
+    by: str = ""  # the actor's name; empty for an unnamed participant or moderator
+    question: int | None = None
+
+
 class Update(msgspec.Struct, tag_field="type", tag="update", omit_defaults=True):
-    """A push: everything that changed up to version `v`; items carry their own `v`."""
+    """A push: everything that changed up to version `v`; items carry their own `v`.
+    `log` (moderators only) holds the actions of these versions."""
 
     v: int
     questions: list[QuestionView] = []
     panel: PanelView | None = None
     settings: SettingsView | None = None
+    log: list[LogEntry] = []
 
 
 class You(msgspec.Struct, omit_defaults=True):
@@ -216,6 +229,7 @@ class Snapshot(msgspec.Struct, tag_field="type", tag="snapshot", omit_defaults=T
     you: You | None = None
     mine: list[QuestionView] = []
     voted: list[int] = []
+    log: list[LogEntry] = []  # moderators only: the newest actions, oldest first
 
 
 class QaOk(Ok, omit_defaults=True):
@@ -238,7 +252,9 @@ def merge_updates(updates: list[Update]) -> Update:
     questions: dict[int, QuestionView] = {}
     panel: PanelView | None = None
     settings: SettingsView | None = None
+    log: dict[tuple[int, str, int | None], LogEntry] = {}
     for update in updates:
+        log.update(((e.v, e.action, e.question), e) for e in update.log)
         for q in update.questions:
             if q.id not in questions or questions[q.id].v < q.v:
                 questions[q.id] = q
@@ -247,7 +263,9 @@ def merge_updates(updates: list[Update]) -> Update:
         if update.settings is not None and (settings is None or settings.v < update.settings.v):
             settings = update.settings
     v = max(u.v for u in updates)
-    return Update(v=v, questions=list(questions.values()), panel=panel, settings=settings)
+    entries = sorted(log.values(), key=lambda e: e.v)
+    return Update(v=v, questions=list(questions.values()), panel=panel, settings=settings,
+                  log=entries)
 
 
 def coalesce(notices: Sequence[bytes]) -> str:

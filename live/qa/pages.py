@@ -21,10 +21,12 @@ from starlette.routing import BaseRoute, Route
 
 from live import auth
 from live.errors import Forbidden
+from live.events.join import join_info
 from live.events.service import load_event
 from live.events.visibility import check_visible, visible_roles
 from live.identity import Participant, identities, participant, remember, remembered
 from live.models import Event, ProgrammeItem, Role
+from live.models.qa import QaSettings
 from live.qa.service import QaService
 from live.state import app_state
 from live.web import login_redirect, render
@@ -61,9 +63,12 @@ async def viewer_page(request: Request) -> Response:
     """Ask, vote and follow the panel beside the stream; phone-first."""
     event, _ = await event_and_roles(request)
     person = await participant(request, event.id, presented=request.query_params.get("p"))
+    async with app_state(request).db() as session:
+        settings = await session.get(QaSettings, event.id)
     return render(request, "qa/live.html", {
         "event": event, "person": person, "items": _item_options(event),
         "participant_token": identities(request).token(person),
+        "qa_open": settings is None or settings.open,
     })
 
 
@@ -90,6 +95,7 @@ async def moderator_page(request: Request) -> Response:
         "event": event, "person": person, "items": _item_options(event),
         "participant_token": remember(request, person),
         "token": request.query_params.get("token", ""),
+        "join": join_info(request, event),
     })
 
 
@@ -108,6 +114,7 @@ async def display_page(request: Request) -> Response:
     return render(request, "qa/display.html", {
         "event": event, "key": key, "overlay": request.query_params.get("overlay") == "1",
         "count": _int(request.query_params.get("next"), 3, 0, 10),
+        "join": join_info(request, event),
     })
 
 

@@ -78,12 +78,9 @@ class Actor:
 
     @property
     def name(self) -> str:
-        """How the moderators' log names this actor."""
-        return (
-            self.label
-            or self.participant.name
-            or ("moderator" if self.moderator else f"participant {self.participant.id[:6]}")
-        )
+        """How the moderators' log names this actor: never an id; empty when unnamed (the
+        pages say "an anonymous participant" or "a moderator" in the reader's language)."""
+        return self.label or self.participant.name
 
 
 class QaService:
@@ -175,6 +172,7 @@ class QaService:
             questions=views,
             panel=txn.read_panel(session, event_id, state.panel_v),
             settings=txn.settings_view(state, txn.closed_items(session, event_id)),
+            log=txn.read_log(session, event_id) if moderator else [],
         )
         if not moderator:
             self._public[event_id] = shared

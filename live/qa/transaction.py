@@ -42,6 +42,7 @@ from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote
 from live.qa import domain
 from live.qa.domain import QaStatus
 from live.qa.messages import (
+    LogEntry,
     PanelView,
     SettingsView,
     Update,
@@ -246,6 +247,7 @@ def finish(tx: Tx) -> Announcement:
         questions=[question_view(q) for q in tx.touched.values()],
         panel=panel,
         settings=settings,
+        log=[log_entry(a) for a in tx.actions],
     )
     public = public_update(full)
     after = tx.state.public_version
@@ -259,6 +261,30 @@ def finish(tx: Tx) -> Announcement:
 
 
 # --- reads shared by actions and snapshots ---------------------------------------------------
+
+LOG_SHOWN = 200  # the newest actions a moderator's snapshot carries
+
+
+def log_entry(row: dict[str, object]) -> LogEntry:
+    """A logged action (a row of `qa_actions` as a mapping) as the moderators see it."""
+    at = cast(dt.datetime, row["at"])
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)  # SQLite returns naive UTC
+    question = row["question_id"]
+    return LogEntry(v=cast(int, row["v"]), at=at.isoformat(), action=str(row["action"]),
+                    by=str(row["actor"]), question=cast(int | None, question))
+
+
+def read_log(db: Db, event_id: int) -> list[LogEntry]:
+    """The newest `LOG_SHOWN` actions of the event, oldest first, each with its own time."""
+    rows = db.execute(
+        select(ACTIONS.c.v, ACTIONS.c.at, ACTIONS.c.actor, ACTIONS.c.action,
+               ACTIONS.c.question_id)
+        .where(ACTIONS.c.event_id == event_id)
+        .order_by(ACTIONS.c.id.desc()).limit(LOG_SHOWN)
+    ).mappings().all()
+    return [log_entry(dict(row)) for row in reversed(rows)]
+
 
 
 def closed_items(db: Db, event_id: int) -> list[int]:

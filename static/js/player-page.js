@@ -1,8 +1,12 @@
 // The live stream on an event page (templates/_player.html) and the organiser's stream page:
 // polls the stream state, keeps the status line current, and plays Salen's own stream
-// (WebRTC through WHEP, live HLS as the fall-back) while it is live. Texts come from the
-// page (a JSON script element), never from this file.
+// (WebRTC through WHEP, live HLS as the fall-back) while it is live. Before and after, the
+// player area is a poster (title, start, live badge); while autoplay keeps the sound off, a
+// "Tap for sound" button. On public pages the state is the event's live state
+// (/api/events/{slug}/now, cacheable), handed to the page's badges (live-state.js).
+// Texts come from the page (a JSON script element), never from this file.
 import { WhepPlayer } from "./whep-player.js";
+import { applyLive } from "./live-state.js";
 
 const POLL_MS = 4000;
 const PLAYING = new Set(["live", "paused"]);
@@ -23,18 +27,37 @@ class StreamView {
     this.line = root.querySelector("[data-stream-status]");
     this.mode = root.querySelector("[data-stream-mode]");
     this.video = root.querySelector("video");
+    this.poster = root.querySelector("[data-poster]");
+    this.unmute = root.querySelector("[data-unmute]");
     this.player = null;
     this.pollMs = Number(root.dataset.pollMs) || POLL_MS;
   }
 
   start() {
     this.apply({ state: this.root.dataset.state });
+    if (this.video && this.unmute) this.offerSound();
     this.poll();
+  }
+
+  // Autoplay is only allowed muted: offer the sound once the video plays without it.
+  offerSound() {
+    const update = () => {
+      this.unmute.hidden = !(this.video.muted && !this.video.paused && !this.video.hidden);
+    };
+    for (const name of ["playing", "pause", "volumechange", "emptied"]) {
+      this.video.addEventListener(name, update);
+    }
+    this.unmute.addEventListener("click", () => {
+      this.video.muted = false;
+      const playing = this.video.play();
+      if (playing && playing.catch) playing.catch(() => {});
+      update();
+    });
   }
 
   async poll() {
     try {
-      const response = await fetch(this.root.dataset.stateUrl, { cache: "no-store" });
+      const response = await fetch(this.root.dataset.stateUrl, { cache: this.root.dataset.cache || "no-store" });
       if (response.ok) this.apply(await response.json());
     } catch {
       // offline for a moment: keep the last state and try again
@@ -46,6 +69,13 @@ class StreamView {
     this.root.dataset.state = state.state;
     if (this.line && state.viewers !== undefined) this.line.textContent = statusLine(this.texts, state);
     if (state.problem !== undefined) this.showProblem(state);
+    if (state.slug) applyLive(state.slug, state);
+    const onAir = PLAYING.has(state.state);
+    if (this.poster) {
+      this.poster.hidden = onAir;
+      if (this.video) this.video.hidden = !onAir;
+    }
+    if (this.unmute && !onAir) this.unmute.hidden = true;
     if (!this.video) return;
     if (PLAYING.has(state.state) && !this.player) this.play();
     else if (!PLAYING.has(state.state) && this.player) this.stopPlaying();

@@ -1,11 +1,17 @@
 // The moderators' desk: incoming questions live; approve, reject, edit (the original is
 // kept), merge duplicates; questions from the floor; the panel queue, reordered by drag and
 // drop or with the move buttons; "answer now" and "answered"; a filter by programme item;
-// a log of who did what. Every change arrives as a push, so two moderators see each other's
-// work at once; a refused action (someone was first) shows a message and the fresh state.
+// a log of who did what (each action with its own time, from the server, so it survives a
+// reload). Every change arrives as a push, so two moderators see each other's work at once;
+// a refused action (someone was first) shows a message and the fresh state.
+// Each question shows ONE primary action for its state (pending → approve, approved → to the
+// queue, queued → on air, on air → answered); the rest sit in a <details> menu, kept open
+// across re-renders. Keyboard shortcuts (listed on the page) act on the focused question.
 
 import { LiveSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
-import { QaState, el, askedByNodes, clock } from "./qa-state.js";
+import {
+  QaState, el, askedByNodes, plural, timeAgo, refreshTimes,
+} from "./qa-state.js";
 
 const page = document.querySelector("[data-qa-page=moderator]");
 const texts = loadTexts();
@@ -13,7 +19,8 @@ const items = new Map((loadTexts("qa-items") || []).map((i) => [i.id, i.title]))
 const state = new QaState();
 const editing = new Map();  // question id -> draft text of an open edit form
 const merging = new Set();  // question ids whose "merge into" choice is open
-const MAX_LOG = 50;
+const openMenus = new Set();  // question ids whose "more actions" menu is open
+const MAX_LOG = 100;
 let dragged = null;
 
 const socket = new LiveSocket(page.dataset.event, {
@@ -23,34 +30,30 @@ const socket = new LiveSocket(page.dataset.event, {
 });
 
 function receive(push) {
-  if (push.type === "snapshot") {
-    const sorted = [...(push.questions || [])].filter((q) => q.by).sort((a, b) => a.v - b.v);
-    page.querySelector("[data-log]").replaceChildren();
-    for (const q of sorted.slice(-MAX_LOG)) log(q);
-  } else {
-    for (const q of push.questions || []) {
-      const known = state.get(q.id);
-      const voteOnly = known && known.by === q.by && known.action === q.action
-        && (known.votes || 0) !== (q.votes || 0);
-      if (q.by && (!known || known.v < q.v) && !voteOnly) log(q);
-    }
-  }
   state.apply(push);
   render();
 }
 
-function log(q) {
+/** The actor as the log names them: their name, or "a moderator" / "an anonymous participant". */
+function actorName(entry) {
+  if (entry.by) return entry.by;
+  return entry.action === "ask" ? texts.by_anonymous : texts.by_moderator;
+}
+
+function renderLog() {
   const list = page.querySelector("[data-log]");
-  const action = (texts.actions || {})[q.action] || q.action;
-  const when = clock(q.answered_at && q.action === "done" ? q.answered_at : null)
-    || new Date().toLocaleTimeString(document.documentElement.lang || undefined,
-                                     { hour: "2-digit", minute: "2-digit" });
-  list.prepend(el("li", {}, [
-    el("span", { cls: "qa-log-time", text: when + " " }),
-    el("span", { text: format(texts.last_action, { action, by: q.by }) + ": " }),
-    el("q", { text: q.text || `#${q.id}`, attrs: { dir: "auto" } }),
-  ]));
-  while (list.children.length > MAX_LOG) list.lastElementChild.remove();
+  const entries = state.log.slice(-MAX_LOG).reverse();
+  list.replaceChildren(...entries.map((entry) => {
+    const action = (texts.actions || {})[entry.action] || entry.action;
+    const q = entry.question ? state.get(entry.question) : null;
+    const line = el("li", { attrs: { "data-log-entry": entry.v } }, [
+      timeAgo(entry.at, "qa-log-time"), " ",
+      el("span", { text: format(texts.last_action, { action, by: actorName(entry) }) }),
+    ]);
+    if (q && q.text) line.append(": ", el("q", { text: q.text, attrs: { dir: "auto" } }));
+    return line;
+  }));
+  if (!entries.length) list.replaceChildren(el("li", { cls: "hint", text: texts.none_here }));
 }
 
 // --- actions ------------------------------------------------------------------------------
@@ -73,11 +76,33 @@ async function act(type, fields, done) {
   }
 }
 
-function button(label, key, onClick, { cls = "secondary", describe } = {}) {
-  const b = el("button", { cls, text: label, attrs: { type: "button", "data-key": key } });
+function button(label, key, onClick, { variant = "secondary", describe } = {}) {
+  const b = el("button", {
+    cls: "ds-button" + (variant === "primary" ? "" : " secondary"),
+    text: label, attrs: { type: "button", "data-key": key, "data-variant": variant,
+                          "data-size": "sm" },
+  });
   if (describe) b.setAttribute("aria-describedby", describe);
   b.addEventListener("click", onClick);
   return b;
+}
+
+/** The one primary action, then the others in a "More actions" menu (a <details>). */
+function actions(q, primary, others) {
+  const row = [primary];
+  if (!others.length) return row;
+  const menu = el("details", { cls: "qa-menu", attrs: { "data-menu": q.id } });
+  menu.open = openMenus.has(q.id);
+  menu.addEventListener("toggle", () => {
+    if (menu.open) openMenus.add(q.id); else openMenus.delete(q.id);
+  });
+  menu.append(el("summary", { cls: "ds-button", text: texts.more_actions,
+                              attrs: { "data-variant": "tertiary", "data-size": "sm",
+                                       "aria-label": format(texts.more_actions_label, { id: q.id }),
+                                       "data-key": `menu-${q.id}` } }),
+              el("div", { cls: "qa-menu-items" }, others));
+  row.push(menu);
+  return row;
 }
 
 // --- rendering ----------------------------------------------------------------------------
@@ -91,7 +116,8 @@ function passesFilter(q) {
 
 function meta(q) {
   // Typed names and item titles are isolated (<bdi>); the line keeps the page's direction.
-  const nodes = [...askedByNodes(q, texts), " · " + format(q.votes === 1 ? texts.vote_one : texts.votes, { n: q.votes || 0 })];
+  const nodes = [...askedByNodes(q, texts), " · " + plural(texts, "votes", q.votes)];
+  if (q.asked_at) nodes.push(" · ", timeAgo(q.asked_at));
   if (q.floor && (q.name || q.organisation)) nodes.push(" · " + texts.floor);
   if (q.item && items.has(q.item)) nodes.push(" · ", el("bdi", { text: items.get(q.item) }));
   return el("p", { cls: "qa-by" }, nodes);
@@ -99,14 +125,19 @@ function meta(q) {
 
 function card(q, controls) {
   const textId = `q-${q.id}-text`;
-  const li = el("li", { cls: `qa-question status-${q.status}`, attrs: { "data-question": q.id } });
+  const li = el("li", { cls: `qa-question status-${q.status}`,
+                       attrs: { "data-question": q.id, tabindex: "-1" } });
+  if (q.status === "on_air") {
+    li.append(el("span", { cls: "ds-tag qa-on-air", text: texts.on_air_label,
+                           attrs: { "data-color": "danger", "data-on-air": "" } }));
+  }
   li.append(el("p", { cls: "qa-text", text: q.text, attrs: { id: textId, dir: "auto" } }), meta(q));
   if (q.original_text) {
     li.append(el("p", { cls: "qa-original", text: format(texts.original, { text: q.original_text }), attrs: { dir: "auto" } }));
   }
-  if (q.by) {
+  if (q.action) {
     const action = (texts.actions || {})[q.action] || q.action;
-    li.append(el("p", { cls: "hint", text: format(texts.last_action, { action, by: q.by }) }));
+    li.append(el("p", { cls: "hint", text: format(texts.last_action, { action, by: actorName(q) }) }));
   }
   if (editing.has(q.id)) li.append(editForm(q));
   const row = el("div", { cls: "qa-actions" });
@@ -122,7 +153,9 @@ function editForm(q) {
   area.value = editing.get(q.id);
   area.addEventListener("input", () => editing.set(q.id, area.value));
   form.append(el("label", { text: format(texts.edit_label, { id: q.id }), attrs: { for: id } }), area,
-    el("button", { text: texts.save, attrs: { type: "submit", "data-key": `save-${q.id}` } }),
+    el("button", { cls: "ds-button", text: texts.save,
+                   attrs: { type: "submit", "data-key": `save-${q.id}`, "data-variant": "primary",
+                            "data-size": "sm" } }),
     button(texts.cancel, `cancel-${q.id}`, () => { editing.delete(q.id); render(); }));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -173,27 +206,27 @@ function mergeControl(q) {
   return wrap;
 }
 
+function reject(q, textId) {
+  return button(texts.reject, `reject-${q.id}`, () => act("qa.reject", { question: q.id }),
+                { describe: textId });
+}
+
 function pendingControls(q, textId) {
-  return [
+  return actions(q,
     button(texts.approve, `approve-${q.id}`, () => act("qa.approve", { question: q.id }),
-           { cls: "", describe: textId }),
-    button(texts.enqueue, `enqueue-${q.id}`, () => act("panel.enqueue", { question: q.id }),
-           { describe: textId }),
-    button(texts.reject, `reject-${q.id}`, () => act("qa.reject", { question: q.id }),
-           { describe: textId }),
-    editButton(q, textId), mergeControl(q),
-  ];
+           { variant: "primary", describe: textId }),
+    [button(texts.enqueue, `enqueue-${q.id}`, () => act("panel.enqueue", { question: q.id }),
+            { describe: textId }),
+     reject(q, textId), editButton(q, textId), mergeControl(q)]);
 }
 
 function approvedControls(q, textId) {
-  return [
+  return actions(q,
     button(texts.enqueue, `enqueue-${q.id}`, () => act("panel.enqueue", { question: q.id }),
-           { cls: "", describe: textId }),
-    button(texts.now, `now-${q.id}`, () => act("panel.now", { question: q.id }), { describe: textId }),
-    button(texts.reject, `reject-${q.id}`, () => act("qa.reject", { question: q.id }),
-           { describe: textId }),
-    editButton(q, textId), mergeControl(q),
-  ];
+           { variant: "primary", describe: textId }),
+    [button(texts.now, `now-${q.id}`, () => act("panel.now", { question: q.id }),
+            { describe: textId }),
+     reject(q, textId), editButton(q, textId), mergeControl(q)]);
 }
 
 function move(q, position) {
@@ -205,20 +238,20 @@ function move(q, position) {
 function queueControls(q, textId) {
   const index = state.panel.queue.indexOf(q.id);
   const last = state.panel.queue.length - 1;
-  const controls = [
-    button(texts.now, `now-${q.id}`, () => act("panel.now", { question: q.id }),
-           { cls: "", describe: textId }),
-  ];
+  const others = [];
   if (index > 0) {
-    controls.push(button(texts.move_up, `up-${q.id}`, () => move(q, index - 1), { describe: textId }));
+    others.push(button(texts.move_up, `up-${q.id}`, () => move(q, index - 1), { describe: textId }));
   }
   if (index < last) {
-    controls.push(button(texts.move_down, `down-${q.id}`, () => move(q, index + 1), { describe: textId }));
+    others.push(button(texts.move_down, `down-${q.id}`, () => move(q, index + 1), { describe: textId }));
   }
-  controls.push(button(texts.dequeue, `dequeue-${q.id}`,
-                       () => act("panel.dequeue", { question: q.id }), { describe: textId }),
-                editButton(q, textId));
-  return controls;
+  others.push(button(texts.dequeue, `dequeue-${q.id}`,
+                     () => act("panel.dequeue", { question: q.id }), { describe: textId }),
+              editButton(q, textId));
+  return actions(q,
+    button(texts.now, `now-${q.id}`, () => act("panel.now", { question: q.id }),
+           { variant: "primary", describe: textId }),
+    others);
 }
 
 function queueCard(q) {
@@ -250,7 +283,10 @@ function fill(list, questions, make) {
 }
 
 function render() {
-  const focusKey = document.activeElement && document.activeElement.dataset.key;
+  const active = document.activeElement;
+  const focusKey = active && active.dataset.key;
+  const focusQuestion = active && active.matches && active.matches("li[data-question]")
+    ? active.dataset.question : null;
   const queued = new Set(state.panel.queue);
   const lists = {
     pending: state.withStatus(new Set(["pending"])),
@@ -273,12 +309,14 @@ function render() {
   else queue.replaceChildren(el("li", { cls: "hint", text: texts.queue_empty }));
   const onAir = state.onAir();
   page.querySelector("[data-now]").replaceChildren(onAir
-    ? el("ul", { cls: "qa-list" }, [card(onAir, (q, t) => [
+    ? el("ul", { cls: "qa-list" }, [card(onAir, (q, t) => actions(q,
         button(texts.done, `done-${q.id}`, () => act("panel.done", { question: q.id }),
-               { cls: "", describe: t }),
-        editButton(q, t)])])
+               { variant: "primary", describe: t }),
+        [editButton(q, t)]))])
     : el("p", { cls: "hint", text: texts.nothing_on_air }));
+  renderLog();
   if (focusKey) page.querySelector(`[data-key="${focusKey}"]`)?.focus();
+  else if (focusQuestion) page.querySelector(`li[data-question="${focusQuestion}"]`)?.focus();
 }
 
 // --- the floor form and the filter --------------------------------------------------------
@@ -304,5 +342,57 @@ floor.addEventListener("submit", async (event) => {
   render();
 });
 page.querySelector("[data-filter]")?.addEventListener("change", render);
+setInterval(() => refreshTimes(page), 30000);
+
+// --- keyboard shortcuts (listed on the page, templates/qa/moderate.html) -------------------
+
+const SHORTCUTS = {
+  a: (q) => q.status === "pending" || q.status === "rejected" ? ["qa.approve"] : null,
+  q: (q) => q.status === "approved" && !state.panel.queue.includes(q.id) ? ["panel.enqueue"] : null,
+  n: (q) => q.status === "approved" ? ["panel.now"] : null,
+  d: (q) => q.status === "on_air" ? ["panel.done"] : null,
+  r: (q) => q.status === "pending" || q.status === "approved" ? ["qa.reject"] : null,
+};
+
+function focusCard(step) {
+  const cards = [...page.querySelectorAll("li[data-question]")];
+  if (!cards.length) return;
+  const here = document.activeElement && document.activeElement.closest("li[data-question]");
+  const index = cards.indexOf(here);
+  const next = cards[index < 0 ? 0 : Math.max(0, Math.min(cards.length - 1, index + step))];
+  next.focus();
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
+  const target = event.target;
+  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  const key = event.key.toLowerCase();
+  if (key === "j" || key === "k") {
+    event.preventDefault();
+    focusCard(key === "j" ? 1 : -1);
+    return;
+  }
+  if (key === "d" && !(target.closest && target.closest("li[data-question]"))) {
+    const onAir = state.onAir();
+    if (onAir) { event.preventDefault(); act("panel.done", { question: onAir.id }); }
+    return;
+  }
+  const card = target.closest && target.closest("li[data-question]");
+  const q = card ? state.get(Number(card.dataset.question)) : null;
+  if (!q) return;
+  if (key === "e") {
+    event.preventDefault();
+    editing.set(q.id, q.text);
+    render();
+    document.getElementById(`edit-${q.id}`)?.focus();
+    return;
+  }
+  const found = SHORTCUTS[key] && SHORTCUTS[key](q);
+  if (found) {
+    event.preventDefault();
+    act(found[0], { question: q.id });
+  }
+});
 
 window.salenQa = { state, socket };

@@ -4,6 +4,7 @@
 
 export const PUBLIC = new Set(["approved", "on_air", "answered"]);
 export const GONE = new Set(["rejected", "merged"]);
+const MAX_LOG = 200;
 
 export class QaState {
   constructor() {
@@ -14,6 +15,7 @@ export class QaState {
     this.mine = new Map();
     this.voted = new Set();
     this.you = null;
+    this.log = [];  // moderators: who did what, oldest first (each entry with its own time)
   }
 
   /** Apply a snapshot or an update push. */
@@ -26,9 +28,11 @@ export class QaState {
       this.voted = new Set(push.voted || []);
       if (push.you) this.you = push.you;
       for (const q of push.mine || []) this.mine.set(q.id, q);
+      this.log = [...(push.log || [])];
       this.v = push.v;
     } else {
       this.v = Math.max(this.v, push.v);
+      this.addLog(push.log || []);
     }
     for (const q of push.questions || []) this.put(q);
     if (push.panel && push.panel.v >= this.panel.v) {
@@ -37,6 +41,15 @@ export class QaState {
     if (push.settings && (!this.settings || push.settings.v >= this.settings.v)) {
       this.settings = push.settings;
     }
+  }
+
+  /** Add log entries not seen yet (a replayed update may repeat some), keeping the newest. */
+  addLog(entries) {
+    const key = (e) => `${e.v}:${e.action}:${e.question ?? ""}`;
+    const known = new Set(this.log.map(key));
+    for (const entry of entries) if (!known.has(key(entry))) this.log.push(entry);
+    this.log.sort((a, b) => a.v - b.v);
+    if (this.log.length > MAX_LOG) this.log.splice(0, this.log.length - MAX_LOG);
   }
 
   /** Keep the newer of the question we have and `q`. */
@@ -108,10 +121,47 @@ export function askedByNodes(q, texts) {
 }
 
 
-/** A local clock time for an ISO timestamp. */
-export function clock(iso) {
+/** A count in words: `texts[key + "_one"]` or `texts[key + "_other"]` (Babel's ngettext for
+ * n = 1 and n = 2; bokmål and English share the one/other rule) with "{n}" filled in. */
+export function plural(texts, key, n) {
+  const count = Number(n) || 0;
+  return texts[`${key}_${count === 1 ? "one" : "other"}`].replace("{n}", String(count));
+}
+
+function parseIso(iso) {
+  return new Date(iso.endsWith("Z") || /[+-]\d\d:\d\d$/.test(iso) ? iso : iso + "Z");
+}
+
+/** "3 minutes ago" in the page's language, for an ISO timestamp. */
+export function relative(iso) {
   if (!iso) return "";
-  const when = new Date(iso.endsWith("Z") || /[+-]\d\d:\d\d$/.test(iso) ? iso : iso + "Z");
-  return when.toLocaleTimeString(document.documentElement.lang || undefined,
-                                 { hour: "2-digit", minute: "2-digit" });
+  const seconds = Math.round((parseIso(iso).getTime() - Date.now()) / 1000);
+  const format = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined,
+                                             { numeric: "auto" });
+  const abs = Math.abs(seconds);
+  if (abs < 60) return format.format(0, "second");
+  if (abs < 3600) return format.format(Math.round(seconds / 60), "minute");
+  if (abs < 86400) return format.format(Math.round(seconds / 3600), "hour");
+  return format.format(Math.round(seconds / 86400), "day");
+}
+
+/** The full local date and time of an ISO timestamp (for a title beside a relative time). */
+export function absolute(iso) {
+  if (!iso) return "";
+  return parseIso(iso).toLocaleString(document.documentElement.lang || undefined,
+                                      { dateStyle: "long", timeStyle: "medium" });
+}
+
+/** A <time> showing "3 minutes ago", the full time in its title; `data-relative` keeps it
+ * current (see `refreshTimes`). */
+export function timeAgo(iso, cls = "qa-time") {
+  return el("time", { cls, text: relative(iso),
+                      attrs: { datetime: iso, title: absolute(iso), "data-relative": iso } });
+}
+
+/** Bring every relative time on the page up to date. */
+export function refreshTimes(root = document) {
+  for (const node of root.querySelectorAll("[data-relative]")) {
+    node.textContent = relative(node.dataset.relative);
+  }
 }

@@ -1,15 +1,25 @@
-// The viewer's live page: ask, upvote once, follow which question the panel answers now,
-// and see one's own questions (pending ones as "awaiting moderation"). Everything a person
-// wrote is put on the page with textContent, never as HTML.
+// The viewer's live page: ask, upvote once (and take the vote back), follow which question
+// the panel answers now, and see one's own questions (pending ones as "awaiting
+// moderation"). Everything a person wrote is put on the page with textContent, never as HTML.
+// The list never moves under a pointer or finger: while one is over it (and for PAUSE_MS
+// after), new votes only change the counts in place and new questions wait; a pill ("2 new"
+// or "Update order") applies the new order at once, and the pause applies it by itself.
 
 import { LiveSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
-import { QaState, PUBLIC, sortQuestions, el, askedByNodes } from "./qa-state.js";
+import { QaState, PUBLIC, sortQuestions, el, askedByNodes, plural } from "./qa-state.js";
 
 const page = document.querySelector("[data-qa-page=viewer]");
 const texts = loadTexts();
 const state = new QaState();
 const form = page.querySelector("[data-ask-form]");
+const list = page.querySelector("[data-questions]");
+const pill = page.querySelector("[data-reorder]");
+const PAUSE_MS = 4000;
 let order = "votes";
+let applied = null;  // question ids in the order on screen (null: nothing drawn yet)
+let pointerOver = false;
+let lastPointer = 0;
+let pauseTimer = null;
 
 const socket = new LiveSocket(page.dataset.event, {
   params: { p: page.dataset.p },
@@ -41,6 +51,7 @@ function voteButton(q) {
   }, [el("span", { text: "▲", attrs: { "aria-hidden": "true" } }),
       el("span", { text: String(q.votes || 0) }),
       el("span", { cls: "sr-only", text: " " + (mine ? texts.voted : texts.vote) })]);
+  if (mine) button.title = texts.voted;
   button.addEventListener("click", () => vote(q.id, !state.voted.has(q.id)));
   return button;
 }
@@ -48,7 +59,7 @@ function voteButton(q) {
 function questionItem(q) {
   const li = el("li", { cls: `qa-question status-${q.status}`, attrs: { "data-question": q.id } });
   if (q.status === "answered") {
-    li.append(el("span", { cls: "qa-votes", text: format(q.votes === 1 ? texts.vote_one : texts.votes, { n: q.votes || 0 }) }));
+    li.append(el("span", { cls: "qa-votes", text: plural(texts, "votes", q.votes) }));
   } else {
     li.append(voteButton(q));
   }
@@ -61,13 +72,40 @@ function questionItem(q) {
   return li;
 }
 
-function renderQuestions() {
-  const list = page.querySelector("[data-questions]");
-  const shown = sortQuestions(state.withStatus(PUBLIC), order);
+function busy() {
+  return pointerOver || Date.now() - lastPointer < PAUSE_MS;
+}
+
+function applyLater() {
+  clearTimeout(pauseTimer);
+  if (pointerOver) return;  // applied after the pointer leaves and the pause passes
+  pauseTimer = setTimeout(() => renderQuestions(), Math.max(0, lastPointer + PAUSE_MS - Date.now()) + 50);
+}
+
+/** What to draw: the wanted order, or (while busy) the order on screen with fresh counts. */
+function layout(force) {
+  const wanted = sortQuestions(state.withStatus(PUBLIC), order);
+  if (force || applied === null || !busy()) return { shown: wanted, fresh: 0, moved: false };
+  const onScreen = new Set(applied);
+  const byId = new Map(wanted.map((q) => [q.id, q]));
+  const shown = applied.filter((id) => byId.has(id)).map((id) => byId.get(id));
+  const sameSet = wanted.filter((q) => onScreen.has(q.id));
+  const moved = shown.some((q, i) => q.id !== sameSet[i].id);
+  return { shown, fresh: wanted.length - shown.length, moved };
+}
+
+function renderQuestions(force = false) {
+  const { shown, fresh, moved } = layout(force);
+  applied = shown.map((q) => q.id);
   const focused = document.activeElement && document.activeElement.dataset.vote;
   list.replaceChildren(...(shown.length
     ? shown.map(questionItem) : [el("li", { cls: "hint", text: texts.no_questions })]));
   if (focused) list.querySelector(`[data-vote="${focused}"]`)?.focus();
+  if (pill) {
+    pill.hidden = !(fresh || moved);
+    pill.textContent = fresh ? `${plural(texts, "new", fresh)} · ${texts.reorder}` : texts.reorder;
+  }
+  if (fresh || moved) applyLater();
 }
 
 function renderMine() {
@@ -95,8 +133,10 @@ function renderSettings() {
   for (const option of form.querySelectorAll("[data-item-select] option")) {
     option.disabled = option.value !== "" && closed.has(Number(option.value));
   }
+  // Closed: said before anyone types, and the whole form is disabled (also server-rendered).
+  form.querySelector("[data-ask-fields]").disabled = !s.open;
   form.querySelector("button[type=submit]").disabled = !s.open;
-  if (!s.open) form.querySelector("[data-ask-status]").textContent = texts.closed;
+  page.querySelector("[data-closed-notice]").hidden = s.open;
 }
 
 function render() {
@@ -114,11 +154,19 @@ function updateCount() {
 
 async function vote(id, up) {
   const box = page.querySelector("[data-vote-error]");
+  const status = page.querySelector("[data-vote-status]");
   box.hidden = true;
   try {
     await socket.call(up ? "qa.vote" : "qa.unvote", { question: id });
     if (up) state.voted.add(id); else state.voted.delete(id);
     renderQuestions();
+    const undo = up
+      ? el("button", { cls: "ds-button", text: texts.undo,
+                       attrs: { type: "button", "data-variant": "tertiary", "data-size": "sm",
+                                "data-undo-vote": id } })
+      : null;
+    undo?.addEventListener("click", () => vote(id, false));
+    status.replaceChildren(up ? texts.vote_done : texts.unvote_done, ...(undo ? [" ", undo] : []));
   } catch (error) {
     box.textContent = errorText(error, texts);
     box.hidden = false;
@@ -156,7 +204,16 @@ async function ask(event) {
 form.addEventListener("submit", ask);
 form.querySelector("[name=text]").addEventListener("input", updateCount);
 for (const radio of page.querySelectorAll("input[name=sort]")) {
-  radio.addEventListener("change", () => { order = radio.value; renderQuestions(); });
+  radio.addEventListener("change", () => { order = radio.value; renderQuestions(true); });
 }
+list.addEventListener("pointerenter", () => { pointerOver = true; lastPointer = Date.now(); });
+list.addEventListener("pointermove", () => { lastPointer = Date.now(); });
+list.addEventListener("pointerdown", () => { lastPointer = Date.now(); });
+list.addEventListener("pointerleave", () => {
+  pointerOver = false;
+  lastPointer = Date.now();
+  if (pill && !pill.hidden) applyLater();
+});
+pill?.addEventListener("click", () => renderQuestions(true));
 
 window.salenQa = { state, socket };

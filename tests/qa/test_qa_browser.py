@@ -138,6 +138,7 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
     assert await queue_ids(moderator) == [floor_id, qid]
 
     # Reorder with the keyboard, then by drag and drop, then with a button.
+    await moderator.locator(f"[data-key=menu-{floor_id}]").click()  # the "more actions" menu
     await moderator.locator(f"[data-key=down-{floor_id}]").focus()
     await moderator.keyboard.press("Enter")
     await expect(moderator.locator("[data-queue] > li").first).to_have_attribute(
@@ -151,6 +152,7 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
         "data-question", str(floor_id)
     )
     await expect(display.locator("[data-next] li").first).to_contain_text(FLOOR)
+    await moderator.locator(f"[data-key=menu-{qid}]").click()
     await moderator.locator(f"[data-key=up-{qid}]").click()
     await expect(moderator.locator("[data-queue] > li").first).to_have_attribute(
         "data-question", str(qid)
@@ -181,9 +183,9 @@ async def test_viewer_moderator_and_display_through_the_whole_flow(
     await viewer.get_by_label("Your question", exact=True).fill("Something rude")
     await viewer.get_by_role("button", name="Send question").click()
     rude = moderator.locator("[data-list=pending] li[data-question]")
-    await moderator.locator(
-        f"[data-key=reject-{await rude.get_attribute('data-question')}]"
-    ).click()
+    rude_id = await rude.get_attribute("data-question")
+    await moderator.locator(f"[data-key=menu-{rude_id}]").click()
+    await moderator.locator(f"[data-key=reject-{rude_id}]").click()
     await expect(viewer.locator("[data-mine] li").first).to_contain_text("Not published")
     await expect(moderator.locator("[data-list=rejected]")).to_contain_text("Something rude")
     await bystander.reload()
@@ -222,7 +224,8 @@ async def test_page_reconnects_and_follows_the_settings(
     )
     await expect(viewer.get_by_role("button", name="Send question")).to_be_disabled()
     await expect(viewer.get_by_label("Ask anonymously")).to_be_hidden()
-    await expect(viewer.locator("[data-ask-status]")).to_contain_text("Questions are closed")
+    await expect(viewer.locator("[data-closed-notice]")).to_contain_text("Questions are closed")
+    await expect(viewer.get_by_label("Your question", exact=True)).to_be_disabled()
 
 
 async def test_two_moderators_edit_merge_and_filter(
@@ -252,6 +255,7 @@ async def test_two_moderators_edit_merge_and_filter(
     await viewer.locator(f"[data-vote='{second}']").click()
     await expect(per.locator(f"[data-question='{second}']")).to_contain_text(re.compile(r"\b1 vote(?!s)"))
 
+    await kari.locator(f"[data-key=menu-{first}]").click()
     await kari.locator(f"[data-key=edit-{first}]").click()
     await kari.locator(f"#edit-{first}").fill("What about the roads?")
     await kari.get_by_role("button", name="Save").click()
@@ -260,6 +264,7 @@ async def test_two_moderators_edit_merge_and_filter(
     await expect(edited).to_contain_text("Original: Wht about roads?")
     await expect(per.locator("[data-log]")).to_contain_text("edited by Kari")
 
+    await per.locator(f"[data-key=menu-{second}]").click()
     await per.locator(f"[data-key=merge-{second}]").click()
     await per.get_by_label(f"Merge question {second} into").select_option(str(first))
     await per.locator(f"[data-key=merge-go-{second}]").click()

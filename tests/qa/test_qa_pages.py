@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from live.identity import Identities
 from live.models import Event, Occurrence, ProgrammeItem
 from live.models.registration import Attendance, Registration, Status
-from live.qa.messages import Approve, Ask, Done, Now
+from live.qa.messages import Approve, Ask, Configure, Done, Now
 from live.qa.service import Actor
 from tests.support.app import ADMIN, LifespanApp
 
@@ -142,6 +142,45 @@ async def test_pages_carry_translated_strings_for_scripts(running: Any) -> None:
     texts = json.loads(blob.group(1))
     assert texts["status_pending"] == "Awaiting moderation"
     assert "<script>" not in page.text  # no inline script: CSP allows 'self' only
+
+
+def qa_texts(html: str) -> dict[str, Any]:
+    blob = re.search(r'<script type="application/json" id="qa-texts">(.*?)</script>', html,
+                     re.DOTALL)
+    assert blob is not None
+    found: dict[str, Any] = json.loads(blob.group(1))
+    return found
+
+
+async def test_vote_counts_are_plurals_from_babel_in_both_languages(running: Any) -> None:
+    """The scripts get Babel's singular and plural vote counts: "1 stemme" / "2 stemmer",
+    "1 vote" / "2 votes"; and the unnamed actors' words, in the page's language."""
+    client, _ = running
+    nb = qa_texts((await client.get(f"/e/{SLUG}/live", params={"lang": "nb"})).text)
+    en = qa_texts((await client.get(f"/e/{SLUG}/live", params={"lang": "en"})).text)
+    assert (nb["votes_one"], nb["votes_other"]) == ("{n} stemme", "{n} stemmer")
+    assert (en["votes_one"], en["votes_other"]) == ("{n} vote", "{n} votes")
+    assert (nb["by_anonymous"], nb["new_one"], nb["new_other"]) == ("anonym deltaker",
+                                                                   "{n} ny", "{n} nye")
+
+
+async def test_closed_qa_is_said_before_the_form_and_disables_it(running: Any) -> None:
+    """With Q&A closed the page says so above the form and renders the form disabled,
+    before any script runs; open again, the notice is hidden and the form usable."""
+    client, state = running
+    event = await event_row(state)
+    mod = Actor(Identities("k").new("Mona"), moderator=True)
+    await client.get(f"/e/{SLUG}/live")  # sets Q&A up for the event
+    await state["qa"].configure(event.id, mod, Configure(id=1, open=False))
+    closed = (await client.get(f"/e/{SLUG}/live", params={"lang": "en"})).text
+    notice = closed.index("data-closed-notice")
+    assert notice < closed.index("data-ask-form")
+    assert re.search(r"data-closed-notice\s*>", closed)  # not hidden
+    assert re.search(r"data-ask-fields\s+disabled", closed)
+    await state["qa"].configure(event.id, mod, Configure(id=2, open=True))
+    opened = (await client.get(f"/e/{SLUG}/live", params={"lang": "en"})).text
+    assert re.search(r"data-closed-notice\s+hidden", opened)
+    assert not re.search(r"data-ask-fields\s+disabled", opened)
 
 
 async def test_settings_need_an_organiser(running: Any) -> None:

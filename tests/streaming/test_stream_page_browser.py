@@ -141,7 +141,7 @@ async def test_publish_page_streams_to_event_page_over_whep_and_hls(
     )
     # finalising turns into ended once the MP4 is written; either may be what the poll sees
     await viewer.wait_for_function(
-        """() => ["Ended — the recording is being prepared", "Ended"].includes(
+        """() => ["Ended — the recording is being prepared", "Ended — recording to come"].includes(
              document.querySelector('[data-stream-status]').textContent)""",
         timeout=GUARD_MS,
     )
