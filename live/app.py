@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from live import admin, archive, events, qa, registration, rooms, streaming
+from live import admin, archive, confirm, events, qa, registration, rooms, streaming
 from live.auth import event_roles
 from live.errors import SalenError
 from live.guard import InputGuard, Unforeseen
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *admin.routes(),
         *qa.routes(),
         *rooms.routes(),
+        *confirm.routes,
         ws_route(resolve_roles=event_roles),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ])

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live import auth
+from live import auth, confirm
 from live.errors import NotFound
 from live.events.service import load_event
 from live.events.visibility import check_visible
@@ -296,9 +296,19 @@ def farewell(request: Request, title: str, slug: str, token: str, deleted: bool)
     return response
 
 
+CANCEL = confirm.declare(
+    "registration.cancel", "/r/{token}/cancel", back="/r/{token}",
+    title=N_("Cancel your registration?"),
+    question=N_("Your place goes to the next person on the waiting list, and you may not get "
+                "it back if the event is full."),
+    button=N_("Yes, cancel my registration"))
+
+
 async def cancel(request: Request) -> Response:
-    """POST /r/{token}/cancel: the place goes to the first on the waitlist."""
-    await checked_form(request)
+    """POST /r/{token}/cancel: the place goes to the first on the waitlist (once confirmed)."""
+    form = await checked_form(request)
+    if (asked := confirm.ask(request, form, CANCEL)) is not None:
+        return asked
     await limiter(request).hit(client_key(request))
     token = request.path_params["token"]
     mail = mailing(request, "cancelled")

@@ -257,7 +257,8 @@ async def test_cancel_frees_the_place(web: httpx.AsyncClient, settings: Settings
     first = await registered(web, person(1))
     second = await registered(web, person(2))
     page = await web.get(first)
-    response = await web.post(first + "/cancel", data={"csrf_token": csrf_of(page.text)})
+    response = await web.post(first + "/cancel",
+                              data={"csrf_token": csrf_of(page.text), "confirm": "yes"})
     assert response.status_code == 200
     assert "Registration cancelled" in text_of(response.text)
     assert (await web.get(first)).status_code == 404
@@ -279,7 +280,8 @@ async def test_delete_after_cancelling(web: httpx.AsyncClient, settings: Setting
     """The page after cancelling offers to delete the data, and that deletes the row."""
     path = await registered(web, person(1))
     page = await web.get(path)
-    cancelled = await web.post(path + "/cancel", data={"csrf_token": csrf_of(page.text)})
+    cancelled = await web.post(path + "/cancel",
+                               data={"csrf_token": csrf_of(page.text), "confirm": "yes"})
     assert f'action="{path}/delete"' in cancelled.text
     assert await count_registrations(settings, Status.CANCELLED) == 1
     deleted = await web.post(path + "/delete", data={"csrf_token": csrf_of(cancelled.text)})
