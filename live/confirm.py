@@ -8,9 +8,9 @@ button submits the same form with `confirm=yes`. Without JavaScript the form arr
 with `confirm=yes` to the action. Nothing is changed before the second, confirmed POST.
 
 An action declares a `Confirmation` (its texts, the route path it guards, the form fields
-carried over, where "no" goes back to) once, at import. The page refuses a path its kind
-does not guard, so a crafted link cannot put one action's words on another action's button;
-it changes nothing itself, so a GET of it is harmless.
+it posts, where "no" goes back to) once, at import. The page refuses a path its kind does
+not guard and posts only the kind's own fields, so a crafted link cannot put one action's
+words on another action's button; it changes nothing itself, so a GET of it is harmless.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -27,6 +26,8 @@ from starlette.routing import BaseRoute, Route, compile_path
 
 from live.errors import NotFound
 from live.i18n import N_
+
+__all__ = ["N_", "Confirmation", "ask", "confirmation", "declare", "routes"]
 from live.web import render, token_query
 
 FIELD = "confirm"
@@ -44,26 +45,27 @@ class Confirmation:
     question: str
     button: str
     back: str = ""  # where "no" leads, a format of the path's parameters; "" = the path itself
-    fields: tuple[str, ...] = ()  # form fields the confirmed POST carries over
+    fixed: tuple[tuple[str, str], ...] = ()  # fields the form posts, e.g. (("action", "plan"),)
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", compile_path(self.path)[0])
 
-    def page_url(self, action: str, fields: Mapping[str, str], query: str = "") -> str:
-        """The confirm page for a POST to `action` (a path) with these fields."""
-        params = {k: v for k, v in fields.items() if k in self.fields}
-        extra = urlencode(params)
-        query = "&".join(p for p in (query.lstrip("?"), extra) if p)
-        return f"/confirm/{self.kind}{action}" + (f"?{query}" if query else "")
+    @property
+    def fields(self) -> dict[str, str]:
+        return dict(self.fixed)
+
+    def page_url(self, action: str, query: str = "") -> str:
+        """The confirm page for a POST to `action` (a path; `query` as in `token_query`)."""
+        return f"/confirm/{self.kind}{action}{query}"
 
 
 def declare(kind: str, path: str, *, title: str, question: str, button: str, back: str = "",
-            fields: tuple[str, ...] = ()) -> Confirmation:
+            fixed: Mapping[str, str] | None = None) -> Confirmation:
     """Declare (once, at import) the confirmation of the action at route `path`."""
     if not _KIND_NAME.fullmatch(kind) or kind in _KINDS:
         raise ValueError(f"confirmation kind {kind!r} is malformed or declared twice")
-    made = Confirmation(kind, path, title, question, button, back, fields)
+    made = Confirmation(kind, path, title, question, button, back, tuple((fixed or {}).items()))
     _KINDS[kind] = made
     return made
 
@@ -82,8 +84,7 @@ def ask(request: Request, form: Mapping[str, Any], confirmation: Confirmation) -
     """None when the form is confirmed; else the 303 to the confirm page (nothing changed)."""
     if confirmed(form):
         return None
-    values = {k: str(form.get(k, "")) for k in confirmation.fields}
-    url = confirmation.page_url(request.url.path, values, token_query(request))
+    url = confirmation.page_url(request.url.path, token_query(request))
     return RedirectResponse(url, status_code=303)
 
 
@@ -95,9 +96,8 @@ async def confirm_page(request: Request) -> Response:
     if kind is None or found is None:
         raise NotFound(N_("There is nothing to confirm here."), code="confirm.unknown")
     back = kind.back.format(**found.groupdict()) if kind.back else target
-    fields = {k: request.query_params[k] for k in kind.fields if k in request.query_params}
     query = token_query(request)
-    context = {"confirmation": kind, "action": target + query, "fields": fields,
+    context = {"confirmation": kind, "action": target + query, "fields": kind.fields,
                "back": back + query}
     response = render(request, "confirm.html", context)
     response.headers["cache-control"] = "no-store"

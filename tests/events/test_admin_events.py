@@ -111,7 +111,7 @@ async def test_themes_and_quotas(client: httpx.AsyncClient, settings: Settings) 
         "limit": "2", "organisation_kind": "ministry"})).status_code == 303
     token = csrf_of((await client.get(f"{base}/themes/tema-3-kompetanse")).text)
     removed = await client.post(f"{base}/themes/tema-3-kompetanse/delete",
-                                data={"csrf_token": token})
+                                data={"csrf_token": token, "confirm": "yes"})
     assert removed.status_code == 303
     doc = await event_doc(settings, VERKSTED)
     assert "tema-3-kompetanse" not in {t.slug for t in doc.themes}
@@ -183,9 +183,9 @@ async def test_occurrence_with_registrations_is_not_removed(client: httpx.AsyncC
     await engine.dispose()
     base = "/admin/events/vi-bygger-innlandet/occurrences"
     token = csrf_of((await client.get(f"{base}/{taken}")).text)
-    refused = await client.post(f"{base}/{taken}/delete", data={"csrf_token": token})
+    refused = await client.post(f"{base}/{taken}/delete", data={"csrf_token": token, "confirm": "yes"})
     assert refused.status_code == 409 and "registered" in refused.text
-    removed = await client.post(f"{base}/{empty}/delete", data={"csrf_token": token})
+    removed = await client.post(f"{base}/{empty}/delete", data={"csrf_token": token, "confirm": "yes"})
     assert removed.status_code == 303
     slugs = [o.slug for o in (await event_doc(settings, "vi-bygger-innlandet")).occurrences]
     assert taken in slugs and empty not in slugs

@@ -221,6 +221,8 @@ async def test_timer_broadcast_and_return_reach_the_room_pages(
     for page in pages_:
         await expect(page.locator("[data-broadcast]")).to_have_text("Ti minutter igjen")
     await moderator.get_by_role("button", name="Back to the plenary").click()
+    dialog = moderator.get_by_role("dialog", name="Bring everyone back to the plenary?")
+    await dialog.get_by_role("button", name="Yes, back to the plenary").click()
     for page in pages_:
         await page.wait_for_url(f"**/e/{SLUG}")
 
@@ -358,7 +360,11 @@ async def test_organiser_form_configures_plans_moves_and_publishes(
             saved = await post(action="save", placement="balanced", room_size="3",
                                sections="Utfordringer\nForslag\n", venue_rooms="", item_id="")
             assert saved.status_code == 303
-            assert (await post(action="plan")).status_code == 303
+            asked = await post(action="plan")
+            assert asked.headers["location"] == (
+                f"/confirm/rooms.plan/admin/group-work/{SLUG}?token={ADMIN_TOKEN}")
+            assert await holder[0].service.rooms(workshop["event_id"]) == []
+            assert (await post(action="plan", confirm="yes")).status_code == 303
             rooms = holder[0]
             planned = await rooms.service.rooms(workshop["event_id"])
             assert [len(r.members) for r in planned] == [3, 3, 3, 3]
