@@ -18,6 +18,7 @@ from live import auth
 from live.bounds import parse_int
 from live.errors import Invalid, NotFound
 from live.identity import identities
+from live.links import page_base
 from live.models import Event, Role, User
 from live.models.qa import QaItemSettings, QaSettings
 from live.qa import export
@@ -65,7 +66,7 @@ async def settings_page(request: Request) -> Response:
         "event": event, "state": state, "closed": closed, "items": programme_items(event),
         "errors": errors, "flash": request.session.pop("flash", None),
         "token_query": token_query(request), "limits": MAX_LENGTH_RANGE,
-        "base_url": app_state(request).settings.base_url.rstrip("/"),
+        "base_url": page_base(request),
     }, status_code=422 if errors else 200)
 
 

@@ -31,6 +31,7 @@ from live.errors import NotFound
 from live.events.service import load_event
 from live.events.visibility import check_visible
 from live.identity import registration_participant
+from live.links import page_base
 from live.models import Event, Organisation
 from live.models.base import utcnow
 from live.models.registration import Registration, Status
@@ -371,7 +372,7 @@ async def calendar(request: Request) -> Response:
         )
     settings = app_state(request).settings
     body = calendar_entry(
-        receipt, base_url=settings.base_url, timezone=settings.timezone, now=utcnow()
+        receipt, base_url=page_base(request), timezone=settings.timezone, now=utcnow()
     )
     headers = PRIVATE | {"Content-Disposition": f'attachment; filename="{receipt.event_slug}.ics"'}
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)

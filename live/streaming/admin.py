@@ -18,6 +18,7 @@ from live import auth, confirm
 from live.events import embeds
 from live.events.admin import organiser_page, page
 from live.events.player import status_line, stream_texts
+from live.links import page_base
 from live.state import app_state
 from live.streaming.service import organiser_event, rotate_stream_key, stream_info
 from live.web import localiser
@@ -50,7 +51,7 @@ async def admin_stream(request: Request) -> Response:
     """The organiser's stream page: where and how to publish, the key, the state."""
     event = await organiser_event(request)
     state = request.state.streams.state(event.slug).as_dict()
-    info = stream_info(app_state(request).settings, event, state)
+    info = stream_info(page_base(request), event, state)
     embed_problem = (
         embeds.stream_url_problem(event.stream_url, app_state(request).settings.embed_hosts)
         if event.stream_url
