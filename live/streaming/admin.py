@@ -30,8 +30,9 @@ NOTHING_TO_RETRY = embeds.N_("No recording of this stream is waiting to be prepa
 ROTATE = confirm.declare(
     "stream.key", "/admin/events/{slug}/stream",
     title=embeds.N_("Make a new stream key?"),
-    question=embeds.N_("The old key stops working at once: OBS or anyone else who streams with "
-                       "it must be given the new key. A stream that is live now goes on."),
+    question=embeds.N_("The old key and the speaker's link made with it stop working at once: "
+                       "OBS and every speaker must be given the new ones. A stream that is "
+                       "live now goes on."),
     button=embeds.N_("Yes, make a new key"))
 # the organiser's words for a stream's `problem` codes (stream.recovery.Problem)
 PROBLEMS = {

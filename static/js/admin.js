@@ -90,3 +90,24 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// "Copy" buttons beside read-only links and keys (templates/admin/_links.html): hidden
+// without JavaScript, where the field is selected and copied by hand.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-copy]")) {
+    const input = document.getElementById(button.dataset.copy);
+    const said = document.querySelector(`[data-copied="${button.dataset.copy}"]`);
+    if (!input) continue;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const done = () => { if (said) said.textContent = said.dataset.copiedMessage; };
+      try {
+        await navigator.clipboard.writeText(input.value);
+        done();
+      } catch (_) {
+        input.select();
+        if (document.execCommand("copy")) done();
+      }
+    });
+  }
+});
