@@ -383,6 +383,44 @@ async def test_organiser_form_configures_plans_moves_and_publishes(
     assert bad.status_code == 422 and forged.status_code == 403
 
 
+async def test_return_and_close_without_javascript_ask_first(
+        settings: Settings, workshop: dict[str, Any]) -> None:
+    """Returning to the plenary and closing a room, posted without `confirm` from the live
+    page, lead to the confirm page (the moderator's token kept) and change nothing;
+    confirmed, they happen."""
+    app, holder = rooms_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        rooms, event_id = holder[0], workshop["event_id"]
+        await rooms.service.configure(event_id, placement=Placement.THEME, room_size=4)
+        planned = await rooms.service.plan_rooms(event_id)
+        await rooms.service.open(event_id, minutes=15)
+        transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            query = f"?token={workshop['moderator']}"
+            live = await http.get(f"/admin/group-work/{SLUG}/live{query}")
+            match = re.search(r'name="csrf_token" value="([^"]+)"', live.text)
+            assert live.status_code == 200 and match is not None
+            csrf = {"csrf_token": match.group(1)}
+            close = f"/admin/group-work/{SLUG}/rooms/{planned[0].id}/close"
+            assert f'action="{close}{query}"' in live.text
+            asked = await http.post(f"{close}{query}", data=csrf)
+            assert asked.headers["location"] == f"/confirm/rooms.close{close}{query}"
+            page = await http.get(asked.headers["location"])
+            assert page.status_code == 200 and f'action="{close}{query}"' in page.text
+            back = await http.post(f"/admin/group-work/{SLUG}/return{query}", data=csrf)
+            assert back.headers["location"].startswith("/confirm/rooms.return/")
+            assert not any(r.closed for r in await rooms.service.rooms(event_id))
+            view = await rooms.service.session_view(event_id)
+            assert view is not None and view.state == "open"
+            closed = await http.post(f"{close}{query}", data=csrf | {"confirm": "yes"})
+            assert closed.headers["location"] == f"/admin/group-work/{SLUG}/live{query}"
+            assert {r.id: r.closed for r in await rooms.service.rooms(event_id)}[planned[0].id]
+            await http.post(f"/admin/group-work/{SLUG}/return{query}",
+                            data=csrf | {"confirm": "yes"})
+            view = await rooms.service.session_view(event_id)
+            assert view is not None and view.state == "returned"
+
+
 async def test_live_socket_carries_room_messages(
         settings: Settings, workshop: dict[str, Any]) -> None:
     """On /ws/events/{slug}: snapshot, then rooms.state; room messages get replies and pushes."""
