@@ -39,6 +39,13 @@ PLAN = confirm.declare(
     question=N_("The rooms are replaced with a fresh split of the confirmed registrations: "
                 "everyone may get another room, and moves made by hand are lost."),
     button=N_("Yes, plan the rooms"))
+WITHDRAW = confirm.declare(
+    "rooms.withdraw_report", "/admin/group-work/{slug}", fixed={"action": "unpublish"},
+    title=N_("Withdraw the report?"),
+    question=N_("The group work's report disappears from the event page until it is "
+                "published again."),
+    button=N_("Yes, withdraw the report"))
+ASK = {"plan": PLAN, "unpublish": WITHDRAW}
 RETURN = confirm.declare(
     "rooms.return", "/admin/group-work/{slug}/return", back="/admin/group-work/{slug}/live",
     title=N_("Bring everyone back to the plenary?"),
@@ -68,7 +75,8 @@ async def setup(request: Request) -> Response:
     if request.method == "POST":
         form = await request.form()
         auth.check_csrf(request, str(form.get("csrf_token", "")))
-        asked = confirm.ask(request, form, PLAN) if form.get("action") == "plan" else None
+        ask = ASK.get(str(form.get("action", "")))
+        asked = confirm.ask(request, form, ask) if ask is not None else None
         if asked is not None:
             return asked
         try:

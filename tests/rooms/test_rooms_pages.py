@@ -343,7 +343,8 @@ async def test_two_browsers_see_each_other_in_the_room_call(
 
 async def test_organiser_form_configures_plans_moves_and_publishes(
         settings: Settings, workshop: dict[str, Any]) -> None:
-    """The set-up form saves settings, plans rooms, moves someone and publishes the report."""
+    """The set-up form saves settings, plans rooms (asking first), moves someone, publishes
+    the report and withdraws it (asking first)."""
     app, holder = rooms_app(settings)
     async with app.router.lifespan_context(app) as state:
         transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})))
@@ -377,9 +378,15 @@ async def test_organiser_form_configures_plans_moves_and_publishes(
             hidden = await http.get(f"/e/{SLUG}/group-work/report")
             assert (await post(action="publish")).status_code == 303
             shown = await http.get(f"/e/{SLUG}/group-work/report")
+            withdraw = await post(action="unpublish")
+            still = await http.get(f"/e/{SLUG}/group-work/report")
+            assert withdraw.headers["location"].startswith("/confirm/rooms.withdraw_report/")
+            assert (await post(action="unpublish", confirm="yes")).status_code == 303
+            gone = await http.get(f"/e/{SLUG}/group-work/report")
             bad = await post(action="save", placement="theme", room_size="1", sections="x")
             forged = await http.post(page, data={"csrf_token": "forged", "action": "plan"})
     assert hidden.status_code == 404 and shown.status_code == 200
+    assert still.status_code == 200 and gone.status_code == 404
     assert bad.status_code == 422 and forged.status_code == 403
 
 
