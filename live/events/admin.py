@@ -219,8 +219,7 @@ def part_page(request: Request, doc: EventDoc, index: int | None,
     key = None if element is None else part.key(element, index or 0)
     context = {"event": doc, "part": part, "part_name": name, "element": element,
                "action": part_url(doc.slug, name, params, key), "values": values or {},
-               "errors": errors or {}, "position": None if index is None else index + 1,
-               "count": len(part.items(doc, params)), "block": params.get("block")}
+               "errors": errors or {}, "block": params.get("block")}
     return page(request, part.template, context, status)
 
 
@@ -254,10 +253,8 @@ async def store_part(request: Request, doc: EventDoc, part: Part, index: int | N
     def change(current: EventDoc) -> EventDoc:
         items = part.items(current, params)
         at = None if key is None else part.find(current, params, key)
-        # Read the position first: parse() raises with every message collected so far.
-        position = r.order() if part.ordered and at is not None else None
         element = part.parse(r, None if at is None else items[at], current)
-        return part.replace(current, params, place(items, at, element, position))
+        return part.replace(current, params, place(items, at, element))
 
     try:
         await save(request, change)

@@ -77,8 +77,9 @@ async def test_add_block_and_item_with_speaker(client: httpx.AsyncClient,
     assert "Erfaringer fra Hamar" in public and "Kari Nordmann" in public
 
 
-async def test_edit_and_reorder_item(client: httpx.AsyncClient, settings: Settings) -> None:
-    """Editing an item keeps its id; a position moves it within its block."""
+async def test_edit_item_keeps_its_id_and_place(client: httpx.AsyncClient,
+                                                settings: Settings) -> None:
+    """Editing an item keeps its id and its place (moving is the editor's up/down buttons)."""
     await login(client)
     before = await event_doc(settings, "planstrategi-4-0")
     block = before.programme[0]
@@ -91,7 +92,8 @@ async def test_edit_and_reorder_item(client: httpx.AsyncClient, settings: Settin
         "speakers": list(last.speakers)})
     assert response.status_code == 303
     after = (await event_doc(settings, "planstrategi-4-0")).programme[0].items
-    assert after[0].title == "Plankultur i praksis" and after[0].id == last.id
+    assert after[-1].title == "Plankultur i praksis" and after[-1].id == last.id
+    assert 'name="position"' not in page.text
     assert len(after) == len(block.items)
 
 
