@@ -45,17 +45,22 @@ class Served:
 
 
 @contextlib.contextmanager
-def salen_serve(tmp_path: Path, base_url: str | None = None) -> Iterator[Served]:
-    """`salen serve` on a free port, with one event and one organiser, SALEN_BASE_URL as given."""
+def salen_serve(tmp_path: Path, base_url: str | None = None,
+                trusted: str = "") -> Iterator[Served]:
+    """`salen serve` on a free port, with one event and one organiser, SALEN_BASE_URL and
+    SALEN_TRUSTED_PROXIES as given."""
     port = free_port()
     env = {k: v for k, v in os.environ.items()
-           if k not in ("SALEN_BASE_URL", "SALEN_SERVED_URL", "SALEN_SMTP_URL")}
+           if k not in ("SALEN_BASE_URL", "SALEN_SERVED_URL", "SALEN_SMTP_URL",
+                        "SALEN_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS")}
     env |= {"SALEN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'links.db'}",
             "SALEN_SECRET_KEY": "links-secret", "SALEN_RECORDINGS_DIR": str(tmp_path / "rec"),
             "SALEN_OUTBOX_DIR": str(tmp_path / "outbox"), "SALEN_ADMIN_TOKEN": ADMIN_TOKEN,
             "SALEN_PASSWORD": PASSWORD, "SALEN_DEFAULT_LOCALE": "en"}
     if base_url is not None:
         env["SALEN_BASE_URL"] = base_url
+    env["SALEN_TRUSTED_PROXIES"] = trusted
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "event.yaml").write_text(EVENT)
     cli = [sys.executable, "-m", "live.cli"]
     for command in (["db", "upgrade"], ["event", "import", str(tmp_path / "event.yaml")],
@@ -141,3 +146,17 @@ def test_with_base_url_every_link_uses_it_and_the_dashboard_warns(tmp_path: Path
     assert "SALEN_BASE_URL is unset" not in served.log.read_text()
     assert dashboard.status_code == 200 and "data-foreign-origin" in dashboard.text
     assert served.url in dashboard.text and base in dashboard.text
+
+
+def test_behind_a_trusted_proxy_page_links_follow_its_headers(tmp_path: Path) -> None:
+    """Unset, behind a proxy in SALEN_TRUSTED_PROXIES, page links take the scheme from its
+    X-Forwarded-Proto and the host from Host; from anyone else the scheme is not believed."""
+    forwarded = {"Host": "salen.example.org", "X-Forwarded-Proto": "https"}
+    with salen_serve(tmp_path, trusted="127.0.0.1") as served, \
+            httpx.Client(base_url=served.url, timeout=10, headers=ADMIN | forwarded) as http:
+        proxied = http.get("/admin/events/lenker/stream").text
+    assert 'value="https://salen.example.org/whip/lenker"' in proxied
+    with salen_serve(tmp_path / "direct") as served, \
+            httpx.Client(base_url=served.url, timeout=10, headers=ADMIN | forwarded) as http:
+        direct = http.get("/admin/events/lenker/stream").text
+    assert 'value="http://salen.example.org/whip/lenker"' in direct

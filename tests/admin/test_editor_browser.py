@@ -19,7 +19,8 @@ def database_url(sqlite_url: str) -> str:
 
 
 async def test_unpublish_asks_in_a_dialog(page: Page, live_url: str) -> None:
-    """The button opens a dialog; "No" closes it with nothing changed, "Yes" unpublishes."""
+    """The button opens a dialog; "No" closes it with nothing changed, "Yes" unpublishes;
+    the dialog and the no-JavaScript confirm page pass axe."""
     await log_in(page, live_url, EDITOR)
     button = page.get_by_role("button", name="Unpublish the event")
     dialog = page.get_by_role("dialog", name="Unpublish this event?")
@@ -34,6 +35,9 @@ async def test_unpublish_asks_in_a_dialog(page: Page, live_url: str) -> None:
     await dialog.get_by_role("button", name="Yes, unpublish").click()
     await expect(page.locator("[data-published='no']")).to_be_visible()
     assert "/confirm/" not in page.url
+    await page.goto(f"{live_url}/confirm/event.delete{EDITOR}/delete")
+    await expect(page.get_by_role("heading", name="Delete this event?")).to_be_visible()
+    await assert_accessible(page)
 
 
 async def item_titles(page: Page, block: str) -> list[str]:
