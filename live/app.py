@@ -15,7 +15,18 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from live import admin, archive, attendance, events, ops, qa, registration, rooms, streaming
+from live import (
+    admin,
+    archive,
+    attendance,
+    confirm,
+    events,
+    ops,
+    qa,
+    registration,
+    rooms,
+    streaming,
+)
 from live.auth import event_roles
 from live.errors import SalenError
 from live.guard import InputGuard, Unforeseen
@@ -73,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *rooms.routes(),
         *attendance.routes(),
         *ops.routes(),
+        *confirm.routes,
         ws_route(resolve_roles=event_roles),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ])

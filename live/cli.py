@@ -9,6 +9,7 @@ import copy
 import getpass
 import logging
 import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -215,6 +216,11 @@ def _serve(args: argparse.Namespace) -> int:
         # Workers must share the key, or one signs what another cannot read.
         os.environ["SALEN_SECRET_KEY"] = settings.secret_key
     url = f"http://{args.host}:{args.port}/"
+    if not settings.base_url:
+        # Workers read it from the environment, as the key above.
+        os.environ["SALEN_SERVED_URL"] = served = served_url(args.host, args.port)
+        print(f"warning: SALEN_BASE_URL is unset: links in e-mails point to {served}; behind "
+              "a proxy or on another address, set SALEN_BASE_URL to the public URL", flush=True)
     print(f"Salen is running at {url}  (Ctrl+C to stop)", flush=True)
     server.run("live.app:create_app", factory=True, host=args.host, port=args.port,
                workers=args.workers, log_level="info", log_config=log_config(settings.log_format),
@@ -223,6 +229,13 @@ def _serve(args: argparse.Namespace) -> int:
                # would redo that work per viewer, so it is off. Large frames are refused early.
                ws_per_message_deflate=False, ws_max_size=65_536)
     return 0
+
+
+def served_url(host: str, port: int) -> str:
+    """The address `salen serve` listens on, as a link: a wildcard host by the machine's name."""
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.gethostname()
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class QuietSockets(logging.Filter):
@@ -304,7 +317,7 @@ def _event_import(args: argparse.Namespace) -> int:
         return str(event.slug)
 
     slug = _with_session(settings, work)
-    print(f"imported {slug}: {settings.base_url.rstrip('/')}/e/{slug}")
+    print(f"imported {slug}: {settings.mail_base_url}/e/{slug}")
     return 0
 
 
@@ -372,7 +385,7 @@ def _stream_key(args: argparse.Namespace) -> int:
         return str(event.stream_key)
 
     key = _with_session(settings, work)
-    base = settings.base_url.rstrip("/")
+    base = settings.mail_base_url
     print(f"whip_url: {base}/whip/{args.slug}")
     print(f"stream_key: {key}")
     print(f"whep_url: {base}/whep/{args.slug}")

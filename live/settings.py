@@ -33,9 +33,16 @@ class Settings:
     )
     recordings_dir: Path = _setting(RECORDINGS, "Where recordings and live HLS are stored.")  # noqa: RUF009 (Path is immutable)
     base_url: str = _setting(
+        "",
+        "Public URL of this server (https://salen.example.org), used in every link and e-mail; "
+        "unset: links on pages follow the address each request came to, and e-mails use the "
+        "address `salen serve` listens on (set it behind a proxy). Live sockets from pages of "
+        "this origin (or the request's own) keep the login's roles.",
+    )
+    served_url: str = _setting(
         "http://127.0.0.1:8000",
-        "Public URL of this server, used in e-mails and links; live sockets from pages of this "
-        "origin (or the request's own) keep the login's roles.",
+        "The address `salen serve` listens on, set by it from --host and --port: the links in "
+        "e-mails while SALEN_BASE_URL is unset.",
     )
     admin_token: str = _setting(
         "", "When set, a bearer token with organiser rights on every event (automation, tests)."
@@ -93,6 +100,11 @@ class Settings:
         if not settings.secret_key:
             settings = dataclasses.replace(settings, secret_key=secrets.token_urlsafe(32))
         return settings
+
+    @property
+    def mail_base_url(self) -> str:
+        """The base of links in e-mails (sent outside any request), without a trailing slash."""
+        return (self.base_url or self.served_url).rstrip("/")
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:

@@ -75,6 +75,9 @@ def create_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
         extensions=["jinja2.ext.i18n"],
     )
     templates = Jinja2Templates(env=env, context_processors=[_context])
+    from live.confirm import confirmation  # imports this module: import it once this one is in
+
+    templates.env.globals["confirmation"] = confirmation
     templates.env.policies["ext.i18n.trimmed"] = True
     return templates
 

@@ -1,4 +1,4 @@
-"""Organiser login and logout, and the admin start page.
+"""Organiser login and logout (the start page after login is `live.admin.dashboard`).
 
 Logins are throttled per account and per client address (`live.admin.throttle`): past the
 free failures each attempt waits longer, and is answered with 429 and the login form saying
@@ -11,16 +11,14 @@ from __future__ import annotations
 import math
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from live import auth
-from live.admin import throttle
+from live.admin import dashboard, throttle
 from live.errors import Unauthorized
-from live.events.domain import event_status
-from live.models import Event, EventRole, Role, User, utcnow
+from live.models import User
 from live.state import app_state
 from live.web import localiser, render
 
@@ -93,23 +91,8 @@ def _next(request: Request, value: object = None) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/admin"
 
 
-async def dashboard(request: Request) -> Response:
-    async with app_state(request).db() as session:
-        user = await auth.current_user(request, session)
-        if user is None:
-            return RedirectResponse("/admin/login?next=/admin", status_code=303)
-        query = select(Event).options(selectinload(Event.occurrences)).order_by(Event.id)
-        if not user.is_admin:
-            query = query.join(EventRole, EventRole.event_id == Event.id).where(
-                EventRole.user_id == user.id, EventRole.role == Role.ORGANISER)
-        events = list(await session.scalars(query))
-    now = utcnow()
-    rows = [(event, event_status(event, now)) for event in events]
-    return render(request, "admin/dashboard.html", {"user": user, "rows": rows})
-
-
 routes = [
-    Route("/admin", dashboard, name="admin"),
+    Route("/admin", dashboard.dashboard, name="admin"),
     Route("/admin/login", login_form, methods=["GET"], name="admin_login"),
     Route("/admin/login", login, methods=["POST"]),
     Route("/admin/logout", logout, methods=["POST"], name="admin_logout"),

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from live import confirm
 from live.archive.access import archive, check_form, organiser_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp, parse_chapter_lines, parse_timestamp
@@ -127,10 +128,13 @@ def _back(rid: int) -> Response:
 
 
 async def action(request: Request) -> Response:
-    """POST /admin/recordings/{id}/{publish|unpublish|trim|chapters|reset-chapters|delete}."""
+    """POST /admin/recordings/{id}/{publish|unpublish|trim|chapters|reset-chapters|delete};
+    unpublish and delete ask first (`live.confirm`)."""
     access = await organiser_access(request)
     rid, what = access.recording.id, request.path_params["action"]
     form = await _form(request)
+    if what in ASK and (asked := confirm.ask(request, form, ASK[what])) is not None:
+        return asked
     service = archive(request)
     try:
         if what in ("publish", "unpublish"):
@@ -274,6 +278,22 @@ async def delete_attachment(request: Request) -> Response:
 # An action is any segment but the literal routes beside it (`action` refuses unknown ones).
 segment("recording_action", besides=["captions", "attachments"])
 RECORDING = f"/admin/recordings/{id_param('recording_id')}"
+N_ = confirm.N_
+ASK = {
+    "delete": confirm.declare(
+        "recording.delete", f"{RECORDING}/delete", back="/admin/recordings/{recording_id}",
+        title=N_("Delete this recording?"),
+        question=N_("The recording, its captions and its attachments are deleted from the "
+                    "archive and from the disk. This cannot be undone."),
+        button=N_("Yes, delete the recording")),
+    "unpublish": confirm.declare(
+        "recording.unpublish", f"{RECORDING}/unpublish",
+        back="/admin/recordings/{recording_id}",
+        title=N_("Unpublish this recording?"),
+        question=N_("The recording disappears from the archive and the event page; links to "
+                    "it stop working until it is published again."),
+        button=N_("Yes, unpublish")),
+}
 
 routes = [
     Route("/admin/events/{slug}/recordings", event_recordings, name="admin_event_recordings"),

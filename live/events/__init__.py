@@ -21,6 +21,6 @@ def routes() -> list[BaseRoute]:
     Imported on call, so that importing `live.events.service` (as every feature does) does
     not pull in the web layer of this one.
     """
-    from live.events import admin, api, pages
+    from live.events import admin, api, manage, pages
 
-    return [*pages.routes, *api.routes, *admin.routes]
+    return [*pages.routes, *api.routes, *admin.routes, *manage.routes]

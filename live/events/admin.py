@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live import auth
+from live import auth, confirm
 from live.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from live.events import forms
 from live.events.document import EventDoc, dump_event, parse_event_text
@@ -33,6 +33,18 @@ from live.web import localiser, render, wants_json
 
 Handler = Callable[[Request], Awaitable[Response]]
 SAVED = N_("Saved.")
+PART_REMOVE = confirm.declare(
+    "event.part.remove", "/admin/events/{slug}/{part}/{key}/delete",
+    back="/admin/events/{slug}/{part}/{key}",
+    title=N_("Remove it for good?"),
+    question=N_("It is removed from the event at once. This cannot be undone."),
+    button=N_("Yes, remove it"))
+ITEM_REMOVE = confirm.declare(
+    "event.item.remove", "/admin/events/{slug}/blocks/{block}/items/{key}/delete",
+    back="/admin/events/{slug}/blocks/{block}/items/{key}",
+    title=N_("Remove this programme item?"),
+    question=N_("It is removed from the programme at once. This cannot be undone."),
+    button=N_("Yes, remove it"))
 
 
 def organiser_page(handler: Handler) -> Handler:
@@ -100,7 +112,8 @@ def event_url(slug: str, anchor: str = "") -> str:
 @organiser_page
 async def new_event_form(request: Request) -> Response:
     await require_site_organiser(request)
-    values = {"published": True, "registration_open": True, "type": EventType.SEMINAR.value}
+    # A new event starts unpublished: the organiser publishes it when it is ready.
+    values = {"published": False, "registration_open": True, "type": EventType.SEMINAR.value}
     return page(request, "admin/event_new.html", {"values": values})
 
 
@@ -156,11 +169,13 @@ def event_errors(fields: dict[str, str], part_prefix: str = "") -> dict[str, str
 async def edit_event(request: Request) -> Response:
     doc = await editable(request)
     if request.method == "GET":
-        return event_page(request, doc, forms.event_values(doc), {})
+        return event_page(request, doc, forms.event_values(doc), {},
+                          can_delete=await auth.site_organiser(request))
     r = await posted(request)
 
     def change(current: EventDoc) -> EventDoc:
-        fields = forms.event_fields(r)
+        # Publishing has its own buttons (`live.events.manage`): unpublishing asks first.
+        fields = forms.event_fields(r) | {"published": current.published}
         data = msgspec.to_builtins(current, builtin_types=(dt.datetime,)) | fields
         return r.build(EventDoc, data)
 
@@ -173,13 +188,14 @@ async def edit_event(request: Request) -> Response:
 
 
 def event_page(request: Request, doc: EventDoc, values: dict[str, Any], errors: dict[str, str],
-               status: int = 200) -> Response:
+               status: int = 200, *, can_delete: bool = False) -> Response:
     speakers = {s.key: s for s in doc.speakers}
     return page(request, "admin/event_edit.html",
-                {"event": doc, "values": values, "errors": errors, "speakers": speakers}, status)
+                {"event": doc, "values": values, "errors": errors, "speakers": speakers,
+                 "can_delete": can_delete}, status)
 
 
-def _part(request: Request) -> tuple[Part, str]:
+def requested_part(request: Request) -> tuple[Part, str]:
     name = request.path_params.get("part", "items")
     if name not in PARTS or ("block" in request.path_params) != (name == "items"):
         raise NotFound(N_("No such part of this event."), code="event.part_not_found")
@@ -197,21 +213,20 @@ def part_url(slug: str, name: str, params: dict[str, Any], key: str | None) -> s
 def part_page(request: Request, doc: EventDoc, index: int | None,
               values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
               status: int = 200) -> Response:
-    part, name = _part(request)
+    part, name = requested_part(request)
     params = dict(request.path_params)
     element = None if index is None else part.items(doc, params)[index]
     key = None if element is None else part.key(element, index or 0)
     context = {"event": doc, "part": part, "part_name": name, "element": element,
                "action": part_url(doc.slug, name, params, key), "values": values or {},
-               "errors": errors or {}, "position": None if index is None else index + 1,
-               "count": len(part.items(doc, params)), "block": params.get("block")}
+               "errors": errors or {}, "block": params.get("block")}
     return page(request, part.template, context, status)
 
 
 @organiser_page
 async def new_part(request: Request) -> Response:
     doc = await editable(request)
-    part, _ = _part(request)
+    part, _ = requested_part(request)
     defaults = part.defaults(doc, request.path_params)  # 404 for an unknown block
     if request.method == "GET":
         return part_page(request, doc, None, defaults)
@@ -221,7 +236,7 @@ async def new_part(request: Request) -> Response:
 @organiser_page
 async def edit_part(request: Request) -> Response:
     doc = await editable(request)
-    part, _ = _part(request)
+    part, _ = requested_part(request)
     index = part.find(doc, request.path_params, request.path_params["key"])
     if request.method == "GET":
         element = part.items(doc, request.path_params)[index]
@@ -238,10 +253,8 @@ async def store_part(request: Request, doc: EventDoc, part: Part, index: int | N
     def change(current: EventDoc) -> EventDoc:
         items = part.items(current, params)
         at = None if key is None else part.find(current, params, key)
-        # Read the position first: parse() raises with every message collected so far.
-        position = r.order() if part.ordered and at is not None else None
         element = part.parse(r, None if at is None else items[at], current)
-        return part.replace(current, params, place(items, at, element, position))
+        return part.replace(current, params, place(items, at, element))
 
     try:
         await save(request, change)
@@ -253,16 +266,19 @@ async def store_part(request: Request, doc: EventDoc, part: Part, index: int | N
         errors = field_errors(exc.fields, part.path(doc, params, target))
         return part_page(request, doc, index, forms.form_values(r.form),
                          errors, 422)
-    return saved(request, event_url(doc.slug, section(_part(request)[1])))
+    return saved(request, event_url(doc.slug, section(requested_part(request)[1])))
 
 
 @organiser_page
 async def delete_part(request: Request) -> Response:
     doc = await editable(request)
-    part, name = _part(request)
+    part, name = requested_part(request)
     params, key = request.path_params, request.path_params["key"]
     part.find(doc, params, key)
-    await posted(request)
+    r = await posted(request)
+    ask = ITEM_REMOVE if name == "items" else PART_REMOVE
+    if (asked := confirm.ask(request, r.form, ask)) is not None:
+        return asked
 
     def change(current: EventDoc) -> EventDoc:
         items = part.items(current, params)

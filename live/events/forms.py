@@ -152,10 +152,6 @@ class FormReader:
         values = getlist(name) if getlist else [self.form.get(name, "")]
         return [str(v) for v in values if str(v).strip()]
 
-    def order(self, name: str = "position") -> int | None:
-        """A 1-based position, or None to keep the current place."""
-        return self.integer(name, minimum=1, maximum=10_000)
-
     def build(self, kind: type[D], data: dict[str, Any]) -> D:
         """Convert to a document part (the schema's own limits), raising Invalid for all errors."""
         if not self.errors:

@@ -122,17 +122,13 @@ PARTS: dict[str, Part] = {
 }
 
 
-def place(items: list[Any], index: int | None, element: Any, position: int | None) -> list[Any]:
-    """Put `element` at `index` (None: append), then move it to 1-based `position` if given."""
+def place(items: list[Any], index: int | None, element: Any) -> list[Any]:
+    """Put `element` at `index` (None: append); moving is `live.events.manage`'s."""
     result = list(items)
     if index is None:
         result.append(element)
-        index = len(result) - 1
     else:
         result[index] = element
-    if position is not None:
-        moved = result.pop(index)
-        result.insert(min(position - 1, len(result)), moved)
     return result
 
 

@@ -1,6 +1,8 @@
 """Q&A pages for organisers: the event's Q&A settings and the export of every question.
 
     GET  /admin/events/{slug}/qa           settings (POST saves them); ?token=<organiser> works
+    POST /admin/events/{slug}/qa action=new-moderator-link|new-display-link: a new secret
+         link (asks first, `live.confirm`); the old one stops opening the page at once
     GET  /admin/events/{slug}/qa.csv|.json export with the time of each step
 
 Settings are saved through the Q&A service (`Configure`), as a moderator's socket would, so
@@ -9,16 +11,18 @@ connected desks and viewers see the change at once. The public pages are in `liv
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from live import auth
+from live import auth, confirm
 from live.bounds import parse_int
 from live.errors import Invalid, NotFound
 from live.identity import identities
+from live.links import page_base
 from live.models import Event, Role, User
+from live.models.events import new_token
 from live.models.qa import QaItemSettings, QaSettings
 from live.qa import export
 from live.qa.messages import Configure
@@ -28,6 +32,27 @@ from live.state import app_state
 from live.web import login_redirect, render, token_query
 
 MAX_LENGTH_RANGE = (10, 5000)
+N_ = confirm.N_
+PATH = "/admin/events/{slug}/qa"
+# The form's action: the confirmation, the event's column, the message once it is made.
+NEW_LINKS = {
+    "new-moderator-link": (confirm.declare(
+        "qa.moderator_link", PATH, fixed={"action": "new-moderator-link"},
+        title=N_("Make a new moderator link?"),
+        question=N_("The old moderator link stops working at once: every moderator must be "
+                    "given the new one. A desk that is open now keeps working until it is "
+                    "reloaded."),
+        button=N_("Yes, make a new link")),
+        "moderator_token", N_("A new moderator link was made. The old one no longer works.")),
+    "new-display-link": (confirm.declare(
+        "qa.display_link", PATH, fixed={"action": "new-display-link"},
+        title=N_("Make a new big-screen link?"),
+        question=N_("The old link for the big screen and the stream overlay stops working at "
+                    "once: open the new one on the screen and in OBS. A screen that shows the "
+                    "page now keeps working until it is reloaded."),
+        button=N_("Yes, make a new link")),
+        "display_token", N_("A new big-screen link was made. The old one no longer works.")),
+}
 
 
 async def _organiser(request: Request) -> Event:
@@ -53,6 +78,8 @@ async def settings_page(request: Request) -> Response:
     if request.method == "POST":
         form = {k: str(v) for k, v in (await request.form()).items()}
         auth.check_csrf(request, form.get("csrf_token"))
+        if form.get("action") in NEW_LINKS:
+            return await _new_link(request, event, form)
         try:
             await _save_settings(request, event, form)
             request.session["flash"] = "Saved."
@@ -65,8 +92,21 @@ async def settings_page(request: Request) -> Response:
         "event": event, "state": state, "closed": closed, "items": programme_items(event),
         "errors": errors, "flash": request.session.pop("flash", None),
         "token_query": token_query(request), "limits": MAX_LENGTH_RANGE,
-        "base_url": app_state(request).settings.base_url.rstrip("/"),
+        "base_url": page_base(request),
     }, status_code=422 if errors else 200)
+
+
+async def _new_link(request: Request, event: Event, form: dict[str, str]) -> Response:
+    """A new moderator or big-screen token, once confirmed; the old one opens nothing."""
+    confirmation, column, done = NEW_LINKS[form["action"]]
+    if (asked := confirm.ask(request, form, confirmation)) is not None:
+        return asked
+    async with app_state(request).db() as session, session.begin():
+        await session.execute(update(Event).where(Event.id == event.id)
+                              .values({column: new_token()}))
+    request.session["flash"] = done
+    return RedirectResponse(f"/admin/events/{event.slug}/qa{token_query(request)}#links-h",
+                            status_code=303)
 
 
 async def _save_settings(request: Request, event: Event, form: dict[str, str]) -> None:

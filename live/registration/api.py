@@ -24,6 +24,7 @@ from starlette.routing import Route
 from live import web
 from live.bounds import TEXT_MESSAGE, TextError, loads, parse_id
 from live.errors import NotFound
+from live.links import page_base
 from live.openapi import operation
 from live.registration import export, notify, service
 from live.registration.links import api_url, page_url
@@ -39,7 +40,6 @@ from live.registration.web import (
     organiser_event,
     reachable,
 )
-from live.settings import Settings
 from live.state import app_state
 
 BODY_MAX = 64 * 1024
@@ -101,13 +101,14 @@ async def json_body(request: Request) -> Any:
         raise Refused("registration.invalid", Message(N_("Expected a JSON object."))) from None
 
 
-def created_body(settings: Settings, receipt: service.Receipt) -> dict[str, Any]:
-    """The 201 body: id, status, waitlist position when waiting, and the personal links."""
+def created_body(base: str, receipt: service.Receipt) -> dict[str, Any]:
+    """The 201 body: id, status, waitlist position when waiting, and the personal links
+    (under `base`, `live.links.page_base`)."""
     body: dict[str, Any] = {
         "id": receipt.id,
         "status": str(receipt.status),
-        "manage_url": api_url(settings.base_url, receipt.token),
-        "page_url": page_url(settings.base_url, receipt.token),
+        "manage_url": api_url(base, receipt.token),
+        "page_url": page_url(base, receipt.token),
     }
     if receipt.waitlist_position is not None:
         body["waitlist_position"] = receipt.waitlist_position
@@ -133,7 +134,6 @@ def created_body(settings: Settings, receipt: service.Receipt) -> dict[str, Any]
 @localised
 async def register(request: Request) -> Response:
     """POST /api/events/{slug}/registrations (`?as=organiser` to add by hand)."""
-    settings: Settings = app_state(request).settings
     by_organiser = request.query_params.get("as") == "organiser"
     if by_organiser:
         await organiser_event(request, write=True)
@@ -151,7 +151,7 @@ async def register(request: Request) -> Response:
     )
     await mail.send()
     app_state(request).metrics.registered(outcome.receipt.event_slug, str(outcome.receipt.status))
-    return JSONResponse(created_body(settings, outcome.receipt), status_code=201)
+    return JSONResponse(created_body(page_base(request), outcome.receipt), status_code=201)
 
 
 @operation(

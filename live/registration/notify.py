@@ -89,7 +89,7 @@ def _body(kind: str, receipt: Receipt, l10n: Localiser, settings: Settings) -> s
         lines += [
             "",
             l10n.gettext(N_("See, change or cancel your registration here:")),
-            page_url(settings.base_url, receipt.token),
+            page_url(settings.mail_base_url, receipt.token),
         ]
     return "\n".join(lines) + "\n"
 
@@ -109,7 +109,7 @@ def compose(
     message["From"] = settings.mail_from
     # The envelope form: A-label domain; a non-ASCII local part needs SMTPUTF8 to travel.
     message["To"] = Address(display_name=receipt.name, username=to.local, domain=to.ascii_domain)
-    domain = settings.base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    domain = settings.mail_base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     message["Message-ID"] = make_msgid(domain=domain or "salen")
     message["Content-Language"] = receipt.locale
     holds_place = kind != "cancelled" and receipt.status == Status.CONFIRMED
@@ -118,7 +118,7 @@ def compose(
              checkin=holds_place and wants_checkin(receipt))
     if holds_place:
         message.add_attachment(
-            calendar_entry(receipt, base_url=settings.base_url, timezone=settings.timezone),
+            calendar_entry(receipt, base_url=settings.mail_base_url, timezone=settings.timezone),
             maintype="text",
             subtype="calendar",
             filename="invitation.ics",

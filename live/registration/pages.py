@@ -26,12 +26,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live import auth
+from live import auth, confirm
 from live.attendance.codes import checkin_view
 from live.errors import NotFound
 from live.events.service import load_event
 from live.events.visibility import check_visible
 from live.identity import registration_participant
+from live.links import page_base
 from live.models import Event, Organisation
 from live.models.base import utcnow
 from live.models.registration import Registration, Status
@@ -299,9 +300,19 @@ def farewell(request: Request, title: str, slug: str, token: str, deleted: bool)
     return response
 
 
+CANCEL = confirm.declare(
+    "registration.cancel", "/r/{token}/cancel", back="/r/{token}",
+    title=N_("Cancel your registration?"),
+    question=N_("Your place goes to the next person on the waiting list, and you may not get "
+                "it back if the event is full."),
+    button=N_("Yes, cancel my registration"))
+
+
 async def cancel(request: Request) -> Response:
-    """POST /r/{token}/cancel: the place goes to the first on the waitlist."""
-    await checked_form(request)
+    """POST /r/{token}/cancel: the place goes to the first on the waitlist (once confirmed)."""
+    form = await checked_form(request)
+    if (asked := confirm.ask(request, form, CANCEL)) is not None:
+        return asked
     await limiter(request).hit(client_key(request))
     token = request.path_params["token"]
     mail = mailing(request, "cancelled")
@@ -364,7 +375,7 @@ async def calendar(request: Request) -> Response:
         )
     settings = app_state(request).settings
     body = calendar_entry(
-        receipt, base_url=settings.base_url, timezone=settings.timezone, now=utcnow()
+        receipt, base_url=page_base(request), timezone=settings.timezone, now=utcnow()
     )
     headers = PRIVATE | {"Content-Disposition": f'attachment; filename="{receipt.event_slug}.ics"'}
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)

@@ -2,10 +2,14 @@
 
     GET  /admin/group-work/{slug}                 set-up (POST: save, plan rooms, move, publish)
     GET  /admin/group-work/{slug}/live            moderators: every room and its input, live
+    POST /admin/group-work/{slug}/return          moderators: everyone back to the plenary
+    POST /admin/group-work/{slug}/rooms/{id}/close  moderators: close one room
     GET  /admin/group-work/{slug}/report[/{name}] the printable report, or one theme as .md/.csv
 
 Each page checks the caller's role for the event (an organiser session or a role link's
-`?token=`); the participant pages are in `live.rooms.pages`.
+`?token=`); the participant pages are in `live.rooms.pages`. Planning the rooms, returning
+to the plenary and closing a room ask first (`live.confirm`): with JavaScript in a dialog,
+without on a confirm page. The live page's socket does the rest of its controls.
 """
 
 from __future__ import annotations
@@ -17,15 +21,44 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from live import auth
+from live import auth, confirm
 from live.bounds import parse_id, parse_int
 from live.errors import Invalid, NotFound
 from live.models import Event, ItemKind, ProgrammeItem, Role
 from live.rooms import domain, report
 from live.rooms.domain import Placement
 from live.rooms.pages import event_of, participant, rooms_live, ws_url
+from live.routing import id_param
 from live.state import app_state
 from live.web import localiser, render, token_query
+
+N_ = confirm.N_
+PLAN = confirm.declare(
+    "rooms.plan", "/admin/group-work/{slug}", fixed={"action": "plan"},
+    title=N_("Plan the rooms again?"),
+    question=N_("The rooms are replaced with a fresh split of the confirmed registrations: "
+                "everyone may get another room, and moves made by hand are lost."),
+    button=N_("Yes, plan the rooms"))
+WITHDRAW = confirm.declare(
+    "rooms.withdraw_report", "/admin/group-work/{slug}", fixed={"action": "unpublish"},
+    title=N_("Withdraw the report?"),
+    question=N_("The group work's report disappears from the event page until it is "
+                "published again."),
+    button=N_("Yes, withdraw the report"))
+ASK = {"plan": PLAN, "unpublish": WITHDRAW}
+RETURN = confirm.declare(
+    "rooms.return", "/admin/group-work/{slug}/return", back="/admin/group-work/{slug}/live",
+    title=N_("Bring everyone back to the plenary?"),
+    question=N_("Every room closes now, with its video, and the participants are sent back "
+                "to the plenary. Their input is kept."),
+    button=N_("Yes, back to the plenary"))
+CLOSE = confirm.declare(
+    "rooms.close", "/admin/group-work/{slug}/rooms/{room}/close",
+    back="/admin/group-work/{slug}/live",
+    title=N_("Close this room?"),
+    question=N_("The room's participants can no longer write in it, and its video ends. "
+                "Its input is kept."),
+    button=N_("Yes, close the room"))
 
 
 async def _staff(request: Request, needed: Role) -> Event:
@@ -42,6 +75,10 @@ async def setup(request: Request) -> Response:
     if request.method == "POST":
         form = await request.form()
         auth.check_csrf(request, str(form.get("csrf_token", "")))
+        ask = ASK.get(str(form.get("action", "")))
+        asked = confirm.ask(request, form, ask) if ask is not None else None
+        if asked is not None:
+            return asked
         try:
             await _apply(request, event, {k: str(v) for k, v in form.items()})
             request.session["flash"] = "Saved."
@@ -125,6 +162,38 @@ async def overview(request: Request) -> Response:
     })
 
 
+async def return_to_plenary(request: Request) -> Response:
+    """Moderators: every room closes and everyone goes back to the plenary (once confirmed)."""
+    event = await _staff(request, Role.MODERATOR)
+    form = await request.form()
+    auth.check_csrf(request, str(form.get("csrf_token", "")))
+    if (asked := confirm.ask(request, form, RETURN)) is not None:
+        return asked
+    live = rooms_live(request)
+    await live.service.return_to_plenary(event.id)
+    for room in await live.service.rooms(event.id):
+        await live.video.close_room(room.id)
+    return _to_overview(request, event)
+
+
+async def close_room(request: Request) -> Response:
+    """Moderators: one room closes, with its video (once confirmed)."""
+    event = await _staff(request, Role.MODERATOR)
+    form = await request.form()
+    auth.check_csrf(request, str(form.get("csrf_token", "")))
+    if (asked := confirm.ask(request, form, CLOSE)) is not None:
+        return asked
+    live, room = rooms_live(request), request.path_params["room"]
+    await live.service.close_room(event.id, room)
+    await live.video.close_room(room)
+    return _to_overview(request, event)
+
+
+def _to_overview(request: Request, event: Event) -> Response:
+    url = f"/admin/group-work/{event.slug}/live{token_query(request)}"
+    return RedirectResponse(url, status_code=303)
+
+
 async def admin_report(request: Request) -> Response:
     """Organisers: the printable report of every theme, or one theme as Markdown or CSV."""
     event = await _staff(request, Role.ORGANISER)
@@ -150,6 +219,9 @@ async def admin_report(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/admin/group-work/{slug}", setup, methods=["GET", "POST"], name="rooms_setup"),
     Route("/admin/group-work/{slug}/live", overview, name="rooms_overview"),
+    Route("/admin/group-work/{slug}/return", return_to_plenary, methods=["POST"]),
+    Route(f"/admin/group-work/{{slug}}/rooms/{id_param('room')}/close", close_room,
+          methods=["POST"]),
     Route("/admin/group-work/{slug}/report", admin_report, name="rooms_report"),
     Route("/admin/group-work/{slug}/report/{name}", admin_report),
 ]

@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live import auth
+from live import auth, confirm
 from live.events import embeds
 from live.events.admin import organiser_page, page
 from live.events.player import status_line, stream_texts
+from live.links import page_base
 from live.state import app_state
 from live.streaming.service import organiser_event, rotate_stream_key, stream_info
 from live.web import localiser
@@ -26,6 +27,13 @@ POLL_MS = 4000
 KEY_ROTATED = embeds.N_("A new stream key was made. The old key no longer works.")
 RETRYING = embeds.N_("Preparing the recording again.")
 NOTHING_TO_RETRY = embeds.N_("No recording of this stream is waiting to be prepared here.")
+ROTATE = confirm.declare(
+    "stream.key", "/admin/events/{slug}/stream",
+    title=embeds.N_("Make a new stream key?"),
+    question=embeds.N_("The old key and the speaker's link made with it stop working at once: "
+                       "OBS and every speaker must be given the new ones. A stream that is "
+                       "live now goes on."),
+    button=embeds.N_("Yes, make a new key"))
 # the organiser's words for a stream's `problem` codes (stream.recovery.Problem)
 PROBLEMS = {
     "storage.full": embeds.N_("The disk for recordings is full: the stream is not being "
@@ -44,7 +52,7 @@ async def admin_stream(request: Request) -> Response:
     """The organiser's stream page: where and how to publish, the key, the state."""
     event = await organiser_event(request)
     state = request.state.streams.state(event.slug).as_dict()
-    info = stream_info(app_state(request).settings, event, state)
+    info = stream_info(page_base(request), event, state)
     embed_problem = (
         embeds.stream_url_problem(event.stream_url, app_state(request).settings.embed_hosts)
         if event.stream_url
@@ -73,6 +81,8 @@ async def rotate_key(request: Request) -> Response:
     event = await organiser_event(request)
     form = await request.form()
     auth.check_csrf(request, str(form.get("csrf_token", "")))
+    if (asked := confirm.ask(request, form, ROTATE)) is not None:
+        return asked
     await rotate_stream_key(request, event.slug)
     request.session["flash"] = KEY_ROTATED
     return RedirectResponse(f"/admin/events/{event.slug}/stream", status_code=303)

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from live import auth
 from live.events.service import find_event
 from live.events.visibility import check_visible
+from live.links import page_base
 from live.openapi import operation
 from live.state import app_state
 from live.streaming.service import organiser_event, rotate_stream_key, stream_info
@@ -23,7 +24,7 @@ async def get_stream(request: Request) -> Response:
     """The organiser's view: where to publish, the key, and the stream's state."""
     event = await organiser_event(request)
     state = request.state.streams.state(event.slug).as_dict()
-    return JSONResponse(stream_info(app_state(request).settings, event, state))
+    return JSONResponse(stream_info(page_base(request), event, state))
 
 
 @operation(
@@ -38,7 +39,7 @@ async def new_stream_key(request: Request) -> Response:
         auth.check_csrf(request, request.headers.get("x-csrf-token"))
     event = await rotate_stream_key(request, event.slug)
     state = request.state.streams.state(event.slug).as_dict()
-    return JSONResponse(stream_info(app_state(request).settings, event, state))
+    return JSONResponse(stream_info(page_base(request), event, state))
 
 
 @operation(

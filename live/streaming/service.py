@@ -23,7 +23,6 @@ from live.events.service import find_event
 from live.events.visibility import may_see
 from live.models import Event, Role
 from live.models.events import new_token
-from live.settings import Settings
 from live.state import app_state
 
 log = logging.getLogger(__name__)
@@ -72,9 +71,9 @@ def finished_recordings(archive: Archive) -> Any:
     return on_finished
 
 
-def stream_info(settings: Settings, event: Event, state: dict[str, object]) -> dict[str, object]:
-    """Where to publish and watch, the key, and the state: the organiser's stream settings."""
-    base = settings.base_url.rstrip("/")
+def stream_info(base: str, event: Event, state: dict[str, object]) -> dict[str, object]:
+    """Where to publish and watch (links under `base`, `live.links.page_base`), the key, and
+    the state: the organiser's stream settings."""
     return {
         "whip_url": f"{base}/whip/{event.slug}",
         "stream_key": event.stream_key,

@@ -431,15 +431,12 @@
     for (const button of page.querySelectorAll("[data-extend]")) {
       button.addEventListener("click", () => act("room.timer", {add: Number(button.dataset.extend)}));
     }
-    page.querySelector("[data-return]").addEventListener("click", () => act("rooms.return"));
     page.querySelector("[data-broadcast-form]").addEventListener("submit", (event) => {
       event.preventDefault();
       const area = event.target.text;
       act("room.broadcast", {text: area.value}).then(() => { area.value = ""; });
     });
-    for (const button of page.querySelectorAll("[data-close-room]")) {
-      button.addEventListener("click", () => act("room.close", {room: Number(button.dataset.closeRoom)}));
-    }
+    // Returning to the plenary and closing a room are forms that ask first (templates/_confirm.html).
   }
 
   // --- start -----------------------------------------------------------------------------

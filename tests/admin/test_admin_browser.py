@@ -40,7 +40,7 @@ async def test_edit_title_and_see_it_on_the_public_page(page: Page, live_url: st
     await page.goto(f"{live_url}/admin/events/{VERKSTED}")
     await assert_accessible(page)
     await page.locator("#f-title").fill("Verksted for regional utvikling 2027")
-    await page.get_by_role("button", name="Save main details").click()
+    await page.get_by_role("button", name="Save details").click()
     await page.wait_for_selector(".flash")
     assert "Saved." in await page.locator(".flash").inner_text()
     await page.goto(f"{live_url}/e/{VERKSTED}")

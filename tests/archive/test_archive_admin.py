@@ -128,3 +128,36 @@ async def test_organiser_page_is_accessible(
     await assert_accessible(page)
     await page.goto(f"{live_url}/admin/events/{SLUG}/recordings?token={token}")
     await assert_accessible(page)
+
+
+async def test_unpublish_and_delete_ask_first(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Without `confirm` unpublishing and deleting lead to the confirm page and change
+    nothing; the confirm page's form does it."""
+    await add_event(settings)
+    rid = await add_processing(settings, 1.0)
+    engine = create_engine(settings.database_url)
+    async with sessionmaker(engine)() as session, session.begin():
+        recording = await session.get(Recording, rid)
+        assert recording is not None
+        recording.state = RecordingState.PUBLISHED
+    token = await log_in(client)
+    page = (await client.get(f"/admin/recordings/{rid}", params={"lang": "en"})).text
+    assert 'data-color="danger"' in page and "<dialog" in page
+    asked = await client.post(f"/admin/recordings/{rid}/unpublish", data={"csrf_token": token})
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"/confirm/recording.unpublish/admin/recordings/{rid}/unpublish"
+    confirm_page = await client.get(asked.headers["location"], params={"lang": "en"})
+    assert "Unpublish this recording?" in confirm_page.text
+    assert f'action="/admin/recordings/{rid}/unpublish"' in confirm_page.text
+    assert 'name="confirm" value="yes"' in confirm_page.text
+    assert (await client.get(f"/api/recordings/{rid}", headers=ADMIN)).json()["state"] == "published"
+    asked = await client.post(f"/admin/recordings/{rid}/delete", data={"csrf_token": token})
+    assert asked.headers["location"] == f"/confirm/recording.delete/admin/recordings/{rid}/delete"
+    assert (await client.get(f"/api/recordings/{rid}", headers=ADMIN)).status_code == 200
+    deleted = await client.post(f"/admin/recordings/{rid}/delete",
+                                data={"csrf_token": token, "confirm": "yes"})
+    assert deleted.status_code == 303
+    assert (await client.get(f"/api/recordings/{rid}", headers=ADMIN)).status_code == 404
+    await engine.dispose()

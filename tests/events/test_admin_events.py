@@ -77,8 +77,9 @@ async def test_add_block_and_item_with_speaker(client: httpx.AsyncClient,
     assert "Erfaringer fra Hamar" in public and "Kari Nordmann" in public
 
 
-async def test_edit_and_reorder_item(client: httpx.AsyncClient, settings: Settings) -> None:
-    """Editing an item keeps its id; a position moves it within its block."""
+async def test_edit_item_keeps_its_id_and_place(client: httpx.AsyncClient,
+                                                settings: Settings) -> None:
+    """Editing an item keeps its id and its place (moving is the editor's up/down buttons)."""
     await login(client)
     before = await event_doc(settings, "planstrategi-4-0")
     block = before.programme[0]
@@ -91,7 +92,8 @@ async def test_edit_and_reorder_item(client: httpx.AsyncClient, settings: Settin
         "speakers": list(last.speakers)})
     assert response.status_code == 303
     after = (await event_doc(settings, "planstrategi-4-0")).programme[0].items
-    assert after[0].title == "Plankultur i praksis" and after[0].id == last.id
+    assert after[-1].title == "Plankultur i praksis" and after[-1].id == last.id
+    assert 'name="position"' not in page.text
     assert len(after) == len(block.items)
 
 
@@ -111,7 +113,7 @@ async def test_themes_and_quotas(client: httpx.AsyncClient, settings: Settings) 
         "limit": "2", "organisation_kind": "ministry"})).status_code == 303
     token = csrf_of((await client.get(f"{base}/themes/tema-3-kompetanse")).text)
     removed = await client.post(f"{base}/themes/tema-3-kompetanse/delete",
-                                data={"csrf_token": token})
+                                data={"csrf_token": token, "confirm": "yes"})
     assert removed.status_code == 303
     doc = await event_doc(settings, VERKSTED)
     assert "tema-3-kompetanse" not in {t.slug for t in doc.themes}
@@ -183,9 +185,9 @@ async def test_occurrence_with_registrations_is_not_removed(client: httpx.AsyncC
     await engine.dispose()
     base = "/admin/events/vi-bygger-innlandet/occurrences"
     token = csrf_of((await client.get(f"{base}/{taken}")).text)
-    refused = await client.post(f"{base}/{taken}/delete", data={"csrf_token": token})
+    refused = await client.post(f"{base}/{taken}/delete", data={"csrf_token": token, "confirm": "yes"})
     assert refused.status_code == 409 and "registered" in refused.text
-    removed = await client.post(f"{base}/{empty}/delete", data={"csrf_token": token})
+    removed = await client.post(f"{base}/{empty}/delete", data={"csrf_token": token, "confirm": "yes"})
     assert removed.status_code == 303
     slugs = [o.slug for o in (await event_doc(settings, "vi-bygger-innlandet")).occurrences]
     assert taken in slugs and empty not in slugs

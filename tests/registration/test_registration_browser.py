@@ -71,6 +71,8 @@ async def test_register_change_and_cancel(page: Page, site: str) -> None:
     await assert_accessible(page)
 
     await page.get_by_role("button", name="Cancel my registration").click()
+    dialog = page.get_by_role("dialog", name="Cancel your registration?")
+    await dialog.get_by_role("button", name="Yes, cancel my registration").click()
     await page.wait_for_selector("h1:has-text('Registration cancelled')")
     await assert_accessible(page)
     response = await page.goto(personal)

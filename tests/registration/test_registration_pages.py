@@ -257,13 +257,34 @@ async def test_cancel_frees_the_place(web: httpx.AsyncClient, settings: Settings
     first = await registered(web, person(1))
     second = await registered(web, person(2))
     page = await web.get(first)
-    response = await web.post(first + "/cancel", data={"csrf_token": csrf_of(page.text)})
+    response = await web.post(first + "/cancel",
+                              data={"csrf_token": csrf_of(page.text), "confirm": "yes"})
     assert response.status_code == 200
     assert "Registration cancelled" in text_of(response.text)
     assert (await web.get(first)).status_code == 404
     assert "Confirmed: you have a place." in text_of((await web.get(second)).text)
     subjects = b"".join(p.read_bytes() for p in settings.outbox_dir.glob("*.eml"))
     assert b"Registration cancelled: Fagdag" in subjects and b"You have a place: Fagdag" in subjects
+
+
+async def test_cancel_without_javascript_asks_on_a_confirm_page(
+        web: httpx.AsyncClient, settings: Settings) -> None:
+    """A cancel posted without `confirm` leads to a confirm page and keeps the place; its
+    button cancels, its other link goes back to the personal page."""
+    path = await registered(web, person(1))
+    page = await web.get(path)
+    assert "<dialog" in page.text and 'data-confirm-form="registration.cancel"' in page.text
+    asked = await web.post(path + "/cancel", data={"csrf_token": csrf_of(page.text)})
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"/confirm/registration.cancel{path}/cancel"
+    assert await count_registrations(settings, Status.CONFIRMED) == 1
+    confirm = await web.get(asked.headers["location"])
+    assert "Cancel your registration?" in text_of(confirm.text)
+    assert f'action="{path}/cancel"' in confirm.text and f'href="{path}"' in confirm.text
+    done = await web.post(path + "/cancel",
+                          data={"csrf_token": csrf_of(confirm.text), "confirm": "yes"})
+    assert "Registration cancelled" in text_of(done.text)
+    assert await count_registrations(settings, Status.CANCELLED) == 1
 
 
 async def test_delete_my_data_removes_the_row(web: httpx.AsyncClient, settings: Settings) -> None:
@@ -279,7 +300,8 @@ async def test_delete_after_cancelling(web: httpx.AsyncClient, settings: Setting
     """The page after cancelling offers to delete the data, and that deletes the row."""
     path = await registered(web, person(1))
     page = await web.get(path)
-    cancelled = await web.post(path + "/cancel", data={"csrf_token": csrf_of(page.text)})
+    cancelled = await web.post(path + "/cancel",
+                               data={"csrf_token": csrf_of(page.text), "confirm": "yes"})
     assert f'action="{path}/delete"' in cancelled.text
     assert await count_registrations(settings, Status.CANCELLED) == 1
     deleted = await web.post(path + "/delete", data={"csrf_token": csrf_of(cancelled.text)})

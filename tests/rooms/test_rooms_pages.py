@@ -221,6 +221,8 @@ async def test_timer_broadcast_and_return_reach_the_room_pages(
     for page in pages_:
         await expect(page.locator("[data-broadcast]")).to_have_text("Ti minutter igjen")
     await moderator.get_by_role("button", name="Back to the plenary").click()
+    dialog = moderator.get_by_role("dialog", name="Bring everyone back to the plenary?")
+    await dialog.get_by_role("button", name="Yes, back to the plenary").click()
     for page in pages_:
         await page.wait_for_url(f"**/e/{SLUG}")
 
@@ -341,7 +343,8 @@ async def test_two_browsers_see_each_other_in_the_room_call(
 
 async def test_organiser_form_configures_plans_moves_and_publishes(
         settings: Settings, workshop: dict[str, Any]) -> None:
-    """The set-up form saves settings, plans rooms, moves someone and publishes the report."""
+    """The set-up form saves settings, plans rooms (asking first), moves someone, publishes
+    the report and withdraws it (asking first)."""
     app, holder = rooms_app(settings)
     async with app.router.lifespan_context(app) as state:
         transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})))
@@ -358,7 +361,11 @@ async def test_organiser_form_configures_plans_moves_and_publishes(
             saved = await post(action="save", placement="balanced", room_size="3",
                                sections="Utfordringer\nForslag\n", venue_rooms="", item_id="")
             assert saved.status_code == 303
-            assert (await post(action="plan")).status_code == 303
+            asked = await post(action="plan")
+            assert asked.headers["location"] == (
+                f"/confirm/rooms.plan/admin/group-work/{SLUG}?token={ADMIN_TOKEN}")
+            assert await holder[0].service.rooms(workshop["event_id"]) == []
+            assert (await post(action="plan", confirm="yes")).status_code == 303
             rooms = holder[0]
             planned = await rooms.service.rooms(workshop["event_id"])
             assert [len(r.members) for r in planned] == [3, 3, 3, 3]
@@ -371,10 +378,54 @@ async def test_organiser_form_configures_plans_moves_and_publishes(
             hidden = await http.get(f"/e/{SLUG}/group-work/report")
             assert (await post(action="publish")).status_code == 303
             shown = await http.get(f"/e/{SLUG}/group-work/report")
+            withdraw = await post(action="unpublish")
+            still = await http.get(f"/e/{SLUG}/group-work/report")
+            assert withdraw.headers["location"].startswith("/confirm/rooms.withdraw_report/")
+            assert (await post(action="unpublish", confirm="yes")).status_code == 303
+            gone = await http.get(f"/e/{SLUG}/group-work/report")
             bad = await post(action="save", placement="theme", room_size="1", sections="x")
             forged = await http.post(page, data={"csrf_token": "forged", "action": "plan"})
     assert hidden.status_code == 404 and shown.status_code == 200
+    assert still.status_code == 200 and gone.status_code == 404
     assert bad.status_code == 422 and forged.status_code == 403
+
+
+async def test_return_and_close_without_javascript_ask_first(
+        settings: Settings, workshop: dict[str, Any]) -> None:
+    """Returning to the plenary and closing a room, posted without `confirm` from the live
+    page, lead to the confirm page (the moderator's token kept) and change nothing;
+    confirmed, they happen."""
+    app, holder = rooms_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        rooms, event_id = holder[0], workshop["event_id"]
+        await rooms.service.configure(event_id, placement=Placement.THEME, room_size=4)
+        planned = await rooms.service.plan_rooms(event_id)
+        await rooms.service.open(event_id, minutes=15)
+        transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            query = f"?token={workshop['moderator']}"
+            live = await http.get(f"/admin/group-work/{SLUG}/live{query}")
+            match = re.search(r'name="csrf_token" value="([^"]+)"', live.text)
+            assert live.status_code == 200 and match is not None
+            csrf = {"csrf_token": match.group(1)}
+            close = f"/admin/group-work/{SLUG}/rooms/{planned[0].id}/close"
+            assert f'action="{close}{query}"' in live.text
+            asked = await http.post(f"{close}{query}", data=csrf)
+            assert asked.headers["location"] == f"/confirm/rooms.close{close}{query}"
+            page = await http.get(asked.headers["location"])
+            assert page.status_code == 200 and f'action="{close}{query}"' in page.text
+            back = await http.post(f"/admin/group-work/{SLUG}/return{query}", data=csrf)
+            assert back.headers["location"].startswith("/confirm/rooms.return/")
+            assert not any(r.closed for r in await rooms.service.rooms(event_id))
+            view = await rooms.service.session_view(event_id)
+            assert view is not None and view.state == "open"
+            closed = await http.post(f"{close}{query}", data=csrf | {"confirm": "yes"})
+            assert closed.headers["location"] == f"/admin/group-work/{SLUG}/live{query}"
+            assert {r.id: r.closed for r in await rooms.service.rooms(event_id)}[planned[0].id]
+            await http.post(f"/admin/group-work/{SLUG}/return{query}",
+                            data=csrf | {"confirm": "yes"})
+            view = await rooms.service.session_view(event_id)
+            assert view is not None and view.state == "returned"
 
 
 async def test_live_socket_carries_room_messages(

@@ -204,8 +204,13 @@ async def test_organiser_stream_page_and_key_rotation(running: Any) -> None:
         forged = await client.post(
             f"/admin/events/{SLUG}/stream", headers=ADMIN, data={"csrf_token": "wrong"}
         )
-        rotated = await client.post(
+        asked = await client.post(
             f"/admin/events/{SLUG}/stream", headers=ADMIN, data={"csrf_token": csrf.group(1)}
+        )
+        unchanged = (await client.get(f"/api/events/{SLUG}/stream", headers=ADMIN)).json()
+        rotated = await client.post(
+            f"/admin/events/{SLUG}/stream", headers=ADMIN,
+            data={"csrf_token": csrf.group(1), "confirm": "yes"}
         )
         after = (await client.get(f"/api/events/{SLUG}/stream", headers=ADMIN)).json()
     assert anonymous.status_code == 303 and "/admin/login" in anonymous.headers["location"]
@@ -213,6 +218,9 @@ async def test_organiser_stream_page_and_key_rotation(running: Any) -> None:
     assert f'value="{info["stream_key"]}"' in page.text
     assert "bframes=0" in page.text and "Opus" in page.text
     assert forged.status_code == 403
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"/confirm/stream.key/admin/events/{SLUG}/stream"
+    assert unchanged["stream_key"] == info["stream_key"]
     assert rotated.status_code == 303
     assert after["stream_key"] != info["stream_key"]
 
