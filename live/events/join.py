@@ -2,7 +2,8 @@
 
 Every event gets a join code when it is created (`live.models.events.new_join_code`, six
 characters without look-alikes such as 0/O and 1/I); `/j/<code>` is served by `live.qa.join`.
-Addresses are built from the request, so they name the host and port people reached Salen on.
+Addresses follow `live.links.page_base`: SALEN_BASE_URL when set, else the request's own
+host and port.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from starlette.requests import Request
 
+from live.links import page_base
 from live.models import Event
 from live.qrcode import qr_svg
 from live.web import localiser
@@ -31,8 +33,7 @@ def join_info(request: Request, event: Event) -> JoinInfo | None:
     """The event's join address and QR code; None for an event without a code."""
     if not event.join_code:
         return None
-    base = str(request.base_url).rstrip("/")
-    url = f"{base}/j/{event.join_code}"
+    url = f"{page_base(request)}/j/{event.join_code}"
     shown = url.split("://", 1)[-1]
     title = localiser(request).gettext("QR code for %(address)s", address=shown)
     return JoinInfo(url=url, shown=shown, code=event.join_code, qr=qr_svg(url, title=title))
