@@ -12,10 +12,12 @@ from live.models.events import (
     Speaker,
     Theme,
 )
+from live.models.organisations import QuotaFlag
 from live.models.people import (
     EventRole,
     LoginAttempts,
     Organisation,
+    OrganisationAlias,
     OrganisationKind,
     Role,
     User,
@@ -42,6 +44,7 @@ __all__ = [
     "MailState",
     "Occurrence",
     "Organisation",
+    "OrganisationAlias",
     "OrganisationKind",
     "OutboxMail",
     "ProgrammeBlock",
@@ -52,6 +55,7 @@ __all__ = [
     "QaVote",
     "Question",
     "Quota",
+    "QuotaFlag",
     "Recording",
     "RecordingState",
     "Registration",
