@@ -30,6 +30,8 @@ class Submission:
     theme: str | None = None
     diet: str = ""
     answers: dict[str, Any] = field(default_factory=dict)
+    # The registrant confirmed the organisation's name as typed (no suggestion wanted).
+    organisation_as_typed: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ def parse_submission(data: object) -> Submission:
         theme=_reference(body, "theme", errors, required=False),
         diet=_text(body, "diet", DIET_MAX, errors, required=False),
         answers=_answers(body, errors),
+        organisation_as_typed=body.get("organisation_as_typed") in (True, "1", "on", "true"),
     )
     _raise(errors)
     return submission

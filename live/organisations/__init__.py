@@ -1,0 +1,1 @@
+"""Organisations: the registry of Norwegian public bodies, matching typed names, review."""
