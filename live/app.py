@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from live import admin, archive, events, qa, registration, rooms, streaming
+from live import admin, archive, events, organisations, qa, registration, rooms, streaming
 from live.auth import event_roles
 from live.errors import SalenError
 from live.guard import InputGuard, Unforeseen
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *events.routes(),
         *archive.routes(),
         *registration.routes(),
+        *organisations.routes(),
         *streaming.routes(),
         *admin.routes(),
         *qa.routes(),
