@@ -1,5 +1,5 @@
 """The `salen` command: serve, db upgrade, event import/export, user create, recording import,
-stream key."""
+stream key, organisations import."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_recording(sub)
     _add_stream(sub)
     _add_registrations(sub)
+    from live.organisations.cli import add as add_organisations
+
+    add_organisations(sub, _with_session)
     return parser
 
 

@@ -1,8 +1,8 @@
 """The organisers' review of organisations registrants typed that the registry did not know.
 
 Contract:
-- `pending` lists them (not in the registry, not reviewed, not merged), with how many live
-  registrations each has.
+- `pending` lists them (not in the registry, not reviewed, not merged, of no kind yet),
+  with how many live registrations each has.
 - `classify` gives one a kind (and region); `merge` folds it into a known body: its
   registrations and its name (as an alias) move there, so later registrants typing the same
   name count for that body at once.
@@ -70,7 +70,8 @@ async def pending(db: async_sessionmaker[AsyncSession]) -> list[Pending]:
             select(Organisation.id, Organisation.name, live)
             .outerjoin(Registration, Registration.organisation_id == Organisation.id)
             .where(Organisation.in_registry.is_(False), Organisation.reviewed.is_(False),
-                   Organisation.merged_into_id.is_(None))
+                   Organisation.merged_into_id.is_(None),
+                   Organisation.kind == OrganisationKind.OTHER)
             .group_by(Organisation.id, Organisation.name)
             .order_by(Organisation.name)
         )
