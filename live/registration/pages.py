@@ -7,6 +7,7 @@
     POST /r/{token}/cancel        cancel (the first on the waitlist moves up and is mailed)
     POST /r/{token}/delete        cancel and delete the registrant's data
     POST /r/{token}/resend        send the confirmation (with the personal link) again
+    POST /r/{token}/handover      hand the place to a colleague (the link moves to them)
     GET  /r/{token}/calendar.ics  the calendar entry of a confirmed place
 
 Every page works without JavaScript. Refusals from the service are translated with the
@@ -33,15 +34,22 @@ from live.events.visibility import check_visible
 from live.identity import registration_participant
 from live.models import Event
 from live.models.base import utcnow
-from live.models.registration import Registration, Status
+from live.models.registration import Attendance, Registration, Status
 from live.organisations.dates import for_region, region_of
 from live.organisations.service import search
 from live.outbox import Ref, forget
 from live.registration import notify, service
+from live.registration.handover import Colleague, hand_over
 from live.registration.ics import calendar_entry
 from live.registration.places import Places, availability
 from live.registration.rules import N_, Refusal
-from live.registration.validate import ORGANISATION_MAX, parse_changes, parse_submission
+from live.registration.validate import (
+    ORGANISATION_MAX,
+    Submission,
+    parse_changes,
+    parse_colleague,
+    parse_submission,
+)
 from live.registration.web import client_key, limiter, mailing, outbox_of, reachable, render_with
 from live.state import app_state
 from live.web import localiser, render
@@ -389,6 +397,32 @@ async def resend(request: Request) -> Response:
     return RedirectResponse(f"/r/{token}", status_code=303)
 
 
+async def handover(request: Request) -> Response:
+    """POST /r/{token}/handover: the colleague gets the place and a confirmation."""
+    token = request.path_params["token"]
+    form = await checked_form(request)
+    await limiter(request).hit(client_key(request))
+    mail = mailing(request)
+    try:
+        name, email = parse_colleague(form_mapping(form, ("name", "email")))
+        colleague = await reachable(request, Submission("", Attendance.IN_PERSON, name, email, ""))
+        outcome = await hand_over(app_state(request).db, token,
+                                  Colleague(colleague.name, colleague.email), after=mail)
+    except Refusal as error:
+        localise(request, error)
+        context = await personal_context(request, await service.view(app_state(request).db, token))
+        errors = {f"handover-{k}": v for k, v in error.fields.items()}
+        context |= {"errors": errors, "values": values_of(form), "refusal": error}
+        return personal(request, context, error.status)
+    await mail.send()
+    receipt = outcome.receipt
+    response = render(request, "registration/handed_over.html",
+                      {"event_title": receipt.event_title, "event_slug": receipt.event_slug,
+                       "colleague": receipt.name})
+    response.headers.update(PRIVATE)
+    return response
+
+
 async def calendar(request: Request) -> Response:
     """GET /r/{token}/calendar.ics: only for a confirmed place."""
     receipt = await service.view(app_state(request).db, request.path_params["token"])
@@ -413,5 +447,6 @@ routes = [
     Route("/r/{token}/cancel", cancel, methods=["POST"]),
     Route("/r/{token}/delete", delete_data, methods=["POST"]),
     Route("/r/{token}/resend", resend, methods=["POST"]),
+    Route("/r/{token}/handover", handover, methods=["POST"]),
     Route("/r/{token}/calendar.ics", calendar, methods=["GET"]),
 ]

@@ -171,6 +171,16 @@ def parse_submission(data: object) -> Submission:
     return submission
 
 
+def parse_colleague(data: object) -> tuple[str, str]:
+    """The name and e-mail address of a colleague taking a place over."""
+    body = _mapping(data)
+    errors: dict[str, Message] = {}
+    name = _text(body, "name", NAME_MAX, errors, required=True)
+    email = _email(body, errors)
+    _raise(errors)
+    return name, email
+
+
 def parse_changes(data: object, *, by_organiser: bool = False) -> Changes:
     """Check the fields of a change through the personal link (or by an organiser)."""
     body = _mapping(data)

@@ -126,3 +126,30 @@ async def test_review_needs_a_site_organiser(web: httpx.AsyncClient) -> None:
     assert listed.status_code == 200
     bad = await web.post("/api/organisations/999999/classify", headers=ADMIN, json={"kind": "x"})
     assert bad.status_code == 422 and bad.json()["code"] == "organisation.invalid"
+
+
+async def test_holder_hands_the_place_to_a_colleague(web: httpx.AsyncClient) -> None:
+    """One per county: the holder passes the place on through the link; it is never free meanwhile."""
+    slug = "byregioner-oppstart"
+    done = await post_form(web, slug, person(6, organisation="Innlandet fylkeskommune",
+                                             occurrence="oslo"))
+    link = done.headers["location"]
+    page = await web.get(link)
+    taken = await post_form(web, slug, person(7, organisation="innlandet fylke", occurrence="oslo"))
+    assert taken.status_code == 422 and "registration.quota_exceeded" in taken.text
+    assert "Person 6" not in taken.text
+    other = await post_form(web, slug, person(8, organisation="Agder FK", occurrence="oslo"))
+    assert other.status_code == 303
+    duplicate = await web.post(f"{link}/handover", data={
+        "csrf_token": csrf_of(page.text), "name": "Kari", "email": "P8@example.no"})
+    assert duplicate.status_code == 409 and "Already registered." in duplicate.text
+    handed = await web.post(f"{link}/handover", data={
+        "csrf_token": csrf_of(page.text), "name": "Kari Kollega", "email": "kari@example.no"})
+    assert handed.status_code == 200 and "Kari Kollega now has your place" in handed.text
+    assert (await web.get(link)).status_code == 404
+    listing = (await web.get(f"/api/events/{slug}/registrations", headers=ADMIN)).json()
+    mine = [r for r in listing["registrations"] if r["organisation"] == "Innlandet fylkeskommune"]
+    assert [(r["name"], r["email"], r["status"]) for r in mine] == [
+        ("Kari Kollega", "kari@example.no", "confirmed")]
+    outbox = await web.get("/admin/outbox", headers=ADMIN)
+    assert "kari@example.no" in outbox.text
