@@ -35,7 +35,7 @@ def dates_in_order(html: str) -> list[str]:
 
 
 def checked(html: str) -> list[str]:
-    return re.findall(r'name="occurrence" value="([a-z]+)"[^>]*?checked', html, re.S)
+    return re.findall(r'name="occurrence" value="([a-z]+)"[^>]*?checked', html, re.DOTALL)
 
 
 async def post_form(web: httpx.AsyncClient, slug: str, data: dict[str, str]) -> httpx.Response:
