@@ -153,3 +153,25 @@ async def test_holder_hands_the_place_to_a_colleague(web: httpx.AsyncClient) -> 
         ("Kari Kollega", "kari@example.no", "confirmed")]
     outbox = await web.get("/admin/outbox", headers=ADMIN)
     assert "kari@example.no" in outbox.text
+
+
+async def test_quota_refusal_in_bokmal_names_the_body_not_the_holder(
+    web: httpx.AsyncClient,
+) -> None:
+    """The API's refusal reads "Innlandet fylkeskommune har allerede brukt sine 1 av 1 plasser."."""
+    url = "/api/events/byregioner-oppstart/registrations"
+    body = {"occurrence": "oslo", "attendance": "in_person", "name": "Ola Holder",
+            "email": "ola@example.no", "organisation": "Innlandet fylkeskommune"}
+    assert (await web.post(url, json=body)).status_code == 201
+    web.cookies.set("salen_lang", "nb")
+    refused = await web.post(url, json=body | {"email": "kari@example.no",
+                                                "organisation": " INNLANDET  fk "})
+    assert refused.status_code == 422
+    answer = refused.json()
+    assert answer["code"] == "registration.quota_exceeded"
+    assert answer["message"] == "Innlandet fylkeskommune har allerede brukt sine 1 av 1 plasser."
+    assert "Ola" not in refused.text
+    unclear = await web.post(url, json=body | {"email": "per@example.no",
+                                               "organisation": "Troms og Finnmark fylkeskommune"})
+    assert unclear.json()["message"] == (
+        "Mente du en av disse: Finnmark fylkeskommune; Troms fylkeskommune?")
