@@ -7,7 +7,10 @@ import re
 import httpx
 import pytest
 
+from live.settings import Settings
 from tests.registration.test_registration_pages import csrf_of, text_of
+from tests.support.admin import event_doc, login
+from tests.support.admin import post_form as post_form_admin
 from tests.support.app import ADMIN
 
 CONFERENCE = "vi-bygger-innlandet"
@@ -175,3 +178,21 @@ async def test_quota_refusal_in_bokmal_names_the_body_not_the_holder(
                                                "organisation": "Troms og Finnmark fylkeskommune"})
     assert unclear.json()["message"] == (
         "Mente du en av disse: Finnmark fylkeskommune; Troms fylkeskommune?")
+
+
+async def test_region_quota_through_the_quota_form(web: httpx.AsyncClient, settings: Settings) -> None:
+    """An organiser adds a region quota with the form; the event page states it and it refuses."""
+    await login(web)
+    base = f"/admin/events/{CONFERENCE}"
+    assert (await post_form_admin(web, f"{base}/quotas/new", {
+        "limit": "1", "region": "Valdresregionen"})).status_code == 303
+    doc = await event_doc(settings, CONFERENCE)
+    assert doc.quotas[-1].region == "Valdresregionen"
+    page = await web.get(f"/e/{CONFERENCE}")
+    assert "At most 1 participant from Valdresregionen together." in text_of(page.text)
+    assert (await post_form(web, CONFERENCE, person(9, organisation="Vang kommune",
+                                                    occurrence="gjovik"))).status_code == 303
+    refused = await post_form(web, CONFERENCE, person(10, organisation="Vang kommune",
+                                                      occurrence="gjovik"))
+    assert refused.status_code == 422
+    assert "Valdresregionen has already used its 1 of 1 places." in text_of(refused.text)
