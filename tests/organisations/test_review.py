@@ -119,3 +119,23 @@ async def test_region_quota_counts_the_region_together(db: DB) -> None:
         await service.register(db, slug, person(4, "Vågå kommune"))
     assert caught.value.message.startswith(
         "Nord-Gudbrandsdalsregionen has already used its 2 of 2 places.")
+
+
+async def test_organisation_number_and_former_names_match(db: DB) -> None:
+    """An organisation number or a former name counts for the body the registry gives it."""
+    slug = await prepared(db, quota=4)
+    by_number = await service.register(db, slug, person(1, "939 617 671"))
+    assert by_number.receipt.organisation == "Sel kommune"
+    former = await service.register(db, slug, person(2, "Oppland fylkeskommune"))
+    assert former.receipt.organisation == "Innlandet fylkeskommune"
+
+
+async def test_reloading_the_registry_adopts_a_typed_name(db: DB) -> None:
+    """A body typed before the registry knew it is adopted by the registry with its registrations."""
+    slug = (await seed(db, quota=4)).slug
+    typed = await service.register(db, slug, person(1, "innlandet  fylkeskommune"))
+    async with db() as session, session.begin():
+        await load_registry(session, read_registry())
+    again = await service.view(db, typed.receipt.token)
+    assert again.organisation == "Innlandet fylkeskommune"
+    assert await review.pending(db) == []
