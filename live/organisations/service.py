@@ -5,13 +5,15 @@ Contract:
   matched by organisation number, then by name key (a name a registrant typed before the
   registry knew it is adopted, keeping its registrations), updated, given their aliases;
   bodies no longer in the file leave the registry but keep their registrations.
-- `resolve(session, typed, as_typed=...)` is the organisation a registration counts for:
-  a known body when the name, an alias or the organisation number says so; a refusal
-  (`OrganisationUnclear`, with the names to choose from) when the name is ambiguous or
-  only close to a known one, unless the registrant confirmed the name as typed; otherwise
-  a new unknown organisation, which goes to the organisers' review list
-  (`live.organisations.admin`). Suggestions come from the registry and reviewed bodies
-  only, never from names other registrants typed.
+- `identify(session, typed, as_typed=...)` is the organisation a registration counts for:
+  a known body when the name, an alias or the organisation number says so; the names to
+  choose from (a tuple) when the name is ambiguous or only close to a known one, unless the
+  registrant confirmed the name as typed; otherwise a new unknown organisation, which goes
+  to the organisers' review list (`live.organisations.review`). Suggestions come from the
+  registry and reviewed bodies only, never from names other registrants typed.
+  (`live.registration.quota` turns the names into the refusal the registrant sees.)
+
+This module and `domain` build only on the models: `events` and `registration` use them.
 - `search(session, query)` is the form's suggestion list: registry and reviewed bodies.
 """
 
@@ -27,22 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live.models.people import Organisation, OrganisationAlias, OrganisationKind, normalise_name
 from live.organisations import domain
 from live.organisations.domain import Entry, name_key
-from live.registration.rules import N_, Message, Refused
 
 SEARCH_MAX = 20
-
-
-class OrganisationUnclear(Refused):
-    """422: the typed organisation is ambiguous or only close to a known one."""
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.suggestions = tuple(names)
-        text = (
-            Message(N_("Did you mean %(name)s?"), {"name": names[0]})
-            if len(names) == 1
-            else Message(N_("Did you mean one of these: %(names)s?"), {"names": "; ".join(names)})
-        )
-        super().__init__("registration.organisation_unclear", text, {"organisation": text})
 
 
 async def _registry_rows(session: AsyncSession) -> dict[str, Organisation]:
@@ -149,17 +137,19 @@ async def _create_unknown(session: AsyncSession, typed: str) -> Organisation:
         return await _final(session, found)
 
 
-async def resolve(session: AsyncSession, typed: str, *, as_typed: bool = False) -> Organisation:
-    """The organisation a registration naming `typed` counts for (see the module docstring)."""
+async def identify(
+    session: AsyncSession, typed: str, *, as_typed: bool = False
+) -> Organisation | tuple[str, ...]:
+    """The organisation `typed` counts for, or the names to choose from (module docstring)."""
     found = await exact(session, typed)
     if len(found) == 1:
         return found[0]
     if found:
-        raise OrganisationUnclear([o.name for o in found])
+        return tuple(o.name for o in found)
     if not as_typed:
         decision = domain.decide(typed, await suggestions_index(session))
         if isinstance(decision, domain.Ambiguous | domain.Unsure):
-            raise OrganisationUnclear(decision.names)
+            return decision.names
     return await _create_unknown(session, typed)
 
 

@@ -1,6 +1,6 @@
 """The registrant's organisation and the event's quotas for it, counted under the event lock.
 
-Which organisation a typed name is: `live.organisations.service.resolve` (the registry,
+Which organisation a typed name is: `live.organisations.service.identify` (the registry,
 aliases, organisation numbers; unknown names go to the organisers' review list). Quotas:
 - per kind ("max four from each county"): each organisation of the kind counts its own;
 - per named organisation: that organisation's;
@@ -12,6 +12,7 @@ lock (see `service`), so concurrent registrations cannot pass a quota together.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -20,15 +21,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live.models.events import Event, Quota
 from live.models.people import Organisation
 from live.models.registration import Registration, Status
-from live.organisations.service import resolve
+from live.organisations.service import identify
 from live.registration import rules
+from live.registration.rules import N_, Message, Refused
+
+
+class OrganisationUnclear(Refused):
+    """422: the typed organisation is ambiguous or only close to a known one."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.suggestions = tuple(names)
+        text = (
+            Message(N_("Did you mean %(name)s?"), {"name": names[0]})
+            if len(names) == 1
+            else Message(N_("Did you mean one of these: %(names)s?"), {"names": "; ".join(names)})
+        )
+        super().__init__("registration.organisation_unclear", text, {"organisation": text})
 
 
 async def organisation_for(
     session: AsyncSession, name: str, *, as_typed: bool = False
 ) -> Organisation:
-    """The organisation a registration naming `name` counts for."""
-    return await resolve(session, name, as_typed=as_typed)
+    """The organisation a registration naming `name` counts for; refused when unclear."""
+    found = await identify(session, name, as_typed=as_typed)
+    if isinstance(found, tuple):
+        raise OrganisationUnclear(found)
+    return found
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from live.models import Quota, Registration
 from live.models.registration import Attendance, Status
 from live.organisations import review
 from live.organisations.domain import read_registry
-from live.organisations.service import OrganisationUnclear, load_registry, search
+from live.organisations.service import load_registry, search
 from live.registration import service
+from live.registration.quota import OrganisationUnclear
 from live.registration.rules import Refusal
 from live.registration.validate import Submission
 from tests.support.registration import (
