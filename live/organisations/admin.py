@@ -3,6 +3,7 @@
     GET  /admin/organisations                  the review list: classify or merge each
     POST /admin/organisations/{id}/classify    kind (and region) -> back to the list
     POST /admin/organisations/{id}/merge       into a known body -> back to the list
+    POST /admin/events/{slug}/quota-flags/{id}/dismiss   a flag settled -> the participant list
 
 After either, the quotas are counted again (`live.organisations.review`) and the number of
 registrations now beyond a quota is shown; the event's participant list names them.
@@ -17,11 +18,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live.errors import SalenError
+from live.bounds import parse_id
+from live.errors import NotFound, SalenError
 from live.events.admin import organiser_page, page, posted
 from live.models.people import OrganisationKind
 from live.organisations import review, service
 from live.organisations.api import organisation_id, require_site_organiser
+from live.registration.web import organiser_event
 from live.state import app_state
 from live.web import localiser
 
@@ -85,8 +88,21 @@ async def merge(request: Request) -> Response:
     return await act(request, "merge")
 
 
+@organiser_page
+async def dismiss(request: Request) -> Response:
+    """POST /admin/events/{slug}/quota-flags/{id}/dismiss: the organiser settled it."""
+    event = await organiser_event(request)
+    await posted(request)
+    flag = parse_id(request.path_params["id"])
+    if flag is None:
+        raise NotFound("No such flag.", code="organisation.flag_not_found")
+    await review.dismiss(app_state(request).db, event.id, flag)
+    return RedirectResponse(f"/admin/events/{event.slug}/registrations", status_code=303)
+
+
 routes = [
     Route(LIST, review_list, methods=["GET"], name="admin_organisations"),
     Route("/admin/organisations/{id}/classify", classify, methods=["POST"]),
     Route("/admin/organisations/{id}/merge", merge, methods=["POST"]),
+    Route("/admin/events/{slug}/quota-flags/{id}/dismiss", dismiss, methods=["POST"]),
 ]

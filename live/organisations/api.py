@@ -6,6 +6,7 @@
     POST /api/organisations/{id}/classify          {kind, region?} -> {flagged: [registration ids]}
     POST /api/organisations/{id}/merge             {into} -> {flagged: [...]}
     GET  /api/events/{slug}/quota-flags            registrations beyond a quota after a review
+    DELETE /api/events/{slug}/quota-flags/{id}     the organiser has settled one (organisers)
 
 The search lists only the registry and organisations organisers reviewed: never names other
 registrants typed. Refusals are `{code, message, fields}` through the app's error handler.
@@ -138,10 +139,24 @@ async def flags(request: Request) -> Response:
                         headers={"Cache-Control": "no-store"})
 
 
+@operation("Settle a flagged registration (organisers)",
+           "Removes the flag; the registration itself is left as it is.",
+           responses={"204": "Removed", "404": "No such flag"}, tag="organisations")
+async def dismiss_flag(request: Request) -> Response:
+    """DELETE /api/events/{slug}/quota-flags/{id}."""
+    event = await organiser_event(request, write=True)
+    flag = parse_id(request.path_params["id"])
+    if flag is None:
+        raise NotFound("No such flag.", code="organisation.flag_not_found")
+    await review.dismiss(app_state(request).db, event.id, flag)
+    return Response(status_code=204)
+
+
 routes = [
     Route("/api/organisations", search, methods=["GET"]),
     Route("/api/organisations/review", pending, methods=["GET"]),
     Route("/api/organisations/{id}/classify", classify, methods=["POST"]),
     Route("/api/organisations/{id}/merge", merge, methods=["POST"]),
     Route("/api/events/{slug}/quota-flags", flags, methods=["GET"]),
+    Route("/api/events/{slug}/quota-flags/{id}", dismiss_flag, methods=["DELETE"]),
 ]

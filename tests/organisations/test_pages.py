@@ -118,6 +118,13 @@ async def test_review_page_merges_and_shows_flags(web: httpx.AsyncClient) -> Non
     assert 'id="quota-flags"' in listing.text and "Person 5" in listing.text
     flags = (await web.get(f"/api/events/{slug}/quota-flags", headers=ADMIN)).json()["flags"]
     assert [(f["name"], f["used"], f["limit"]) for f in flags] == [("Person 5", 2, 1)]
+    settled = await web.post(f"/admin/events/{slug}/quota-flags/{flags[0]['id']}/dismiss",
+                             headers=ADMIN, data={"csrf_token": csrf_of(listing.text)})
+    assert settled.status_code == 303
+    assert (await web.get(f"/api/events/{slug}/quota-flags", headers=ADMIN)).json() == {
+        "flags": []}
+    after_list = await web.get(f"/admin/events/{slug}/registrations", headers=ADMIN)
+    assert 'id="quota-flags"' not in after_list.text and "Person 5" in after_list.text
 
 
 async def test_review_needs_a_site_organiser(web: httpx.AsyncClient) -> None:
