@@ -152,6 +152,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     upgrade(settings.database_url)
+    _ensure_registry(settings)
     print(f"database at {settings.database_url} is up to date")
     return 0
 
@@ -171,6 +172,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     print(f"preparing the database at {settings.database_url} ...", flush=True)
     upgrade(settings.database_url)
+    _ensure_registry(settings)
     if args.demo:
         _load_demo(settings)
     if not os.environ.get("SALEN_SECRET_KEY"):
@@ -215,6 +217,14 @@ def log_config() -> dict[str, Any]:
         ["quiet_sockets", "redact_secrets"])
     config["handlers"]["access"].setdefault("filters", []).append("redact_secrets")
     return config
+
+
+def _ensure_registry(settings: Settings) -> None:
+    """The shipped registry of public bodies, loaded once into a database without one."""
+    from live.organisations.service import ensure_registry
+
+    if loaded := _with_session(settings, ensure_registry):
+        print(f"registry of public bodies: {loaded} organisations loaded")
 
 
 def _load_demo(settings: Settings) -> None:

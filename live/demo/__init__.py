@@ -14,9 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live.auth import hash_password
 from live.events.document import EventDoc, read_event_file
 from live.events.service import save_event
-from live.models import Event, GroupSession, ItemKind, Organisation, ProgrammeItem, User
-from live.organisations.domain import read_registry
-from live.organisations.service import load_registry
+from live.models import Event, GroupSession, ItemKind, ProgrammeItem, User
+from live.organisations.service import ensure_registry
 
 DEMO_DIR = Path(__file__).parent
 DEMO_ORGANISER = ("organiser@salen.local", "salen-demo")
@@ -73,9 +72,7 @@ async def load_demo(session: AsyncSession, today: dt.date | None = None) -> list
     The registry of public bodies comes first when the database has none, so that the
     seed events' county quotas apply to what registrants type.
     """
-    if (await session.scalars(select(Organisation.id).where(Organisation.in_registry))).first() \
-            is None:
-        await load_registry(session, read_registry())
+    await ensure_registry(session)
     imported = []
     for doc in demo_docs(today):
         exists = (await session.scalars(select(Event.id).where(Event.slug == doc.slug))).first()

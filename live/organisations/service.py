@@ -70,6 +70,13 @@ async def load_registry(session: AsyncSession, entries: Sequence[Entry]) -> int:
     return len(listed)
 
 
+async def ensure_registry(session: AsyncSession) -> int:
+    """Load the shipped registry into a database that has none; returns the bodies loaded."""
+    if (await session.scalars(select(Organisation.id).where(Organisation.in_registry))).first():
+        return 0
+    return await load_registry(session, domain.read_registry())
+
+
 async def _final(session: AsyncSession, organisation: Organisation) -> Organisation:
     """Follow merges to the body an organisation now counts as."""
     seen = set()

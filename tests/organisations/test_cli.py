@@ -26,14 +26,19 @@ def count(url: str) -> int:
     return asyncio.run(run())
 
 
-def test_import_loads_the_shipped_registry(db: str) -> None:
-    """Importing the shipped file loads all 420 bodies; importing it again changes nothing."""
-    result = salen("organisations", "import", str(REGISTRY_FILE), db=db)
+def test_upgrade_loads_and_import_replaces_the_registry(db: str, tmp_path: Path) -> None:
+    """`db upgrade` loads the shipped 420 bodies once; an import replaces them; re-importing restores."""
+    assert count(db) == 420
+    small = tmp_path / "small.csv"
+    small.write_text("kind,number,county,orgnr,name,region,aliases\n"
+                     "county,34,34,,Innlandet fylkeskommune,,Hedmark fylkeskommune\n",
+                     encoding="utf-8")
+    result = salen("organisations", "import", str(small), db=db)
     assert result.returncode == 0, result.stderr
-    assert "420 organisations" in result.stdout
-    assert count(db) == 420
-    assert salen("organisations", "import", str(REGISTRY_FILE), db=db).returncode == 0
-    assert count(db) == 420
+    assert "1 organisations" in result.stdout and count(db) == 1
+    assert salen("db", "upgrade", db=db).returncode == 0 and count(db) == 1
+    result = salen("organisations", "import", str(REGISTRY_FILE), db=db)
+    assert "420 organisations" in result.stdout and count(db) == 420
 
 
 def test_bad_file_names_lines_and_imports_nothing(db: str, tmp_path: Path) -> None:
@@ -48,4 +53,4 @@ def test_bad_file_names_lines_and_imports_nothing(db: str, tmp_path: Path) -> No
     assert "line 3: unknown kind 'kommune'" in result.stderr
     assert "line 4: orgnr '93961767' is not 9 digits" in result.stderr
     assert "Traceback" not in result.stderr
-    assert count(db) == 0
+    assert count(db) == 420  # the shipped registry, untouched: nothing of the file was loaded
