@@ -3,8 +3,9 @@
 When an organisation's quota is used up ("one per county, coordinate"), a holder who cannot
 come passes the place on instead of cancelling: the registration keeps its status, date,
 waitlist position and organisation (so it still counts once for the quota), and takes the
-colleague's name and e-mail address. The personal link changes (the old one stops working)
-and the confirmation goes to the colleague. Under the event's write lock, like every write
+colleague's name and e-mail address. The holder's diet and answers are theirs and are
+cleared (the colleague sets the diet on their own page). The personal link changes (the old
+one stops working) and the confirmation goes to the colleague. Under the event's write lock, like every write
 (`service`): the place is never released in between, so nobody else can take it.
 """
 
