@@ -1,5 +1,5 @@
 """The `salen` command: serve, check, db upgrade, backup/restore, event import/export, user
-create, recording import, stream key."""
+create, recording import, stream key, organisations import."""
 
 from __future__ import annotations
 
@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_recording(sub)
     _add_stream(sub)
     _add_registrations(sub)
+    from live.organisations.cli import add as add_organisations
+
+    add_organisations(sub, _with_session)
     return parser
 
 
@@ -191,6 +194,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     upgrade(settings.database_url)
+    _ensure_registry(settings)
     print(f"database at {settings.database_url} is up to date")
     return 0
 
@@ -210,6 +214,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     print(f"preparing the database at {settings.database_url} ...", flush=True)
     upgrade(settings.database_url)
+    _ensure_registry(settings)
     if args.demo:
         _load_demo(settings)
     if not os.environ.get("SALEN_SECRET_KEY"):
@@ -272,6 +277,14 @@ def log_config(log_format: str = "text") -> dict[str, Any]:
         # Salen's own warnings (live.*) as JSON too, not through logging's last resort.
         config["root"] = {"handlers": ["default"], "level": "WARNING"}
     return config
+
+
+def _ensure_registry(settings: Settings) -> None:
+    """The shipped registry of public bodies, loaded once into a database without one."""
+    from live.organisations.service import ensure_registry
+
+    if loaded := _with_session(settings, ensure_registry):
+        print(f"registry of public bodies: {loaded} organisations loaded")
 
 
 def _load_demo(settings: Settings) -> None:

@@ -24,6 +24,7 @@ def N_(message: str) -> str:
 ORGANISATION_KINDS = {
     "county": N_("county"),
     "municipality": N_("municipality"),
+    "county_governor": N_("county governor"),
     "state_agency": N_("state agency"),
     "ministry": N_("ministry"),
     "research": N_("research institution"),

@@ -15,6 +15,7 @@ from live.auth import hash_password
 from live.events.document import EventDoc, read_event_file
 from live.events.service import save_event
 from live.models import Event, GroupSession, ItemKind, ProgrammeItem, User
+from live.organisations.service import ensure_registry
 
 DEMO_DIR = Path(__file__).parent
 DEMO_ORGANISER = ("organiser@salen.local", "salen-demo")
@@ -66,7 +67,12 @@ def demo_docs(today: dt.date | None = None) -> list[EventDoc]:
 
 
 async def load_demo(session: AsyncSession, today: dt.date | None = None) -> list[str]:
-    """Import every demo event that is not there yet; returns the slugs imported."""
+    """Import every demo event that is not there yet; returns the slugs imported.
+
+    The registry of public bodies comes first when the database has none, so that the
+    seed events' county quotas apply to what registrants type.
+    """
+    await ensure_registry(session)
     imported = []
     for doc in demo_docs(today):
         exists = (await session.scalars(select(Event.id).where(Event.slug == doc.slug))).first()

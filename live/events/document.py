@@ -86,6 +86,8 @@ class QuotaDoc(Doc, kw_only=True):
     limit: Annotated[int, Meta(ge=1, le=10_000)]
     organisation_kind: OrganisationKind | None = None
     organisation: Short | None = None
+    # Everybody whose organisation lies in this region counts together (with the kind, if set).
+    region: Short | None = None
 
 
 class QuestionDoc(Doc, kw_only=True):

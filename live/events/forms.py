@@ -287,19 +287,20 @@ def quota(r: FormReader, current: QuotaDoc | None, doc: EventDoc) -> QuotaDoc:
     limit = r.integer("limit", required=True, minimum=1, maximum=10_000)
     kind = r.choice("organisation_kind", OrganisationKind, required=False)
     organisation = r.text("organisation", max_length=300) or None
-    if kind and organisation:
+    region = r.text("region", max_length=120) or None
+    if (kind or region) and organisation:
         r.fail("organisation", N_("Give an organisation kind or one organisation, not both."))
-    elif not kind and not organisation:
+    elif not kind and not organisation and not region:
         r.fail("organisation_kind", N_("Choose an organisation kind or name one organisation."))
     return r.build(QuotaDoc, {"limit": limit, "organisation_kind": kind,
-                              "organisation": organisation})
+                              "organisation": organisation, "region": region})
 
 
 def quota_values(q: QuotaDoc) -> dict[str, Any]:
     """Form values for a quota."""
     kind = str(q.organisation_kind) if q.organisation_kind else ""
     return {"limit": _num(q.limit), "organisation_kind": kind,
-            "organisation": q.organisation or ""}
+            "organisation": q.organisation or "", "region": q.region or ""}
 
 
 def form_values(form: FormData | Mapping[str, Any]) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from live.models import (
     normalise_name,
     utcnow,
 )
+from live.organisations.service import exact
 
 SCALARS = ("title", "summary", "description", "target_group", "host", "contact_email",
            "published", "streamed", "stream_url", "registration_open")
@@ -173,12 +174,16 @@ async def _quota(session: AsyncSession, doc: QuotaDoc) -> Quota:
     if doc.organisation:
         organisation_id = (await organisation_for(session, doc.organisation)).id
     return Quota(organisation_kind=doc.organisation_kind, organisation_id=organisation_id,
-                 limit=doc.limit)
+                 region=doc.region, limit=doc.limit)
 
 
 async def organisation_for(session: AsyncSession, name: str,
                            kind: OrganisationKind | None = None) -> Organisation:
-    """The organisation under this name (normalised), created when new."""
+    """The organisation under this name: the registry's body when it knows the name, else
+    the one under the normalised name, created when new."""
+    known = await exact(session, name)
+    if len(known) == 1:
+        return known[0]
     key = normalise_name(name)
     found = (await session.scalars(select(Organisation).where(Organisation.key == key))).first()
     if found is None:
@@ -262,7 +267,8 @@ def export_event(event: Event, tz: ZoneInfo = OSLO) -> EventDoc:
                    for i in b.items]) for b in event.blocks],
         themes=[ThemeDoc(slug=t.slug, title=t.title, brief=t.brief) for t in event.themes],
         quotas=[QuotaDoc(limit=q.limit, organisation_kind=q.organisation_kind,
-                         organisation=q.organisation.name if q.organisation else None)
+                         organisation=q.organisation.name if q.organisation else None,
+                         region=q.region)
                 for q in event.quotas],
         questions=[msgspec.convert(q, QuestionDoc) for q in event.registration_questions],
     )

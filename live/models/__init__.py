@@ -13,10 +13,12 @@ from live.models.events import (
     Speaker,
     Theme,
 )
+from live.models.organisations import QuotaFlag
 from live.models.people import (
     EventRole,
     LoginAttempts,
     Organisation,
+    OrganisationAlias,
     OrganisationKind,
     Role,
     User,
@@ -46,6 +48,7 @@ __all__ = [
     "OnlineAttendance",
     "OnlineAudience",
     "Organisation",
+    "OrganisationAlias",
     "OrganisationKind",
     "OutboxMail",
     "ProgrammeBlock",
@@ -56,6 +59,7 @@ __all__ = [
     "QaVote",
     "Question",
     "Quota",
+    "QuotaFlag",
     "Recording",
     "RecordingState",
     "Registration",

@@ -185,7 +185,7 @@ class Theme(Base):
 
 
 class Quota(Base):
-    """At most `limit` participants from each organisation (of a kind, or one named)."""
+    """At most `limit` participants from each organisation (of a kind, or one named) or region."""
 
     __tablename__ = "quotas"
 
@@ -195,6 +195,8 @@ class Quota(Base):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE")
     )
+    # A region quota counts everybody whose organisation lies in the region.
+    region: Mapped[str | None] = mapped_column(String(120))
     limit: Mapped[int]
 
     event: Mapped[Event] = relationship(back_populates="quotas")

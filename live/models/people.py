@@ -7,7 +7,7 @@ import enum
 import re
 import unicodedata
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from live.models.base import Base, Timestamped
@@ -16,6 +16,7 @@ from live.models.base import Base, Timestamped
 class OrganisationKind(enum.StrEnum):
     COUNTY = "county"
     MUNICIPALITY = "municipality"
+    COUNTY_GOVERNOR = "county_governor"
     STATE_AGENCY = "state_agency"
     MINISTRY = "ministry"
     RESEARCH = "research"
@@ -40,7 +41,12 @@ def normalise_name(name: str) -> str:
 
 
 class Organisation(Timestamped, Base):
-    """A county, municipality, agency... that participants and speakers belong to."""
+    """A county, municipality, agency... that participants and speakers belong to.
+
+    `in_registry`: from the shipped registry of public bodies (`live.organisations`); a name
+    a registrant typed that matched nothing is not, and waits for an organiser's review
+    (`reviewed`) unless it was merged into a known body (`merged_into_id`).
+    """
 
     __tablename__ = "organisations"
 
@@ -49,6 +55,32 @@ class Organisation(Timestamped, Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(String(20), default=OrganisationKind.OTHER)
     region: Mapped[str] = mapped_column(String(120), default="")
+    number: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    county: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    orgnr: Mapped[str | None] = mapped_column(String(9), unique=True)
+    in_registry: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reviewed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+
+
+class OrganisationAlias(Base):
+    """A normalised name (`live.organisations.domain.name_key`) a body is known by.
+
+    Every organisation has its own name here; a former name or a body split into several
+    (Viken) is one key for several organisations, which makes a typed name ambiguous.
+    """
+
+    __tablename__ = "organisation_aliases"
+    __table_args__ = (UniqueConstraint("key", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
 
 
 class User(Timestamped, Base):

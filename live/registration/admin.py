@@ -35,6 +35,7 @@ from live.events.forms import local_input
 from live.events.service import export_event, load_event, save_event
 from live.models import Event, OutboxMail, Registration
 from live.models.registration import Attendance, Status
+from live.organisations import review
 from live.registration import export, rules, service
 from live.registration.pages import SUBMITTED as PAGE_FIELDS
 from live.registration.pages import form_mapping, known_organisations, localise, values_of
@@ -90,6 +91,7 @@ async def list_context(request: Request, event_id: int, slug: str) -> dict[str, 
         "filters": chosen,
         "query": request.url.query,
         "organisations": await known_organisations(request),
+        "quota_flags": await review.flags(app_state(request).db, event_id),
         "questions": event.registration_questions or [],
         "settings": {
             "registration_open": event.registration_open,

@@ -62,7 +62,15 @@ REGISTRATION_BODY: dict[str, Any] = {
         "organisation": {
             "type": "string",
             "maxLength": 200,
-            "description": "Name; matched case- and space-insensitively to known organisations",
+            "description": "Name or organisation number; matched to the registry of public "
+            "bodies (case, spacing, suffix variants such as fylke/FK, former names). Ambiguous "
+            "or merely close names are refused with registration.organisation_unclear and the "
+            "names to choose from, unless organisation_as_typed",
+        },
+        "organisation_as_typed": {
+            "type": "boolean",
+            "description": "Keep the name as typed: an unknown organisation goes to the "
+            "organisers' review list",
         },
         "job_title": {"type": "string", "maxLength": 200},
         "theme": {
@@ -83,7 +91,7 @@ CHANGE_BODY: dict[str, Any] = {
 REFUSALS = (
     "Refused: registration.invalid (with fields), registration.closed, "
     "registration.deadline_passed, registration.quota_exceeded, "
-    "registration.mode_unavailable, registration.full"
+    "registration.mode_unavailable, registration.full, registration.organisation_unclear"
 )
 
 

@@ -7,6 +7,7 @@
     POST /r/{token}/cancel        cancel (the first on the waitlist moves up and is mailed)
     POST /r/{token}/delete        cancel and delete the registrant's data
     POST /r/{token}/resend        send the confirmation (with the personal link) again
+    POST /r/{token}/handover      hand the place to a colleague (the link moves to them)
     GET  /r/{token}/calendar.ics  the calendar entry of a confirmed place
 
 Every page works without JavaScript. Refusals from the service are translated with the
@@ -33,20 +34,30 @@ from live.events.service import load_event
 from live.events.visibility import check_visible
 from live.identity import registration_participant
 from live.links import page_base
-from live.models import Event, Organisation
+from live.models import Event
 from live.models.base import utcnow
-from live.models.registration import Registration, Status
+from live.models.registration import Attendance, Registration, Status
+from live.organisations.dates import for_region, region_of
+from live.organisations.service import search
 from live.outbox import Ref, forget
 from live.registration import notify, service
+from live.registration.handover import Colleague, hand_over
 from live.registration.ics import calendar_entry
 from live.registration.places import Places, availability
 from live.registration.rules import N_, Refusal
-from live.registration.validate import parse_changes, parse_submission
+from live.registration.validate import (
+    ORGANISATION_MAX,
+    Submission,
+    parse_changes,
+    parse_colleague,
+    parse_submission,
+)
 from live.registration.web import client_key, limiter, mailing, outbox_of, reachable, render_with
 from live.state import app_state
 from live.web import localiser, render
 
 FLASH = "registration_flash"
+AS_TYPED = "as-typed"  # the answer to "Did you mean ...?" that keeps the name as typed
 ORGANISATIONS_MAX = 2000
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 SUBMITTED = (
@@ -92,10 +103,19 @@ class Choice:
     open: bool
     serves_food: bool
     modes: tuple[Mode, ...]
+    regions: tuple[str, ...] = ()
+    suggested: bool = False
+
+    @property
+    def has_room(self) -> bool:
+        """Open, with a place free in some mode offered."""
+        return self.open and any(m.offered and not m.full for m in self.modes)
 
 
-def choices(event: Event, places: list[Places]) -> list[Choice]:
-    """The event's occurrences joined with the places left in each mode."""
+def choices(event: Event, places: list[Places], region: str = "") -> list[Choice]:
+    """The event's occurrences joined with the places left in each mode; the one meant for
+    `region` (`live.organisations.dates`) first and marked suggested."""
+    meant = for_region(list(event.occurrences), region)
     by_occurrence: dict[int, list[Places]] = {}
     for p in places:
         by_occurrence.setdefault(p.occurrence_id, []).append(p)
@@ -117,9 +137,11 @@ def choices(event: Event, places: list[Places]) -> list[Choice]:
                 any(p.open for p in found),
                 occ.serves_food,
                 modes,
+                tuple(occ.regions or ()),
+                meant is not None and occ.id == meant.id,
             )
         )
-    return result
+    return sorted(result, key=lambda c: not c.suggested)
 
 
 def online_offered(listed: list[Choice]) -> bool:
@@ -128,12 +150,20 @@ def online_offered(listed: list[Choice]) -> bool:
 
 
 async def known_organisations(request: Request) -> list[str]:
-    """Names for the organisation field's list (search by typing in the browser)."""
+    """Names for the organisation field's list: the registry and reviewed bodies, never
+    what other registrants typed (`live.organisations.service.search`)."""
     async with app_state(request).db() as session:
-        names = await session.scalars(
-            select(Organisation.name).order_by(Organisation.name).limit(ORGANISATIONS_MAX)
-        )
-        return list(names)
+        return [o.name for o in await search(session, "", limit=ORGANISATIONS_MAX)]
+
+
+def submitted_organisation(form: FormData, data: dict[str, Any]) -> dict[str, Any]:
+    """Apply the registrant's answer to "Did you mean ...?": a suggestion, or as typed."""
+    choice = str(form.get("organisation_choice", "")).strip()
+    if choice == AS_TYPED:
+        data["organisation_as_typed"] = True
+    elif choice:
+        data["organisation"] = choice
+    return data
 
 
 def form_mapping(form: FormData, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -167,14 +197,20 @@ def localise(request: Request, error: Refusal) -> Refusal:
     return error
 
 
-async def form_context(request: Request, slug: str) -> dict[str, Any]:
-    """What the form needs: the event, the choices with places, known organisations."""
+async def form_context(request: Request, slug: str, organisation: str = "") -> dict[str, Any]:
+    """What the form needs: the event, the choices with places (the date meant for the
+    organisation's region first), known organisations."""
     async with app_state(request).db() as session:
         event = await load_event(session, slug)
+        region = await region_of(session, organisation)
     await check_visible(request, event)
     places = await availability(app_state(request).db, slug, unpublished=True)
-    listed = choices(event, places)
+    listed = choices(event, places, region)
+    suggested = next((c for c in listed if c.suggested), None)
     return {
+        "region": region,
+        "suggested": suggested,
+        "by_region": any(c.regions for c in listed),
         "event": event,
         "choices": listed,
         "any_open": event.registration_open and any(c.open for c in listed),
@@ -185,12 +221,20 @@ async def form_context(request: Request, slug: str) -> dict[str, Any]:
         "errors": {},
         "values": {},
         "refusal": None,
+        "suggestions": (),
     }
 
 
 async def register_form(request: Request) -> Response:
-    """GET /e/{slug}/register."""
-    context = await form_context(request, request.path_params["slug"])
+    """GET /e/{slug}/register[?organisation=NAME]: with a name, the date meant for its
+    region comes first and is chosen (while it has room); any other may still be chosen."""
+    typed = request.query_params.get("organisation", "")[:ORGANISATION_MAX].strip()
+    context = await form_context(request, request.path_params["slug"], typed)
+    suggested = context["suggested"]
+    if typed:
+        context["values"] = {"organisation": typed}
+        if suggested is not None and suggested.has_room:
+            context["values"]["occurrence"] = suggested.slug
     return render(request, "registration/form.html", context)
 
 
@@ -201,7 +245,8 @@ async def register(request: Request) -> Response:
     await limiter(request).hit(client_key(request))
     mail = mailing(request)
     try:
-        submission = parse_submission(form_mapping(form, SUBMITTED + ("answers",)))
+        data = submitted_organisation(form, form_mapping(form, SUBMITTED + ("answers",)))
+        submission = parse_submission(data)
         outcome = await service.register(
             app_state(request).db,
             slug,
@@ -211,8 +256,9 @@ async def register(request: Request) -> Response:
         )
     except Refusal as error:
         localise(request, error)
-        context = await form_context(request, slug)
-        context |= {"errors": error.fields, "values": values_of(form), "refusal": error}
+        context = await form_context(request, slug, str(form.get("organisation", "")))
+        context |= {"errors": error.fields, "values": values_of(form), "refusal": error,
+                    "suggestions": getattr(error, "suggestions", ())}
         return render(request, "registration/form.html", context, status_code=error.status)
     await mail.send()
     app_state(request).metrics.registered(outcome.receipt.event_slug, str(outcome.receipt.status))
@@ -365,6 +411,32 @@ async def resend(request: Request) -> Response:
     return RedirectResponse(f"/r/{token}", status_code=303)
 
 
+async def handover(request: Request) -> Response:
+    """POST /r/{token}/handover: the colleague gets the place and a confirmation."""
+    token = request.path_params["token"]
+    form = await checked_form(request)
+    await limiter(request).hit(client_key(request))
+    mail = mailing(request)
+    try:
+        name, email = parse_colleague(form_mapping(form, ("name", "email")))
+        colleague = await reachable(request, Submission("", Attendance.IN_PERSON, name, email, ""))
+        outcome = await hand_over(app_state(request).db, token,
+                                  Colleague(colleague.name, colleague.email), after=mail)
+    except Refusal as error:
+        localise(request, error)
+        context = await personal_context(request, await service.view(app_state(request).db, token))
+        errors = {f"handover-{k}": v for k, v in error.fields.items()}
+        context |= {"errors": errors, "values": values_of(form), "refusal": error}
+        return personal(request, context, error.status)
+    await mail.send()
+    receipt = outcome.receipt
+    response = render(request, "registration/handed_over.html",
+                      {"event_title": receipt.event_title, "event_slug": receipt.event_slug,
+                       "colleague": receipt.name})
+    response.headers.update(PRIVATE)
+    return response
+
+
 async def calendar(request: Request) -> Response:
     """GET /r/{token}/calendar.ics: only for a confirmed place."""
     receipt = await service.view(app_state(request).db, request.path_params["token"])
@@ -389,5 +461,6 @@ routes = [
     Route("/r/{token}/cancel", cancel, methods=["POST"]),
     Route("/r/{token}/delete", delete_data, methods=["POST"]),
     Route("/r/{token}/resend", resend, methods=["POST"]),
+    Route("/r/{token}/handover", handover, methods=["POST"]),
     Route("/r/{token}/calendar.ics", calendar, methods=["GET"]),
 ]

@@ -1,54 +1,107 @@
-"""The registrant's organisation (matched by normalised name) and the event's quota for it.
+"""The registrant's organisation and the event's quotas for it, counted under the event lock.
 
-The arithmetic of quotas is `rules.applicable_limit` and `rules.check_quota`; this counts
-the organisation's live registrations under the event's write lock (see `service`).
+Which organisation a typed name is: `live.organisations.service.identify` (the registry,
+aliases, organisation numbers; unknown names go to the organisers' review list). Quotas:
+- per kind ("max four from each county"): each organisation of the kind counts its own;
+- per named organisation: that organisation's;
+- per region: everybody whose organisation lies in the region, together.
+Each applicable quota is checked on its own, so the tightest one refuses. The counts are
+the event's live registrations (confirmed and waitlisted), taken under the event's write
+lock (see `service`), so concurrent registrations cannot pass a quota together.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models.events import Event, Quota
-from live.models.people import Organisation, normalise_name
+from live.models.people import Organisation
 from live.models.registration import Registration, Status
+from live.organisations.service import identify
 from live.registration import rules
+from live.registration.rules import N_, Message, Refused
 
 
-async def organisation_for(session: AsyncSession, name: str) -> Organisation:
-    """The organisation whose normalised name matches, created (kind OTHER) when new."""
-    key = normalise_name(name)
-    found = await session.scalar(select(Organisation).where(Organisation.key == key))
-    if found is not None:
-        return found
-    try:
-        # A savepoint: another event's registration may create the same name concurrently.
-        async with session.begin_nested():
-            organisation = Organisation(name=" ".join(name.split()), key=key)
-            session.add(organisation)
-        return organisation
-    except IntegrityError:
-        found = await session.scalar(select(Organisation).where(Organisation.key == key))
-        assert found is not None
-        return found
+class OrganisationUnclear(Refused):
+    """422: the typed organisation is ambiguous or only close to a known one."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.suggestions = tuple(names)
+        text = (
+            Message(N_("Did you mean %(name)s?"), {"name": names[0]})
+            if len(names) == 1
+            else Message(N_("Did you mean one of these: %(names)s?"), {"names": "; ".join(names)})
+        )
+        super().__init__("registration.organisation_unclear", text, {"organisation": text})
+
+
+async def organisation_for(
+    session: AsyncSession, name: str, *, as_typed: bool = False
+) -> Organisation:
+    """The organisation a registration naming `name` counts for; refused when unclear."""
+    found = await identify(session, name, as_typed=as_typed)
+    if isinstance(found, tuple):
+        raise OrganisationUnclear(found)
+    return found
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A quota that covers an organisation: whose places it counts and how many."""
+
+    subject: str
+    limit: int
+    organisation_id: int | None = None
+    region: str | None = None
+
+
+def applicable(quotas: list[Quota], organisation: Organisation) -> list[Applied]:
+    """The quotas that cover `organisation`."""
+    found = []
+    for q in quotas:
+        if q.region is not None:
+            kind_ok = q.organisation_kind is None or str(q.organisation_kind) == str(
+                organisation.kind
+            )
+            if organisation.region == q.region and kind_ok:
+                found.append(Applied(q.region, q.limit, region=q.region))
+        elif rules.applicable_limit(
+            [rules.QuotaRule(q.limit, q.organisation_kind, q.organisation_id)],
+            organisation.id,
+            organisation.kind,
+        ) is not None:
+            found.append(Applied(organisation.name, q.limit, organisation_id=organisation.id))
+    return found
+
+
+async def used(session: AsyncSession, event_id: int, quota: Applied) -> int:
+    """Live registrations of the event that the quota counts."""
+    query = select(func.count()).select_from(Registration).where(
+        Registration.event_id == event_id, Registration.status != Status.CANCELLED
+    )
+    if quota.region is not None:
+        query = query.join(Organisation, Organisation.id == Registration.organisation_id).where(
+            Organisation.region == quota.region
+        )
+    else:
+        query = query.where(Registration.organisation_id == quota.organisation_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def event_quotas(session: AsyncSession, event: Event) -> list[Quota]:
+    return list(await session.scalars(select(Quota).where(Quota.event_id == event.id)))
 
 
 async def check_quota(session: AsyncSession, event: Event, organisation: Organisation) -> None:
-    """Refuse when the organisation already holds its quota of live registrations."""
-    quotas = await session.scalars(select(Quota).where(Quota.event_id == event.id))
-    limit = rules.applicable_limit(
-        [rules.QuotaRule(q.limit, q.organisation_kind, q.organisation_id) for q in quotas],
-        organisation.id,
-        organisation.kind,
-    )
-    if limit is None:
-        return
-    used = await session.scalar(
-        select(func.count()).where(
-            Registration.event_id == event.id,
-            Registration.organisation_id == organisation.id,
-            Registration.status != Status.CANCELLED,
+    """Refuse when a quota covering the organisation is already used up."""
+    for quota in applicable(await event_quotas(session, event), organisation):
+        rules.check_quota(
+            quota.limit,
+            await used(session, event.id, quota),
+            subject=quota.subject,
+            contact=event.contact_email,
         )
-    )
-    rules.check_quota(limit, int(used or 0))

@@ -177,17 +177,28 @@ def applicable_limit(
     return min(limits) if limits else None
 
 
-def check_quota(limit: int | None, used: int) -> None:
-    """Refuse when the organisation already holds `limit` live registrations."""
-    if limit is not None and used >= limit:
-        raise refuse(
-            "registration.quota_exceeded",
-            Message(
-                N_("Your organisation already has %(used)s of %(limit)s places."),
-                {"used": used, "limit": limit},
-            ),
-            fields={"organisation": Message(N_("This organisation's places are taken."))},
-        )
+def check_quota(limit: int | None, used: int, *, subject: str = "", contact: str = "") -> None:
+    """Refuse when `subject` (an organisation or a region) already holds `limit` places.
+
+    The message names the organisation and the count, never who holds the places, and how
+    to reach the organiser (to coordinate, or to hand a place over).
+    """
+    if limit is None or used < limit:
+        return
+    params: dict[str, object] = {"used": used, "limit": limit, "subject": subject,
+                                 "contact": contact}
+    if subject and contact:
+        msgid = N_("%(subject)s has already used its %(used)s of %(limit)s places. "
+                   "Contact the organiser at %(contact)s.")
+    elif subject:
+        msgid = N_("%(subject)s has already used its %(used)s of %(limit)s places.")
+    else:
+        msgid = N_("Your organisation already has %(used)s of %(limit)s places.")
+    raise refuse(
+        "registration.quota_exceeded",
+        Message(msgid, params),
+        fields={"organisation": Message(N_("This organisation's places are taken."))},
+    )
 
 
 def place(capacity: int | None, confirmed: int, waiting: int) -> Status:

@@ -312,7 +312,9 @@ async def register(
         check_answers(event.registration_questions or [], submission.answers)
         _check_choice(event, occurrence, submission.attendance, now, by_organiser)
         await _refuse_duplicate(session, event, submission.email)
-        organisation = await organisation_for(session, submission.organisation)
+        organisation = await organisation_for(
+            session, submission.organisation, as_typed=submission.organisation_as_typed
+        )
         await check_quota(session, event, organisation)
         slot = (occurrence.id, submission.attendance)
         status = rules.place(

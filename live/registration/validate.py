@@ -30,6 +30,8 @@ class Submission:
     theme: str | None = None
     diet: str = ""
     answers: dict[str, Any] = field(default_factory=dict)
+    # The registrant confirmed the organisation's name as typed (no suggestion wanted).
+    organisation_as_typed: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,9 +165,20 @@ def parse_submission(data: object) -> Submission:
         theme=_reference(body, "theme", errors, required=False),
         diet=_text(body, "diet", DIET_MAX, errors, required=False),
         answers=_answers(body, errors),
+        organisation_as_typed=body.get("organisation_as_typed") in (True, "1", "on", "true"),
     )
     _raise(errors)
     return submission
+
+
+def parse_colleague(data: object) -> tuple[str, str]:
+    """The name and e-mail address of a colleague taking a place over."""
+    body = _mapping(data)
+    errors: dict[str, Message] = {}
+    name = _text(body, "name", NAME_MAX, errors, required=True)
+    email = _email(body, errors)
+    _raise(errors)
+    return name, email
 
 
 def parse_changes(data: object, *, by_organiser: bool = False) -> Changes:

@@ -158,7 +158,7 @@ async def test_quota_refusal_names_the_count_and_saves_nothing(
     response = await register(web, person(9, organisation=COUNTY, occurrence="gjovik"))
     assert response.status_code == 422
     text = text_of(response.text)
-    assert "Your organisation already has 4 of 4 places." in text
+    assert "Innlandet fylkeskommune has already used its 4 of 4 places." in text
     assert "Person 0" not in text  # other people's names are never shown
     assert 'value="p9@example.no"' in response.text  # the form keeps what was typed
     assert await count_registrations(settings) == 4
@@ -462,7 +462,7 @@ async def test_organiser_add_refusal_shows_the_reason(web: httpx.AsyncClient) ->
         base, headers=ADMIN, data={"csrf_token": token, **person(9, organisation=COUNTY)}
     )
     assert refused.status_code == 422
-    assert "Your organisation already has 4 of 4 places." in text_of(refused.text)
+    assert "Innlandet fylkeskommune has already used its 4 of 4 places." in text_of(refused.text)
 
 
 async def test_close_early_and_extend_a_deadline(web: httpx.AsyncClient) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from live.db import create_engine, sessionmaker
 from live.events.document import EventDoc, OccurrenceDoc, QuestionDoc, QuotaDoc, ThemeDoc
 from live.events.service import save_event
@@ -71,8 +73,10 @@ async def add_event(settings: Settings) -> None:
     try:
         async with sessionmaker(engine)() as session, session.begin():
             await save_event(session, fagdag_doc(), create=True)
-            session.add(
-                Organisation(name=COUNTY, key=normalise_name(COUNTY), kind=OrganisationKind.COUNTY)
-            )
+            known = await session.scalar(
+                select(Organisation.id).where(Organisation.key == normalise_name(COUNTY)))
+            if known is None:  # the demo's registry has the real counties
+                session.add(Organisation(name=COUNTY, key=normalise_name(COUNTY),
+                                         kind=OrganisationKind.COUNTY))
     finally:
         await engine.dispose()

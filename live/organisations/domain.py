@@ -1,0 +1,221 @@
+"""Names of public bodies as people type them: the normal form, the registry file, the match.
+
+Contract:
+- `name_key(text)` is the one normal form names are compared in: case, width and spacing
+  folded, punctuation dropped, and the usual spellings of the suffixes made one
+  ("fylkeskommune", "fylke", "FK", "fk." → "fylkeskommune"; "kommunen" → "kommune"). So
+  "Innlandet fylkeskommune", " INNLANDET  fylke" and "innlandet FK" share a key.
+- `orgnr_of(text)` is the organisation number a text is (nine digits, spaces allowed).
+- `parse_registry(text)` reads a registry file (`data/registry.csv`'s shape) completely or
+  raises `RegistryError` listing every bad line by number: nothing is half-read.
+- `decide(...)` says what a typed name is: one body (`Found`), one of several
+  (`Ambiguous`: "Viken fylkeskommune" is now three), probably a known one (`Unsure`, with
+  the suggestion to show), or nothing known (`Unknown`). Exact keys and aliases are
+  certain; a close spelling or a bare place name ("Innlandet") is only a suggestion, since
+  the registrant may mean another body of that place.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from live.models.people import OrganisationKind
+
+REGISTRY_FILE = Path(__file__).parent / "data" / "registry.csv"
+COLUMNS = ("kind", "number", "county", "orgnr", "name", "region", "aliases")
+REGISTRY_KINDS = {
+    OrganisationKind.COUNTY,
+    OrganisationKind.MUNICIPALITY,
+    OrganisationKind.COUNTY_GOVERNOR,
+    OrganisationKind.MINISTRY,
+    OrganisationKind.STATE_AGENCY,
+}
+NAME_MAX = 200
+SUFFIXES = {
+    "fylkeskommune": "fylkeskommune",
+    "fylkeskommunen": "fylkeskommune",
+    "fylke": "fylkeskommune",
+    "fylket": "fylkeskommune",
+    "fk": "fylkeskommune",
+    "fylkeskomm": "fylkeskommune",
+    "kommune": "kommune",
+    "kommunen": "kommune",
+}
+BARE_SUFFIXES = ("fylkeskommune", "kommune")
+CLOSE = 0.86  # difflib ratio above which a typed key suggests a known one
+
+
+def name_key(text: str) -> str:
+    """The normal form a name is compared in (see the module docstring)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = re.sub(r"[.,;:()\[\]\"'«»/]+", " ", folded)
+    words = [SUFFIXES.get(word, word) for word in folded.split()]
+    return " ".join(words)
+
+
+def orgnr_of(text: str) -> str | None:
+    """The nine-digit organisation number `text` is, if it is one."""
+    digits = re.sub(r"[\s.]", "", text)
+    return digits if re.fullmatch(r"\d{9}", digits) else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One body of the registry file."""
+
+    kind: OrganisationKind
+    name: str
+    number: str = ""
+    county: str = ""
+    orgnr: str | None = None
+    region: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def keys(self) -> set[str]:
+        """Every key the body is known by: its name and its aliases."""
+        return {name_key(self.name)} | {name_key(a) for a in self.aliases}
+
+
+class RegistryError(ValueError):
+    """A registry file with bad lines; `problems` are (line number, message)."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"line {n}: {m}" for n, m in problems))
+
+
+def _entry(row: Mapping[str, str | None], line: int, problems: list[tuple[int, str]]) -> Entry | None:
+    values = {k: (row.get(k) or "").strip() for k in COLUMNS}
+    before = len(problems)
+    if values["kind"] not in {str(k) for k in REGISTRY_KINDS}:
+        problems.append((line, f"unknown kind {values['kind']!r}"))
+    if not values["name"] or len(values["name"]) > NAME_MAX:
+        problems.append((line, "a name of 1 to 200 characters is required"))
+    if values["number"] and not re.fullmatch(r"\d{2}|\d{4}", values["number"]):
+        problems.append((line, f"number {values['number']!r} is not 2 or 4 digits"))
+    if values["county"] and not re.fullmatch(r"\d{2}", values["county"]):
+        problems.append((line, f"county {values['county']!r} is not 2 digits"))
+    if values["orgnr"] and orgnr_of(values["orgnr"]) is None:
+        problems.append((line, f"orgnr {values['orgnr']!r} is not 9 digits"))
+    if len(problems) > before:
+        return None
+    aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
+    return Entry(
+        OrganisationKind(values["kind"]), values["name"], values["number"], values["county"],
+        orgnr_of(values["orgnr"]) if values["orgnr"] else None, values["region"], aliases,
+    )
+
+
+def parse_registry(text: str) -> list[Entry]:
+    """Every entry of a registry file, or `RegistryError` naming each bad line."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or not {"kind", "name"} <= set(reader.fieldnames):
+        raise RegistryError([(1, f"the header must name the columns {', '.join(COLUMNS)}")])
+    entries: list[Entry] = []
+    problems: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            problems.append((line, "more fields than the header names"))
+            continue
+        entry = _entry(row, line, problems)
+        if entry is None:
+            continue
+        for unique in (name_key(entry.name), entry.orgnr and f"orgnr {entry.orgnr}"):
+            if unique and unique in seen:
+                problems.append((line, f"{unique!r} is on line {seen[unique]} too"))
+            elif unique:
+                seen[unique] = line
+        entries.append(entry)
+    if problems:
+        raise RegistryError(problems)
+    if not entries:
+        raise RegistryError([(1, "the file lists no organisations")])
+    return entries
+
+
+def read_registry(path: Path = REGISTRY_FILE) -> list[Entry]:
+    """The registry shipped with Salen (or another file of its shape)."""
+    return parse_registry(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Found:
+    """The typed name is this body."""
+
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """The typed name is one of these bodies (names to choose from)."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unsure:
+    """The typed name is probably one of these (suggestions, best first)."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """No known body has this name."""
+
+
+Decision = Found | Ambiguous | Unsure | Unknown
+
+
+@dataclass
+class Known:
+    """The keys and numbers known bodies go by, with their display names (for `decide`)."""
+
+    ids_by_key: dict[str, set[int]] = field(default_factory=dict)
+    id_by_orgnr: dict[str, int] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+
+    def add(self, organisation_id: int, name: str, keys: Iterable[str], orgnr: str | None) -> None:
+        """Record one body under its keys and number."""
+        self.names[organisation_id] = name
+        for key in keys:
+            self.ids_by_key.setdefault(key, set()).add(organisation_id)
+        if orgnr:
+            self.id_by_orgnr[orgnr] = organisation_id
+
+
+def _sorted_names(known: Known, ids: Iterable[int]) -> tuple[str, ...]:
+    return tuple(sorted(known.names[i] for i in ids))
+
+
+def decide(typed: str, known: Known) -> Decision:
+    """What `typed` names among the `known` bodies (see the module docstring)."""
+    number = orgnr_of(typed)
+    if number is not None:
+        found = known.id_by_orgnr.get(number)
+        return Found(found) if found is not None else Unknown()
+    key = name_key(typed)
+    ids = known.ids_by_key.get(key, set())
+    if len(ids) == 1:
+        return Found(next(iter(ids)))
+    if ids:
+        return Ambiguous(_sorted_names(known, ids))
+    bare = {i for suffix in BARE_SUFFIXES for i in known.ids_by_key.get(f"{key} {suffix}", set())}
+    if bare:
+        return Unsure(_sorted_names(known, bare))
+    close = difflib.get_close_matches(key, list(known.ids_by_key), n=3, cutoff=CLOSE)
+    suggested: list[str] = []
+    for match in close:
+        for name in _sorted_names(known, known.ids_by_key[match]):
+            if name not in suggested:
+                suggested.append(name)
+    return Unsure(tuple(suggested[:3])) if suggested else Unknown()

@@ -1,0 +1,88 @@
+"""The registry file and the matching of typed names, as pure functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from live.models.people import OrganisationKind
+from live.organisations import domain
+from live.organisations.domain import (
+    Ambiguous,
+    Found,
+    Known,
+    RegistryError,
+    Unknown,
+    Unsure,
+    decide,
+    name_key,
+    parse_registry,
+    read_registry,
+)
+
+
+def test_variants_share_one_key() -> None:
+    """Case, spacing, dots and the fylke/FK/fylkeskommune spellings normalise to one key."""
+    keys = {name_key(t) for t in ("Innlandet fylkeskommune", " INNLANDET  fylkeskommune",
+                                  "innlandet fylke", "Innlandet FK", "innlandet fk.",
+                                  "Innlandet fylkeskommunen")}
+    assert keys == {"innlandet fylkeskommune"}
+    assert name_key("Sel kommunen") == name_key("sel Kommune")
+
+
+def test_shipped_registry_is_complete() -> None:
+    """The shipped file has the 15 counties and 357 municipalities of 2024, and Innlandet's regions."""
+    entries = read_registry()
+    kinds = [e.kind for e in entries]
+    assert kinds.count(OrganisationKind.COUNTY) == 15
+    assert kinds.count(OrganisationKind.MUNICIPALITY) == 357
+    assert kinds.count(OrganisationKind.COUNTY_GOVERNOR) == 10
+    innlandet = [e for e in entries if e.kind == OrganisationKind.MUNICIPALITY and e.county == "34"]
+    assert len(innlandet) == 46 and all(e.region for e in innlandet)
+    sel = next(e for e in entries if e.name == "Sel kommune")
+    assert sel.number == "3437" and sel.region == "Nord-Gudbrandsdalsregionen"
+    viken = [e.name for e in entries if "Viken fylkeskommune" in e.aliases]
+    assert sorted(viken) == ["Akershus fylkeskommune", "Buskerud fylkeskommune",
+                             "Østfold fylkeskommune"]
+
+
+def test_bad_registry_lines_are_all_named() -> None:
+    """A file with bad lines is refused whole, each problem with its line number."""
+    text = ("kind,number,county,orgnr,name,region,aliases\n"
+            "county,34,34,,Innlandet fylkeskommune,,\n"
+            "planet,,,,Mars,,\n"
+            "municipality,12345,34,,Sel kommune,,\n"
+            "municipality,3437,34,12,Lom kommune,,\n"
+            "county,34,34,,innlandet FK,,\n")
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text)
+    lines = [n for n, _ in caught.value.problems]
+    assert lines == [3, 4, 5, 6]
+    with pytest.raises(RegistryError) as caught:
+        parse_registry("name;kind\n")
+    assert caught.value.problems[0][0] == 1
+
+
+def known() -> Known:
+    k = Known()
+    k.add(1, "Innlandet fylkeskommune", {name_key("Innlandet fylkeskommune"),
+                                         name_key("Hedmark fylkeskommune")}, None)
+    for i, county in enumerate(("Akershus", "Buskerud", "Østfold"), start=2):
+        k.add(i, f"{county} fylkeskommune", {name_key(f"{county} fylkeskommune"),
+                                             name_key("Viken fylkeskommune")}, None)
+    k.add(9, "Sel kommune", {name_key("Sel kommune")}, "939617671")
+    return k
+
+
+def test_decisions() -> None:
+    """Exact names, aliases and numbers are certain; splits are ambiguous; near misses suggest."""
+    k = known()
+    assert decide("innlandet fylke", k) == Found(1)
+    assert decide("Hedmark FK", k) == Found(1)
+    assert decide("939 617 671", k) == Found(9)
+    assert decide("123456789", k) == Unknown()
+    assert decide("Viken fylkeskommune", k) == Ambiguous(
+        ("Akershus fylkeskommune", "Buskerud fylkeskommune", "Østfold fylkeskommune"))
+    assert decide("Innlandet", k) == Unsure(("Innlandet fylkeskommune",))
+    assert decide("Innlandett fylkeskommune", k) == Unsure(("Innlandet fylkeskommune",))
+    assert decide("Mjøsen bryggeri", k) == Unknown()
+    assert domain.orgnr_of("939 617 671") == "939617671"
