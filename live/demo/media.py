@@ -4,7 +4,9 @@ Blocking; nothing is downloaded. The video is one coloured card per programme it
 the item's title and the speaker (drawn by Pillow or the `ffmpeg` program: see
 `title_card`), H.264 with a keyframe every 2 s; the audio is `espeak-ng` reading the
 script, encoded to AAC. The result is kept under a folder named by a hash of the script,
-the card renderer and `MEDIA_VERSION`, so a second start reuses it.
+the card renderer and `MEDIA_VERSION`, so a second start reuses it. The files are made in a
+scratch folder named with the process id and renamed into place when whole; scratch folders
+of processes that are gone (killed half-way) are removed by the next run.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import heapq
 import importlib
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -40,6 +43,7 @@ GOP_SECONDS = 2
 RATE = 48000
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PAUSE = 0.5  # silence after each sentence, seconds
+SCRATCH = ".demo-"  # scratch folders: .demo-<pid>-<random>
 Progress = Callable[[str, float], None]
 
 
@@ -90,7 +94,8 @@ def make_demo_media(cache: Path, parts: list[Part], progress: Progress | None = 
         if shutil.which("espeak-ng") is None:
             raise SpeechUnavailable("espeak-ng is not installed (apt-get install espeak-ng)")
         cache.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".demo-", dir=cache))
+        remove_abandoned(cache)
+        work = Path(tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-", dir=cache))
         try:
             _generate(work, parts, progress or (lambda step, fraction: None))
             shutil.rmtree(folder, ignore_errors=True)
@@ -102,6 +107,27 @@ def make_demo_media(cache: Path, parts: list[Part], progress: Progress | None = 
         folder, folder / "source.ts", folder / "captions.vtt", folder / "slides.pdf",
         [(title, float(start)) for title, start in plan["chapters"]], float(plan["duration"]),
     )
+
+
+def remove_abandoned(cache: Path) -> list[Path]:
+    """Remove the scratch folders of processes no longer running; returns those removed."""
+    removed = []
+    for folder in cache.glob(f"{SCRATCH}*-*"):
+        pid = folder.name.removeprefix(SCRATCH).partition("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _generate(work: Path, parts: list[Part], progress: Progress) -> None:
