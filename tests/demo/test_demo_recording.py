@@ -12,8 +12,9 @@ from sqlalchemy import select
 from live.archive.service import MEDIA_DIR, MP4_NAME, recording_dir
 from live.db import create_engine, sessionmaker
 from live.demo import DEMO_DIR
+from live.demo.content import DemoRun, add_demo_content
 from live.demo.media import make_demo_media
-from live.demo.recording import DEMO_DEBATE, PARTS, QUESTIONS, load_demo_recording
+from live.demo.recording import DEMO_DEBATE, PARTS, QUESTIONS
 from live.events.document import read_event_file
 from live.models import ProgrammeItem
 from live.settings import Settings
@@ -118,10 +119,11 @@ async def test_archive_lists_it_and_the_page_shows_the_questions(
 async def test_a_second_load_reuses_everything(
     client: httpx.AsyncClient, settings: Settings, demo_media: Path
 ) -> None:
-    """Loading again makes no second recording, and the cached media are not regenerated."""
+    """Loading again makes nothing (no second recording or report), and the cached media are
+    not regenerated."""
     engine = create_engine(settings.database_url)
     try:
-        assert await load_demo_recording(settings, sessionmaker(engine), cache=demo_media) is None
+        assert await add_demo_content(DemoRun(settings, sessionmaker(engine), cache=demo_media)) == {}
     finally:
         await engine.dispose()
     before = {p: p.stat().st_mtime_ns for p in demo_media.rglob("*")}
