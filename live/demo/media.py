@@ -36,8 +36,11 @@ from av.video.stream import VideoStream
 from stream.package.captions import format_timestamp, normalise_captions
 
 # Bump when the generated media change in a way the script's text does not show.
-MEDIA_VERSION = 1
+MEDIA_VERSION = 2
 SIZE = (640, 360)
+# Where the card's darker band (with the speaker) begins: above the lower quarter, which the
+# player's controls cover.
+BAND = 190
 FPS = 10
 GOP_SECONDS = 2
 RATE = 48000
@@ -310,11 +313,11 @@ def _ffmpeg_card(part: Part, work: Path) -> av.VideoFrame:
     speaker.write_text(part.speaker, encoding="utf-8")
     font = f"fontfile={FONT}:" if Path(FONT).exists() else ""
     dark = "0x{:02x}{:02x}{:02x}".format(*(c // 3 for c in part.colour))
-    band = height * 2 // 3
+    band = BAND
     graph = (
         f"drawbox=y={band}:w=iw:h=ih-{band}:color={dark}:t=fill,"
         f"drawtext={font}textfile={title}:fontsize=34:fontcolor=white:x=32:y=60:line_spacing=8,"
-        f"drawtext={font}textfile={speaker}:fontsize=26:fontcolor=white:x=32:y={band + 40}"
+        f"drawtext={font}textfile={speaker}:fontsize=26:fontcolor=white:x=32:y={band + 24}"
     )
     colour = "0x{:02x}{:02x}{:02x}".format(*part.colour)
     subprocess.run(
@@ -335,10 +338,10 @@ def _pillow_card(part: Part) -> av.VideoFrame:
     image = image_module.new("RGB", SIZE, part.colour)
     draw = draw_module.Draw(image)
     dark = tuple(c // 3 for c in part.colour)
-    draw.rectangle((0, height * 2 // 3, width, height), fill=dark)
+    draw.rectangle((0, BAND, width, height), fill=dark)
     font = _font(36)
     draw.text((32, 60), part.item, fill=(255, 255, 255), font=font)
-    draw.text((32, height * 2 // 3 + 30), part.speaker, fill=(255, 255, 255), font=_font(28))
+    draw.text((32, BAND + 24), part.speaker, fill=(255, 255, 255), font=_font(28))
     frame: av.VideoFrame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]
     return frame
 
@@ -355,7 +358,7 @@ def _plain_card(colour: tuple[int, int, int]) -> av.VideoFrame:
     frame = av.VideoFrame(width, height, "rgb24")
     plane = frame.planes[0]
     dark = bytes(c // 3 for c in colour)
-    rows = [bytes(colour) * width if y < height * 2 // 3 else dark * width for y in range(height)]
+    rows = [bytes(colour) * width if y < BAND else dark * width for y in range(height)]
     pad = b"\0" * (plane.line_size - width * 3)
     plane.update(b"".join(row + pad for row in rows))
     return frame

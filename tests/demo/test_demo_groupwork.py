@@ -120,3 +120,11 @@ async def test_a_half_made_report_is_made_again(
         registered = await session.scalar(select(func.count()).select_from(Registration).join(
             Event).where(Event.slug == FIRST_GATHERING))
     assert registered == len(PEOPLE)
+
+
+async def test_the_ended_gathering_offers_no_places(client: httpx.AsyncClient) -> None:
+    """An ended event's page shows where and when it was, not places left or how to join."""
+    client.cookies.set("salen_lang", "en")
+    page = (await client.get(f"/e/{FIRST_GATHERING}")).text
+    assert "Nationaltheatret" in page
+    assert "Places left" not in page and "You can also take part online" not in page
