@@ -36,11 +36,12 @@ from av.video.stream import VideoStream
 from stream.package.captions import format_timestamp, normalise_captions
 
 # Bump when the generated media change in a way the script's text does not show.
-MEDIA_VERSION = 2
+MEDIA_VERSION = 3
 SIZE = (640, 360)
-# Where the card's darker band (with the speaker) begins: above the lower quarter, which the
-# player's controls cover.
+# The card's text stays above this line; below it a darker band is left to the captions and
+# the player's controls (half of a phone's small player).
 BAND = 190
+SPEAKER_Y = 136
 FPS = 10
 GOP_SECONDS = 2
 RATE = 48000
@@ -292,7 +293,7 @@ def card_renderer() -> str:
 
 
 def title_card(part: Part, work: Path) -> av.VideoFrame:
-    """The part's card: its colour with a darker lower band, the item's title and the speaker.
+    """The part's card: its colour, the item's title and the speaker, and a darker lower band.
 
     PyAV's bundled FFmpeg has no `drawtext`, so the text is drawn with Pillow when it is
     installed, else by the `ffmpeg` program (one PNG per card); failing both, no text.
@@ -316,8 +317,8 @@ def _ffmpeg_card(part: Part, work: Path) -> av.VideoFrame:
     band = BAND
     graph = (
         f"drawbox=y={band}:w=iw:h=ih-{band}:color={dark}:t=fill,"
-        f"drawtext={font}textfile={title}:fontsize=34:fontcolor=white:x=32:y=60:line_spacing=8,"
-        f"drawtext={font}textfile={speaker}:fontsize=26:fontcolor=white:x=32:y={band + 24}"
+        f"drawtext={font}textfile={title}:fontsize=34:fontcolor=white:x=32:y=36:line_spacing=8,"
+        f"drawtext={font}textfile={speaker}:fontsize=26:fontcolor=white:x=32:y={SPEAKER_Y}"
     )
     colour = "0x{:02x}{:02x}{:02x}".format(*part.colour)
     subprocess.run(
@@ -340,8 +341,8 @@ def _pillow_card(part: Part) -> av.VideoFrame:
     dark = tuple(c // 3 for c in part.colour)
     draw.rectangle((0, BAND, width, height), fill=dark)
     font = _font(36)
-    draw.text((32, 60), part.item, fill=(255, 255, 255), font=font)
-    draw.text((32, BAND + 24), part.speaker, fill=(255, 255, 255), font=_font(28))
+    draw.text((32, 36), part.item, fill=(255, 255, 255), font=font)
+    draw.text((32, SPEAKER_Y), part.speaker, fill=(255, 255, 255), font=_font(28))
     frame: av.VideoFrame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]
     return frame
 
