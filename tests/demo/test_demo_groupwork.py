@@ -52,7 +52,8 @@ async def test_report_is_published_with_every_group_and_its_input(
     for challenges, proposals, summary in NOTES:
         for line in [*challenges, *proposals, summary]:
             assert line in text
-    assert "Sal A" in text and "Grupperom 1" in text and "Digitalt" in text
+    assert "(Sal A · 4 deltakere)" in text and "(Grupperom 1 · 5 deltakere)" in text
+    assert text.count("Digitalt · 4 deltakere") == 2
     event_page = await client.get(f"/e/{FIRST_GATHERING}")
     assert f'href="{REPORT}"' in event_page.text
 
