@@ -116,7 +116,7 @@ async def load_demo_recording(
         return None
     for rid, _ in rows:
         log.warning("demo recording %s was left unfinished; making it again", rid)
-        await _discard(archive, rid, event.id)
+    await _discard(archive, [rid for rid, _ in rows], event.id)
     media = await asyncio.to_thread(
         make_demo_media, cache or Path(settings.recordings_dir) / CACHE_DIR, PARTS, progress
     )
@@ -134,13 +134,14 @@ async def load_demo_recording(
     return rid
 
 
-async def _discard(archive: Archive, rid: int, event_id: int) -> None:
-    """Remove a half-made demo recording: its row, its files and the questions it added."""
+async def _discard(archive: Archive, rids: list[int], event_id: int) -> None:
+    """Remove half-made demo recordings (rows and files) and every question the demo added."""
     async with archive.db() as session, session.begin():
         await session.execute(delete(Question).where(
             Question.event_id == event_id, Question.participant.startswith(QUESTION_PREFIX)))
-        await session.execute(delete(Recording).where(Recording.id == rid))
-    await asyncio.to_thread(shutil.rmtree, archive.folder(rid), True)
+        await session.execute(delete(Recording).where(Recording.id.in_(rids)))
+    for rid in rids:
+        await asyncio.to_thread(shutil.rmtree, archive.folder(rid), True)
 
 
 async def _extras(
