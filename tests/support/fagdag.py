@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from live.db import create_engine, sessionmaker
 from live.events.document import EventDoc, OccurrenceDoc, QuestionDoc, QuotaDoc, ThemeDoc
 from live.events.service import save_event
@@ -66,13 +68,17 @@ def fagdag_doc(now: dt.datetime | None = None) -> EventDoc:
 
 
 async def add_event(settings: Settings) -> None:
-    """Store the test event and a known county in the app's database."""
+    """Store the test event and a known county in the app's database (the demo's
+    participants may have brought the organisation already: it is made a county)."""
     engine = create_engine(settings.database_url)
     try:
         async with sessionmaker(engine)() as session, session.begin():
             await save_event(session, fagdag_doc(), create=True)
-            session.add(
-                Organisation(name=COUNTY, key=normalise_name(COUNTY), kind=OrganisationKind.COUNTY)
-            )
+            county = await session.scalar(
+                select(Organisation).where(Organisation.key == normalise_name(COUNTY)))
+            if county is None:
+                county = Organisation(name=COUNTY, key=normalise_name(COUNTY))
+                session.add(county)
+            county.kind = OrganisationKind.COUNTY
     finally:
         await engine.dispose()
