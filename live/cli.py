@@ -292,33 +292,37 @@ def _load_demo(settings: Settings) -> None:
 
     imported = _with_session(settings, load_demo)
     print(f"demo events: {', '.join(imported) if imported else 'already loaded'}")
-    recording = _demo_recording(settings)
-    print(f"demo recording: {f'/recordings/{recording}' if recording else 'none made'}")
+    _demo_content(settings, None)
     print("organiser login: {} / {}  at /admin".format(*DEMO_ORGANISER))
 
 
-def _demo_recording(settings: Settings) -> int | None:
-    """The past demo debate's recording, made (with progress on stderr) unless it is there."""
+def _demo_content(settings: Settings, slugs: list[str] | None) -> None:
+    """What the demo events show beyond their files (`live.demo.content`), made unless there;
+    the recording's progress on stderr. Both `serve --demo` and `event import` come here."""
     from live.db import create_engine, sessionmaker
-    from live.demo.media import SpeechUnavailable
-    from live.demo.recording import StepBars, load_demo_recording
+    from live.demo.content import DemoRun, add_demo_content
+    from live.demo.recording import StepBars
 
-    async def run() -> int | None:
+    async def run() -> None:
         engine = create_engine(settings.database_url)
         bars = StepBars()
+
+        def say(line: str) -> None:
+            bars.done()
+            print(line, flush=True)
+
         try:
-            return await load_demo_recording(settings, sessionmaker(engine), progress=bars)
-        except SpeechUnavailable as exc:
-            print(f"demo recording skipped: {exc}", file=sys.stderr)
-            return None
+            await add_demo_content(DemoRun(settings, sessionmaker(engine), progress=bars),
+                                   slugs, say=say)
         finally:
             bars.done()
             await engine.dispose()
 
-    return asyncio.run(run())
+    asyncio.run(run())
 
 
 def _event_import(args: argparse.Namespace) -> int:
+    from live.demo import is_demo_file
     from live.events.document import read_event_file
     from live.events.service import save_event
 
@@ -331,6 +335,8 @@ def _event_import(args: argparse.Namespace) -> int:
 
     slug = _with_session(settings, work)
     print(f"imported {slug}: {settings.mail_base_url}/e/{slug}")
+    if is_demo_file(args.file):
+        _demo_content(settings, [slug])
     return 0
 
 

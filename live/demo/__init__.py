@@ -1,4 +1,8 @@
-"""The demo: the seed events from shared/seeds as event documents, and a demo organiser."""
+"""The demo: the seed events from shared/seeds as event documents, and a demo organiser.
+
+What the events show beyond their files (group work, a published report, a recording) is
+made afterwards by `live.demo.content.add_demo_content`.
+"""
 
 from __future__ import annotations
 
@@ -14,30 +18,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live.auth import hash_password
 from live.events.document import EventDoc, read_event_file
 from live.events.service import save_event
-from live.models import Event, GroupSession, ItemKind, ProgrammeItem, User
+from live.models import Event, User
 from live.organisations.service import ensure_registry
 
 DEMO_DIR = Path(__file__).parent
 DEMO_ORGANISER = ("organiser@salen.local", "salen-demo")
 # The demo files' dates are as seen from this day. Loading moves them by whole weeks so
 # they stand as far from today as they stood from this day (weekdays and times kept): the
-# workshops stay ahead with registration open, the debate stays in the past.
+# workshops stay ahead with registration open, the debate and the first gathering stay
+# in the past.
 DEMO_WRITTEN = dt.date(2026, 11, 23)
 OSLO = ZoneInfo("Europe/Oslo")
 T = TypeVar("T")
-# Group work set up for the workshop (seed 002: two themes, groups from 10:30).
-DEMO_GROUP_WORK = {
-    "verksted-regional-utvikling": {
-        "placement": "theme",
-        "room_size": 6,
-        "sections": [{"key": "utfordringer", "title": "Utfordringer"},
-                     {"key": "forslag", "title": "Forslag til tiltak"}],
-        "venue_rooms": ["Sal A", "Sal B", "Grupperom 1", "Grupperom 2"],
-    },
-}
 
 
 def demo_files() -> list[Path]:
+    """The demo's event files."""
     return sorted(DEMO_DIR.glob("*.yaml"))
 
 
@@ -66,6 +62,11 @@ def demo_docs(today: dt.date | None = None) -> list[EventDoc]:
     return [shifted(read_event_file(path), delta) for path in demo_files()]
 
 
+def is_demo_file(path: Path) -> bool:
+    """Whether `path` is one of the demo's own event files (not a copy elsewhere)."""
+    return path.resolve() in {f.resolve() for f in demo_files()}
+
+
 async def load_demo(session: AsyncSession, today: dt.date | None = None) -> list[str]:
     """Import every demo event that is not there yet; returns the slugs imported.
 
@@ -77,22 +78,11 @@ async def load_demo(session: AsyncSession, today: dt.date | None = None) -> list
     for doc in demo_docs(today):
         exists = (await session.scalars(select(Event.id).where(Event.slug == doc.slug))).first()
         if exists is None:
-            event = await save_event(session, doc, create=True)
+            await save_event(session, doc, create=True)
             imported.append(doc.slug)
-            if doc.slug in DEMO_GROUP_WORK:
-                await add_group_work(session, event, DEMO_GROUP_WORK[doc.slug])
     email, password = DEMO_ORGANISER
     if (await session.scalars(select(User).where(User.email == email))).first() is None:
         session.add(User(email=email, name="Demo organiser", is_admin=True,
                          password_hash=hash_password(password)))
     return imported
 
-
-async def add_group_work(session: AsyncSession, event: Event, settings: dict[str, Any]) -> None:
-    """Set up the event's group work (closed, no rooms yet) on its first group-work item."""
-    await session.flush()
-    item = await session.scalar(
-        select(ProgrammeItem.id).where(ProgrammeItem.kind == ItemKind.GROUP_WORK,
-                                       ProgrammeItem.block.has(event_id=event.id))
-        .order_by(ProgrammeItem.starts_at))
-    session.add(GroupSession(event_id=event.id, item_id=item, state="closed", v=0, **settings))

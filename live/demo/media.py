@@ -4,7 +4,9 @@ Blocking; nothing is downloaded. The video is one coloured card per programme it
 the item's title and the speaker (drawn by Pillow or the `ffmpeg` program: see
 `title_card`), H.264 with a keyframe every 2 s; the audio is `espeak-ng` reading the
 script, encoded to AAC. The result is kept under a folder named by a hash of the script,
-the card renderer and `MEDIA_VERSION`, so a second start reuses it.
+the card renderer and `MEDIA_VERSION`, so a second start reuses it. The files are made in a
+scratch folder named with the process id and renamed into place when whole; scratch folders
+of processes that are gone (killed half-way) are removed by the next run.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import heapq
 import importlib
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -33,13 +36,18 @@ from av.video.stream import VideoStream
 from stream.package.captions import format_timestamp, normalise_captions
 
 # Bump when the generated media change in a way the script's text does not show.
-MEDIA_VERSION = 1
+MEDIA_VERSION = 3
 SIZE = (640, 360)
+# The card's text stays above this line; below it a darker band is left to the captions and
+# the player's controls (half of a phone's small player).
+BAND = 190
+SPEAKER_Y = 136
 FPS = 10
 GOP_SECONDS = 2
 RATE = 48000
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PAUSE = 0.5  # silence after each sentence, seconds
+SCRATCH = ".demo-"  # scratch folders: .demo-<pid>-<random>
 Progress = Callable[[str, float], None]
 
 
@@ -90,7 +98,8 @@ def make_demo_media(cache: Path, parts: list[Part], progress: Progress | None = 
         if shutil.which("espeak-ng") is None:
             raise SpeechUnavailable("espeak-ng is not installed (apt-get install espeak-ng)")
         cache.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".demo-", dir=cache))
+        remove_abandoned(cache)
+        work = Path(tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-", dir=cache))
         try:
             _generate(work, parts, progress or (lambda step, fraction: None))
             shutil.rmtree(folder, ignore_errors=True)
@@ -102,6 +111,27 @@ def make_demo_media(cache: Path, parts: list[Part], progress: Progress | None = 
         folder, folder / "source.ts", folder / "captions.vtt", folder / "slides.pdf",
         [(title, float(start)) for title, start in plan["chapters"]], float(plan["duration"]),
     )
+
+
+def remove_abandoned(cache: Path) -> list[Path]:
+    """Remove the scratch folders of processes no longer running; returns those removed."""
+    removed = []
+    for folder in cache.glob(f"{SCRATCH}*-*"):
+        pid = folder.name.removeprefix(SCRATCH).partition("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _generate(work: Path, parts: list[Part], progress: Progress) -> None:
@@ -263,7 +293,7 @@ def card_renderer() -> str:
 
 
 def title_card(part: Part, work: Path) -> av.VideoFrame:
-    """The part's card: its colour with a darker lower band, the item's title and the speaker.
+    """The part's card: its colour, the item's title and the speaker, and a darker lower band.
 
     PyAV's bundled FFmpeg has no `drawtext`, so the text is drawn with Pillow when it is
     installed, else by the `ffmpeg` program (one PNG per card); failing both, no text.
@@ -284,11 +314,11 @@ def _ffmpeg_card(part: Part, work: Path) -> av.VideoFrame:
     speaker.write_text(part.speaker, encoding="utf-8")
     font = f"fontfile={FONT}:" if Path(FONT).exists() else ""
     dark = "0x{:02x}{:02x}{:02x}".format(*(c // 3 for c in part.colour))
-    band = height * 2 // 3
+    band = BAND
     graph = (
         f"drawbox=y={band}:w=iw:h=ih-{band}:color={dark}:t=fill,"
-        f"drawtext={font}textfile={title}:fontsize=34:fontcolor=white:x=32:y=60:line_spacing=8,"
-        f"drawtext={font}textfile={speaker}:fontsize=26:fontcolor=white:x=32:y={band + 40}"
+        f"drawtext={font}textfile={title}:fontsize=34:fontcolor=white:x=32:y=36:line_spacing=8,"
+        f"drawtext={font}textfile={speaker}:fontsize=26:fontcolor=white:x=32:y={SPEAKER_Y}"
     )
     colour = "0x{:02x}{:02x}{:02x}".format(*part.colour)
     subprocess.run(
@@ -309,10 +339,10 @@ def _pillow_card(part: Part) -> av.VideoFrame:
     image = image_module.new("RGB", SIZE, part.colour)
     draw = draw_module.Draw(image)
     dark = tuple(c // 3 for c in part.colour)
-    draw.rectangle((0, height * 2 // 3, width, height), fill=dark)
+    draw.rectangle((0, BAND, width, height), fill=dark)
     font = _font(36)
-    draw.text((32, 60), part.item, fill=(255, 255, 255), font=font)
-    draw.text((32, height * 2 // 3 + 30), part.speaker, fill=(255, 255, 255), font=_font(28))
+    draw.text((32, 36), part.item, fill=(255, 255, 255), font=font)
+    draw.text((32, SPEAKER_Y), part.speaker, fill=(255, 255, 255), font=_font(28))
     frame: av.VideoFrame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]
     return frame
 
@@ -329,7 +359,7 @@ def _plain_card(colour: tuple[int, int, int]) -> av.VideoFrame:
     frame = av.VideoFrame(width, height, "rgb24")
     plane = frame.planes[0]
     dark = bytes(c // 3 for c in colour)
-    rows = [bytes(colour) * width if y < height * 2 // 3 else dark * width for y in range(height)]
+    rows = [bytes(colour) * width if y < BAND else dark * width for y in range(height)]
     pad = b"\0" * (plane.line_size - width * 3)
     plane.update(b"".join(row + pad for row in rows))
     return frame

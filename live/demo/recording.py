@@ -4,19 +4,25 @@
 imports it through `Archive.import_file` (probe, MP4 with chapters, VOD HLS), sets one
 chapter per programme item, stores the spoken text as the Norwegian captions, attaches a
 slide PDF to the first item, adds a few questions asked, approved and answered at their
-moments (the recording page's Q&A timeline), and publishes it. An event that already has a
-recording is left alone, so a second start does nothing.
+moments (the recording page's Q&A timeline), and publishes it.
+
+A marker file (`COMPLETE`) is written into the recording's folder last. A demo recording
+without it was left half-made by an interrupted run (a row still processing, missing
+files, no questions): it is removed, with its questions, and made again. A complete one is
+kept, so a second start does nothing; so is a debate with a recording of the organiser's own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+import shutil
 import sys
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.archive.chapters import programme_start, timed_items
@@ -29,8 +35,13 @@ from live.models.qa import Question
 from live.models.recordings import RecordingAttachment, RecordingCaption
 from live.settings import Settings
 
+log = logging.getLogger(__name__)
+
 DEMO_DEBATE = "fylkestinget-internasjonal-plan"
 CACHE_DIR = "demo"  # under the recordings folder
+SOURCE = "demo"  # the recordings' `source`
+COMPLETE = ".demo-complete"  # in the recording's folder, written last
+QUESTION_PREFIX = "demo-"  # the questions' `participant`
 SLIDES_TITLE = "Lysark: internasjonal mål- og handlingsplan"
 PARTS = [
     Part(
@@ -91,22 +102,27 @@ async def load_demo_recording(
     progress: Progress | None = None,
 ) -> int | None:
     """Give the demo debate its published recording unless it has one; returns its id if made."""
+    archive = Archive(settings, db)
     async with db() as session:
         try:
             event = await load_event(session, DEMO_DEBATE)
         except NotFound:  # the demo debate was deleted: nothing to record
             return None
-        if await session.scalar(select(Recording.id).where(Recording.event_id == event.id)):
-            return None
+        rows = (await session.execute(select(Recording.id, Recording.source).where(
+            Recording.event_id == event.id))).all()
         started = programme_start(event)
         items = {t.item.title: t.item.id for t in timed_items(event)}
+    if any(source != SOURCE or (archive.folder(rid) / COMPLETE).exists() for rid, source in rows):
+        return None
+    for rid, _ in rows:
+        log.warning("demo recording %s was left unfinished; making it again", rid)
+    await _discard(archive, [rid for rid, _ in rows], event.id)
     media = await asyncio.to_thread(
         make_demo_media, cache or Path(settings.recordings_dir) / CACHE_DIR, PARTS, progress
     )
-    archive = Archive(settings, db)
     report = (lambda value: progress("packaging", value)) if progress else None
     rid = await archive.import_file(
-        DEMO_DEBATE, media.source, started_at=started, source="demo", wait=True, progress=report
+        DEMO_DEBATE, media.source, started_at=started, source=SOURCE, wait=True, progress=report
     )
     chapters = [{"title": title, "start": start, "item": items.get(title)}
                 for title, start in media.chapters]
@@ -114,7 +130,18 @@ async def load_demo_recording(
     await archive.wait_idle()
     await _extras(archive, rid, media, [items.get(p.item) for p in PARTS])
     await archive.set_published(rid, True)
+    (archive.folder(rid) / COMPLETE).write_text("", encoding="utf-8")
     return rid
+
+
+async def _discard(archive: Archive, rids: list[int], event_id: int) -> None:
+    """Remove half-made demo recordings (rows and files) and every question the demo added."""
+    async with archive.db() as session, session.begin():
+        await session.execute(delete(Question).where(
+            Question.event_id == event_id, Question.participant.startswith(QUESTION_PREFIX)))
+        await session.execute(delete(Recording).where(Recording.id.in_(rids)))
+    for rid in rids:
+        await asyncio.to_thread(shutil.rmtree, archive.folder(rid), True)
 
 
 async def _extras(
@@ -140,7 +167,7 @@ async def _extras(
         for n, (part, asked, approved, answered, name, org, text) in enumerate(QUESTIONS):
             at = origin + dt.timedelta(seconds=media.chapters[part][1])
             session.add(Question(
-                event_id=recording.event_id, item_id=items[part], participant=f"demo-{n}",
+                event_id=recording.event_id, item_id=items[part], participant=f"{QUESTION_PREFIX}{n}",
                 name=name, organisation=org, text=text,
                 status="answered" if answered is not None else "approved",
                 asked_at=at + dt.timedelta(seconds=asked),

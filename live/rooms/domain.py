@@ -170,16 +170,18 @@ def plan(people: Sequence[Person], themes: Sequence[tuple[int, str]], mode: Plac
     venues = iter(venue_rooms)
     rooms: list[PlannedRoom] = []
     for theme in order:
-        for online in (True, False):
-            members = groups.get((theme, online), [])
-            sizes = split_sizes(len(members), room_size)
-            for number, chunk in enumerate(_fill(members, sizes, mode), start=1):
-                title = titles.get(theme, "") if theme is not None else ""
-                name = f"{title} {number}".strip() if len(sizes) > 1 else title
-                location = "" if online else next(venues, "")
-                rooms.append(PlannedRoom(
-                    theme=theme, online=online, name=name or f"{number}", location=location,
-                    capacity=room_size, members=[] if mode == Placement.FREE else chunk))
+        # Numbered through the theme, online and in-person alike: no two rooms share a name.
+        chunks = [(online, chunk) for online in (True, False)
+                  for chunk in _fill(groups.get((theme, online), []),
+                                     split_sizes(len(groups.get((theme, online), [])),
+                                                 room_size), mode)]
+        title = titles.get(theme, "") if theme is not None else ""
+        for number, (online, chunk) in enumerate(chunks, start=1):
+            name = f"{title} {number}".strip() if len(chunks) > 1 else title
+            location = "" if online else next(venues, "")
+            rooms.append(PlannedRoom(
+                theme=theme, online=online, name=name or f"{number}", location=location,
+                capacity=room_size, members=[] if mode == Placement.FREE else chunk))
     return rooms
 
 

@@ -9,13 +9,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from live.archive.service import MEDIA_DIR, MP4_NAME, recording_dir
+from live.archive.service import MEDIA_DIR, MP4_NAME, Archive, recording_dir
 from live.db import create_engine, sessionmaker
 from live.demo import DEMO_DIR
+from live.demo.content import DemoRun, add_demo_content
 from live.demo.media import make_demo_media
-from live.demo.recording import DEMO_DEBATE, PARTS, QUESTIONS, load_demo_recording
+from live.demo.recording import DEMO_DEBATE, PARTS, QUESTIONS
 from live.events.document import read_event_file
 from live.models import ProgrammeItem
+from live.models.qa import Question
 from live.settings import Settings
 from stream.package.captions import parse_captions
 
@@ -118,12 +120,32 @@ async def test_archive_lists_it_and_the_page_shows_the_questions(
 async def test_a_second_load_reuses_everything(
     client: httpx.AsyncClient, settings: Settings, demo_media: Path
 ) -> None:
-    """Loading again makes no second recording, and the cached media are not regenerated."""
+    """Loading again makes nothing (no second recording or report), and the cached media are
+    not regenerated."""
     engine = create_engine(settings.database_url)
     try:
-        assert await load_demo_recording(settings, sessionmaker(engine), cache=demo_media) is None
+        assert await add_demo_content(DemoRun(settings, sessionmaker(engine), cache=demo_media)) == {}
     finally:
         await engine.dispose()
     before = {p: p.stat().st_mtime_ns for p in demo_media.rglob("*")}
     make_demo_media(demo_media, PARTS)
     assert {p: p.stat().st_mtime_ns for p in demo_media.rglob("*")} == before
+
+
+async def test_a_deleted_demo_recording_is_made_again_without_doubled_questions(
+    client: httpx.AsyncClient, recording: dict[str, object], settings: Settings,
+    demo_media: Path,
+) -> None:
+    """After the organiser deletes the demo recording, the next load makes a new one, and the
+    debate keeps one copy of each demo question."""
+    engine = create_engine(settings.database_url)
+    try:
+        db = sessionmaker(engine)
+        await Archive(settings, db).delete(int(recording["id"]))  # type: ignore[call-overload]
+        made = await add_demo_content(DemoRun(settings, db, cache=demo_media))
+        assert list(made) == ["recording"]
+        async with db() as session:
+            texts = list(await session.scalars(select(Question.text)))
+    finally:
+        await engine.dispose()
+    assert sorted(texts) == sorted(q[-1] for q in QUESTIONS)

@@ -137,3 +137,12 @@ def test_state_machine_and_timer() -> None:
     assert domain.timer_end(now, end, add=10) == now + dt.timedelta(minutes=40)
     assert domain.remaining_seconds(end, now) == 1800
     assert domain.remaining_seconds(now, end) == 0
+
+
+def test_rooms_of_a_theme_have_different_names_online_and_in_person() -> None:
+    """A theme's online and in-person rooms are numbered through, so no two share a name."""
+    crowd = people([(1, True)] * 3 + [(1, False)] * 5 + [(2, True)] * 2 + [(2, False)] * 2)
+    rooms = domain.plan(crowd, THEMES, Placement.THEME, 4, ["Room A", "Table 3", "Room B"])
+    assert [(r.name, r.online) for r in rooms] == [
+        ("Sustainability 1", True), ("Sustainability 2", False), ("Sustainability 3", False),
+        ("Skills 1", True), ("Skills 2", False)]

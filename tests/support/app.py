@@ -22,7 +22,7 @@ from live.app import create_app
 from live.archive.service import CAPTIONS_DIR
 from live.db import create_engine, sessionmaker
 from live.demo import OSLO, demo_shift, load_demo
-from live.demo.recording import load_demo_recording
+from live.demo.content import DemoRun, add_demo_content
 from live.migrate import upgrade
 from live.settings import Settings
 from tests.support.liveserver import serve_app
@@ -180,12 +180,13 @@ def app(settings: Settings) -> Starlette:
 
 
 async def load_demo_into(settings: Settings, media: Path) -> None:
-    """The demo events, the organiser and the demo debate's recording (media from `media`)."""
+    """The demo events, the organiser and their content (group work, report, the debate's
+    recording with media from `media`), as `salen serve --demo` loads them."""
     engine = create_engine(settings.database_url)
     db = sessionmaker(engine)
     async with db() as session, session.begin():
         await load_demo(session, DEMO_DAY)
-    await load_demo_recording(settings, db, cache=media)
+    await add_demo_content(DemoRun(settings, db, cache=media))
     await engine.dispose()
 
 

@@ -68,15 +68,17 @@ def fagdag_doc(now: dt.datetime | None = None) -> EventDoc:
 
 
 async def add_event(settings: Settings) -> None:
-    """Store the test event and a known county in the app's database."""
+    """Store the test event and a known county in the app's database (the demo's
+    participants may have brought the organisation already: it is made a county)."""
     engine = create_engine(settings.database_url)
     try:
         async with sessionmaker(engine)() as session, session.begin():
             await save_event(session, fagdag_doc(), create=True)
-            known = await session.scalar(
-                select(Organisation.id).where(Organisation.key == normalise_name(COUNTY)))
-            if known is None:  # the demo's registry has the real counties
-                session.add(Organisation(name=COUNTY, key=normalise_name(COUNTY),
-                                         kind=OrganisationKind.COUNTY))
+            county = await session.scalar(
+                select(Organisation).where(Organisation.key == normalise_name(COUNTY)))
+            if county is None:
+                county = Organisation(name=COUNTY, key=normalise_name(COUNTY))
+                session.add(county)
+            county.kind = OrganisationKind.COUNTY
     finally:
         await engine.dispose()
