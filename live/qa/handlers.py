@@ -183,6 +183,14 @@ class QaFeature(Feature[QaConn]):
         """Several Q&A updates as one `update` frame (`live.qa.messages.coalesce`)."""
         return coalesce(notices)
 
+    async def catch_up(
+        self, event_id: int, since: int | None, moderator: bool
+    ) -> tuple[int, str | None]:
+        """What the event's channel missed after `since`, from the database (the fan-out
+        asks when its hub subscription is live again)."""
+        v, update = await self.qa.catch_up(event_id, since, moderator=moderator)
+        return v, None if update is None else encode(update).decode()
+
     def routes(self) -> Sequence[Route[QaConn]]:
         # Every Q&A write runs under the event's write lock; the display may not ask or vote.
         return (

@@ -37,6 +37,7 @@ from live.qa import domain
 from live.qa import transaction as txn
 from live.qa.domain import QaStatus
 from live.qa.messages import (
+    GONE_STATUSES,
     PUBLIC_STATUSES,
     Approve,
     Ask,
@@ -52,6 +53,7 @@ from live.qa.messages import (
     QuestionView,
     Reject,
     Snapshot,
+    Update,
     encode,
 )
 from live.qa.rows import QuestionRow
@@ -127,6 +129,39 @@ class QaService:
             if state is None:
                 return 0
             return state.version if moderator else state.public_version
+
+        return await self._reader.run(read)
+
+    async def catch_up(
+        self, event_id: int, since: int | None, *, moderator: bool
+    ) -> tuple[int, Update | None]:
+        """The channel's newest version and, when `since` is older, one update of every
+        change after it (questions, panel, settings), read from the database.
+
+        What a process serves after its hub was away: the changes other processes made
+        meanwhile. Gone questions come as tombstones; items carry their own versions.
+        """
+
+        def read(session: Session) -> tuple[int, Update | None]:
+            state = session.get(QaSettings, event_id)
+            if state is None:
+                return 0, None
+            v = state.version if moderator else state.public_version
+            if since is None or v <= since:
+                return v, None
+            query = select(Question).where(Question.event_id == event_id, Question.v > since)
+            if not moderator:
+                visible = PUBLIC_STATUSES | GONE_STATUSES
+                query = query.where(Question.status.in_([s.value for s in visible]))
+            views = [question_view(q) for q in session.scalars(query.order_by(Question.id))]
+            return v, Update(
+                v=v,
+                questions=views if moderator else [view.public() for view in views],
+                panel=txn.read_panel(session, event_id, state.panel_v)
+                if state.panel_v > since else None,
+                settings=txn.settings_view(state, txn.closed_items(session, event_id))
+                if state.settings_v > since else None,
+            )
 
         return await self._reader.run(read)
 
@@ -213,8 +248,8 @@ class QaService:
                 await self._hub.publish(
                     public_channel(event_id), Entry(full.v, news.after, encode(news.public))
                 )
-        except Exception:
-            log.exception("could not announce version %s of event %s", full.v, event_id)
+        except Exception as exc:  # noqa: BLE001  (a hub's own failure; clients catch up)
+            log.warning("could not announce version %s of event %s: %r", full.v, event_id, exc)
 
     # --- actions ---------------------------------------------------------------------------
 

@@ -74,6 +74,13 @@ class Feature(Generic[S]):
         """Several of the syncing feature's hub notices as the text of one frame."""
         raise NotImplementedError(f"{type(self).__name__} sends no notices to viewers")
 
+    async def catch_up(
+        self, event_id: int, since: int | None, moderator: bool
+    ) -> tuple[int, str | None]:
+        """The syncing feature's newest version for the event's channel and, when `since` is
+        older, one notice's text of every change after it (`live.realtime.fanout.CatchUp`)."""
+        return 0, None
+
     async def start(self, state: S) -> None:
         """The connection is synced: begin its own pushes."""
 
@@ -169,7 +176,8 @@ async def open_live(
     own = Limiter.for_hub(settings.hub_url) if limiter is None else None
     try:
         async with Fanout(
-            hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds
+            hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds,
+            catch_up=syncer.catch_up if syncer.syncs else None,
         ) as fanout:
             yield Live(settings, db, hub, fanout, limits or Limits(), features, limiter or own)
     finally:

@@ -25,6 +25,13 @@ and a connection whose transport holds more than `MAX_BUFFER` unsent bytes is cl
 `CloseCode.SLOW` the same way (and cut off if it never reads its close). That happens only
 while nothing of the library's own is waiting to be sent for the connection, so raw frames
 never overtake a snapshot or a reply.
+
+When the hub loses the other processes (`Listener.lost`: Redis is away, or a subscription
+lagged) no connection is dropped: the room keeps delivering what its own process publishes,
+and once the channel is live again it reads from the database, through the syncing
+feature's `catch_up`, everything after the newest version up to which it had heard every
+notice (`Watermark`), and sends that as one more notice. Clients apply pushes by version,
+so a change heard twice is harmless and every client converges on the database.
 """
 
 from __future__ import annotations
@@ -60,6 +67,13 @@ Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 Close = Callable[[int, str], Awaitable[None]]
 # Several notices of one channel as the text of one frame (newest state per item wins).
 Coalesce = Callable[[Sequence[bytes]], str]
+# (event, since, moderators' channel?) -> the channel's newest committed version and, when
+# `since` is given and older, the text of one notice of every change after it.
+CatchUp = Callable[[int, int | None, bool], Awaitable[tuple[int, str | None]]]
+# Seconds before a catch-up that failed (the database away too) is tried again.
+CATCH_UP_RETRY = 1.0
+# Notices heard out of order that a watermark keeps while waiting for the one before.
+MAX_AHEAD = 1000
 
 
 class Conn:
@@ -225,6 +239,38 @@ class Conn:
                 await self._writer
 
 
+class Watermark:
+    """The newest version up to which every notice of one channel reached the room.
+
+    Notices from several processes may arrive out of version order; each names the version
+    of the channel's notice before it (`Entry.after`), so the mark moves only along an
+    unbroken chain and notices ahead of a gap wait (`MAX_AHEAD` at most). None: not known yet.
+    """
+
+    __slots__ = ("_ahead", "v")
+
+    def __init__(self) -> None:
+        self.v: int | None = None
+        self._ahead: dict[int, int] = {}  # after -> v
+
+    def saw(self, entry: Entry) -> None:
+        """A notice reached the room."""
+        if self.v is not None and entry.after <= self.v:
+            self.reach(entry.v)
+        elif len(self._ahead) < MAX_AHEAD:
+            self._ahead[entry.after] = max(entry.v, self._ahead.get(entry.after, 0))
+
+    def reach(self, v: int) -> None:
+        """Every notice up to `v` is known to have reached the room."""
+        self.v = v if self.v is None else max(self.v, v)
+        while True:
+            joined = [after for after in self._ahead if after <= self.v]
+            if not joined:
+                return
+            for after in joined:
+                self.v = max(self.v, self._ahead.pop(after))
+
+
 class Room:
     """This process's connections to one event, and the public notices not yet sent to all.
 
@@ -234,8 +280,10 @@ class Room:
     The room listens to the event's two Q&A channels through the process's `Relay`.
     """
 
-    def __init__(self, event_id: int, coalesce: Coalesce) -> None:
-        self.event_id, self.coalesce = event_id, coalesce
+    def __init__(
+        self, event_id: int, coalesce: Coalesce, catch_up: CatchUp | None = None
+    ) -> None:
+        self.event_id, self.coalesce, self._catch_up = event_id, coalesce, catch_up
         self.public_channel = qa_public_channel(event_id)
         self.mod_channel = qa_mod_channel(event_id)
         self.viewers: set[Conn] = set()
@@ -251,6 +299,9 @@ class Room:
         # The newest public version this room knows to be committed, None when unknown.
         self.public_v: int | None = None
         self._channels: set[str] = set()
+        self.marks = {self.public_channel: Watermark(), self.mod_channel: Watermark()}
+        # Channels live again whose missed changes are still to be read (`_catch_up_due`).
+        self._due: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.viewers) + len(self.moderators)
@@ -264,19 +315,51 @@ class Room:
 
     def entry(self, channel: str, entry: Entry) -> None:
         """A notice: public ones wait for the next tick, moderators' go out at once."""
+        self.marks[channel].saw(entry)
         if channel == self.public_channel:
             self.add(entry)
         else:
             self.forward(entry)
 
     def lost(self, channel: str) -> None:
-        self.resync_all(channel)
+        """Notices of other processes may pass unseen: caught up when the channel is live."""
+        self._channels.discard(channel)
+        if channel == self.public_channel:
+            self.public_v = None
 
     def live(self, channel: str) -> None:
-        """Once both hub channels are live, connections may read their snapshot."""
+        """Once both hub channels are live, connections may read their snapshot; what the
+        channel missed before is read from the database."""
         self._channels.add(channel)
         if len(self._channels) == 2:
             self.ready.set()
+        if self._catch_up is not None:
+            self._due.add(channel)
+            self.tasks = [task for task in self.tasks if not task.done()]
+            if len(self.tasks) < 2:  # the tick task, and at most one catching up
+                self.tasks.append(asyncio.create_task(
+                    self._catch_up_due(self._catch_up), name=f"salen-catch-up-{self.event_id}"))
+
+    async def _catch_up_due(self, catch_up: CatchUp) -> None:
+        """Read what each channel in `_due` missed and pass it on as one notice."""
+        while self._due:
+            channel = self._due.pop()
+            if channel not in self._channels:
+                continue  # lost again: its next `live` asks once more
+            mark = self.marks[channel]
+            since = mark.v
+            try:
+                v, text = await catch_up(self.event_id, since, channel == self.mod_channel)
+            except Exception as exc:  # noqa: BLE001  (the database may be away too)
+                log.warning("event %s could not catch up (%r); retrying", self.event_id, exc)
+                self._due.add(channel)
+                await asyncio.sleep(CATCH_UP_RETRY)
+                continue
+            if text is not None and since is not None and v > since:
+                self.entry(channel, Entry(v, since, text.encode()))
+            mark.reach(v)
+            if channel == self.public_channel:
+                self.known_public(v)
 
     def flush(self) -> int:
         """Write the pending notices to every viewer in one go (a tick without slices).
@@ -338,14 +421,6 @@ class Room:
                 conn.drop(CloseCode.SLOW, "resync")
         self.written_up_to(end)
 
-    def resync_all(self, channel: str) -> None:
-        """Notices on `channel` were lost: every connection must reconnect and resync."""
-        self.written_up_to(self.end)
-        self.public_v = None
-        self._channels.discard(channel)
-        for conn in list(self.viewers | self.moderators):
-            conn.drop(CloseCode.SLOW, "resync")
-
 
 class Tick:
     """One round of a room's news to its viewers, written a slice at a time.
@@ -405,9 +480,9 @@ class Fanout:
 
     def __init__(
         self, hub: Hub, coalesce: Coalesce, tick_seconds: float = 0.15,
-        min_tick_seconds: float = 0.05,
+        min_tick_seconds: float = 0.05, catch_up: CatchUp | None = None,
     ) -> None:
-        self._relay, self.coalesce = Relay(hub), coalesce
+        self._relay, self.coalesce, self._catch_up = Relay(hub), coalesce, catch_up
         self.pace = TickPace(min_tick_seconds, tick_seconds)
         self._rooms: dict[int, Room] = {}
 
@@ -428,17 +503,21 @@ class Fanout:
         """Register `conn` for the event's pushes; the hub subscriptions are live on entry."""
         room = self._rooms.get(event_id)
         if room is None:
-            room = self._rooms[event_id] = Room(event_id, self.coalesce)
-            self._relay.listen(room.public_channel, room)
-            self._relay.listen(room.mod_channel, room)
+            room = self._rooms[event_id] = Room(event_id, self.coalesce, self._catch_up)
             room.tasks = [
                 asyncio.create_task(self._run_ticks(room), name=f"salen-tick-{event_id}"),
             ]
+            self._relay.listen(room.public_channel, room)
+            self._relay.listen(room.mod_channel, room)
         conn.cursor = room.end
         (room.moderators if conn.moderator else room.viewers).add(conn)
         try:
-            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
-                await room.ready.wait()
+            try:
+                async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                    await room.ready.wait()
+            except TimeoutError:
+                # The hub never holds a subscription up this long; serve rather than hang.
+                log.warning("event %s: hub subscriptions not ready; serving anyway", event_id)
             yield room
         finally:
             room.viewers.discard(conn)
