@@ -12,6 +12,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -54,11 +55,20 @@ class RedisServer:
 
     port: int
     directory: Path
+    pid: int = 0
 
     @property
     def url(self) -> str:
         """redis:// URL of database 0."""
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def pause(self) -> None:
+        """SIGSTOP the server: connections stay open and nothing answers."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT a paused server."""
+        os.kill(self.pid, signal.SIGCONT)
 
 
 def _redis_ping(port: int) -> bool:
@@ -71,12 +81,13 @@ def _redis_ping(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def start_redis() -> Iterator[RedisServer]:
-    """Run a redis-server without persistence on a free loopback port until exit."""
+def start_redis(port: int | None = None) -> Iterator[RedisServer]:
+    """Run a redis-server without persistence on loopback until exit (on `port`, or a
+    free one); exiting kills it even when paused."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     with tempfile.TemporaryDirectory(prefix="salen-redis-") as tmp:
         directory = Path(tmp)
-        port = free_port()
+        port = port or free_port()
         log = directory / "redis.log"
         args = [
             binary,
@@ -104,8 +115,10 @@ def start_redis() -> Iterator[RedisServer]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise ServerStartError(f"redis-server did not start:\n{_read_log(log)}")
                 time.sleep(0.02)
-            yield RedisServer(port=port, directory=directory)
+            yield RedisServer(port=port, directory=directory, pid=proc.pid)
         finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGCONT)
             proc.terminate()
             try:
                 proc.wait(timeout=10)
