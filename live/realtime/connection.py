@@ -9,6 +9,7 @@ through `Feature`: their message routes, a state per connection, and hooks aroun
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hmac
 import time
@@ -23,6 +24,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from live.bounds import parse_int
+from live.db import is_unavailable
 from live.hub import Entry, Hub
 from live.identity import Identities, Participant
 from live.models import Event, Role
@@ -214,7 +216,20 @@ def ws_route(
 
 
 async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
-    """Run one connection from accept to close."""
+    """Run one connection from accept to close; a database that refuses for now closes it
+    with `CloseCode.TRY_AGAIN` (the client reconnects), logged in one line."""
+    try:
+        await _serve(websocket, resolve_roles)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        live: Live = websocket.state.live
+        live.dispatcher.unforeseen.warning(exc, "connecting: database unavailable")
+        with contextlib.suppress(Exception):
+            await websocket.close(CloseCode.TRY_AGAIN, "try again later")
+
+
+async def _serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     live: Live = websocket.state.live
     event = await live.find_event(websocket.path_params["slug"])
     await websocket.accept()

@@ -34,6 +34,7 @@ class CloseCode(enum.IntEnum):
     SLOW = 4008  # the client could not keep up; reconnect and resync
     FLOOD = 4029  # too many messages from this connection or address
     SHUTDOWN = 4503  # the server is going away; reconnect and resync
+    TRY_AGAIN = 1013  # the database refused for now (locked, unreachable); reconnect later
 
 
 class Envelope(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
