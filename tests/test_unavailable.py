@@ -64,26 +64,28 @@ def is_unavailable(response: httpx.Response) -> bool:
 
 
 async def test_locked_sqlite_refuses_api_writes_as_unavailable(
-    caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+    web: httpx.AsyncClient,  # noqa: F811  (the imported fixture)
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
 ) -> None:
     """An event created while another writer holds the SQLite file: 503 `unavailable`."""
-    page: httpx.AsyncClient = request.getfixturevalue("web")
     request.getfixturevalue("locked")
-    response = await page.post("/api/events", json=NEW_EVENT, headers=ADMIN)
+    response = await web.post("/api/events", json=NEW_EVENT, headers=ADMIN)
     assert is_unavailable(response), response.text
     assert response.json()["code"] == "unavailable"
     no_tracebacks(caplog)
 
 
 async def test_locked_sqlite_refuses_a_registration_with_a_page(
-    caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+    web: httpx.AsyncClient,  # noqa: F811  (the imported fixture)
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
 ) -> None:
     """A registration submitted while the SQLite file is held gets a 503 page, not a 500."""
-    page: httpx.AsyncClient = request.getfixturevalue("web")
-    form = await page.get(f"/e/{SLUG}/register")
+    form = await web.get(f"/e/{SLUG}/register")
     assert form.status_code == 200
     request.getfixturevalue("locked")
-    response = await register(page, person(1))
+    response = await register(web, person(1))
     assert is_unavailable(response), response.text[:500]
     assert response.headers["content-type"].startswith("text/html")
     no_tracebacks(caplog)
