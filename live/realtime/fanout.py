@@ -167,7 +167,7 @@ class Conn:
             return
         if self._writer is not None:
             if len(self._backlog) >= self._max_backlog:
-                self.drop(CloseCode.SLOW, "too slow; reconnect and resync")
+                self.give_up()
                 return
             self._backlog.append(message)
             return
@@ -187,8 +187,7 @@ class Conn:
     def _write_raw(self, raw: RawSocket, frame: bytes) -> None:
         # Nothing of the library's is queued (no writer): the frame goes after whole frames.
         if raw.buffered() > self._max_buffer:
-            self.drop(CloseCode.SLOW, "too slow; reconnect and resync")
-            raw.abort_later()
+            self.give_up()
         elif not raw.write(frame):
             self.closed = True
 
@@ -212,6 +211,14 @@ class Conn:
             self.closed = True
         finally:
             self._writer = None
+
+    def give_up(self) -> None:
+        """Close a connection too slow to keep up; cut it at the transport if it stays."""
+        if self.closed:
+            return
+        self.drop(CloseCode.SLOW, "too slow; reconnect and resync")
+        if self._raw is not None:
+            self._raw.abort_later()
 
     def drop(self, code: int, reason: str) -> None:
         """Stop writing to this connection and close it with `code`."""

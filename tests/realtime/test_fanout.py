@@ -277,3 +277,40 @@ async def test_room_knows_the_newest_public_version(hub: Hub, fanout: Fanout) ->
         room.lost(public_channel(EVENT))
         room.known_public(6)  # not subscribed: a notice might be passing unseen
         assert room.public_v is None
+
+
+class HeldRaw:
+    """A transport that takes raw frames but whose ASGI sends never finish."""
+
+    def __init__(self) -> None:
+        self.aborts = 0
+
+    def write(self, frame: bytes) -> bool:
+        return True
+
+    def buffered(self) -> int:
+        return 0
+
+    def abort_later(self) -> None:
+        self.aborts += 1
+
+
+async def test_backlog_overflow_also_cuts_the_transport() -> None:
+    """A connection dropped for a full backlog on the ASGI path is also cut at the transport
+    (`abort_later`), as on the raw path, so its kernel buffers are freed."""
+    closes: list[int] = []
+    stuck: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def send(message: dict[str, Any]) -> None:
+        await stuck
+
+    async def close(code: int, reason: str) -> None:
+        closes.append(code)
+
+    raw = HeldRaw()
+    conn = Conn(send, close, raw=raw, max_backlog=2)
+    for _ in range(4):
+        conn.send("x")
+    await asyncio.sleep(0)
+    assert conn.closed and raw.aborts == 1 and closes == [CloseCode.SLOW]
+    stuck.cancel()
