@@ -21,7 +21,7 @@ from live.models.people import (
     User,
     normalise_name,
 )
-from live.models.plumbing import Job, MailState, OutboxMail
+from live.models.plumbing import ClientAction, Job, MailState, OutboxMail
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
 from live.models.recordings import Recording, RecordingState
 from live.models.registration import Attendance, Registration
@@ -32,6 +32,7 @@ __all__ = [
     "Attendance",
     "Base",
     "BreakoutRoom",
+    "ClientAction",
     "Event",
     "EventRole",
     "EventType",

@@ -76,12 +76,13 @@ class QaConn:
 
     async def vote(self, msg: Vote) -> QaOk:
         await self._check_vote()
-        await self.qa.vote(self.session.event_id, self.actor, msg.question, up=True)
+        await self.qa.vote(self.session.event_id, self.actor, msg.question, up=True, key=msg.key)
         return QaOk(id=msg.id)
 
     async def unvote(self, msg: Unvote) -> QaOk:
         await self._check_vote()
-        await self.qa.vote(self.session.event_id, self.actor, msg.question, up=False)
+        await self.qa.vote(self.session.event_id, self.actor, msg.question, up=False,
+                           key=msg.key)
         return QaOk(id=msg.id)
 
     async def approve(self, msg: Approve) -> QaOk:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from live import idempotency
 from live.db import LoopWriter, Writer
 from live.errors import Conflict, NotFound
 from live.hub import Entry, Hub
@@ -256,7 +257,15 @@ class QaService:
     async def ask(self, event_id: int, actor: Actor, msg: Ask) -> QuestionView:
         """Store a question; it is acknowledged (returned) only after the commit."""
 
+        who = actor.participant.id
+
         def body(tx: Tx) -> QuestionRow:
+            if msg.key is not None:
+                done = idempotency.recall(tx.connection, event_id, who, msg.key, "qa.ask")
+                first = None if done is None or done.result_id is None else tx.question(
+                    done.result_id)
+                if first is not None:
+                    raise txn.Unchanged(first)  # a retry: the question asked the first time
             tx.check_item(msg.item)
             rules = txn.rules(tx.state, txn.closed_items(tx.connection, event_id))
             text = domain.clean_text(msg.text, rules)
@@ -265,7 +274,7 @@ class QaService:
                 rules, anonymous=msg.anonymous, name=name, item=msg.item, moderator=actor.moderator
             )
             status = domain.initial_status(rules, moderator=actor.moderator)
-            return tx.add(QuestionRow(
+            q = tx.add(QuestionRow(
                 id=0,
                 event_id=event_id,
                 item_id=msg.item,
@@ -288,18 +297,30 @@ class QaService:
                 last_actor=None,
                 last_action=None,
             ), "ask")
+            if msg.key is not None:
+                idempotency.remember(tx.connection, event_id, who, msg.key, "qa.ask", q.id)
+            return q
 
         q = await self._act(event_id, actor, body)
         return question_view(q) if actor.moderator else own_view(q)
 
-    async def vote(self, event_id: int, actor: Actor, question_id: int, up: bool = True) -> None:
-        """Add (or take back) this participant's vote; a second vote changes nothing."""
+    async def vote(
+        self, event_id: int, actor: Actor, question_id: int, up: bool = True,
+        key: str | None = None,
+    ) -> None:
+        """Add (or take back) this participant's vote; a second vote changes nothing, nor
+        does a retry under the same idempotency `key` after other votes."""
+        action = "qa.vote" if up else "qa.unvote"
 
         def body(tx: Tx) -> None:
             q = domain.check_votable(tx.question(question_id), question_id)
             who = actor.participant.id
+            if key is not None and idempotency.recall(tx.connection, event_id, who, key, action):
+                return
             if up == txn.has_vote(tx.connection, question_id, who):
                 return
+            if key is not None:
+                idempotency.remember(tx.connection, event_id, who, key, action, question_id)
             if up:
                 txn.add_vote(tx.connection, question_id, who, tx.now)
             else:
