@@ -10,7 +10,7 @@ from playwright.async_api import Browser, Page, WebSocket, expect
 from sqlalchemy import select
 
 from live.db import create_engine, sessionmaker
-from live.models import Event
+from live.models import Event, Question
 from live.settings import Settings
 from tests.support.app import make_settings
 from tests.support.axe import assert_accessible
@@ -272,3 +272,29 @@ async def test_two_moderators_edit_merge_and_filter(
     await expect(approved).to_contain_text("None.")
     await kari.get_by_label("Show questions about").select_option("none")
     await expect(approved).to_contain_text("What about the roads?")
+
+
+async def test_an_ask_whose_reply_was_lost_is_sent_again_once(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """The socket drops right after sending a question: once reconnected the page sends it
+    again with its idempotency key and gets the first question back; it is stored once."""
+    viewer = await open_page(browser, f"{live_url}/e/{SLUG}/live")
+    text = "Did my question arrive only once?"
+    asked = await viewer.evaluate(
+        """(text) => {
+            const s = window.salenQa.socket;
+            s.delay = 100;
+            const reply = s.call("qa.ask", {text, name: "Ada"});
+            s.ws.close();
+            return reply.then((ok) => ok.question.id);
+        }""",
+        text,
+    )
+    engine = create_engine(settings.database_url)
+    try:
+        async with sessionmaker(engine)() as session:
+            ids = (await session.scalars(select(Question.id).where(Question.text == text))).all()
+    finally:
+        await engine.dispose()
+    assert ids == [asked]
