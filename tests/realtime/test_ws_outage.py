@@ -13,8 +13,14 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
-from tests.realtime.test_ws_processes import prepare, server_process, wait_listening
+from tests.realtime.test_ws_processes import (
+    prepare,
+    server_process,
+    spawn_server,
+    wait_listening,
+)
 from tests.support.servers import start_redis
 
 pytestmark = pytest.mark.redis
@@ -23,14 +29,20 @@ pytestmark = pytest.mark.redis
 class Client:
     """A socket whose pushes are applied in the background, as the browser's state does."""
 
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, before: Client | None = None) -> None:
         self.ws = ws
-        self.questions: dict[int, dict[str, Any]] = {}
+        # A reconnected client keeps what it had, as the browser's state does.
+        self.questions: dict[int, dict[str, Any]] = dict(before.questions) if before else {}
+        self.v = before.v if before else 0
         self.replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.next_id = 0
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await self._apply()
+
+    async def _apply(self) -> None:
         async for text in self.ws:
             message = json.loads(text)
             if message["type"] in {"ok", "error"}:
@@ -38,6 +50,9 @@ class Client:
                 continue
             if message["type"] == "snapshot":
                 self.questions.clear()
+                self.v = message["v"]
+            else:
+                self.v = max(self.v, message["v"])
             for q in message.get("questions", []):
                 known = self.questions.get(q["id"])
                 if known is None or known["v"] <= q["v"]:
@@ -112,3 +127,36 @@ async def test_asks_and_approvals_go_on_through_a_redis_outage(tmp_path: Path) -
             assert all(not client.reader.done() for client in clients)
     for log in logs:
         assert "Traceback" not in log.read_text()
+
+
+async def test_killing_one_of_two_processes_loses_nothing(tmp_path: Path) -> None:
+    """Process one is killed (SIGKILL) after its questions were acknowledged: its clients
+    reconnect to process two with `since` and have every question, as do process two's."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    await prepare(url)
+    logs = (tmp_path / "one.log", tmp_path / "two.log")
+    with contextlib.ExitStack() as stack:
+        redis = stack.enter_context(start_redis())
+        (one, base_one), (_two, base_two) = (
+            stack.enter_context(spawn_server(url, redis.url, log)) for log in logs)
+        wait_listening(base_one, logs[0])
+        wait_listening(base_two, logs[1])
+        async with contextlib.AsyncExitStack() as sockets:
+
+            async def client(base: str, query: str = "", before: Client | None = None) -> Client:
+                ws = connect(f"{base}/ws/events/panel{query}")
+                return Client(await sockets.enter_async_context(ws), before)
+
+            mod_one, viewer_one = await client(base_one, "?token=mod-secret"), await client(base_one)
+            mod_two, viewer_two = await client(base_two, "?token=mod-secret"), await client(base_two)
+            asked = [await ask_and_approve(base_one, mod_one, viewer_one, f"Before {n}")
+                     for n in range(4)]
+            os.kill(one.pid, signal.SIGKILL)
+            await mod_one.until(lambda: mod_one.reader.done())
+            await viewer_one.until(lambda: viewer_one.reader.done())
+            moved = [await client(base_two, f"?token=mod-secret&since={mod_one.v}", mod_one),
+                     await client(base_two, f"?since={viewer_one.v}", viewer_one)]
+            asked.append(await ask_and_approve(base_two, mod_two, viewer_two, "After"))
+            for c in [*moved, mod_two, viewer_two]:
+                await c.until(lambda c=c: all(c.status(q) == "approved" for q in asked))
+    assert "Traceback" not in logs[1].read_text()
