@@ -16,7 +16,7 @@ from live.qa.messages import CloseCode, QuestionView, Update, coalesce, encode
 from live.realtime import fanout as fanout_module
 from live.realtime.channels import qa_mod_channel as mod_channel
 from live.realtime.channels import qa_public_channel as public_channel
-from live.realtime.fanout import Conn, Fanout, Tick
+from live.realtime.fanout import Conn, Fanout, Tick, Watermark
 
 EVENT = 7
 
@@ -314,3 +314,42 @@ async def test_backlog_overflow_also_cuts_the_transport() -> None:
     await asyncio.sleep(0)
     assert conn.closed and raw.aborts == 1 and closes == [CloseCode.SLOW]
     stuck.cancel()
+
+
+def test_watermark_moves_only_along_an_unbroken_chain() -> None:
+    """Notices ahead of a gap wait; once the missing one arrives they all count."""
+    mark = Watermark()
+    mark.saw(Entry(5, 4, b""))
+    assert mark.v is None  # not known yet
+    mark.reach(3)
+    mark.saw(Entry(6, 5, b""))  # 4 not yet seen
+    assert mark.v == 3
+    mark.saw(Entry(4, 3, b""))
+    assert mark.v == 6
+
+
+async def test_a_lost_channel_catches_up_from_the_database_and_drops_nobody(hub: Hub) -> None:
+    """When a channel comes back after being lost, the room asks `catch_up` for what came
+    after the last version it heard in full, and its viewers get it; nobody is closed."""
+    asked: list[tuple[int | None, bool]] = []
+
+    async def catch_up(event: int, since: int | None, moderators: bool) -> tuple[int, str | None]:
+        asked.append((since, moderators))
+        if since is None:
+            return 1, None
+        return 3, update(3, 9).decode()
+
+    sock = Socket()
+    async with (
+        Fanout(hub, coalesce, tick_seconds=0.01, min_tick_seconds=0.01, catch_up=catch_up) as fan,
+        fan.join(EVENT, sock.conn()) as room,
+    ):
+        await until(lambda: len(asked) == 2)
+        await hub.publish(public_channel(EVENT), Entry(2, 1, update(2, 8)))
+        await until(lambda: len(sock.frames) == 1)
+        room.lost(public_channel(EVENT))
+        room.live(public_channel(EVENT))
+        await until(lambda: len(sock.frames) == 2)
+        assert asked[-1] == (2, False)
+        assert msgspec.json.decode(sock.frames[1])["questions"][0]["id"] == 9
+        assert sock.closed is None
