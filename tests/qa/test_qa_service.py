@@ -587,3 +587,23 @@ async def test_an_expired_key_acts_again_and_is_purged(
     await idempotency.purger(db)(None)  # type: ignore[arg-type]
     async with db() as session:
         assert (await session.scalars(select(ClientAction))).all() == []
+
+
+async def test_catch_up_reads_every_change_after_a_version(qa: QaService, event_id: int) -> None:
+    """`catch_up` gives the channel's version and one update of every change after `since`:
+    viewers get public questions (and tombstones), moderators pending ones too."""
+    shown = await approved(qa, event_id, "Seen before")
+    since = await qa.version(event_id, moderator=True)
+    public_since = await qa.version(event_id, moderator=False)
+    pending = await qa.ask(event_id, VIEWER, Ask(id=1, text="Pending", name="Ada"))
+    later = await approved(qa, event_id, "Approved later")
+    await qa.moderate(event_id, MOD, Reject(id=1, question=shown))
+    v, mod = await qa.catch_up(event_id, since, moderator=True)
+    assert mod is not None and v == await qa.version(event_id, moderator=True)
+    assert {q.id for q in mod.questions} == {pending.id, later, shown}
+    public_v, public = await qa.catch_up(event_id, public_since, moderator=False)
+    assert public is not None and public.v == public_v
+    assert {q.id: q.status for q in public.questions} == {
+        later: QaStatus.APPROVED, shown: QaStatus.REJECTED}
+    assert await qa.catch_up(event_id, v, moderator=True) == (v, None)
+    assert await qa.catch_up(event_id, None, moderator=False) == (public_v, None)
