@@ -30,7 +30,7 @@ When the hub loses the other processes (`Listener.lost`: Redis is away, or a sub
 lagged) no connection is dropped: the room keeps delivering what its own process publishes,
 and once the channel is live again it reads from the database, through the syncing
 feature's `catch_up`, everything after the newest version up to which it had heard every
-notice (`Watermark`), and sends that as one more notice. Clients apply pushes by version,
+notice (`live.realtime.catchup`), and sends that as one more notice. Clients apply pushes by version,
 so a change heard twice is harmless and every client converges on the database.
 """
 
@@ -44,6 +44,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from typing import Any, Self
 
 from live.hub import Entry, Hub, Relay
+from live.realtime.catchup import Catcher, CatchUp
 from live.realtime.channels import qa_mod_channel, qa_public_channel
 from live.realtime.envelope import CloseCode
 from live.realtime.rawframes import RawSocket, text_frame
@@ -67,13 +68,6 @@ Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 Close = Callable[[int, str], Awaitable[None]]
 # Several notices of one channel as the text of one frame (newest state per item wins).
 Coalesce = Callable[[Sequence[bytes]], str]
-# (event, since, moderators' channel?) -> the channel's newest committed version and, when
-# `since` is given and older, the text of one notice of every change after it.
-CatchUp = Callable[[int, int | None, bool], Awaitable[tuple[int, str | None]]]
-# Seconds before a catch-up that failed (the database away too) is tried again.
-CATCH_UP_RETRY = 1.0
-# Notices heard out of order that a watermark keeps while waiting for the one before.
-MAX_AHEAD = 1000
 
 
 class Conn:
@@ -246,38 +240,6 @@ class Conn:
                 await self._writer
 
 
-class Watermark:
-    """The newest version up to which every notice of one channel reached the room.
-
-    Notices from several processes may arrive out of version order; each names the version
-    of the channel's notice before it (`Entry.after`), so the mark moves only along an
-    unbroken chain and notices ahead of a gap wait (`MAX_AHEAD` at most). None: not known yet.
-    """
-
-    __slots__ = ("_ahead", "v")
-
-    def __init__(self) -> None:
-        self.v: int | None = None
-        self._ahead: dict[int, int] = {}  # after -> v
-
-    def saw(self, entry: Entry) -> None:
-        """A notice reached the room."""
-        if self.v is not None and entry.after <= self.v:
-            self.reach(entry.v)
-        elif len(self._ahead) < MAX_AHEAD:
-            self._ahead[entry.after] = max(entry.v, self._ahead.get(entry.after, 0))
-
-    def reach(self, v: int) -> None:
-        """Every notice up to `v` is known to have reached the room."""
-        self.v = v if self.v is None else max(self.v, v)
-        while True:
-            joined = [after for after in self._ahead if after <= self.v]
-            if not joined:
-                return
-            for after in joined:
-                self.v = max(self.v, self._ahead.pop(after))
-
-
 class Room:
     """This process's connections to one event, and the public notices not yet sent to all.
 
@@ -290,7 +252,7 @@ class Room:
     def __init__(
         self, event_id: int, coalesce: Coalesce, catch_up: CatchUp | None = None
     ) -> None:
-        self.event_id, self.coalesce, self._catch_up = event_id, coalesce, catch_up
+        self.event_id, self.coalesce = event_id, coalesce
         self.public_channel = qa_public_channel(event_id)
         self.mod_channel = qa_mod_channel(event_id)
         self.viewers: set[Conn] = set()
@@ -306,9 +268,7 @@ class Room:
         # The newest public version this room knows to be committed, None when unknown.
         self.public_v: int | None = None
         self._channels: set[str] = set()
-        self.marks = {self.public_channel: Watermark(), self.mod_channel: Watermark()}
-        # Channels live again whose missed changes are still to be read (`_catch_up_due`).
-        self._due: set[str] = set()
+        self.catcher = Catcher(self, catch_up)
 
     def __len__(self) -> int:
         return len(self.viewers) + len(self.moderators)
@@ -322,11 +282,15 @@ class Room:
 
     def entry(self, channel: str, entry: Entry) -> None:
         """A notice: public ones wait for the next tick, moderators' go out at once."""
-        self.marks[channel].saw(entry)
+        self.catcher.saw(channel, entry)
         if channel == self.public_channel:
             self.add(entry)
         else:
             self.forward(entry)
+
+    def is_live(self, channel: str) -> bool:
+        """Is the hub subscription to `channel` live?"""
+        return channel in self._channels
 
     def lost(self, channel: str) -> None:
         """Notices of other processes may pass unseen: caught up when the channel is live."""
@@ -340,33 +304,9 @@ class Room:
         self._channels.add(channel)
         if len(self._channels) == 2:
             self.ready.set()
-        if self._catch_up is not None:
-            self._due.add(channel)
-            self.tasks = [task for task in self.tasks if not task.done()]
-            if len(self.tasks) < 2:  # the tick task, and at most one catching up
-                self.tasks.append(asyncio.create_task(
-                    self._catch_up_due(self._catch_up), name=f"salen-catch-up-{self.event_id}"))
-
-    async def _catch_up_due(self, catch_up: CatchUp) -> None:
-        """Read what each channel in `_due` missed and pass it on as one notice."""
-        while self._due:
-            channel = self._due.pop()
-            if channel not in self._channels:
-                continue  # lost again: its next `live` asks once more
-            mark = self.marks[channel]
-            since = mark.v
-            try:
-                v, text = await catch_up(self.event_id, since, channel == self.mod_channel)
-            except Exception as exc:  # noqa: BLE001  (the database may be away too)
-                log.warning("event %s could not catch up (%r); retrying", self.event_id, exc)
-                self._due.add(channel)
-                await asyncio.sleep(CATCH_UP_RETRY)
-                continue
-            if text is not None and since is not None and v > since:
-                self.entry(channel, Entry(v, since, text.encode()))
-            mark.reach(v)
-            if channel == self.public_channel:
-                self.known_public(v)
+        task = self.catcher.due(channel)
+        if task is not None:
+            self.tasks = [*(t for t in self.tasks if not t.done()), task]
 
     def flush(self) -> int:
         """Write the pending notices to every viewer in one go (a tick without slices).

@@ -14,9 +14,10 @@ from live.hub import Entry, Hub, open_hub
 from live.qa.domain import QaStatus
 from live.qa.messages import CloseCode, QuestionView, Update, coalesce, encode
 from live.realtime import fanout as fanout_module
+from live.realtime.catchup import Watermark
 from live.realtime.channels import qa_mod_channel as mod_channel
 from live.realtime.channels import qa_public_channel as public_channel
-from live.realtime.fanout import Conn, Fanout, Tick, Watermark
+from live.realtime.fanout import Conn, Fanout, Tick
 
 EVENT = 7
 
