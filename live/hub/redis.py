@@ -208,6 +208,9 @@ class RedisHub:
         """A new pub/sub connection subscribed to every channel, each one confirmed."""
         async with self._lock:
             await self._drop_pubsub()
+            # Connections kept from before the outage lead to a Redis that may be gone.
+            with contextlib.suppress(*FAILURES):
+                await self._redis.connection_pool.disconnect()
             self._pubsub = self._redis.pubsub()
             channels = list(self._subscribers)
             self._subscribed = set(channels)
