@@ -211,6 +211,11 @@ class RoomsMoved(msgspec.Struct, tag_field="type", tag="rooms.moved"):
     room: int
 
 
+class RoomsResync(msgspec.Struct, tag_field="type", tag="rooms.resync"):
+    """Group-work notices may have been missed (the hub was away): read the state again
+    (a room page joins its room again)."""
+
+
 RoomPush = RoomUpdate | RoomsState | RoomsBroadcast | RoomsMoved
 _push_decoder = msgspec.json.Decoder(RoomPush)
 _encoder = msgspec.json.Encoder()

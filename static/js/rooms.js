@@ -256,7 +256,9 @@
   }
 
   function onRoomPush(message) {
-    if (message.type === "room.update" && message.room === Number(page.dataset.room)) {
+    if (message.type === "rooms.resync") {  // notices may have been missed: read it all again
+      joinRoom();
+    } else if (message.type === "room.update" && message.room === Number(page.dataset.room)) {
       if (message.v <= roomV) return;
       roomV = message.v;
       applyNotes(message.notes || []);
@@ -415,7 +417,9 @@
 
   // --- the moderators' overview ----------------------------------------------------------
   function onModeratorPush(message) {
-    if (message.type === "room.update") {
+    if (message.type === "rooms.resync") {  // notices may have been missed: read it all again
+      location.reload();
+    } else if (message.type === "room.update") {
       const card = page.querySelector(`[data-room-card="${message.room}"]`);
       if (!card || message.v <= Number(card.dataset.v)) return;
       card.dataset.v = message.v;
@@ -464,7 +468,8 @@
   let socket;
   if (kind === "lobby") {
     socket = new Socket(page.dataset.ws, (message) => {
-      if (message.type === "rooms.state" && message.state === "open") goToRoom(null);
+      const maybeOpen = message.type === "rooms.resync";  // a missed opening, perhaps
+      if ((message.type === "rooms.state" && message.state === "open") || maybeOpen) goToRoom(null);
     }, () => {});
     for (const button of page.querySelectorAll("[data-join-room]")) {
       button.addEventListener("click", () => goToRoom(Number(button.dataset.joinRoom), true));
