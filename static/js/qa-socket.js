@@ -115,6 +115,8 @@ export class LiveSocket {
       else pending.reject(new SocketError(message));
       return;
     }
+    // The same socket carries the group work's pushes (rooms.*), with versions of their own.
+    if (message.type !== "snapshot" && message.type !== "update") return;
     if (typeof message.v === "number") {
       // A snapshot may go back (another database after a restore); an update never does.
       this.v = message.type === "snapshot" ? message.v : Math.max(this.v ?? 0, message.v);
