@@ -298,3 +298,21 @@ async def test_an_ask_whose_reply_was_lost_is_sent_again_once(
     finally:
         await engine.dispose()
     assert ids == [asked]
+
+
+async def test_group_work_pushes_leave_the_q_and_a_state_alone(
+    browser: Browser, live_url: str
+) -> None:
+    """The group work's pushes on the same socket (`rooms.state` with a version of its own,
+    `rooms.resync` with none) change neither the Q&A's version nor the `since` it resumes from."""
+    viewer = await open_page(browser, f"{live_url}/e/{SLUG}/live")
+    before = await viewer.evaluate("() => [window.salenQa.state.v, window.salenQa.socket.v]")
+    after = await viewer.evaluate(
+        """() => {
+            const s = window.salenQa.socket;
+            s.receive({type: "rooms.state", v: 999999, state: "open"});
+            s.receive({type: "rooms.resync"});
+            return [window.salenQa.state.v, s.v];
+        }"""
+    )
+    assert after == before
