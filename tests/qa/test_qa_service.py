@@ -538,4 +538,3 @@ async def test_an_action_waits_for_another_writer(
     q = await asyncio.wait_for(asking, 10)
     assert q.v == held + 1
     assert await qa.version(event_id, moderator=True) == held + 1
-
