@@ -48,6 +48,8 @@ class Client:
             if message["type"] in {"ok", "error"}:
                 self.replies.pop(message["id"]).set_result(message)
                 continue
+            if message["type"] not in {"snapshot", "update"}:
+                continue  # the group work's pushes (rooms.*)
             if message["type"] == "snapshot":
                 self.questions.clear()
                 self.v = message["v"]
