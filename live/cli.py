@@ -281,9 +281,15 @@ def log_config(log_format: str = "text") -> dict[str, Any]:
 
 def _ensure_registry(settings: Settings) -> None:
     """The shipped registry of public bodies, loaded once into a database without one."""
+    from sqlalchemy.exc import IntegrityError
+
     from live.organisations.service import ensure_registry
 
-    if loaded := _with_session(settings, ensure_registry):
+    try:
+        loaded = _with_session(settings, ensure_registry)
+    except IntegrityError:  # another process starting at the same time loaded it first
+        loaded = 0
+    if loaded:
         print(f"registry of public bodies: {loaded} organisations loaded")
 
 

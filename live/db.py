@@ -11,16 +11,22 @@ A SQLite file is opened three ways, each set up by `_sqlite_pragmas`: the async 
 (aiosqlite: pages, APIs, everything else), the writer's thread (`open_writer`: Q&A
 actions) and the reader's thread (`open_reader`: snapshots and versions, so reads never
 queue behind writes). Each thread keeps one connection open for both `run` and `transact`.
+
+`is_unavailable` tells a database that refuses for now (a SQLite file another writer holds
+past `BUSY_TIMEOUT`, a PostgreSQL that is down or unreachable) from a fault in Salen: the
+HTTP edge and the socket dispatcher answer it with `unavailable` (503, `Retry-After`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -35,6 +41,34 @@ from live.workthread import WorkThread
 T = TypeVar("T")
 
 
+# Seconds a SQLite connection waits for another writer before giving up ("locked"); the
+# request then gets `unavailable` (`is_unavailable`).
+BUSY_TIMEOUT = 30.0
+
+
+# Words of a driver's error that mean "not now" rather than "wrong": SQLite's locked or busy
+# file, a PostgreSQL connection refused, closed or shutting down.
+_NOT_NOW = ("locked", "busy", "connect", "connection", "shutting down", "terminat", "closed")
+_UNREACHABLE = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH,
+                errno.ETIMEDOUT, errno.ECONNABORTED}
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Is `exc` the database refusing for now (locked, down, unreachable)? Then the client
+    should try again later; it is no fault in Salen."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        text = str(exc.orig).lower()
+        return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError) and any(
+            word in text for word in _NOT_NOW)
+    if isinstance(exc, sa_exc.TimeoutError | ConnectionError):
+        return True  # the pool's wait for a connection, or the socket to the server
+    if isinstance(exc, OSError):
+        return exc.errno in _UNREACHABLE or "connect call failed" in str(exc).lower()
+    return False
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -44,7 +78,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
-    kwargs.setdefault("connect_args", {"timeout": 30})
+    kwargs.setdefault("connect_args", {"timeout": BUSY_TIMEOUT})
     engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
@@ -60,7 +94,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # every commit, a cost every moderator action would pay; PostgreSQL is the choice where
     # the last commits must survive a power cut (README, Configuration).
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
     cursor.close()
 
 
@@ -109,7 +143,7 @@ class ThreadWriter:
 
     def __init__(self, url: str, thread_name: str = "salen-sqlite") -> None:
         sync_url = make_url(url).set(drivername="sqlite+pysqlite")
-        self.engine = create_sync_engine(sync_url, connect_args={"timeout": 30})
+        self.engine = create_sync_engine(sync_url, connect_args={"timeout": BUSY_TIMEOUT})
         event.listen(self.engine, "connect", _sqlite_pragmas)
         self._thread = WorkThread(thread_name)
         # The thread's connection, kept open between transactions (used on the thread only).

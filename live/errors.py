@@ -83,3 +83,13 @@ class TooMany(SalenError):
 class Unavailable(SalenError):
     status = 503
     code = "unavailable"
+
+
+# Seconds a client is asked to wait (`Retry-After`) when the database refuses for now.
+RETRY_AFTER = 5
+
+
+def database_unavailable() -> Unavailable:
+    """The reply to a database that is locked or unreachable for now."""
+    return Unavailable("The service is busy; try again in a moment.",
+                       headers={"Retry-After": str(RETRY_AFTER)})

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from live import archive
+from live import archive, idempotency
 from live.attendance.online import OnlineFeature, open_attendance
 from live.attendance.reminders import open_reminders
 from live.db import create_engine, sessionmaker
@@ -47,6 +47,7 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         stack.push_async_callback(engine.dispose)
         db = sessionmaker(engine)
         jobs = await stack.enter_async_context(open_jobs(db))  # features register jobs on it
+        await jobs.every("idempotency.purge", idempotency.PURGE_EVERY, idempotency.purger(db))
         hub = await stack.enter_async_context(open_hub(settings.hub_url))
         shared = AppState(settings=settings, engine=engine, db=db, hub=hub,
                           templates=create_templates(), translations=load_translations())

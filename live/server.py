@@ -10,9 +10,12 @@ internals (uvicorn 0.55; tests/test_server.py checks the behaviour relied on her
   `ReceiveQueue` (one list) instead of an `asyncio.Queue` (four deques and an event), and it
   lets go of the handshake's response once the accept is written: about 5 KiB less per idle
   viewer.
-- A connection given up on (too slow for the fan-out, or silent to pings) gets its close
-  frame and `ABORT_AFTER` seconds to read it; then it is reset (SO_LINGER 0), so that its
-  kernel buffers are freed at once rather than held while the peer reads nothing.
+- A connection given up on (too slow for the fan-out, or silent to pings) is set at once to
+  be reset when closed (SO_LINGER 0), gets its close frame and `ABORT_AFTER` seconds to
+  read it, and is then aborted. However it ends (uvicorn's own close timer, the peer's close,
+  the abort), its kernel buffers are freed at once rather than held in FIN_WAIT1 while the
+  peer reads nothing. (A close frame still in the kernel when the socket closes is lost
+  with the rest: such a peer was not reading.)
 - `Server` wakes once a second on the beat (a stop request, the `Date` header) instead of
   ten times a second, and at once on a signal. With `--workers` above 1 uvicorn's
   supervisor builds its own servers in the workers, and those keep uvicorn's loop.
@@ -103,16 +106,21 @@ class SalenSocket:
         return self._transport.get_write_buffer_size()
 
     def abort_later(self) -> None:
+        self._reset_on_close()
         self._protocol.loop.call_later(self._protocol.abort_after, self.reset)
+
+    def _reset_on_close(self) -> None:
+        """Whoever closes the socket from now on resets it: the kernel drops its buffers."""
+        sock = self._transport.get_extra_info("socket")
+        if sock is not None and not self._protocol.disconnected:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def reset(self) -> None:
         """Cut the connection now, dropping what the kernel still holds for it."""
         if self._protocol.disconnected:
             return
-        sock = self._transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._reset_on_close()
         self._transport.abort()
 
     def ping(self, frame: bytes, payload: bytes) -> bool:
@@ -141,7 +149,8 @@ class SalenSocket:
         if protocol.read_paused:  # so that the peer's close reply is read
             protocol.read_paused = False
             self._transport.resume_reading()
-        # The peer's close reply cancels this and closes gracefully (uvicorn's `handle_close`).
+        # The peer's close reply cancels this and closes (uvicorn's `handle_close`).
+        self._reset_on_close()
         protocol.close_timer = protocol.loop.call_later(protocol.abort_after, self.reset)
 
 

@@ -51,6 +51,14 @@ class UnforeseenLog:
 
         Returns whether it was logged.
         """
+        return self._log(exc, logging.ERROR, what, *args)
+
+    def warning(self, exc: BaseException, what: str, *args: object) -> bool:
+        """Log `what % args` and `exc` in one line, no traceback (a known outside cause),
+        unless its kind was logged lately."""
+        return self._log(exc, logging.WARNING, what + ": %r", *args, exc)
+
+    def _log(self, exc: BaseException, level: int, what: str, *args: object) -> bool:
         kind, now = kind_of(exc), self.clock()
         seen = self._seen.get(kind)
         if seen is not None and now - seen.logged_at < self.interval:
@@ -64,5 +72,5 @@ class UnforeseenLog:
         if left_out:
             what += " (and %d more like it, not logged, since it was last logged)"
             args = (*args, left_out)
-        self.logger.error(what, *args, exc_info=exc)
+        self.logger.log(level, what, *args, exc_info=exc if level >= logging.ERROR else None)
         return True

@@ -2,7 +2,8 @@
 
 `error_response` is the one place errors become replies; an error nothing foresaw becomes a
 500 `internal` through `unforeseen_response` (used by `live.guard.Unforeseen`), logged once
-per kind a minute rather than once per request.
+per kind a minute rather than once per request; a database that is locked or unreachable
+becomes 503 `unavailable` with `Retry-After` there.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from live import bounds
 from live.auth import csrf_token
-from live.errors import Invalid, SalenError, Unauthorized
+from live.db import is_unavailable
+from live.errors import Invalid, SalenError, Unauthorized, database_unavailable
 from live.i18n import Localiser, pick_locale
 from live.routing import first_segment
 from live.state import app_state
@@ -147,7 +149,11 @@ def log_unforeseen(request: Request, exc: Exception) -> None:
 
 
 def unforeseen_response(request: Request, exc: Exception) -> Response:
-    """The 500 `internal` reply to an error no handler foresaw, which is logged."""
+    """The 500 `internal` reply to an error no handler foresaw, which is logged; a database
+    that refuses for now gets 503 `unavailable` with `Retry-After`, logged in one line."""
+    if is_unavailable(exc):
+        _unforeseen.warning(exc, "%s: database unavailable", first_segment(request.url.path))
+        return error_response(request, database_unavailable())
     log_unforeseen(request, exc)
     return error_response(request, SalenError("Something went wrong."))
 

@@ -17,6 +17,7 @@ import math
 import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -209,6 +210,49 @@ async def test_slow_reader_is_closed_then_reset_freeing_its_buffers() -> None:
             await asyncio.sleep(QuickAbort.abort_after + 0.5)
             assert tcp_state(port, client_port) is None
             await asyncio.wait_for(ended.wait(), 5)
+        finally:
+            sock.close()
+
+
+class EarlyClose(SalenWebSocket):
+    """uvicorn's close timer fires before Salen's abort: the transport closes first."""
+
+    abort_after = 2.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.close_timeout = 0.2
+
+
+async def test_slow_reader_closed_before_its_abort_is_reset_not_left_in_fin_wait() -> None:
+    """A reader that stops reading, dropped, whose transport uvicorn closes before the abort
+    (its frames all handed to the kernel) is reset all the same: its server end is gone
+    within the grace period, not held in FIN_WAIT1 with the unsent frames."""
+    dropped = asyncio.Event()
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        raw = raw_socket(websocket.scope)
+        assert raw is not None
+        frame = text_frame("x" * 65_536)
+        for _ in range(16):  # about 1 MB, most of it taken by the kernel
+            assert raw.write(frame)
+            await asyncio.sleep(0)
+        raw.abort_later()  # as `Conn.give_up` does, then the close and the app's return
+        with contextlib.suppress(Exception):
+            await websocket.close(4008, "too slow")
+        dropped.set()
+
+    app = Starlette(routes=[WebSocketRoute("/", endpoint)])
+    async with serve_app(app, lifespan="off", ws=EarlyClose) as url:
+        port = port_of(url)
+        sock = await handshake(port, rcvbuf=4096)
+        try:
+            await asyncio.wait_for(dropped.wait(), 10)
+            client_port = sock.getsockname()[1]
+            async with asyncio.timeout(EarlyClose.abort_after + 5):
+                while tcp_state(port, client_port) is not None:
+                    await asyncio.sleep(0.05)
         finally:
             sock.close()
 

@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from live.hub.base import Entry, Hub, Lagged, Subscription, gapless_since
+from live.hub.base import Entry, Hub, Lagged, Signal, Subscription, gapless_since
 from live.hub.relay import Listener, Relay
 
 __all__ = [
-    "Entry", "Hub", "Lagged", "Listener", "Relay", "Subscription", "gapless_since", "open_hub",
+    "Entry", "Hub", "Lagged", "Listener", "Relay", "Signal", "Subscription", "gapless_since",
+    "open_hub",
 ]
 
 

@@ -5,11 +5,16 @@ Each notice is an `Entry`: the event version `v` it brings the channel to, the v
 `after` of the channel's previous notice, and opaque `data`. `after` lets a reader check
 that a replayed run of entries has no gap, even though a channel may skip versions (the
 public channel skips changes only moderators see).
+
+A subscription may also carry two signals between its entries (`receive`): `DOWN`, the hub
+cannot reach the other processes (entries may be passing unseen; local ones still arrive),
+and `UP`, it can again. What was missed meanwhile is read from the database by the owner.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
@@ -34,12 +39,19 @@ class Lagged(Exception):
     """The subscriber fell so far behind that notices were lost; resynchronise from the DB."""
 
 
+class Signal(enum.Enum):
+    """A change in what a subscription can promise, queued between its entries."""
+
+    DOWN = "down"  # other processes' entries may be missed until UP
+    UP = "up"  # every entry from here on arrives again
+
+
 class Subscription:
     """Entries for one subscriber, through a bounded queue; overflow ends it with `Lagged`."""
 
     def __init__(self, channel: str, maxsize: int = SUBSCRIBER_QUEUE) -> None:
         self.channel = channel
-        self._queue: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize)
+        self._queue: asyncio.Queue[Entry | Signal | None] = asyncio.Queue(maxsize)
         self._lagged = False
 
     def put(self, entry: Entry) -> None:
@@ -48,6 +60,15 @@ class Subscription:
             return
         try:
             self._queue.put_nowait(entry)
+        except asyncio.QueueFull:
+            self.fail()
+
+    def signal(self, signal: Signal) -> None:
+        """Queue `signal` behind the entries already waiting (overflow: `Lagged`)."""
+        if self._lagged:
+            return
+        try:
+            self._queue.put_nowait(signal)
         except asyncio.QueueFull:
             self.fail()
 
@@ -60,12 +81,19 @@ class Subscription:
             self._queue.get_nowait()
         self._queue.put_nowait(None)
 
-    async def get(self) -> Entry:
-        """The next entry; raises `Lagged` once entries were dropped."""
-        entry = await self._queue.get()
-        if entry is None:
+    async def receive(self) -> Entry | Signal:
+        """The next entry or signal; raises `Lagged` once entries were dropped."""
+        item = await self._queue.get()
+        if item is None:
             raise Lagged(self.channel)
-        return entry
+        return item
+
+    async def get(self) -> Entry:
+        """The next entry (signals skipped); raises `Lagged` once entries were dropped."""
+        while True:
+            item = await self.receive()
+            if isinstance(item, Entry):
+                return item
 
     def __aiter__(self) -> AsyncIterator[Entry]:
         return self._iterate()

@@ -12,6 +12,11 @@ from live.hub.base import HISTORY, Entry, Subscription, gapless_since
 class MemoryHub:
     """Publish/subscribe and a bounded replay log per channel, inside one process."""
 
+    # The Redis hub's monitoring counters (`live.hub.redis`): this hub is never away.
+    up = True
+    outages = reconnects = local_only = 0
+    last_heard = 0.0
+
     def __init__(self, history: int = HISTORY) -> None:
         self._subscribers: defaultdict[str, set[Subscription]] = defaultdict(set)
         self._logs: defaultdict[str, deque[Entry]] = defaultdict(lambda: deque(maxlen=history))

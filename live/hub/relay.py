@@ -4,8 +4,10 @@ A subscription costs a task and a bounded queue, so thousands of connections fol
 channel share one: each entry is handed to every listener in turn (callbacks, not queues,
 so a listener must not block). When the subscription lags (`Lagged`: entries were lost) or
 the hub fails, every listener is told (`lost`) and the subscription is renewed; listeners
-are told again once it is live (`live`), from when on every entry reaches them. The last
-listener out ends the subscription.
+are told again once it is live (`live`), from when on every entry reaches them. A hub that
+loses the other processes for a while (`Signal.DOWN` ... `Signal.UP`) keeps the subscription
+and its local entries flowing, and the listeners hear `lost` and `live` the same way; what
+they missed is theirs to read from the database. The last listener out ends the subscription.
 
 `generation(channel)` moves on every entry and every renewal, and never repeats, so a
 value derived from what a channel announces can be cached until it moves.
@@ -19,7 +21,7 @@ import itertools
 import logging
 from typing import Protocol
 
-from live.hub.base import Entry, Hub, Lagged
+from live.hub.base import Entry, Hub, Lagged, Signal
 
 log = logging.getLogger(__name__)
 
@@ -49,35 +51,51 @@ class _Channel:
         self.channel = channel
         self.listeners: dict[Listener, None] = {}  # an ordered set
         self.generation = next(_generations)
+        # Set once subscribed, and kept while the hub is down (local entries still arrive).
         self.ready = asyncio.Event()
+        self.up = False
         self._task = asyncio.create_task(self._run(hub, retry), name=f"salen-relay-{channel}")
 
     async def _run(self, hub: Hub, retry: float) -> None:
         while True:
             try:
                 async with hub.subscribe(self.channel) as subscription:
-                    self._moved()
-                    self.ready.set()
-                    for listener in list(self.listeners):
-                        listener.live(self.channel)
-                    async for entry in subscription:
-                        self._moved()
-                        for listener in list(self.listeners):
-                            listener.entry(self.channel, entry)
+                    self._live()
+                    while True:
+                        item = await subscription.receive()
+                        if item is Signal.DOWN:
+                            self._lost()
+                        elif item is Signal.UP:
+                            self._live()
+                        elif isinstance(item, Entry):
+                            self._moved()
+                            for listener in list(self.listeners):
+                                listener.entry(self.channel, item)
             except Lagged:
                 log.warning("relay lagged on %s; its listeners resync", self.channel)
                 self._lost()
-            except Exception:
-                log.exception("relay lost its subscription to %s", self.channel)
+            except Exception as exc:  # noqa: BLE001  (a hub's failure: renew, never end)
+                log.warning("relay lost its subscription to %s (%r); renewing", self.channel, exc)
                 self._lost()
                 await asyncio.sleep(retry)
+
+    def _live(self) -> None:
+        if self.up:
+            return
+        self._moved()
+        self.up = True
+        self.ready.set()
+        for listener in list(self.listeners):
+            listener.live(self.channel)
 
     def _moved(self) -> None:
         self.generation = next(_generations)
 
     def _lost(self) -> None:
-        self.ready.clear()
+        if not self.up:
+            return
         self._moved()
+        self.up = False
         for listener in list(self.listeners):
             listener.lost(self.channel)
 
@@ -101,11 +119,11 @@ class Relay:
         if shared is None:
             shared = self._channels[channel] = _Channel(self._hub, channel, self._retry)
         shared.listeners[listener] = None
-        if shared.ready.is_set():
+        if shared.up:
             listener.live(channel)
 
     async def ready(self, channel: str) -> None:
-        """Wait until the subscription to `channel` is live."""
+        """Wait until the subscription to `channel` exists (live, or with the hub down)."""
         shared = self._channels.get(channel)
         if shared is not None:
             await shared.ready.wait()

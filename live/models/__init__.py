@@ -24,7 +24,7 @@ from live.models.people import (
     User,
     normalise_name,
 )
-from live.models.plumbing import Job, MailState, OutboxMail
+from live.models.plumbing import ClientAction, Job, MailState, OutboxMail
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
 from live.models.recordings import Recording, RecordingState
 from live.models.registration import Attendance, Registration
@@ -36,6 +36,7 @@ __all__ = [
     "Base",
     "BreakoutRoom",
     "CheckIn",
+    "ClientAction",
     "Event",
     "EventRole",
     "EventType",

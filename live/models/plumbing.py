@@ -1,4 +1,5 @@
-"""Shared plumbing tables: scheduled jobs (`live.jobs`) and the mail outbox (`live.outbox`)."""
+"""Shared plumbing tables: scheduled jobs (`live.jobs`), the mail outbox (`live.outbox`) and
+client actions done under an idempotency key (`live.idempotency`)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from live.models.base import Base, utcnow
 
 JOB_KEY_MAX = 200
+IDEMPOTENCY_KEY_MAX = 64
 ADDRESS_MAX = 320
 
 
@@ -69,3 +71,22 @@ class OutboxMail(Base):
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ClientAction(Base):
+    """A creating action a client sent with an idempotency key, and what it created.
+
+    One row per event, participant and key: a retry of the action finds it and gets the
+    first result instead of a second question, vote or note. Rows expire (`live.idempotency`).
+    """
+
+    __tablename__ = "client_actions"
+    __table_args__ = (UniqueConstraint("event_id", "participant", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    participant: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(IDEMPOTENCY_KEY_MAX))
+    action: Mapped[str] = mapped_column(String(40))  # the message type, e.g. "qa.ask"
+    result_id: Mapped[int | None]  # the question or note it created, if any
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

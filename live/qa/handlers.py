@@ -76,12 +76,13 @@ class QaConn:
 
     async def vote(self, msg: Vote) -> QaOk:
         await self._check_vote()
-        await self.qa.vote(self.session.event_id, self.actor, msg.question, up=True)
+        await self.qa.vote(self.session.event_id, self.actor, msg.question, up=True, key=msg.key)
         return QaOk(id=msg.id)
 
     async def unvote(self, msg: Unvote) -> QaOk:
         await self._check_vote()
-        await self.qa.vote(self.session.event_id, self.actor, msg.question, up=False)
+        await self.qa.vote(self.session.event_id, self.actor, msg.question, up=False,
+                           key=msg.key)
         return QaOk(id=msg.id)
 
     async def approve(self, msg: Approve) -> QaOk:
@@ -182,6 +183,14 @@ class QaFeature(Feature[QaConn]):
     def coalesce(self, notices: Sequence[bytes]) -> str:
         """Several Q&A updates as one `update` frame (`live.qa.messages.coalesce`)."""
         return coalesce(notices)
+
+    async def catch_up(
+        self, event_id: int, since: int | None, moderator: bool
+    ) -> tuple[int, str | None]:
+        """What the event's channel missed after `since`, from the database (the fan-out
+        asks when its hub subscription is live again)."""
+        v, update = await self.qa.catch_up(event_id, since, moderator=moderator)
+        return v, None if update is None else encode(update).decode()
 
     def routes(self) -> Sequence[Route[QaConn]]:
         # Every Q&A write runs under the event's write lock; the display may not ask or vote.

@@ -17,7 +17,15 @@ import msgspec
 
 from live.bounds import Count, Id
 from live.qa.domain import QaStatus
-from live.realtime.envelope import CloseCode, Envelope, Error, Ok, ProtocolError, encode
+from live.realtime.envelope import (
+    CloseCode,
+    Envelope,
+    Error,
+    IdempotencyKey,
+    Ok,
+    ProtocolError,
+    encode,
+)
 
 # The envelope's names are re-exported for the Q&A modules that speak it.
 __all__ = [
@@ -50,18 +58,21 @@ class Ask(Envelope, tag="qa.ask"):
     organisation: Name = ""
     anonymous: bool = False
     item: Id | None = None
+    key: IdempotencyKey | None = None
 
 
 class Vote(Envelope, tag="qa.vote"):
     """Upvote a question once per participant."""
 
     question: QuestionId
+    key: IdempotencyKey | None = None
 
 
 class Unvote(Envelope, tag="qa.unvote"):
     """Take back one's upvote."""
 
     question: QuestionId
+    key: IdempotencyKey | None = None
 
 
 class Approve(Envelope, tag="qa.approve"):

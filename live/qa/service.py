@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from live import idempotency
 from live.db import LoopWriter, Writer
 from live.errors import Conflict, NotFound
 from live.hub import Entry, Hub
@@ -37,6 +38,7 @@ from live.qa import domain
 from live.qa import transaction as txn
 from live.qa.domain import QaStatus
 from live.qa.messages import (
+    GONE_STATUSES,
     PUBLIC_STATUSES,
     Approve,
     Ask,
@@ -52,6 +54,7 @@ from live.qa.messages import (
     QuestionView,
     Reject,
     Snapshot,
+    Update,
     encode,
 )
 from live.qa.rows import QuestionRow
@@ -124,6 +127,39 @@ class QaService:
             if state is None:
                 return 0
             return state.version if moderator else state.public_version
+
+        return await self._reader.run(read)
+
+    async def catch_up(
+        self, event_id: int, since: int | None, *, moderator: bool
+    ) -> tuple[int, Update | None]:
+        """The channel's newest version and, when `since` is older, one update of every
+        change after it (questions, panel, settings), read from the database.
+
+        What a process serves after its hub was away: the changes other processes made
+        meanwhile. Gone questions come as tombstones; items carry their own versions.
+        """
+
+        def read(session: Session) -> tuple[int, Update | None]:
+            state = session.get(QaSettings, event_id)
+            if state is None:
+                return 0, None
+            v = state.version if moderator else state.public_version
+            if since is None or v <= since:
+                return v, None
+            query = select(Question).where(Question.event_id == event_id, Question.v > since)
+            if not moderator:
+                visible = PUBLIC_STATUSES | GONE_STATUSES
+                query = query.where(Question.status.in_([s.value for s in visible]))
+            views = [question_view(q) for q in session.scalars(query.order_by(Question.id))]
+            return v, Update(
+                v=v,
+                questions=views if moderator else [view.public() for view in views],
+                panel=txn.read_panel(session, event_id, state.panel_v)
+                if state.panel_v > since else None,
+                settings=txn.settings_view(state, txn.closed_items(session, event_id))
+                if state.settings_v > since else None,
+            )
 
         return await self._reader.run(read)
 
@@ -211,15 +247,23 @@ class QaService:
                 await self._hub.publish(
                     public_channel(event_id), Entry(full.v, news.after, encode(news.public))
                 )
-        except Exception:
-            log.exception("could not announce version %s of event %s", full.v, event_id)
+        except Exception as exc:  # noqa: BLE001  (a hub's own failure; clients catch up)
+            log.warning("could not announce version %s of event %s: %r", full.v, event_id, exc)
 
     # --- actions ---------------------------------------------------------------------------
 
     async def ask(self, event_id: int, actor: Actor, msg: Ask) -> QuestionView:
         """Store a question; it is acknowledged (returned) only after the commit."""
 
+        who = actor.participant.id
+
         def body(tx: Tx) -> QuestionRow:
+            if msg.key is not None:
+                done = idempotency.recall(tx.connection, event_id, who, msg.key, "qa.ask")
+                first = None if done is None or done.result_id is None else tx.question(
+                    done.result_id)
+                if first is not None:
+                    raise txn.Unchanged(first)  # a retry: the question asked the first time
             tx.check_item(msg.item)
             rules = txn.rules(tx.state, txn.closed_items(tx.connection, event_id))
             text = domain.clean_text(msg.text, rules)
@@ -228,7 +272,7 @@ class QaService:
                 rules, anonymous=msg.anonymous, name=name, item=msg.item, moderator=actor.moderator
             )
             status = domain.initial_status(rules, moderator=actor.moderator)
-            return tx.add(QuestionRow(
+            q = tx.add(QuestionRow(
                 id=0,
                 event_id=event_id,
                 item_id=msg.item,
@@ -251,18 +295,30 @@ class QaService:
                 last_actor=None,
                 last_action=None,
             ), "ask")
+            if msg.key is not None:
+                idempotency.remember(tx.connection, event_id, who, msg.key, "qa.ask", q.id)
+            return q
 
         q = await self._act(event_id, actor, body)
         return question_view(q) if actor.moderator else own_view(q)
 
-    async def vote(self, event_id: int, actor: Actor, question_id: int, up: bool = True) -> None:
-        """Add (or take back) this participant's vote; a second vote changes nothing."""
+    async def vote(
+        self, event_id: int, actor: Actor, question_id: int, up: bool = True,
+        key: str | None = None,
+    ) -> None:
+        """Add (or take back) this participant's vote; a second vote changes nothing, nor
+        does a retry under the same idempotency `key` after other votes."""
+        action = "qa.vote" if up else "qa.unvote"
 
         def body(tx: Tx) -> None:
             q = domain.check_votable(tx.question(question_id), question_id)
             who = actor.participant.id
+            if key is not None and idempotency.recall(tx.connection, event_id, who, key, action):
+                return
             if up == txn.has_vote(tx.connection, question_id, who):
                 return
+            if key is not None:
+                idempotency.remember(tx.connection, event_id, who, key, action, question_id)
             if up:
                 txn.add_vote(tx.connection, question_id, who, tx.now)
             else:

@@ -24,6 +24,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from live.bounds import parse_int
+from live.db import is_unavailable
 from live.hub import Entry, Hub
 from live.identity import Identities, Participant
 from live.models import Event, Role
@@ -74,6 +75,13 @@ class Feature(Generic[S]):
     def coalesce(self, notices: Sequence[bytes]) -> str:
         """Several of the syncing feature's hub notices as the text of one frame."""
         raise NotImplementedError(f"{type(self).__name__} sends no notices to viewers")
+
+    async def catch_up(
+        self, event_id: int, since: int | None, moderator: bool
+    ) -> tuple[int, str | None]:
+        """The syncing feature's newest version for the event's channel and, when `since` is
+        older, one notice's text of every change after it (`live.realtime.fanout.CatchUp`)."""
+        return 0, None
 
     async def start(self, state: S) -> None:
         """The connection is synced: begin its own pushes."""
@@ -172,7 +180,8 @@ async def open_live(
     own = Limiter.for_hub(settings.hub_url) if limiter is None else None
     try:
         async with Fanout(
-            hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds
+            hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds,
+            catch_up=syncer.catch_up if syncer.syncs else None,
         ) as fanout:
             yield Live(settings, db, hub, fanout, limits or Limits(), features, limiter or own)
     finally:
@@ -209,7 +218,20 @@ def ws_route(
 
 
 async def serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
-    """Run one connection from accept to close."""
+    """Run one connection from accept to close; a database that refuses for now closes it
+    with `CloseCode.TRY_AGAIN` (the client reconnects), logged in one line."""
+    try:
+        await _serve(websocket, resolve_roles)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        live: Live = websocket.state.live
+        live.dispatcher.unforeseen.warning(exc, "connecting: database unavailable")
+        with contextlib.suppress(Exception):
+            await websocket.close(CloseCode.TRY_AGAIN, "try again later")
+
+
+async def _serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     live: Live = websocket.state.live
     event = await live.find_event(websocket.path_params["slug"])
     await websocket.accept()

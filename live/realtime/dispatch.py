@@ -8,8 +8,9 @@ here names a feature. A route's flags say who may send it (`moderator`) and whet
 read-only display is refused it (`writes`); a feature orders its own writes.
 
 `Dispatcher.handle` is the one place where errors become `error` replies: a `SalenError`
-raised by a handler becomes its code and message, anything else `internal`, logged once
-per kind a minute (`live.unforeseen`), never once per frame. Refused messages count as
+raised by a handler becomes its code and message, a database that is locked or unreachable
+`unavailable` (`live.db.is_unavailable`), anything else `internal`, logged once per kind a
+minute (`live.unforeseen`), never once per frame. Refused messages count as
 strikes: frames that are not a valid message (too large, too deep, bad JSON, out of
 range), messages over the flood limits, a viewer's moderator actions and values a handler
 refuses as invalid; `answer` closes a connection with `CloseCode.FLOOD` once it has more
@@ -24,7 +25,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
-from live.errors import BadRequest, Forbidden, Invalid, SalenError, TooMany
+from live.db import is_unavailable
+from live.errors import BadRequest, Forbidden, Invalid, SalenError, TooMany, database_unavailable
 from live.realtime.envelope import CloseCode, Decoder, Envelope, Error, Ok, ProtocolError, encode
 from live.realtime.fanout import Conn
 from live.realtime.limits import Bucket
@@ -134,6 +136,10 @@ class Dispatcher:
                 caller.strikes += 1
             return Error(id=message_id, code=exc.code, message=exc.message, fields=exc.fields)
         except Exception as exc:  # noqa: BLE001  (logged by UnforeseenLog, once per kind)
+            if is_unavailable(exc):  # the database refuses for now: the client tries again
+                self.unforeseen.warning(exc, "event %s: database unavailable", caller.event_id)
+                error = database_unavailable()
+                return Error(id=message_id, code=error.code, message=error.message)
             self.unforeseen.exception(
                 exc, "message %s on event %s failed", message_id, caller.event_id
             )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from typing import Any, Union
+from typing import Annotated, Any, Union
 
 import msgspec
 
@@ -34,6 +34,11 @@ class CloseCode(enum.IntEnum):
     SLOW = 4008  # the client could not keep up; reconnect and resync
     FLOOD = 4029  # too many messages from this connection or address
     SHUTDOWN = 4503  # the server is going away; reconnect and resync
+    TRY_AGAIN = 1013  # the database refused for now (locked, unreachable); reconnect later
+
+
+# A client's idempotency key for a creating action (`live.idempotency`).
+IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
 class Envelope(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):

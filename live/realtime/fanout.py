@@ -25,6 +25,13 @@ and a connection whose transport holds more than `MAX_BUFFER` unsent bytes is cl
 `CloseCode.SLOW` the same way (and cut off if it never reads its close). That happens only
 while nothing of the library's own is waiting to be sent for the connection, so raw frames
 never overtake a snapshot or a reply.
+
+When the hub loses the other processes (`Listener.lost`: Redis is away, or a subscription
+lagged) no connection is dropped: the room keeps delivering what its own process publishes,
+and once the channel is live again it reads from the database, through the syncing
+feature's `catch_up`, everything after the newest version up to which it had heard every
+notice (`live.realtime.catchup`), and sends that as one more notice. Clients apply pushes by version,
+so a change heard twice is harmless and every client converges on the database.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from typing import Any, Self
 
 from live.hub import Entry, Hub, Relay
+from live.realtime.catchup import Catcher, CatchUp
 from live.realtime.channels import qa_mod_channel, qa_public_channel
 from live.realtime.envelope import CloseCode
 from live.realtime.rawframes import RawSocket, text_frame
@@ -153,7 +161,7 @@ class Conn:
             return
         if self._writer is not None:
             if len(self._backlog) >= self._max_backlog:
-                self.drop(CloseCode.SLOW, "too slow; reconnect and resync")
+                self.give_up()
                 return
             self._backlog.append(message)
             return
@@ -173,8 +181,7 @@ class Conn:
     def _write_raw(self, raw: RawSocket, frame: bytes) -> None:
         # Nothing of the library's is queued (no writer): the frame goes after whole frames.
         if raw.buffered() > self._max_buffer:
-            self.drop(CloseCode.SLOW, "too slow; reconnect and resync")
-            raw.abort_later()
+            self.give_up()
         elif not raw.write(frame):
             self.closed = True
 
@@ -198,6 +205,14 @@ class Conn:
             self.closed = True
         finally:
             self._writer = None
+
+    def give_up(self) -> None:
+        """Close a connection too slow to keep up; cut it at the transport if it stays."""
+        if self.closed:
+            return
+        self.drop(CloseCode.SLOW, "too slow; reconnect and resync")
+        if self._raw is not None:
+            self._raw.abort_later()
 
     def drop(self, code: int, reason: str) -> None:
         """Stop writing to this connection and close it with `code`."""
@@ -234,7 +249,9 @@ class Room:
     The room listens to the event's two Q&A channels through the process's `Relay`.
     """
 
-    def __init__(self, event_id: int, coalesce: Coalesce) -> None:
+    def __init__(
+        self, event_id: int, coalesce: Coalesce, catch_up: CatchUp | None = None
+    ) -> None:
         self.event_id, self.coalesce = event_id, coalesce
         self.public_channel = qa_public_channel(event_id)
         self.mod_channel = qa_mod_channel(event_id)
@@ -251,6 +268,7 @@ class Room:
         # The newest public version this room knows to be committed, None when unknown.
         self.public_v: int | None = None
         self._channels: set[str] = set()
+        self.catcher = Catcher(self, catch_up)
 
     def __len__(self) -> int:
         return len(self.viewers) + len(self.moderators)
@@ -264,19 +282,31 @@ class Room:
 
     def entry(self, channel: str, entry: Entry) -> None:
         """A notice: public ones wait for the next tick, moderators' go out at once."""
+        self.catcher.saw(channel, entry)
         if channel == self.public_channel:
             self.add(entry)
         else:
             self.forward(entry)
 
+    def is_live(self, channel: str) -> bool:
+        """Is the hub subscription to `channel` live?"""
+        return channel in self._channels
+
     def lost(self, channel: str) -> None:
-        self.resync_all(channel)
+        """Notices of other processes may pass unseen: caught up when the channel is live."""
+        self._channels.discard(channel)
+        if channel == self.public_channel:
+            self.public_v = None
 
     def live(self, channel: str) -> None:
-        """Once both hub channels are live, connections may read their snapshot."""
+        """Once both hub channels are live, connections may read their snapshot; what the
+        channel missed before is read from the database."""
         self._channels.add(channel)
         if len(self._channels) == 2:
             self.ready.set()
+        task = self.catcher.due(channel)
+        if task is not None:
+            self.tasks = [*(t for t in self.tasks if not t.done()), task]
 
     def flush(self) -> int:
         """Write the pending notices to every viewer in one go (a tick without slices).
@@ -338,14 +368,6 @@ class Room:
                 conn.drop(CloseCode.SLOW, "resync")
         self.written_up_to(end)
 
-    def resync_all(self, channel: str) -> None:
-        """Notices on `channel` were lost: every connection must reconnect and resync."""
-        self.written_up_to(self.end)
-        self.public_v = None
-        self._channels.discard(channel)
-        for conn in list(self.viewers | self.moderators):
-            conn.drop(CloseCode.SLOW, "resync")
-
 
 class Tick:
     """One round of a room's news to its viewers, written a slice at a time.
@@ -405,9 +427,9 @@ class Fanout:
 
     def __init__(
         self, hub: Hub, coalesce: Coalesce, tick_seconds: float = 0.15,
-        min_tick_seconds: float = 0.05,
+        min_tick_seconds: float = 0.05, catch_up: CatchUp | None = None,
     ) -> None:
-        self._relay, self.coalesce = Relay(hub), coalesce
+        self._relay, self.coalesce, self._catch_up = Relay(hub), coalesce, catch_up
         self.pace = TickPace(min_tick_seconds, tick_seconds)
         self._rooms: dict[int, Room] = {}
 
@@ -428,17 +450,21 @@ class Fanout:
         """Register `conn` for the event's pushes; the hub subscriptions are live on entry."""
         room = self._rooms.get(event_id)
         if room is None:
-            room = self._rooms[event_id] = Room(event_id, self.coalesce)
-            self._relay.listen(room.public_channel, room)
-            self._relay.listen(room.mod_channel, room)
+            room = self._rooms[event_id] = Room(event_id, self.coalesce, self._catch_up)
             room.tasks = [
                 asyncio.create_task(self._run_ticks(room), name=f"salen-tick-{event_id}"),
             ]
+            self._relay.listen(room.public_channel, room)
+            self._relay.listen(room.mod_channel, room)
         conn.cursor = room.end
         (room.moderators if conn.moderator else room.viewers).add(conn)
         try:
-            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
-                await room.ready.wait()
+            try:
+                async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                    await room.ready.wait()
+            except TimeoutError:
+                # The hub never holds a subscription up this long; serve rather than hang.
+                log.warning("event %s: hub subscriptions not ready; serving anyway", event_id)
             yield room
         finally:
             room.viewers.discard(conn)

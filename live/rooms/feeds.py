@@ -2,7 +2,9 @@
 
 Every connection to an event follows the event's group-work channel. A `Relay`
 (`live.hub.relay`) holds one hub subscription per channel for all of them and hands each
-entry's text to every connection following it.
+entry's text to every connection following it. When a channel was lost (Redis away) and is
+live again, each connection following it is sent `rooms.resync`: notices of other processes
+may have been missed, and the page reads the state again (`room.join`).
 
 A channel can also remember one value derived from the state its notices announce (the
 group work's state, which every connection is sent on joining): `remember` keeps it until
@@ -17,28 +19,38 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from live.hub import Entry, Hub, Relay
+from live.rooms.messages import RoomsResync
 
 Send = Callable[[str], None]
 
 # How long a remembered value may serve without a notice (changes that announce nothing).
 MEMO_SECONDS = 2.0
+# Sent to a connection whose channel is live again after it was lost.
+RESYNC = msgspec.json.encode(RoomsResync()).decode()
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True, unsafe_hash=True)
 class _Follower:
     """One connection's `send` as a relay listener (equal for the same `send`)."""
 
     send: Send
+    missed: bool = dataclasses.field(default=False, compare=False, hash=False)
 
     def entry(self, channel: str, entry: Entry) -> None:
         self.send(entry.data.decode())
 
     def live(self, channel: str) -> None:
-        """Nothing to do: a room page catches up when it next joins."""
+        """Live again after `lost`: the page is told to read the state again."""
+        if self.missed:
+            self.missed = False
+            self.send(RESYNC)
 
     def lost(self, channel: str) -> None:
-        """Nothing to do: a room page catches up when it next joins."""
+        """Other processes' notices may pass unseen until the channel is live again."""
+        self.missed = True
 
 
 class Feeds:

@@ -152,7 +152,7 @@ class RoomHandlers:
 
     async def _add(self, msg: NoteAdd) -> RoomOk:
         note = await self.service.add_note(self.event_id, self.who, msg.room, msg.section,
-                                           msg.text)
+                                           msg.text, key=msg.key)
         return RoomOk(id=msg.id, note=note)
 
     async def _edit(self, msg: NoteEdit) -> RoomOk:

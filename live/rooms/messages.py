@@ -14,7 +14,7 @@ from typing import Annotated
 import msgspec
 
 from live.bounds import Count, Id
-from live.realtime.envelope import Envelope, Ok
+from live.realtime.envelope import Envelope, IdempotencyKey, Ok
 
 # Ids and versions within the database's 64-bit range (`live.bounds`).
 RoomId = Id
@@ -37,6 +37,7 @@ class NoteAdd(Envelope, tag="room.note.add"):
     room: RoomId
     section: SectionKey
     text: Text
+    key: IdempotencyKey | None = None
 
 
 class NoteEdit(Envelope, tag="room.note.edit"):
@@ -208,6 +209,11 @@ class RoomsMoved(msgspec.Struct, tag_field="type", tag="rooms.moved"):
     v: int
     participant: str
     room: int
+
+
+class RoomsResync(msgspec.Struct, tag_field="type", tag="rooms.resync"):
+    """Group-work notices may have been missed (the hub was away): read the state again
+    (a room page joins its room again)."""
 
 
 RoomPush = RoomUpdate | RoomsState | RoomsBroadcast | RoomsMoved

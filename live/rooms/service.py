@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from live import idempotency
 from live.errors import Conflict, Forbidden, Invalid, NotFound
 from live.hub import Entry, Hub
 from live.identity import registration_participant
@@ -281,11 +282,18 @@ class RoomsService:
                                          members=await views.members(tx.session, room.id)))
 
     async def add_note(self, event_id: int, who: Who, room_id: int, section: str,
-                       text: str) -> NoteView:
-        """Add an item to a section of the room's input."""
+                       text: str, key: str | None = None) -> NoteView:
+        """Add an item to a section of the room's input (once per idempotency `key`)."""
         text = domain.clean_text(text)
 
         async def body(tx: _Tx) -> NoteView:
+            if key is not None:
+                done = await idempotency.recall_async(
+                    tx.session, event_id, who.participant, key, "room.note.add")
+                if done is not None and done.result_id is not None:
+                    first = await tx.session.get(RoomNote, done.result_id)
+                    if first is not None:
+                        return views.note_view(first)
             room = await self._writable(tx, who, room_id)
             domain.check_section(tx.group.sections, section)
             count = await tx.session.scalar(select(func.count()).select_from(RoomNote).where(
@@ -295,6 +303,9 @@ class RoomsService:
                                code="rooms.too_many_notes")
             note = _new_note(tx, room, section, text, who, position=count)
             await tx.session.flush()
+            if key is not None:
+                await idempotency.remember_async(
+                    tx.session, event_id, who.participant, key, "room.note.add", note.id)
             view = views.note_view(note)
             tx.room_changed(room, RoomUpdate(room=room.id, v=tx.v, notes=[view]))
             return view

@@ -2,13 +2,23 @@
 // One envelope: requests carry a numbered "id" and get exactly one "ok" or "error" reply;
 // pushes ("snapshot", "update") carry the version "v". After a drop the socket reconnects
 // with a growing delay and ?since=<highest v seen>, so the server replays what was missed
-// or sends a fresh snapshot. Plain ES module, no build step.
+// or sends a fresh snapshot. Creating actions (KEYED) carry an idempotency key; one whose
+// reply was lost to a drop is sent again with the same key once reconnected, so the server
+// answers with the first result instead of acting twice. Plain ES module, no build step.
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
 const FLOOD_DELAY_MS = 30000;
 const GIVE_UP = new Set([4004]);
 const FLOOD = 4029;
+const KEYED = new Set(["qa.ask", "qa.vote", "qa.unvote"]);
+const MAX_RESENDS = 5;
+
+/** A random idempotency key for one action (docs/protocol.md, "Idempotency keys"). */
+export function actionKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /** The page's translated strings, from a <script type="application/json"> element. */
 export function loadTexts(id = "qa-texts") {
@@ -43,6 +53,7 @@ export class LiveSocket {
     this.onStatus = onStatus;
     this.nextId = 0;
     this.waiting = new Map();
+    this.resend = [];
     this.delay = FIRST_DELAY_MS;
     this.v = null;
     this.stopped = false;
@@ -62,17 +73,30 @@ export class LiveSocket {
     this.onStatus(this.v === null ? "connecting" : "reconnecting");
     const ws = new WebSocket(this.url());
     this.ws = ws;
-    ws.onopen = () => { this.delay = FIRST_DELAY_MS; this.onStatus("open"); };
+    ws.onopen = () => {
+      this.delay = FIRST_DELAY_MS;
+      this.onStatus("open");
+      for (const pending of this.resend.splice(0)) this.send(pending);
+    };
     ws.onmessage = (event) => this.receive(JSON.parse(event.data));
     ws.onclose = (event) => this.closed(event.code);
   }
 
   closed(code) {
+    const ending = this.stopped || GIVE_UP.has(code);
     for (const pending of this.waiting.values()) {
-      pending.reject(new SocketError({ code: "disconnected", message: "disconnected" }));
+      if (!ending && pending.fields.key && pending.tries < MAX_RESENDS) {
+        pending.tries += 1;
+        this.resend.push(pending);  // its reply was lost: sent again with its key
+      } else {
+        pending.reject(new SocketError({ code: "disconnected", message: "disconnected" }));
+      }
     }
     this.waiting.clear();
-    if (this.stopped || GIVE_UP.has(code)) {
+    if (ending) {
+      for (const pending of this.resend.splice(0)) {
+        pending.reject(new SocketError({ code: "disconnected", message: "disconnected" }));
+      }
       this.onStatus("gone");
       return;
     }
@@ -91,6 +115,8 @@ export class LiveSocket {
       else pending.reject(new SocketError(message));
       return;
     }
+    // The same socket carries the group work's pushes (rooms.*), with versions of their own.
+    if (message.type !== "snapshot" && message.type !== "update") return;
     if (typeof message.v === "number") {
       // A snapshot may go back (another database after a restore); an update never does.
       this.v = message.type === "snapshot" ? message.v : Math.max(this.v ?? 0, message.v);
@@ -104,11 +130,16 @@ export class LiveSocket {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
       return Promise.reject(new SocketError({ code: "disconnected", message: "disconnected" }));
     }
-    const id = ++this.nextId;
+    const keyed = KEYED.has(type) && !fields.key ? { ...fields, key: actionKey() } : fields;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.ws.send(JSON.stringify({ ...fields, type, id }));
+      this.send({ type, fields: keyed, resolve, reject, tries: 0 });
     });
+  }
+
+  send(pending) {
+    const id = ++this.nextId;
+    this.waiting.set(id, pending);
+    this.ws.send(JSON.stringify({ ...pending.fields, type: pending.type, id }));
   }
 
   close() {

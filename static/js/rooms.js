@@ -15,6 +15,10 @@
   };
 
   // --- the socket ------------------------------------------------------------------------
+  function actionKey() {  // a random idempotency key (docs/protocol.md)
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
   class Socket {
     constructor(path, onPush, onOpen) {
       this.path = path;
@@ -22,16 +26,25 @@
       this.onOpen = onOpen;
       this.nextId = 0;
       this.waiting = new Map();
+      this.resend = [];
       this.delay = 500;
       this.connect();
     }
     connect() {
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
       this.ws = new WebSocket(`${scheme}//${location.host}${this.path}`);
-      this.ws.onopen = () => { this.delay = 500; this.onOpen(); };
+      this.ws.onopen = () => {
+        this.delay = 500;
+        this.onOpen();
+        for (const pending of this.resend.splice(0)) this.send(pending);
+      };
       this.ws.onmessage = (event) => this.receive(JSON.parse(event.data));
       this.ws.onclose = () => {
-        for (const [, pending] of this.waiting) pending.reject({code: "disconnected"});
+        // A note whose reply was lost goes again with its idempotency key once reconnected.
+        for (const [, pending] of this.waiting) {
+          if (pending.fields.key && pending.tries++ < 5) this.resend.push(pending);
+          else pending.reject({code: "disconnected"});
+        }
         this.waiting.clear();
         status(text("Reconnecting"));
         setTimeout(() => this.connect(), this.delay);
@@ -48,11 +61,16 @@
       this.onPush(message);
     }
     call(type, fields) {
-      const id = ++this.nextId;
+      fields = Object.assign({}, fields || {});
+      if (type === "room.note.add" && !fields.key) fields.key = actionKey();
       return new Promise((resolve, reject) => {
-        this.waiting.set(id, {resolve, reject});
-        this.ws.send(JSON.stringify(Object.assign({type, id}, fields || {})));
+        this.send({type, fields, resolve, reject, tries: 0});
       });
+    }
+    send(pending) {
+      const id = ++this.nextId;
+      this.waiting.set(id, pending);
+      this.ws.send(JSON.stringify(Object.assign({}, pending.fields, {type: pending.type, id})));
     }
   }
 
@@ -238,7 +256,9 @@
   }
 
   function onRoomPush(message) {
-    if (message.type === "room.update" && message.room === Number(page.dataset.room)) {
+    if (message.type === "rooms.resync") {  // notices may have been missed: read it all again
+      joinRoom();
+    } else if (message.type === "room.update" && message.room === Number(page.dataset.room)) {
       if (message.v <= roomV) return;
       roomV = message.v;
       applyNotes(message.notes || []);
@@ -397,7 +417,9 @@
 
   // --- the moderators' overview ----------------------------------------------------------
   function onModeratorPush(message) {
-    if (message.type === "room.update") {
+    if (message.type === "rooms.resync") {  // notices may have been missed: read it all again
+      location.reload();
+    } else if (message.type === "room.update") {
       const card = page.querySelector(`[data-room-card="${message.room}"]`);
       if (!card || message.v <= Number(card.dataset.v)) return;
       card.dataset.v = message.v;
@@ -443,7 +465,8 @@
   let socket;
   if (kind === "lobby") {
     socket = new Socket(page.dataset.ws, (message) => {
-      if (message.type === "rooms.state" && message.state === "open") goToRoom(null);
+      const maybeOpen = message.type === "rooms.resync";  // a missed opening, perhaps
+      if ((message.type === "rooms.state" && message.state === "open") || maybeOpen) goToRoom(null);
     }, () => {});
     for (const button of page.querySelectorAll("[data-join-room]")) {
       button.addEventListener("click", () => goToRoom(Number(button.dataset.joinRoom), true));

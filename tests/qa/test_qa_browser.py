@@ -10,7 +10,7 @@ from playwright.async_api import Browser, Page, WebSocket, expect
 from sqlalchemy import select
 
 from live.db import create_engine, sessionmaker
-from live.models import Event
+from live.models import Event, Question
 from live.settings import Settings
 from tests.support.app import make_settings
 from tests.support.axe import assert_accessible
@@ -277,3 +277,47 @@ async def test_two_moderators_edit_merge_and_filter(
     await expect(approved).to_contain_text("None.")
     await kari.get_by_label("Show questions about").select_option("none")
     await expect(approved).to_contain_text("What about the roads?")
+
+
+async def test_an_ask_whose_reply_was_lost_is_sent_again_once(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """The socket drops right after sending a question: once reconnected the page sends it
+    again with its idempotency key and gets the first question back; it is stored once."""
+    viewer = await open_page(browser, f"{live_url}/e/{SLUG}/live")
+    text = "Did my question arrive only once?"
+    asked = await viewer.evaluate(
+        """(text) => {
+            const s = window.salenQa.socket;
+            s.delay = 100;
+            const reply = s.call("qa.ask", {text, name: "Ada"});
+            s.ws.close();
+            return reply.then((ok) => ok.question.id);
+        }""",
+        text,
+    )
+    engine = create_engine(settings.database_url)
+    try:
+        async with sessionmaker(engine)() as session:
+            ids = (await session.scalars(select(Question.id).where(Question.text == text))).all()
+    finally:
+        await engine.dispose()
+    assert ids == [asked]
+
+
+async def test_group_work_pushes_leave_the_q_and_a_state_alone(
+    browser: Browser, live_url: str
+) -> None:
+    """The group work's pushes on the same socket (`rooms.state` with a version of its own,
+    `rooms.resync` with none) change neither the Q&A's version nor the `since` it resumes from."""
+    viewer = await open_page(browser, f"{live_url}/e/{SLUG}/live")
+    before = await viewer.evaluate("() => [window.salenQa.state.v, window.salenQa.socket.v]")
+    after = await viewer.evaluate(
+        """() => {
+            const s = window.salenQa.socket;
+            s.receive({type: "rooms.state", v: 999999, state: "open"});
+            s.receive({type: "rooms.resync"});
+            return [window.salenQa.state.v, s.v];
+        }"""
+    )
+    assert after == before

@@ -14,6 +14,7 @@ from live.hub import Entry, Hub, open_hub
 from live.qa.domain import QaStatus
 from live.qa.messages import CloseCode, QuestionView, Update, coalesce, encode
 from live.realtime import fanout as fanout_module
+from live.realtime.catchup import Watermark
 from live.realtime.channels import qa_mod_channel as mod_channel
 from live.realtime.channels import qa_public_channel as public_channel
 from live.realtime.fanout import Conn, Fanout, Tick
@@ -274,6 +275,82 @@ async def test_room_knows_the_newest_public_version(hub: Hub, fanout: Fanout) ->
         await until(lambda: room.public_v == 5)
         room.known_public(4)
         assert room.public_v == 5
-        room.resync_all(public_channel(EVENT))
+        room.lost(public_channel(EVENT))
         room.known_public(6)  # not subscribed: a notice might be passing unseen
         assert room.public_v is None
+
+
+class HeldRaw:
+    """A transport that takes raw frames but whose ASGI sends never finish."""
+
+    def __init__(self) -> None:
+        self.aborts = 0
+
+    def write(self, frame: bytes) -> bool:
+        return True
+
+    def buffered(self) -> int:
+        return 0
+
+    def abort_later(self) -> None:
+        self.aborts += 1
+
+
+async def test_backlog_overflow_also_cuts_the_transport() -> None:
+    """A connection dropped for a full backlog on the ASGI path is also cut at the transport
+    (`abort_later`), as on the raw path, so its kernel buffers are freed."""
+    closes: list[int] = []
+    stuck: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def send(message: dict[str, Any]) -> None:
+        await stuck
+
+    async def close(code: int, reason: str) -> None:
+        closes.append(code)
+
+    raw = HeldRaw()
+    conn = Conn(send, close, raw=raw, max_backlog=2)
+    for _ in range(4):
+        conn.send("x")
+    await asyncio.sleep(0)
+    assert conn.closed and raw.aborts == 1 and closes == [CloseCode.SLOW]
+    stuck.cancel()
+
+
+def test_watermark_moves_only_along_an_unbroken_chain() -> None:
+    """Notices ahead of a gap wait; once the missing one arrives they all count."""
+    mark = Watermark()
+    mark.saw(Entry(5, 4, b""))
+    assert mark.v is None  # not known yet
+    mark.reach(3)
+    mark.saw(Entry(6, 5, b""))  # 4 not yet seen
+    assert mark.v == 3
+    mark.saw(Entry(4, 3, b""))
+    assert mark.v == 6
+
+
+async def test_a_lost_channel_catches_up_from_the_database_and_drops_nobody(hub: Hub) -> None:
+    """When a channel comes back after being lost, the room asks `catch_up` for what came
+    after the last version it heard in full, and its viewers get it; nobody is closed."""
+    asked: list[tuple[int | None, bool]] = []
+
+    async def catch_up(event: int, since: int | None, moderators: bool) -> tuple[int, str | None]:
+        asked.append((since, moderators))
+        if since is None:
+            return 1, None
+        return 3, update(3, 9).decode()
+
+    sock = Socket()
+    async with (
+        Fanout(hub, coalesce, tick_seconds=0.01, min_tick_seconds=0.01, catch_up=catch_up) as fan,
+        fan.join(EVENT, sock.conn()) as room,
+    ):
+        await until(lambda: len(asked) == 2)
+        await hub.publish(public_channel(EVENT), Entry(2, 1, update(2, 8)))
+        await until(lambda: len(sock.frames) == 1)
+        room.lost(public_channel(EVENT))
+        room.live(public_channel(EVENT))
+        await until(lambda: len(sock.frames) == 2)
+        assert asked[-1] == (2, False)
+        assert msgspec.json.decode(sock.frames[1])["questions"][0]["id"] == 9
+        assert sock.closed is None

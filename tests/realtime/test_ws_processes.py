@@ -38,6 +38,15 @@ def free_port() -> int:
 @contextlib.contextmanager
 def server_process(database_url: str, redis_url: str, log: Path) -> Iterator[str]:
     """`salen serve` (the real command and app) in its own process; yields its ws:// base."""
+    with spawn_server(database_url, redis_url, log) as (_process, base):
+        yield base
+
+
+@contextlib.contextmanager
+def spawn_server(
+    database_url: str, redis_url: str, log: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`server_process`, yielding the process too (for a test that kills it)."""
     port = free_port()
     env = os.environ | {
         "SALEN_DATABASE_URL": database_url,
@@ -54,7 +63,7 @@ def server_process(database_url: str, redis_url: str, log: Path) -> Iterator[str
             stderr=subprocess.STDOUT,
         )
     try:
-        yield f"ws://127.0.0.1:{port}"
+        yield process, f"ws://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)

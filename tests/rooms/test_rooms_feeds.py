@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from live.hub import Entry, Hub, open_hub
-from live.rooms.feeds import Feeds
+from live.hub import Entry, Hub, Signal, open_hub
+from live.rooms.feeds import RESYNC, Feeds
 from live.rooms.handlers import RoomHandlers
 from live.rooms.service import Who
+from tests.hub.test_hub_relay import CountingHub
 
 
 @pytest.fixture
@@ -72,3 +74,21 @@ async def test_a_remembered_value_lasts_until_the_next_entry(hub: Hub) -> None:
     feeds.remember("rooms:1", feeds.generation("rooms:1"), "fresh")
     assert feeds.recall("rooms:1") == (True, "fresh")
     await feeds.unfollow("rooms:1", seen.append)
+
+
+async def test_followers_are_told_to_resync_once_a_lost_channel_is_back() -> None:
+    """While the hub is away nothing is said; once the channel is live again each follower
+    gets `rooms.resync` (other processes' notices may have been missed), once."""
+    hub = CountingHub()
+    feeds = Feeds(hub)
+    got: list[str] = []
+    await feeds.follow("rooms:1", got.append)
+    [subscription] = hub.subscriptions
+    subscription.signal(Signal.DOWN)
+    subscription.signal(Signal.UP)
+    await until(lambda: len(got) == 1)
+    subscription.signal(Signal.UP)
+    await hub.publish("rooms:1", Entry(1, 0, b'{"v":1}'))
+    await until(lambda: len(got) == 2)
+    assert got == [RESYNC, '{"v":1}'] and json.loads(RESYNC) == {"type": "rooms.resync"}
+    await feeds.unfollow("rooms:1", got.append)

@@ -19,12 +19,16 @@ from websockets.asyncio.client import connect
 
 from live.app import create_app
 from live.db import create_engine, sessionmaker
+from live.hub import Entry
+from live.hub.memory import MemoryHub
 from live.identity import Participant
 from live.models import Event, Occurrence, Organisation, Theme
 from live.models.registration import Attendance, Registration, Status
+from live.realtime.channels import room_channel
 from live.rooms.domain import Placement
+from live.rooms.feeds import RESYNC
 from live.rooms.runtime import RoomsLive
-from live.rooms.service import Who
+from live.rooms.service import RoomsService, Who
 from live.settings import Settings
 from tests.support.app import ADMIN_TOKEN, LifespanApp, make_settings
 from tests.support.axe import assert_accessible
@@ -201,6 +205,19 @@ async def test_two_members_edit_at_once_and_both_edits_survive(
     texts = {n.text for r in view if r.id == room_id for n in r.notes}
     assert {"Rekruttering av sykepleiere", "Rekruttering av ingeniører",
             "Kollektivtilbud i distriktene"} <= texts
+
+
+async def test_a_room_page_reads_its_room_again_on_resync(
+        browser: Browser, served: tuple[str, RoomsLive], workshop: dict[str, Any]) -> None:
+    """An item whose notice never reached the page (added through another hub, as by a
+    process while Redis was away) appears once the page is told `rooms.resync`."""
+    url, rooms = served
+    (member, _), room_id = await open_room_pages(browser, url, rooms, workshop)
+    elsewhere = RoomsService(rooms.db, MemoryHub())  # its notices reach no page here
+    await elsewhere.add_note(workshop["event_id"], MODERATOR, room_id, "challenges", "Ferjer")
+    notes = member.locator("[data-notes='challenges']")
+    await rooms.hub.publish(room_channel(room_id), Entry(0, 0, RESYNC.encode()))
+    await expect(notes).to_contain_text("Ferjer")
 
 
 async def test_timer_broadcast_and_return_reach_the_room_pages(

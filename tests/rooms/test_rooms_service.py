@@ -418,3 +418,16 @@ async def test_changes_reach_members_served_by_another_process(db: DB, redis_url
         await service_a.return_to_plenary(seeded.event_id)
         assert (await inbox.wait_for("rooms.state"))["state"] == "returned"
         await reader.aclose()
+
+
+async def test_a_note_retried_under_its_key_is_added_once(db: DB, hub: Hub) -> None:
+    """`room.note.add` sent again with the same idempotency key returns the first note and
+    adds no second one."""
+    service, seeded = await opened(db, hub)
+    room = (await service.rooms(seeded.event_id))[0]
+    first = await service.add_note(seeded.event_id, MOD, room.id, "challenges", "Hi", key="n1")
+    again = await service.add_note(seeded.event_id, MOD, room.id, "challenges", "Hi", key="n1")
+    other = await service.add_note(seeded.event_id, MOD, room.id, "challenges", "Hi", key="n2")
+    assert again.id == first.id and other.id != first.id
+    notes = (await service.room_view(seeded.event_id, MOD, room.id)).notes
+    assert sorted(n.id for n in notes) == sorted([first.id, other.id])

@@ -12,6 +12,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -54,11 +55,20 @@ class RedisServer:
 
     port: int
     directory: Path
+    pid: int = 0
 
     @property
     def url(self) -> str:
         """redis:// URL of database 0."""
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def pause(self) -> None:
+        """SIGSTOP the server: connections stay open and nothing answers."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT a paused server."""
+        os.kill(self.pid, signal.SIGCONT)
 
 
 def _redis_ping(port: int) -> bool:
@@ -71,12 +81,13 @@ def _redis_ping(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def start_redis() -> Iterator[RedisServer]:
-    """Run a redis-server without persistence on a free loopback port until exit."""
+def start_redis(port: int | None = None) -> Iterator[RedisServer]:
+    """Run a redis-server without persistence on loopback until exit (on `port`, or a
+    free one); exiting kills it even when paused."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     with tempfile.TemporaryDirectory(prefix="salen-redis-") as tmp:
         directory = Path(tmp)
-        port = free_port()
+        port = port or free_port()
         log = directory / "redis.log"
         args = [
             binary,
@@ -104,8 +115,10 @@ def start_redis() -> Iterator[RedisServer]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise ServerStartError(f"redis-server did not start:\n{_read_log(log)}")
                 time.sleep(0.02)
-            yield RedisServer(port=port, directory=directory)
+            yield RedisServer(port=port, directory=directory, pid=proc.pid)
         finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGCONT)
             proc.terminate()
             try:
                 proc.wait(timeout=10)
@@ -191,6 +204,11 @@ class PostgresServer:
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.psql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
         return self.url(name)
+
+    def stop(self) -> None:
+        """Stop the server now (immediate shutdown), as when it goes down mid-request."""
+        _run_as(self.user, [str(self.bin_dir / "pg_ctl"), "-D", str(self.directory / "data"),
+                            "-m", "immediate", "-w", "stop"])
 
     def drop_database(self, name: str) -> None:
         """Drop a database, disconnecting any sessions still open on it."""
@@ -298,7 +316,8 @@ def start_postgres() -> Iterator[PostgresServer]:
         try:
             yield PostgresServer(port=port, directory=root, bin_dir=bin_dir, user=user)
         finally:
-            _run_as(user, [pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"])
+            if (data / "postmaster.pid").exists():  # not stopped by the test already
+                _run_as(user, [pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"])
 
 
 # --- pytest fixtures -----------------------------------------------------------------------
