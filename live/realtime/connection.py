@@ -172,7 +172,8 @@ async def open_live(
     own = Limiter.for_hub(settings.hub_url) if limiter is None else None
     try:
         async with Fanout(
-            hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds
+            hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds,
+            settings.live_latency_target_ms / 1000,
         ) as fanout:
             yield Live(settings, db, hub, fanout, limits or Limits(), features, limiter or own)
     finally:
