@@ -75,11 +75,17 @@ def _matrix(plan: fanout.Plan, servers: list[str]) -> list[dict[str, Any]]:
     a minute or two apart, not most of the run (the machine is shared and drifts)."""
     rows: list[dict[str, Any]] = []
     for n in plan.viewers:
+        # The realistic workload's peers send frames of the size Salen's had (measured first).
+        sizes: dict[int, int] = {}
         for kind in servers:
             try:
-                rows += fanout.measure(kind, dataclasses.replace(plan, viewers=[n]), log)
+                got = fanout.measure(kind, dataclasses.replace(plan, viewers=[n], peer_bytes=sizes), log)
             except Exception as exc:  # noqa: BLE001  (keep the other servers' rows)
                 log(f"fan-out with {kind}, N={n} failed: {exc!r}")
+                continue
+            rows += got
+            if kind == "salen":
+                sizes = {r["rate"]: round(r["frame_bytes"]) for r in got if r.get("frame_bytes")}
     return rows
 
 
@@ -105,7 +111,8 @@ def _realistic_intro(plan: fanout.Plan) -> str:
         f"in a rotating set of {fanout.SET_SIZE} approved ones and approve → enqueue → move to front → "
         "now answering, so Salen's frames, coalesced over a tick, carry several question states. "
         "Latency and losses are of the moderators' changes (a vote's reply carries no version). "
-        f"The `websockets.broadcast()` peer sends one {fanout.PEER_FRAME_BYTES:,}-byte frame per change. "
+        "The `websockets.broadcast()` peer sends one frame per change, padded to the mean size of "
+        "Salen's frames at the same N and R. "
         "*bytes/frame*: the mean size of the frames the viewers received; *CPU ms per change*: the "
         "server's CPU over the window per change made (votes included). Salen paces its ticks by "
         "`SALEN_LIVE_LATENCY_TARGET_MS` (200 ms by default: `live/realtime/tick.py`)."

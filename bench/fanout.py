@@ -12,8 +12,10 @@ move to the front → now answering, which gives small frames. "realistic" (issu
 every ten changes four votes from viewers' sockets (`VOTERS` of them), two edits of
 questions in a rotating set of `SET_SIZE` approved ones (to texts of about 330 characters)
 and the panel's flow (approve a new question, enqueue, move to the front, now answering),
-so a frame coalesced over a tick carries several question states, about 1 KB; the peers
-then send frames of `PEER_FRAME_BYTES`. Votes count in the rate, but their replies carry no
+so a frame coalesced over a tick carries several question states (a question edited to such
+a text is ~430 bytes of JSON; how many a frame carries depends on how often Salen ticks);
+the peers then send frames of the mean size Salen's viewers got at the same N and R in the
+same run (`Plan.peer_bytes`), or `PEER_FRAME_BYTES` without one. Votes count in the rate, but their replies carry no
 version, so latency and losses are measured on the moderators' changes only. Rows report
 the mean size of the frames viewers received and the server's CPU per change.
 """
@@ -89,6 +91,9 @@ class Plan:
     min_changes: int = 30
     # "cycle" or "realistic" (the module's doc).
     workload: str = "cycle"
+    # Realistic workload: the peers' frame size by rate (Salen's mean in the same run),
+    # `PEER_FRAME_BYTES` where none is given.
+    peer_bytes: dict[int, int] = field(default_factory=dict)
 
     def window(self, rate: int) -> float:
         """Seconds measured at `rate` changes a second.
@@ -189,7 +194,7 @@ def run_once(gen: Loadgen, target: Target, n: int, rate: int, plan: Plan, asks: 
     cmd: dict[str, Any] = {"cmd": "run", "rate": rate, "seconds": seconds, "drain": plan.drain,
                            "pending": pending if salen else None, "workload": plan.workload}
     if plan.workload == "realistic" and not salen:
-        cmd["frameBytes"] = PEER_FRAME_BYTES
+        cmd["frameBytes"] = plan.peer_bytes.get(rate, PEER_FRAME_BYTES)
     if asks:
         cmd |= {"asks": asks, "askEvery": 200, "askUrl": target.viewer_urls[-1], "tag": f"{n}-{rate}"}
     answer = gen.command(cmd, on_event, timeout=seconds + plan.drain + 240)
