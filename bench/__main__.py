@@ -1,6 +1,6 @@
 """`python -m bench` (or `bench/run`): run every benchmark and write bench/results/README.md.
 
-    bench/run                      # everything (about 20-30 minutes on 2 cores)
+    bench/run                      # everything (about 35 minutes on 2 cores)
     bench/run --quick              # a smoke subset (1,000 viewers, R = 10, short windows)
     bench/run --only fanout pages  # some sections; the others are left out of the file
     bench/run --only realistic     # moderation like a real seminar's, Salen and the peer

@@ -9,21 +9,26 @@ moving average too (`Load`). A tick then lasts B = N × c / (1 − u) on the wal
 
 The arithmetic. A tick of length B, then a wait W, then the next tick. A change that arrives
 just after a tick began misses the viewers already written; they get it in the next tick,
-which the last viewer receives B (the rest of this tick) + W + B (the next tick) later, so
-a change reaches every viewer within W + 2B. To hold that to the target T
+B (the rest of this tick) + W + B (the next tick, in whatever order it takes its viewers)
+later at the most, so a change reaches every viewer within W + 2B. (The viewers not yet
+written get it in this tick, between slices, so most changes arrive sooner: the bound is
+kept, not the typical delay.) To hold that to the target T
 (`Settings.live_latency_target_ms`), W ≤ T − 2B. A room ticking without pause takes
 B / (B + W) of the core, so keeping the room's ticks to a share a of it needs
 W ≥ B × (1 − a) / a, with a = share − u (never below `MIN_SHARE`).
 
 The rule (`pacing`): a room waits as long as the target allows but no longer than keeps its
-ticks to `EASY_SHARE` of the core, and at least what keeps them to `FULL_SHARE`: a small
-room, or one whose target is easy, ticks as often as half the core allows; a room that
-needs more gets up to 85 % of the core to meet its target; beyond that the target is
+ticks to `EASY_SHARE` of the core, and at least what keeps them to `FULL_SHARE`: a room
+whose target is easy ticks as often as half the core allows (a small room: at the floor),
+more often the less the rest of the process takes; a room that needs more gets up to 85 %
+of the core to meet its target; beyond that the target is
 missed, the wait is the one that keeps the room's ticks at 85 % (less what the rest of the
 process takes), so ticks grow longer smoothly with the audience and the load, and the
 observer (`live.ops.metrics`) is told the pacing is over its target. The wait is never
 below `Settings.tick_min_seconds` (changes in a burst share a frame) nor above
 `Settings.tick_seconds` (a ceiling below the floor wins: tests ask for fast ticks so).
+Only this process's CPU is seen: other processes on the same core stretch a tick without
+showing in u, and `salen_tick_seconds` (CPU) against the latency users see tells them apart.
 """
 
 from __future__ import annotations
