@@ -125,10 +125,6 @@ class TickPace:
         """The pacing of a room with `viewers` when the rest of the process takes `rest`."""
         return pacing(viewers * self.cost, self.target, rest, self.floor, self.ceiling)
 
-    def interval(self, viewers: int, rest: float = 0.0) -> float:
-        """Seconds a room with `viewers` waits after its tick before the next one."""
-        return self.pacing(viewers, rest).wait
-
     def record(self, seconds: float, viewers: int, paced: Pacing | None = None) -> None:
         """A tick wrote to `viewers` in `seconds` of CPU, after waiting as `paced` says."""
         if self.observer is not None:

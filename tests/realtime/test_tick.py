@@ -101,11 +101,11 @@ def test_pace_starts_from_the_default_cost_and_follows_the_measured_one() -> Non
     """Before any tick the cost is the constant; ticks at 5 µs a viewer pull it to 5 µs."""
     pace = TickPace(FLOOR, CEILING, TARGET)
     assert pace.cost == DEFAULT_COST
-    assert pace.interval(5000) == wait(5000 * DEFAULT_COST)
+    assert pace.pacing(5000).wait == wait(5000 * DEFAULT_COST)
     for _ in range(200):
         pace.record(5e-6 * 1000, 1000)
     assert pace.cost == pytest.approx(5e-6)
-    assert pace.interval(10_000, 0.2) == pytest.approx(wait(10_000 * 5e-6, rest=0.2))
+    assert pace.pacing(10_000, 0.2).wait == pytest.approx(wait(10_000 * 5e-6, rest=0.2))
 
 
 def test_small_ticks_are_not_measured() -> None:
