@@ -1,8 +1,9 @@
 """`python -m bench` (or `bench/run`): run every benchmark and write bench/results/README.md.
 
-    bench/run                      # everything (about 20-30 minutes on 2 cores)
+    bench/run                      # everything (about 35 minutes on 2 cores)
     bench/run --quick              # a smoke subset (1,000 viewers, R = 10, short windows)
     bench/run --only fanout pages  # some sections; the others are left out of the file
+    bench/run --only realistic     # moderation like a real seminar's, Salen and the peer
     bench/run --others run         # also re-run the stream and remux benchmarks
 
 Servers run on core 0 and load generators on core 1 (taskset); loopback only. Raw
@@ -27,7 +28,9 @@ OTHERS = [
     ("python bench/stream_forwarding.py", RESULTS / "stream.md", ["bench/stream_forwarding.py"]),
     ("python bench/remux.py", RESULTS / "remux.md", ["bench/remux.py"]),
 ]
-SECTIONS = ("fanout", "cost", "redis", "pages", "registration", "others")
+SECTIONS = ("fanout", "realistic", "cost", "redis", "pages", "registration", "others")
+# The realistic workload's servers by default: Salen and the `websockets.broadcast()` peer.
+REALISTIC_SERVERS = ("salen", "python")
 
 
 def log(message: str) -> None:
@@ -44,7 +47,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="list the stream/remux results (default) or run them again")
     parser.add_argument("--viewers", type=int, nargs="+", help="override N")
     parser.add_argument("--rates", type=int, nargs="+", help="override R")
-    parser.add_argument("--servers", nargs="+", default=["salen", "python", "node"])
+    parser.add_argument("--servers", nargs="+", help="override the servers (fanout: salen python "
+                        "node; realistic: salen python)")
     parser.add_argument("--seconds", type=float, help="measured window per run")
     return parser.parse_args(argv)
 
@@ -56,15 +60,7 @@ def run_fanout(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str,
         rates=args.rates or ([10] if args.quick else [1, 10, 50]),
         seconds=args.seconds or (4.0 if args.quick else 8.0),
     )
-    rows: list[dict[str, Any]] = []
-    # Each N for every server before the next N: rows compared with each other are measured
-    # a minute or two apart, not most of the run (the machine is shared and drifts).
-    for n in plan.viewers:
-        for kind in args.servers:
-            try:
-                rows += fanout.measure(kind, dataclasses.replace(plan, viewers=[n]), log)
-            except Exception as exc:  # noqa: BLE001  (keep the other servers' rows)
-                log(f"fan-out with {kind}, N={n} failed: {exc!r}")
+    rows = _matrix(plan, args.servers or ["salen", "python", "node"])
     raw["fanout"] = rows
     return [
         ("Fan-out: one process, N viewers, R moderator changes per second", [
@@ -74,13 +70,62 @@ def run_fanout(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str,
     ]
 
 
+def _matrix(plan: fanout.Plan, servers: list[str]) -> list[dict[str, Any]]:
+    """Each N for every server before the next N: rows compared with each other are measured
+    a minute or two apart, not most of the run (the machine is shared and drifts)."""
+    rows: list[dict[str, Any]] = []
+    for n in plan.viewers:
+        # The realistic workload's peers send frames of the size Salen's had (measured first).
+        sizes: dict[int, int] = {}
+        for kind in servers:
+            try:
+                got = fanout.measure(kind, dataclasses.replace(plan, viewers=[n], peer_bytes=sizes), log)
+            except Exception as exc:  # noqa: BLE001  (keep the other servers' rows)
+                log(f"fan-out with {kind}, N={n} failed: {exc!r}")
+                continue
+            rows += got
+            if kind == "salen":
+                sizes = {r["rate"]: round(r["frame_bytes"]) for r in got if r.get("frame_bytes")}
+    return rows
+
+
+def run_realistic(args: argparse.Namespace, raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The realistic moderation workload against the `websockets.broadcast()` peer (issue 24)."""
+    plan = fanout.Plan(
+        viewers=args.viewers or ([1000] if args.quick else [5000, 10000]),
+        rates=args.rates or ([10] if args.quick else [10, 50]),
+        seconds=args.seconds or (4.0 if args.quick else 8.0),
+        asks=0, storm=False, workload="realistic",
+    )
+    rows = _matrix(plan, args.servers or list(REALISTIC_SERVERS))
+    raw["realistic"] = rows
+    return [("Fan-out with realistic moderation", [
+        _realistic_intro(plan), "", *report.realistic_table(rows)])]
+
+
+def _realistic_intro(plan: fanout.Plan) -> str:
+    return (
+        f"As the fan-out section ({plan.seconds:.0f} s windows, {plan.drain:.0f} s drain, the same "
+        "latency, *lost* and CPU columns), with the moderation of a real seminar (`bench/fanout.py`): "
+        f"in every ten changes four votes from {fanout.VOTERS} viewers' sockets, two edits of questions "
+        f"in a rotating set of {fanout.SET_SIZE} approved ones and approve → enqueue → move to front → "
+        "now answering, so Salen's frames, coalesced over a tick, carry several question states. "
+        "Latency and losses are of the moderators' changes (a vote's reply carries no version). "
+        "The `websockets.broadcast()` peer sends one frame per change, padded to the mean size of "
+        "Salen's frames at the same N and R. "
+        "*bytes/frame*: the mean size of the frames the viewers received; *CPU ms per change*: the "
+        "server's CPU over the window per change made (votes included). Salen paces its ticks by "
+        "`SALEN_LIVE_LATENCY_TARGET_MS` (200 ms by default: `live/realtime/tick.py`)."
+    )
+
+
 def _fanout_intro(plan: fanout.Plan) -> str:
     return (
         f"Each run: {plan.seconds:.0f} s measured window (longer where that holds fewer than "
         f"{plan.min_changes} changes: {plan.window(1):.0f} s at R = 1, a whole number of the Python peer's "
         f"{fanout.PEER_PING_PERIOD:.0f} s ping periods, so that its keepalive bursts count at their "
         f"average rate), then {plan.drain:.0f} s to drain. "
-        "Salen: `salen serve` (SQLite, memory hub, ticks paced by the audience, 50–150 ms: "
+        "Salen: `salen serve` (SQLite, memory hub, ticks paced by a 200 ms latency target: "
         "`live/realtime/tick.py`), 4 moderator sockets cycling approve → enqueue → move to front → now "
         "answering. Peers (`python` = `websockets.broadcast()`, "
         "`node` = `ws`) send one ~200-byte frame per change to every viewer. Latency: from the "
@@ -174,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = machine.describe()
     raw: dict[str, Any] = {"machine": lines}
     sections: list[tuple[str, list[str]]] = []
-    runners = {"fanout": run_fanout, "cost": run_cost, "redis": run_redis, "pages": run_pages,
+    runners = {"fanout": run_fanout, "realistic": run_realistic, "cost": run_cost, "redis": run_redis, "pages": run_pages,
                "registration": run_registration}
     started = time.monotonic()
     for name in args.only:

@@ -6,6 +6,18 @@ The Node load generator (bench/node/loadgen.js) runs on core 1, open-loop: chang
 *scheduled* at t0 + k/R and its latency runs from that moment to the frame that brings
 its version to a viewer. A run is invalid when core 1 was over 85 % busy (the generator,
 not the server, would then be the limit).
+
+Two workloads (`Plan.workload`). "cycle": four moderator sockets cycling approve → enqueue →
+move to the front → now answering, which gives small frames. "realistic" (issue 24): in
+every ten changes four votes from viewers' sockets (`VOTERS` of them), two edits of
+questions in a rotating set of `SET_SIZE` approved ones (to texts of about 330 characters)
+and the panel's flow (approve a new question, enqueue, move to the front, now answering),
+so a frame coalesced over a tick carries several question states (a question edited to such
+a text is ~430 bytes of JSON; how many a frame carries depends on how often Salen ticks);
+the peers then send frames of the mean size Salen's viewers got at the same N and R in the
+same run (`Plan.peer_bytes`), or `PEER_FRAME_BYTES` without one. Votes count in the rate, but their replies carry no
+version, so latency and losses are measured on the moderators' changes only. Rows report
+the mean size of the frames viewers received and the server's CPU per change.
 """
 
 from __future__ import annotations
@@ -44,6 +56,12 @@ WARM_UP_CHANGES = 40
 # interval (live/realtime/keepalive.py). See `Plan.window`.
 PEER_PING_PERIOD = 20.0
 STORM_QUESTIONS = 20
+# The realistic workload: its rotating set of approved questions, its voters' sockets, and
+# the size of the peers' frames (Salen's frames in it carry 2-4 question states, ~1 KB).
+SET_SIZE = 64
+VOTERS = 64
+PEER_FRAME_BYTES = 1024
+WORKLOADS = ("cycle", "realistic")
 
 
 @dataclass
@@ -71,6 +89,11 @@ class Plan:
     # per frame of the same server moved by a third between runs (at 1,000 viewers the
     # Python peer 10.8 and 12.5, Node `ws` 16.4 and 17.7 CPU-s per M frames).
     min_changes: int = 30
+    # "cycle" or "realistic" (the module's doc).
+    workload: str = "cycle"
+    # Realistic workload: the peers' frame size by rate (Salen's mean in the same run),
+    # `PEER_FRAME_BYTES` where none is given.
+    peer_bytes: dict[int, int] = field(default_factory=dict)
 
     def window(self, rate: int) -> float:
         """Seconds measured at `rate` changes a second.
@@ -169,7 +192,9 @@ def run_once(gen: Loadgen, target: Target, n: int, rate: int, plan: Plan, asks: 
     salen = target.kind.startswith("salen")
     seconds = plan.window(rate)
     cmd: dict[str, Any] = {"cmd": "run", "rate": rate, "seconds": seconds, "drain": plan.drain,
-                           "pending": pending if salen else None}
+                           "pending": pending if salen else None, "workload": plan.workload}
+    if plan.workload == "realistic" and not salen:
+        cmd["frameBytes"] = plan.peer_bytes.get(rate, PEER_FRAME_BYTES)
     if asks:
         cmd |= {"asks": asks, "askEvery": 200, "askUrl": target.viewer_urls[-1], "tag": f"{n}-{rate}"}
     answer = gen.command(cmd, on_event, timeout=seconds + plan.drain + 240)
@@ -187,7 +212,12 @@ def run_once(gen: Loadgen, target: Target, n: int, rate: int, plan: Plan, asks: 
         "changes": answer["changes"], "lost": answer["lost"], "closed": answer["closed"],
         "errors": answer["errors"], "late": answer["late"],
         "cpu_per_million": server_cpu / frames * 1e6 if frames else None, "asked": answer.get("asked"),
-        "used": answer["used"],
+        "used": answer["used"], "workload": plan.workload,
+        "frame_bytes": answer["bytes"] / frames if frames else None,
+        "votes_s": answer.get("votes", 0) / window, "vote_errors": answer.get("vote_errors", 0),
+        # Every change the server made (the peers: every frame it was asked to send).
+        "cpu_per_change_ms": (server_cpu / (answer["changes"] + answer.get("votes", 0)) * 1e3
+                              if answer["changes"] else None),
     }
 
 
@@ -195,7 +225,7 @@ def measure(kind: str, plan: Plan, log: Any) -> list[dict[str, Any]]:
     """Every (N, R) of the plan for one kind of server; a fresh server per N."""
     rows: list[dict[str, Any]] = []
     per_n = (sum(int(r * plan.window(r)) // 4 + 2 for r in plan.rates) + STORM_QUESTIONS
-             + WARM_UP_CHANGES // 4 + 1)
+             + WARM_UP_CHANGES // 4 + 1 + (SET_SIZE if plan.workload == "realistic" else 0))
     for n in plan.viewers:
         ctx = start_redis_pair(per_n) if kind == "salen+redis" else start(kind, per_n)
         with ctx as target:
@@ -220,7 +250,11 @@ def _measure_n(target: Target, n: int, plan: Plan, log: Any) -> list[dict[str, A
             f"{rss_per:.1f} KiB per connection")
         add_moderators(gen, target)
         pending = list(target.pending[:-STORM_QUESTIONS])
-        warm_up(gen, target, pending)
+        if plan.workload == "realistic" and target.kind.startswith("salen"):
+            got = gen.command({"cmd": "prepare", "url": target.viewer_urls[0], "voters": VOTERS,
+                               "pending": pending}, timeout=120)
+            del pending[: got["used"]]
+        warm_up(gen, target, pending, plan.workload)
         rows = []
         for rate in plan.rates:
             asks = plan.asks if target.kind == "salen" and rate == 10 else 0
@@ -249,7 +283,7 @@ def add_moderators(gen: Loadgen, target: Target) -> None:
                  "kind": "salen" if salen else "peer"})
 
 
-def warm_up(gen: Loadgen, target: Target, pending: list[int]) -> None:
+def warm_up(gen: Loadgen, target: Target, pending: list[int], workload: str = "cycle") -> None:
     """Changes before the first window, not measured, on every server alike.
 
     The first window (R = 1) otherwise also paid for each server's first changes: in Salen
@@ -262,13 +296,14 @@ def warm_up(gen: Loadgen, target: Target, pending: list[int]) -> None:
     """
     salen = target.kind.startswith("salen")
     answer = gen.command({"cmd": "run", "rate": 4, "seconds": WARM_UP_CHANGES / 4, "drain": 1.0,
-                          "pending": pending if salen else None}, timeout=120)
+                          "pending": pending if salen else None, "workload": workload}, timeout=120)
     del pending[: answer["used"]]
 
 
 def _brief(row: dict[str, Any]) -> str:
     lat = row["latency"]
-    return (f"{row['server']} N={row['viewers']} R={row['rate']}: p50 {lat['p50']} p99 {lat['p99']} "
+    return (f"{row['server']} {row['workload']} N={row['viewers']} R={row['rate']}: "
+            f"{row['frame_bytes'] or 0:.0f} B/frame, p50 {lat['p50']} p99 {lat['p99']} "
             f"max {lat['max']} ms, {row['frames_s']:.0f} frames/s, lost {row['lost']}, "
             f"closed {row['closed']}, errors {row['errors']}, gen core {row['gen_core']:.0%}, "
             f"server {row['server_share']:.0%} (core0 {row['server_core']:.0%}), "

@@ -4,7 +4,8 @@
 
 Viewers connect to `/`; a publisher connects to `/?pub=1` and each `{"seq": k}` it sends
 becomes one ~200-byte JSON frame written to every viewer with `websockets.broadcast()`
-(no per-socket compression, like Salen). The same frames the Node peer sends.
+(no per-socket compression, like Salen); `{"seq": k, "bytes": n}` pads the frame to about n
+bytes (the realistic workload's frames). The same frames the Node peer sends.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ async def main(port: int) -> None:
     async def handler(ws: ServerConnection) -> None:
         if "pub=1" in (ws.request.path if ws.request else ""):
             async for data in ws:
-                seq = json.loads(data)["seq"]
-                frame = json.dumps({"type": "update", "v": seq, "questions": [], "pad": PAD}, separators=(",", ":"))
+                change = json.loads(data)
+                size = change.get("bytes")
+                pad = "x" * max(0, size - 50) if size else PAD
+                frame = json.dumps({"type": "update", "v": change["seq"], "questions": [], "pad": pad},
+                                   separators=(",", ":"))
                 broadcast(viewers, frame)
             return
         viewers.add(ws)

@@ -64,10 +64,14 @@ class Settings:
     ice_servers: str = _setting("", "Comma-separated STUN/TURN URLs passed to WebRTC clients.")
     webrtc_viewer_limit: int = _setting(50, "WebRTC viewers per process before HLS fall-back.")
     tick_seconds: float = _setting(
-        0.15, "Longest wait between two batches of viewer pushes (an event with thousands here)."
+        1.0, "Longest wait between two batches of viewer pushes (an overloaded process)."
     )
     tick_min_seconds: float = _setting(
-        0.05, "Shortest wait between two batches of viewer pushes (an event with few viewers here)."
+        0.02, "Shortest wait between two batches of viewer pushes (an event with few viewers)."
+    )
+    live_latency_target_ms: int = _setting(
+        200, "Longest a change should take to reach every viewer on a process; batches of "
+        "viewer pushes are paced to it (live/realtime/tick.py)."
     )
     secure_cookies: bool = _setting(False, "Mark cookies Secure (set when served over HTTPS).")
     trusted_proxies: str = _setting(

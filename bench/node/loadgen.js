@@ -69,6 +69,10 @@ const state = {
   watch: null, // Set of question ids (storm content check)
   errors: 0,
   seq: 0, // last version a peer server was asked to send
+  bytes: 0, // bytes of viewer frames received while counting
+  voters: [], // viewer sockets that vote in the realistic workload
+  set: [], // the realistic workload's rotating set of approved questions
+  onAir: 0, // the question the realistic workload put on air last
 };
 
 function out(obj) {
@@ -78,7 +82,10 @@ function out(obj) {
 function onViewerFrame(viewer, data) {
   const t = now();
   const v = frameVersion(data);
-  if (state.counting) state.frames++;
+  if (state.counting) {
+    state.frames++;
+    state.bytes += data.length;
+  }
   if (!viewer.synced) {
     viewer.synced = true;
     viewer.syncedAt = t;
@@ -201,6 +208,71 @@ function salenAction(k, plan) {
   return ["panel.now", { question: plan.current }];
 }
 
+// The realistic workload (issue 24): ten steps mixing viewers' votes, edits of questions in
+// a rotating set of approved ones, and the panel's flow (approve a new question, put it on
+// the queue, move it to the front, put it on air: the one on air before is answered and
+// leaves the set, the new one joins it). Frames coalesced over a tick then carry several
+// question states. Votes come from voter sockets and their replies carry no version: they
+// load the server but their latency is not measured.
+const REALISTIC = ["vote", "edit", "approve", "vote", "enqueue", "vote", "edit", "move", "vote", "now"];
+const SET_SIZE = 64;
+const EDIT_TAIL = " Could the panel also say how this affects the timetable for the next two years, "
+  + "what the municipality expects the county to pay for, and whether the hearing round "
+  + "in the spring will include the smaller organisations that were left out the last time?";
+
+function pick(list, k) {
+  return list[(k * 7919) % list.length];
+}
+
+function realisticAction(k, plan) {
+  const step = REALISTIC[k % REALISTIC.length];
+  const votable = state.set.filter((q) => q !== state.onAir && q !== plan.current);
+  if (step === "vote") {
+    const voter = state.voters[k % state.voters.length];
+    const q = pick(votable, k);
+    const up = !voter.voted.has(q);
+    if (up) voter.voted.add(q);
+    else voter.voted.delete(q);
+    return [voter, up ? "qa.vote" : "qa.unvote", { question: q }];
+  }
+  const mods = state.mods;
+  if (step === "edit") {
+    const q = pick(state.set, k);
+    return [mods[1 + (k % (mods.length - 1))], "qa.edit", { question: q, text: `Question ${q}, edit ${k}.${EDIT_TAIL}` }];
+  }
+  if (step === "approve") {
+    plan.current = plan.pending.shift();
+    state.set.push(plan.current);
+    return [mods[0], "qa.approve", { question: plan.current }];
+  }
+  if (step === "enqueue") return [mods[0], "panel.enqueue", { question: plan.current }];
+  if (step === "move") return [mods[0], "panel.move", { question: plan.current, position: 0 }];
+  // now: the previous question on air is answered and leaves the set
+  const gone = state.onAir;
+  state.set = state.set.filter((q) => q !== gone);
+  state.onAir = plan.current;
+  return [mods[0], "panel.now", { question: plan.current }];
+}
+
+async function prepare(cmd) {
+  // The realistic workload's set: SET_SIZE questions approved one after another (not
+  // measured), and the voter sockets.
+  const used = [];
+  while (state.set.length < SET_SIZE && used.length < cmd.pending.length) {
+    const q = cmd.pending[used.length];
+    used.push(q);
+    const reply = await call(state.mods[0], "qa.approve", { question: q });
+    if (reply.type === "ok") state.set.push(q);
+  }
+  state.voters = [];
+  for (let i = 0; i < cmd.voters; i++) {
+    const voter = await openMod(cmd.url);
+    voter.voted = new Set();
+    state.voters.push(voter);
+  }
+  return { approved: state.set.length, used: used.length, voters: state.voters.length };
+}
+
 function versionOf(reply) {
   if (reply.question) return reply.question.v;
   if (reply.panel) return reply.panel.v;
@@ -246,8 +318,12 @@ async function run(cmd) {
   state.stats = new Stats();
   state.sched = new Map();
   state.frames = 0;
+  state.bytes = 0;
   state.pairs = 0;
   const plan = { pending: cmd.pending ? [...cmd.pending] : [], current: 0 };
+  const realistic = cmd.workload === "realistic";
+  let voteErrors = 0;
+  let votes = 0;
   const total = Math.round(cmd.rate * cmd.seconds);
   const versions = [];
   let errors = 0;
@@ -265,7 +341,25 @@ async function run(cmd) {
     else if (wait < -5) late++;
     // One cycle of four actions stays on one moderator socket, so it runs in order.
     const mod = state.mods[Math.floor(k / 4) % state.mods.length];
-    if (state.kind === "salen") {
+    if (state.kind === "salen" && realistic) {
+      if (REALISTIC[k % REALISTIC.length] === "approve" && !plan.pending.length) break;
+      const [sock, type, fields] = realisticAction(k, plan);
+      const voting = type === "qa.vote" || type === "qa.unvote";
+      replies.push(
+        call(sock, type, fields).then((reply) => {
+          if (reply.type !== "ok") {
+            if (voting) voteErrors++;
+            else errors++;
+          } else if (voting) {
+            votes++;
+          } else {
+            const v = versionOf(reply);
+            state.sched.set(v, at);
+            versions.push(v);
+          }
+        })
+      );
+    } else if (state.kind === "salen") {
       if (k % 4 === 0 && !plan.pending.length) break;
       const [type, fields] = salenAction(k, plan);
       replies.push(
@@ -283,13 +377,14 @@ async function run(cmd) {
       const seq = ++state.seq;
       state.sched.set(seq, at);
       versions.push(seq);
-      mod.ws.send(JSON.stringify({ seq }));
+      mod.ws.send(JSON.stringify(cmd.frameBytes ? { seq, bytes: cmd.frameBytes } : { seq }));
     }
   }
   const windowEnd = Math.max(now(), t0 + cmd.seconds * 1000);
   if (windowEnd > now()) await sleep(windowEnd - now());
   state.counting = false;
   const frames = state.frames;
+  const bytes = state.bytes;
   const pairs = state.pairs;
   const window = (now() - t0) / 1000;
   out({ event: "window_end" });
@@ -301,7 +396,8 @@ async function run(cmd) {
   const lost = losses(versions);
   state.stats = null;
   return {
-    changes: versions.length, errors, late, frames, pairs, window, latency,
+    changes: versions.length, errors, late, frames, pairs, window, latency, bytes, votes,
+    vote_errors: voteErrors,
     lost: lost.lost, closed: lost.closed, asked,
     used: cmd.pending ? cmd.pending.length - plan.pending.length : 0, gen_cpu_s: (cpu.user + cpu.system) / 1e6,
   };
@@ -366,12 +462,16 @@ async function storm(cmd) {
 async function closeAll() {
   for (const viewer of state.viewers) viewer.ws && viewer.ws.terminate();
   for (const mod of state.mods) mod.ws.terminate();
+  for (const voter of state.voters) voter.ws.terminate();
   state.viewers = [];
   state.mods = [];
+  state.voters = [];
+  state.set = [];
+  state.onAir = 0;
   return { closed: true };
 }
 
-const handlers = { connect, mods, run, storm, close: closeAll };
+const handlers = { connect, mods, prepare, run, storm, close: closeAll };
 
 const rl = readline.createInterface({ input: process.stdin });
 let chain = Promise.resolve();

@@ -115,6 +115,9 @@ class Hub(Protocol):
     async def history(self, channel: str, since: int) -> list[Entry] | None:
         """Entries newer than `since` in version order, or None if some may be missing."""
 
+    async def ping(self) -> None:
+        """Return once the hub reaches the other processes; raise if it cannot."""
+
 
 def gapless_since(entries: Iterable[Entry], since: int) -> list[Entry] | None:
     """The entries after version `since` if they form an unbroken chain, else None."""

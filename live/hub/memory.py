@@ -40,6 +40,9 @@ class MemoryHub:
             if not subscribers:
                 del self._subscribers[channel]
 
+    async def ping(self) -> None:
+        """One process: nothing to reach."""
+
     async def history(self, channel: str, since: int) -> list[Entry] | None:
         """Logged entries after `since`, or None when the log has a gap there."""
         return gapless_since(self._logs.get(channel, ()), since)

@@ -181,6 +181,11 @@ class RedisHub:
                 except FAILURES as exc:
                     self._went_down(exc)
 
+    async def ping(self) -> None:
+        """Ask Redis itself (not the last known state), bounded by the command timeout."""
+        async with asyncio.timeout(self._timeout):
+            await self._redis.ping()
+
     async def history(self, channel: str, since: int) -> list[Entry] | None:
         """Recent entries after `since` from the channel's stream, None if there is a gap
         (or Redis is away)."""

@@ -23,7 +23,7 @@ from live.migrate import alembic_config
 from stream.recovery import check_folder
 
 TIMEOUT = 3.0
-# A channel no feature uses: reading its history proves the hub answers.
+# A channel no feature uses, for the lag probe (live.ops.probe).
 PROBE_CHANNEL = "salen:probe"
 
 
@@ -72,7 +72,7 @@ def _current_heads(conn: Connection) -> set[str]:
 
 async def check_hub(hub: Hub, timeout: float = TIMEOUT) -> str | None:
     """None if the hub answers (memory:// always does; redis:// when Redis does)."""
-    return await _bounded("hub", _none(hub.history(PROBE_CHANNEL, 0)), timeout)
+    return await _bounded("hub", _none(hub.ping()), timeout)
 
 
 async def check_recordings(folder: Path) -> str | None:

@@ -5,7 +5,9 @@ test, has its own `CollectorRegistry`; `/metrics` (`live.ops.api`) renders it. P
 Salen report through hook methods that cost a counter increment or a histogram bucket:
 
     connection(event, role)    a live socket joined; a context manager that counts it
-    tick(seconds, frames)      a viewers' tick wrote `frames` frames in `seconds` of CPU
+    tick(seconds, frames, paced)  a viewers' tick wrote `frames` frames in `seconds` of
+                               CPU, after the wait `paced` (`live.realtime.tick.Pacing`)
+                               chose; `over` counts ticks paced beyond the latency target
     action(type, seconds, ok)  a socket action was answered (`ok` False: an error reply)
     hub_lag(seconds)           a notice took this long from publish to this process
     hub_reconnected()          the hub answers again after failing
@@ -32,6 +34,8 @@ from typing import Protocol
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from live.realtime.tick import Pacing
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Seconds: a tick of a few viewers takes ~0.1 ms of CPU, one of thousands some 100 ms.
@@ -91,6 +95,16 @@ class Metrics:
             registry=r)
         self.tick_frames = Counter(
             "salen_tick_frames", "Frames written to viewers by ticks.", registry=r)
+        self.tick_wait = Gauge(
+            "salen_tick_wait_seconds", "The wait before the latest viewers' tick.", registry=r)
+        self.tick_worst = Gauge(
+            "salen_tick_worst_delay_seconds",
+            "Longest a change may take to reach every viewer at the latest tick's pacing "
+            "(wait + 2 × tick).", registry=r)
+        self.tick_over = Counter(
+            "salen_tick_over_target",
+            "Viewers' ticks paced beyond SALEN_LIVE_LATENCY_TARGET_MS (the core is too busy "
+            "to meet it).", registry=r)
         self.actions = Histogram(
             "salen_action_seconds", "Socket actions answered, by type and outcome, and their latency.",
             ["type", "outcome"], buckets=ACTION_BUCKETS, registry=r)
@@ -117,10 +131,14 @@ class Metrics:
         finally:
             gauge.dec()
 
-    def tick(self, seconds: float, frames: int) -> None:
-        """A viewers' tick wrote `frames` frames in `seconds` of CPU."""
+    def tick(self, seconds: float, frames: int, paced: Pacing) -> None:
+        """A viewers' tick wrote `frames` frames in `seconds` of CPU after the wait `paced`."""
         self.tick_seconds.observe(seconds)
         self.tick_frames.inc(frames)
+        self.tick_wait.set(paced.wait)
+        self.tick_worst.set(paced.worst)
+        if paced.over:
+            self.tick_over.inc()
 
     def action(self, kind: str, seconds: float, ok: bool) -> None:
         """A socket action of type `kind` was answered after `seconds`."""

@@ -181,6 +181,7 @@ async def open_live(
     try:
         async with Fanout(
             hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds,
+            settings.live_latency_target_ms / 1000,
             catch_up=syncer.catch_up if syncer.syncs else None,
         ) as fanout:
             yield Live(settings, db, hub, fanout, limits or Limits(), features, limiter or own)

@@ -4,9 +4,9 @@ Frames, not events, are the cost of a large audience, so viewers get at most one
 tick: every public notice that arrived during the tick is merged into one `update` (newest
 state per question, panel and settings), encoded once, and the same text is written to every
 viewer of the event. Nothing is sent when nothing changed. Each room waits between its ticks
-in proportion to its audience here (`live.realtime.tick`: from `Settings.tick_min_seconds`
-for a few viewers to `Settings.tick_seconds` for thousands); a room with nothing pending
-does not wake up at all. Moderators (few) get every notice at once.
+as its latency target, the measured cost of its ticks and the load of the rest of the
+process allow (`live.realtime.tick`); a room with nothing pending does not wake up at all.
+Moderators (few) get every notice at once.
 
 A tick to thousands of viewers is written in slices with a turn of the event loop between
 them (`Tick`): a moderator's action read meanwhile is in the frame of every viewer not yet
@@ -48,7 +48,7 @@ from live.realtime.catchup import Catcher, CatchUp
 from live.realtime.channels import qa_mod_channel, qa_public_channel
 from live.realtime.envelope import CloseCode
 from live.realtime.rawframes import RawSocket, text_frame
-from live.realtime.tick import TickPace
+from live.realtime.tick import Load, TickPace
 
 log = logging.getLogger(__name__)
 
@@ -423,14 +423,16 @@ class Tick:
 
 
 class Fanout:
-    """Every room of this process, each with its tick task paced by its audience (`live.realtime.tick`)."""
+    """Every room of this process, each with its tick task paced by a latency target
+    (`live.realtime.tick`)."""
 
     def __init__(
-        self, hub: Hub, coalesce: Coalesce, tick_seconds: float = 0.15,
-        min_tick_seconds: float = 0.05, catch_up: CatchUp | None = None,
+        self, hub: Hub, coalesce: Coalesce, tick_seconds: float = 1.0,
+        min_tick_seconds: float = 0.02, latency_target: float = 0.2,
+        catch_up: CatchUp | None = None,
     ) -> None:
         self._relay, self.coalesce, self._catch_up = Relay(hub), coalesce, catch_up
-        self.pace = TickPace(min_tick_seconds, tick_seconds)
+        self.pace = TickPace(min_tick_seconds, tick_seconds, latency_target)
         self._rooms: dict[int, Room] = {}
 
     async def __aenter__(self) -> Self:
@@ -488,26 +490,32 @@ class Fanout:
         """Flush the room at most once per paced interval, and only when something is pending.
 
         An idle room's task waits for a notice rather than waking every interval (a wake-up
-        costs CPU even with nothing to send); a notice then goes out once the interval since
-        the end of the last tick has passed.
+        costs CPU even with nothing to send); a notice then goes out once the wait since
+        the end of the last tick has passed. After each tick the process's CPU clock tells
+        how much of the core the rest of the process took meanwhile (`Load`).
         """
         loop = asyncio.get_running_loop()
         ended = loop.time()
+        load = Load()
+        load.update(time.process_time(), ended, 0.0)
         while True:
             if not room.pending:
                 room.woken.clear()
                 await room.woken.wait()
-            wait = ended + self.pace.interval(len(room.viewers)) - loop.time()
+            paced = self.pace.pacing(len(room.viewers), load.rest)
+            wait = ended + paced.wait - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            seconds = 0.0
             try:
                 seconds, written = await self._tick(room)
             except Exception:
                 log.exception("fan-out tick failed for event %s", room.event_id)
                 room.abandon_round()
             else:
-                self.pace.record(seconds, written)
+                self.pace.record(seconds, written, paced)
             ended = loop.time()
+            load.update(time.process_time(), ended, seconds)
 
     @staticmethod
     async def _tick(room: Room) -> tuple[float, int]:

@@ -1,64 +1,133 @@
-"""How long an event room waits between two ticks, from its audience and the cost per viewer.
+"""How long an event room waits between two ticks: from a latency target, the cost of a
+tick and the CPU the rest of the process leaves.
 
-A tick writes one frame to each of the room's N viewers on this process. `TickPace` keeps
-a moving average of the cost c of one viewer's write, taken on the thread's CPU clock, not
-the wall's, so that other work on a shared core (another Salen process, redis-server) is
-not counted as this room's. The wait after a tick of t = N × c grows faster than t: a tick
-lasting `FULL_SHARE` of the ceiling or more is followed by the whole ceiling
-(`Settings.tick_seconds`), a shorter one by ceiling × (t / (FULL_SHARE × ceiling))², never
-less than the floor (`Settings.tick_min_seconds`). A room of a few viewers hears of changes
-soon; a room of thousands keeps the ceiling, so its writes leave the loop time for
-questions and moderators' actions. With the default floor and ceiling, tick plus wait is at
-least 1.25 × t and a room's ticks take at most 80 % of the core for every tick up to 600 ms.
-Nothing here shortens a tick: it grows with the audience, and so does the latency at the
-ceiling (one tick plus the wait).
+A tick writes one frame to each of the room's N viewers on this process, a slice at a time
+(`live.realtime.fanout`). Its CPU cost is N × c, where c, the cost of one viewer's write, is
+a moving average (`TickPace`) taken on the thread's CPU clock; the share u of the core the
+rest of the process takes (other rooms, moderators' actions, the database's threads) is a
+moving average too (`Load`). A tick then lasts B = N × c / (1 − u) on the wall.
+
+The arithmetic. A tick of length B, then a wait W, then the next tick. A change that arrives
+just after a tick began misses the viewers already written; they get it in the next tick,
+B (the rest of this tick) + W + B (the next tick, in whatever order it takes its viewers)
+later at the most, so a change reaches every viewer within W + 2B. (The viewers not yet
+written get it in this tick, between slices, so most changes arrive sooner: the bound is
+kept, not the typical delay.) To hold that to the target T
+(`Settings.live_latency_target_ms`), W ≤ T − 2B. A room ticking without pause takes
+B / (B + W) of the core, so keeping the room's ticks to a share a of it needs
+W ≥ B × (1 − a) / a, with a = share − u (never below `MIN_SHARE`).
+
+The rule (`pacing`): a room waits as long as the target allows but no longer than keeps its
+ticks to `EASY_SHARE` of the core, and at least what keeps them to `FULL_SHARE`: a room
+whose target is easy ticks as often as half the core allows (a small room: at the floor),
+more often the less the rest of the process takes; a room that needs more gets up to 85 %
+of the core to meet its target; beyond that the target is
+missed, the wait is the one that keeps the room's ticks at 85 % (less what the rest of the
+process takes), so ticks grow longer smoothly with the audience and the load, and the
+observer (`live.ops.metrics`) is told the pacing is over its target. The wait is never
+below `Settings.tick_min_seconds` (changes in a burst share a frame) nor above
+`Settings.tick_seconds` (a ceiling below the floor wins: tests ask for fast ticks so).
+Only this process's CPU is seen: other processes on the same core stretch a tick without
+showing in u, and `salen_tick_seconds` (CPU) against the latency users see tells them apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
-# A tick this share of the ceiling or longer is followed by the whole ceiling.
-FULL_SHARE = 0.5
+# Share of the core a room's ticks take when its target allows (the rest stays free).
+EASY_SHARE = 0.5
+# Share of the core (with the rest of the process) a room's ticks may take to meet its target.
+FULL_SHARE = 0.85
+# However loaded the process, a room's ticks may take this much of the core.
+MIN_SHARE = 0.2
 # Seconds per viewer assumed before any tick was measured (the issue's bare-`websockets` figure).
 DEFAULT_COST = 14e-6
 # Ticks to fewer viewers than this are not measured (their fixed costs dominate).
 MIN_MEASURED = 64
-# Weight of the newest measurement in the moving average.
+# Weight of the newest measurement in the moving averages.
 SMOOTHING = 0.2
 
 
-def tick_interval(viewers: int, cost: float, floor: float, ceiling: float) -> float:
-    """Seconds to wait after a tick to `viewers` at `cost` seconds each.
+class Pacing(NamedTuple):
+    """The wait before a room's next tick and what it promises."""
 
-    ceiling × (t / (FULL_SHARE × ceiling))² for a tick of t = viewers × cost, at least
-    `floor` and at most `ceiling` (which wins if they cross).
+    wait: float  # seconds from the end of one tick to the start of the next
+    tick: float  # the tick's expected length on the wall (B)
+    worst: float  # the longest a change waits for its last viewer: wait + 2 × tick
+    over: bool  # worst > the target: the core cannot meet it (degraded)
+
+
+def cpu_wait(tick: float, share: float) -> float:
+    """The wait after a tick of `tick` seconds that keeps back-to-back ticks to `share` of the core."""
+    return tick * (1 - share) / share
+
+
+def pacing(cost: float, target: float, rest: float, floor: float, ceiling: float) -> Pacing:
+    """The wait after a tick costing `cost` CPU-seconds, where the rest of the process takes
+    `rest` of the core and a change should reach every viewer within `target` seconds.
+
+    See the module's doc: W = max(cpu_wait(B, FULL), min(cpu_wait(B, EASY), T − 2B)),
+    within [floor, ceiling] (the ceiling wins if they cross).
     """
-    if ceiling <= floor:
-        return ceiling
-    wait = ceiling * (viewers * cost / (FULL_SHARE * ceiling)) ** 2
-    return min(max(wait, floor), ceiling)
+    rest = min(max(rest, 0.0), 1.0)
+    tick = cost / max(1.0 - rest, MIN_SHARE)
+    easy = max(EASY_SHARE - rest, MIN_SHARE)
+    full = max(FULL_SHARE - rest, MIN_SHARE)
+    wait = max(cpu_wait(tick, full), min(cpu_wait(tick, easy), target - 2 * tick))
+    wait = ceiling if ceiling <= floor else min(max(wait, floor), ceiling)
+    worst = wait + 2 * tick
+    return Pacing(wait, tick, worst, worst > target)
+
+
+class Load:
+    """The share of the core a room's process spends on other things than the room's ticks.
+
+    `update` is given, at the end of each of the room's ticks, the process's CPU clock, the
+    wall clock and the tick's own CPU seconds; the share over the span since the previous
+    tick is folded into a moving average.
+    """
+
+    __slots__ = ("_cpu", "_wall", "rest")
+
+    def __init__(self) -> None:
+        self.rest = 0.0
+        self._cpu: float | None = None
+        self._wall = 0.0
+
+    def update(self, cpu: float, wall: float, own: float) -> float:
+        """The process's CPU clock `cpu` and the wall clock `wall` after a tick of `own`
+        CPU-seconds; returns the new average share of the rest."""
+        if self._cpu is not None and wall > self._wall:
+            share = (cpu - self._cpu - own) / (wall - self._wall)
+            self.rest += (min(max(share, 0.0), 1.0) - self.rest) * SMOOTHING
+        self._cpu, self._wall = cpu, wall
+        return self.rest
 
 
 class TickPace:
     """The per-viewer cost of a tick on this process (a moving average) and the waits it gives."""
 
-    __slots__ = ("ceiling", "cost", "floor", "observer")
+    __slots__ = ("ceiling", "cost", "floor", "observer", "target")
 
-    def __init__(self, floor: float, ceiling: float, cost: float = DEFAULT_COST) -> None:
+    def __init__(self, floor: float, ceiling: float, target: float = 0.2,
+                 cost: float = DEFAULT_COST) -> None:
         self.floor = floor
         self.ceiling = ceiling
+        self.target = target
         self.cost = cost
-        # Told of every tick (seconds, frames): the app's metrics (`live.ops.metrics`).
-        self.observer: Callable[[float, int], None] | None = None
+        # Told of every tick (CPU seconds, frames, the pacing it followed): the app's
+        # metrics (`live.ops.metrics`).
+        self.observer: Callable[[float, int, Pacing], None] | None = None
 
-    def interval(self, viewers: int) -> float:
-        """Seconds a room with `viewers` waits after its tick before the next one."""
-        return tick_interval(viewers, self.cost, self.floor, self.ceiling)
+    def pacing(self, viewers: int, rest: float = 0.0) -> Pacing:
+        """The pacing of a room with `viewers` when the rest of the process takes `rest`."""
+        return pacing(viewers * self.cost, self.target, rest, self.floor, self.ceiling)
 
-    def record(self, seconds: float, viewers: int) -> None:
-        """A tick wrote to `viewers` in `seconds`."""
+    def record(self, seconds: float, viewers: int, paced: Pacing | None = None) -> None:
+        """A tick wrote to `viewers` in `seconds` of CPU, after waiting as `paced` says."""
         if self.observer is not None:
-            self.observer(seconds, viewers)
+            self.observer(seconds, viewers, paced or self.pacing(viewers))
         if viewers >= MIN_MEASURED:
             self.cost += (seconds / viewers - self.cost) * SMOOTHING

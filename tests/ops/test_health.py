@@ -121,6 +121,21 @@ async def test_metrics_answer_on_loopback_without_a_token(settings: Settings) ->
     assert "salen_stream_publishers 0.0" in response.text
 
 
+async def test_metrics_report_the_tick_pacing_against_the_latency_target(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """SALEN_LIVE_LATENCY_TARGET_MS reaches the ticks' pace, and a tick paced over it shows
+    in /metrics (the over-target counter, the wait and the worst delay)."""
+    settings = make_settings(sqlite_url, tmp_path, live_latency_target_ms=120)
+    async with running(settings) as (client, state, _app):
+        pace = state["live"].fanout.pace
+        assert pace.target == 0.12
+        pace.record(0.5, 1000, pace.pacing(1000)._replace(wait=0.3, worst=1.3, over=True))
+        text = (await client.get("/metrics")).text
+    assert "salen_tick_over_target_total 1.0" in text
+    assert "salen_tick_wait_seconds 0.3" in text
+    assert "salen_tick_worst_delay_seconds 1.3" in text
+
+
 async def test_metrics_refuse_a_remote_client_without_a_token(settings: Settings) -> None:
     """Without a metrics token a client off loopback gets 403 metrics.forbidden."""
     async with running(settings, peer="203.0.113.9") as (client, _, _app):

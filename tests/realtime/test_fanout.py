@@ -18,6 +18,7 @@ from live.realtime.catchup import Watermark
 from live.realtime.channels import qa_mod_channel as mod_channel
 from live.realtime.channels import qa_public_channel as public_channel
 from live.realtime.fanout import Conn, Fanout, Tick
+from live.realtime.tick import Pacing, TickPace
 
 EVENT = 7
 
@@ -264,6 +265,31 @@ async def test_ticks_flush_by_themselves(hub: Hub) -> None:
         await hub.publish(public_channel(EVENT), Entry(1, 0, update(1, 1)))
         await until(lambda: len(sock.frames) == 1)
     assert msgspec.json.decode(sock.frames[0])["questions"][0]["id"] == 1
+
+
+async def test_ticks_report_their_pacing_and_the_load_around_them(hub: Hub) -> None:
+    """Each tick tells the pace's observer its frames and the pacing it followed, with the
+    room's latency target; CPU the process spends between ticks counts as the rest's load."""
+    rests: list[float] = []
+
+    class Recording(TickPace):
+        def pacing(self, viewers: int, rest: float = 0.0) -> Pacing:
+            rests.append(rest)
+            return super().pacing(viewers, rest)
+
+    told: list[tuple[float, int, Pacing]] = []
+    sock = Socket()
+    async with Fanout(hub, coalesce, latency_target=0.1) as fanout:
+        fanout.pace = Recording(fanout.pace.floor, fanout.pace.ceiling, fanout.pace.target)
+        fanout.pace.observer = lambda seconds, frames, paced: told.append((seconds, frames, paced))
+        async with fanout.join(EVENT, sock.conn()):
+            for v in (1, 2, 3):
+                sum(i * i for i in range(200_000))  # the process busy between ticks
+                await hub.publish(public_channel(EVENT), Entry(v, v - 1, update(v, 10 + v)))
+                await until(lambda v=v: len(sock.frames) == v)
+    assert [frames for _, frames, _ in told] == [1, 1, 1]
+    assert all(paced.worst <= 0.1 and not paced.over for _, _, paced in told)
+    assert rests[0] == 0.0 and rests[-1] > 0.0
 
 
 async def test_room_knows_the_newest_public_version(hub: Hub, fanout: Fanout) -> None:

@@ -1,72 +1,132 @@
-"""Tick pacing: a room's wait between ticks from its audience and the measured cost per viewer."""
+"""Tick pacing: a room's wait between ticks from a latency target, the measured cost of a
+tick and the load of the rest of the process (pure functions, no sockets, no clocks)."""
 
 from __future__ import annotations
 
 import pytest
 
-from live.realtime.tick import DEFAULT_COST, MIN_MEASURED, SMOOTHING, TickPace, tick_interval
+from live.ops.metrics import Metrics
+from live.realtime.tick import (
+    DEFAULT_COST,
+    EASY_SHARE,
+    FULL_SHARE,
+    MIN_MEASURED,
+    SMOOTHING,
+    Load,
+    Pacing,
+    TickPace,
+    cpu_wait,
+    pacing,
+)
 
-FLOOR = 0.05
-CEILING = 0.15
-
-
-def test_wait_grows_with_the_square_of_the_tick() -> None:
-    """Between the floor and the ceiling: ceiling × (tick / half the ceiling)²."""
-    # 5,000 viewers at 8 µs: a 40 ms tick, 150 ms × (40 / 75)² ≈ 43 ms -> the floor.
-    assert tick_interval(5000, 8e-6, FLOOR, CEILING) == FLOOR
-    # 6,000 viewers at 10 µs: a 60 ms tick, 150 ms × (60 / 75)² = 96 ms.
-    assert tick_interval(6000, 10e-6, FLOOR, CEILING) == pytest.approx(0.096)
-    # Twice the tick, four times the wait (below the ceiling).
-    assert tick_interval(2000, 25e-6, 0.0, 1.0) == pytest.approx(4 * tick_interval(1000, 25e-6, 0.0, 1.0))
-
-
-def test_tick_plus_wait_keeps_the_issues_bound() -> None:
-    """With the default floor and ceiling, tick + wait ≥ 1.25 × tick for ticks up to 500 ms."""
-    for viewers in range(0, 50_001, 500):
-        tick = viewers * 10e-6
-        assert tick + tick_interval(viewers, 10e-6, FLOOR, CEILING) >= 1.25 * tick
+FLOOR = 0.02
+CEILING = 1.0
+TARGET = 0.2
 
 
-def test_few_viewers_tick_at_the_floor() -> None:
-    """A room with a handful of viewers (or none) waits the floor, not almost nothing."""
-    assert tick_interval(0, 10e-6, FLOOR, CEILING) == FLOOR
-    assert tick_interval(100, 10e-6, FLOOR, CEILING) == FLOOR
+def wait(cost: float, rest: float = 0.0, target: float = TARGET) -> float:
+    return pacing(cost, target, rest, FLOOR, CEILING).wait
 
 
-def test_a_big_room_ticks_at_the_ceiling() -> None:
-    """Ten thousand viewers at 8 µs (an 80 ms tick, over half the ceiling) wait the ceiling."""
-    assert tick_interval(10_000, 8e-6, FLOOR, CEILING) == CEILING
-    assert tick_interval(1_000_000, 14e-6, FLOOR, CEILING) == CEILING
+def test_a_small_room_ticks_at_the_floor() -> None:
+    """A tick of a few milliseconds (1,000 viewers) is followed by the floor, not more."""
+    assert wait(0.005) == FLOOR
+    assert wait(0.0) == FLOOR
 
 
-def test_a_ceiling_below_the_floor_wins() -> None:
-    """Asking for a short tick (SALEN_TICK_SECONDS below the floor) gets it at every size."""
-    pace = TickPace(FLOOR, 0.01)
-    assert pace.interval(1) == 0.01
-    assert pace.interval(100_000) == 0.01
+def test_an_easy_target_keeps_the_ticks_to_half_the_core() -> None:
+    """A 40 ms tick (5,000 viewers, small frames) with room in the target waits 40 ms: half the core."""
+    assert wait(0.040) == pytest.approx(cpu_wait(0.040, EASY_SHARE)) == pytest.approx(0.040)
 
 
-def test_pace_starts_from_the_default_cost() -> None:
-    """Before any tick is measured the cost is the conservative constant."""
-    pace = TickPace(FLOOR, CEILING)
+def test_a_tight_target_takes_more_of_the_core() -> None:
+    """A 90 ms tick (5,000 viewers, 1 KB frames) waits T − 2B = 20 ms, so the worst case is the target."""
+    paced = pacing(0.090, TARGET, 0.0, FLOOR, CEILING)
+    assert paced.wait == pytest.approx(0.020)
+    assert paced.worst == pytest.approx(TARGET)
+    assert not paced.over
+    assert 0.090 / (0.090 + paced.wait) <= FULL_SHARE
+
+
+def test_beyond_the_target_the_wait_keeps_the_ticks_to_the_full_share_and_says_so() -> None:
+    """A 180 ms tick cannot meet 200 ms: it waits what keeps its ticks to 85 % and is over target."""
+    paced = pacing(0.180, TARGET, 0.0, FLOOR, CEILING)
+    assert paced.wait == pytest.approx(cpu_wait(0.180, FULL_SHARE))
+    assert paced.worst == pytest.approx(paced.wait + 2 * 0.180)
+    assert paced.over
+
+
+def test_the_wait_degrades_smoothly_as_ticks_grow() -> None:
+    """From 1 ms to 1 s of tick the wait never jumps: a 1 % longer tick moves it by little."""
+    cost, previous = 0.001, wait(0.001)
+    while cost < 1.0:
+        cost *= 1.01
+        now = wait(cost)
+        assert abs(now - previous) <= 0.02 * cost + 1e-9
+        previous = now
+
+
+def test_an_idle_core_ticks_more_often_than_a_loaded_one() -> None:
+    """The same tick waits longer when the rest of the process takes 40 % of the core."""
+    for cost in (0.030, 0.090, 0.180):
+        assert wait(cost, rest=0.0) < wait(cost, rest=0.4)
+
+
+def test_a_loaded_core_stretches_the_tick_on_the_wall() -> None:
+    """With the rest taking half the core a tick of 50 ms CPU lasts 100 ms on the wall."""
+    paced = pacing(0.050, TARGET, 0.5, FLOOR, CEILING)
+    assert paced.tick == pytest.approx(0.100)
+    assert paced.worst == pytest.approx(paced.wait + 0.200)
+
+
+def test_the_ceiling_bounds_the_wait_and_wins_below_the_floor() -> None:
+    """Under any load the wait stays at most the ceiling; a ceiling under the floor is the wait."""
+    assert pacing(5.0, TARGET, 0.9, FLOOR, CEILING).wait == CEILING
+    assert pacing(5.0, TARGET, 0.9, FLOOR, CEILING).over
+    assert pacing(0.001, TARGET, 0.0, FLOOR, 0.01).wait == 0.01
+    assert pacing(5.0, TARGET, 0.0, FLOOR, 0.01).wait == 0.01
+
+
+def test_load_is_the_share_of_the_core_outside_the_rooms_ticks() -> None:
+    """1 s of wall, 0.5 s of process CPU of which 0.2 s the tick: the rest took 30 %, averaged."""
+    load = Load()
+    assert load.update(10.0, 100.0, 0.0) == 0.0  # the first mark only sets the clocks
+    assert load.update(10.5, 101.0, 0.2) == pytest.approx(0.3 * SMOOTHING)
+    for second in range(2, 200):
+        load.update(10.0 + 0.5 * second, 100.0 + second, 0.2)
+    assert load.rest == pytest.approx(0.3)
+
+
+def test_pace_starts_from_the_default_cost_and_follows_the_measured_one() -> None:
+    """Before any tick the cost is the constant; ticks at 5 µs a viewer pull it to 5 µs."""
+    pace = TickPace(FLOOR, CEILING, TARGET)
     assert pace.cost == DEFAULT_COST
-    assert pace.interval(5000) == tick_interval(5000, DEFAULT_COST, FLOOR, CEILING)
-
-
-def test_pace_follows_the_measured_cost() -> None:
-    """A tick that took 5 µs per viewer pulls the moving average towards 5 µs."""
-    pace = TickPace(FLOOR, CEILING, cost=10e-6)
-    pace.record(5e-6 * 1000, 1000)
-    assert pace.cost == pytest.approx(10e-6 + (5e-6 - 10e-6) * SMOOTHING)
+    assert pace.pacing(5000).wait == wait(5000 * DEFAULT_COST)
     for _ in range(200):
         pace.record(5e-6 * 1000, 1000)
     assert pace.cost == pytest.approx(5e-6)
-    assert pace.interval(10_000) == pytest.approx(tick_interval(10_000, 5e-6, FLOOR, CEILING))
+    assert pace.pacing(10_000, 0.2).wait == pytest.approx(wait(10_000 * 5e-6, rest=0.2))
 
 
 def test_small_ticks_are_not_measured() -> None:
     """A tick to a few viewers is mostly fixed cost: it leaves the average alone."""
-    pace = TickPace(FLOOR, CEILING, cost=10e-6)
+    pace = TickPace(FLOOR, CEILING, TARGET, cost=10e-6)
     pace.record(0.01, MIN_MEASURED - 1)
     pace.record(0.0, 0)
     assert pace.cost == 10e-6
+
+
+def test_the_observer_hears_the_pacing_and_the_metrics_count_ticks_over_target() -> None:
+    """A tick paced over its target shows in /metrics: the counter, the wait and the worst delay."""
+    metrics, seen = Metrics(), []
+    pace = TickPace(FLOOR, CEILING, TARGET)
+    pace.observer = lambda seconds, frames, paced: (seen.append(paced), metrics.tick(seconds, frames, paced))
+    over = pace.pacing(10_000, 0.0)._replace(over=True, wait=0.5, worst=0.9)
+    pace.record(0.1, 10_000, over)
+    pace.record(0.001, 10, pace.pacing(10))
+    assert seen[0] is over and isinstance(seen[1], Pacing) and not seen[1].over
+    sample = metrics.registry.get_sample_value
+    assert sample("salen_tick_over_target_total") == 1
+    assert sample("salen_tick_frames_total") == 10_010
+    assert sample("salen_tick_wait_seconds") == FLOOR
+    assert sample("salen_tick_worst_delay_seconds") == pytest.approx(seen[1].worst)
