@@ -23,6 +23,7 @@ from live.models.people import (
     normalise_name,
 )
 from live.models.plumbing import Job, MailState, OutboxMail
+from live.models.polls import Poll, PollAnswer, PollCount, PollState
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
 from live.models.recordings import Recording, RecordingState
 from live.models.registration import Attendance, Registration
@@ -48,6 +49,10 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "OutboxMail",
+    "Poll",
+    "PollAnswer",
+    "PollCount",
+    "PollState",
     "ProgrammeBlock",
     "ProgrammeItem",
     "QaAction",
