@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from live import admin, archive, attendance, events, qa, registration, rooms, streaming
+from live import admin, archive, attendance, events, polls, qa, registration, rooms, streaming
 from live.auth import event_roles
 from live.errors import SalenError
 from live.guard import InputGuard, Unforeseen
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *streaming.routes(),
         *admin.routes(),
         *qa.routes(),
+        *polls.routes(),
         *rooms.routes(),
         *attendance.routes(),
         ws_route(resolve_roles=event_roles),

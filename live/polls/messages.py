@@ -154,6 +154,8 @@ class PollView(msgspec.Struct, omit_defaults=True, frozen=True):
     moderated: bool = False
     revealed: bool = False
     closes_at: str | None = None
+    opened_at: str | None = None
+    revealed_at: str | None = None
     item: int | None = None
     answers: int = 0
     results: Results | None = None

@@ -243,6 +243,7 @@ class PollService:
         """Prepare a poll (and launch it at once with `launch`)."""
         require_moderator(actor)
         clean = domain.clean_spec(spec)
+        await self.ensure(event_id)
 
         def body(tx: Tx) -> Poll:
             _check_item(tx, item)
@@ -339,6 +340,7 @@ class PollService:
     async def block(self, event_id: int, actor: Actor, words: list[str]) -> list[str]:
         """Add words to the event's blocked list; the new list."""
         require_moderator(actor)
+        await self.ensure(event_id)
 
         def body(tx: Tx) -> list[str]:
             state = tx.session.get(PollState, tx.event_id)

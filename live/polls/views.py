@@ -16,6 +16,11 @@ from live.polls.messages import EntryView, Mine, PollView, Results, WordCount
 TOP_WORDS = 60
 
 
+def rating_values(scale: int) -> list[int]:
+    """The values of a rating scale: 1–5 stars, or 0–10."""
+    return list(range(1 if scale == 5 else 0, scale + 1))
+
+
 def results(
     poll: Poll, counts: Mapping[str, int], entries: Iterable[PollAnswer] = ()
 ) -> Results:
@@ -24,10 +29,10 @@ def results(
     if kind in (PollKind.SINGLE, PollKind.MULTIPLE):
         return Results(counts=[counts.get(str(i), 0) for i in range(len(poll.options))])
     if kind == PollKind.RATING:
-        low = 1 if poll.scale == 5 else 0
-        dist = [counts.get(str(v), 0) for v in range(low, poll.scale + 1)]
+        values = rating_values(poll.scale)
+        dist = [counts.get(str(v), 0) for v in values]
         total = sum(dist)
-        mean = sum(n * (low + i) for i, n in enumerate(dist)) / total if total else None
+        mean = sum(n * v for v, n in zip(values, dist, strict=True)) / total if total else None
         return Results(counts=dist, average=None if mean is None else round(mean, 2))
     if kind == PollKind.RANKING:
         ranks = [
@@ -74,6 +79,8 @@ def poll_view(poll: Poll, result: Results | None, now: dt.datetime) -> PollView:
         moderated=poll.moderated,
         revealed=poll.revealed,
         closes_at=_iso(poll.closes_at),
+        opened_at=_iso(poll.opened_at),
+        revealed_at=_iso(poll.revealed_at) if poll.revealed else None,
         item=poll.item_id,
         answers=poll.answers,
         results=result,
