@@ -13,13 +13,13 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from live.models.polls import Poll, PollAnswer
 from live.polls.domain import PollKind
-from live.polls.messages import PollView
+from live.polls.messages import PollView, Results
 from live.polls.views import rating_values
 
 RESULT_COLUMNS = ("poll", "question", "kind", "status", "answers", "answer", "count",
@@ -37,29 +37,25 @@ def defuse(value: Any) -> Any:
 
 def result_rows(polls: Sequence[PollView]) -> list[tuple[Any, ...]]:
     """One row per option, rating value, word or ranked option of each poll."""
-    rows: list[tuple[Any, ...]] = []
-    for p in polls:
-        r = p.results
-        if r is None:
-            continue
-        head = (p.id, p.question, p.kind.value, p.status.value, p.answers)
+    return [row for p in polls if p.results is not None for row in _poll_rows(p, p.results)]
 
-        def pct(n: int) -> float:
-            return round(100 * n / p.answers, 1) if p.answers else 0.0
 
-        if p.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
-            rows += [(*head, o, n, pct(n), "") for o, n in zip(p.options, r.counts, strict=False)]
-        elif p.kind == PollKind.RATING:
-            values = rating_values(p.scale)
-            rows += [(*head, str(v), n, pct(n), r.average) for v, n in
-                     zip(values, r.counts, strict=False)]
-        elif p.kind == PollKind.RANKING:
-            rows += [(*head, o, "", "", rank) for o, rank in zip(p.options, r.ranks, strict=False)]
-        elif p.kind == PollKind.WORDS:
-            rows += [(*head, w.text, w.n, pct(w.n), "") for w in r.words]
-        else:
-            rows.append((*head, "", p.answers, "", ""))
-    return rows
+def _poll_rows(p: PollView, r: Results) -> list[tuple[Any, ...]]:
+    head = (p.id, p.question, p.kind.value, p.status.value, p.answers)
+
+    def pct(n: int) -> float:
+        return round(100 * n / p.answers, 1) if p.answers else 0.0
+
+    if p.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
+        return [(*head, o, n, pct(n), "") for o, n in zip(p.options, r.counts, strict=False)]
+    if p.kind == PollKind.RATING:
+        return [(*head, str(v), n, pct(n), r.average)
+                for v, n in zip(rating_values(p.scale), r.counts, strict=False)]
+    if p.kind == PollKind.RANKING:
+        return [(*head, o, "", "", rank) for o, rank in zip(p.options, r.ranks, strict=False)]
+    if p.kind == PollKind.WORDS:
+        return [(*head, w.text, w.n, pct(w.n), "") for w in r.words]
+    return [(*head, e.text, "", "", "") for e in r.entries if e.status != "hidden"]
 
 
 def answer_rows(session: Session, poll_ids: Sequence[int]) -> list[tuple[Any, ...]]:
