@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from live.db import create_engine
 from live.models.polls import Poll
 from live.polls.service import recount, stored_counts
+from live.realtime.limits import Limits
 from live.settings import Settings
 from tests.polls.app import build_app
 from tests.support.liveserver import serve_app
@@ -159,3 +160,18 @@ async def test_counts_equal_database_after_reconnect(server: str, settings: Sett
 def _counts(session: Session, poll_id: int) -> tuple[dict[str, int], dict[str, int]]:
     assert session.get(Poll, poll_id) is not None
     return stored_counts(session, poll_id), recount(session, poll_id)
+
+
+async def test_flooding_answers_are_refused(settings: Settings) -> None:
+    """Past the participant's answers per minute each answer gets poll.rate_limited."""
+    await make_db(settings.database_url)
+    async with serve_app(build_app(settings, Limits(votes_per_minute=3))) as url:
+        base = url.replace("http://", "ws://")
+        async with joined(base, "?token=mod-secret") as (mod, _), joined(base) as (viewer, _):
+            poll = await create(mod, kind="single", max_choices=None)
+            replies = [await viewer.call("poll.answer", poll=poll["id"], choices=[min(n, 2)])
+                       for n in range(5)]
+            codes = [r.get("code", r["type"]) for r in replies]
+            assert codes == ["ok", "ok", "ok", "poll.rate_limited", "poll.rate_limited"]
+            view = await update_where(mod, poll["id"], lambda p: p["results"]["counts"][2] == 1)
+            assert view["results"]["counts"] == [0, 0, 1]  # the third answer, the last allowed
