@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.auth import hash_password
+from live.demo.polls import DEMO_POLLS_EVENT, add_demo_polls
 from live.events.document import EventDoc, read_event_file
 from live.events.service import save_event
 from live.models import Event, GroupSession, ItemKind, ProgrammeItem, User
@@ -75,6 +76,8 @@ async def load_demo(session: AsyncSession, today: dt.date | None = None) -> list
             imported.append(doc.slug)
             if doc.slug in DEMO_GROUP_WORK:
                 await add_group_work(session, event, DEMO_GROUP_WORK[doc.slug])
+            if doc.slug == DEMO_POLLS_EVENT:
+                await add_demo_polls(session, event)
     email, password = DEMO_ORGANISER
     if (await session.scalars(select(User).where(User.email == email))).first() is None:
         session.add(User(email=email, name="Demo organiser", is_admin=True,

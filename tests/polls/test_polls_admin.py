@@ -96,7 +96,7 @@ async def test_exports_hold_counts_without_formulas(running: Any) -> None:
     rows = list(csv.DictReader(io.StringIO(got.text)))
     assert [(r["answer"], r["count"]) for r in rows] == [("'=SUM(A1)", "2"), ("Bane", "1")]
     assert rows[0]["question"] == "'=Hva?"
-    book = await client.get(f"/admin/events/{SLUG}/polls.xlsx", headers=ADMIN)
+    book = await client.get(f"/admin/events/{SLUG}/polls.xlsx?poll={poll_id}", headers=ADMIN)
     sheets = load_workbook(io.BytesIO(book.content))
     results = list(sheets["Results"].iter_rows(values_only=True))
     assert ("'=SUM(A1)", 2) in [(r[5], r[6]) for r in results]
@@ -112,3 +112,51 @@ async def test_innspill_report_lists_polls_and_questions(running: Any) -> None:
     page = await client.get(f"/admin/events/{SLUG}/innspill", headers=ADMIN)
     assert page.status_code == 200
     assert "=SUM(A1): 2" in page.text and "Questions asked" in page.text
+
+
+async def test_demo_has_a_prepared_and_a_finished_poll(running: Any) -> None:
+    """The workshop's demo polls: one draft, one closed word cloud whose counts are its answers'."""
+    from sqlalchemy.orm import Session
+
+    from live.models.polls import Poll
+    from live.polls.service import recount, stored_counts
+
+    _, state = running
+    polls = await state["polls"].service.all_polls(await event_id(state))
+    assert [(p.status.value, p.revealed) for p in polls] == [("draft", False), ("closed", True)]
+    cloud = polls[1]
+    assert cloud.results is not None and cloud.results.words[0].text == "kompetanse"
+
+    def counts(session: Session) -> tuple[dict[str, int], dict[str, int]]:
+        assert session.get(Poll, cloud.id) is not None
+        return stored_counts(session, cloud.id), recount(session, cloud.id)
+
+    async with state["app"].db() as session:
+        stored, recounted = await session.run_sync(counts)
+    assert stored == recounted and stored["w:kompetanse"] == 5
+
+
+async def test_recording_page_shows_launch_and_reveal_moments(running: Any) -> None:
+    """A poll launched and revealed during a recording appears with links that seek to them."""
+    import datetime as dt
+
+    from live.models import Recording
+    from live.models.polls import Poll
+
+    client, state = running
+    async with state["app"].db() as session:
+        recording = await session.scalar(select(Recording).where(Recording.started_at.is_not(None)))
+        assert recording is not None
+    poll = await state["polls"].service.create(
+        recording.event_id, MOD, Spec(PollKind.SINGLE, "<i>Enig?</i>", ("Ja", "Nei")), launch=True)
+    await state["polls"].service.step(recording.event_id, MOD, poll.id, "reveal")
+    start = recording.started_at + dt.timedelta(seconds=recording.cut_start)
+    async with state["app"].db() as session, session.begin():
+        row = await session.get(Poll, poll.id)
+        assert row is not None
+        row.opened_at, row.revealed_at = start + dt.timedelta(seconds=30), start + dt.timedelta(
+            seconds=40)
+    page = await client.get(f"/recordings/{recording.id}")
+    assert page.status_code == 200
+    assert "&lt;i&gt;Enig?&lt;/i&gt;" in page.text
+    assert 'href="?t=30"' in page.text and 'href="?t=40"' in page.text

@@ -1,0 +1,59 @@
+"""Demo polls for the workshop "Verksted for regional utvikling": one prepared, one finished.
+
+The prepared poll (multiple choice) waits in the admin for a moderator to launch it; the
+finished word cloud is closed and revealed, with the answers of twelve demo participants
+and counts recounted from them, so the exports, the report and the display have something
+to show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from live.models import Event, Occurrence
+from live.models.polls import Poll, PollAnswer, PollCount, PollState
+from live.polls import domain
+from live.polls.domain import PollKind, PollStatus
+from live.polls.words import stopwords
+
+DEMO_POLLS_EVENT = "verksted-regional-utvikling"
+PREPARED = ("Hva bør verkstedet prioritere i dag?", [
+    "Samstyring på tvers av sektorer", "Bærekraftsmålene i planarbeidet",
+    "Kompetanse i distriktene", "Erfaringsdeling mellom fylkene"])
+FINISHED = "Hva er det viktigste for regional utvikling i din region? (inntil tre ord)"
+WORDS = [
+    ["Kompetanse", "samarbeid"], ["kompetanse", "Bolig"], ["Samarbeid", "grønn omstilling"],
+    ["Grønn  omstilling", "kompetanse"], ["infrastruktur"], ["Bolig", "arbeidsplasser"],
+    ["samarbeid"], ["Arbeidsplasser", "kompetanse"], ["grønn omstilling"],
+    ["Ungdom", "bolig"], ["samstyring", "samarbeid"], ["kompetanse", "ungdom"],
+]
+
+
+async def add_demo_polls(session: AsyncSession, event: Event) -> None:
+    """Add the workshop's prepared and finished polls (once, with the event)."""
+    await session.flush()
+    ended = await session.scalar(select(Occurrence.starts_at).where(
+        Occurrence.event_id == event.id).order_by(Occurrence.starts_at)) or dt.datetime.now(dt.UTC)
+    question, options = PREPARED
+    session.add(PollState(event_id=event.id, version=2, blocked_words=[]))
+    session.add(Poll(event_id=event.id, kind=PollKind.MULTIPLE, question=question,
+                     options=options, max_choices=2, position=1, v=1))
+    finished = Poll(
+        event_id=event.id, kind=PollKind.WORDS, question=FINISHED, options=[], position=2, v=2,
+        status=PollStatus.CLOSED, revealed=True, answers=len(WORDS), opened_at=ended,
+        closed_at=ended + dt.timedelta(minutes=3), revealed_at=ended + dt.timedelta(minutes=3),
+    )
+    session.add(finished)
+    await session.flush()
+    values = []
+    for n, words in enumerate(WORDS):
+        value = domain.clean_answer(finished, domain.Answer(words=tuple(words)), stopwords(),
+                                    frozenset())
+        values.append(value)
+        session.add(PollAnswer(poll_id=finished.id, participant=f"demo-{n}", value=value, v=2,
+                               answered_at=ended + dt.timedelta(seconds=20 + 9 * n)))
+    for key, count in domain.recount(finished.kind, values).items():
+        session.add(PollCount(poll_id=finished.id, key=key, n=count))
