@@ -59,7 +59,7 @@ async def make_poll(moderator: Page, kind: str, question: str, options: str = ""
     if not await form.is_visible():
         await moderator.locator(".poll-new summary").click()
     await form.get_by_label("Kind").select_option(kind)
-    await form.get_by_label("Question", exact=True).fill(question)
+    await form.get_by_label("Poll question").fill(question)
     await form.get_by_label("Options, one per line (choice and ranking)").fill(options)
     await form.get_by_role("button", name="Make poll").click()
     await expect(moderator.locator("[data-polls-list]")).to_contain_text(question)
