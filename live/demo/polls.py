@@ -1,19 +1,18 @@
 """Demo polls for the workshop "Verksted for regional utvikling": one prepared, one finished.
 
 The prepared poll (multiple choice) waits in the admin for a moderator to launch it; the
-finished word cloud is closed and revealed, with the answers of twelve demo participants
-and counts recounted from them, so the exports, the report and the display have something
-to show.
+finished word cloud (a dry run the day before the demo was loaded) is closed and revealed,
+with the answers of twelve demo participants and counts recounted from them, so the
+exports, the report and the display have something to show.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from live.models import Event, Occurrence
+from live.models import Event
 from live.models.polls import Poll, PollAnswer, PollCount, PollState
 from live.polls import domain
 from live.polls.domain import PollKind, PollStatus
@@ -35,8 +34,9 @@ WORDS = [
 async def add_demo_polls(session: AsyncSession, event: Event) -> None:
     """Add the workshop's prepared and finished polls (once, with the event)."""
     await session.flush()
-    ended = await session.scalar(select(Occurrence.starts_at).where(
-        Occurrence.event_id == event.id).order_by(Occurrence.starts_at)) or dt.datetime.now(dt.UTC)
+    # The workshop lies ahead: the finished poll is a dry run the day before the demo loads,
+    # so that a poll launched in the demo is newer and takes the big screen.
+    ended = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     question, options = PREPARED
     session.add(PollState(event_id=event.id, version=2, blocked_words=[]))
     session.add(Poll(event_id=event.id, kind=PollKind.MULTIPLE, question=question,

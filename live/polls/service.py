@@ -34,7 +34,7 @@ from live.identity import Participant
 from live.models import ProgrammeItem
 from live.models.base import utcnow
 from live.models.polls import Poll, PollAnswer, PollCount, PollState
-from live.polls import domain
+from live.polls import answering, domain
 from live.polls.domain import Answer, EntryStatus, PollKind, PollStatus, Spec
 from live.polls.messages import Mine, PollsSnapshot, PollsUpdate, PollView, Results
 from live.polls.views import mine, poll_view, public_view, results
@@ -68,6 +68,8 @@ class Tx:
     v: int
     now: dt.datetime
     touched: dict[int, Poll] = dataclasses.field(default_factory=dict)
+    # Views already made by the action (answers, written without the ORM).
+    views: list[PollView] = dataclasses.field(default_factory=list)
     blocked: list[str] | None = None
 
     def poll(self, poll_id: int) -> Poll | None:
@@ -173,10 +175,10 @@ class PollService:
                 raise NotFound("Polls are not set up for this event.", code="poll.no_event")
             tx = Tx(session, event_id, v, utcnow())
             result = body(tx)
-            if not tx.touched and tx.blocked is None:
+            if not tx.touched and not tx.views and tx.blocked is None:
                 raise Unchanged(result)
             session.flush()
-            views = [full_view(session, p, tx.now) for p in tx.touched.values()]
+            views = [*tx.views, *(full_view(session, p, tx.now) for p in tx.touched.values())]
             return result, v, views, tx.blocked
 
         lock = self._locks.setdefault(event_id, asyncio.Lock())
@@ -216,21 +218,21 @@ class PollService:
         who = actor.participant.id
 
         def body(tx: Tx) -> Mine:
-            poll = tx.poll(poll_id)
+            connection = tx.session.connection()
+            poll = answering.read_poll(connection, tx.event_id, poll_id)
             domain.check_answerable(poll, poll_id, tx.now)
             assert poll is not None
-            row = tx.session.scalar(select(PollAnswer).where(
-                PollAnswer.poll_id == poll_id, PollAnswer.participant == who))
-            if row is not None and key and row.key == key:
-                return mine(poll, row.value)  # a retry of the answer already stored
-            domain.check_change(poll, row is not None)
-            state = tx.session.get(PollState, tx.event_id)
-            blocked = blocked_set(state.blocked_words if state is not None else [])
-            value = domain.clean_answer(poll, answer, stopwords(), blocked)
-            if row is not None and row.value == value:
-                return mine(poll, value)
-            _store(tx, poll, row, value, who, name.strip() or actor.participant.name, key)
-            return mine(poll, value)
+            blocked: frozenset[str] = frozenset()
+            if poll.kind == PollKind.WORDS:
+                blocked = blocked_set(connection.execute(
+                    select(PollState.blocked_words).where(PollState.event_id == tx.event_id)
+                ).scalar() or [])
+            stored = answering.store(
+                connection, poll, who, name.strip() or actor.participant.name, key, answer,
+                stopwords(), blocked, tx.v, tx.now)
+            if stored.view is not None:
+                tx.views.append(stored.view)
+            return mine(poll, stored.value)  # type: ignore[arg-type]
 
         return await self._act(event_id, body)
 
@@ -430,27 +432,6 @@ def full_view(session: Session, poll: Poll, now: dt.datetime) -> PollView:
             .order_by(PollAnswer.id.desc()).limit(MAX_ENTRIES)))
     result: Results = results(poll, counts, entries)
     return poll_view(poll, result, now)
-
-
-def _store(
-    tx: Tx, poll: Poll, row: PollAnswer | None, value: Any, who: str, name: str, key: str
-) -> None:
-    """Write the answer and move the poll's counts from the old tally to the new one."""
-    old: dict[str, int] = {}
-    if row is None:
-        status = EntryStatus.PENDING if poll.moderated else EntryStatus.APPROVED
-        row = PollAnswer(poll_id=poll.id, participant=who, status=status, starred=False)
-        tx.session.add(row)
-        poll.answers += 1
-    elif domain.counted(poll, row.status):
-        old = domain.tally(poll.kind, row.value)
-    row.value, row.key, row.v, row.answered_at = value, key, tx.v, tx.now
-    row.name = "" if poll.anonymous else name[:200]
-    if poll.moderated and row.status != EntryStatus.PENDING:
-        row.status = EntryStatus.PENDING  # a changed answer is moderated again
-    new = domain.tally(poll.kind, value) if domain.counted(poll, row.status) else {}
-    _move_counts(tx, poll, domain.difference(old, new))
-    tx.touch(poll)
 
 
 def _move_counts(tx: Tx, poll: Poll, change: dict[str, int]) -> None:

@@ -111,7 +111,7 @@ async def test_innspill_report_lists_polls_and_questions(running: Any) -> None:
     await _run_poll(state)
     page = await client.get(f"/admin/events/{SLUG}/innspill", headers=ADMIN)
     assert page.status_code == 200
-    assert "=SUM(A1): 2" in page.text and "Questions asked" in page.text
+    assert "=SUM(A1): 2" in page.text and "Spørsmål som ble stilt" in page.text
 
 
 async def test_demo_has_a_prepared_and_a_finished_poll(running: Any) -> None:
