@@ -175,3 +175,48 @@ async def test_flooding_answers_are_refused(settings: Settings) -> None:
             assert codes == ["ok", "ok", "ok", "poll.rate_limited", "poll.rate_limited"]
             view = await update_where(mod, poll["id"], lambda p: p["results"]["counts"][2] == 1)
             assert view["results"]["counts"] == [0, 0, 1]  # the third answer, the last allowed
+
+
+async def test_open_input_is_moderated_and_goes_on_to_the_panel(server: str) -> None:
+    """Open text waits for approval; viewers see approved entries once revealed; forward
+    makes it a question on the panel queue."""
+    async with joined(server, "?token=mod-secret") as (mod, _), joined(server) as (viewer, _):
+        poll = await create(mod, kind="text", question="Innspill?", options=[])
+        await viewer.call("poll.answer", poll=poll["id"], text="<script>Mer kollektiv</script>")
+        pending = await update_where(mod, poll["id"], lambda p: p.get("results", {}).get("entries"))
+        entry = pending["results"]["entries"][0]
+        assert entry["status"] == "pending" and entry["text"] == "<script>Mer kollektiv</script>"
+        await mod.call("poll.reveal", poll=poll["id"])
+        shown = await update_where(viewer, poll["id"], lambda p: p.get("revealed"))
+        assert shown["results"] == {}  # nothing approved yet
+        approved = await mod.call("poll.moderate", poll=poll["id"], answer=entry["id"],
+                                  action="approve")
+        assert approved["poll"]["results"]["entries"][0].get("status", "approved") == "approved"
+        seen = await update_where(viewer, poll["id"], lambda p: p.get("results", {}).get("entries"))
+        assert seen["results"]["entries"] == [{"id": entry["id"], "text": entry["text"]}]
+        assert (await mod.call("poll.forward", poll=poll["id"], answer=entry["id"]))["type"] == "ok"
+        queued = await mod.push(lambda m: m["type"] == "update" and any(
+            q.get("text") == entry["text"] for q in m.get("questions", [])))
+        question = next(q for q in queued["questions"] if q.get("text") == entry["text"])
+        panel = queued.get("panel") or (await mod.push(lambda m: bool(m.get("panel"))))["panel"]
+        assert question["status"] == "approved" and question["id"] in panel["queue"]
+
+
+async def test_the_display_may_not_answer(server: str, settings: Settings) -> None:
+    """The read-only display (?key=) gets forbidden for poll.answer and nothing is stored."""
+    from sqlalchemy import select
+
+    from live.models import Event
+
+    engine = create_engine(settings.database_url)
+    async with engine.connect() as conn:
+        key = (await conn.execute(select(Event.display_token).where(Event.slug == "panel"))).scalar()
+    await engine.dispose()
+    async with joined(server, "?token=mod-secret") as (mod, _), joined(server, f"?key={key}") as (
+            display, _):
+        poll = await create(mod)
+        reply = await display.call("poll.answer", poll=poll["id"], choices=[0])
+        assert (reply["type"], reply["code"]) == ("error", "forbidden")
+        await mod.call("poll.close", poll=poll["id"])
+        closed = await update_where(mod, poll["id"], lambda p: p["status"] == "closed")
+        assert closed.get("answers", 0) == 0
