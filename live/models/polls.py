@@ -52,6 +52,8 @@ class Poll(Base):
     anonymous: Mapped[bool] = mapped_column(default=True)
     final: Mapped[bool] = mapped_column(default=False)
     moderated: Mapped[bool] = mapped_column(default=False)
+    # The feedback survey mailed after the event: answered through personal links only.
+    survey: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     revealed: Mapped[bool] = mapped_column(default=False)
     # Seconds it stays open once launched (None: until closed by hand).

@@ -4,6 +4,8 @@
                                                     blocks words (?token=<organiser> works)
     GET  /admin/events/{slug}/polls.{csv,xlsx}       every poll's results (xlsx: and answers);
                                                     ?poll=<id> for one poll's
+    POST /admin/events/{slug}/polls  action=survey  opens the feedback survey and mails it
+                                                    (`live.polls.survey`)
     GET  /admin/events/{slug}/innspill               printable report: polls, open input,
                                                     group-work input and the questions asked
 
@@ -25,7 +27,7 @@ from live.bounds import parse_int
 from live.errors import Invalid, NotFound, SalenError
 from live.identity import identities
 from live.models import Event, Role, User
-from live.polls import export
+from live.polls import export, survey
 from live.polls.domain import PollKind, Spec
 from live.polls.messages import PollView
 from live.polls.runtime import Polls
@@ -34,7 +36,7 @@ from live.qa import export as qa_export
 from live.qa.pages import event_and_roles, programme_items
 from live.qa.service import Actor
 from live.state import app_state
-from live.web import login_redirect, render, token_query
+from live.web import localiser, login_redirect, render, token_query
 
 KINDS = [k.value for k in PollKind]
 
@@ -90,6 +92,8 @@ async def polls_page(request: Request) -> Response:
             actor = await _actor(request)
             if form.get("action") == "block":
                 await service.block(event.id, actor, form.get("words", "").split(","))
+            elif form.get("action") == "survey":
+                await _send_survey(request, event, actor)
             else:
                 spec, item = spec_from_form(form)
                 await service.create(event.id, actor, spec, item=item)
@@ -104,7 +108,18 @@ async def polls_page(request: Request) -> Response:
         "event": event, "polls": snapshot.polls, "blocked": snapshot.blocked,
         "items": programme_items(event), "kinds": KINDS, "errors": errors, "form": form,
         "flash": request.session.pop("flash", None), "token_query": token_query(request),
+        "survey_sent": request.session.pop("survey_sent", None),
+        "survey": survey.survey_polls(snapshot.polls),
     }, status_code=422 if errors else 200)
+
+
+async def _send_survey(request: Request, event: Event, actor: Actor) -> None:
+    """Open the feedback survey and mail it to every confirmed registrant not mailed yet."""
+    shared = app_state(request)
+    await survey.open_survey(poll_service(request), event, actor, localiser(request).gettext)
+    sent = await survey.mail_survey(shared.settings, shared.db, request.state.outbox, event,
+                                    shared.translations)
+    request.session["survey_sent"] = sent
 
 
 async def _export(request: Request, polls: list[PollView], name: str) -> Response:

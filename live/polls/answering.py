@@ -49,6 +49,7 @@ class PollRow:
     anonymous: bool
     final: bool
     moderated: bool
+    survey: bool
     status: str
     revealed: bool
     duration: int | None

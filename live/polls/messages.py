@@ -152,6 +152,7 @@ class PollView(msgspec.Struct, omit_defaults=True, frozen=True):
     anonymous: bool = True
     final: bool = False
     moderated: bool = False
+    survey: bool = False
     revealed: bool = False
     closes_at: str | None = None
     opened_at: str | None = None

@@ -240,9 +240,10 @@ class PollService:
 
     async def create(
         self, event_id: int, actor: Actor, spec: Spec, *, item: int | None = None,
-        launch: bool = False,
+        launch: bool = False, survey: bool = False,
     ) -> PollView:
-        """Prepare a poll (and launch it at once with `launch`)."""
+        """Prepare a poll (and launch it at once with `launch`); `survey` for the feedback
+        survey (`live.polls.survey`)."""
         require_moderator(actor)
         clean = domain.clean_spec(spec)
         await self.ensure(event_id)
@@ -255,7 +256,8 @@ class PollService:
                 event_id=tx.event_id, item_id=item, kind=clean.kind, question=clean.question,
                 options=list(clean.options), max_choices=clean.max_choices,
                 scale=clean.scale, anonymous=clean.anonymous, final=clean.final,
-                moderated=clean.moderated, duration=clean.duration, status=PollStatus.DRAFT,
+                moderated=clean.moderated and not survey, survey=survey,
+                duration=clean.duration, status=PollStatus.DRAFT,
                 revealed=False, answers=0, position=(last or 0) + 1, created_at=tx.now,
             )
             tx.session.add(poll)

@@ -77,6 +77,7 @@ def poll_view(poll: Poll, result: Results | None, now: dt.datetime) -> PollView:
         anonymous=poll.anonymous,
         final=poll.final,
         moderated=poll.moderated,
+        survey=poll.survey,
         revealed=poll.revealed,
         closes_at=_iso(poll.closes_at),
         opened_at=_iso(poll.opened_at),
@@ -88,8 +89,8 @@ def poll_view(poll: Poll, result: Results | None, now: dt.datetime) -> PollView:
 
 
 def public_view(view: PollView) -> PollView | None:
-    """What viewers may see: no drafts; results once revealed, approved entries only."""
-    if view.status == PollStatus.DRAFT:
+    """What viewers may see: no drafts or surveys; results once revealed, approved entries."""
+    if view.status == PollStatus.DRAFT or view.survey:
         return None
     if not view.revealed or view.results is None:
         return msgspec.structs.replace(view, results=None)

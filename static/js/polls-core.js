@@ -56,6 +56,7 @@ export class PollsState {
       return false;
     }
     for (const poll of push.polls || []) {
+      if (poll.survey) continue; // answered through personal links, not on the live pages
       const known = this.polls.get(poll.id);
       if (!known || known.v <= poll.v) this.polls.set(poll.id, poll);
     }

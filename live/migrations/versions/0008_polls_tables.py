@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('anonymous', sa.Boolean(), nullable=False),
     sa.Column('final', sa.Boolean(), nullable=False),
     sa.Column('moderated', sa.Boolean(), nullable=False),
+    sa.Column('survey', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('revealed', sa.Boolean(), nullable=False),
     sa.Column('duration', sa.Integer(), nullable=True),
