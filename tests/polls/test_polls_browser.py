@@ -109,3 +109,22 @@ async def test_word_cloud_and_multiple_choice_live_on_the_big_screen(
         await assert_accessible(page)
     wide = await phones[0].evaluate("() => document.documentElement.scrollWidth")
     assert wide <= 360
+
+
+async def test_word_cloud_keeps_its_words_in_place_as_counts_grow(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """Words placed once stay where they were when counts change and new words arrive."""
+    _, display_key = await tokens(settings)
+    page = await open_page(browser, f"{live_url}/e/{SLUG}/display?key={display_key}")
+    moved = await page.evaluate("""async () => {
+      const { CloudLayout } = await import("/static/js/polls-core.js");
+      const layout = new CloudLayout();
+      const words = Array.from({ length: 40 }, (_, i) => [`ord${i}`, 40 - i]);
+      const before = new Map(layout.layout(words).map((w) => [w.text, [w.x, w.y]]));
+      const grown = words.map(([w, n], i) => [w, i % 3 ? n : n + 2]).concat([["nytt", 1]]);
+      const after = layout.layout(grown);
+      return after.filter((w) => before.has(w.text)
+        && (before.get(w.text)[0] !== w.x || before.get(w.text)[1] !== w.y)).length;
+    }""")
+    assert moved <= 3  # of 40 (9 when laid out afresh): only words grown into a neighbour
