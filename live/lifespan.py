@@ -25,6 +25,8 @@ from live.i18n import load_translations
 from live.jobs import open_jobs
 from live.ops.probe import probing
 from live.outbox import open_outbox
+from live.polls.handlers import PollsFeature
+from live.polls.runtime import open_polls
 from live.qa.handlers import QaFeature
 from live.qa.runtime import open_qa
 from live.ratelimit import Limiter
@@ -57,9 +59,11 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         qa = await stack.enter_async_context(open_qa(db, hub))
         rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
         online = await stack.enter_async_context(open_attendance(db))  # closed after the sockets
+        polls = await stack.enter_async_context(open_polls(settings, db, hub, qa))
         # The live socket's message types: each feature registers its own.
         live = await stack.enter_async_context(open_live(
-            settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms), OnlineFeature(online)],
+            settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms), OnlineFeature(online),
+                                PollsFeature(polls)],
             limiter=limiter))
         db_changes = change_counter(settings.database_url)
         if db_changes is not None:
@@ -75,7 +79,7 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         _observe(shared, live, streams, recordings)
         await stack.enter_async_context(probing(hub, shared.metrics))
         yield {
-            "app": shared, "live": live, "qa": qa, "rooms": rooms, "jobs": jobs,
+            "app": shared, "live": live, "qa": qa, "rooms": rooms, "jobs": jobs, "polls": polls,
             "registration_limiter": RateLimiter(store=limiter),
             "outbox": outbox, "archive": recordings, "attendance": online,
             "page_cache": PageCache(), "db_changes": db_changes, "streams": streams,

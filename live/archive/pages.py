@@ -22,6 +22,7 @@ from live.events.facts import archive_version
 from live.events.page_cache import PageCache, cached_page, remembered
 from live.events.service import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
+from live.polls.timeline import poll_timeline
 from live.routing import id_param
 from live.state import app_state
 from live.web import render
@@ -152,6 +153,7 @@ async def recording_page(request: Request) -> Response:
         "attachments": attachments,
         "speakers": {s.id: s for s in event.speakers},
         "questions": await question_timeline(request, recording),
+        "polls": await poll_timeline(app_state(request).db, recording),
         "fmt_time": format_timestamp,
     }
     return render(request, "recording.html", context)

@@ -2,7 +2,8 @@
 
 `salen serve --demo` (after `load_demo`) and `salen event import` of a demo file both call
 `add_demo_content`, so either gives the same demo. Each demo event with more to show has its
-steps in `STEPS`: the upcoming workshop's group work (closed, for visitors to try), the first
+steps in `STEPS`: the upcoming workshop's group work (closed, for visitors to try) and its
+polls (one prepared, one finished with results), the first
 gathering's finished group work with its published report, the past debate's recording.
 A step returns what it made (an address) or None when its content was there already, and
 makes again what an interrupted run left half-made. What later capabilities add (polls, live
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.demo.groupwork import FIRST_GATHERING, WORKSHOP, finish_first_gathering, set_up_workshop
 from live.demo.media import Progress, SpeechUnavailable
+from live.demo.polls import add_demo_polls
 from live.demo.recording import DEMO_DEBATE, load_demo_recording
 from live.settings import Settings
 
@@ -55,8 +57,12 @@ async def _recording(run: DemoRun) -> str | None:
     return None if made is None else f"/recordings/{made}"
 
 
+async def _polls(run: DemoRun) -> str | None:
+    return await add_demo_polls(run.db)
+
+
 STEPS: dict[str, list[tuple[str, Step]]] = {
-    WORKSHOP: [("group work", _workshop)],
+    WORKSHOP: [("group work", _workshop), ("polls", _polls)],
     FIRST_GATHERING: [("group-work report", _report)],
     DEMO_DEBATE: [("recording", _recording)],
 }

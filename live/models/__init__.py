@@ -25,6 +25,7 @@ from live.models.people import (
     normalise_name,
 )
 from live.models.plumbing import ClientAction, Job, MailState, OutboxMail
+from live.models.polls import Poll, PollAnswer, PollCount, PollState
 from live.models.qa import QaAction, QaItemSettings, QaSettings, QaVote, Question
 from live.models.recordings import Recording, RecordingState
 from live.models.registration import Attendance, Registration
@@ -52,6 +53,10 @@ __all__ = [
     "OrganisationAlias",
     "OrganisationKind",
     "OutboxMail",
+    "Poll",
+    "PollAnswer",
+    "PollCount",
+    "PollState",
     "ProgrammeBlock",
     "ProgrammeItem",
     "QaAction",

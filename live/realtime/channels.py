@@ -37,3 +37,13 @@ def room_channel(room_id: int) -> str:
 def is_room_channel(channel: str) -> bool:
     """Is `channel` one room's (`room_channel`)?"""
     return channel.startswith("room:")
+
+
+def polls_mod_channel(event_id: int) -> str:
+    """Polls: every poll change of the event with full results, for moderators."""
+    return f"polls:{event_id}:mod"
+
+
+def polls_public_channel(event_id: int) -> str:
+    """Polls: what viewers may see (results only once revealed)."""
+    return f"polls:{event_id}:public"

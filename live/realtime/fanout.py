@@ -68,6 +68,13 @@ Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 Close = Callable[[int, str], Awaitable[None]]
 # Several notices of one channel as the text of one frame (newest state per item wins).
 Coalesce = Callable[[Sequence[bytes]], str]
+# An event's (public, moderators') channel names: the Q&A's unless a fan-out is given others.
+Channels = Callable[[int], tuple[str, str]]
+
+
+def qa_channels(event_id: int) -> tuple[str, str]:
+    """The Q&A's public and moderators' channels of an event."""
+    return qa_public_channel(event_id), qa_mod_channel(event_id)
 
 
 class Conn:
@@ -109,6 +116,12 @@ class Conn:
         # Pushes (viewers' ticks, moderators' notices) go raw when they can; the rest is ASGI.
         self._raw = raw
         self._max_buffer = max_buffer
+
+    def twin(self) -> Conn:
+        """Another `Conn` on the same socket, for a second fan-out (its own cursor and
+        version); it writes through the ASGI path only, so its frames never race raw ones."""
+        return Conn(self._send, self._close, moderator=self.moderator,
+                    max_backlog=self._max_backlog)
 
     @property
     def raw_path(self) -> bool:
@@ -250,11 +263,11 @@ class Room:
     """
 
     def __init__(
-        self, event_id: int, coalesce: Coalesce, catch_up: CatchUp | None = None
+        self, event_id: int, coalesce: Coalesce, catch_up: CatchUp | None = None,
+        channels: Channels | None = None,
     ) -> None:
         self.event_id, self.coalesce = event_id, coalesce
-        self.public_channel = qa_public_channel(event_id)
-        self.mod_channel = qa_mod_channel(event_id)
+        self.public_channel, self.mod_channel = (channels or qa_channels)(event_id)
         self.viewers: set[Conn] = set()
         self.moderators: set[Conn] = set()
         # Notices some viewer may not have had yet, from position `base` on.
@@ -429,9 +442,10 @@ class Fanout:
     def __init__(
         self, hub: Hub, coalesce: Coalesce, tick_seconds: float = 1.0,
         min_tick_seconds: float = 0.02, latency_target: float = 0.2,
-        catch_up: CatchUp | None = None,
+        catch_up: CatchUp | None = None, channels: Channels | None = None,
     ) -> None:
         self._relay, self.coalesce, self._catch_up = Relay(hub), coalesce, catch_up
+        self.channels = channels
         self.pace = TickPace(min_tick_seconds, tick_seconds, latency_target)
         self._rooms: dict[int, Room] = {}
 
@@ -452,7 +466,8 @@ class Fanout:
         """Register `conn` for the event's pushes; the hub subscriptions are live on entry."""
         room = self._rooms.get(event_id)
         if room is None:
-            room = self._rooms[event_id] = Room(event_id, self.coalesce, self._catch_up)
+            room = self._rooms[event_id] = Room(
+                event_id, self.coalesce, self._catch_up, self.channels)
             room.tasks = [
                 asyncio.create_task(self._run_ticks(room), name=f"salen-tick-{event_id}"),
             ]

@@ -1,7 +1,7 @@
 // The big screen and stream overlay: the question the panel answers now and the next few,
 // in large type. Read-only: it connects with the display key and never sends a question.
 
-import { LiveSocket, loadTexts, connectionStatus } from "./qa-socket.js";
+import { pageSocket, loadTexts, connectionStatus } from "./qa-socket.js";
 import { QaState, el, askedByNodes } from "./qa-state.js";
 
 const page = document.querySelector("[data-qa-page=display]");
@@ -9,7 +9,7 @@ const texts = loadTexts();
 const state = new QaState();
 const count = Number(page.dataset.count || 3);
 
-new LiveSocket(page.dataset.event, {
+pageSocket(page.dataset.event, {
   params: { key: page.dataset.key },
   onPush: (push) => { state.apply(push); render(); },
   onStatus: connectionStatus(page.querySelector("[data-connection]"), texts),

@@ -8,7 +8,7 @@
 // queue, queued → on air, on air → answered); the rest sit in a <details> menu, kept open
 // across re-renders. Keyboard shortcuts (listed on the page) act on the focused question.
 
-import { LiveSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
+import { pageSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
 import {
   QaState, el, askedByNodes, plural, timeAgo, refreshTimes,
 } from "./qa-state.js";
@@ -23,7 +23,7 @@ const openMenus = new Set();  // question ids whose "more actions" menu is open
 const MAX_LOG = 100;
 let dragged = null;
 
-const socket = new LiveSocket(page.dataset.event, {
+const socket = pageSocket(page.dataset.event, {
   params: { p: page.dataset.p, token: page.dataset.token },
   onPush: receive,
   onStatus: connectionStatus(page.querySelector("[data-connection]"), texts),

@@ -15,6 +15,26 @@ const KEYED = new Set(["qa.ask", "qa.vote", "qa.unvote"]);
 const MAX_RESENDS = 5;
 
 /** A random idempotency key for one action (docs/protocol.md, "Idempotency keys"). */
+const QA_PUSHES = new Set(["snapshot", "update"]);
+const SEEN_PUSHES = 200;
+const pageSockets = new Map();
+
+/**
+ * The page's one socket to the event: the first feature script on a page opens it with its
+ * params; the next (polls beside Q&A) listen on it instead of opening a second socket, which
+ * would double every frame sent to every viewer.
+ */
+export function pageSocket(slug, options) {
+  const open = pageSockets.get(slug);
+  if (open) {
+    open.listen(options);
+    return open;
+  }
+  const socket = new LiveSocket(slug, options);
+  pageSockets.set(slug, socket);
+  return socket;
+}
+
 export function actionKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -44,13 +64,18 @@ export class LiveSocket {
   /**
    * @param {string} slug  the event
    * @param {object} options  params (query: p, token, key), onPush(push), onStatus(state)
-   *   where state is "connecting", "open", "reconnecting" or "gone".
+   *   where state is "connecting", "open", "reconnecting" or "gone"; pushes: the push types
+   *   handed to onPush (default the Q&A's). More features listen on the same socket through
+   *   `listen` (see `pageSocket`).
    */
-  constructor(slug, { params = {}, onPush = () => {}, onStatus = () => {} } = {}) {
+  constructor(slug, { params = {}, onPush = () => {}, onStatus = () => {}, pushes = QA_PUSHES } = {}) {
     this.slug = slug;
     this.params = { ...params };
-    this.onPush = onPush;
-    this.onStatus = onStatus;
+    this.listeners = [];
+    this.statusListeners = [];
+    // Pushes so far, replayed to a feature that starts listening after they came.
+    this.seen = [];
+    this.listen({ onPush, onStatus, pushes });
     this.nextId = 0;
     this.waiting = new Map();
     this.resend = [];
@@ -58,6 +83,21 @@ export class LiveSocket {
     this.v = null;
     this.stopped = false;
     this.connect();
+  }
+
+  /** Hand pushes of the types `pushes` to onPush, and the connection state to onStatus. */
+  listen({ onPush = () => {}, onStatus = null, pushes = QA_PUSHES } = {}) {
+    this.listeners.push({ onPush, pushes });
+    if (onStatus) {
+      this.statusListeners.push(onStatus);
+      if (this.state) onStatus(this.state);
+    }
+    for (const message of this.seen) if (pushes.has(message.type)) onPush(message);
+  }
+
+  onStatus(state) {
+    this.state = state;
+    for (const listener of this.statusListeners) listener(state);
   }
 
   url() {
@@ -115,14 +155,15 @@ export class LiveSocket {
       else pending.reject(new SocketError(message));
       return;
     }
-    // The same socket carries the group work's pushes (rooms.*), with versions of their own.
-    if (message.type !== "snapshot" && message.type !== "update") return;
-    if (typeof message.v === "number") {
+    // The same socket carries every feature's pushes (rooms.*, polls.*), each versioned on
+    // its own: only the Q&A's "v" is resumed from.
+    if (QA_PUSHES.has(message.type) && typeof message.v === "number") {
       // A snapshot may go back (another database after a restore); an update never does.
       this.v = message.type === "snapshot" ? message.v : Math.max(this.v ?? 0, message.v);
     }
     if (message.you && message.you.participant) this.params.p = message.you.participant;
-    this.onPush(message);
+    if (this.seen.length < SEEN_PUSHES) this.seen.push(message);
+    for (const { onPush, pushes } of this.listeners) if (pushes.has(message.type)) onPush(message);
   }
 
   /** Send one request; resolves with the "ok" reply, rejects with a SocketError. */

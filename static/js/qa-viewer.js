@@ -5,7 +5,7 @@
 // after), new votes only change the counts in place and new questions wait; a pill ("2 new"
 // or "Update order") applies the new order at once, and the pause applies it by itself.
 
-import { LiveSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
+import { pageSocket, loadTexts, format, connectionStatus, errorText } from "./qa-socket.js";
 import { QaState, PUBLIC, sortQuestions, el, askedByNodes, plural } from "./qa-state.js";
 
 const page = document.querySelector("[data-qa-page=viewer]");
@@ -21,7 +21,7 @@ let pointerOver = false;
 let lastPointer = 0;
 let pauseTimer = null;
 
-const socket = new LiveSocket(page.dataset.event, {
+const socket = pageSocket(page.dataset.event, {
   params: { p: page.dataset.p },
   onPush: (push) => { state.apply(push); render(); },
   onStatus: connectionStatus(page.querySelector("[data-connection]"), texts),
