@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from live import admin, archive, attendance, events, ops, qa, registration, rooms, streaming
 from live.auth import event_roles
+from live.captions import routes as caption_routes
 from live.errors import SalenError
 from live.guard import InputGuard, Unforeseen
 from live.lifespan import open_state
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *qa.routes(),
         *rooms.routes(),
         *attendance.routes(),
+        *caption_routes(),
         *ops.routes(),
         ws_route(resolve_roles=event_roles),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -17,6 +17,8 @@ from typing import Any
 from live import archive
 from live.attendance.online import OnlineFeature, open_attendance
 from live.attendance.reminders import open_reminders
+from live.captions.handlers import CaptionsFeature
+from live.captions.service import CaptionService
 from live.db import create_engine, sessionmaker
 from live.events.page_cache import PageCache, change_counter
 from live.events.player import install as install_player
@@ -56,9 +58,11 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         qa = await stack.enter_async_context(open_qa(db, hub))
         rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
         online = await stack.enter_async_context(open_attendance(db))  # closed after the sockets
+        captions = CaptionService(db, hub)
         # The live socket's message types: each feature registers its own.
         live = await stack.enter_async_context(open_live(
-            settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms), OnlineFeature(online)],
+            settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms), OnlineFeature(online),
+                                    CaptionsFeature(captions)],
             limiter=limiter))
         db_changes = change_counter(settings.database_url)
         if db_changes is not None:
@@ -76,7 +80,7 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         yield {
             "app": shared, "live": live, "qa": qa, "rooms": rooms, "jobs": jobs,
             "registration_limiter": RateLimiter(store=limiter),
-            "outbox": outbox, "archive": recordings, "attendance": online,
+            "outbox": outbox, "archive": recordings, "attendance": online, "captions": captions,
             "page_cache": PageCache(), "db_changes": db_changes, "streams": streams,
         }
 

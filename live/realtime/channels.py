@@ -37,3 +37,8 @@ def room_channel(room_id: int) -> str:
 def is_room_channel(channel: str) -> bool:
     """Is `channel` one room's (`room_channel`)?"""
     return channel.startswith("room:")
+
+
+def captions_channel(event_id: int) -> str:
+    """Live captions: committed lines and the line being typed, for everyone on the event."""
+    return f"captions:{event_id}"

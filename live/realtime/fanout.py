@@ -34,7 +34,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from live.hub import Entry, Hub, Relay
 from live.realtime.channels import qa_mod_channel, qa_public_channel
@@ -60,6 +60,34 @@ Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 Close = Callable[[int, str], Awaitable[None]]
 # Several notices of one channel as the text of one frame (newest state per item wins).
 Coalesce = Callable[[Sequence[bytes]], str]
+
+
+class Collector(Protocol):
+    """One event's side notices in this process, gathered between two ticks."""
+
+    def add(self, entry: Entry) -> None:
+        """A notice from the side's channel."""
+
+    def take(self) -> str | None:
+        """The text of one frame of everything added since the last take (None: nothing)."""
+
+
+class Side(Protocol):
+    """A feature's own channel per event whose notices ride the viewers' ticks (captions).
+
+    Each tick takes one frame from the event's collector and writes it to every connection
+    (moderators too) that has had its first frame; one that has not yet gets the
+    feature's own snapshot once it has (`Feature.start`).
+    """
+
+    def channel(self, event_id: int) -> str:
+        """The hub channel of the event's side notices."""
+
+    def collector(self, event_id: int) -> Collector:
+        """The event's collector, while this process has connections to the event."""
+
+    def release(self, event_id: int) -> None:
+        """The process has no connections to the event any more."""
 
 
 class Conn:
@@ -136,6 +164,11 @@ class Conn:
                 return
             self._early.append((message, v, frame))
         elif v > self.synced_v:
+            self.send_message(message, frame)
+
+    def side(self, message: dict[str, Any], frame: bytes) -> None:
+        """Send a side frame (`Side`) once the first frame is out; before, it is skipped."""
+        if self._ready:
             self.send_message(message, frame)
 
     # --- writing ---------------------------------------------------------------------------
@@ -234,10 +267,13 @@ class Room:
     The room listens to the event's two Q&A channels through the process's `Relay`.
     """
 
-    def __init__(self, event_id: int, coalesce: Coalesce) -> None:
+    def __init__(self, event_id: int, coalesce: Coalesce, sides: Sequence[Side] = ()) -> None:
         self.event_id, self.coalesce = event_id, coalesce
         self.public_channel = qa_public_channel(event_id)
         self.mod_channel = qa_mod_channel(event_id)
+        # The features' side channels (`Side`) and their collectors for this event.
+        self.sides = {side.channel(event_id): side.collector(event_id) for side in sides}
+        self.side_waiting = False
         self.viewers: set[Conn] = set()
         self.moderators: set[Conn] = set()
         # Notices some viewer may not have had yet, from position `base` on.
@@ -264,7 +300,12 @@ class Room:
 
     def entry(self, channel: str, entry: Entry) -> None:
         """A notice: public ones wait for the next tick, moderators' go out at once."""
-        if channel == self.public_channel:
+        collector = self.sides.get(channel)
+        if collector is not None:
+            collector.add(entry)
+            self.side_waiting = True
+            self.woken.set()
+        elif channel == self.public_channel:
             self.add(entry)
         else:
             self.forward(entry)
@@ -273,9 +314,9 @@ class Room:
         self.resync_all(channel)
 
     def live(self, channel: str) -> None:
-        """Once both hub channels are live, connections may read their snapshot."""
+        """Once every hub channel is live, connections may read their snapshot."""
         self._channels.add(channel)
-        if len(self._channels) == 2:
+        if len(self._channels) == 2 + len(self.sides):
             self.ready.set()
 
     def flush(self) -> int:
@@ -295,6 +336,19 @@ class Room:
             [e.data for e in entries])
         self.frames += 1
         return {"type": "websocket.send", "text": text}, max(e.v for e in entries), text_frame(text)
+
+    def take_sides(self) -> list[tuple[dict[str, Any], bytes]]:
+        """One frame per side with news since the last tick, framed once for everyone."""
+        if not self.side_waiting:
+            return []
+        self.side_waiting = False
+        frames = []
+        for collector in self.sides.values():
+            text = collector.take()
+            if text is not None:
+                self.frames += 1
+                frames.append(({"type": "websocket.send", "text": text}, text_frame(text)))
+        return frames
 
     def written_up_to(self, position: int) -> None:
         """Every viewer has the notices before `position`: forget them."""
@@ -324,7 +378,7 @@ class Room:
         and has `public_v` misses nothing: a reconnect can skip reading the version.
         Ignored while a hub subscription is down (notices may be passing unseen).
         """
-        if len(self._channels) < 2:
+        if len(self._channels) < 2 + len(self.sides):
             return
         if self.public_v is None or v > self.public_v:
             self.public_v = v
@@ -358,13 +412,15 @@ class Tick:
     snapshot or replay, read after it joined, holds everything before.
     """
 
-    __slots__ = ("_batches", "_end", "conns", "done", "room", "start")
+    __slots__ = ("_batches", "_end", "_sides", "conns", "done", "room", "start")
 
     def __init__(self, room: Room) -> None:
         self.room = room
         self.conns = list(room.viewers)
         self.start = room.end
         self.done = 0
+        # The side frames (`Side`) of this round: every viewer and moderator gets them.
+        self._sides = room.take_sides()
         self._end = self.start
         # Frames of this round by cursor (one, unless notices arrived during the round).
         self._batches: dict[int, tuple[dict[str, Any], int, bytes]] = {}
@@ -381,10 +437,18 @@ class Tick:
         if end != self._end:
             self._batches, self._end = {}, end
         batches = self._batches
+        sides = self._sides
+        if sides and self.done == 0:
+            for moderator in list(room.moderators):
+                for message, frame in sides:
+                    moderator.side(message, frame)
         written = 0
         for conn in self.conns[self.done:self.done + count]:
+            for message, frame in sides:
+                conn.side(message, frame)
             cursor = conn.cursor
             if cursor >= end:
+                written += bool(sides)
                 continue
             batch = batches.get(cursor)
             if batch is None:
@@ -405,9 +469,10 @@ class Fanout:
 
     def __init__(
         self, hub: Hub, coalesce: Coalesce, tick_seconds: float = 0.15,
-        min_tick_seconds: float = 0.05,
+        min_tick_seconds: float = 0.05, sides: Sequence[Side] = (),
     ) -> None:
         self._relay, self.coalesce = Relay(hub), coalesce
+        self.sides = tuple(sides)
         self.pace = TickPace(min_tick_seconds, tick_seconds)
         self._rooms: dict[int, Room] = {}
 
@@ -428,9 +493,11 @@ class Fanout:
         """Register `conn` for the event's pushes; the hub subscriptions are live on entry."""
         room = self._rooms.get(event_id)
         if room is None:
-            room = self._rooms[event_id] = Room(event_id, self.coalesce)
+            room = self._rooms[event_id] = Room(event_id, self.coalesce, self.sides)
             self._relay.listen(room.public_channel, room)
             self._relay.listen(room.mod_channel, room)
+            for channel in room.sides:
+                self._relay.listen(channel, room)
             room.tasks = [
                 asyncio.create_task(self._run_ticks(room), name=f"salen-tick-{event_id}"),
             ]
@@ -452,6 +519,10 @@ class Fanout:
         self._rooms.pop(room.event_id, None)
         await self._relay.unlisten(room.public_channel, room)
         await self._relay.unlisten(room.mod_channel, room)
+        for channel in room.sides:
+            await self._relay.unlisten(channel, room)
+        for side in self.sides:
+            side.release(room.event_id)
         for task in room.tasks:
             task.cancel()
         for task in room.tasks:
@@ -468,7 +539,7 @@ class Fanout:
         loop = asyncio.get_running_loop()
         ended = loop.time()
         while True:
-            if not room.pending:
+            if not room.pending and not room.side_waiting:
                 room.woken.clear()
                 await room.woken.wait()
             wait = ended + self.pace.interval(len(room.viewers)) - loop.time()
