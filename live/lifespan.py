@@ -18,6 +18,7 @@ from live import archive
 from live.attendance.online import OnlineFeature, open_attendance
 from live.attendance.reminders import open_reminders
 from live.captions.handlers import CaptionsFeature
+from live.captions.hls import open_hls_captions
 from live.captions.service import CaptionService
 from live.db import create_engine, sessionmaker
 from live.events.page_cache import PageCache, change_counter
@@ -73,6 +74,7 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         install_player(shared.templates)
         streams = await stack.enter_async_context(
             LiveStreams(settings, on_finished=finished_recordings(recordings)))
+        await stack.enter_async_context(open_hls_captions(db, hub, streams))
         outbox = await open_outbox(settings, db, jobs)
         await open_reminders(settings, db, jobs, outbox, shared.translations)
         _observe(shared, live, streams, recordings)

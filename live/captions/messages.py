@@ -43,12 +43,14 @@ class Commit(Envelope, tag="captions.line"):
 
 
 class LineView(msgspec.Struct, omit_defaults=True):
-    """One committed line as clients see it; `at` is the commit time (ISO 8601 UTC)."""
+    """One committed line as clients see it; `at` is the commit time and `started` its first
+    keystroke (ISO 8601 UTC)."""
 
     seq: int
     text: str
     at: str
     by: str = ""
+    started: str = ""
 
 
 class Partial(msgspec.Struct, omit_defaults=True):

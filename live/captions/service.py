@@ -7,16 +7,15 @@ or by both captioners during a hand-over) is never doubled, and none is lost whi
 captioner still holds it. `typing` publishes the partial line and stores nothing.
 
 The service is also the fan-out's `Side` for captions (`live.realtime.fanout`): one `Feed`
-per event with connections in this process. Committed lines are also handed to the
-`listeners` of this process (the live HLS subtitle writer), since an event's stream runs
-in the worker its socket is routed to.
+per event with connections in this process. The live HLS learns of lines from the hub
+too (`live.captions.hls`), since a stream runs in its event's worker and the captioner's
+socket may reach any worker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,15 +31,14 @@ from live.models.base import utcnow
 from live.realtime.channels import captions_channel
 from live.realtime.envelope import encode
 
-# Told of each batch of newly stored lines: (event id, the lines).
-LinesListener = Callable[[int, Sequence[Line]], None]
 # Attempts at a commit that lost the race for a sequence number to another process.
 ATTEMPTS = 5
 
 
 def line_view(row: CaptionLine) -> LineView:
     """A stored line as clients see it."""
-    return LineView(seq=row.seq, text=row.text, at=row.at.isoformat(), by=row.by)
+    return LineView(seq=row.seq, text=row.text, at=row.at.isoformat(), by=row.by,
+                    started=row.started_at.isoformat())
 
 
 def as_line(row: CaptionLine) -> Line:
@@ -54,7 +52,6 @@ class CaptionService:
     def __init__(self, db: async_sessionmaker[AsyncSession], hub: Hub) -> None:
         self.db, self.hub = db, hub
         self.feeds: dict[int, Feed] = {}
-        self.listeners: list[LinesListener] = []
         self._locks: dict[int, asyncio.Lock] = {}
         self._loading: dict[int, asyncio.Lock] = {}
 
@@ -133,9 +130,6 @@ class CaptionService:
         views = [line_view(row) for row in rows]
         if new:
             await self._publish(event_id, views[-1].seq, Notice(lines=views, who=who))
-            lines = [as_line(row) for row in rows]
-            for listener in self.listeners:
-                listener(event_id, lines)
         return views
 
     async def _store(

@@ -81,6 +81,7 @@ def stream_info(settings: Settings, event: Event, state: dict[str, object]) -> d
         "whep_url": f"{base}/whep/{event.slug}",
         "hls_url": f"{base}/live/{event.slug}/index.m3u8",
         "publish_page": f"{base}/e/{event.slug}/publish",
+        "captions_link": f"{base}/e/{event.slug}/captions?key={event.captions_token}",
         "state": state["state"],
         "viewers": state["viewers"],
         "started_at": state["started_at"],

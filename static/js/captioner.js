@@ -22,11 +22,14 @@ nameInput.value = nameInput.value || localStorage.getItem("salen.captioner.name"
 nameInput.addEventListener("change", () => localStorage.setItem("salen.captioner.name", nameInput.value));
 
 const socket = new LiveSocket(page.dataset.event, {
-  onPush: (push) => { if (push.type === "captions") show(push); },
   onStatus: (state) => {
     connectionStatus(page.querySelector("[data-connection]"), texts)(state);
     if (state === "open") flush();
   },
+});
+
+document.addEventListener("salen:push", (event) => {
+  if (event.detail.type === "captions") show(event.detail);
 });
 
 function show(push) {

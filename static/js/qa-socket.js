@@ -96,6 +96,10 @@ export class LiveSocket {
       this.v = message.type === "snapshot" ? message.v : Math.max(this.v ?? 0, message.v);
     }
     if (message.you && message.you.participant) this.params.p = message.you.participant;
+    // Every push is also a "salen:push" event on the document, for parts of the page that
+    // draw one feature (captions: static/js/captions-view.js); the Q&A never sees captions.
+    document.dispatchEvent(new CustomEvent("salen:push", { detail: message }));
+    if (message.type === "captions") return;
     this.onPush(message);
   }
 
