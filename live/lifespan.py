@@ -19,6 +19,7 @@ from live.attendance.online import OnlineFeature, open_attendance
 from live.attendance.reminders import open_reminders
 from live.captions.handlers import CaptionsFeature
 from live.captions.hls import open_hls_captions
+from live.captions.recording import draft_tracks
 from live.captions.service import CaptionService
 from live.db import create_engine, sessionmaker
 from live.events.page_cache import PageCache, change_counter
@@ -69,6 +70,7 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         if db_changes is not None:
             stack.callback(db_changes.close)
         recordings = archive.Archive(settings, db)
+        recordings.on_ready.append(draft_tracks(settings, db, captions))
         stack.push_async_callback(recordings.aclose)
         await recordings.resume_at_start_up()
         install_player(shared.templates)

@@ -79,7 +79,7 @@ def stream_info(settings: Settings, event: Event, state: dict[str, object]) -> d
         "whip_url": f"{base}/whip/{event.slug}",
         "stream_key": event.stream_key,
         "whep_url": f"{base}/whep/{event.slug}",
-        "hls_url": f"{base}/live/{event.slug}/index.m3u8",
+        "hls_url": f"{base}/live/{event.slug}/master.m3u8",
         "publish_page": f"{base}/e/{event.slug}/publish",
         "captions_link": f"{base}/e/{event.slug}/captions?key={event.captions_token}",
         "state": state["state"],

@@ -6,7 +6,7 @@
     DELETE  /whep/{slug}/{session}  stop viewing
     PATCH   .../{session}           405: no trickle ICE or ICE restart (RFC 9725 4.3.1)
     OPTIONS any of these            CORS, and the ICE servers as Link headers
-    GET     /live/{slug}/index.m3u8 and /live/{slug}/seg_NNNNN.ts
+    GET     /live/{slug}/master.m3u8, index.m3u8, seg_NNNNN.ts, subs.m3u8, sub_NNNNN.vtt
             (once the HLS writer has failed, e.g. on a full disk, the playlist is served
             from memory with #EXT-X-ENDLIST, so what was written stays playable)
 

@@ -96,4 +96,16 @@ function addToTranscript(fresh) {
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
+// The live HLS carries the same captions as a subtitle track (hls.js adds it to the video);
+// where this overlay draws them, the track is kept hidden so they are not shown twice.
+for (const video of overlays.length ? document.querySelectorAll("video") : []) {
+  const hide = () => {
+    for (const track of video.textTracks) {
+      if (track.kind === "subtitles" || track.kind === "captions") track.mode = "hidden";
+    }
+  };
+  video.textTracks.addEventListener("addtrack", hide);
+  video.textTracks.addEventListener("change", hide);
+}
+
 window.salenCaptions = { lines, get partial() { return partial; } };
