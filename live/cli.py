@@ -266,6 +266,10 @@ def _load_demo(settings: Settings) -> None:
 
     imported = _with_session(settings, load_demo)
     print(f"demo events: {', '.join(imported) if imported else 'already loaded'}")
+    from live.demo.captions import demo_captioner_link
+
+    link = _with_session(settings, lambda s: demo_captioner_link(s, settings.base_url))
+    print(f"demo captioner link: {link or 'none'}")
     recording = _demo_recording(settings)
     print(f"demo recording: {f'/recordings/{recording}' if recording else 'none made'}")
     print("organiser login: {} / {}  at /admin".format(*DEMO_ORGANISER))

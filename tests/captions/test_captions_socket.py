@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from websockets.asyncio.client import connect
 
 from live.db import create_engine, sessionmaker
+from live.demo.captions import demo_captioner_link
 from live.models import CaptionLine, Event
 from live.settings import Settings
 from tests.support.app import make_settings
@@ -192,3 +193,17 @@ async def test_flooding_captioner_is_limited(live_url: str, settings: Settings) 
     assert "captions.rate_limited" in codes
 
 
+
+
+async def test_demo_event_has_a_working_captioner_link(
+    live_url: str, settings: Settings
+) -> None:
+    """The demo's captioner link (printed by `salen serve --demo`) opens the captioner page."""
+    engine = create_engine(settings.database_url)
+    async with sessionmaker(engine)() as session:
+        link = await demo_captioner_link(session, live_url)
+    await engine.dispose()
+    assert link is not None and link.startswith(f"{live_url}/e/{SLUG}/captions?key=")
+    async with httpx.AsyncClient() as http:
+        response = await http.get(link, follow_redirects=True)
+    assert response.status_code == 200 and str(response.url) == f"{live_url}/e/{SLUG}/captions"
