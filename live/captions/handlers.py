@@ -29,7 +29,7 @@ from live.realtime.limits import Bucket
 class CaptionConn:
     """One connection's part in the captions: may it caption, and its line's first keystroke."""
 
-    __slots__ = ("bucket", "captioner", "service", "session", "started_at", "who")
+    __slots__ = ("bucket", "captioner", "name", "service", "session", "started_at", "who")
 
     def __init__(self, service: CaptionService, session: Session) -> None:
         self.service, self.session = service, session
@@ -37,6 +37,8 @@ class CaptionConn:
         # Tells captioners' partial lines apart without showing their participant id.
         self.who = hashlib.sha256(session.participant.id.encode()).hexdigest()[:12]
         self.started_at: dt.datetime | None = None
+        # The name of a partial line this connection left showing (None: nothing showing).
+        self.name: str | None = None
         limits = session.live.limits
         self.bucket = Bucket(limits.captions_per_second, limits.captions_burst)
 
@@ -50,8 +52,9 @@ class CaptionConn:
         self._check()
         if msg.text.strip():
             self.started_at = self.started_at or utcnow()
+            self.name = msg.name
         else:
-            self.started_at = None
+            self.started_at = self.name = None
         await self.service.typing(self.session.event_id, self.who, msg.name, msg.text)
         return TypeOk(id=msg.id, who=self.who)
 
@@ -59,7 +62,7 @@ class CaptionConn:
         self._check()
         lines = await self.service.commit(
             self.session.event_id, self.who, msg.name, msg.key, msg.text, self.started_at)
-        self.started_at = None
+        self.started_at = self.name = None
         return CommitOk(id=msg.id, lines=lines)
 
 
@@ -80,6 +83,11 @@ class CaptionsFeature(Feature[CaptionConn]):
 
     async def open(self, session: Session) -> CaptionConn:
         return CaptionConn(self.service, session)
+
+    async def close(self, state: CaptionConn) -> None:
+        """A captioner who leaves mid-line: their partial line leaves viewers' screens."""
+        if state.name is not None:
+            await self.service.typing(state.session.event_id, state.who, state.name, "")
 
     async def start(self, state: CaptionConn) -> None:
         first = await self.service.snapshot(state.session.event_id)

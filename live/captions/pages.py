@@ -64,6 +64,7 @@ async def captioner_page(request: Request) -> Response:
     if key is not None:
         event = await _event(request)
         if not auth.same_secret(key, event.captions_token):
+            await check_visible(request, event)  # an unpublished event is unknown, not "bad key"
             raise Unauthorized("This captioner link is not valid.", code="captions.bad_key")
         auth.grant_captioner(request, event)
         return RedirectResponse(f"/e/{event.slug}/captions", status_code=303, headers=NO_STORE)

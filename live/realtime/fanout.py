@@ -6,7 +6,9 @@ state per question, panel and settings), encoded once, and the same text is writ
 viewer of the event. Nothing is sent when nothing changed. Each room waits between its ticks
 in proportion to its audience here (`live.realtime.tick`: from `Settings.tick_min_seconds`
 for a few viewers to `Settings.tick_seconds` for thousands); a room with nothing pending
-does not wake up at all. Moderators (few) get every notice at once.
+does not wake up at all. Moderators (few) get every notice at once. A feature may add a
+side channel per event (`Side`, live captions): each tick takes one frame of its news and
+writes it to every connection, moderators included.
 
 A tick to thousands of viewers is written in slices with a turn of the event loop between
 them (`Tick`): a moderator's action read meanwhile is in the frame of every viewer not yet
@@ -264,7 +266,8 @@ class Room:
     The notices are kept in arrival order (`pending`, starting at position `base`), and each
     viewer's `Conn.cursor` says how far it has been written: a tick (`Tick`) writes each
     viewer one frame of everything past its cursor. Notices every viewer has are dropped.
-    The room listens to the event's two Q&A channels through the process's `Relay`.
+    The room listens to the event's two Q&A channels through the process's `Relay`, and to
+    each feature's side channel (`Side`: captions), whose collector gives one frame a tick.
     """
 
     def __init__(self, event_id: int, coalesce: Coalesce, sides: Sequence[Side] = ()) -> None:

@@ -207,3 +207,16 @@ async def test_demo_event_has_a_working_captioner_link(
     async with httpx.AsyncClient() as http:
         response = await http.get(link, follow_redirects=True)
     assert response.status_code == 200 and str(response.url) == f"{live_url}/e/{SLUG}/captions"
+
+
+async def test_captioner_leaving_mid_line_clears_the_partial(
+    live_url: str, settings: Settings
+) -> None:
+    """When a captioner's socket closes mid-line, viewers get `partial: null`."""
+    cookie = await captioner_cookie(live_url, (await event_row(settings)).captions_token)
+    async with socket(live_url) as viewer:
+        async with socket(live_url, cookie) as captioner:
+            await captioner.call("captions.type", text="halv setning", name="Kari")
+            await until(viewer, lambda m: m.get("partial"))
+        cleared = await until(viewer, lambda m: "partial" in m and m["partial"] is None)
+    assert cleared["type"] == "captions"
