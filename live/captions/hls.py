@@ -60,6 +60,11 @@ class HlsCaptions:
         self._relay = Relay(hub)
         self._following: dict[str, tuple[str, _StreamListener]] = {}
 
+    @property
+    def following(self) -> frozenset[str]:
+        """The streams whose captions channel this follows now."""
+        return frozenset(self._following)
+
     async def check(self) -> None:
         """Follow the streams that went live here, let go of those that ended."""
         live = set(self.streams.live_names())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from fractions import Fraction
@@ -10,10 +11,17 @@ from pathlib import Path
 import av
 import pytest
 
+from live.captions.hls import open_hls_captions
+from live.captions.service import CaptionService
+from live.db import create_engine, sessionmaker
+from live.hub import open_hub
+from live.models import Event
 from stream import client as whip
+from stream.client import SyntheticVideo, publish
 from stream.hls import LiveHls
 from stream.packets import MediaPacket
 from stream.subtitles import LiveSubtitles, TimedText
+from tests.support.streams import GUARD, KEYS, running_server
 
 
 def encoded_packets(seconds: int) -> list[MediaPacket]:
@@ -97,3 +105,38 @@ def test_wall_clock_cues_wait_for_the_first_packet() -> None:
     assert subtitles.add_wall(now + 3, now + 4, "etter")
     [cue] = subtitles.cues_between(0, 10)
     assert 2.5 < cue.start < 3.5 and cue.text == "etter"
+
+
+async def test_committed_line_reaches_the_live_hls_within_one_segment(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """A line committed during a WHIP stream is in the subtitle segment then being written."""
+    engine = create_engine(sqlite_url)
+    db = sessionmaker(engine)
+    async with db() as session, session.begin():
+        event = Event(slug="seminar", title="Seminar")
+        session.add(event)
+        await session.flush()
+        event_id = event.id
+    async with open_hub("memory://") as hub, running_server(tmp_path) as server, \
+            open_hls_captions(db, hub, server.streams) as bridge:
+        session = await publish(server.http, f"{server.url}/whip/seminar", KEYS["seminar"],
+                                SyntheticVideo())
+        folder = server.streams.hls_folder("seminar")
+        async with asyncio.timeout(GUARD):
+            while not (folder / "master.m3u8").exists():
+                await asyncio.sleep(0.1)
+            while "seminar" not in bridge.following:
+                await asyncio.sleep(0.1)
+        # The segment being written now (closed ones, and the open one, are files already).
+        writing = len(list(folder.glob("seg_*.ts")))
+        await CaptionService(db, hub).commit(event_id, "a", "Kari", "k1", "Hei & <velkommen>")
+        following = folder / f"sub_{writing + 1:05d}.vtt"
+        async with asyncio.timeout(GUARD):
+            while not following.exists():
+                await asyncio.sleep(0.1)
+        written = [(folder / f"sub_{n:05d}.vtt").read_text() for n in (writing, writing + 1)]
+        # In the segment open at the commit, or (had it just closed) the next one: one at most.
+        assert any("Hei &amp; &lt;velkommen&gt;" in text for text in written)
+        await session.delete(server.http, KEYS["seminar"])
+    await engine.dispose()
