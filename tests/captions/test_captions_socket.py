@@ -17,6 +17,7 @@ from live.db import create_engine, sessionmaker
 from live.demo.captions import demo_captioner_link
 from live.models import CaptionLine, Event
 from live.settings import Settings
+from tests.support.admin import csrf_of
 from tests.support.app import make_settings
 from tests.support.ws_client import Client, Message
 
@@ -220,3 +221,21 @@ async def test_captioner_leaving_mid_line_clears_the_partial(
             await until(viewer, lambda m: m.get("partial"))
         cleared = await until(viewer, lambda m: "partial" in m and m["partial"] is None)
     assert cleared["type"] == "captions"
+
+
+async def test_page_without_javascript_commits_lines_through_its_form(
+    live_url: str, settings: Settings
+) -> None:
+    """The captioner's form stores a line once per form key; a blank line is re-shown."""
+    event = await event_row(settings)
+    async with httpx.AsyncClient(base_url=live_url) as http:
+        await http.get(f"/e/{SLUG}/captions", params={"key": event.captions_token})
+        page = (await http.get(f"/e/{SLUG}/captions")).text
+        csrf = csrf_of(page)
+        form = {"csrf_token": csrf, "key": "form-1", "name": "Kari", "text": "Uten skript"}
+        first = await http.post(f"/e/{SLUG}/captions", data=form)
+        again = await http.post(f"/e/{SLUG}/captions", data=form)
+        blank = await http.post(f"/e/{SLUG}/captions", data=form | {"key": "f2", "text": " "})
+    assert first.status_code == again.status_code == 303
+    assert blank.status_code == 422 and "ds-error-summary" in blank.text
+    assert await stored_lines(settings) == ["Uten skript"]
