@@ -69,6 +69,8 @@ async def test_captioner_types_and_viewer_sees_it_over_the_player_and_in_the_tra
     assert captioner.url == f"{live_url}/e/{SLUG}/captions"  # the key left the address
     await expect(captioner.locator("[data-connection]")).to_be_hidden()
     await assert_accessible(captioner)
+    await captioner.set_viewport_size({"width": 320, "height": 640})
+    assert await captioner.evaluate("document.documentElement.scrollWidth") <= 320
 
     text = captioner.locator("#captioner-text")
     await captioner.locator("#captioner-name").fill("Kari")
@@ -113,6 +115,8 @@ async def test_caption_editor_splits_merges_shifts_and_saves(
     await page.goto(f"{live_url}/admin/recordings/{rid}/captions/nb/edit")
     await expect(page.locator("[data-cues] li").first).to_be_visible()
     await assert_accessible(page)
+    await page.set_viewport_size({"width": 320, "height": 640})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 320
 
     await page.locator("[data-source] summary").click()
     await page.locator("#editor-vtt").fill(
