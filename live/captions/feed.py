@@ -1,7 +1,7 @@
 """One event's live captions in this process: the recent lines and the line being typed.
 
 A `Feed` is the fan-out's collector for the event's captions channel
-(`live.realtime.fanout.Side`): each hub notice updates it, and each tick `take`s one
+(`live.realtime.sides.Side`): each hub notice updates it, and each tick `take`s one
 `captions` frame of the lines committed since the last tick and the newest partial line,
 so a captioner typing ten keystrokes a second still costs viewers one frame a tick. It
 also keeps the last `RECENT` lines, which a (re)connecting client gets as its snapshot

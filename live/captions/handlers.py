@@ -22,8 +22,8 @@ from live.models import Role
 from live.models.base import utcnow
 from live.realtime.connection import Feature, Session
 from live.realtime.dispatch import Route, route
-from live.realtime.fanout import Side
 from live.realtime.limits import Bucket
+from live.realtime.sides import Side
 
 
 class CaptionConn:

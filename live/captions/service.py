@@ -6,7 +6,7 @@ the stored lines and publishes nothing, so a line sent twice (a retry after a re
 or by both captioners during a hand-over) is never doubled, and none is lost while either
 captioner still holds it. `typing` publishes the partial line and stores nothing.
 
-The service is also the fan-out's `Side` for captions (`live.realtime.fanout`): one `Feed`
+The service is also the fan-out's `Side` for captions (`live.realtime.sides`): one `Feed`
 per event with connections in this process. The live HLS learns of lines from the hub
 too (`live.captions.hls`), since a stream runs in its event's worker and the captioner's
 socket may reach any worker.

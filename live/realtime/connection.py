@@ -30,10 +30,11 @@ from live.models import Event, Role
 from live.ratelimit import Limiter
 from live.realtime.dispatch import Dispatcher, Route, route
 from live.realtime.envelope import CloseCode, Ok, Ping, Resync
-from live.realtime.fanout import Conn, Fanout, Side
+from live.realtime.fanout import Conn, Fanout
 from live.realtime.limits import Actions, AddressBuckets, Bucket, Limits
 from live.realtime.origin import same_site, without_cookie_session
 from live.realtime.rawframes import raw_socket
+from live.realtime.sides import Side
 from live.settings import Settings
 
 # Allocations between young collections (Python's default is 700).

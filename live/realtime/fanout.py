@@ -36,13 +36,14 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
 from live.hub import Entry, Hub, Relay
 from live.realtime.channels import qa_mod_channel, qa_public_channel
 from live.realtime.envelope import CloseCode
 from live.realtime.rawframes import RawSocket, text_frame
-from live.realtime.tick import TickPace
+from live.realtime.sides import Side
+from live.realtime.tick import Tick, TickPace
 
 log = logging.getLogger(__name__)
 
@@ -62,34 +63,6 @@ Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 Close = Callable[[int, str], Awaitable[None]]
 # Several notices of one channel as the text of one frame (newest state per item wins).
 Coalesce = Callable[[Sequence[bytes]], str]
-
-
-class Collector(Protocol):
-    """One event's side notices in this process, gathered between two ticks."""
-
-    def add(self, entry: Entry) -> None:
-        """A notice from the side's channel."""
-
-    def take(self) -> str | None:
-        """The text of one frame of everything added since the last take (None: nothing)."""
-
-
-class Side(Protocol):
-    """A feature's own channel per event whose notices ride the viewers' ticks (captions).
-
-    Each tick takes one frame from the event's collector and writes it to every connection
-    (moderators too) that has had its first frame; one that has not yet gets the
-    feature's own snapshot once it has (`Feature.start`).
-    """
-
-    def channel(self, event_id: int) -> str:
-        """The hub channel of the event's side notices."""
-
-    def collector(self, event_id: int) -> Collector:
-        """The event's collector, while this process has connections to the event."""
-
-    def release(self, event_id: int) -> None:
-        """The process has no connections to the event any more."""
 
 
 class Conn:
@@ -402,69 +375,6 @@ class Room:
         self._channels.discard(channel)
         for conn in list(self.viewers | self.moderators):
             conn.drop(CloseCode.SLOW, "resync")
-
-
-class Tick:
-    """One round of a room's news to its viewers, written a slice at a time.
-
-    Each viewer gets one frame of the notices past its cursor, merged, and its cursor moves
-    to the end. Between slices the event loop runs, so a moderator's action read meanwhile,
-    once announced, is in the frames of the viewers not yet written in this same round; the
-    ones written before it get it next round (their cursors are behind), and nobody gets more
-    than one frame a round. A connection that joins during the round starts at the end: its
-    snapshot or replay, read after it joined, holds everything before.
-    """
-
-    __slots__ = ("_batches", "_end", "_sides", "conns", "done", "room", "start")
-
-    def __init__(self, room: Room) -> None:
-        self.room = room
-        self.conns = list(room.viewers)
-        self.start = room.end
-        self.done = 0
-        # The side frames (`Side`) of this round: every viewer and moderator gets them.
-        self._sides = room.take_sides()
-        self._end = self.start
-        # Frames of this round by cursor (one, unless notices arrived during the round).
-        self._batches: dict[int, tuple[dict[str, Any], int, bytes]] = {}
-
-    @property
-    def finished(self) -> bool:
-        """Has every viewer of the round had its turn?"""
-        return self.done >= len(self.conns)
-
-    def write(self, count: int) -> int:
-        """Write to the next `count` viewers; returns how many were sent a frame."""
-        room = self.room
-        end = room.end
-        if end != self._end:
-            self._batches, self._end = {}, end
-        batches = self._batches
-        sides = self._sides
-        if sides and self.done == 0:
-            for moderator in list(room.moderators):
-                for message, frame in sides:
-                    moderator.side(message, frame)
-        written = 0
-        for conn in self.conns[self.done:self.done + count]:
-            for message, frame in sides:
-                conn.side(message, frame)
-            cursor = conn.cursor
-            if cursor >= end:
-                written += bool(sides)
-                continue
-            batch = batches.get(cursor)
-            if batch is None:
-                batch = batches[cursor] = room.batch(cursor, end)
-            conn.push(*batch)
-            conn.cursor = end
-            written += 1
-        self.done += count
-        return written
-
-    def finish(self) -> None:
-        """The round is over: every viewer has what was pending when it began."""
-        self.room.written_up_to(self.start)
 
 
 class Fanout:

@@ -12,11 +12,18 @@ questions and moderators' actions. With the default floor and ceiling, tick plus
 least 1.25 × t and a room's ticks take at most 80 % of the core for every tick up to 600 ms.
 Nothing here shortens a tick: it grows with the audience, and so does the latency at the
 ceiling (one tick plus the wait).
+
+`Tick` is one round of a room's news (`live.realtime.fanout.Room`) to its viewers, written
+a slice at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from live.realtime.fanout import Room
 
 # A tick this share of the ceiling or longer is followed by the whole ceiling.
 FULL_SHARE = 0.5
@@ -62,3 +69,66 @@ class TickPace:
             self.observer(seconds, viewers)
         if viewers >= MIN_MEASURED:
             self.cost += (seconds / viewers - self.cost) * SMOOTHING
+
+
+class Tick:
+    """One round of a room's news to its viewers, written a slice at a time.
+
+    Each viewer gets one frame of the notices past its cursor, merged, and its cursor moves
+    to the end. Between slices the event loop runs, so a moderator's action read meanwhile,
+    once announced, is in the frames of the viewers not yet written in this same round; the
+    ones written before it get it next round (their cursors are behind), and nobody gets more
+    than one frame a round. A connection that joins during the round starts at the end: its
+    snapshot or replay, read after it joined, holds everything before.
+    """
+
+    __slots__ = ("_batches", "_end", "_sides", "conns", "done", "room", "start")
+
+    def __init__(self, room: Room) -> None:
+        self.room = room
+        self.conns = list(room.viewers)
+        self.start = room.end
+        self.done = 0
+        # The side frames (`Side`) of this round: every viewer and moderator gets them.
+        self._sides = room.take_sides()
+        self._end = self.start
+        # Frames of this round by cursor (one, unless notices arrived during the round).
+        self._batches: dict[int, tuple[dict[str, Any], int, bytes]] = {}
+
+    @property
+    def finished(self) -> bool:
+        """Has every viewer of the round had its turn?"""
+        return self.done >= len(self.conns)
+
+    def write(self, count: int) -> int:
+        """Write to the next `count` viewers; returns how many were sent a frame."""
+        room = self.room
+        end = room.end
+        if end != self._end:
+            self._batches, self._end = {}, end
+        batches = self._batches
+        sides = self._sides
+        if sides and self.done == 0:
+            for moderator in list(room.moderators):
+                for message, frame in sides:
+                    moderator.side(message, frame)
+        written = 0
+        for conn in self.conns[self.done:self.done + count]:
+            for message, frame in sides:
+                conn.side(message, frame)
+            cursor = conn.cursor
+            if cursor >= end:
+                written += bool(sides)
+                continue
+            batch = batches.get(cursor)
+            if batch is None:
+                batch = batches[cursor] = room.batch(cursor, end)
+            conn.push(*batch)
+            conn.cursor = end
+            written += 1
+        self.done += count
+        return written
+
+    def finish(self) -> None:
+        """The round is over: every viewer has what was pending when it began."""
+        self.room.written_up_to(self.start)
