@@ -55,7 +55,7 @@ class CaptionService:
         self._locks: dict[int, asyncio.Lock] = {}
         self._loading: dict[int, asyncio.Lock] = {}
 
-    # --- the fan-out's side (live.realtime.fanout.Side) ----------------------------------------
+    # --- the fan-out's side (live.realtime.sides.Side) -------------------------------------------
 
     def channel(self, event_id: int) -> str:
         return captions_channel(event_id)
