@@ -23,7 +23,8 @@ from typing import Any
 import uvloop
 
 from live.hub import Entry
-from live.realtime.fanout import Conn, Room, Tick
+from live.realtime.conn import Conn
+from live.realtime.fanout import Room, Tick
 from live.realtime.rawframes import text_frame
 
 

@@ -30,6 +30,7 @@ from live import (
     streaming,
 )
 from live.auth import event_roles
+from live.captions import routes as caption_routes
 from live.errors import SalenError
 from live.guard import InputGuard, Unforeseen
 from live.lifespan import open_state
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *polls.routes(),
         *rooms.routes(),
         *attendance.routes(),
+        *caption_routes(),
         *ops.routes(),
         *confirm.routes,
         ws_route(resolve_roles=event_roles),

@@ -8,6 +8,7 @@ to forget its cookie.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
@@ -38,6 +39,8 @@ __all__ = [
 _hasher = PasswordHasher()
 # The session cookie's copy of `User.session_version`.
 SESSION_VERSION = "sv"
+# The session cookie's captioner grants: event id -> digest of the event's captioner key.
+CAPTIONS_GRANT = "captions"
 
 
 def hash_password(password: str) -> str:
@@ -104,6 +107,8 @@ async def event_roles(conn: HTTPConnection, event: Event) -> frozenset[Role]:
         return frozenset({Role.VIEWER, Role.MODERATOR, Role.ORGANISER})
     if same_secret(presented_token(conn), event.moderator_token):
         roles.add(Role.MODERATOR)
+    if is_captioner(conn, event):
+        roles.add(Role.CAPTIONER)
     if logged_in(conn):  # most viewers are not: no session to open for them
         async with app_state(conn).db() as session:
             user = await current_user(conn, session)
@@ -119,6 +124,30 @@ async def event_roles(conn: HTTPConnection, event: Event) -> frozenset[Role]:
     if Role.ORGANISER in roles:
         roles.add(Role.MODERATOR)
     return frozenset(roles)
+
+
+def _key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def grant_captioner(conn: HTTPConnection, event: Event) -> None:
+    """Remember in the session cookie that this browser holds the event's captioner key.
+
+    The cookie keeps a digest of the key, so a new key (a rotated link) ends the grant.
+    """
+    grants = conn.session.get(CAPTIONS_GRANT)
+    grants = dict(grants) if isinstance(grants, dict) else {}
+    grants[str(event.id)] = _key_digest(event.captions_token)
+    conn.session[CAPTIONS_GRANT] = grants
+
+
+def is_captioner(conn: HTTPConnection, event: Event) -> bool:
+    """Did this browser exchange the event's current captioner key for its session?"""
+    if "session" not in conn.scope:
+        return False
+    grants = conn.session.get(CAPTIONS_GRANT)
+    held = grants.get(str(event.id)) if isinstance(grants, dict) else None
+    return isinstance(held, str) and same_secret(held, _key_digest(event.captions_token))
 
 
 async def site_organiser(conn: HTTPConnection) -> bool:

@@ -414,7 +414,7 @@ def _stream_key(args: argparse.Namespace) -> int:
     print(f"whip_url: {base}/whip/{args.slug}")
     print(f"stream_key: {key}")
     print(f"whep_url: {base}/whep/{args.slug}")
-    print(f"hls_url: {base}/live/{args.slug}/index.m3u8")
+    print(f"hls_url: {base}/live/{args.slug}/master.m3u8")
     print(f"publish_page: {base}/e/{args.slug}/publish")
     return 0
 

@@ -17,6 +17,10 @@ from typing import Any
 from live import archive, idempotency
 from live.attendance.online import OnlineFeature, open_attendance
 from live.attendance.reminders import open_reminders
+from live.captions.handlers import CaptionsFeature
+from live.captions.hls import open_hls_captions
+from live.captions.recording import draft_tracks
+from live.captions.service import CaptionService
 from live.db import create_engine, sessionmaker
 from live.events.page_cache import PageCache, change_counter
 from live.events.player import install as install_player
@@ -60,20 +64,23 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         rooms = await stack.enter_async_context(open_rooms(settings, db, hub))
         online = await stack.enter_async_context(open_attendance(db))  # closed after the sockets
         polls = await stack.enter_async_context(open_polls(settings, db, hub, qa))
+        captions = CaptionService(db, hub)
         # The live socket's message types: each feature registers its own.
         live = await stack.enter_async_context(open_live(
             settings, db, hub, features=[QaFeature(qa), RoomsFeature(rooms), OnlineFeature(online),
-                                PollsFeature(polls)],
+                                PollsFeature(polls), CaptionsFeature(captions)],
             limiter=limiter))
         db_changes = change_counter(settings.database_url)
         if db_changes is not None:
             stack.callback(db_changes.close)
         recordings = archive.Archive(settings, db)
+        recordings.on_ready.append(draft_tracks(settings, db, captions))
         stack.push_async_callback(recordings.aclose)
         await recordings.resume_at_start_up()
         install_player(shared.templates)
         streams = await stack.enter_async_context(
             LiveStreams(settings, on_finished=finished_recordings(recordings)))
+        await stack.enter_async_context(open_hls_captions(db, hub, streams))
         outbox = await open_outbox(settings, db, jobs)
         await open_reminders(settings, db, jobs, outbox, shared.translations)
         _observe(shared, live, streams, recordings)
@@ -81,7 +88,7 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         yield {
             "app": shared, "live": live, "qa": qa, "rooms": rooms, "jobs": jobs, "polls": polls,
             "registration_limiter": RateLimiter(store=limiter),
-            "outbox": outbox, "archive": recordings, "attendance": online,
+            "outbox": outbox, "archive": recordings, "attendance": online, "captions": captions,
             "page_cache": PageCache(), "db_changes": db_changes, "streams": streams,
         }
 

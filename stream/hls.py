@@ -2,7 +2,8 @@
 
 Files are plain and written atomically (the playlist by rename; a segment is listed only
 once closed), so nginx or a CDN can serve them. Layout under the stream's folder:
-`index.m3u8` and `seg_00001.ts`, ... A sliding window of `window` segments is listed;
+`index.m3u8` and `seg_00001.ts`, ... (with live captions also `master.m3u8`, `subs.m3u8` and
+`sub_00001.vtt`, ...: `stream.subtitles`). A sliding window of `window` segments is listed;
 older segment files are removed a little later so players mid-download are not cut off.
 The playlist appears once three segments exist (players reject shorter live playlists).
 Audio-only streams get no HLS (segments are cut at video keyframes).
@@ -23,6 +24,7 @@ from av.video.stream import VideoStream
 from stream.audio import OpusToAac, add_aac_stream
 from stream.packets import MediaPacket
 from stream.sink import ThreadSink, add_video_stream, mux_video
+from stream.subtitles import LiveSubtitles
 
 PLAYLIST = "index.m3u8"
 SEGMENT_NAME = re.compile(r"seg_\d{5,}\.ts")
@@ -37,6 +39,8 @@ class Segment:
 
     sequence: int
     duration: float
+    # Where it starts on the stream clock (seconds).
+    start: float = 0.0
 
     @property
     def name(self) -> str:
@@ -65,9 +69,14 @@ class LiveHls(ThreadSink):
 
     name = "live-hls"
 
-    def __init__(self, folder: Path, target: float = 2.0, window: int = 6) -> None:
+    def __init__(
+        self, folder: Path, target: float = 2.0, window: int = 6,
+        subtitles: LiveSubtitles | None = None,
+    ) -> None:
         super().__init__()
         self.folder = folder
+        # Live captions, written as a subtitle rendition beside the video (`stream.subtitles`).
+        self.subtitles = subtitles
         self.target = target
         self.window = window
         self.segments: list[Segment] = []
@@ -81,6 +90,8 @@ class LiveHls(ThreadSink):
 
     def write(self, packet: MediaPacket) -> None:
         """Add one frame; a keyframe past the target duration starts a new segment."""
+        if self.subtitles is not None:
+            self.subtitles.anchor(packet.seconds)
         if packet.kind == "video":
             if packet.keyframe and (
                 self._container is None or packet.seconds - self._started_at >= self.target
@@ -113,7 +124,9 @@ class LiveHls(ThreadSink):
         self._container.close()
         self._container = None
         duration = max(end - self._started_at, 0.001)
-        self.segments.append(Segment(self._sequence, duration))
+        self.segments.append(Segment(self._sequence, duration, self._started_at))
+        if self.subtitles is not None:
+            self.subtitles.write_segment(self.folder, self._sequence, self._started_at, end)
         self._publish(ended=False)
 
     def _publish(self, ended: bool) -> None:
@@ -123,8 +136,13 @@ class LiveHls(ThreadSink):
         partial = self.folder / (PLAYLIST + ".part")
         partial.write_text(render_playlist(listed, ended), encoding="utf-8")
         os.replace(partial, self.folder / PLAYLIST)
+        if self.subtitles is not None:
+            self.subtitles.publish(
+                self.folder, [(s.sequence, s.duration) for s in listed], ended)
         for old in self.segments[: -(self.window + KEEP_EXTRA)]:
             (self.folder / old.name).unlink(missing_ok=True)
+            if self.subtitles is not None:
+                self.subtitles.remove(self.folder, old.sequence)
 
     def finish(self) -> None:
         """Close the last segment and mark the playlist ended."""

@@ -42,6 +42,7 @@ from stream.recorder import TsRecorder
 from stream.recovery import NAME_TIME, Problem, RecordingLock, any_alive, storage_problem
 from stream.relay import Relay
 from stream.sdp import check_offer
+from stream.subtitles import LiveSubtitles
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
@@ -100,6 +101,7 @@ class _Live:
     relay: Relay
     recorder: TsRecorder
     hls: LiveHls
+    subtitles: LiveSubtitles
     started_at: datetime
     started_mono: float
     lock: RecordingLock | None = None
@@ -212,12 +214,14 @@ class LiveStreams:
             lambda: live.publisher.request_keyframe() if live.publisher else None,
             keyframe_interval=self.hls_segment_seconds * 1.5,
         )
+        subtitles = LiveSubtitles()
         live = _Live(
             name=name,
+            subtitles=subtitles,
             session_id=secrets.token_urlsafe(18),
             relay=relay,
             recorder=TsRecorder(ts, lock),
-            hls=LiveHls(folder, target=self.hls_segment_seconds),
+            hls=LiveHls(folder, target=self.hls_segment_seconds, subtitles=subtitles),
             started_at=started,
             started_mono=time.monotonic(),
             lock=lock,
@@ -269,6 +273,18 @@ class LiveStreams:
         if live.hls.error is not None and live.name not in self._stopped_hls:
             window = live.hls.segments[-live.hls.window :]
             self._stopped_hls[live.name] = render_playlist(window, ended=True)
+
+    def live_names(self) -> list[str]:
+        """The streams live in this process now."""
+        return list(self._live)
+
+    def caption(self, name: str, start: float, end: float, text: str) -> bool:
+        """Add a caption cue (wall-clock seconds, WebVTT cue text) to a live stream's HLS.
+
+        False when `name` is not live here or has had no packet yet.
+        """
+        live = self._live.get(name)
+        return live is not None and live.subtitles.add_wall(start, end, text)
 
     def stopped_playlist(self, name: str) -> str | None:
         """The ended HLS playlist to serve instead of the file, once live HLS has failed."""

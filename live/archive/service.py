@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,8 @@ class Archive:
         self.db = db
         self._tasks: set[asyncio.Task[None]] = set()
         self._resume_lock: int | None = None
+        # Told of each recording packaged here (the live captions' draft track, say).
+        self.on_ready: list[Callable[[int], Awaitable[None]]] = []
 
     def folder(self, recording_id: int) -> Path:
         return recording_dir(self.settings, recording_id)
@@ -271,6 +273,11 @@ class Archive:
             await self._failed(recording_id, exc, first)
             return
         await self._finished(recording_id, result)
+        for hook in self.on_ready:
+            try:
+                await hook(recording_id)
+            except Exception:
+                log.exception("after packaging recording %s", recording_id)
 
     async def _store_progress(self, recording_id: int, value: float) -> None:
         async with self.db() as session, session.begin():

@@ -4,9 +4,11 @@
 `add_demo_content`, so either gives the same demo. Each demo event with more to show has its
 steps in `STEPS`: the upcoming workshop's group work (closed, for visitors to try) and its
 polls (one prepared, one finished with results), the first
-gathering's finished group work with its published report, the past debate's recording.
-A step returns what it made (an address) or None when its content was there already, and
-makes again what an interrupted run left half-made. What later capabilities add (polls, live
+gathering's finished group work with its published report, the past debate's recording,
+the streamed seminar's captioner link. A step returns what it made (an address) or None when
+its content was there already, and makes again what an interrupted run left half-made; a
+step that only points at something (the captioner link) returns it as `Shown`, printed on
+every run and not counted as made. What later capabilities add (polls, live
 captions, interpreter video) gets its demo content as one more step here, so the demo stays
 a tour of everything.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from live.demo.captions import DEMO_CAPTIONS_EVENT, demo_captioner_link
 from live.demo.groupwork import FIRST_GATHERING, WORKSHOP, finish_first_gathering, set_up_workshop
 from live.demo.media import Progress, SpeechUnavailable
 from live.demo.polls import add_demo_polls
@@ -35,6 +38,12 @@ class DemoRun:
     db: async_sessionmaker[AsyncSession]
     cache: Path | None = None
     progress: Progress | None = None
+
+
+class Shown(str):
+    """A step's address of something that was there already: told, not made."""
+
+    __slots__ = ()
 
 
 Step = Callable[[DemoRun], Awaitable[str | None]]
@@ -61,10 +70,17 @@ async def _polls(run: DemoRun) -> str | None:
     return await add_demo_polls(run.db)
 
 
+async def _captioner(run: DemoRun) -> str | None:
+    async with run.db() as session:
+        link = await demo_captioner_link(session, run.settings.base_url)
+    return None if link is None else Shown(link)
+
+
 STEPS: dict[str, list[tuple[str, Step]]] = {
     WORKSHOP: [("group work", _workshop), ("polls", _polls)],
     FIRST_GATHERING: [("group-work report", _report)],
     DEMO_DEBATE: [("recording", _recording)],
+    DEMO_CAPTIONS_EVENT: [("captioner link", _captioner)],
 }
 
 
@@ -79,7 +95,7 @@ async def add_demo_content(
     for slug in STEPS if slugs is None else slugs:
         for name, step in STEPS.get(slug, []):
             result = await step(run)
-            if result is not None:
+            if result is not None and not isinstance(result, Shown):
                 made[name] = result
             if say:
                 say(f"demo {name}: {result or 'already there'}")

@@ -90,7 +90,7 @@ def stream_player(request: Request, event: Event) -> Player | None:
         urls={
             "state": f"/api/events/{slug}/now",
             "whep": f"/whep/{slug}",
-            "hls": f"/live/{slug}/index.m3u8",
+            "hls": f"/live/{slug}/master.m3u8",
             "hls_script": "/vendor/hls.min.js",
         },
     )

@@ -2,6 +2,7 @@
 
 from live.models.attendance import CheckIn, OnlineAttendance, OnlineAudience, SentReminder
 from live.models.base import Base, Timestamped, utcnow
+from live.models.captions import CaptionLine
 from live.models.events import (
     Event,
     EventType,
@@ -36,6 +37,7 @@ __all__ = [
     "Attendance",
     "Base",
     "BreakoutRoom",
+    "CaptionLine",
     "CheckIn",
     "ClientAction",
     "Event",

@@ -67,6 +67,8 @@ class Event(Timestamped, Base):
     stream_key: Mapped[str] = mapped_column(String(64), default=new_token)
     moderator_token: Mapped[str] = mapped_column(String(64), default=new_token)
     display_token: Mapped[str] = mapped_column(String(64), default=new_token)
+    # The captioner's secret link key (live.captions.pages).
+    captions_token: Mapped[str] = mapped_column(String(64), default=new_token)
     # The short join address /j/<code>; set when the event is created (or migrated).
     join_code: Mapped[str | None] = mapped_column(
         String(12), unique=True, index=True, default=new_join_code

@@ -32,6 +32,8 @@ class Role(enum.StrEnum):
     SPEAKER = "speaker"
     MODERATOR = "moderator"
     ORGANISER = "organiser"
+    # Types live captions (a skrivetolk), through the event's captioner link.
+    CAPTIONER = "captioner"
 
 
 def normalise_name(name: str) -> str:

@@ -47,3 +47,8 @@ def polls_mod_channel(event_id: int) -> str:
 def polls_public_channel(event_id: int) -> str:
     """Polls: what viewers may see (results only once revealed)."""
     return f"polls:{event_id}:public"
+
+
+def captions_channel(event_id: int) -> str:
+    """Live captions: committed lines and the line being typed, for everyone on the event."""
+    return f"captions:{event_id}"

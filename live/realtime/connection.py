@@ -29,12 +29,14 @@ from live.hub import Entry, Hub
 from live.identity import Identities, Participant
 from live.models import Event, Role
 from live.ratelimit import Limiter
+from live.realtime.conn import Conn
 from live.realtime.dispatch import Dispatcher, Route, route
 from live.realtime.envelope import CloseCode, Ok, Ping, Resync
-from live.realtime.fanout import Conn, Fanout
+from live.realtime.fanout import Fanout
 from live.realtime.limits import Actions, AddressBuckets, Bucket, Limits
 from live.realtime.origin import same_site, without_cookie_session
 from live.realtime.rawframes import raw_socket
+from live.realtime.sides import Side
 from live.settings import Settings
 
 # Allocations between young collections (Python's default is 700).
@@ -71,6 +73,10 @@ class Feature(Generic[S]):
 
     async def sync(self, state: S, since: int | None) -> None:
         """Send the first frame (`Conn.synced`): a replay from `since`, or a snapshot."""
+
+    def side(self) -> Side | None:
+        """The feature's own per-event channel whose notices ride the viewers' ticks."""
+        return None
 
     def coalesce(self, notices: Sequence[bytes]) -> str:
         """Several of the syncing feature's hub notices as the text of one frame."""
@@ -179,10 +185,11 @@ async def open_live(
     syncer = next((f for f in features if f.syncs), Feature())
     own = Limiter.for_hub(settings.hub_url) if limiter is None else None
     try:
+        sides = [side for f in features if (side := f.side()) is not None]
         async with Fanout(
             hub, syncer.coalesce, settings.tick_seconds, settings.tick_min_seconds,
             settings.live_latency_target_ms / 1000,
-            catch_up=syncer.catch_up if syncer.syncs else None,
+            catch_up=syncer.catch_up if syncer.syncs else None, sides=sides,
         ) as fanout:
             yield Live(settings, db, hub, fanout, limits or Limits(), features, limiter or own)
     finally:

@@ -27,8 +27,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from live.db import is_unavailable
 from live.errors import BadRequest, Forbidden, Invalid, SalenError, TooMany, database_unavailable
+from live.realtime.conn import Conn
 from live.realtime.envelope import CloseCode, Decoder, Envelope, Error, Ok, ProtocolError, encode
-from live.realtime.fanout import Conn
 from live.realtime.limits import Bucket
 from live.unforeseen import UnforeseenLog
 

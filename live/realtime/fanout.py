@@ -6,25 +6,15 @@ state per question, panel and settings), encoded once, and the same text is writ
 viewer of the event. Nothing is sent when nothing changed. Each room waits between its ticks
 as its latency target, the measured cost of its ticks and the load of the rest of the
 process allow (`live.realtime.tick`); a room with nothing pending does not wake up at all.
-Moderators (few) get every notice at once.
+Moderators (few) get every notice at once. A feature may add a side channel per event
+(`Side`, live captions): each tick takes one frame of its news and writes it to every
+connection, moderators included.
 
 A tick to thousands of viewers is written in slices with a turn of the event loop between
 them (`Tick`): a moderator's action read meanwhile is in the frame of every viewer not yet
 written, so a change waits about one tick plus the pause, not two.
 
-Writes never wait for a slow client. `Conn.send` starts the ASGI send and, in the usual
-case where the socket is writable, it completes without suspending, so no task per viewer
-exists. Only a connection whose socket is momentarily blocked gets a writer task, which
-finishes that send and drains a small bounded backlog; a connection whose backlog overflows
-is closed with `CloseCode.SLOW` and must reconnect and resync. There is no other
-backpressure: a slow viewer never stalls the tick or the other viewers.
-
-Under uvicorn pushes skip the ASGI path altogether: a viewers' tick, or a moderators'
-notice, is framed once and written to each connection's transport (`live.realtime.rawframes`),
-and a connection whose transport holds more than `MAX_BUFFER` unsent bytes is closed with
-`CloseCode.SLOW` the same way (and cut off if it never reads its close). That happens only
-while nothing of the library's own is waiting to be sent for the connection, so raw frames
-never overtake a snapshot or a reply.
+Each connection's writes never wait for a slow client (`live.realtime.conn`).
 
 When the hub loses the other processes (`Listener.lost`: Redis is away, or a subscription
 lagged) no connection is dropped: the room keeps delivering what its own process publishes,
@@ -40,32 +30,26 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Self
 
 from live.hub import Entry, Hub, Relay
 from live.realtime.catchup import Catcher, CatchUp
 from live.realtime.channels import qa_mod_channel, qa_public_channel
+from live.realtime.conn import Conn
 from live.realtime.envelope import CloseCode
-from live.realtime.rawframes import RawSocket, text_frame
+from live.realtime.rawframes import text_frame
+from live.realtime.sides import Side
 from live.realtime.tick import Load, TickPace
 
 log = logging.getLogger(__name__)
 
-# Frames a blocked connection may have waiting before it is dropped.
-MAX_BACKLOG = 16
-# Unsent bytes a viewer's transport may hold on the raw path before it is dropped.
-MAX_BUFFER = 256 * 1024
-# Pushes held for a connection while its snapshot is being prepared.
-MAX_EARLY = 256
 # Viewers written to between two turns of the event loop within a tick: a question or a
 # moderator's action waits for one slice, not for the whole tick.
 TICK_SLICE = 64
 # Seconds a new connection waits for the hub subscriptions.
 SUBSCRIBE_TIMEOUT = 10.0
 
-Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
-Close = Callable[[int, str], Awaitable[None]]
 # Several notices of one channel as the text of one frame (newest state per item wins).
 Coalesce = Callable[[Sequence[bytes]], str]
 # An event's (public, moderators') channel names: the Q&A's unless a fan-out is given others.
@@ -77,197 +61,25 @@ def qa_channels(event_id: int) -> tuple[str, str]:
     return qa_public_channel(event_id), qa_mod_channel(event_id)
 
 
-class Conn:
-    """One WebSocket as the fan-out sees it: non-blocking writes with a bounded backlog."""
-
-    # Thousands of idle viewers each hold one: no per-instance dict.
-    __slots__ = (
-        "_backlog", "_close", "_closing", "_early", "_max_backlog", "_max_buffer", "_raw",
-        "_ready", "_send", "_writer", "blocked_writes", "closed", "cursor", "moderator",
-        "synced_v",
-    )
-
-    def __init__(
-        self,
-        send: Send,
-        close: Close,
-        *,
-        moderator: bool = False,
-        max_backlog: int = MAX_BACKLOG,
-        raw: RawSocket | None = None,
-        max_buffer: int = MAX_BUFFER,
-    ) -> None:
-        self.moderator = moderator
-        self.closed = False
-        self.synced_v = 0
-        # The room's notices up to this position have been written (or were already known).
-        self.cursor = 0
-        # How often a write found the socket blocked and needed a writer task.
-        self.blocked_writes = 0
-        self._send = send
-        self._close = close
-        self._max_backlog = max_backlog
-        # A list, not a deque: at most `max_backlog` short, and an empty deque costs 600 bytes
-        # on every idle viewer.
-        self._backlog: list[dict[str, Any]] = []
-        self._writer: asyncio.Task[None] | None = None
-        self._ready = True
-        self._early: list[tuple[dict[str, Any], int, bytes | None]] = []
-        # Pushes (viewers' ticks, moderators' notices) go raw when they can; the rest is ASGI.
-        self._raw = raw
-        self._max_buffer = max_buffer
-
-    def twin(self) -> Conn:
-        """Another `Conn` on the same socket, for a second fan-out (its own cursor and
-        version); it writes through the ASGI path only, so its frames never race raw ones."""
-        return Conn(self._send, self._close, moderator=self.moderator,
-                    max_backlog=self._max_backlog)
-
-    @property
-    def raw_path(self) -> bool:
-        """Are this connection's ticks written straight to its transport (`live.realtime.rawframes`)?"""
-        return self._raw is not None
-
-    # --- versioned pushes ------------------------------------------------------------------
-
-    def begin_sync(self) -> None:
-        """Hold pushes until `synced` (a snapshot or replay is being prepared)."""
-        self._ready = False
-        self._early = []
-
-    def synced(self, v: int, first: str | None) -> None:
-        """Send the snapshot/replay `first` for version `v`, then the held pushes newer than it."""
-        self.synced_v = v
-        if first is not None:
-            self.send(first)
-        self._ready = True
-        early, self._early = self._early, []
-        for message, pushed_v, frame in early:
-            if pushed_v > v:
-                self.send_message(message, frame)
-
-    def push(self, message: dict[str, Any], v: int, frame: bytes | None = None) -> None:
-        """Send a push of version `v` unless the connection already has that version.
-
-        `frame` is the same push as a whole WebSocket frame, for the raw path.
-        """
-        if not self._ready:
-            if len(self._early) >= MAX_EARLY:
-                self.drop(CloseCode.SLOW, "resync")
-                return
-            self._early.append((message, v, frame))
-        elif v > self.synced_v:
-            self.send_message(message, frame)
-
-    # --- writing ---------------------------------------------------------------------------
-
-    def send(self, text: str) -> None:
-        """Write one text frame now, or queue it behind a blocked write."""
-        self.send_message({"type": "websocket.send", "text": text})
-
-    def send_message(self, message: dict[str, Any], frame: bytes | None = None) -> None:
-        """Write one ASGI message (shared between connections, never mutated), or its frame."""
-        if self.closed:
-            return
-        if self._writer is None and frame is not None and self._raw is not None:
-            self._write_raw(self._raw, frame)
-            return
-        if self._writer is not None:
-            if len(self._backlog) >= self._max_backlog:
-                self.give_up()
-                return
-            self._backlog.append(message)
-            return
-        coro = self._send(message)
-        # Start the send eagerly (what Python 3.12's eager tasks do): a writable socket
-        # completes it at once; only a blocked one needs a task to finish it.
-        try:
-            waiting = coro.send(None)
-        except StopIteration:
-            return
-        except Exception:  # noqa: BLE001  (whatever the server raises, the socket is gone)
-            self.closed = True
-            return
-        self.blocked_writes += 1
-        self._writer = asyncio.create_task(self._finish(coro, waiting))
-
-    def _write_raw(self, raw: RawSocket, frame: bytes) -> None:
-        # Nothing of the library's is queued (no writer): the frame goes after whole frames.
-        if raw.buffered() > self._max_buffer:
-            self.give_up()
-        elif not raw.write(frame):
-            self.closed = True
-
-    async def _finish(self, coro: Coroutine[Any, Any, None], waiting: Any) -> None:
-        try:
-            while True:
-                if waiting is None:
-                    await asyncio.sleep(0)
-                else:
-                    await asyncio.wait((waiting,))
-                try:
-                    waiting = coro.send(None)
-                except StopIteration:
-                    break
-            while self._backlog and not self.closed:
-                await self._send(self._backlog.pop(0))
-        except asyncio.CancelledError:
-            coro.close()
-            raise
-        except Exception:  # noqa: BLE001  (whatever the server raises, the socket is gone)
-            self.closed = True
-        finally:
-            self._writer = None
-
-    def give_up(self) -> None:
-        """Close a connection too slow to keep up; cut it at the transport if it stays."""
-        if self.closed:
-            return
-        self.drop(CloseCode.SLOW, "too slow; reconnect and resync")
-        if self._raw is not None:
-            self._raw.abort_later()
-
-    def drop(self, code: int, reason: str) -> None:
-        """Stop writing to this connection and close it with `code`."""
-        if self.closed:
-            return
-        self.closed = True
-        self._backlog.clear()
-        self._early = []
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.cancel()
-        # Keep a reference: the close runs on its own, the connection is already forgotten.
-        self._closing = asyncio.create_task(self._close_quietly(code, reason))
-
-    async def _close_quietly(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await self._close(code, reason)
-
-    async def aclose(self) -> None:
-        """Cancel a pending writer (the connection is going away)."""
-        self.closed = True
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-
-
 class Room:
     """This process's connections to one event, and the public notices not yet sent to all.
 
     The notices are kept in arrival order (`pending`, starting at position `base`), and each
     viewer's `Conn.cursor` says how far it has been written: a tick (`Tick`) writes each
     viewer one frame of everything past its cursor. Notices every viewer has are dropped.
-    The room listens to the event's two Q&A channels through the process's `Relay`.
+    The room listens to the event's two Q&A channels through the process's `Relay`, and to
+    each feature's side channel (`Side`: captions), whose collector gives one frame a tick.
     """
 
     def __init__(
         self, event_id: int, coalesce: Coalesce, catch_up: CatchUp | None = None,
-        channels: Channels | None = None,
+        channels: Channels | None = None, sides: Sequence[Side] = (),
     ) -> None:
         self.event_id, self.coalesce = event_id, coalesce
         self.public_channel, self.mod_channel = (channels or qa_channels)(event_id)
+        # The features' side channels (`Side`) and their collectors for this event.
+        self.sides = {side.channel(event_id): side.collector(event_id) for side in sides}
+        self.side_waiting = False
         self.viewers: set[Conn] = set()
         self.moderators: set[Conn] = set()
         # Notices some viewer may not have had yet, from position `base` on.
@@ -294,7 +106,14 @@ class Room:
     # --- as a relay's listener (`live.hub.Listener`) ----------------------------------------
 
     def entry(self, channel: str, entry: Entry) -> None:
-        """A notice: public ones wait for the next tick, moderators' go out at once."""
+        """A notice: public ones and side ones wait for the next tick, moderators' go out at
+        once."""
+        collector = self.sides.get(channel)
+        if collector is not None:
+            collector.add(entry)
+            self.side_waiting = True
+            self.woken.set()
+            return
         self.catcher.saw(channel, entry)
         if channel == self.public_channel:
             self.add(entry)
@@ -312,11 +131,14 @@ class Room:
             self.public_v = None
 
     def live(self, channel: str) -> None:
-        """Once both hub channels are live, connections may read their snapshot; what the
-        channel missed before is read from the database."""
+        """Once every hub channel is live, connections may read their snapshot; what a Q&A
+        channel missed before is read from the database (a side channel has no versions: what
+        it missed is gone, and its feature's snapshot on reconnect covers it)."""
         self._channels.add(channel)
-        if len(self._channels) == 2:
+        if len(self._channels) == 2 + len(self.sides):
             self.ready.set()
+        if channel in self.sides:
+            return
         task = self.catcher.due(channel)
         if task is not None:
             self.tasks = [*(t for t in self.tasks if not t.done()), task]
@@ -338,6 +160,19 @@ class Room:
             [e.data for e in entries])
         self.frames += 1
         return {"type": "websocket.send", "text": text}, max(e.v for e in entries), text_frame(text)
+
+    def take_sides(self) -> list[tuple[dict[str, Any], bytes]]:
+        """One frame per side with news since the last tick, framed once for everyone."""
+        if not self.side_waiting:
+            return []
+        self.side_waiting = False
+        frames = []
+        for collector in self.sides.values():
+            text = collector.take()
+            if text is not None:
+                self.frames += 1
+                frames.append(({"type": "websocket.send", "text": text}, text_frame(text)))
+        return frames
 
     def written_up_to(self, position: int) -> None:
         """Every viewer has the notices before `position`: forget them."""
@@ -367,7 +202,7 @@ class Room:
         and has `public_v` misses nothing: a reconnect can skip reading the version.
         Ignored while a hub subscription is down (notices may be passing unseen).
         """
-        if len(self._channels) < 2:
+        if len(self._channels) < 2 + len(self.sides):
             return
         if self.public_v is None or v > self.public_v:
             self.public_v = v
@@ -393,13 +228,15 @@ class Tick:
     snapshot or replay, read after it joined, holds everything before.
     """
 
-    __slots__ = ("_batches", "_end", "conns", "done", "room", "start")
+    __slots__ = ("_batches", "_end", "_sides", "conns", "done", "room", "start")
 
     def __init__(self, room: Room) -> None:
         self.room = room
         self.conns = list(room.viewers)
         self.start = room.end
         self.done = 0
+        # The side frames (`Side`) of this round: every viewer and moderator gets them.
+        self._sides = room.take_sides()
         self._end = self.start
         # Frames of this round by cursor (one, unless notices arrived during the round).
         self._batches: dict[int, tuple[dict[str, Any], int, bytes]] = {}
@@ -416,10 +253,18 @@ class Tick:
         if end != self._end:
             self._batches, self._end = {}, end
         batches = self._batches
+        sides = self._sides
+        if sides and self.done == 0:
+            for moderator in list(room.moderators):
+                for message, frame in sides:
+                    moderator.side(message, frame)
         written = 0
         for conn in self.conns[self.done:self.done + count]:
+            for message, frame in sides:
+                conn.side(message, frame)
             cursor = conn.cursor
             if cursor >= end:
+                written += bool(sides)
                 continue
             batch = batches.get(cursor)
             if batch is None:
@@ -443,9 +288,10 @@ class Fanout:
         self, hub: Hub, coalesce: Coalesce, tick_seconds: float = 1.0,
         min_tick_seconds: float = 0.02, latency_target: float = 0.2,
         catch_up: CatchUp | None = None, channels: Channels | None = None,
+        sides: Sequence[Side] = (),
     ) -> None:
         self._relay, self.coalesce, self._catch_up = Relay(hub), coalesce, catch_up
-        self.channels = channels
+        self.channels, self.sides = channels, tuple(sides)
         self.pace = TickPace(min_tick_seconds, tick_seconds, latency_target)
         self._rooms: dict[int, Room] = {}
 
@@ -467,12 +313,15 @@ class Fanout:
         room = self._rooms.get(event_id)
         if room is None:
             room = self._rooms[event_id] = Room(
-                event_id, self.coalesce, self._catch_up, self.channels)
+                event_id, self.coalesce, self._catch_up, self.channels, self.sides)
             room.tasks = [
                 asyncio.create_task(self._run_ticks(room), name=f"salen-tick-{event_id}"),
             ]
+            # After the tick task: a channel going live may add its catch-up task.
             self._relay.listen(room.public_channel, room)
             self._relay.listen(room.mod_channel, room)
+            for channel in room.sides:
+                self._relay.listen(channel, room)
         conn.cursor = room.end
         (room.moderators if conn.moderator else room.viewers).add(conn)
         try:
@@ -495,6 +344,10 @@ class Fanout:
         self._rooms.pop(room.event_id, None)
         await self._relay.unlisten(room.public_channel, room)
         await self._relay.unlisten(room.mod_channel, room)
+        for channel in room.sides:
+            await self._relay.unlisten(channel, room)
+        for side in self.sides:
+            side.release(room.event_id)
         for task in room.tasks:
             task.cancel()
         for task in room.tasks:
@@ -514,7 +367,7 @@ class Fanout:
         load = Load()
         load.update(time.process_time(), ended, 0.0)
         while True:
-            if not room.pending:
+            if not room.pending and not room.side_waiting:
                 room.woken.clear()
                 await room.woken.wait()
             paced = self.pace.pacing(len(room.viewers), load.rest)

@@ -40,6 +40,9 @@ class Limits:
     address_questions_per_minute: int = 600
     votes_per_minute: int = 60
     address_votes_per_minute: int = 6000
+    # Live captions per captioner connection: partial-line updates and lines together.
+    captions_per_second: float = 20.0
+    captions_burst: int = 40
     # Refused messages a connection may send before it is closed with FLOOD.
     strikes: int = 50
 

@@ -6,7 +6,7 @@
     DELETE  /whep/{slug}/{session}  stop viewing
     PATCH   .../{session}           405: no trickle ICE or ICE restart (RFC 9725 4.3.1)
     OPTIONS any of these            CORS, and the ICE servers as Link headers
-    GET     /live/{slug}/index.m3u8 and /live/{slug}/seg_NNNNN.ts
+    GET     /live/{slug}/master.m3u8, index.m3u8, seg_NNNNN.ts, subs.m3u8, sub_NNNNN.vtt
             (once the HLS writer has failed, e.g. on a full disk, the playlist is served
             from memory with #EXT-X-ENDLIST, so what was written stays playable)
 
@@ -25,6 +25,7 @@ from live.errors import BadRequest, NotFound, SalenError, Unauthorized
 from live.ops.accel import file_response
 from stream.hls import PLAYLIST, SEGMENT_NAME
 from stream.manager import LiveStreams, check_name
+from stream.subtitles import MASTER, SUBTITLE_NAME, SUBTITLES
 
 KeyCheck = Callable[[Request, str, str], Awaitable[bool | None]]
 WatchCheck = Callable[[Request, str], Awaitable[bool]]
@@ -176,10 +177,12 @@ async def _hls_file(request: Request) -> Response:
     slug = check_name(request.path_params["slug"])
     name = request.path_params["file"]
     folder = _streams(request).hls_folder(slug)
-    if name == PLAYLIST:
+    if name in (PLAYLIST, MASTER, SUBTITLES):
         media_type, cache = "application/vnd.apple.mpegurl", PLAYLIST_CACHE
     elif SEGMENT_NAME.fullmatch(name):
         media_type, cache = "video/mp2t", SEGMENT_CACHE
+    elif SUBTITLE_NAME.fullmatch(name):
+        media_type, cache = "text/vtt; charset=utf-8", SEGMENT_CACHE
     else:
         raise NotFound("No such file.", code="hls.unknown")
     headers = {"Cache-Control": cache, "Access-Control-Allow-Origin": "*"}

@@ -155,8 +155,8 @@ export class LiveSocket {
       else pending.reject(new SocketError(message));
       return;
     }
-    // The same socket carries every feature's pushes (rooms.*, polls.*), each versioned on
-    // its own: only the Q&A's "v" is resumed from.
+    // The same socket carries every feature's pushes (rooms.*, polls.*, captions), each
+    // versioned on its own or not at all: only the Q&A's "v" is resumed from.
     if (QA_PUSHES.has(message.type) && typeof message.v === "number") {
       // A snapshot may go back (another database after a restore); an update never does.
       this.v = message.type === "snapshot" ? message.v : Math.max(this.v ?? 0, message.v);

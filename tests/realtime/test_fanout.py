@@ -17,7 +17,8 @@ from live.realtime import fanout as fanout_module
 from live.realtime.catchup import Watermark
 from live.realtime.channels import qa_mod_channel as mod_channel
 from live.realtime.channels import qa_public_channel as public_channel
-from live.realtime.fanout import Conn, Fanout, Tick
+from live.realtime.conn import Conn
+from live.realtime.fanout import Fanout, Tick
 from live.realtime.tick import Pacing, TickPace
 
 EVENT = 7

@@ -123,7 +123,7 @@ async def test_publish_page_streams_to_event_page_over_whep_and_hls(
         "() => document.querySelector('[data-stream]').dataset.mode === 'hls'", timeout=GUARD_MS
     )
     assert await hls.evaluate("document.querySelector('[data-stream] video').src") == (
-        f"{live_url}/live/{SLUG}/index.m3u8"
+        f"{live_url}/live/{SLUG}/master.m3u8"
     )
     await hls.wait_for_function(
         "() => document.querySelector('[data-stream] video').getVideoPlaybackQuality()"

@@ -92,10 +92,10 @@ async def test_streamed_event_page_has_the_player_and_when_it_starts(running: An
     assert page.status_code == 200
     html = page.text
     assert f'data-whep-url="/whep/{SLUG}"' in html
-    assert f'data-hls-url="/live/{SLUG}/index.m3u8"' in html
+    assert f'data-hls-url="/live/{SLUG}/master.m3u8"' in html
     assert "/static/js/player-page.js" in html and "<video" in html
     assert re.search(r"data-stream-status>Starts [^<]+</span>", html)
-    assert f'href="/live/{SLUG}/index.m3u8"' in html  # the no-script way to the stream
+    assert f'href="/live/{SLUG}/master.m3u8"' in html  # the no-script way to the stream
     assert "<script>" not in html  # no inline scripts (CSP script-src 'self')
     assert "data-force-hls" not in html
     async with client_for(*running) as client:
@@ -242,7 +242,7 @@ def test_cli_prints_the_stream_settings_and_makes_a_new_key(
     lines = dict(line.split(": ", 1) for line in first.splitlines())
     assert lines["whip_url"] == "https://salen.example.org/whip/planstrategi-4-0"
     assert lines["whep_url"] == "https://salen.example.org/whep/planstrategi-4-0"
-    assert lines["hls_url"] == "https://salen.example.org/live/planstrategi-4-0/index.m3u8"
+    assert lines["hls_url"] == "https://salen.example.org/live/planstrategi-4-0/master.m3u8"
     new = dict(line.split(": ", 1) for line in second.splitlines())
     assert len(lines["stream_key"]) >= 20 and new["stream_key"] != lines["stream_key"]
 

@@ -1,0 +1,81 @@
+"""Captions ride the fan-out's ticks: many keystrokes and lines, one frame per connection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from live.captions.messages import LineView, Notice, Partial
+from live.captions.service import CaptionService
+from live.db import create_engine, sessionmaker
+from live.hub import Entry, Hub, open_hub
+from live.qa.messages import coalesce
+from live.realtime.channels import captions_channel
+from live.realtime.conn import Conn
+from live.realtime.envelope import encode
+from live.realtime.fanout import Fanout
+
+EVENT = 7
+
+
+class Socket:
+    """The ASGI side of one WebSocket, recording the frames written to it."""
+
+    def __init__(self) -> None:
+        self.frames: list[dict[str, Any]] = []
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.frames.append(json.loads(message["text"]))
+
+    async def close(self, code: int, reason: str) -> None:
+        """Nothing to close."""
+
+    def conn(self, *, moderator: bool = False) -> Conn:
+        return Conn(self.send, self.close, moderator=moderator)
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    async with open_hub("memory://") as opened:
+        yield opened
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+async def test_a_tick_carries_the_latest_partial_and_the_new_lines(hub: Hub) -> None:
+    """Ten keystrokes and two lines between ticks: one captions frame to each viewer and
+    moderator, with the newest partial and both lines."""
+    engine = create_engine("sqlite+aiosqlite://")  # never opened: the side reads no rows
+    service = CaptionService(sessionmaker(engine), hub)
+    viewers, moderator = [Socket(), Socket()], Socket()
+    async with Fanout(hub, coalesce, tick_seconds=3600, min_tick_seconds=3600,
+                      sides=[service]) as fanout, \
+            fanout.join(EVENT, viewers[0].conn()) as room, \
+            fanout.join(EVENT, viewers[1].conn()), \
+            fanout.join(EVENT, moderator.conn(moderator=True)):
+        channel = captions_channel(EVENT)
+        for n in range(1, 11):
+            partial = Partial(text="ord " * n, who="a", by="Kari")
+            await hub.publish(channel, Entry(0, 0, encode(Notice(partial=partial, who="a"))))
+        lines = [LineView(seq=s, text=f"linje {s}", at="t") for s in (1, 2)]
+        await hub.publish(channel, Entry(2, 0, encode(Notice(lines=lines, who="b"))))
+        await until(lambda: room.side_waiting and service.feeds[EVENT].partial is not None)
+        room.flush()
+        await until(lambda: all(s.frames for s in (*viewers, moderator)))
+        for socket in (*viewers, moderator):
+            [frame] = socket.frames
+            assert frame["type"] == "captions"
+            assert frame["partial"] == {"text": "ord " * 10, "who": "a", "by": "Kari"}
+            assert [line["seq"] for line in frame["lines"]] == [1, 2]
+        room.flush()  # nothing new: no frame
+        await asyncio.sleep(0)
+        assert all(len(s.frames) == 1 for s in (*viewers, moderator))
+    await engine.dispose()
