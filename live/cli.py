@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import dataclasses
 import getpass
 import logging
 import os
@@ -216,7 +217,8 @@ def _serve(args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     _ensure_registry(settings)
     if args.demo:
-        _load_demo(settings)
+        # Links the demo prints (the captioner's) point where this server listens.
+        _load_demo(dataclasses.replace(settings, served_url=served_url(args.host, args.port)))
     if not os.environ.get("SALEN_SECRET_KEY"):
         # Workers must share the key, or one signs what another cannot read.
         os.environ["SALEN_SECRET_KEY"] = settings.secret_key

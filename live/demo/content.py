@@ -72,7 +72,7 @@ async def _polls(run: DemoRun) -> str | None:
 
 async def _captioner(run: DemoRun) -> str | None:
     async with run.db() as session:
-        link = await demo_captioner_link(session, run.settings.base_url)
+        link = await demo_captioner_link(session, run.settings.mail_base_url)
     return None if link is None else Shown(link)
 
 

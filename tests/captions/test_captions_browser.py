@@ -33,12 +33,17 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 async def captions_key(settings: Settings) -> str:
+    return (await keys(settings))[0]
+
+
+async def keys(settings: Settings) -> tuple[str, str]:
+    """The event's captioner key and display key."""
     engine = create_engine(settings.database_url)
     try:
         async with sessionmaker(engine)() as session:
             event = await session.scalar(select(Event).where(Event.slug == SLUG))
             assert event is not None
-            return event.captions_token
+            return event.captions_token, event.display_token
     finally:
         await engine.dispose()
 
@@ -60,6 +65,8 @@ async def test_captioner_types_and_viewer_sees_it_over_the_player_and_in_the_tra
     """Typed text shows over the viewer's player as typed, and in the transcript on Enter."""
     viewer_context = await new_context(browser)
     viewer = await viewer_context.new_page()
+    sockets: list[str] = []
+    viewer.on("websocket", lambda ws: sockets.append(ws.url))
     await viewer.goto(f"{live_url}/e/{SLUG}/live")
     await viewer.wait_for_function("() => window.salenQa && window.salenQa.state.settings")
 
@@ -83,6 +90,8 @@ async def test_captioner_types_and_viewer_sees_it_over_the_player_and_in_the_tra
     await expect(transcript).to_contain_text("Velkommen <b>til</b>")
     await expect(captioner.locator("[data-lines]")).to_contain_text("Velkommen <b>til</b>")
     assert await overlay.locator("b").count() == 0
+    assert len(sockets) == 1, f"captions, polls and Q&A share the page's one socket: {sockets}"
+    assert "p=" in sockets[0]  # opened with the viewer's participant, whoever came first
 
     # The CC button hides the overlay, and the choice outlives a reload.
     toggle = viewer.locator("[data-captions-toggle]")
@@ -143,3 +152,27 @@ async def test_caption_editor_splits_merges_shifts_and_saves(
         "WEBVTT\n\n00:00:02.500 --> 00:00:04.643\nFørste halvdel\n\n"
         "00:00:04.643 --> 00:00:09.500\nandre halvdel Siste\n")
     await context.close()
+
+
+async def test_display_with_captions_shows_them_on_the_page_s_one_socket(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """The big screen with ?captions=1 shows the line being typed, over the one socket its
+    Q&A and polls use."""
+    captions, display_key = await keys(settings)
+    display_context = await new_context(browser)
+    display = await display_context.new_page()
+    sockets: list[str] = []
+    display.on("websocket", lambda ws: sockets.append(ws.url))
+    await display.goto(f"{live_url}/e/{SLUG}/display?key={display_key}&captions=1")
+    await display.wait_for_function("() => window.salenCaptions !== undefined")
+    captioner_context = await new_context(browser)
+    captioner = await captioner_context.new_page()
+    await captioner.goto(f"{live_url}/e/{SLUG}/captions?key={captions}")
+    await expect(captioner.locator("[data-connection]")).to_be_hidden()
+    await captioner.locator("#captioner-text").press_sequentially("God morgen")
+    await expect(display.locator("[data-captions-overlay]")).to_contain_text("God morgen")
+    assert len(sockets) == 1, f"captions, polls and Q&A share the page's one socket: {sockets}"
+    assert f"key={display_key}" in sockets[0]
+    await display_context.close()
+    await captioner_context.close()

@@ -79,3 +79,31 @@ async def test_a_tick_carries_the_latest_partial_and_the_new_lines(hub: Hub) -> 
         await asyncio.sleep(0)
         assert all(len(s.frames) == 1 for s in (*viewers, moderator))
     await engine.dispose()
+
+
+async def test_captions_ride_beside_the_q_and_a_catch_up(hub: Hub) -> None:
+    """With the Q&A's catch-up on, a captions notice reaches the viewer, and the captions
+    channel coming back after a loss starts no catch-up (it has no versions to read)."""
+    asked: list[tuple[int | None, bool]] = []
+
+    async def catch_up(event: int, since: int | None, moderators: bool) -> tuple[int, str | None]:
+        asked.append((since, moderators))
+        return 0, None
+
+    engine = create_engine("sqlite+aiosqlite://")  # never opened: the side reads no rows
+    service = CaptionService(sessionmaker(engine), hub)
+    viewer = Socket()
+    async with Fanout(hub, coalesce, tick_seconds=0.01, min_tick_seconds=0.01,
+                      catch_up=catch_up, sides=[service]) as fanout, \
+            fanout.join(EVENT, viewer.conn()) as room:
+        await until(lambda: len(asked) == 2)
+        channel = captions_channel(EVENT)
+        room.lost(channel)
+        room.live(channel)
+        assert room.ready.is_set()
+        lines = [LineView(seq=1, text="linje 1", at="t")]
+        await hub.publish(channel, Entry(1, 0, encode(Notice(lines=lines, who="b"))))
+        await until(lambda: bool(viewer.frames))
+        assert viewer.frames[0]["type"] == "captions"
+        failed = [t for t in room.tasks if t.done() and not t.cancelled() and t.exception()]
+        assert not failed and len(asked) == 2

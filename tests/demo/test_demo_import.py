@@ -17,6 +17,7 @@ import pytest
 
 from live.archive.service import MEDIA_DIR, MP4_NAME
 from live.demo import DEMO_DIR
+from live.demo.captions import DEMO_CAPTIONS_EVENT
 from live.demo.groupwork import FIRST_GATHERING
 from live.demo.media import SCRATCH, make_demo_media
 from live.demo.recording import CACHE_DIR, COMPLETE, DEMO_DEBATE, PARTS, QUESTIONS
@@ -92,6 +93,16 @@ def test_event_import_of_the_first_gathering_publishes_its_report(site: Site) ->
     assert result.returncode == 0, result.stderr
     assert f"/e/{FIRST_GATHERING}/group-work/report" in result.stdout
     assert site.rows("SELECT state, report_published FROM group_sessions") == [("returned", 1)]
+
+
+def test_event_import_of_the_streamed_seminar_prints_its_captioner_link(site: Site) -> None:
+    """The streamed demo seminar's captioner link is printed on every import (a demo step
+    that points at something and makes nothing)."""
+    for _ in range(2):
+        result = site.salen("event", "import", str(DEMO_DIR / f"{DEMO_CAPTIONS_EVENT}.yaml"))
+        assert result.returncode == 0, result.stderr
+        assert f"demo captioner link: http://127.0.0.1:8000/e/{DEMO_CAPTIONS_EVENT}/captions?key=" \
+            in result.stdout
 
 
 def test_a_copy_of_a_demo_file_is_a_plain_import(site: Site, tmp_path: Path) -> None:
