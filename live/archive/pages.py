@@ -167,16 +167,6 @@ def _start_param(request: Request) -> float:
     return start if is_seconds(start) else 0.0
 
 
-def offset_in(recording: Recording, moment: dt.datetime | None) -> float | None:
-    """Where a wall-clock moment falls in the packaged recording, or None if outside it."""
-    if moment is None or recording.started_at is None:
-        return None
-    offset = (moment - recording.started_at).total_seconds() - recording.cut_start
-    if offset < 0 or (recording.duration is not None and offset > recording.duration):
-        return None
-    return offset
-
-
 async def question_timeline(request: Request, recording: Recording) -> list[dict[str, Any]]:
     """Approved and answered questions with their moments in the recording."""
     from live.models.qa import Question
@@ -200,8 +190,8 @@ async def question_timeline(request: Request, recording: Recording) -> list[dict
             "text": q.text,
             "name": q.name,
             "organisation": q.organisation,
-            "asked": offset_in(recording, q.asked_at),
-            "answered": offset_in(recording, q.answered_at),
+            "asked": recording.offset_of(q.asked_at),
+            "answered": recording.offset_of(q.answered_at),
             "status": q.status,
         }
         for q in rows
