@@ -68,7 +68,7 @@ class PocketsphinxEngine:
 
     def __init__(self, model: str | None = None) -> None:
         try:
-            import pocketsphinx
+            import pocketsphinx  # type: ignore[import-untyped]
         except ImportError as exc:
             raise EngineUnavailable("pocketsphinx is not installed (pip install pocketsphinx).") from exc
         options: dict[str, Any] = {"samprate": RATE, "loglevel": "FATAL"}
@@ -135,7 +135,7 @@ class FasterWhisperEngine:
         if not model:
             raise EngineUnavailable("faster-whisper needs a model: set SALEN_TRANSCRIBE_MODEL.")
         try:
-            from faster_whisper import WhisperModel
+            from faster_whisper import WhisperModel  # type: ignore[import-not-found,unused-ignore]
         except ImportError as exc:
             raise EngineUnavailable(
                 "faster-whisper is not installed (pip install faster-whisper)."
@@ -164,7 +164,7 @@ class FasterWhisperEngine:
 def _float_samples(samples: array.array[int]) -> Any:
     """numpy float32 array when numpy is there (faster-whisper brings it), else a list."""
     try:
-        import numpy
+        import numpy  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return [s / 32768.0 for s in samples]
     return numpy.frombuffer(samples.tobytes(), dtype=numpy.int16).astype(numpy.float32) / 32768.0

@@ -88,7 +88,7 @@ async def run_worker(
         raise
     errors = (await stderr).decode("utf-8", "replace").strip().splitlines()
     if status == 0 and last.get("done"):
-        return int(last.get("cues", 0))  # type: ignore[call-overload]
+        return int(str(last.get("cues", 0)))
     if "error" in last:
         raise TranscriptionFailed(str(last["message"]), code=str(last["error"]))
     detail = errors[-1] if errors else f"exit status {status}"

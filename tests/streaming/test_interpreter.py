@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from stream.client import SyntheticAudio, SyntheticVideo, publish, view
-from tests.support.app import ADMIN
 from tests.streaming.test_streaming import eventually
+from tests.support.app import ADMIN
 
 pytestmark = [pytest.mark.media, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 SLUG = "planstrategi-4-0"
