@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,15 @@ from starlette.routing import Route
 from live.archive.access import load_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp, is_seconds
+from live.archive.service import recording_dir
+from live.archive.transcript import plain_text, read_lines, search, transcript_lang
 from live.bounds import parse_id
 from live.events.facts import archive_version
 from live.events.page_cache import PageCache, cached_page, remembered
 from live.events.service import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
+from live.models.recordings import RecordingCaption
+from live.settings import Settings
 from live.routing import id_param
 from live.state import app_state
 from live.web import render
@@ -62,8 +67,9 @@ def matches(listed: Listed, words: list[str], year: int | None, kind: str) -> bo
     return all(word in listed.text for word in words)
 
 
-async def published(session: AsyncSession) -> list[Listed]:
-    """Every published recording of a published event, with the event, newest first."""
+async def published(session: AsyncSession, settings: Settings | None = None) -> list[Listed]:
+    """Every published recording of a published event, with the event, newest first; with
+    `settings`, the search text takes in each recording's transcript."""
     rows = (
         await session.execute(
             select(Recording, Event)
@@ -78,11 +84,34 @@ async def published(session: AsyncSession) -> list[Listed]:
         )
     ).all()
     far = dt.datetime.min.replace(tzinfo=dt.UTC)
-    listed = [Listed(r, e, *_search_text(r, e)) for r, e in rows]
+    transcripts = await _transcripts(session, [r.id for r, _ in rows], settings)
+    listed = []
+    for r, e in rows:
+        speakers, text = _search_text(r, e)
+        listed.append(Listed(r, e, speakers, f"{text} {transcripts.get(r.id, '')}"))
     listed.sort(
         key=lambda x: x.recording.started_at or x.recording.published_at or far, reverse=True
     )
     return listed
+
+
+async def _transcripts(
+    session: AsyncSession, ids: list[int], settings: Settings | None
+) -> dict[int, str]:
+    """Each recording's transcript text (`live.archive.transcript`), for the search."""
+    langs: dict[int, list[str]] = {}
+    if ids and settings is not None:
+        found = await session.execute(
+            select(RecordingCaption.recording_id, RecordingCaption.lang)
+            .where(RecordingCaption.recording_id.in_(ids)).order_by(RecordingCaption.lang))
+        for rid, lang in found.all():
+            langs.setdefault(rid, []).append(lang)
+
+    def read() -> dict[int, str]:
+        assert settings is not None
+        return {rid: plain_text(recording_dir(settings, rid), ls) for rid, ls in langs.items()}
+
+    return await asyncio.to_thread(read)
 
 
 async def archive_page(request: Request) -> Response:
@@ -102,7 +131,7 @@ async def archive_page(request: Request) -> Response:
     everything = cache.get(("archive", version))
     if everything is None:
         async with app_state(request).db() as session:
-            everything = cache.put(("archive", version), await published(session))
+            everything = cache.put(("archive", version), await published(session, app_state(request).settings))
     key = ("archive", version, query, year, kind)
     return cached_page(request, key, "archive.html",
                        lambda: _archive_context(everything, query, year, kind))
@@ -153,8 +182,21 @@ async def recording_page(request: Request) -> Response:
         "speakers": {s.id: s for s in event.speakers},
         "questions": await question_timeline(request, recording),
         "fmt_time": format_timestamp,
+        **await _transcript_context(request, recording),
     }
     return render(request, "recording.html", context)
+
+
+async def _transcript_context(request: Request, recording: Recording) -> dict[str, Any]:
+    """The transcript's lines matching `?tq=` (all without it), for the page."""
+    query = request.query_params.get("tq", "")[:MAX_QUERY].strip()
+    lang = transcript_lang(list(recording.captions))
+    if lang is None:
+        return {"transcript": [], "transcript_query": query, "transcript_total": 0}
+    folder = recording_dir(app_state(request).settings, recording.id)
+    lines = await asyncio.to_thread(read_lines, folder, lang)
+    return {"transcript": search(lines, query), "transcript_query": query,
+            "transcript_total": len(lines)}
 
 
 def _start_param(request: Request) -> float:

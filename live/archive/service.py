@@ -254,7 +254,11 @@ class Archive:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
-        """Let running jobs finish: a cancelled thread would still run, and its row must end."""
+        """Let running jobs finish: a cancelled thread would still run, and its row must end.
+        Transcriptions (worker processes, `live.archive.transcripts`) are stopped instead:
+        their checkpoints let them resume."""
+        for task in list(getattr(self, "_transcriptions", ())):
+            task.cancel()
         await self.wait_idle()
         if self._resume_lock is not None:
             os.close(self._resume_lock)  # releases the lock

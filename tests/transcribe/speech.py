@@ -17,3 +17,32 @@ def speak(path: Path, text: str = SENTENCE, repeat: int = 1) -> Path:
     subprocess.run(["espeak-ng", "-v", "en-us+klatt", "-s", "130", "-w", str(path), said],
                    check=True, capture_output=True)
     return path
+
+
+def speech_video(folder: Path, repeat: int = 1) -> Path:
+    """An H.264 test picture with the spoken SENTENCE as AAC audio, in MPEG-TS."""
+    import av
+
+    from stream.package.synth import make_test_video
+
+    wav = speak(folder / "speech.wav", repeat=repeat)
+    with av.open(str(wav)) as probe:
+        seconds = float(probe.duration or 0) / 1_000_000 + 1
+    silent = make_test_video(folder / "silent.ts", seconds, audio_codec=None)
+    out_path = folder / "speech.ts"
+    with av.open(str(silent)) as pictures, av.open(str(wav)) as sound, \
+            av.open(str(out_path), "w", format="mpegts") as out:
+        video_in = pictures.streams.video[0]
+        video_out = out.add_stream_from_template(video_in)
+        audio_out = out.add_stream("aac", rate=48000, layout="mono")
+        for packet in pictures.demux(video_in):
+            if packet.dts is not None:
+                packet.stream = video_out
+                out.mux(packet)
+        resampler = av.AudioResampler(format="fltp", layout="mono", rate=48000)
+        for frame in sound.decode(audio=0):
+            for fixed in resampler.resample(frame):
+                fixed.pts = None
+                out.mux(audio_out.encode(fixed))
+        out.mux(audio_out.encode(None))
+    return out_path
