@@ -26,8 +26,8 @@ from live.events.page_cache import PageCache, cached_page, remembered
 from live.events.service import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
 from live.models.recordings import RecordingCaption
-from live.settings import Settings
 from live.routing import id_param
+from live.settings import Settings
 from live.state import app_state
 from live.web import render
 from stream.package.chapters import parse_offset

@@ -35,14 +35,26 @@ def speech_video(folder: Path, repeat: int = 1) -> Path:
         video_in = pictures.streams.video[0]
         video_out = out.add_stream_from_template(video_in)
         audio_out = out.add_stream("aac", rate=48000, layout="mono")
-        for packet in pictures.demux(video_in):
-            if packet.dts is not None:
-                packet.stream = video_out
-                out.mux(packet)
         resampler = av.AudioResampler(format="fltp", layout="mono", rate=48000)
+        sound_packets = []
+        samples = 0
         for frame in sound.decode(audio=0):
             for fixed in resampler.resample(frame):
-                fixed.pts = None
-                out.mux(audio_out.encode(fixed))
-        out.mux(audio_out.encode(None))
+                fixed.pts, samples = samples, samples + fixed.samples
+                sound_packets += audio_out.encode(fixed)
+        sound_packets += audio_out.encode(None)
+        pending = iter(sound_packets)
+        waiting = next(pending, None)
+        for packet in pictures.demux(video_in):
+            if packet.dts is None:
+                continue
+            at = float(packet.pts * video_in.time_base)  # interleaved by time, as a recorder does
+            while waiting is not None and waiting.pts / 48000 <= at:
+                out.mux(waiting)
+                waiting = next(pending, None)
+            packet.stream = video_out
+            out.mux(packet)
+        while waiting is not None:
+            out.mux(waiting)
+            waiting = next(pending, None)
     return out_path
