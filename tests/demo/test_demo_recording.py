@@ -72,9 +72,11 @@ async def test_poster_frame_is_served(
 async def test_captions_parse_and_speak_every_line(
     client: httpx.AsyncClient, recording: dict[str, object]
 ) -> None:
-    """The Norwegian captions are valid WebVTT with the spoken text, one cue per sentence."""
-    [track] = recording["captions"]  # type: ignore[misc]
-    assert track["lang"] == "nb"
+    """The Norwegian captions are valid WebVTT with the spoken text, one cue per sentence;
+    the draft transcript beside them is the same text."""
+    track, draft = recording["captions"]  # type: ignore[misc]
+    assert track["lang"] == "nb" and draft["lang"] == "nb-auto"
+    assert (await client.get(draft["url"])).text == (await client.get(track["url"])).text
     response = await client.get(track["url"])
     assert response.status_code == 200
     cues = parse_captions(response.text).cues
@@ -127,3 +129,17 @@ async def test_a_second_load_reuses_everything(
     before = {p: p.stat().st_mtime_ns for p in demo_media.rglob("*")}
     make_demo_media(demo_media, PARTS)
     assert {p: p.stat().st_mtime_ns for p in demo_media.rglob("*")} == before
+
+
+async def test_transcript_is_searchable(
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
+    """The recording page lists the spoken text as a transcript whose search finds a line
+    and links it to its moment; /archive finds the recording by a word only spoken."""
+    rid = recording["id"]
+    page = (await client.get(f"/recordings/{rid}", params={"tq": "EU-prosjekter"})).text
+    assert 'id="transcript-h"' in page
+    assert "delta i flere EU-prosjekter." in page and "1 linje inneholder «EU-prosjekter»" in page
+    assert 'class="seek ds-link" href="?t=' in page
+    found = (await client.get("/archive", params={"q": "eu-prosjekter"})).text
+    assert f'href="/recordings/{rid}"' in found
