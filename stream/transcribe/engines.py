@@ -80,25 +80,33 @@ class PocketsphinxEngine:
             self._decoder = pocketsphinx.Decoder(**options)
         except (RuntimeError, ValueError) as exc:
             raise EngineUnavailable(f"The pocketsphinx model could not be loaded: {exc}") from exc
-        self._segmenter = pocketsphinx.Segmenter(sample_rate=RATE)
+        self._new_segmenter = lambda: pocketsphinx.Segmenter(sample_rate=RATE)
         self._frame_rate = int(self._decoder.config["frate"])
 
     def transcribe(self, pcm: bytes, offset: float) -> list[Segment]:
         """Each speech region of `pcm`, decoded, as one or more segments."""
+        # A fresh segmenter per chunk: its times count from the chunk's start.
+        segmenter = self._new_segmenter()
+        regions = [(r.start_time, r.pcm) for r in segmenter.segment(io.BytesIO(pcm))]
+        if segmenter.speech_frames:  # speech still going at the chunk's end
+            regions.append((segmenter.speech_start, b"".join(segmenter.speech_frames)))
         out: list[Segment] = []
-        for region in self._segmenter.segment(io.BytesIO(pcm)):
-            decoder = self._decoder
-            decoder.start_utt()
-            decoder.process_raw(region.pcm, full_utt=True)
-            decoder.end_utt()
-            words = [
-                (offset + region.start_time + w.start_frame / self._frame_rate,
-                 offset + region.start_time + (w.end_frame + 1) / self._frame_rate, w.word)
-                for w in decoder.seg()
-                if not w.word.startswith(("<", "[")) and w.word != "(NULL)"
-            ]
-            out.extend(_group(words))
+        for start, audio in regions:
+            out.extend(_group(self._words(audio, offset + start)))
         return out
+
+    def _words(self, audio: bytes, start: float) -> list[tuple[float, float, str]]:
+        """The words recognised in one speech region, with times from `start`."""
+        decoder = self._decoder
+        decoder.start_utt()
+        decoder.process_raw(audio, full_utt=True)
+        decoder.end_utt()
+        return [
+            (start + w.start_frame / self._frame_rate,
+             start + (w.end_frame + 1) / self._frame_rate, w.word)
+            for w in decoder.seg()
+            if not w.word.startswith(("<", "[")) and w.word != "(NULL)"
+        ]
 
 
 def _group(words: list[tuple[float, float, str]]) -> list[Segment]:
