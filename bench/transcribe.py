@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import av  # noqa: E402
+import av
 
 PASSAGE = (
     "the president said on tuesday that the government will increase the budget for schools "
@@ -97,9 +97,9 @@ def main() -> None:
     lines = [
         "# Transcription: PocketSphinx (the test engine) on one core",
         "",
-        f"`python bench/transcribe.py --minutes {' '.join(f'{m:g}' for m in args.minutes)}` on "
-        f"{platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()}); the "
-        "worker process pinned to core 1. Real-time factor = worker CPU / audio length.",
+        (f"`python bench/transcribe.py --minutes {' '.join(f'{m:g}' for m in args.minutes)}` on "
+         f"{platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()}); the "
+         "worker process pinned to core 1. Real-time factor = worker CPU / audio length."),
         "",
         "| audio | worker CPU | wall | real-time factor (CPU) | peak RSS | cues |",
         "|---|---|---|---|---|---|",

@@ -80,13 +80,13 @@ class PocketsphinxEngine:
             self._decoder = pocketsphinx.Decoder(**options)
         except (RuntimeError, ValueError) as exc:
             raise EngineUnavailable(f"The pocketsphinx model could not be loaded: {exc}") from exc
-        self._new_segmenter = lambda: pocketsphinx.Segmenter(sample_rate=RATE)
+        self._segmenter_type: Any = pocketsphinx.Segmenter
         self._frame_rate = int(self._decoder.config["frate"])
 
     def transcribe(self, pcm: bytes, offset: float) -> list[Segment]:
         """Each speech region of `pcm`, decoded, as one or more segments."""
         # A fresh segmenter per chunk: its times count from the chunk's start.
-        segmenter = self._new_segmenter()
+        segmenter = self._segmenter_type(sample_rate=RATE)
         regions = [(r.start_time, r.pcm) for r in segmenter.segment(io.BytesIO(pcm))]
         if segmenter.speech_frames:  # speech still going at the chunk's end
             regions.append((segmenter.speech_start, b"".join(segmenter.speech_frames)))
