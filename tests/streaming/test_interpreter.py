@@ -90,3 +90,19 @@ async def test_interpreter_is_viewed_and_recorded_beside_the_stream(live_url: st
         assert abs(recording["interpreter"]["shift"]) < 30
         video = await client.get(recording["interpreter"]["url"], headers=ADMIN)
         assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+
+
+async def test_organiser_page_shows_the_interpreter_address_and_key(live_url: str) -> None:
+    """The organiser's stream page shows the interpreter's WHIP address, key and browser link
+    in copy fields; the publishing page with role=interpreter and that key targets its address."""
+    async with httpx.AsyncClient(base_url=live_url) as client:
+        info = (await client.get(f"/api/events/{SLUG}/stream", headers=ADMIN)).json()
+        page = (await client.get(f"/admin/events/{SLUG}/stream?lang=en", headers=ADMIN)).text
+        key = info["interpreter_key"]
+        assert f'id="interpreter-key" readonly value="{key}"' in page
+        assert f'value="{info["interpreter_whip_url"]}"' in page
+        assert 'data-copy="interpreter-key"' in page and "Sign-language interpreter" in page
+        publish_page = await client.get(f"/e/{SLUG}/publish",
+                                        params={"role": "interpreter", "key": key, "lang": "en"})
+        assert f'data-whip-url="/whip/{SLUG}/interpreter"' in publish_page.text
+        assert 'id="role-interpreter" name="role" value="interpreter"' in publish_page.text
