@@ -18,14 +18,13 @@ from starlette.routing import Route
 from live.archive.access import load_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp, is_seconds
-from live.archive.service import recording_dir
+from live.archive.service import CAPTIONS_DIR, recording_dir
 from live.archive.transcript import plain_text, read_lines, search, transcript_lang
 from live.bounds import parse_id
 from live.events.facts import archive_version
 from live.events.page_cache import PageCache, cached_page, remembered
 from live.events.service import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
-from live.models.recordings import RecordingCaption
 from live.routing import id_param
 from live.settings import Settings
 from live.state import app_state
@@ -84,7 +83,7 @@ async def published(session: AsyncSession, settings: Settings | None = None) -> 
         )
     ).all()
     far = dt.datetime.min.replace(tzinfo=dt.UTC)
-    transcripts = await _transcripts(session, [r.id for r, _ in rows], settings)
+    transcripts = await _transcripts([r.id for r, _ in rows], settings)
     listed = []
     for r, e in rows:
         speakers, text = _search_text(r, e)
@@ -95,21 +94,20 @@ async def published(session: AsyncSession, settings: Settings | None = None) -> 
     return listed
 
 
-async def _transcripts(
-    session: AsyncSession, ids: list[int], settings: Settings | None
-) -> dict[int, str]:
-    """Each recording's transcript text (`live.archive.transcript`), for the search."""
-    langs: dict[int, list[str]] = {}
-    if ids and settings is not None:
-        found = await session.execute(
-            select(RecordingCaption.recording_id, RecordingCaption.lang)
-            .where(RecordingCaption.recording_id.in_(ids)).order_by(RecordingCaption.lang))
-        for rid, lang in found.all():
-            langs.setdefault(rid, []).append(lang)
+async def _transcripts(ids: list[int], settings: Settings | None) -> dict[int, str]:
+    """Each recording's transcript text (`live.archive.transcript`), for the search. The
+    caption files on disk are read (no query: the archive list costs the same queries)."""
+    if not ids or settings is None:
+        return {}
 
     def read() -> dict[int, str]:
-        assert settings is not None
-        return {rid: plain_text(recording_dir(settings, rid), ls) for rid, ls in langs.items()}
+        found = {}
+        for rid in ids:
+            folder = recording_dir(settings, rid)
+            langs = sorted(p.stem for p in (folder / CAPTIONS_DIR).glob("*.vtt"))
+            if langs:
+                found[rid] = plain_text(folder, langs)
+        return found
 
     return await asyncio.to_thread(read)
 

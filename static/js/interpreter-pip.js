@@ -26,7 +26,7 @@ export class InterpreterPip {
     this.root = root;
     this.toggle = root.querySelector("[data-pip-toggle]");
     this.box = document.getElementById(root.dataset.pipBox);
-    this.video = this.box.querySelector("video");
+    this.video = null; // made on the first show()
     this.main = document.querySelector(root.dataset.pipMain);
     this.place = load(PLACE_KEY, { x: 70, y: 5, w: 25 });
     this.player = null;
@@ -47,6 +47,13 @@ export class InterpreterPip {
   }
 
   show(on) {
+    if (on && !this.video) {
+      this.video = document.createElement("video");
+      Object.assign(this.video, { muted: true, playsInline: true, preload: "metadata" });
+      this.video.setAttribute("aria-label", this.box.getAttribute("aria-label"));
+      if (this.root.dataset.pipSrc) this.video.src = this.root.dataset.pipSrc;
+      this.box.append(this.video);
+    }
     this.box.hidden = !on;
     this.root.dataset.pipOn = on ? "true" : "false";
     if (on) this.play(); else this.stop();
@@ -68,7 +75,7 @@ export class InterpreterPip {
 
   stop() {
     if (this.player) { this.player.stop(); this.player = null; }
-    this.video.pause();
+    this.video?.pause();
   }
 
   // a recording: keep the interpreter on the main video's clock

@@ -60,6 +60,7 @@ async def test_live_page_shows_the_interpreter_picture_in_picture(
         try:
             page = await open_page(browser, f"{live_url}/e/{SLUG}?lang=en")
             assert await page.is_hidden("#interpreter-pip")
+            assert await page.locator("[data-stream] video").count() == 1
             await switch_on(page)
             await page.wait_for_function(
                 "() => document.querySelector('#interpreter-pip video')"
@@ -91,6 +92,12 @@ async def test_recording_page_plays_the_interpreter_in_step(
     (folder / "interpreter.json").write_text(json.dumps({"offset": 2.0}), encoding="utf-8")
     page = await open_page(browser, f"{live_url}/recordings/{rid}?lang=en")
     await switch_on(page)
+    await page.wait_for_function(
+        "() => document.querySelector('#interpreter-pip video').readyState >= 1", timeout=GUARD_MS)
+    assert await page.evaluate("document.querySelector('#interpreter-pip video').src") == (
+        f"{live_url}/recordings/{rid}/files/interpreter/interpreter.mp4")
+    assert round(await page.evaluate(
+        "document.querySelector('#interpreter-pip video').duration")) == 30
     await page.evaluate("document.getElementById('player').currentTime = 10")
     await page.wait_for_function(
         "() => Math.abs(document.querySelector('#interpreter-pip video').currentTime - 8) < 0.5",
