@@ -60,13 +60,13 @@ def main(argv: list[str]) -> int:
 
 async def run_worker(
     src: Path, dst: Path, work: Path, *, engine: str, model: str, language: str,
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[float], None] | None = None, chunk_seconds: float = 30.0,
 ) -> int:
     """Run the worker process to the end; the number of cues. TranscriptionFailed otherwise."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "stream.transcribe", str(src), str(dst), "--work", str(work),
         "--engine", engine, "--model", model, "--language", language,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "--chunk-seconds", str(chunk_seconds), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": _import_root()},
     )
     assert proc.stdout is not None and proc.stderr is not None

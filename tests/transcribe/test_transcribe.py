@@ -113,3 +113,36 @@ def test_faster_whisper_adapter_maps_segments() -> None:
     audio, options = model.calls[0]
     assert options["language"] == "nb"
     assert len(audio) == 16000 and abs(float(audio[0]) - 0.5) < 1e-6
+
+
+def _kill_workers() -> None:
+    """SIGKILL this process's `stream.transcribe` children (a crash we can really cause)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"stream.transcribe" in cmdline:
+            os.kill(int(stat.parent.name), signal.SIGKILL)
+
+
+def test_crash_under_run_worker_is_a_clear_error_and_resumes(tmp_path: Path) -> None:
+    """A worker killed mid-way makes run_worker fail with "start it again to resume", leaves
+    no caption file, and the next run finishes from the checkpoint."""
+    src = speak(tmp_path / "speech.wav", repeat=3)
+    dst = tmp_path / "captions" / "en.vtt"
+    work = tmp_path / "work"
+
+    def crash(fraction: float) -> None:
+        _kill_workers()
+
+    with pytest.raises(TranscriptionFailed) as caught:
+        asyncio.run(run_worker(src, dst, work, engine="pocketsphinx", model="", language="en",
+                               progress=crash, chunk_seconds=3))
+    assert caught.value.code == "transcribe.failed"
+    assert "start it again to resume" in caught.value.message
+    assert not dst.exists() and (work / "checkpoint.json").exists()
+    cues = asyncio.run(run_worker(src, dst, work, engine="pocketsphinx", model="",
+                                  language="en"))
+    assert cues == len(parse_captions(dst.read_text(encoding="utf-8")).cues) > 0
