@@ -31,7 +31,7 @@ from live.errors import Conflict
 from live.models import Recording, RecordingState
 from live.models.base import utcnow
 from live.models.recordings import RecordingCaption
-from stream.transcribe.worker import TranscriptionFailed, run_worker
+from stream.transcribe.worker import TranscriptionFailed, is_running, run_worker
 
 STATUS = "transcript.json"
 WORK = ".transcribe"
@@ -49,7 +49,8 @@ def transcript_status(archive: Any, recording_id: int) -> dict[str, Any] | None:
             (archive.folder(recording_id) / STATUS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if status.get("state") == "running" and recording_id not in _running(archive):
+    if status.get("state") == "running" and recording_id not in _running(archive) and \
+            not is_running(archive.folder(recording_id) / WORK):
         status["state"] = "interrupted"
     return status
 
@@ -71,7 +72,7 @@ async def start_transcription(
         if recording.state not in (RecordingState.READY, RecordingState.PUBLISHED):
             raise Conflict("The recording is not ready yet: transcribe it once it is.",
                            code="transcribe.not_ready")
-    if recording_id in _running(archive):
+    if recording_id in _running(archive) or is_running(archive.folder(recording_id) / WORK):
         raise Conflict("The recording is being transcribed already.", code="transcribe.running")
     _running(archive).add(recording_id)
     _write_status(archive, recording_id, state="running", progress=0.0)

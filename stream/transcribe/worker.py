@@ -6,6 +6,10 @@ The process (`python -m stream.transcribe`) writes one JSON object per line on s
 cannot be loaded). Anything else (a crash, a kill) is a non-zero exit without a `done`
 line; the checkpoint it left lets the next run resume (`stream.transcribe.job`).
 
+The worker holds an exclusive `flock` on `WORK/lock` while it runs (the system drops it when
+the process dies): a second worker on the same recording, from any server process, is
+refused (`transcribe.running`), and `is_running(work)` tells whether one is at work.
+
 Why a process and not a thread: recognition holds the GIL in places and the CPU for
 minutes; a process keeps the server's event loop and threads unaffected, and can be killed.
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
 import json
 import os
 import sys
@@ -47,6 +53,9 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(json.dumps(fields) + "\n")
         sys.stdout.flush()
 
+    if (lock := _lock(args.work)) is None:
+        say(error="transcribe.running", message="The recording is being transcribed already.")
+        return 2
     try:
         engine = make_engine(args.engine, args.model or None, args.language)
         result = transcribe_file(args.src, args.dst, engine, work=args.work,
@@ -54,8 +63,35 @@ def main(argv: list[str]) -> int:
     except Invalid as exc:
         say(error=exc.code, message=exc.message)
         return 2
+    finally:
+        os.close(lock)
     say(done=True, cues=len(result.segments), resumed_at=result.resumed_at)
     return 0
+
+
+def _lock(work: Path) -> int | None:
+    """The worker's lock on `work`, taken; None when another process holds it."""
+    work.mkdir(parents=True, exist_ok=True)
+    fd = os.open(work / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def is_running(work: Path) -> bool:
+    """Does a worker (in any process on this machine) transcribe into `work` now?"""
+    with contextlib.suppress(FileNotFoundError):
+        fd = os.open(work / "lock", os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+    return False
 
 
 async def run_worker(

@@ -18,7 +18,7 @@ import pytest
 from stream.package.captions import parse_captions
 from stream.package.synth import make_test_video
 from stream.transcribe.engines import FasterWhisperEngine, Segment
-from stream.transcribe.worker import TranscriptionFailed, run_worker
+from stream.transcribe.worker import TranscriptionFailed, is_running, run_worker
 from tests.transcribe.speech import KNOWN, speak
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +146,20 @@ def test_crash_under_run_worker_is_a_clear_error_and_resumes(tmp_path: Path) -> 
     cues = asyncio.run(run_worker(src, dst, work, engine="pocketsphinx", model="",
                                   language="en"))
     assert cues == len(parse_captions(dst.read_text(encoding="utf-8")).cues) > 0
+
+
+def test_second_worker_on_the_same_recording_is_refused(tmp_path: Path) -> None:
+    """While one process holds the recording's transcription lock, a worker is refused with
+    transcribe.running (several server processes never transcribe one recording twice)."""
+    import fcntl
+
+    work = tmp_path / "work"
+    work.mkdir()
+    with open(work / "lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert is_running(work)
+        with pytest.raises(TranscriptionFailed) as caught:
+            asyncio.run(run_worker(speak(tmp_path / "s.wav", text="hello"), tmp_path / "en.vtt",
+                                   work, engine="pocketsphinx", model="", language="en"))
+    assert caught.value.code == "transcribe.running"
+    assert not is_running(work)
