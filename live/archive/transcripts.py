@@ -28,6 +28,7 @@ from typing import Any
 
 from live.archive.service import CAPTIONS_DIR, MEDIA_DIR, MP4_NAME
 from live.errors import Conflict
+from live.i18n import N_
 from live.models import Recording, RecordingState
 from live.models.base import utcnow
 from live.models.recordings import RecordingCaption
@@ -35,6 +36,15 @@ from stream.transcribe.worker import TranscriptionFailed, is_running, run_worker
 
 STATUS = "transcript.json"
 WORK = ".transcribe"
+# the organiser's words for a failed transcription's codes (the worker's own message else)
+FAILURES = {
+    "transcribe.no_audio": N_("The recording has no sound, so there is nothing to transcribe."),
+    "transcribe.engine": N_("The speech recognition engine or its model could not be loaded: "
+                            "ask the operator to check SALEN_TRANSCRIBE_ENGINE and "
+                            "SALEN_TRANSCRIBE_MODEL."),
+    "transcribe.failed": N_("The transcription stopped before it was done. Start it again to "
+                            "resume where it stopped."),
+}
 
 
 def draft_lang(language: str) -> str:
@@ -49,6 +59,7 @@ def transcript_status(archive: Any, recording_id: int) -> dict[str, Any] | None:
             (archive.folder(recording_id) / STATUS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    status["message"] = FAILURES.get(str(status.get("code", "")), str(status.get("error", "")))
     if status.get("state") == "running" and recording_id not in _running(archive) and \
             not is_running(archive.folder(recording_id) / WORK):
         status["state"] = "interrupted"

@@ -138,3 +138,21 @@ def test_cli_refuses_a_recording_without_sound(tmp_path: Path, settings: Setting
     assert not (folder / "captions" / "en-auto.vtt").exists()
     status = json.loads((folder / "transcript.json").read_text(encoding="utf-8"))
     assert status["state"] == "failed" and status["code"] == "transcribe.no_audio"
+
+
+async def test_admin_page_says_why_a_transcription_failed(
+    client: httpx.AsyncClient, settings: Settings, tmp_path: Path
+) -> None:
+    """A recording without sound: the button's run fails and the page says so in bokmål,
+    with the button there to try again; no caption track is added."""
+    await add_event(settings)
+    rid = await import_file(settings, video(tmp_path, 4, audio_codec=None))
+    token = await log_in(client)
+    await client.post(f"/admin/recordings/{rid}/transcribe", data={"csrf_token": token})
+    while "Transkriberer" in (page := (await client.get(f"/admin/recordings/{rid}",
+                                                         params={"lang": "nb"})).text):
+        await asyncio.sleep(0.2)
+    assert "Opptaket har ingen lyd, så det er ingenting å transkribere." in page
+    assert f'action="/admin/recordings/{rid}/transcribe"' in page
+    body = (await client.get(f"/api/recordings/{rid}", headers=ADMIN)).json()
+    assert body["captions"] == []
