@@ -5,7 +5,8 @@
 // "salen.interpreter"), so those who choose the interpreter get it on every page. The
 // window moves by dragging or with the arrow keys, and resizes by its corner (CSS resize)
 // or with + and -; its place and size are remembered too. On the live page it plays the
-// interpreter's WHEP stream (live HLS as fall-back); on a recording's page it plays the
+// interpreter's WHEP stream (live HLS as fall-back), the switch shown while the interpreter
+// is on air (the `interpreter` of /api/events/{slug}/now); on a recording's page it plays the
 // interpreter's MP4 kept in step with the main video: pip time = main time + shift.
 import { WhepPlayer } from "./whep-player.js";
 
@@ -33,7 +34,6 @@ export class InterpreterPip {
   }
 
   start() {
-    this.root.hidden = false;
     this.toggle.checked = load(KEY, false) === true;
     this.toggle.addEventListener("change", () => {
       save(KEY, this.toggle.checked);
@@ -43,7 +43,19 @@ export class InterpreterPip {
     this.box.addEventListener("pointerdown", (event) => this.drag(event));
     new ResizeObserver(() => this.measure()).observe(this.box);
     this.layout();
-    this.show(this.toggle.checked);
+    const stream = this.root.closest("[data-stream]");
+    if (!stream) { // a recording: the interpreter is there
+      this.root.hidden = false;
+      this.show(this.toggle.checked);
+      return;
+    }
+    // the live page: the switch is offered while the interpreter is on air (player-page.js)
+    stream.addEventListener("salen:stream-state", (event) => {
+      const onAir = event.detail.interpreter;
+      if (onAir === undefined || onAir === !this.root.hidden) return;
+      this.root.hidden = !onAir;
+      this.show(onAir && this.toggle.checked);
+    });
   }
 
   show(on) {

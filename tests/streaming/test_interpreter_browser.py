@@ -49,16 +49,21 @@ async def moves_with_keys(page: Page) -> None:
 async def test_live_page_shows_the_interpreter_picture_in_picture(
     browser: Browser, live_url: str
 ) -> None:
-    """With an interpreter publishing, the switch on the event page shows the interpreter's
-    video over the player (WebRTC frames decoded); the choice survives a reload."""
+    """The switch appears on the event page once an interpreter publishes, and shows the
+    interpreter's video over the player (WebRTC frames decoded); the choice survives a reload."""
     await streamed_event(live_url)
+    page = await open_page(browser, f"{live_url}/e/{SLUG}?lang=en")
+    await page.wait_for_function(
+        "() => document.querySelector('[data-stream]').dataset.state === 'idle'")
+    assert await page.is_hidden("[data-interpreter]")
     async with httpx.AsyncClient(base_url=live_url, timeout=30) as client:
         key = (await client.get(f"/api/events/{SLUG}/stream", headers=ADMIN)).json()[
             "interpreter_key"]
         session = await publish(client, f"{live_url}/whip/{SLUG}/interpreter", key,
                                 SyntheticVideo(), SyntheticAudio())
         try:
-            page = await open_page(browser, f"{live_url}/e/{SLUG}?lang=en")
+            now = (await client.get(f"/api/events/{SLUG}/now")).json()
+            assert now["interpreter"] is True
             assert await page.is_hidden("#interpreter-pip")
             assert await page.locator("[data-stream] video").count() == 1
             await switch_on(page)
