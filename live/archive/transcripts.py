@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from live.archive.service import CAPTIONS_DIR, MEDIA_DIR, MP4_NAME
-from live.errors import Conflict
+from live.errors import Conflict, NotFound
 from live.i18n import N_
 from live.models import Recording, RecordingState
 from live.models.base import utcnow
@@ -77,8 +77,6 @@ async def start_transcription(
     async with archive.db() as session:
         recording = await session.get(Recording, recording_id)
         if recording is None:
-            from live.errors import NotFound
-
             raise NotFound("No such recording.", code="recording.unknown")
         if recording.state not in (RecordingState.READY, RecordingState.PUBLISHED):
             raise Conflict("The recording is not ready yet: transcribe it once it is.",
