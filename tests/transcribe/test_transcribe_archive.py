@@ -156,3 +156,19 @@ async def test_admin_page_says_why_a_transcription_failed(
     assert f'action="/admin/recordings/{rid}/transcribe"' in page
     body = (await client.get(f"/api/recordings/{rid}", headers=ADMIN)).json()
     assert body["captions"] == []
+
+
+def test_cli_transcribes_with_a_progress_bar(tmp_path: Path, settings: Settings) -> None:
+    """`salen recording transcribe ID` draws its bar on stderr and prints the draft's URL;
+    the draft is a caption track holding words that were said."""
+    asyncio.run(add_event(settings))
+    imported = salen("recording", "import", str(speech_video(tmp_path)), "--event", SLUG,
+                     settings=settings)
+    assert imported.returncode == 0, imported.stderr
+    rid = imported.stdout.strip()
+    result = salen("recording", "transcribe", rid, settings=settings)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"/recordings/{rid}/files/captions/en-auto.vtt\n"
+    assert "100%" in result.stderr
+    vtt = Path(settings.recordings_dir) / "archive" / rid / "captions" / "en-auto.vtt"
+    assert len(set(vtt.read_text(encoding="utf-8").split()) & KNOWN) >= 2
