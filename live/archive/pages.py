@@ -28,10 +28,11 @@ from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingSt
 from live.routing import id_param
 from live.settings import Settings
 from live.state import app_state
-from live.web import render
+from live.web import localiser, render
 from stream.package.chapters import parse_offset
 
 MAX_QUERY = 200
+COUNT = ("%(num)d line holds “%(query)s”.", "%(num)d lines hold “%(query)s”.")
 EVENT_TYPES = frozenset(t.value for t in EventType)
 _SHOWN_QUESTIONS = ("approved", "on_air", "answered")
 
@@ -186,15 +187,23 @@ async def recording_page(request: Request) -> Response:
 
 
 async def _transcript_context(request: Request, recording: Recording) -> dict[str, Any]:
-    """The transcript's lines matching `?tq=` (all without it), for the page."""
+    """Every line of the transcript with whether it matches `?tq=` (all do without it), and
+    the count line's texts for transcript.js (which filters as one types)."""
     query = request.query_params.get("tq", "")[:MAX_QUERY].strip()
     lang = transcript_lang(list(recording.captions))
-    if lang is None:
-        return {"transcript": [], "transcript_query": query, "transcript_total": 0}
-    folder = recording_dir(app_state(request).settings, recording.id)
-    lines = await asyncio.to_thread(read_lines, folder, lang)
-    return {"transcript": search(lines, query), "transcript_query": query,
-            "transcript_total": len(lines)}
+    lines = []
+    if lang is not None:
+        folder = recording_dir(app_state(request).settings, recording.id)
+        lines = await asyncio.to_thread(read_lines, folder, lang)
+    hits = set(map(id, search(lines, query)))
+    raw = localiser(request).translations.ngettext
+    return {
+        "transcript": [(line, id(line) in hits) for line in lines],
+        "transcript_hits": len(hits),
+        "transcript_query": query,
+        "transcript_total": len(lines),
+        "transcript_texts": {"one": raw(*COUNT, 1), "other": raw(*COUNT, 2)},
+    }
 
 
 def _start_param(request: Request) -> float:
