@@ -155,6 +155,10 @@ def _add_recording(sub: Any) -> None:
                             "unless it has an offset); default: when the programme began")
     rec_import.add_argument("--title", default="", help="default: the event's title")
     rec_import.set_defaults(run=_recording_import)
+    rec_transcribe = recording.add_parser(
+        "transcribe", help="draft captions by offline speech recognition (SALEN_TRANSCRIBE_*)")
+    rec_transcribe.add_argument("id", type=int, help="the recording's id")
+    rec_transcribe.set_defaults(run=_recording_transcribe)
 
 
 def _add_stream(sub: Any) -> None:
@@ -397,6 +401,12 @@ def _recording_import(args: argparse.Namespace) -> int:
     from live.archive.cli import recording_import
 
     return recording_import(args, Settings.from_env())
+
+
+def _recording_transcribe(args: argparse.Namespace) -> int:
+    from live.archive.cli import recording_transcribe
+
+    return recording_transcribe(args, Settings.from_env())
 
 
 def _stream_key(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from live import archive, idempotency
+from live import archive, confirm, idempotency
 from live.attendance.online import OnlineFeature, open_attendance
 from live.attendance.reminders import open_reminders
 from live.captions.handlers import CaptionsFeature
@@ -44,6 +44,9 @@ from live.streaming.service import finished_recordings
 from live.web import create_templates
 from stream.manager import LiveStreams
 
+# Template globals that features provide (kept out of live.web, which imports no feature).
+TEMPLATE_HELPERS = {"confirmation": confirm.confirmation}
+
 
 @contextlib.asynccontextmanager
 async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
@@ -56,7 +59,8 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         await jobs.every("idempotency.purge", idempotency.PURGE_EVERY, idempotency.purger(db))
         hub = await stack.enter_async_context(open_hub(settings.hub_url))
         shared = AppState(settings=settings, engine=engine, db=db, hub=hub,
-                          templates=create_templates(), translations=load_translations())
+                          templates=create_templates(helpers=TEMPLATE_HELPERS),
+                          translations=load_translations())
         # Rate limits over connections, and over processes through the hub's Redis.
         limiter = Limiter.for_hub(settings.hub_url)
         stack.push_async_callback(limiter.aclose)

@@ -63,6 +63,12 @@ class Settings:
     )
     ice_servers: str = _setting("", "Comma-separated STUN/TURN URLs passed to WebRTC clients.")
     webrtc_viewer_limit: int = _setting(50, "WebRTC viewers per process before HLS fall-back.")
+    transcribe_engine: str = _setting(
+        "faster-whisper", "Speech recognition for recordings: faster-whisper or pocketsphinx.")
+    transcribe_model: str = _setting(
+        "", "The recognition model: a faster-whisper model folder (e.g. NB-Whisper); "
+        "empty for pocketsphinx's own English model.")
+    transcribe_language: str = _setting("nb", "Language spoken in recordings (ISO code).")
     tick_seconds: float = _setting(
         1.0, "Longest wait between two batches of viewer pushes (an overloaded process)."
     )

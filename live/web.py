@@ -70,16 +70,18 @@ def _context(request: Request) -> dict[str, Any]:
     }
 
 
-def create_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
+def create_templates(
+    extra_dirs: list[Path] | None = None, helpers: Mapping[str, Any] | None = None
+) -> Jinja2Templates:
+    """The page templates; `helpers` become template globals (features' lookups, such as
+    `live.confirm.confirmation`, handed in from above so that this module imports no feature)."""
     env = Environment(
         loader=FileSystemLoader([str(d) for d in [*(extra_dirs or []), TEMPLATES_DIR]]),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
     )
     templates = Jinja2Templates(env=env, context_processors=[_context])
-    from live.confirm import confirmation  # imports this module: import it once this one is in
-
-    templates.env.globals["confirmation"] = confirmation
+    templates.env.globals.update(helpers or {})
     templates.env.policies["ext.i18n.trimmed"] = True
     return templates
 

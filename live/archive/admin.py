@@ -16,12 +16,14 @@ from live.archive.access import archive, check_form, organiser_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp, parse_chapter_lines, parse_timestamp
 from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, recording_dir, recordings_for_event
+from live.archive.transcripts import start_transcription, transcript_status
 from live.archive.upload import Upload, cleaned, receive_upload
 from live.auth import event_roles, require
 from live.bounds import parse_id
 from live.errors import Invalid, NotFound, SalenError
 from live.events.service import find_event, load_event
 from live.models import Recording, Role
+from live.models.base import utcnow
 from live.models.recordings import RecordingAttachment, RecordingCaption
 from live.routing import id_param, segment
 from live.state import app_state
@@ -113,6 +115,7 @@ async def manage(request: Request, error: str = "", status: int = 200) -> Respon
         "chapters_text": chapters_text,
         "fmt_time": format_timestamp,
         "items": [i for b in event.blocks for i in b.items],
+        "transcript": transcript_status(archive(request), access.recording.id),
     }
     return render(request, "admin/recording.html", context, status_code=status)
 
@@ -148,6 +151,8 @@ async def action(request: Request) -> Response:
             await service.set_chapters(rid, _check_duration(chapters, access.recording))
         elif what == "reset-chapters":
             await service.reset_chapters(rid)
+        elif what == "transcribe":
+            await start_transcription(service, rid)
         elif what == "delete":
             await service.delete(rid)
             return RedirectResponse(
@@ -217,6 +222,7 @@ async def _store_caption(request: Request, rid: int, lang: str, label: str, text
             recording.captions.append(RecordingCaption(lang=lang, label=label))
         else:
             existing.label = label
+        recording.updated_at = utcnow()  # the archive's search covers captions
 
 
 async def upload_attachment(request: Request) -> Response:

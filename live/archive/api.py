@@ -70,7 +70,19 @@ def recording_json(recording: Recording, event: Event, settings: Any) -> dict[st
             }
             for a in recording.attachments
         ],
+        "interpreter": _interpreter(recording, settings) if done else None,
     }
+
+
+def _interpreter(recording: Recording, settings: Any) -> dict[str, Any] | None:
+    """The interpreter's video and where it starts in the player's time, if there is one."""
+    from live.archive.interpreter import FILE, FOLDER, interpreter_info
+
+    info = interpreter_info(recording_dir(settings, recording.id))
+    if info is None:
+        return None
+    return {"url": file_url(recording, f"{FOLDER}/{FILE}"),
+            "shift": round(recording.cut_start - info["offset"], 3)}
 
 
 @operation(

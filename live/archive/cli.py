@@ -1,4 +1,5 @@
-"""`salen recording import FILE --event SLUG [--started-at ISO-TIME]`: import with a progress bar."""
+"""`salen recording import FILE --event SLUG [--started-at ISO-TIME]`: import with a progress bar;
+`salen recording transcribe ID`: draft captions by speech recognition, with a progress bar."""
 
 from __future__ import annotations
 
@@ -81,4 +82,32 @@ def recording_import(args: argparse.Namespace, settings: Settings) -> int:
     bar(1.0)
     bar.done()
     print(rid)
+    return 0
+
+
+def recording_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    """Transcribe recording args.id in a worker process; print the draft caption file's URL."""
+    from live.archive.service import Archive
+    from live.archive.transcripts import draft_lang, start_transcription
+    from live.db import create_engine, sessionmaker
+    from stream.transcribe.worker import TranscriptionFailed
+
+    bar = ProgressBar(sys.stderr, f"recording {args.id}")
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            archive = Archive(settings, sessionmaker(engine))
+            await start_transcription(archive, args.id, wait=True, progress=bar)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except TranscriptionFailed as exc:
+        bar.done()
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    bar.done()
+    print(f"/recordings/{args.id}/files/captions/{draft_lang(settings.transcribe_language)}.vtt")
     return 0

@@ -37,6 +37,7 @@ _SERVED = [
         "text/vtt; charset=utf-8",
     ),
     (re.compile(rf"{ATTACHMENTS_DIR}/\d+\.pdf"), "application/pdf"),
+    (re.compile(r"interpreter/interpreter\.mp4"), "video/mp4"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,8 @@ from starlette.routing import Route
 from live.archive.access import load_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp, is_seconds
+from live.archive.service import CAPTIONS_DIR, recording_dir
+from live.archive.transcript import plain_text, read_lines, search, transcript_lang
 from live.bounds import parse_id
 from live.events.facts import archive_version
 from live.events.page_cache import PageCache, cached_page, remembered
@@ -24,11 +27,13 @@ from live.events.service import load_event
 from live.models import Event, EventType, ProgrammeBlock, Recording, RecordingState
 from live.polls.timeline import poll_timeline
 from live.routing import id_param
+from live.settings import Settings
 from live.state import app_state
-from live.web import render
+from live.web import localiser, render
 from stream.package.chapters import parse_offset
 
 MAX_QUERY = 200
+COUNT = ("%(num)d line holds “%(query)s”.", "%(num)d lines hold “%(query)s”.")
 EVENT_TYPES = frozenset(t.value for t in EventType)
 _SHOWN_QUESTIONS = ("approved", "on_air", "answered")
 
@@ -63,8 +68,9 @@ def matches(listed: Listed, words: list[str], year: int | None, kind: str) -> bo
     return all(word in listed.text for word in words)
 
 
-async def published(session: AsyncSession) -> list[Listed]:
-    """Every published recording of a published event, with the event, newest first."""
+async def published(session: AsyncSession, settings: Settings | None = None) -> list[Listed]:
+    """Every published recording of a published event, with the event, newest first; with
+    `settings`, the search text takes in each recording's transcript."""
     rows = (
         await session.execute(
             select(Recording, Event)
@@ -79,11 +85,33 @@ async def published(session: AsyncSession) -> list[Listed]:
         )
     ).all()
     far = dt.datetime.min.replace(tzinfo=dt.UTC)
-    listed = [Listed(r, e, *_search_text(r, e)) for r, e in rows]
+    transcripts = await _transcripts([r.id for r, _ in rows], settings)
+    listed = []
+    for r, e in rows:
+        speakers, text = _search_text(r, e)
+        listed.append(Listed(r, e, speakers, f"{text} {transcripts.get(r.id, '')}"))
     listed.sort(
         key=lambda x: x.recording.started_at or x.recording.published_at or far, reverse=True
     )
     return listed
+
+
+async def _transcripts(ids: list[int], settings: Settings | None) -> dict[int, str]:
+    """Each recording's transcript text (`live.archive.transcript`), for the search. The
+    caption files on disk are read (no query: the archive list costs the same queries)."""
+    if not ids or settings is None:
+        return {}
+
+    def read() -> dict[int, str]:
+        found = {}
+        for rid in ids:
+            folder = recording_dir(settings, rid)
+            langs = sorted(p.stem for p in (folder / CAPTIONS_DIR).glob("*.vtt"))
+            if langs:
+                found[rid] = plain_text(folder, langs)
+        return found
+
+    return await asyncio.to_thread(read)
 
 
 async def archive_page(request: Request) -> Response:
@@ -103,7 +131,7 @@ async def archive_page(request: Request) -> Response:
     everything = cache.get(("archive", version))
     if everything is None:
         async with app_state(request).db() as session:
-            everything = cache.put(("archive", version), await published(session))
+            everything = cache.put(("archive", version), await published(session, app_state(request).settings))
     key = ("archive", version, query, year, kind)
     return cached_page(request, key, "archive.html",
                        lambda: _archive_context(everything, query, year, kind))
@@ -155,8 +183,29 @@ async def recording_page(request: Request) -> Response:
         "questions": await question_timeline(request, recording),
         "polls": await poll_timeline(app_state(request).db, recording),
         "fmt_time": format_timestamp,
+        **await _transcript_context(request, recording),
     }
     return render(request, "recording.html", context)
+
+
+async def _transcript_context(request: Request, recording: Recording) -> dict[str, Any]:
+    """Every line of the transcript with whether it matches `?tq=` (all do without it), and
+    the count line's texts for transcript.js (which filters as one types)."""
+    query = request.query_params.get("tq", "")[:MAX_QUERY].strip()
+    lang = transcript_lang(list(recording.captions))
+    lines = []
+    if lang is not None:
+        folder = recording_dir(app_state(request).settings, recording.id)
+        lines = await asyncio.to_thread(read_lines, folder, lang)
+    hits = set(map(id, search(lines, query)))
+    raw = localiser(request).translations.ngettext
+    return {
+        "transcript": [(line, id(line) in hits) for line in lines],
+        "transcript_hits": len(hits),
+        "transcript_query": query,
+        "transcript_total": len(lines),
+        "transcript_texts": {"one": raw(*COUNT, 1), "other": raw(*COUNT, 2)},
+    }
 
 
 def _start_param(request: Request) -> float:
@@ -165,16 +214,6 @@ def _start_param(request: Request) -> float:
     except ValueError:
         return 0.0
     return start if is_seconds(start) else 0.0
-
-
-def offset_in(recording: Recording, moment: dt.datetime | None) -> float | None:
-    """Where a wall-clock moment falls in the packaged recording, or None if outside it."""
-    if moment is None or recording.started_at is None:
-        return None
-    offset = (moment - recording.started_at).total_seconds() - recording.cut_start
-    if offset < 0 or (recording.duration is not None and offset > recording.duration):
-        return None
-    return offset
 
 
 async def question_timeline(request: Request, recording: Recording) -> list[dict[str, Any]]:
@@ -200,8 +239,8 @@ async def question_timeline(request: Request, recording: Recording) -> list[dict
             "text": q.text,
             "name": q.name,
             "organisation": q.organisation,
-            "asked": offset_in(recording, q.asked_at),
-            "answered": offset_in(recording, q.answered_at),
+            "asked": recording.offset_of(q.asked_at),
+            "answered": recording.offset_of(q.answered_at),
             "status": q.status,
         }
         for q in rows

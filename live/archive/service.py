@@ -181,10 +181,27 @@ class Archive:
     async def register_stream_recording(
         self, slug: str, path: Path, started_at: dt.datetime
     ) -> int:
-        """Take a finished live-stream recording into the archive (the stream's on_finished)."""
-        return await self.import_file(
+        """Take a finished live-stream recording into the archive (the stream's on_finished);
+        an interpreter recording waiting for it is attached."""
+        from live.archive.interpreter import attach_parked
+
+        rid = await self.import_file(
             slug, Path(path), started_at=started_at, source="stream", move=True
         )
+        await attach_parked(self, slug)
+        return rid
+
+    async def register_interpreter_recording(
+        self, slug: str, path: Path, started_at: dt.datetime
+    ) -> list[int]:
+        """Keep a finished interpreter recording with the event's main recording (or park it
+        until that arrives); the ids it was attached to."""
+        from live.archive.interpreter import attach_parked, park
+
+        async with self.db() as session:
+            await load_event(session, slug)  # NotFound for an event that is gone
+        await park(self.settings, slug, Path(path), started_at)
+        return await attach_parked(self, slug)
 
     @property
     def running(self) -> int:
@@ -239,7 +256,11 @@ class Archive:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
-        """Let running jobs finish: a cancelled thread would still run, and its row must end."""
+        """Let running jobs finish: a cancelled thread would still run, and its row must end.
+        Transcriptions (worker processes, `live.archive.transcripts`) are stopped instead:
+        their checkpoints let them resume."""
+        for task in list(getattr(self, "_transcriptions", ())):
+            task.cancel()
         await self.wait_idle()
         if self._resume_lock is not None:
             os.close(self._resume_lock)  # releases the lock

@@ -2,7 +2,7 @@
 
 A stream runs in its event's worker, while the captioner's socket may reach any worker;
 so this follows the hub: once a second it looks at the streams live here
-(`LiveStreams.live_names`) and listens to each one's captions channel through a `Relay`,
+(`LiveStreams.live_names`, the interpreters' streams left out) and listens to each one's captions channel through a `Relay`,
 handing every committed line to the stream's subtitle writer (`stream.subtitles`) as a cue
 from its first keystroke until `LINGER` seconds after its commit. Partial lines are not
 written into HLS (a segment is a file a CDN keeps: only committed text goes there).
@@ -25,6 +25,7 @@ from live.captions.messages import notice_decoder
 from live.hub import Entry, Hub, Relay
 from live.models import Event
 from live.realtime.channels import captions_channel
+from live.streaming.whip import interpreter_of
 from stream.manager import LiveStreams
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ class HlsCaptions:
 
     async def check(self) -> None:
         """Follow the streams that went live here, let go of those that ended."""
-        live = set(self.streams.live_names())
+        # An interpreter's stream (a picture-in-picture beside the event's) carries no captions.
+        live = {name for name in self.streams.live_names() if interpreter_of(name) is None}
         for slug in set(self._following) - live:
             channel, listener = self._following.pop(slug)
             await self._relay.unlisten(channel, listener)

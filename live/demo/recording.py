@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from live.archive.chapters import programme_start, timed_items
 from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, Archive
 from live.demo.media import DemoMedia, Part, Progress, make_demo_media
+from live.demo.transcript import add_demo_transcript
 from live.errors import NotFound
 from live.events.service import load_event
 from live.models import Recording
@@ -129,6 +130,7 @@ async def load_demo_recording(
     await archive.set_chapters(rid, chapters)
     await archive.wait_idle()
     await _extras(archive, rid, media, [items.get(p.item) for p in PARTS])
+    await add_demo_transcript(archive, rid)
     await archive.set_published(rid, True)
     (archive.folder(rid) / COMPLETE).write_text("", encoding="utf-8")
     return rid

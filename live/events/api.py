@@ -148,8 +148,9 @@ async def all_now(request: Request) -> Response:
 
 @operation(
     "Live state of an event",
-    "The phase (upcoming | soon | live | ended | recorded), start, recording URL, and the "
-    "stream's state and viewers as in `/stream/state`. Cacheable for a few seconds when the "
+    "The phase (upcoming | soon | live | ended | recorded), start, recording URL, the "
+    "stream's state and viewers as in `/stream/state`, and whether the sign-language "
+    "interpreter is on air (`interpreter`). Cacheable for a few seconds when the "
     "event is published.",
     responses={"200": "The live state", "404": "Unknown (or unpublished) event"}
 )
@@ -157,8 +158,11 @@ async def event_now(request: Request) -> Response:
     """One event's phase and stream state, for its page's badge and player."""
     event, status, facts = await event_and_status(request, request.path_params["slug"])
     state = state_of(request, event, status, facts.recording_id)
-    body = {"slug": event.slug, **request.state.streams.state(event.slug).as_dict(),
-            **state.as_dict()}
+    streams = request.state.streams
+    # the sign-language interpreter's stream (live.streaming.whip.interpreter_name) is on air
+    interpreter = streams.state(f"{event.slug}_interpreter").status in ("live", "paused")
+    body = {"slug": event.slug, **streams.state(event.slug).as_dict(), **state.as_dict(),
+            "interpreter": interpreter}
     cache = f"public, max-age={MAX_AGE}" if event.published else "private, no-cache"
     return JSONResponse(body, headers={"cache-control": cache})
 

@@ -92,6 +92,8 @@ def stream_player(request: Request, event: Event) -> Player | None:
             "whep": f"/whep/{slug}",
             "hls": f"/live/{slug}/master.m3u8",
             "hls_script": "/vendor/hls.min.js",
+            "interpreter_whep": f"/whep/{slug}/interpreter",
+            "interpreter_hls": f"/live/{slug}/interpreter/index.m3u8",
         },
     )
 

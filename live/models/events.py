@@ -65,6 +65,8 @@ class Event(Timestamped, Base):
     registration_open: Mapped[bool] = mapped_column(default=True)
     registration_questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     stream_key: Mapped[str] = mapped_column(String(64), default=new_token)
+    # The sign-language interpreter's own publishing key (WHIP /whip/{slug}/interpreter).
+    interpreter_key: Mapped[str] = mapped_column(String(64), default=new_token)
     moderator_token: Mapped[str] = mapped_column(String(64), default=new_token)
     display_token: Mapped[str] = mapped_column(String(64), default=new_token)
     # The captioner's secret link key (live.captions.pages).

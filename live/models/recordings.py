@@ -53,6 +53,15 @@ class Recording(Timestamped, Base):
         cascade="all, delete-orphan", order_by="RecordingAttachment.id", lazy="selectin"
     )
 
+    def offset_of(self, moment: dt.datetime | None) -> float | None:
+        """Where a wall-clock moment falls in the packaged recording, or None if outside it."""
+        if moment is None or self.started_at is None:
+            return None
+        offset = (moment - self.started_at).total_seconds() - self.cut_start
+        if offset < 0 or (self.duration is not None and offset > self.duration):
+            return None
+        return offset
+
 
 class RecordingCaption(Base):
     """One caption track (WebVTT) of a recording, stored as captions/<lang>.vtt."""

@@ -33,7 +33,6 @@ async def poll_timeline(
     db: async_sessionmaker[AsyncSession], recording: Recording
 ) -> list[PollMoment]:
     """The event's launched polls in the order launched, with their moments in `recording`."""
-    from live.archive.pages import offset_in
 
     def read(session: Session) -> list[PollMoment]:
         polls = session.scalars(
@@ -42,8 +41,8 @@ async def poll_timeline(
             .order_by(Poll.opened_at))
         now = utcnow()
         return [
-            PollMoment(full_view(session, p, now), offset_in(recording, p.opened_at),
-                       offset_in(recording, p.revealed_at) if p.revealed else None)
+            PollMoment(full_view(session, p, now), recording.offset_of(p.opened_at),
+                       recording.offset_of(p.revealed_at) if p.revealed else None)
             for p in polls
         ]
 

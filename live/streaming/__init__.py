@@ -19,5 +19,6 @@ def routes() -> list[BaseRoute]:
     """
     from live.streaming import admin, api, pages, service, whip
 
-    return [*whip.routes(service.check_stream_key, service.may_watch), *api.routes, *pages.routes,
+    return [*whip.routes(service.check_stream_key, service.may_watch,
+                         service.check_interpreter_key), *api.routes, *pages.routes,
             *admin.routes]

@@ -21,12 +21,15 @@ async def publish_page(request: Request) -> Response:
     async with app_state(request).db() as session:
         event = await find_event(session, request.path_params["slug"])
     key = request.query_params.get("key", "")
-    if not same_secret(key, event.stream_key):  # the speaker's link shows an unpublished event
+    role = "interpreter" if request.query_params.get("role") == "interpreter" else "speaker"
+    if not same_secret(key, event.interpreter_key if role == "interpreter" else event.stream_key):  # the speaker's link shows an unpublished event
         await check_visible(request, event)
     context = {
         "event": event,
         "stream_key": key,
         "whip_url": f"/whip/{event.slug}",
+        "interpreter_whip_url": f"/whip/{event.slug}/interpreter",
+        "role": role,
         "texts": publish_texts(request),
     }
     response = render(request, "stream/publish.html", context)

@@ -24,6 +24,7 @@ from live.events.visibility import may_see
 from live.models import Event, Role
 from live.models.events import new_token
 from live.state import app_state
+from live.streaming.whip import interpreter_of
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,16 @@ async def check_stream_key(request: Request, slug: str, token: str) -> bool | No
     """Is `token` the event's stream key? None when there is no such event."""
     async with app_state(request).db() as session:
         key = (await session.scalars(select(Event.stream_key).where(Event.slug == slug))).first()
+    if key is None:
+        return None
+    return auth.same_secret(key, token)
+
+
+async def check_interpreter_key(request: Request, slug: str, token: str) -> bool | None:
+    """Is `token` the event's sign-language interpreter key? None when there is no such event."""
+    async with app_state(request).db() as session:
+        key = (await session.scalars(
+            select(Event.interpreter_key).where(Event.slug == slug))).first()
     if key is None:
         return None
     return auth.same_secret(key, token)
@@ -61,6 +72,15 @@ def finished_recordings(archive: Archive) -> Any:
     """The stream manager's `on_finished`: the recording goes into the archive for processing."""
 
     async def on_finished(slug: str, path: Path, started_at: dt.datetime) -> None:
+        if (event_slug := interpreter_of(slug)) is not None:
+            try:
+                attached = await archive.register_interpreter_recording(event_slug, path, started_at)
+            except NotFound:
+                log.warning("interpreter of %s ended but the event is gone; kept at %s",
+                            event_slug, path)
+                return
+            log.info("interpreter of %s ended; kept with recording(s) %s", event_slug, attached)
+            return
         try:
             recording_id = await archive.register_stream_recording(slug, path, started_at)
         except NotFound:
@@ -81,6 +101,10 @@ def stream_info(base: str, event: Event, state: dict[str, object]) -> dict[str, 
         "hls_url": f"{base}/live/{event.slug}/master.m3u8",
         "publish_page": f"{base}/e/{event.slug}/publish",
         "captions_link": f"{base}/e/{event.slug}/captions?key={event.captions_token}",
+        "interpreter_whip_url": f"{base}/whip/{event.slug}/interpreter",
+        "interpreter_key": event.interpreter_key,
+        "interpreter_whep_url": f"{base}/whep/{event.slug}/interpreter",
+        "interpreter_hls_url": f"{base}/live/{event.slug}/interpreter/index.m3u8",
         "state": state["state"],
         "viewers": state["viewers"],
         "started_at": state["started_at"],

@@ -7,10 +7,18 @@
     PATCH   .../{session}           405: no trickle ICE or ICE restart (RFC 9725 4.3.1)
     OPTIONS any of these            CORS, and the ICE servers as Link headers
     GET     /live/{slug}/master.m3u8, index.m3u8, seg_NNNNN.ts, subs.m3u8, sub_NNNNN.vtt
+    The sign-language interpreter's stream, the same with its own key (Bearer interpreter key):
+    POST /whip/{slug}/interpreter, DELETE /whip/{slug}/interpreter/{session},
+    POST /whep/{slug}/interpreter, DELETE /whep/{slug}/interpreter/{session},
+    GET  /live/{slug}/interpreter/index.m3u8 (and its segments)
             (once the HLS writer has failed, e.g. on a full disk, the playlist is served
             from memory with #EXT-X-ENDLIST, so what was written stays playable)
 
 The `LiveStreams` instance is taken from the lifespan state (`request.state.streams`).
+The interpreter's stream is a stream of its own in it, named `interpreter_name(slug)`
+(`{slug}_interpreter`: event slugs have no `_`, so it never names an event's main stream);
+it has its own recording and live HLS folder, and is finished into the archive beside the
+main recording.
 """
 
 from __future__ import annotations
@@ -42,12 +50,25 @@ CORS = {
 PLAYLIST_CACHE = "public, max-age=1"
 SEGMENT_CACHE = "public, max-age=86400, immutable"
 Endpoint = Callable[[Request], Awaitable[Response]]
+INTERPRETER = "_interpreter"
 
 
-def routes(check_stream_key: KeyCheck, may_watch: WatchCheck | None = None) -> list[Route]:
+def interpreter_name(slug: str) -> str:
+    """The stream name of the event's sign-language interpreter."""
+    return f"{check_name(slug)}{INTERPRETER}"
+
+
+def interpreter_of(name: str) -> str | None:
+    """The event slug when `name` is an interpreter's stream, else None."""
+    return name.removesuffix(INTERPRETER) if name.endswith(INTERPRETER) else None
+
+
+def routes(check_stream_key: KeyCheck, may_watch: WatchCheck | None = None,
+           check_interpreter_key: KeyCheck | None = None) -> list[Route]:
     """The streaming routes; `check_stream_key(request, slug, token)` is True, False, or None
     (no such slug); `may_watch(request, slug)`, when given, is False for a stream the caller
-    may not watch (WHEP and live HLS then answer 404)."""
+    may not watch (WHEP and live HLS then answer 404); `check_interpreter_key`, when given,
+    checks the interpreter's key and adds the interpreter's routes."""
 
     async def check_watch(request: Request, slug: str) -> None:
         if may_watch is not None and not await may_watch(request, slug):
@@ -77,10 +98,11 @@ def routes(check_stream_key: KeyCheck, may_watch: WatchCheck | None = None) -> l
         return Response(status_code=200, headers=CORS)
 
     async def hls_file(request: Request) -> Response:
-        await check_watch(request, check_name(request.path_params["slug"]))
-        return await _hls_file(request)
+        slug = check_name(request.path_params["slug"])
+        await check_watch(request, slug)
+        return await _hls_file(request, slug)
 
-    return [
+    main = [
         Route("/whip/{slug}", _guard(whip_post), methods=["POST"]),
         Route("/whip/{slug}", _options, methods=["OPTIONS"]),
         Route("/whip/{slug}/{session}", _guard(whip_delete), methods=["DELETE"]),
@@ -92,6 +114,59 @@ def routes(check_stream_key: KeyCheck, may_watch: WatchCheck | None = None) -> l
         Route("/whep/{slug}/{session}", _patch, methods=["PATCH"]),
         Route("/whep/{slug}/{session}", _options, methods=["OPTIONS"]),
         Route("/live/{slug}/{file}", _guard(hls_file), methods=["GET", "HEAD"]),
+    ]
+    if check_interpreter_key is None:
+        return main
+    return [*_interpreter_routes(check_interpreter_key, check_watch), *main]
+
+
+def _interpreter_routes(
+    check_key: KeyCheck, check_watch: Callable[[Request, str], Awaitable[None]]
+) -> list[Route]:
+    """The interpreter's WHIP, WHEP and live HLS: the main routes' twins on its own stream."""
+
+    async def whip_post(request: Request) -> Response:
+        slug = check_name(request.path_params["slug"])
+        await _authorise(request, slug, check_key)
+        session = await _streams(request).publish(interpreter_name(slug), await _sdp_body(request))
+        return _created(request, f"/whip/{slug}/interpreter/{session.id}", session.id,
+                        session.answer)
+
+    async def whip_delete(request: Request) -> Response:
+        slug = check_name(request.path_params["slug"])
+        await _authorise(request, slug, check_key)
+        await _streams(request).end_publish(interpreter_name(slug), request.path_params["session"])
+        return Response(status_code=200, headers=CORS)
+
+    async def whep_post(request: Request) -> Response:
+        slug = check_name(request.path_params["slug"])
+        await check_watch(request, slug)
+        session = await _streams(request).add_viewer(interpreter_name(slug),
+                                                      await _sdp_body(request))
+        return _created(request, f"/whep/{slug}/interpreter/{session.id}", session.id,
+                        session.answer)
+
+    async def whep_delete(request: Request) -> Response:
+        slug = check_name(request.path_params["slug"])
+        await _streams(request).remove_viewer(interpreter_name(slug),
+                                              request.path_params["session"])
+        return Response(status_code=200, headers=CORS)
+
+    async def hls_file(request: Request) -> Response:
+        slug = check_name(request.path_params["slug"])
+        await check_watch(request, slug)
+        return await _hls_file(request, interpreter_name(slug))
+
+    return [
+        Route("/whip/{slug}/interpreter", _guard(whip_post), methods=["POST"]),
+        Route("/whip/{slug}/interpreter/{session}", _guard(whip_delete), methods=["DELETE"]),
+        Route("/whip/{slug}/interpreter/{session}", _patch, methods=["PATCH"]),
+        Route("/whip/{slug}/interpreter/{session}", _options, methods=["OPTIONS"]),
+        Route("/whep/{slug}/interpreter", _guard(whep_post), methods=["POST"]),
+        Route("/whep/{slug}/interpreter/{session}", _guard(whep_delete), methods=["DELETE"]),
+        Route("/whep/{slug}/interpreter/{session}", _patch, methods=["PATCH"]),
+        Route("/whep/{slug}/interpreter/{session}", _options, methods=["OPTIONS"]),
+        Route("/live/{slug}/interpreter/{file}", _guard(hls_file), methods=["GET", "HEAD"]),
     ]
 
 
@@ -173,8 +248,7 @@ async def _patch(request: Request) -> Response:
     )
 
 
-async def _hls_file(request: Request) -> Response:
-    slug = check_name(request.path_params["slug"])
+async def _hls_file(request: Request, slug: str) -> Response:
     name = request.path_params["file"]
     folder = _streams(request).hls_folder(slug)
     if name in (PLAYLIST, MASTER, SUBTITLES):

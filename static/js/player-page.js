@@ -67,6 +67,8 @@ class StreamView {
 
   apply(state) {
     this.root.dataset.state = state.state;
+    // for the sign-language interpreter's switch (interpreter-pip.js)
+    this.root.dispatchEvent(new CustomEvent("salen:stream-state", { detail: state }));
     if (this.line && state.viewers !== undefined) this.line.textContent = statusLine(this.texts, state);
     if (state.problem !== undefined) this.showProblem(state);
     if (state.slug) applyLive(state.slug, state);

@@ -14,6 +14,12 @@ const buttons = {
   stop: form.querySelector("[data-stop]"),
 };
 let publisher = null;
+// the role (speaker or sign-language interpreter) picks the WHIP address
+for (const radio of form.querySelectorAll("[data-publish-role] input")) {
+  radio.addEventListener("change", () => {
+    if (radio.checked) root.dataset.whipUrl = radio.dataset.whipUrl;
+  });
+}
 let previewStream = null;
 
 function show(mode, message = "") {

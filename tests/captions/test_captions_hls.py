@@ -7,11 +7,12 @@ import re
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
 
-from live.captions.hls import open_hls_captions
+from live.captions.hls import HlsCaptions, open_hls_captions
 from live.captions.service import CaptionService
 from live.db import create_engine, sessionmaker
 from live.hub import open_hub
@@ -140,3 +141,34 @@ async def test_committed_line_reaches_the_live_hls_within_one_segment(
         assert any("Hei &amp; &lt;velkommen&gt;" in text for text in written)
         await session.delete(server.http, KEYS["seminar"])
     await engine.dispose()
+
+
+class _Streams:
+    """What `HlsCaptions` reads of `LiveStreams`: the names live here (an interpreter too)."""
+
+    def live_names(self) -> list[str]:
+        return ["seminar", "seminar_interpreter"]
+
+
+async def test_an_interpreter_stream_is_not_looked_up_as_an_event(sqlite_url: str) -> None:
+    """The interpreter's stream beside the event's gets no captions and costs no query a
+    second: only the event's own stream is looked up and followed."""
+    engine = create_engine(sqlite_url)
+    db = sessionmaker(engine)
+    async with db() as session, session.begin():
+        session.add(Event(slug="seminar", title="Seminar"))
+    opened: list[int] = []
+
+    def counting() -> Any:
+        opened.append(1)
+        return db()
+
+    async with open_hub("memory://") as hub:
+        bridge = HlsCaptions(counting, hub, _Streams())  # type: ignore[arg-type]
+        try:
+            await bridge.check()
+            await bridge.check()
+        finally:
+            await bridge.aclose()
+    await engine.dispose()
+    assert bridge.following == {"seminar"} and len(opened) == 1

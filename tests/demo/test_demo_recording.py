@@ -74,9 +74,11 @@ async def test_poster_frame_is_served(
 async def test_captions_parse_and_speak_every_line(
     client: httpx.AsyncClient, recording: dict[str, object]
 ) -> None:
-    """The Norwegian captions are valid WebVTT with the spoken text, one cue per sentence."""
-    [track] = recording["captions"]  # type: ignore[misc]
-    assert track["lang"] == "nb"
+    """The Norwegian captions are valid WebVTT with the spoken text, one cue per sentence;
+    the draft transcript beside them is the same text."""
+    track, draft = recording["captions"]  # type: ignore[misc]
+    assert track["lang"] == "nb" and draft["lang"] == "nb-auto"
+    assert (await client.get(draft["url"])).text == (await client.get(track["url"])).text
     response = await client.get(track["url"])
     assert response.status_code == 200
     cues = parse_captions(response.text).cues
@@ -149,3 +151,17 @@ async def test_a_deleted_demo_recording_is_made_again_without_doubled_questions(
     finally:
         await engine.dispose()
     assert sorted(texts) == sorted(q[-1] for q in QUESTIONS)
+
+
+async def test_transcript_is_searchable(
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
+    """The recording page lists the spoken text as a transcript whose search finds a line
+    and links it to its moment; /archive finds the recording by a word only spoken."""
+    rid = recording["id"]
+    page = (await client.get(f"/recordings/{rid}", params={"tq": "EU-prosjekter"})).text
+    assert 'id="transcript-h"' in page
+    assert "delta i flere EU-prosjekter." in page and "1 linje inneholder «EU-prosjekter»" in page
+    assert 'class="seek ds-link" href="?t=' in page
+    found = (await client.get("/archive", params={"q": "eu-prosjekter"})).text
+    assert f'href="/recordings/{rid}"' in found

@@ -182,11 +182,13 @@ async def test_each_language_gets_its_own_page(client: httpx.AsyncClient) -> Non
 
 
 async def test_each_host_gets_its_own_links(client: httpx.AsyncClient) -> None:
-    """Links carry the host the visitor asked for, also when another host's page is cached."""
+    """Page links carry the host the visitor asked for, also when another host's page is
+    cached; only the join address follows SALEN_BASE_URL (set to testserver here)."""
     await views(client, OSLO)
     other = await client.get(OSLO, headers={"Host": "salen.example.org"})
     assert "http://salen.example.org/static/css/salen.css" in other.text
-    assert "testserver" not in other.text
+    assert "http://testserver/static" not in other.text
+    assert other.text.count("testserver") == other.text.count("testserver/j/")
 
 
 async def test_server_address_given_as_a_list(demo_app: Starlette) -> None:

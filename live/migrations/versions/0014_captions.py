@@ -1,7 +1,7 @@
 """Live captions: committed caption lines, and a captioner link key per event
 
 Revision ID: c4f7a1e2d9b3
-Revises: a6a9d2e6af64
+Revises: 5c2e9f71a4d3
 Create Date: 2026-12-07 01:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import live.models.base
 
 revision: str = 'c4f7a1e2d9b3'
-down_revision: str | None = 'a6a9d2e6af64'
+down_revision: str | None = '5c2e9f71a4d3'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
