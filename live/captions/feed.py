@@ -51,6 +51,11 @@ class Feed:
             for seq in sorted(self.recent)[: len(self.recent) - RECENT]:
                 del self.recent[seq]
 
+    def missed(self, lines: list[LineView]) -> None:
+        """Lines read back after the channel was lost: the unseen ones go in the next frame."""
+        for line in lines:
+            self._line(line)
+
     def load(self, lines: list[LineView]) -> None:
         """The newest lines from the database (a new feed); notices already seen stay."""
         for line in lines:

@@ -67,6 +67,14 @@ class CaptionService:
         self.feeds.pop(event_id, None)
         self._loading.pop(event_id, None)
 
+    async def catch_up(self, event_id: int) -> None:
+        """The captions channel is back after a loss: the recent lines from the database,
+        those the feed has not seen going out with its next frame."""
+        rows = await self.recent(event_id)
+        feed = self.feeds.get(event_id)
+        if feed is not None:
+            feed.missed([line_view(row) for row in rows])
+
     async def snapshot(self, event_id: int) -> str | None:
         """The `captions` snapshot frame for a connecting client (None: no captions yet).
 

@@ -79,6 +79,9 @@ class Room:
         self.public_channel, self.mod_channel = (channels or qa_channels)(event_id)
         # The features' side channels (`Side`) and their collectors for this event.
         self.sides = {side.channel(event_id): side.collector(event_id) for side in sides}
+        self._side_of = {side.channel(event_id): side for side in sides}
+        # Side channels that were live once: going live again means catching up.
+        self._sides_heard: set[str] = set()
         self.side_waiting = False
         self.viewers: set[Conn] = set()
         self.moderators: set[Conn] = set()
@@ -133,15 +136,32 @@ class Room:
     def live(self, channel: str) -> None:
         """Once every hub channel is live, connections may read their snapshot; what a Q&A
         channel missed before is read from the database (a side channel has no versions: what
-        it missed is gone, and its feature's snapshot on reconnect covers it)."""
+        it missed is read back by its `Side.catch_up`)."""
         self._channels.add(channel)
         if len(self._channels) == 2 + len(self.sides):
             self.ready.set()
         if channel in self.sides:
+            if channel in self._sides_heard:
+                self._own(asyncio.create_task(
+                    self._side_catch_up(channel), name=f"salen-side-catch-up-{self.event_id}"))
+            self._sides_heard.add(channel)
             return
         task = self.catcher.due(channel)
         if task is not None:
-            self.tasks = [*(t for t in self.tasks if not t.done()), task]
+            self._own(task)
+
+    def _own(self, task: asyncio.Task[None]) -> None:
+        """A task the room cancels when it closes."""
+        self.tasks = [*(t for t in self.tasks if not t.done()), task]
+
+    async def _side_catch_up(self, channel: str) -> None:
+        try:
+            await self._side_of[channel].catch_up(self.event_id)
+        except Exception as exc:  # noqa: BLE001  (the database may be away too)
+            log.warning("event %s: %s could not catch up (%r)", self.event_id, channel, exc)
+            return
+        self.side_waiting = True
+        self.woken.set()
 
     def flush(self) -> int:
         """Write the pending notices to every viewer in one go (a tick without slices).

@@ -7,7 +7,10 @@ the channel's notices between two ticks and hands over one frame of them per tic
 fan-out subscribes to the channel with the event's other channels, wakes the room's tick
 when a notice arrives, and writes the frame to every connection that has had its first
 frame, moderators included; a connection still being synced gets the feature's own
-snapshot instead (`Feature.start`).
+snapshot instead (`Feature.start`). When the channel comes back after a loss (Redis away),
+notices of other processes may have passed unseen: the side's `catch_up` reads them back
+into the collector, and the next tick carries them (clients keep items by their own keys,
+so one heard twice is harmless).
 """
 
 from __future__ import annotations
@@ -43,3 +46,7 @@ class Side(Protocol):
 
     def release(self, event_id: int) -> None:
         """The process has no connections to the event any more."""
+
+    async def catch_up(self, event_id: int) -> None:
+        """The channel is live again after a loss: read what it may have missed into the
+        event's collector."""

@@ -13,6 +13,7 @@ from live.captions.messages import LineView, Notice, Partial
 from live.captions.service import CaptionService
 from live.db import create_engine, sessionmaker
 from live.hub import Entry, Hub, open_hub
+from live.models import Event
 from live.qa.messages import coalesce
 from live.realtime.channels import captions_channel
 from live.realtime.conn import Conn
@@ -81,16 +82,16 @@ async def test_a_tick_carries_the_latest_partial_and_the_new_lines(hub: Hub) -> 
     await engine.dispose()
 
 
-async def test_captions_ride_beside_the_q_and_a_catch_up(hub: Hub) -> None:
+async def test_captions_ride_beside_the_q_and_a_catch_up(hub: Hub, sqlite_url: str) -> None:
     """With the Q&A's catch-up on, a captions notice reaches the viewer, and the captions
-    channel coming back after a loss starts no catch-up (it has no versions to read)."""
+    channel coming back after a loss asks the Q&A's catch-up nothing (it has no versions)."""
     asked: list[tuple[int | None, bool]] = []
 
     async def catch_up(event: int, since: int | None, moderators: bool) -> tuple[int, str | None]:
         asked.append((since, moderators))
         return 0, None
 
-    engine = create_engine("sqlite+aiosqlite://")  # never opened: the side reads no rows
+    engine = create_engine(sqlite_url)
     service = CaptionService(sessionmaker(engine), hub)
     viewer = Socket()
     async with Fanout(hub, coalesce, tick_seconds=0.01, min_tick_seconds=0.01,
@@ -107,3 +108,31 @@ async def test_captions_ride_beside_the_q_and_a_catch_up(hub: Hub) -> None:
         assert viewer.frames[0]["type"] == "captions"
         failed = [t for t in room.tasks if t.done() and not t.cancelled() and t.exception()]
         assert not failed and len(asked) == 2
+    await engine.dispose()
+
+
+async def test_lines_missed_while_the_channel_was_lost_come_once_it_is_back(
+    hub: Hub, sqlite_url: str
+) -> None:
+    """A line another process committed while the captions channel was lost (Redis away)
+    reaches the viewer once the channel is live again, read back from the database."""
+    engine = create_engine(sqlite_url)
+    db = sessionmaker(engine)
+    async with db() as session, session.begin():
+        event = Event(slug="seminar", title="Seminar")
+        session.add(event)
+        await session.flush()
+        event_id = event.id
+    service = CaptionService(db, hub)
+    viewer = Socket()
+    async with Fanout(hub, coalesce, tick_seconds=0.01, min_tick_seconds=0.01,
+                      sides=[service]) as fanout, \
+            fanout.join(event_id, viewer.conn()) as room, open_hub("memory://") as elsewhere:
+        channel = captions_channel(event_id)
+        room.lost(channel)
+        await CaptionService(db, elsewhere).commit(event_id, "a", "Kari", "k1", "Hei igjen")
+        room.live(channel)
+        await until(lambda: bool(viewer.frames))
+        [frame] = viewer.frames
+        assert [line["text"] for line in frame["lines"]] == ["Hei igjen"]
+    await engine.dispose()
