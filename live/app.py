@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from live import admin, archive, events, qa, registration, rooms, streaming
+from live import admin, archive, assets, events, qa, registration, rooms, streaming
 from live.auth import event_roles
 from live.errors import SalenError
 from live.guard import InputGuard, Unforeseen
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = by_segment([
         *events.routes(),
         *archive.routes(),
+        *assets.routes,
         *registration.routes(),
         *streaming.routes(),
         *admin.routes(),

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from live import archive
+from live.assets import install_assets
 from live.db import create_engine, sessionmaker
 from live.events.page_cache import PageCache, change_counter
 from live.events.player import install as install_player
@@ -62,6 +63,7 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         stack.push_async_callback(recordings.aclose)
         await recordings.resume_at_start_up()
         install_player(shared.templates)
+        install_assets(shared.templates.env, settings)
         streams = await stack.enter_async_context(
             LiveStreams(settings, on_finished=finished_recordings(recordings)))
         yield {

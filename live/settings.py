@@ -69,6 +69,13 @@ class Settings:
         "X-Forwarded-Proto are believed; empty: none (rate limits use the connecting address).",
     )
 
+    theme_css: str = _setting(
+        "", "An organisation's own Designsystemet theme CSS file (from `designsystemet tokens "
+        "build`); empty: Salen's theme."
+    )
+    logo: str = _setting("", "An organisation's logo file (SVG or PNG) for the page header.")
+    organisation: str = _setting("", "The organisation's name, shown in the page footer.")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read `SALEN_<NAME>` for each field; keyword overrides win."""
