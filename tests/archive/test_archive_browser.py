@@ -117,6 +117,7 @@ async def test_archive_shows_the_poster_frame_as_thumbnail(
 ) -> None:
     """Each recording in the archive carries its poster frame, loaded as a thumbnail."""
     await page.goto(f"{live_url}/archive")
-    thumb = page.locator("img.archive-thumb")
-    assert await thumb.get_attribute("src") == f"/recordings/{published}/files/poster.jpg"
-    await page.wait_for_function("() => document.querySelector('img.archive-thumb').naturalWidth > 0")
+    thumb = page.locator(f'img.archive-thumb[src="/recordings/{published}/files/poster.jpg"]')
+    await thumb.scroll_into_view_if_needed()
+    await page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=await thumb.element_handle())
