@@ -5,7 +5,8 @@ group work can be planned and opened); `serve_site` runs the app on uvicorn with
 group work open and yields the `Site`; `pages(site)` is the list both tools walk. Who a
 page is for decides how it is opened: public and participant pages without login (the
 participant's personal token is in the address), moderator pages with the event's
-moderator link, organiser pages with the admin bearer token.
+moderator link, organiser pages after logging in as the demo organiser (and with the
+admin bearer token, which pages other than the dashboard accept).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+from playwright.async_api import Page
 from sqlalchemy import select
 from starlette.applications import Starlette
 
 from live.app import create_app
 from live.db import create_engine, sessionmaker
+from live.demo import DEMO_ORGANISER
 from live.models import Event, Occurrence, Organisation, Recording, Theme
 from live.models.registration import Attendance, Registration, Status
 from live.rooms.domain import Placement
@@ -170,6 +173,17 @@ def pages(site: Site) -> list[PageSpec]:
         PageSpec("outbox", "/admin/outbox", "organiser"),
     ]
     return public + participant + moderator + organiser
+
+
+async def sign_in(page: Page, site: Site, audience: str) -> None:
+    """Organisers log in through the login form (the dashboard wants a session)."""
+    if audience != "organiser":
+        return
+    await page.goto(f"{site.url}/admin/login")
+    await page.fill("#email", DEMO_ORGANISER[0])
+    await page.fill("#password", DEMO_ORGANISER[1])
+    async with page.expect_navigation():
+        await page.click("button[type=submit]")
 
 
 def context_options(audience: str) -> dict[str, Any]:

@@ -16,7 +16,15 @@ from playwright.async_api import Browser, ConsoleMessage, Page, Request, Respons
 
 from tests.support.axe import FAILING_IMPACTS, axe_violations
 from tests.support.browser import new_context
-from tests.ui.site import AUDIENCES, PageSpec, Site, context_options, file_name, pages
+from tests.ui.site import (
+    AUDIENCES,
+    PageSpec,
+    Site,
+    context_options,
+    file_name,
+    pages,
+    sign_in,
+)
 
 LANGS = {"public": ("nb", "en")}
 # Collects violations from the moment a document starts; init scripts run despite the CSP.
@@ -118,6 +126,7 @@ async def tour(browser: Browser, site: Site, widths: tuple[int, ...], *,
         context = await new_context(browser, **context_options(audience))
         await context.add_init_script(_WATCH_CSP)
         tab = Tab(await context.new_page())
+        await sign_in(tab.page, site, audience)
         for spec in (s for s in specs if s.audience == audience):
             for lang in LANGS.get(audience, ("nb",)):
                 for width in widths:
