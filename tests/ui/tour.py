@@ -3,7 +3,7 @@
 One browser context per audience, one tab each, resized per width. A page's problems are
 collected, not raised, so one run names every broken page: sideways scrolling, console
 errors, uncaught exceptions, Content-Security-Policy violations, failed requests (HTTP
-errors included) and serious or critical axe-core findings.
+errors included), checkboxes apart from their labels and serious or critical axe-core findings.
 """
 
 from __future__ import annotations
@@ -42,6 +42,18 @@ _OVERFLOW = """() => {
             (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
   ).join(', ');
 }"""
+
+
+# A checkbox or radio button whose label is not beside it (on its own line, or above it).
+_APART = """() => [...document.querySelectorAll('input[type=checkbox], input[type=radio]')]
+  .filter((box) => box.id && box.offsetParent !== null)
+  .map((box) => [box, document.querySelector(`label[for="${box.id}"]`)])
+  .filter(([box, label]) => label && label.offsetParent !== null && !label.contains(box))
+  .filter(([box, label]) => {
+    const b = box.getBoundingClientRect(), l = label.getBoundingClientRect();
+    return !(l.top < b.bottom && l.bottom > b.top && l.left >= b.right - 1);
+  })
+  .map(([box]) => '#' + box.id).slice(0, 5)"""
 
 
 @dataclasses.dataclass
@@ -106,6 +118,9 @@ class Tab:
         overflow = await page.evaluate(_OVERFLOW)
         if overflow:
             visit.problems.append(f"sideways scrolling: {overflow}")
+        apart = await page.evaluate(_APART)
+        if apart:
+            visit.problems.append(f"checkbox not beside its label: {', '.join(apart)}")
         for violation in await page.evaluate("window.__csp || []"):
             visit.problems.append(f"CSP violation: {violation}")
         if accessibility:
