@@ -2,7 +2,7 @@
 
 `seed` adds what the demo lacks for a full tour (online registrants of the workshop, so
 group work can be planned and opened); `serve_site` runs the app on uvicorn with the
-group work open and yields the `Site`; `pages(site)` is the list both tools walk. Who a
+group work planned (a page's `step` opens it) and yields the `Site`; `pages(site)` is the list both tools walk. Who a
 page is for decides how it is opened: public and participant pages without login (the
 participant's personal token is in the address), moderator pages with the event's
 moderator link, organiser pages after logging in as the demo organiser (and with the
@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from playwright.async_api import Page
@@ -49,6 +49,16 @@ class Site:
     stream_key: str
     recording_id: int
     room_id: int = 0
+    # Steps a page needs first, by name (run once): the room page needs the group work open,
+    # while the lobby is visited before, when it does not yet move on to the room by itself.
+    steps: dict[str, Callable[[], Awaitable[None]]] = dataclasses.field(default_factory=dict)
+    done: set[str] = dataclasses.field(default_factory=set)
+
+    async def prepare(self, step: str) -> None:
+        """Run the named step unless it has run."""
+        if step and step not in self.done:
+            await self.steps[step]()
+            self.done.add(step)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +69,7 @@ class PageSpec:
     path: str
     audience: str
     status: int = 200
+    step: str = ""  # a `Site.steps` name to run before the first visit
 
     def address(self, site: Site) -> str:
         return site.url + self.path
@@ -100,7 +111,7 @@ async def seed(settings: Settings) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def serve_site(settings: Settings) -> AsyncIterator[Site]:
-    """The app (demo loaded, `seed` applied) on uvicorn, with the group work open."""
+    """The app (demo loaded, `seed` applied) on uvicorn, with the group work planned."""
     found = await seed(settings)
     base = create_app(settings)
     states: list[dict[str, Any]] = []
@@ -117,9 +128,12 @@ async def serve_site(settings: Settings) -> AsyncIterator[Site]:
         rooms = states[0]["rooms"].service
         await rooms.configure(found["workshop_id"], placement=Placement.THEME, room_size=4)
         await rooms.plan_rooms(found["workshop_id"])
-        await rooms.open(found["workshop_id"], minutes=30)
         planned = await rooms.rooms(found["workshop_id"])
-        yield Site(url=url, room_id=planned[0].id, **found)
+
+        async def open_group_work() -> None:
+            await rooms.open(found["workshop_id"], minutes=30)
+
+        yield Site(url=url, room_id=planned[0].id, steps={"open": open_group_work}, **found)
 
 
 def pages(site: Site) -> list[PageSpec]:
@@ -141,7 +155,8 @@ def pages(site: Site) -> list[PageSpec]:
     participant = [
         PageSpec("personal", f"/r/{site.registrant}", "participant"),
         PageSpec("lobby", f"/e/{w}/group-work?r={site.registrant}", "participant"),
-        PageSpec("room", f"/e/{w}/rooms/{site.room_id}?r={site.registrant}", "participant"),
+        PageSpec("room", f"/e/{w}/rooms/{site.room_id}?r={site.registrant}", "participant",
+                 step="open"),
     ]
     mod = f"token={site.moderator}"
     moderator = [

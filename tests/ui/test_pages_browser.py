@@ -24,7 +24,7 @@ def database_url(sqlite_url: str) -> str:
 
 @pytest.fixture
 async def site(demo_app: Starlette, settings: Settings) -> AsyncIterator[Site]:
-    """The demo with workshop registrants and the group work open, on uvicorn."""
+    """The demo with workshop registrants and the group work planned, on uvicorn."""
     async with serve_site(settings) as running:
         yield running
 

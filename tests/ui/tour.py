@@ -111,6 +111,7 @@ class Tab:
         """Open the page at the visit's width and language and file what is wrong."""
         self.current = visit
         page = self.page
+        await site.prepare(visit.spec.step)
         await page.set_viewport_size({"width": visit.width, "height": 800})
         response = await page.goto(localised(visit.spec, site, visit.lang), wait_until="load")
         if response is None or response.status != visit.spec.status:
