@@ -150,6 +150,7 @@ def pages(site: Site) -> list[PageSpec]:
         PageSpec("archive-search", "/archive?q=plan", "public"),
         PageSpec("recording", f"/recordings/{rec}", "public"),
         PageSpec("login", "/admin/login", "public"),
+        PageSpec("api-docs", "/api/docs", "public"),
         PageSpec("not-found", "/e/no-such-event", "public", status=404),
     ]
     participant = [
