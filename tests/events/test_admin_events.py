@@ -42,8 +42,8 @@ async def test_new_event_errors_name_their_fields_and_leave_the_slug_alone(
     response = await post_form(client, "/admin/events/new", {"title": "", "slug": "", "city": ""})
     assert response.status_code == 422
     summary = response.text.split('id="error-summary-h"')[1].split("</div>")[0]
-    assert '<a href="#f-title">Title: Fill in this field.</a>' in summary
-    assert '<a href="#f-city">City: Fill in this field.</a>' in summary
+    assert '<a class="ds-link" href="#f-title">Title: Fill in this field.</a>' in summary
+    assert '<a class="ds-link" href="#f-city">City: Fill in this field.</a>' in summary
     assert "#f-slug" not in summary and 'id="f-slug-error"' not in response.text
 
 

@@ -200,8 +200,8 @@ async def test_error_summary_names_the_fields(web: httpx.AsyncClient) -> None:
     web.cookies.set("salen_lang", "nb")
     response = await register(web, person(1, name="", organisation=""))
     summary = response.text.split('id="problem-h"')[1].split("</div>")[0]
-    assert '<a href="#f-name">Navn: Må fylles ut.</a>' in summary
-    assert '<a href="#f-organisation">Organisasjon: Må fylles ut.</a>' in summary
+    assert '<a class="ds-link" href="#f-name">Navn: Må fylles ut.</a>' in summary
+    assert '<a class="ds-link" href="#f-organisation">Organisasjon: Må fylles ut.</a>' in summary
 
 
 async def test_missing_theme_is_a_field_error(web: httpx.AsyncClient) -> None:
