@@ -17,6 +17,8 @@ from starlette.routing import Route
 from live.archive.access import load_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp, is_seconds
+from live.archive.files import file_url
+from live.archive.service import MEDIA_DIR, recording_dir
 from live.bounds import parse_id
 from live.events.facts import archive_version
 from live.events.page_cache import PageCache, cached_page, remembered
@@ -26,6 +28,7 @@ from live.routing import id_param
 from live.state import app_state
 from live.web import render
 from stream.package.chapters import parse_offset
+from stream.package.poster import POSTER_NAME
 
 MAX_QUERY = 200
 EVENT_TYPES = frozenset(t.value for t in EventType)
@@ -40,6 +43,7 @@ class Listed:
     event: Event
     speakers: list[str]
     text: str  # everything the search looks through, lower-case
+    poster: str | None = None  # the poster frame's URL, when packaging made one
 
 
 def _search_text(recording: Recording, event: Event) -> tuple[list[str], str]:
@@ -62,8 +66,14 @@ def matches(listed: Listed, words: list[str], year: int | None, kind: str) -> bo
     return all(word in listed.text for word in words)
 
 
-async def published(session: AsyncSession) -> list[Listed]:
-    """Every published recording of a published event, with the event, newest first."""
+def _poster(settings: Any, recording: Recording) -> str | None:
+    exists = (recording_dir(settings, recording.id) / MEDIA_DIR / POSTER_NAME).is_file()
+    return file_url(recording, POSTER_NAME) if exists else None
+
+
+async def published(session: AsyncSession, settings: Any) -> list[Listed]:
+    """Every published recording of a published event, with the event and its poster
+    frame, newest first."""
     rows = (
         await session.execute(
             select(Recording, Event)
@@ -78,7 +88,7 @@ async def published(session: AsyncSession) -> list[Listed]:
         )
     ).all()
     far = dt.datetime.min.replace(tzinfo=dt.UTC)
-    listed = [Listed(r, e, *_search_text(r, e)) for r, e in rows]
+    listed = [Listed(r, e, *_search_text(r, e), poster=_poster(settings, r)) for r, e in rows]
     listed.sort(
         key=lambda x: x.recording.started_at or x.recording.published_at or far, reverse=True
     )
@@ -102,7 +112,8 @@ async def archive_page(request: Request) -> Response:
     everything = cache.get(("archive", version))
     if everything is None:
         async with app_state(request).db() as session:
-            everything = cache.put(("archive", version), await published(session))
+            everything = cache.put(("archive", version),
+                                   await published(session, app_state(request).settings))
     key = ("archive", version, query, year, kind)
     return cached_page(request, key, "archive.html",
                        lambda: _archive_context(everything, query, year, kind))
