@@ -33,6 +33,7 @@ from tests.support.liveserver import serve_app
 
 STREAMED = "planstrategi-4-0"
 WORKSHOP = "verksted-regional-utvikling"
+FINISHED = "regional-utvikling-samling-1"  # the demo's finished event, its report published
 AUDIENCES = ("public", "participant", "moderator", "organiser")
 
 
@@ -151,10 +152,14 @@ def pages(site: Site) -> list[PageSpec]:
         PageSpec("recording", f"/recordings/{rec}", "public"),
         PageSpec("login", "/admin/login", "public"),
         PageSpec("api-docs", "/api/docs", "public"),
+        PageSpec("poster", f"/e/{s}/poster", "public"),
+        PageSpec("group-work-report", f"/e/{FINISHED}/group-work/report", "public"),
         PageSpec("not-found", "/e/no-such-event", "public", status=404),
     ]
     participant = [
         PageSpec("personal", f"/r/{site.registrant}", "participant"),
+        PageSpec("confirm-cancel",
+                 f"/confirm/registration.cancel/r/{site.registrant}/cancel", "participant"),
         PageSpec("lobby", f"/e/{w}/group-work?r={site.registrant}", "participant"),
         PageSpec("room", f"/e/{w}/rooms/{site.room_id}?r={site.registrant}", "participant",
                  step="open"),
@@ -179,8 +184,11 @@ def pages(site: Site) -> list[PageSpec]:
         PageSpec("registrations", f"{admin}{w}/registrations", "organiser"),
         PageSpec("registration-edit",
                  f"{admin}{w}/registrations/{site.registration_id}/edit", "organiser"),
+        PageSpec("checkin", f"{admin}{w}/checkin", "organiser"),
+        PageSpec("organisations", "/admin/organisations", "organiser"),
         PageSpec("qa-settings", f"{admin}{s}/qa", "organiser"),
         PageSpec("stream", f"{admin}{s}/stream", "organiser"),
+        PageSpec("confirm-stream-key", f"/confirm/stream.key{admin}{s}/stream", "organiser"),
         PageSpec("recordings", f"{admin}{s}/recordings", "organiser"),
         PageSpec("recording-admin", f"/admin/recordings/{rec}", "organiser"),
         PageSpec("rooms-setup", f"/admin/group-work/{w}", "organiser"),
