@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from live import (
     admin,
     archive,
+    assets,
     attendance,
     confirm,
     events,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = by_segment([
         *events.routes(),
         *archive.routes(),
+        *assets.routes,
         *registration.routes(),
         *organisations.routes(),
         *streaming.routes(),

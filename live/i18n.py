@@ -81,7 +81,10 @@ class Localiser:
         return "en_GB" if self.locale == "en" else self.locale
 
     def date(self, value: dt.datetime, format: str = "long") -> str:
-        return format_date(self.local(value), format=format, locale=self.formats)
+        """"10 December 2026" / "10. desember 2026"; "short" is "10 Dec 2026" / "10. des.
+        2026", never 10/12/2026, which reads as October in the United States."""
+        return format_date(self.local(value), format="medium" if format == "short" else format,
+                           locale=self.formats)
 
     def weekday_date(self, value: dt.datetime) -> str:
         pattern = "EEEE d. MMMM y" if self.locale == "nb" else "EEEE d MMMM y"

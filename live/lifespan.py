@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from live import archive, confirm, idempotency
+from live.assets import install_assets
 from live.attendance.online import OnlineFeature, open_attendance
 from live.attendance.reminders import open_reminders
 from live.captions.handlers import CaptionsFeature
@@ -82,6 +83,7 @@ async def open_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         stack.push_async_callback(recordings.aclose)
         await recordings.resume_at_start_up()
         install_player(shared.templates)
+        install_assets(shared.templates.env, settings)
         streams = await stack.enter_async_context(
             LiveStreams(settings, on_finished=finished_recordings(recordings)))
         await stack.enter_async_context(open_hls_captions(db, hub, streams))

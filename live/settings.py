@@ -95,6 +95,12 @@ class Settings:
         "Internal nginx location that serves the recordings folder (e.g. /_files): checked "
         "recordings and live HLS files are then handed to nginx with X-Accel-Redirect.",
     )
+    theme_css: str = _setting(
+        "", "An organisation's own Designsystemet theme CSS file (from `designsystemet tokens "
+        "build`); empty: Salen's theme."
+    )
+    logo: str = _setting("", "An organisation's logo file (SVG or PNG) for the page header.")
+    organisation: str = _setting("", "The organisation's name, shown in the page footer.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

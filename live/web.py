@@ -67,6 +67,7 @@ def _context(request: Request) -> dict[str, Any]:
         "fmt": loc,
         "lang": loc.locale,
         "csrf_token": lambda: csrf_token(request),
+        "field_labels": {},  # filled by the form macros, read by the error summaries
     }
 
 

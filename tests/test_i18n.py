@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations
 
-from live.i18n import LOCALE_DIR, load_translations
+from live.i18n import LOCALE_DIR, Localiser, load_translations
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
@@ -112,3 +115,12 @@ async def test_pages_are_in_english_when_asked(client: httpx.AsyncClient) -> Non
     event = (await client.get("/e/vi-bygger-innlandet", params={"lang": "en"})).text
     assert "Programme" in event and "Registration deadline" in event
     assert "Påmeldingsfrist" not in event
+
+
+def test_dates_name_the_month_in_both_languages() -> None:
+    """Dates are "10 December 2026" / "10. desember 2026"; the short form still names the month."""
+    day = dt.datetime(2026, 12, 10, 9, tzinfo=dt.UTC)
+    oslo = ZoneInfo("Europe/Oslo")
+    nb, en = Localiser("nb", NullTranslations(), oslo), Localiser("en", NullTranslations(), oslo)
+    assert (nb.date(day), en.date(day)) == ("10. desember 2026", "10 December 2026")
+    assert (nb.date(day, "short"), en.date(day, "short")) == ("10. des. 2026", "10 Dec 2026")

@@ -22,6 +22,7 @@ from live.auth import event_roles, require
 from live.bounds import parse_id
 from live.errors import Invalid, NotFound, SalenError
 from live.events.service import find_event, load_event
+from live.i18n import N_
 from live.models import Recording, Role
 from live.models.base import utcnow
 from live.models.recordings import RecordingAttachment, RecordingCaption
@@ -29,6 +30,7 @@ from live.routing import id_param, segment
 from live.state import app_state
 from live.web import localiser, render
 from stream.package.captions import MAX_CAPTION_BYTES, normalise_captions
+from stream.package.probe import RecordingError
 
 MAX_VIDEO_BYTES = 50 * 1024**3
 MAX_PDF_BYTES = 50 * 1024**2
@@ -76,8 +78,30 @@ async def import_upload(request: Request) -> Response:
                 move=True,
             )
         except Invalid as exc:
-            return await _event_page(request, _t(request, exc.message), 422)
+            message = upload_message(request, exc, upload.filenames.get("file", ""))
+            return await _event_page(request, message, 422)
     return RedirectResponse(f"/admin/recordings/{rid}", status_code=303)
+
+
+# What an organiser is told about a refused video, by error code: in their language and
+# naming the file they chose, never the temporary file it was streamed into.
+_REFUSALS = {
+    "recording.not_video": N_("%(name)s is not a video file. Choose a video such as MP4 or MOV."),
+    "recording.broken": N_("%(name)s looks like a video but is damaged or cut short."),
+    "recording.unsupported_codec": N_(
+        "%(name)s is %(codec)s video, which Salen cannot publish; export it as MP4 (H.264)."),
+}
+
+
+def upload_message(request: Request, exc: Invalid, filename: str) -> str:
+    """The refusal of an uploaded video, localised, with the name the organiser chose."""
+    loc = localiser(request)
+    if isinstance(exc, RecordingError):
+        if exc.fields.get("file") == "empty":
+            return loc.gettext("%(name)s is empty.", name=filename or "?")
+        refusal = _REFUSALS.get(exc.code, N_("%(name)s could not be read as a video."))
+        return loc.gettext(refusal, name=filename or "?", codec=exc.fields.get("codec", "?"))
+    return loc.gettext(exc.message)
 
 
 def _started_at(text: str) -> Any:

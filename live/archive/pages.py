@@ -18,7 +18,8 @@ from starlette.routing import Route
 from live.archive.access import load_access
 from live.archive.api import recording_json
 from live.archive.chapters import format_timestamp, is_seconds
-from live.archive.service import CAPTIONS_DIR, recording_dir
+from live.archive.files import file_url
+from live.archive.service import CAPTIONS_DIR, MEDIA_DIR, recording_dir
 from live.archive.transcript import plain_text, read_lines, search, transcript_lang
 from live.bounds import parse_id
 from live.events.facts import archive_version
@@ -31,6 +32,7 @@ from live.settings import Settings
 from live.state import app_state
 from live.web import localiser, render
 from stream.package.chapters import parse_offset
+from stream.package.poster import POSTER_NAME
 
 MAX_QUERY = 200
 COUNT = ("%(num)d line holds “%(query)s”.", "%(num)d lines hold “%(query)s”.")
@@ -46,6 +48,7 @@ class Listed:
     event: Event
     speakers: list[str]
     text: str  # everything the search looks through, lower-case
+    poster: str | None = None  # the poster frame's URL, when packaging made one
 
 
 def _search_text(recording: Recording, event: Event) -> tuple[list[str], str]:
@@ -68,9 +71,14 @@ def matches(listed: Listed, words: list[str], year: int | None, kind: str) -> bo
     return all(word in listed.text for word in words)
 
 
-async def published(session: AsyncSession, settings: Settings | None = None) -> list[Listed]:
-    """Every published recording of a published event, with the event, newest first; with
-    `settings`, the search text takes in each recording's transcript."""
+def _poster(settings: Settings, recording: Recording) -> str | None:
+    exists = (recording_dir(settings, recording.id) / MEDIA_DIR / POSTER_NAME).is_file()
+    return file_url(recording, POSTER_NAME) if exists else None
+
+
+async def published(session: AsyncSession, settings: Settings) -> list[Listed]:
+    """Every published recording of a published event, with the event and its poster
+    frame, newest first; the search text takes in each recording's transcript."""
     rows = (
         await session.execute(
             select(Recording, Event)
@@ -89,7 +97,8 @@ async def published(session: AsyncSession, settings: Settings | None = None) -> 
     listed = []
     for r, e in rows:
         speakers, text = _search_text(r, e)
-        listed.append(Listed(r, e, speakers, f"{text} {transcripts.get(r.id, '')}"))
+        listed.append(Listed(r, e, speakers, f"{text} {transcripts.get(r.id, '')}",
+                             poster=_poster(settings, r)))
     listed.sort(
         key=lambda x: x.recording.started_at or x.recording.published_at or far, reverse=True
     )
@@ -131,7 +140,8 @@ async def archive_page(request: Request) -> Response:
     everything = cache.get(("archive", version))
     if everything is None:
         async with app_state(request).db() as session:
-            everything = cache.put(("archive", version), await published(session, app_state(request).settings))
+            everything = cache.put(("archive", version),
+                                   await published(session, app_state(request).settings))
     key = ("archive", version, query, year, kind)
     return cached_page(request, key, "archive.html",
                        lambda: _archive_context(everything, query, year, kind))

@@ -114,7 +114,8 @@ def check_source(path: Path) -> MediaInfo:
     if not (info.mp4_copy and info.hls_copy):
         raise UnsupportedCodec(
             f"{path.name}: {info.video.codec} video cannot be published without re-encoding; "
-            "convert it to H.264 first"
+            "convert it to H.264 first",
+            fields={"codec": info.video.codec},
         )
     return info
 

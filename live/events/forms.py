@@ -89,9 +89,10 @@ class FormReader:
         value = self.raw(name)
         if not value:
             derived = slugify(fallback)
-            if not derived:
-                self.fail(name, N_("Fill in this field."))
-            return unique_slug(derived, taken or set())
+            if not derived and fallback.strip():
+                self.fail(name, N_("Enter an address: none can be made from the name given."))
+            # An empty fallback is its own field's error; the optional slug is not missing.
+            return unique_slug(derived, taken or set()) if derived else ""
         if not SLUG.match(value):
             self.fail(name, N_("Use lower-case letters, digits and hyphens only."))
         return value

@@ -78,7 +78,8 @@ async def list_context(request: Request, event_id: int, slug: str) -> dict[str, 
     chosen = list_filters(request)
     async with app_state(request).db() as session:
         event = await load_event(session, slug)
-        everyone, _ = await export.participant_rows(session, event_id)
+        everyone, _ = await export.participant_rows(
+            session, event_id, export.Filters(include_cancelled=True))
         rows, _ = await export.participant_rows(session, event_id, chosen)
         came = await attendance_of(session, event_id)
     return {

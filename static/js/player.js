@@ -54,3 +54,86 @@
     if (playing && playing.catch) { playing.catch(function () { /* autoplay refused: stay paused */ }); }
   });
 })();
+
+// Chapter marks under the player, the current chapter marked in them and in the list, and a
+// "share from this moment" link (?t=seconds, which the page honours on load).
+(function () {
+  "use strict";
+  var video = document.getElementById("player");
+  if (!video) { return; }
+  var links = Array.prototype.slice.call(document.querySelectorAll(".chapters a.seek"));
+  var chapters = links.map(function (link) {
+    return { start: parseFloat(link.dataset.t) || 0, link: link, title: link.textContent.trim() };
+  });
+  var bar = document.querySelector("[data-chapter-marks]");
+  var marks = [];
+  var position = null;
+
+  function drawMarks() {
+    var total = video.duration;
+    if (!bar || !chapters.length || !isFinite(total) || total <= 0 || marks.length) { return; }
+    chapters.forEach(function (chapter, i) {
+      var end = i + 1 < chapters.length ? chapters[i + 1].start : total;
+      var mark = document.createElement("a");
+      mark.className = "seek";
+      mark.href = "?t=" + Math.floor(chapter.start);
+      mark.dataset.t = String(chapter.start);
+      mark.title = chapter.title;
+      mark.tabIndex = -1; // the chapter list is the keyboard's way in
+      mark.style.left = (100 * chapter.start / total) + "%";
+      mark.style.width = (100 * Math.max(0, end - chapter.start) / total) + "%";
+      bar.appendChild(mark);
+      marks.push(mark);
+    });
+    position = document.createElement("span");
+    position.className = "position";
+    bar.appendChild(position);
+    bar.hidden = false;
+    mark_current();
+  }
+
+  var current = -1;
+  function mark_current() {
+    var t = video.currentTime;
+    var index = -1;
+    chapters.forEach(function (chapter, i) { if (chapter.start <= t + 0.25) { index = i; } });
+    if (position && isFinite(video.duration) && video.duration > 0) {
+      position.style.left = (100 * t / video.duration) + "%";
+    }
+    if (index === current) { return; }
+    current = index;
+    chapters.forEach(function (chapter, i) {
+      var on = i === index;
+      [chapter.link, marks[i]].forEach(function (el) {
+        if (!el) { return; }
+        if (on) { el.setAttribute("aria-current", "true"); } else { el.removeAttribute("aria-current"); }
+      });
+    });
+  }
+
+  video.addEventListener("loadedmetadata", drawMarks);
+  video.addEventListener("durationchange", drawMarks);
+  video.addEventListener("timeupdate", mark_current);
+  video.addEventListener("seeked", mark_current);
+  if (video.readyState >= 1) { drawMarks(); }
+
+  var share = document.querySelector("[data-share]");
+  if (!share) { return; }
+  var button = share.querySelector("[data-share-button]");
+  var field = share.querySelector("[data-share-url]");
+  var status = share.querySelector("[data-share-status]");
+  share.hidden = false;
+  button.addEventListener("click", function () {
+    var url = location.origin + location.pathname + "?t=" + Math.floor(video.currentTime || 0);
+    field.value = url;
+    field.hidden = false;
+    field.select();
+    var done = function () { status.textContent = share.dataset.copied; };
+    var manual = function () { status.textContent = share.dataset.select; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(url).then(done, manual);
+    } else {
+      manual();
+    }
+  });
+})();

@@ -91,3 +91,33 @@ async def test_archive_and_recording_pages_are_accessible(
     await page.goto(f"{live_url}/recordings/{published}")
     await page.wait_for_function(f"() => {PLAYER}.readyState >= 1")
     await assert_accessible(page)
+
+
+async def test_chapter_marks_current_chapter_and_share_link(
+    page: Page, live_url: str, published: int
+) -> None:
+    """Marks for each chapter lie under the player; the chapter playing is marked; the share link carries ?t=."""
+    await page.goto(f"{live_url}/recordings/{published}?t=12")
+    await page.wait_for_function(f"() => {PLAYER}.readyState >= 1 && {PLAYER}.currentTime >= 11.9")
+    marks = page.locator("[data-chapter-marks] a")
+    await marks.nth(len(ITEMS) - 1).wait_for(state="attached")
+    assert await marks.count() == len(ITEMS)
+    current = page.locator("ol.chapters a[aria-current='true']")
+    await current.wait_for()
+    assert ITEMS[1] in await current.inner_text()
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await page.get_by_role("button", name="Del fra dette øyeblikket").click()
+    shared = await page.locator("[data-share-url]").input_value()
+    assert shared == f"{live_url}/recordings/{published}?t=12"
+    assert await page.locator("[data-share-status]").inner_text() == "Lenken er kopiert."
+
+
+async def test_archive_shows_the_poster_frame_as_thumbnail(
+    page: Page, live_url: str, published: int
+) -> None:
+    """Each recording in the archive carries its poster frame, loaded as a thumbnail."""
+    await page.goto(f"{live_url}/archive")
+    thumb = page.locator(f'img.archive-thumb[src="/recordings/{published}/files/poster.jpg"]')
+    await thumb.scroll_into_view_if_needed()
+    await page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=await thumb.element_handle())

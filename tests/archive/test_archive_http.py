@@ -260,6 +260,20 @@ async def test_not_a_video_is_refused_and_nothing_created(
     assert not any(uploads.iterdir())
 
 
+async def test_refused_video_is_told_in_bokmal_with_the_chosen_name(
+    client: httpx.AsyncClient, settings: object, tmp_path: Path
+) -> None:
+    """A text file sent as a video: the refusal is in bokmål and names the file chosen, not the temporary one."""
+    await add_event(settings)  # type: ignore[arg-type]
+    bogus = tmp_path / "notes.mp4"
+    bogus.write_bytes(b"this is not a video at all\n" * 100)
+    client.cookies.set("salen_lang", "nb")
+    response = await upload(client, bogus)
+    assert response.status_code == 422
+    assert "notes.mp4 er ikke en videofil." in response.text
+    assert "upload-" not in response.text and "not a video file" not in response.text
+
+
 async def test_broken_file_fails_without_files(
     client: httpx.AsyncClient, settings: object, source: Path, tmp_path: Path
 ) -> None:

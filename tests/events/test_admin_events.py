@@ -35,6 +35,18 @@ async def test_create_event_through_the_form(client: httpx.AsyncClient,
     assert public.status_code == 200 and "Dialogmøte om kyst" in public.text
 
 
+async def test_new_event_errors_name_their_fields_and_leave_the_slug_alone(
+        client: httpx.AsyncClient) -> None:
+    """An empty new-event form: the summary names and links each field; the optional slug is not missing."""
+    await login(client)
+    response = await post_form(client, "/admin/events/new", {"title": "", "slug": "", "city": ""})
+    assert response.status_code == 422
+    summary = response.text.split('id="error-summary-h"')[1].split("</div>")[0]
+    assert '<a class="ds-link" href="#f-title">Title: Fill in this field.</a>' in summary
+    assert '<a class="ds-link" href="#f-city">City: Fill in this field.</a>' in summary
+    assert "#f-slug" not in summary and 'id="f-slug-error"' not in response.text
+
+
 async def test_add_occurrence_with_deadline(client: httpx.AsyncClient, settings: Settings) -> None:
     """A new occurrence with a deadline and capacity is saved in Oslo time and listed."""
     await login(client)

@@ -127,7 +127,7 @@ async def test_event_page_shows_an_edit_at_once(client: httpx.AsyncClient) -> No
     response = await client.patch(OSLO.replace("/e/", "/api/events/"), headers=ADMIN,
                                   json={"title": "Ny tittel"})
     assert response.status_code == 200, response.text
-    assert '<h1 dir="auto">Ny tittel</h1>' in await views(client, OSLO, 1)
+    assert 'dir="auto">Ny tittel</h1>' in await views(client, OSLO, 1)
 
 
 async def test_event_page_shows_a_programme_edit(client: httpx.AsyncClient) -> None:

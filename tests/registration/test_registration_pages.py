@@ -187,21 +187,30 @@ async def test_bad_fields_get_messages_in_the_ui_language(
     response = await register(web, person(1, name="", email="not-an-address", theme=""))
     assert response.status_code == 422
     html = response.text
-    assert '<p class="field-error" id="f-name-error">Må fylles ut.</p>' in html
-    assert '<p class="field-error" id="f-email-error">Ikke en gyldig e-postadresse.</p>' in html
+    error = '<p class="ds-validation-message field-error" data-color="danger" id="f-{}-error">{}</p>'
+    assert error.format("name", "Må fylles ut.") in html
+    assert error.format("email", "Ikke en gyldig e-postadresse.") in html
     assert re.search(
         r'id="f-email"[^>]*aria-describedby="f-email-error"[^>]*aria-invalid="true"', html
     )
     assert await count_registrations(settings) == 0
 
 
+async def test_error_summary_names_the_fields(web: httpx.AsyncClient) -> None:
+    """The summary above the form names each field in error and links to it."""
+    web.cookies.set("salen_lang", "nb")
+    response = await register(web, person(1, name="", organisation=""))
+    summary = response.text.split('id="problem-h"')[1].split("</div>")[0]
+    assert '<a class="ds-link" href="#f-name">Navn: Må fylles ut.</a>' in summary
+    assert '<a class="ds-link" href="#f-organisation">Organisasjon: Må fylles ut.</a>' in summary
+
+
 async def test_missing_theme_is_a_field_error(web: httpx.AsyncClient) -> None:
     """An event with themes needs one chosen; the message sits in the theme fieldset."""
     response = await register(web, person(1, theme=""))
     assert response.status_code == 422
-    assert '<p class="field-error" id="f-theme-error">Choose a theme for the group work.</p>' in (
-        response.text
-    )
+    assert ('<p class="ds-validation-message field-error" data-color="danger" id="f-theme-error">'
+            "Choose a theme for the group work.</p>") in response.text
 
 
 async def test_form_without_csrf_token_is_refused(
@@ -425,6 +434,19 @@ async def test_organiser_adds_moves_and_removes(web: httpx.AsyncClient) -> None:
     everyone = (await web.get(base + "?cancelled=1", headers=ADMIN)).text
     cancelled_rows = re.findall(r'<tr class="status-cancelled">(.*?)</tr>', everyone, re.DOTALL)
     assert len(cancelled_rows) == 1 and "Person 2" in cancelled_rows[0]
+
+
+async def test_participant_count_includes_the_cancelled(web: httpx.AsyncClient) -> None:
+    """The list's count names every registration, cancelled ones too, with a correct plural."""
+    token = await organiser_token(web)
+    base = f"/admin/events/{SLUG}/registrations"
+    await registered(web, person(1))
+    await registered(web, person(2))
+    listing = (await web.get(base, headers=ADMIN)).text
+    number = re.findall(r'registrations/(\d+)/edit">Person 2<', listing)[0]
+    await web.post(f"{base}/{number}/remove", headers=ADMIN, data={"csrf_token": token})
+    page = text_of((await web.get(base, headers=ADMIN)).text)
+    assert "Showing 1 of 2 registrations, cancelled ones included." in page
 
 
 async def test_organiser_confirms_from_the_waitlist(web: httpx.AsyncClient) -> None:

@@ -61,8 +61,16 @@ def _target_text(target: Any) -> str:
     return " >> ".join(json.dumps(t) if not isinstance(t, str) else t for t in target)
 
 
+# Animations that end (a Designsystemet dialog fades in over 300 ms) are let finish first:
+# mid-fade, text is partly transparent and axe reports its contrast as too low.
+_SETTLE = """() => Promise.all(document.getAnimations()
+  .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+  .map((a) => a.finished.catch(() => null)))"""
+
+
 async def axe_violations(page: Page, *, context: AxeContext = None) -> list[Violation]:
     """Run axe-core on `page` (or the part named by `context`) and return every violation."""
+    await page.evaluate(_SETTLE)
     await page.evaluate(_INSTALL, _axe_source())
     options = {"resultTypes": ["violations"]}
     raw = await page.evaluate(_RUN, [context, options])
