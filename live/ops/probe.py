@@ -53,6 +53,9 @@ async def _probe_forever(hub: Hub, metrics: Metrics, every: float) -> None:
                     data = tag + count.to_bytes(8, "big")
                     sent = time.perf_counter()
                     async with asyncio.timeout(TIMEOUT):
+                        # Ask Redis itself first: while it is away the hub still delivers
+                        # this process's own notices, which would hide the outage.
+                        await hub.ping()
                         await hub.publish(PROBE_CHANNEL, Entry(count, count - 1, data))
                         while (await subscription.get()).data != data:
                             pass
