@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from live import auth
+from live import auth, confirm
 from live.attendance.service import attendance_of
 from live.bounds import parse_id
 from live.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -201,11 +201,22 @@ async def edit(request: Request) -> Response:
     return RedirectResponse(list_url(event.slug, "participants-h"), status_code=303)
 
 
+REMOVE = confirm.declare(
+    "registration.remove", "/admin/events/{slug}/registrations/{id}/remove",
+    back="/admin/events/{slug}/registrations/{id}",
+    title=N_("Remove this participant?"),
+    question=N_("The registration is cancelled and the participant is told by e-mail; the "
+                "first on the waiting list takes the place."),
+    button=N_("Yes, remove"))
+
+
 @organiser_page
 async def remove(request: Request) -> Response:
     """POST: cancel a registration by hand; the first on the waitlist takes the place."""
     event = await organiser_event(request)
-    await posted(request)
+    form = await posted(request)
+    if (asked := confirm.ask(request, form.form, REMOVE)) is not None:
+        return asked
     mail = mailing(request, "cancelled")
     who = service.ById(event.slug, (await one_receipt(request, event)).id)
     await service.cancel(app_state(request).db, who, after=mail)

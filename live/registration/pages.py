@@ -368,9 +368,19 @@ async def cancel(request: Request) -> Response:
     return farewell(request, receipt.event_title, receipt.event_slug, token, deleted=False)
 
 
+DELETE = confirm.declare(
+    "registration.delete", "/r/{token}/delete", back="/r/{token}",
+    title=N_("Delete your data?"),
+    question=N_("Your registration is cancelled, and your name, e-mail address and answers are "
+                "deleted from the organiser's list. This cannot be undone."),
+    button=N_("Yes, delete my data"))
+
+
 async def delete_data(request: Request) -> Response:
     """POST /r/{token}/delete: cancel if still live, then delete the registrant's row."""
-    await checked_form(request)
+    form = await checked_form(request)
+    if (asked := confirm.ask(request, form, DELETE)) is not None:
+        return asked
     await limiter(request).hit(client_key(request))
     token = request.path_params["token"]
     # No mail to the registrant: the outbox would keep the data they asked us to delete.

@@ -7,14 +7,6 @@ document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 
-  // Forms not yet moved to the confirm_form macro (the organiser's "Remove" of a
-  // participant) still ask with the browser's own prompt.
-  for (const form of document.querySelectorAll("form.remove")) {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm || "?")) event.preventDefault();
-    });
-  }
-
   const status = document.querySelector("[data-move-status]");
   const say = (text) => { if (status) status.textContent = text; };
 

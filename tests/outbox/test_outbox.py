@@ -119,7 +119,8 @@ async def test_deleting_ones_data_deletes_ones_mails(sqlite_url: str, tmp_path: 
         response = await web.post("/api/events/konf/registrations", json=person(1))
         page_path = httpx.URL(response.json()["page_url"]).path
         page = await web.get(page_path)
-        gone = await web.post(f"{page_path}/delete", data={"csrf_token": csrf_of(page.text)})
+        gone = await web.post(f"{page_path}/delete",
+                              data={"csrf_token": csrf_of(page.text), "confirm": "yes"})
         assert gone.status_code == 200
         assert await mails(state) == []
 

@@ -298,10 +298,18 @@ async def test_cancel_without_javascript_asks_on_a_confirm_page(
 
 
 async def test_delete_my_data_removes_the_row(web: httpx.AsyncClient, settings: Settings) -> None:
-    """'Delete my data' cancels and deletes the registration itself."""
+    """'Delete my data' asks first (nothing deleted without the answer), then cancels and
+    deletes the registration itself."""
     path = await registered(web, person(1))
     page = await web.get(path)
-    response = await web.post(path + "/delete", data={"csrf_token": csrf_of(page.text)})
+    asked = await web.post(path + "/delete", data={"csrf_token": csrf_of(page.text)})
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"/confirm/registration.delete{path}/delete"
+    assert await count_registrations(settings) == 1
+    confirm = await web.get(asked.headers["location"])
+    assert "Delete your data?" in confirm.text
+    response = await web.post(path + "/delete",
+                              data={"csrf_token": csrf_of(page.text), "confirm": "yes"})
     assert response.status_code == 200 and "Your data is deleted" in response.text
     assert await count_registrations(settings) == 0
 
@@ -314,10 +322,12 @@ async def test_delete_after_cancelling(web: httpx.AsyncClient, settings: Setting
                                data={"csrf_token": csrf_of(page.text), "confirm": "yes"})
     assert f'action="{path}/delete"' in cancelled.text
     assert await count_registrations(settings, Status.CANCELLED) == 1
-    deleted = await web.post(path + "/delete", data={"csrf_token": csrf_of(cancelled.text)})
+    deleted = await web.post(path + "/delete",
+                             data={"csrf_token": csrf_of(cancelled.text), "confirm": "yes"})
     assert deleted.status_code == 200 and "Your data is deleted" in deleted.text
     assert await count_registrations(settings) == 0
-    again = await web.post(path + "/delete", data={"csrf_token": csrf_of(cancelled.text)})
+    again = await web.post(path + "/delete",
+                           data={"csrf_token": csrf_of(cancelled.text), "confirm": "yes"})
     assert again.status_code == 404
 
 
@@ -424,8 +434,14 @@ async def test_organiser_adds_moves_and_removes(web: httpx.AsyncClient) -> None:
         },
     )
     assert moved.status_code == 303
-    removed = await web.post(
+    asked = await web.post(
         f"{base}/{ids['Person 2']}/remove", headers=ADMIN, data={"csrf_token": token}
+    )
+    assert asked.headers["location"].startswith("/confirm/registration.remove/")
+    assert "Person 2" in text_of((await web.get(base, headers=ADMIN)).text)
+    removed = await web.post(
+        f"{base}/{ids['Person 2']}/remove", headers=ADMIN,
+        data={"csrf_token": token, "confirm": "yes"},
     )
     assert removed.status_code == 303
     listed = text_of((await web.get(base, headers=ADMIN)).text).split("Participant list")[1]
@@ -444,7 +460,8 @@ async def test_participant_count_includes_the_cancelled(web: httpx.AsyncClient) 
     await registered(web, person(2))
     listing = (await web.get(base, headers=ADMIN)).text
     number = re.findall(r'registrations/(\d+)/edit">Person 2<', listing)[0]
-    await web.post(f"{base}/{number}/remove", headers=ADMIN, data={"csrf_token": token})
+    await web.post(f"{base}/{number}/remove", headers=ADMIN,
+                   data={"csrf_token": token, "confirm": "yes"})
     page = text_of((await web.get(base, headers=ADMIN)).text)
     assert "Showing 1 of 2 registrations, cancelled ones included." in page
 
