@@ -128,6 +128,10 @@ class Archive:
         self.db = db
         self._tasks: set[asyncio.Task[None]] = set()
         self._resume_lock: int | None = None
+        # Transcriptions of this process (`live.archive.transcripts`): the recordings being
+        # transcribed and the tasks waiting on their worker processes.
+        self.transcribing: set[int] = set()
+        self.transcriptions: set[asyncio.Task[Any]] = set()
         # Told of each recording packaged here (the live captions' draft track, say).
         self.on_ready: list[Callable[[int], Awaitable[None]]] = []
 
@@ -260,7 +264,7 @@ class Archive:
         """Let running jobs finish: a cancelled thread would still run, and its row must end.
         Transcriptions (worker processes, `live.archive.transcripts`) are stopped instead:
         their checkpoints let them resume."""
-        for task in list(getattr(self, "_transcriptions", ())):
+        for task in list(self.transcriptions):
             task.cancel()
         await self.wait_idle()
         if self._resume_lock is not None:

@@ -60,7 +60,7 @@ def transcript_status(archive: Any, recording_id: int) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     status["message"] = FAILURES.get(str(status.get("code", "")), str(status.get("error", "")))
-    if status.get("state") == "running" and recording_id not in _running(archive) and \
+    if status.get("state") == "running" and recording_id not in archive.transcribing and \
             not is_running(archive.folder(recording_id) / WORK):
         status["state"] = "interrupted"
     return status
@@ -81,9 +81,9 @@ async def start_transcription(
         if recording.state not in (RecordingState.READY, RecordingState.PUBLISHED):
             raise Conflict("The recording is not ready yet: transcribe it once it is.",
                            code="transcribe.not_ready")
-    if recording_id in _running(archive) or is_running(archive.folder(recording_id) / WORK):
+    if recording_id in archive.transcribing or is_running(archive.folder(recording_id) / WORK):
         raise Conflict("The recording is being transcribed already.", code="transcribe.running")
-    _running(archive).add(recording_id)
+    archive.transcribing.add(recording_id)
     _write_status(archive, recording_id, state="running", progress=0.0)
     work = _run(archive, recording_id, progress)
     if wait:
@@ -91,9 +91,8 @@ async def start_transcription(
             raise failed
         return
     task = asyncio.get_running_loop().create_task(work)
-    tasks: set[asyncio.Task[Any]] = archive.__dict__.setdefault("_transcriptions", set())
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    archive.transcriptions.add(task)
+    task.add_done_callback(archive.transcriptions.discard)
 
 
 async def _run(
@@ -120,7 +119,7 @@ async def _run(
                       code=exc.code)
         return exc
     finally:
-        _running(archive).discard(recording_id)
+        archive.transcribing.discard(recording_id)
     async with archive.db() as session, session.begin():
         recording = await session.get(Recording, recording_id)
         if recording is not None:
@@ -130,15 +129,6 @@ async def _run(
             recording.updated_at = utcnow()  # the archive's search sees the new transcript
     _write_status(archive, recording_id, state="done", progress=1.0, cues=cues)
     return None
-
-
-def _running(archive: Any) -> set[int]:
-    """Recordings this process is transcribing now (kept on the Archive object)."""
-    running: set[int] | None = getattr(archive, "_transcribing", None)
-    if running is None:
-        running = set()
-        archive._transcribing = running
-    return running
 
 
 def _write_status(archive: Any, recording_id: int, **status: Any) -> None:
