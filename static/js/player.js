@@ -114,6 +114,7 @@
   video.addEventListener("loadedmetadata", drawMarks);
   video.addEventListener("durationchange", drawMarks);
   video.addEventListener("timeupdate", mark_current);
+  video.addEventListener("seeking", mark_current); // currentTime is already the target
   video.addEventListener("seeked", mark_current);
   if (video.readyState >= 1) { drawMarks(); }
 
