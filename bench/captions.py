@@ -5,8 +5,9 @@
 
 Salen (`salen serve`, memory hub, SQLite) runs pinned to core 0; the client runs on core 1:
 one captioner (the event's captioner link exchanged for its session cookie, as a browser
-does), `--probes` viewers that decode every frame, and the rest as silent viewers (raw
-WebSocket connections that read and discard, so the client does not limit the server).
+does), `--probes` viewers that decode every frame, and the rest as silent viewers held by
+the Node load generator (bench/node/loadgen.js, `connect`: a few hundred handshakes at a
+time, frames read and dropped), so the client does not limit the server.
 Open loop, as in bench/fanout.py: keystroke k is *scheduled* at t0 + k/R and sends the
 whole line typed so far (`captions.type`); every `--line` keystrokes the line is
 committed (`captions.line`). A keystroke counts as arrived at a probe with the first
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import re
@@ -39,6 +39,7 @@ from bench.procs import (
     SERVER_CORE,
     SLUG,
     WORK,
+    Loadgen,
     free_port,
     fresh_database,
     pinned,
@@ -91,25 +92,16 @@ async def captioner_cookie(base: str) -> str:
         return f"salen_session={http.cookies['salen_session']}"
 
 
-async def silent_viewer(port: int, stop: asyncio.Event) -> None:
-    """A raw WebSocket viewer that reads and discards everything."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write((f"GET /ws/events/{SLUG} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                  f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    await writer.drain()
-    while not stop.is_set():
-        chunk = await reader.read(65536)
-        if not chunk:
-            break
-    writer.close()
-
-
-async def probe_viewer(url: str, probe: Probe, ready: asyncio.Event, stop: asyncio.Event) -> None:
-    async with connect(url, max_size=None) as ws:
+async def probe_viewer(url: str, probe: Probe, ready: asyncio.Future[None],
+                       stop: asyncio.Event) -> None:
+    try:
+        ws = await connect(url, max_size=None, open_timeout=60)
         await ws.recv()  # the snapshot
-        ready.set()
+    except BaseException as exc:
+        ready.set_exception(exc)  # the run stops with the reason instead of waiting forever
+        raise
+    ready.set_result(None)
+    async with ws:
         while not stop.is_set():
             try:
                 data = await asyncio.wait_for(ws.recv(), 0.5)
@@ -123,14 +115,29 @@ async def run_once(port: int, viewers: int, probes: int, rate: float, seconds: f
     """One measured run against a running server."""
     base, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws/events/{SLUG}"
     cookie = await captioner_cookie(base)
+    crowd = Loadgen(WORK / f"captions-loadgen-{viewers}.log")
+    try:
+        if viewers > probes:
+            got = await asyncio.to_thread(
+                crowd.command, {"cmd": "connect", "url": ws_url, "n": viewers - probes})
+            if got["failed"]:
+                raise RuntimeError(f"{got['failed']} silent viewers could not connect")
+        return await measure(ws_url, cookie, viewers, probes, rate, seconds, line)
+    finally:
+        crowd.close()
+
+
+async def measure(ws_url: str, cookie: str, viewers: int, probes: int, rate: float,
+                  seconds: float, line: int) -> dict[str, Any]:
+    """Probes connect, the captioner types open loop, the probes' arrivals are summed up."""
     stop = asyncio.Event()
-    silent = [asyncio.create_task(silent_viewer(port, stop)) for _ in range(viewers - probes)]
+    loop = asyncio.get_running_loop()
     found = [Probe() for _ in range(probes)]
-    ready = [asyncio.Event() for _ in range(probes)]
+    ready = [loop.create_future() for _ in range(probes)]
     tasks = [asyncio.create_task(probe_viewer(ws_url, p, r, stop))
              for p, r in zip(found, ready, strict=True)]
-    await asyncio.gather(*(r.wait() for r in ready))
-    await asyncio.sleep(1.0)  # the silent viewers' snapshots
+    await asyncio.gather(*ready)
+    await asyncio.sleep(1.0)
     count = int(rate * seconds)
     scheduled: list[float] = []
     async with connect(ws_url, additional_headers={"Cookie": cookie}) as captioner:
@@ -149,9 +156,9 @@ async def run_once(port: int, viewers: int, probes: int, rate: float, seconds: f
             await captioner.send(json.dumps(message))
         await asyncio.sleep(2.0)  # drain
     stop.set()
-    for task in [*tasks, *silent]:
+    for task in tasks:
         task.cancel()
-    await asyncio.gather(*tasks, *silent, return_exceptions=True)
+    await asyncio.gather(*tasks, return_exceptions=True)
     latencies = [(p.seen[k] - scheduled[k]) * 1000 for p in found for k in range(count)
                  if k in p.seen]
     lost = sum(1 for p in found for k in range(count) if k not in p.seen)
