@@ -40,7 +40,7 @@ from live.realtime.conn import Conn
 from live.realtime.envelope import CloseCode
 from live.realtime.rawframes import text_frame
 from live.realtime.sides import Side
-from live.realtime.tick import Load, TickPace
+from live.realtime.tick import MIN_MEASURED, Load, TickPace
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +380,8 @@ class Fanout:
         An idle room's task waits for a notice rather than waking every interval (a wake-up
         costs CPU even with nothing to send); a notice then goes out once the wait since
         the end of the last tick has passed. After each tick the process's CPU clock tells
-        how much of the core the rest of the process took meanwhile (`Load`).
+        how much of the core the rest of the process took meanwhile, and the tick's wall
+        time against it how much other processes took (`Load`).
         """
         loop = asyncio.get_running_loop()
         ended = loop.time()
@@ -394,7 +395,7 @@ class Fanout:
             wait = ended + paced.wait - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            seconds = 0.0
+            seconds, written, began, cpu = 0.0, 0, loop.time(), time.process_time()
             try:
                 seconds, written = await self._tick(room)
             except Exception:
@@ -402,8 +403,10 @@ class Fanout:
                 room.abandon_round()
             else:
                 self.pace.record(seconds, written, paced)
-            ended = loop.time()
-            load.update(time.process_time(), ended, seconds)
+            ended, now_cpu = loop.time(), time.process_time()
+            if written >= MIN_MEASURED:
+                load.during(now_cpu - cpu, ended - began)
+            load.update(now_cpu, ended, seconds)
 
     @staticmethod
     async def _tick(room: Room) -> tuple[float, int]:

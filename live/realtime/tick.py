@@ -27,8 +27,12 @@ process takes), so ticks grow longer smoothly with the audience and the load, an
 observer (`live.ops.metrics`) is told the pacing is over its target. The wait is never
 below `Settings.tick_min_seconds` (changes in a burst share a frame) nor above
 `Settings.tick_seconds` (a ceiling below the floor wins: tests ask for fast ticks so).
-Only this process's CPU is seen: other processes on the same core stretch a tick without
-showing in u, and `salen_tick_seconds` (CPU) against the latency users see tells them apart.
+
+Other processes on the same core (a second worker, nginx, Redis: the documented deployment)
+take a share too, which the process's CPU clock cannot show. During a tick the process
+always has work, so wall time the tick took beyond the process's CPU time is time the core
+gave to someone else: that share (`Load.outside`) counts in u as well. Without it each of
+two workers on one core would take half of it for its ticks and leave nothing to nginx.
 """
 
 from __future__ import annotations
@@ -82,28 +86,43 @@ def pacing(cost: float, target: float, rest: float, floor: float, ceiling: float
 
 
 class Load:
-    """The share of the core a room's process spends on other things than the room's ticks.
+    """The share of the core taken by other things than a room's ticks: by the rest of its
+    process (`inside`) and by other processes (`outside`); `rest` is their sum.
 
     `update` is given, at the end of each of the room's ticks, the process's CPU clock, the
     wall clock and the tick's own CPU seconds; the share over the span since the previous
-    tick is folded into a moving average.
+    tick is folded into a moving average. `during` is given the process's CPU seconds and the
+    wall seconds of one tick: the wall time not spent on the process's CPU went elsewhere.
     """
 
-    __slots__ = ("_cpu", "_wall", "rest")
+    __slots__ = ("_cpu", "_wall", "inside", "outside")
 
     def __init__(self) -> None:
-        self.rest = 0.0
+        self.inside = 0.0
+        self.outside = 0.0
         self._cpu: float | None = None
         self._wall = 0.0
+
+    @property
+    def rest(self) -> float:
+        return min(self.inside + self.outside, 1.0)
+
+    def during(self, cpu: float, wall: float) -> float:
+        """A tick took `wall` seconds on the wall while its process used `cpu` seconds of
+        CPU; returns the new average share of other processes."""
+        if wall > 0:
+            share = 1.0 - cpu / wall
+            self.outside += (min(max(share, 0.0), 1.0) - self.outside) * SMOOTHING
+        return self.outside
 
     def update(self, cpu: float, wall: float, own: float) -> float:
         """The process's CPU clock `cpu` and the wall clock `wall` after a tick of `own`
         CPU-seconds; returns the new average share of the rest."""
         if self._cpu is not None and wall > self._wall:
             share = (cpu - self._cpu - own) / (wall - self._wall)
-            self.rest += (min(max(share, 0.0), 1.0) - self.rest) * SMOOTHING
+            self.inside += (min(max(share, 0.0), 1.0) - self.inside) * SMOOTHING
         self._cpu, self._wall = cpu, wall
-        return self.rest
+        return self.inside
 
 
 class TickPace:

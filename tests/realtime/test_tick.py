@@ -1,7 +1,12 @@
 """Tick pacing: a room's wait between ticks from a latency target, the measured cost of a
-tick and the load of the rest of the process (pure functions, no sockets, no clocks)."""
+tick and the load of the rest of the process and of other processes on the core (pure
+functions, no sockets; one test measures a real busy process sharing the core)."""
 
 from __future__ import annotations
+
+import multiprocessing
+import os
+import time
 
 import pytest
 
@@ -130,3 +135,53 @@ def test_the_observer_hears_the_pacing_and_the_metrics_count_ticks_over_target()
     assert sample("salen_tick_frames_total") == 10_010
     assert sample("salen_tick_wait_seconds") == FLOOR
     assert sample("salen_tick_worst_delay_seconds") == pytest.approx(seen[1].worst)
+
+
+def test_load_counts_the_share_other_processes_took_during_ticks() -> None:
+    """Ticks that took twice their process's CPU on the wall: others took half the core, and
+    that half joins the process's own rest, within one core."""
+    load = Load()
+    for _ in range(200):
+        load.during(0.05, 0.1)
+    assert load.outside == pytest.approx(0.5)
+    load.inside = 0.3
+    assert load.rest == pytest.approx(0.8)
+    load.inside = 0.7
+    assert load.rest == 1.0
+    load.during(0.2, 0.1)  # threads on other cores: nothing taken from this one
+    assert load.outside < 0.5
+
+
+def test_a_core_shared_with_a_busy_process_makes_the_room_wait_longer() -> None:
+    """A room whose ticks share the core with another process paces as if its process were
+    busy: the outside share is measured during the ticks and lengthens the wait."""
+    core = min(os.sched_getaffinity(0))
+    busy = multiprocessing.get_context("spawn").Process(target=_spin, args=(core,), daemon=True)
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    busy.start()
+    try:
+        load = Load()
+        for _ in range(20):
+            wall, cpu = _burn(0.02)
+            load.during(cpu, wall)
+    finally:
+        busy.kill()
+        os.sched_setaffinity(0, before)
+    assert load.outside > 0.2
+    alone, shared = pacing(0.02, 0.2, 0.0, 0.01, 1.0), pacing(0.02, 0.2, load.rest, 0.01, 1.0)
+    assert shared.wait > alone.wait and shared.tick > alone.tick
+
+
+def _spin(core: int) -> None:
+    os.sched_setaffinity(0, {core})
+    while True:
+        pass
+
+
+def _burn(cpu_seconds: float) -> tuple[float, float]:
+    """Spin for `cpu_seconds` of this process's CPU; the wall and CPU seconds it took."""
+    wall0, cpu0 = time.monotonic(), time.process_time()
+    while time.process_time() - cpu0 < cpu_seconds:
+        pass
+    return time.monotonic() - wall0, time.process_time() - cpu0
