@@ -109,6 +109,18 @@ async def _run(
             progress(fraction)
 
     try:
+        # Still "transcribing" until the final state is written: a page read in between
+        # would otherwise take the finished worker for an interrupted one.
+        return await _transcribe(archive, recording_id, folder, lang, report)
+    finally:
+        archive.transcribing.discard(recording_id)
+
+
+async def _transcribe(
+    archive: Any, recording_id: int, folder: Path, lang: str, report: Callable[[float], None]
+) -> TranscriptionFailed | None:
+    settings = archive.settings
+    try:
         cues = await run_worker(
             folder / MEDIA_DIR / MP4_NAME, folder / CAPTIONS_DIR / f"{lang}.vtt", folder / WORK,
             engine=settings.transcribe_engine, model=settings.transcribe_model,
@@ -118,8 +130,6 @@ async def _run(
         _write_status(archive, recording_id, state="failed", progress=0.0, error=exc.message,
                       code=exc.code)
         return exc
-    finally:
-        archive.transcribing.discard(recording_id)
     async with archive.db() as session, session.begin():
         recording = await session.get(Recording, recording_id)
         if recording is not None:
