@@ -210,20 +210,25 @@ class RedisHub:
     # --- the connection's life -----------------------------------------------------------
 
     async def _connect(self) -> None:
-        """A new pub/sub connection subscribed to every channel, each one confirmed."""
+        """A new pub/sub connection subscribed to every channel, each one confirmed.
+
+        The lock is not held while Redis is waited for: a Redis that accepts connections but
+        does not answer (paused, overloaded) would otherwise hold every new subscriber (a
+        socket opening) for the whole timeout of each reconnection attempt. Channels that
+        gain subscribers meanwhile are subscribed once it answers (`_subscribe_late`).
+        """
         async with self._lock:
             await self._drop_pubsub()
             # Connections kept from before the outage lead to a Redis that may be gone.
             with contextlib.suppress(*FAILURES):
                 await self._redis.connection_pool.disconnect()
-            self._pubsub = self._redis.pubsub()
+            pubsub = self._pubsub = self._redis.pubsub()
             channels = list(self._subscribers)
             self._subscribed = set(channels)
             self._confirmed = {channel: asyncio.Event() for channel in channels}
-            async with asyncio.timeout(self._timeout):
-                # A placeholder channel keeps the connection subscribed when nobody listens.
-                await self._pubsub.subscribe(PREFIX + "hub", *(PREFIX + c for c in channels))
-        pubsub = self._pubsub
+        async with asyncio.timeout(self._timeout):
+            # A placeholder channel keeps the connection subscribed when nobody listens.
+            await pubsub.subscribe(PREFIX + "hub", *(PREFIX + c for c in channels))
         async with asyncio.timeout(self._timeout):
             while not all(event.is_set() for event in self._confirmed.values()):
                 message = await pubsub.get_message(timeout=self._timeout)

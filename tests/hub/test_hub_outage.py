@@ -93,3 +93,37 @@ async def test_killed_redis_neither_blocks_subscribing_nor_publishing(
         await one.aclose()
         await two.aclose()
     no_tracebacks(caplog)
+
+
+async def test_subscribing_while_paused_redis_is_retried_does_not_wait_for_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """While the hub keeps trying a paused Redis (each try waits out the 3 s timeout), new
+    subscriptions (sockets opening) start at once, signalled down, and do not queue behind
+    the tries; they are live once Redis answers."""
+    caplog.set_level(logging.WARNING)
+    with start_redis() as server:
+        hub = RedisHub(server.url, timeout=3.0)
+        await hub.start()
+        relay = Relay(hub)
+        first = Recorder()
+        relay.listen("c", first)
+        await relay.ready("c")
+        try:
+            server.pause()
+            await hub.publish("c", Entry(1, 0, b"x"))  # finds Redis away (one timeout)
+            assert not hub.up
+            recorders = [Recorder() for _ in range(6)]
+            async with asyncio.timeout(2.5):  # well under one try's 3 s
+                for n, recorder in enumerate(recorders):
+                    relay.listen(f"new{n}", recorder)
+                    await relay.ready(f"new{n}")
+                    await asyncio.sleep(0.3)  # across the tries' start and timeout
+            server.resume()
+            await until(lambda: hub.up)
+            await hub.publish("new5", Entry(1, 0, b"y"))
+            await until(lambda: ("entry", 1) in recorders[5].calls)
+        finally:
+            await relay.aclose()
+            await hub.aclose()
+    no_tracebacks(caplog)
