@@ -34,6 +34,11 @@ function svg(tag, attrs = {}, children = []) {
   return node;
 }
 
+// The server leaves fields at their defaults out of a poll's view (docs/protocol.md): an
+// anonymous 1–5 poll arrives without "anonymous" and "scale". They are filled in here, once.
+const POLL_DEFAULTS = { options: [], max_choices: null, scale: 5, anonymous: true, final: false,
+  moderated: false, survey: false, revealed: false, answers: 0 };
+
 /** Polls by id; per poll the view with the highest "v" wins, so pushes apply idempotently. */
 export class PollsState {
   constructor() {
@@ -55,7 +60,8 @@ export class PollsState {
     } else {
       return false;
     }
-    for (const poll of push.polls || []) {
+    for (const sent of push.polls || []) {
+      const poll = { ...POLL_DEFAULTS, ...sent };
       if (poll.survey) continue; // answered through personal links, not on the live pages
       const known = this.polls.get(poll.id);
       if (!known || known.v <= poll.v) this.polls.set(poll.id, poll);
