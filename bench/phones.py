@@ -226,6 +226,7 @@ async def run(out: Path) -> None:
 
 
 async def tryout(base: str, out: Path) -> None:
+    expect.set_options(timeout=30_000)  # 30 phones on a shared 2-core machine answer slowly
     async with async_playwright() as driver:
         browser = await launch_chromium(driver)
         org_ctx, org = await organiser(browser, base, f"/admin/events/{SLUG}/qa")

@@ -16,9 +16,16 @@ pageSocket(root.dataset.event, {
   onPush: (push) => { if (state.apply(push)) render(); },
 });
 
+// The join box's line below its QR code asks for questions; while a poll is open it asks
+// for answers to the poll instead (the same address leads to both).
+const joinLead = document.querySelector(".qa-display-join .join-lead");
+const askLead = joinLead ? joinLead.textContent : "";
+
 function render() {
   const poll = state.active();
   root.hidden = !poll;
+  document.body.classList.toggle("poll-on-screen", Boolean(poll));
+  if (joinLead) joinLead.textContent = poll && poll.status === "open" ? texts.join_poll : askLead;
   if (!poll) return;
   const total = poll.answers || 0;
   const parts = [

@@ -8,7 +8,7 @@ import { PollsState, Cloud, el, fmt, pollTexts, resultsNode, rowLabels, statusTe
 const root = document.querySelector("[data-polls=viewer]");
 const texts = pollTexts();
 const state = new PollsState();
-const cloud = new Cloud();
+const cloud = new Cloud(() => root.clientWidth < 600); // a phone: the squarer cloud
 const editing = new Set();
 const keys = new Map();
 
@@ -31,12 +31,20 @@ const cards = new Map();
 
 function render() {
   const list = root.querySelector("[data-polls-list]");
-  const polls = state.list().filter((p) => p.status === "open" || p.revealed);
+  const polls = state.list().filter((p) => p.status === "open" || p.revealed).sort(byOpenThenNewest);
   root.querySelector("[data-polls-empty]").hidden = polls.length > 0;
   const wanted = polls.map(pollCard);
   for (const id of [...cards.keys()]) if (!polls.some((p) => p.id === id)) cards.delete(id);
   const shown = [...list.children];
   if (wanted.length !== shown.length || wanted.some((card, i) => shown[i] !== card)) list.replaceChildren(...wanted);
+}
+
+/** Open polls first (the one launched last on top: what the room was just asked), then
+ * revealed results, the latest first. */
+function byOpenThenNewest(a, b) {
+  const open = (b.status === "open") - (a.status === "open");
+  const when = (p) => String((p.status === "open" ? p.opened_at : p.revealed_at || p.opened_at) || "");
+  return open || when(b).localeCompare(when(a)) || b.id - a.id;
 }
 
 function pollCard(poll) {
