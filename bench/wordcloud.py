@@ -65,10 +65,12 @@ PROBE = """(() => {
     const target = document.querySelector("[data-poll-active]");
     new MutationObserver(() => {
       const inDom = performance.now();
-      const kind = target.querySelector("svg.poll-cloud") ? "cloud" : target.querySelector("svg.poll-bars") ? "bars" : "other";
+      const kind = target.querySelector("svg.poll-cloud") ? "cloud" : target.querySelector(".poll-bars") ? "bars" : "other";
       const arrived = bench.arrivals[bench.arrivals.length - 1];
+      const marks = performance.getEntriesByName("salen:polls-push");
+      const handled = marks.length ? marks[marks.length - 1].startTime : arrived;
       requestAnimationFrame(() => setTimeout(() => bench.renders.push(
-        { kind, arrived, inDom, painted: performance.now(), words: target.querySelectorAll("svg.poll-cloud text").length })));
+        { kind, arrived, handled, inDom, painted: performance.now(), words: target.querySelectorAll("svg.poll-cloud text").length })));
     }).observe(target, { childList: true });
   });
 })();"""
@@ -159,7 +161,7 @@ async def measure(base: str, key: str, renders: int) -> dict[str, list[dict[str,
         screen_ctx = await new_context(browser, viewport={"width": 1280, "height": 720})
         await screen_ctx.add_init_script(PROBE)
         display = await screen_ctx.new_page()
-        polls = {"cloud": "[data-poll]:has(svg.poll-cloud)", "bars": "[data-poll]:has(svg.poll-bars)"}
+        polls = {"cloud": "[data-poll]:has(svg.poll-cloud)", "bars": "[data-poll]:has(.poll-bars)"}
         for kind in ("bars", "cloud"):
             # Put this kind on the big screen: it is the one revealed last.
             await toggle(desk, polls[kind])
@@ -197,23 +199,29 @@ async def toggle(desk: Page, card: str) -> None:
 
 
 def summary(cases: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
-    """Median and p95 (ms) of arrival → painted and arrival → in the DOM, per case."""
+    """Median and p95 (ms) per case: from the frame's arrival, and from the page's handling of
+    it (`salen:polls-push`: on a load the module may still be loading when the frame comes),
+    to painted; and from the handling to the result in the DOM."""
     out = {}
     for case, records in cases.items():
-        painted = sorted(r["painted"] - r["arrived"] for r in records)
-        in_dom = sorted(r["inDom"] - r["arrived"] for r in records)
-        p95 = min(len(painted) - 1, round(0.95 * (len(painted) - 1)))
-        out[case] = {"median": statistics.median(painted), "p95": painted[p95],
-                     "dom_median": statistics.median(in_dom), "renders": len(records),
-                     "words": max(r["words"] for r in records)}
+        def stats(start: str, end: str) -> tuple[float, float]:
+            times = sorted(r[end] - r[start] for r in records)
+            return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+        arrival, handled, dom = stats("arrived", "painted"), stats("handled", "painted"), stats("handled", "inDom")
+        out[case] = {"renders": len(records), "words": max(r["words"] for r in records),
+                     "arrival_median": arrival[0], "arrival_p95": arrival[1],
+                     "median": handled[0], "p95": handled[1], "dom_median": dom[0]}
     return out
 
 
 def report(figures: dict[str, dict[str, float]]) -> None:
-    print(f"{'case':14} {'renders':>7} {'words':>5} {'median':>8} {'p95':>8} {'in DOM':>8}")
+    print("ms; 'arrival' from the frame's arrival, 'page' from the page's handling of it, to painted")
+    print(f"{'case':14} {'renders':>7} {'words':>5} {'arrival med':>11} {'p95':>7} {'page med':>9}"
+          f" {'p95':>7} {'in DOM med':>10}")
     for case, f in figures.items():
-        print(f"{case:14} {f['renders']:7.0f} {f['words']:5.0f} {f['median']:7.1f}  {f['p95']:7.1f}"
-              f"  {f['dom_median']:7.1f}   ms")
+        print(f"{case:14} {f['renders']:7.0f} {f['words']:5.0f} {f['arrival_median']:11.1f} "
+              f"{f['arrival_p95']:7.1f} {f['median']:9.1f} {f['p95']:7.1f} {f['dom_median']:10.1f}")
     for mode in ("load", "update"):
         cloud, bars = figures[f"{mode} cloud"], figures[f"{mode} bars"]
         verdict = "meets" if cloud["p95"] < 200 else "misses"
