@@ -209,7 +209,8 @@ async def timeline(organiser_page: Page, base: str) -> list[str]:
 
 
 def memory() -> str:
-    return subprocess.run(["free", "-m"], capture_output=True, text=True).stdout.splitlines()[1]
+    return subprocess.run(["free", "-m"], check=True, capture_output=True,
+                          text=True).stdout.splitlines()[1]
 
 
 async def run(out: Path) -> None:

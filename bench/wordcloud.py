@@ -198,17 +198,20 @@ async def toggle(desk: Page, card: str) -> None:
     await box.locator("[data-action=hide]").wait_for()
 
 
+def stats(records: list[dict[str, Any]], start: str, end: str) -> tuple[float, float]:
+    """Median and p95 of `end` - `start` over the records."""
+    times = sorted(r[end] - r[start] for r in records)
+    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+
 def summary(cases: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
     """Median and p95 (ms) per case: from the frame's arrival, and from the page's handling of
     it (`salen:polls-push`: on a load the module may still be loading when the frame comes),
     to painted; and from the handling to the result in the DOM."""
     out = {}
     for case, records in cases.items():
-        def stats(start: str, end: str) -> tuple[float, float]:
-            times = sorted(r[end] - r[start] for r in records)
-            return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-
-        arrival, handled, dom = stats("arrived", "painted"), stats("handled", "painted"), stats("handled", "inDom")
+        arrival, handled = stats(records, "arrived", "painted"), stats(records, "handled", "painted")
+        dom = stats(records, "handled", "inDom")
         out[case] = {"renders": len(records), "words": max(r["words"] for r in records),
                      "arrival_median": arrival[0], "arrival_p95": arrival[1],
                      "median": handled[0], "p95": handled[1], "dom_median": dom[0]}

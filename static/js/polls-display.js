@@ -10,6 +10,11 @@ const texts = pollTexts();
 const state = new PollsState();
 const cloud = new Cloud();
 
+// The join box's line below its QR code asks for questions; while a poll is open it asks
+// for answers to the poll instead (the same address leads to both).
+const joinLead = document.querySelector(".qa-display-join .join-lead");
+const askLead = joinLead ? joinLead.textContent : "";
+
 pageSocket(root.dataset.event, {
   params: { key: root.dataset.key },
   pushes: new Set(["polls", "polls.update"]),
@@ -18,11 +23,6 @@ pageSocket(root.dataset.event, {
     if (state.apply(push)) render();
   },
 });
-
-// The join box's line below its QR code asks for questions; while a poll is open it asks
-// for answers to the poll instead (the same address leads to both).
-const joinLead = document.querySelector(".qa-display-join .join-lead");
-const askLead = joinLead ? joinLead.textContent : "";
 
 function render() {
   const poll = state.active();

@@ -12,6 +12,11 @@ const cloud = new Cloud();
 const status = root.querySelector("[data-polls-status]");
 const error = root.querySelector("[data-polls-error]");
 
+// Cards stay in the page between pushes, and a card's buttons are redrawn only when what they
+// do changes (launched, revealed...): with answers coming in, a moderator's click would
+// otherwise land on a button that a count push replaced between press and release.
+const cards = new Map();
+
 root.hidden = false;
 const socket = pageSocket(root.dataset.event, {
   params: { p: root.dataset.p, token: root.dataset.token },
@@ -62,11 +67,6 @@ function entries(poll) {
   }
   return list;
 }
-
-// Cards stay in the page between pushes, and a card's buttons are redrawn only when what they
-// do changes (launched, revealed...): with answers coming in, a moderator's click would
-// otherwise land on a button that a count push replaced between press and release.
-const cards = new Map();
 
 function render() {
   const list = root.querySelector("[data-polls-list]");

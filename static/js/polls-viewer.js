@@ -12,6 +12,40 @@ const cloud = new Cloud(() => root.clientWidth < 600); // a phone: the squarer c
 const editing = new Set();
 const keys = new Map();
 
+// Cards stay in the page between pushes: a push (another participant's answer raises the
+// count every tick) redraws a card's heading and results but leaves its form alone while the
+// form would come out the same, so what a person is typing, and their focus, survive it.
+const cards = new Map();
+
+// The polls sit below the stream and the panel: someone who scanned the big screen's code
+// to answer lands above them. While an open poll they have not answered is out of sight, a
+// link at the foot of the screen takes them to it.
+const jumper = (() => {
+  const link = root.querySelector("[data-poll-jump]");
+  let target = null;
+  let inView = false;
+  const observer = new IntersectionObserver((seen) => {
+    inView = seen.some((entry) => entry.isIntersecting);
+    link.hidden = !target || inView;
+  });
+  return {
+    update(poll) {
+      const card = poll ? cards.get(poll.id).card : null;
+      if (card !== target) {
+        observer.disconnect();
+        target = card;
+        inView = false;
+        if (card) observer.observe(card);
+      }
+      if (poll) {
+        link.textContent = fmt(texts.jump, { question: poll.question });
+        link.href = `#poll-${poll.id}-q`;
+      }
+      link.hidden = !target || inView;
+    },
+  };
+})();
+
 root.hidden = false;
 const socket = pageSocket(root.dataset.event, {
   params: { p: root.dataset.p },
@@ -24,11 +58,6 @@ function newKey() {
   return (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2)).slice(0, 64);
 }
 
-// Cards stay in the page between pushes: a push (another participant's answer raises the
-// count every tick) redraws a card's heading and results but leaves its form alone while the
-// form would come out the same, so what a person is typing, and their focus, survive it.
-const cards = new Map();
-
 function render() {
   const list = root.querySelector("[data-polls-list]");
   const polls = state.list().filter((p) => p.status === "open" || p.revealed).sort(byOpenThenNewest);
@@ -37,6 +66,7 @@ function render() {
   for (const id of [...cards.keys()]) if (!polls.some((p) => p.id === id)) cards.delete(id);
   const shown = [...list.children];
   if (wanted.length !== shown.length || wanted.some((card, i) => shown[i] !== card)) list.replaceChildren(...wanted);
+  jumper.update(polls.find((p) => p.status === "open" && !state.mine.has(p.id)));
 }
 
 /** Open polls first (the one launched last on top: what the room was just asked), then

@@ -86,6 +86,21 @@ async def test_the_poll_just_launched_is_first_on_the_phone(
     await expect(first.locator("form")).to_be_visible()
 
 
+async def test_a_phone_at_the_top_of_the_page_is_led_to_the_open_poll(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """A link at the foot of the screen leads to an unanswered open poll out of sight."""
+    moderator = await desk(browser, live_url, settings)
+    viewer = await phone(browser, live_url)
+    await viewer.set_viewport_size({"width": 390, "height": 500})
+    await make_poll(moderator, "words", "One word?")
+    jump = viewer.locator("[data-poll-jump]")
+    await expect(jump).to_have_text("Answer the poll: One word? ↓")
+    await jump.click()
+    await expect(viewer.locator("[data-poll]", has_text="One word?").get_by_label("Word 1")).to_be_in_viewport()
+    await expect(jump).to_be_hidden()
+
+
 async def test_a_count_push_leaves_the_moderators_buttons_in_place(
     browser: Browser, live_url: str, settings: Settings
 ) -> None:
