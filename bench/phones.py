@@ -268,6 +268,7 @@ async def tryout(base: str, out: Path) -> None:
 async def run_polls(moderator: Page, display: Page, pages: list[Page], out: Path) -> None:
     await make_cloud(moderator)
     await expect(display.locator(".poll-display-question")).to_have_text(CLOUD_Q)
+    await pages[0].screenshot(path=out / "phone-cloud-0-first-screen.png")  # what one sees first
     await pages[0].screenshot(path=out / "phone-cloud-0-form.png", full_page=True)
     await asyncio.gather(*(answer_words(p, w) for p, w in zip(pages, word_answers(), strict=True)))
     await expect(display.locator(".poll-display-count")).to_contain_text(str(PHONES))

@@ -70,7 +70,8 @@ function entries(poll) {
 
 function render() {
   const list = root.querySelector("[data-polls-list]");
-  const polls = state.list();
+  // The open polls first: what the room is answering now; then the rest, newest first.
+  const polls = state.list().sort((a, b) => (b.status === "open") - (a.status === "open"));
   const wanted = polls.map(pollCard);
   for (const id of [...cards.keys()]) if (!polls.some((p) => p.id === id)) cards.delete(id);
   const shown = [...list.children];

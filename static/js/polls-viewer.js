@@ -66,7 +66,9 @@ function render() {
   for (const id of [...cards.keys()]) if (!polls.some((p) => p.id === id)) cards.delete(id);
   const shown = [...list.children];
   if (wanted.length !== shown.length || wanted.some((card, i) => shown[i] !== card)) list.replaceChildren(...wanted);
-  jumper.update(polls.find((p) => p.status === "open" && !state.mine.has(p.id)));
+  const waiting = polls.find((p) => p.status === "open" && !state.mine.has(p.id));
+  if (waiting) root.querySelector("[data-polls-status]").textContent = ""; // no "thanks" for a poll to answer
+  jumper.update(waiting);
 }
 
 /** Open polls first (the one launched last on top: what the room was just asked), then
