@@ -101,6 +101,32 @@ async def test_a_phone_at_the_top_of_the_page_is_led_to_the_open_poll(
     await expect(jump).to_be_hidden()
 
 
+async def test_the_moderators_see_the_open_poll_first(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """Launching a poll prepared before others puts it at the top of the desk's list."""
+    moderator = await desk(browser, live_url, settings)
+    await moderator.locator("[data-poll]", has_text=PREPARED).locator("[data-action=launch]").click()
+    await expect(moderator.locator("[data-polls-list] > [data-poll]").first).to_contain_text(PREPARED)
+
+
+async def test_the_thanks_gives_way_to_the_next_poll(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """After one answer, a newly launched poll clears the "thank you" above it."""
+    moderator = await desk(browser, live_url, settings)
+    viewer = await phone(browser, live_url)
+    await make_poll(moderator, "words", "One word?")
+    card = viewer.locator("[data-poll]", has_text="One word?")
+    await card.get_by_label("Word 1").fill("vekst")
+    await card.get_by_role("button", name="Send answer").click()
+    thanks = viewer.locator("[data-polls-status]")
+    await expect(thanks).to_have_text("Thank you! Your answer is saved.")
+    await moderator.locator("[data-poll]", has_text=PREPARED).locator("[data-action=launch]").click()
+    await expect(viewer.locator("[data-poll]", has_text=PREPARED).locator("form")).to_be_visible()
+    await expect(thanks).to_have_text("")
+
+
 async def test_a_count_push_leaves_the_moderators_buttons_in_place(
     browser: Browser, live_url: str, settings: Settings
 ) -> None:
