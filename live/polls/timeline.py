@@ -1,7 +1,8 @@
 """Polls on a recording's timeline: where each poll was launched and its results revealed.
 
 The recording page (`live.archive.pages`) lists them beside the audience's questions, each
-moment a link that seeks the player, with the revealed result as text.
+moment a link that seeks the player, with the revealed result as text. Polls launched and
+revealed outside the recording are left out.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class PollMoment:
 async def poll_timeline(
     db: async_sessionmaker[AsyncSession], recording: Recording
 ) -> list[PollMoment]:
-    """The event's launched polls in the order launched, with their moments in `recording`."""
+    """The event's polls launched or revealed while `recording` ran, in the order launched,
+    with their moments in it."""
 
     def read(session: Session) -> list[PollMoment]:
         polls = session.scalars(
@@ -40,11 +42,15 @@ async def poll_timeline(
                                Poll.status != PollStatus.DRAFT, Poll.opened_at.is_not(None))
             .order_by(Poll.opened_at))
         now = utcnow()
-        return [
-            PollMoment(full_view(session, p, now), recording.offset_of(p.opened_at),
-                       recording.offset_of(p.revealed_at) if p.revealed else None)
+        moments = [
+            (p, recording.offset_of(p.opened_at),
+             recording.offset_of(p.revealed_at) if p.revealed else None)
             for p in polls
         ]
+        # A poll run outside the recording (a dry run the day before) is not on its timeline.
+        return [PollMoment(full_view(session, p, now), launched, revealed)
+                for p, launched, revealed in moments
+                if launched is not None or revealed is not None]
 
     async with db() as session:
         return await session.run_sync(read)

@@ -34,6 +34,11 @@ function svg(tag, attrs = {}, children = []) {
   return node;
 }
 
+// The server leaves fields at their defaults out of a poll's view (docs/protocol.md): an
+// anonymous 1–5 poll arrives without "anonymous" and "scale". They are filled in here, once.
+const POLL_DEFAULTS = { options: [], max_choices: null, scale: 5, anonymous: true, final: false,
+  moderated: false, survey: false, revealed: false, answers: 0 };
+
 /** Polls by id; per poll the view with the highest "v" wins, so pushes apply idempotently. */
 export class PollsState {
   constructor() {
@@ -55,7 +60,8 @@ export class PollsState {
     } else {
       return false;
     }
-    for (const poll of push.polls || []) {
+    for (const sent of push.polls || []) {
+      const poll = { ...POLL_DEFAULTS, ...sent };
       if (poll.survey) continue; // answered through personal links, not on the live pages
       const known = this.polls.get(poll.id);
       if (!known || known.v <= poll.v) this.polls.set(poll.id, poll);
@@ -87,25 +93,20 @@ export function rowLabels(poll, texts) {
   return poll.options || [];
 }
 
-/** Horizontal bars as SVG, with the counts written beside them. */
+/** Horizontal bars in HTML, so labels wrap instead of being cut and the text takes the page's
+ * size (a phone's, or the big screen's); each bar's length is set through CSSOM, which the
+ * CSP allows (a style attribute in markup it would not). */
 function bars(labels, values, { max, suffix = (v) => String(v) } = {}) {
   const top = max ?? Math.max(1, ...values);
-  const rowH = 44;
-  const root = svg("svg", {
-    viewBox: `0 0 1000 ${labels.length * rowH}`, class: "poll-bars", "aria-hidden": "true",
-    focusable: "false",
-  });
-  labels.forEach((label, i) => {
-    const y = i * rowH;
-    const width = Math.round((values[i] / top) * 560);
-    const name = svg("text", { x: 0, y: y + 28, class: "poll-bar-label" });
-    name.textContent = label.length > 28 ? label.slice(0, 27) + "…" : label;
-    const count = svg("text", { x: 380 + width + 10, y: y + 28, class: "poll-bar-count" });
-    count.textContent = suffix(values[i]);
-    root.append(name, svg("rect", { x: 380, y: y + 8, width: Math.max(width, 2), height: 28,
-      rx: 4, class: "poll-bar" }), count);
-  });
-  return root;
+  return el("ol", { cls: "poll-bars", attrs: { "aria-hidden": "true" } }, labels.map((label, i) => {
+    const bar = el("span", { cls: "poll-bar" });
+    bar.style.width = `${(100 * (values[i] || 0)) / top}%`;
+    return el("li", {}, [
+      el("span", { cls: "poll-bar-label", text: label, attrs: { dir: "auto" } }),
+      el("span", { cls: "poll-bar-row" }, [el("span", { cls: "poll-bar-track" }, [bar]),
+        el("span", { cls: "poll-bar-count", text: suffix(values[i] || 0) })]),
+    ]);
+  }));
 }
 
 /** A poll's results as nodes: a picture (aria-hidden) and a text alternative beside it. */
@@ -153,57 +154,159 @@ export function resultsNode(poll, texts, cloud) {
 
 // --- the word cloud -----------------------------------------------------------------------
 
-const WIDTH = 1000;
-const HEIGHT = 560;
-const MIN_FONT = 22;
-const MAX_FONT = 110;
+/** The clouds' boxes (viewBox units) and font sizes: the big screen's and desks' wide one,
+ * and a squarer one with bigger type for phones, where the wide one's small words would be
+ * a few pixels high. */
+export const WIDE = { width: 1000, height: 560, minFont: 22, maxFont: 110 };
+export const NARROW = { width: 500, height: 600, minFont: 26, maxFont: 90 };
+const SMALLEST = 0.55; // the least a cloud's font sizes are scaled down to make words fit
+const SHRINK = 0.9;
+const FILL = 0.55; // the share of the box the words' boxes may cover, leaving room to grow
+const GAP = 6; // room around each word
+const CELL = 8; // the occupancy grid's cells: a point whose box touches a covered cell clashes
+
+const emWidths = new Map();
+let measurer;
+
+/** How wide `text` is in bold type, in em: measured once per text on a canvas in the page's
+ * font (no DOM layout), so long Norwegian compounds and wide letters neither overlap nor
+ * waste room. Without a canvas, an estimate. */
+function emWidth(text) {
+  let width = emWidths.get(text);
+  if (width !== undefined) return width;
+  if (measurer === undefined) {
+    measurer = typeof document !== "undefined" ? document.createElement("canvas").getContext("2d") : null;
+    if (measurer) measurer.font = `700 100px ${getComputedStyle(document.body).fontFamily || "sans-serif"}`;
+  }
+  width = measurer ? measurer.measureText(text).width / 100 : Math.max(1, text.length) * 0.62;
+  emWidths.set(text, width);
+  return width;
+}
 
 /**
  * Places words on a spiral and remembers where: a word keeps its place when counts change
  * unless it would now overlap a bigger word placed before it, and then it moves out along
- * the spiral from where it was. Bigger words are placed first. Widths are estimated from the
- * characters (no DOM measuring), which keeps a layout of hundreds of words fast.
+ * the spiral from where it was. Bigger words are placed first. When a word does not fit, the
+ * cloud's sizes shrink (down to `SMALLEST`, and they stay shrunk, so later draws do not jump
+ * back and forth); only past that are the least given words left out of the picture (the
+ * text list beside it has them all).
  */
 export class CloudLayout {
-  constructor() {
+  constructor(box = WIDE) {
+    this.box = box;
+    this.columns = Math.ceil(box.width / CELL);
     this.places = new Map();
+    this.scale = 1;
   }
 
-  layout(words) {
-    const top = Math.max(1, ...words.map((w) => w[1]));
+  layout(given) {
+    const top = Math.max(1, ...given.map((w) => w[1]));
+    const { scale, words } = fitting(given, top, this.box);
+    this.scale = Math.min(this.scale, scale);
+    for (;;) {
+      const last = this.scale <= SMALLEST;
+      const result = this.attempt(words, top, last);
+      if (result) {
+        for (const word of result) this.places.set(word.text, { x: word.x, y: word.y });
+        return result;
+      }
+      this.scale = Math.max(SMALLEST, this.scale * SHRINK);
+    }
+  }
+
+  /** The words placed at this scale, or null as soon as one does not fit (unless `last`). */
+  attempt(words, top, last) {
     const placed = [];
     const result = [];
+    const { width, height } = this.box;
+    const grid = new Uint8Array(this.columns * Math.ceil(height / CELL));
     for (const [text, n] of words) {
-      const size = Math.round(MIN_FONT + (MAX_FONT - MIN_FONT) * Math.sqrt(n / top));
-      const w = Math.max(1, text.length) * size * 0.56 + 8;
-      const h = size * 1.05;
-      const start = this.places.get(text) || { x: WIDTH / 2, y: HEIGHT / 2 };
-      const spot = this.find(start, w, h, placed);
-      if (!spot) continue;
-      this.places.set(text, spot);
-      placed.push({ x: spot.x, y: spot.y, w, h });
+      const size = Math.round(fontSize(n, top, this.box) * this.scale);
+      const w = emWidth(text) * size + GAP;
+      const h = size * 1.15 + GAP;
+      const spot = this.find(this.places.get(text) || { x: width / 2, y: height / 2 }, w, h, placed, grid);
+      if (!spot) {
+        if (last) continue;
+        return null;
+      }
+      placed.push({ x: spot.x, y: spot.y, hw: w / 2, hh: h / 2 });
+      cover(grid, this.columns, spot.x - w / 2, spot.y - h / 2, spot.x + w / 2, spot.y + h / 2);
       result.push({ text, n, size, x: spot.x, y: spot.y });
     }
     return result;
   }
 
-  find(start, w, h, placed) {
-    for (let step = 0; step < 1500; step++) {
-      const angle = step * 0.35;
-      const radius = step * 1.6;
+  /** The first free spot along an Archimedean spiral (flattened to the box) from `start`,
+   * with turns and steps as fine as the word is small. Plain loops: this is the hot part. */
+  find(start, w, h, placed, grid) {
+    const { width, height } = this.box;
+    const columns = this.columns;
+    const flat = height / width;
+    const dx = Math.max(start.x, width - start.x);
+    const dy = Math.max(start.y, height - start.y) / flat;
+    const reach = Math.hypot(dx, dy); // past it, every point lies outside the box
+    const turn = Math.max(6, h / 3) / (2 * Math.PI);
+    const step = Math.max(3, h / 4);
+    const hw = w / 2;
+    const hh = h / 2;
+    const count = placed.length;
+    let hit = null; // the word in the way is often still in the way at the next point
+    for (let angle = 0, radius = 0; radius <= reach; angle += step / Math.max(radius, step), radius = turn * angle) {
       const x = start.x + radius * Math.cos(angle);
-      const y = start.y + radius * 0.6 * Math.sin(angle);
-      if (x - w / 2 < 0 || x + w / 2 > WIDTH || y - h / 2 < 0 || y + h / 2 > HEIGHT) continue;
-      const clash = placed.some((p) => Math.abs(p.x - x) * 2 < p.w + w && Math.abs(p.y - y) * 2 < p.h + h);
-      if (!clash) return { x: Math.round(x), y: Math.round(y) };
+      const y = start.y + radius * flat * Math.sin(angle);
+      if (x < hw || x > width - hw || y < hh || y > height - hh) continue;
+      if (grid[((y / CELL) | 0) * columns + ((x / CELL) | 0)]
+        || grid[(((y - hh + 1) / CELL) | 0) * columns + (((x - hw + 1) / CELL) | 0)]
+        || grid[(((y - hh + 1) / CELL) | 0) * columns + (((x + hw - 1) / CELL) | 0)]
+        || grid[(((y + hh - 1) / CELL) | 0) * columns + (((x - hw + 1) / CELL) | 0)]
+        || grid[(((y + hh - 1) / CELL) | 0) * columns + (((x + hw - 1) / CELL) | 0)]) continue;
+      if (hit !== null && Math.abs(hit.x - x) < hit.hw + hw && Math.abs(hit.y - y) < hit.hh + hh) continue;
+      hit = null;
+      for (let i = 0; i < count; i++) {
+        const p = placed[i];
+        if (Math.abs(p.x - x) < p.hw + hw && Math.abs(p.y - y) < p.hh + hh) {
+          hit = p;
+          break;
+        }
+      }
+      if (hit === null) return { x: Math.round(x), y: Math.round(y) };
     }
     return null;
   }
 }
 
+/** Mark the grid's cells that lie wholly inside the box (a point in one is inside the box). */
+function cover(grid, columns, left, top, right, bottom) {
+  const rows = grid.length / columns;
+  for (let row = Math.max(0, Math.ceil(top / CELL)); row < Math.min(rows, Math.floor(bottom / CELL)); row++) {
+    grid.fill(1, row * columns + Math.max(0, Math.ceil(left / CELL)), row * columns + Math.min(columns, Math.floor(right / CELL)));
+  }
+}
+
+function fontSize(n, top, box) {
+  return box.minFont + (box.maxFont - box.minFont) * Math.sqrt(n / top);
+}
+
+/** The scale at which the words' boxes cover `FILL` of the box (at most 1); when that would
+ * be under `SMALLEST`, the most given words that cover `FILL` at `SMALLEST`. */
+function fitting(words, top, box) {
+  const areas = words.map(([text, n]) => {
+    const size = fontSize(n, top, box);
+    return (emWidth(text) * size + GAP / SMALLEST) * (size * 1.15 + GAP / SMALLEST);
+  });
+  const room = FILL * box.width * box.height;
+  const total = areas.reduce((a, b) => a + b, 0);
+  const scale = Math.min(1, Math.sqrt(room / Math.max(total, 1)));
+  if (scale >= SMALLEST) return { scale, words };
+  let used = 0;
+  let count = 0;
+  while (count < words.length && used + areas[count] * SMALLEST * SMALLEST <= room) used += areas[count++] * SMALLEST * SMALLEST;
+  return { scale: SMALLEST, words: words.slice(0, Math.max(1, count)) };
+}
+
 /** The word cloud as SVG (aria-hidden: the list beside it is its text). */
 export function wordCloud(layout, words) {
-  const root = svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: "poll-cloud",
+  const root = svg("svg", { viewBox: `0 0 ${layout.box.width} ${layout.box.height}`, class: "poll-cloud",
     "aria-hidden": "true", focusable: "false" });
   layout.layout(words).forEach((word, i) => {
     const text = svg("text", { x: word.x, y: word.y, "font-size": word.size,
@@ -215,14 +318,16 @@ export function wordCloud(layout, words) {
   return root;
 }
 
-/** A word cloud that keeps its layout between draws (one per poll on a page). */
+/** A word cloud that keeps its layout between draws (one per poll on a page); `narrow()`
+ * says whether a poll's first draw should use the phones' box. */
 export class Cloud {
-  constructor() {
+  constructor(narrow = () => false) {
     this.layouts = new Map();
+    this.narrow = narrow;
   }
 
   for(pollId) {
-    if (!this.layouts.has(pollId)) this.layouts.set(pollId, new CloudLayout());
+    if (!this.layouts.has(pollId)) this.layouts.set(pollId, new CloudLayout(this.narrow() ? NARROW : WIDE));
     const layout = this.layouts.get(pollId);
     return { draw: (words) => wordCloud(layout, words) };
   }

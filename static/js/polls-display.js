@@ -10,15 +10,25 @@ const texts = pollTexts();
 const state = new PollsState();
 const cloud = new Cloud();
 
+// The join box's line below its QR code asks for questions; while a poll is open it asks
+// for answers to the poll instead (the same address leads to both).
+const joinLead = document.querySelector(".qa-display-join .join-lead");
+const askLead = joinLead ? joinLead.textContent : "";
+
 pageSocket(root.dataset.event, {
   params: { key: root.dataset.key },
   pushes: new Set(["polls", "polls.update"]),
-  onPush: (push) => { if (state.apply(push)) render(); },
+  onPush: (push) => {
+    performance.mark("salen:polls-push"); // where bench.wordcloud starts its render clock
+    if (state.apply(push)) render();
+  },
 });
 
 function render() {
   const poll = state.active();
   root.hidden = !poll;
+  document.body.classList.toggle("poll-on-screen", Boolean(poll));
+  if (joinLead) joinLead.textContent = poll && poll.status === "open" ? texts.join_poll : askLead;
   if (!poll) return;
   const total = poll.answers || 0;
   const parts = [

@@ -12,6 +12,11 @@ const cloud = new Cloud();
 const status = root.querySelector("[data-polls-status]");
 const error = root.querySelector("[data-polls-error]");
 
+// Cards stay in the page between pushes, and a card's buttons are redrawn only when what they
+// do changes (launched, revealed...): with answers coming in, a moderator's click would
+// otherwise land on a button that a count push replaced between press and release.
+const cards = new Map();
+
 root.hidden = false;
 const socket = pageSocket(root.dataset.event, {
   params: { p: root.dataset.p, token: root.dataset.token },
@@ -64,17 +69,40 @@ function entries(poll) {
 }
 
 function render() {
-  root.querySelector("[data-polls-list]").replaceChildren(...state.list().map((poll) => {
-    const card = el("section", { cls: "ds-card poll-card", attrs: { "data-poll": poll.id } }, [
-      el("h3", { cls: "ds-heading", text: poll.question, attrs: { dir: "auto", "data-size": "xs" } }),
-      el("p", { cls: "ds-tag", text: `${statusText(poll, texts)} · ${texts["kind_" + poll.kind]} · ${fmt(poll.answers === 1 ? texts.answer_one : texts.answers, { n: poll.answers || 0 })}` }),
-      controls(poll),
-    ]);
-    if (poll.kind === "text") card.append(entries(poll));
-    else if (poll.results) card.append(resultsNode(poll, texts, cloud.for(poll.id)));
-    return card;
-  }));
+  const list = root.querySelector("[data-polls-list]");
+  // The open polls first: what the room is answering now; then the rest, newest first.
+  const polls = state.list().sort((a, b) => (b.status === "open") - (a.status === "open"));
+  const wanted = polls.map(pollCard);
+  for (const id of [...cards.keys()]) if (!polls.some((p) => p.id === id)) cards.delete(id);
+  const shown = [...list.children];
+  if (wanted.length !== shown.length || wanted.some((card, i) => shown[i] !== card)) list.replaceChildren(...wanted);
   root.querySelector("[data-blocked]").textContent = state.blocked.join(", ") || texts.none;
+}
+
+function pollCard(poll) {
+  let known = cards.get(poll.id);
+  if (!known) {
+    known = { head: el("div"), controls: el("div"), results: el("div"), key: null, entries: null };
+    known.card = el("section", { cls: "ds-card poll-card", attrs: { "data-poll": poll.id } },
+      [known.head, known.controls, known.results]);
+    cards.set(poll.id, known);
+  }
+  known.head.replaceChildren(
+    el("h3", { cls: "ds-heading", text: poll.question, attrs: { dir: "auto", "data-size": "xs" } }),
+    el("p", { cls: "ds-tag", text: `${statusText(poll, texts)} · ${texts["kind_" + poll.kind]} · ${fmt(poll.answers === 1 ? texts.answer_one : texts.answers, { n: poll.answers || 0 })}` }));
+  const key = `${poll.status} ${poll.revealed}`;
+  if (key !== known.key) {
+    known.key = key;
+    known.controls.replaceChildren(controls(poll));
+  }
+  if (poll.kind === "text") {
+    const said = JSON.stringify((poll.results && poll.results.entries) || []);
+    if (said !== known.entries) {
+      known.entries = said;
+      known.results.replaceChildren(entries(poll));
+    }
+  } else known.results.replaceChildren(...(poll.results ? [resultsNode(poll, texts, cloud.for(poll.id))] : []));
+  return known.card;
 }
 
 const form = root.querySelector("[data-poll-form]");

@@ -8,9 +8,43 @@ import { PollsState, Cloud, el, fmt, pollTexts, resultsNode, rowLabels, statusTe
 const root = document.querySelector("[data-polls=viewer]");
 const texts = pollTexts();
 const state = new PollsState();
-const cloud = new Cloud();
+const cloud = new Cloud(() => root.clientWidth < 600); // a phone: the squarer cloud
 const editing = new Set();
 const keys = new Map();
+
+// Cards stay in the page between pushes: a push (another participant's answer raises the
+// count every tick) redraws a card's heading and results but leaves its form alone while the
+// form would come out the same, so what a person is typing, and their focus, survive it.
+const cards = new Map();
+
+// The polls sit below the stream and the panel: someone who scanned the big screen's code
+// to answer lands above them. While an open poll they have not answered is out of sight, a
+// link at the foot of the screen takes them to it.
+const jumper = (() => {
+  const link = root.querySelector("[data-poll-jump]");
+  let target = null;
+  let inView = false;
+  const observer = new IntersectionObserver((seen) => {
+    inView = seen.some((entry) => entry.isIntersecting);
+    link.hidden = !target || inView;
+  });
+  return {
+    update(poll) {
+      const card = poll ? cards.get(poll.id).card : null;
+      if (card !== target) {
+        observer.disconnect();
+        target = card;
+        inView = false;
+        if (card) observer.observe(card);
+      }
+      if (poll) {
+        link.textContent = fmt(texts.jump, { question: poll.question });
+        link.href = `#poll-${poll.id}-q`;
+      }
+      link.hidden = !target || inView;
+    },
+  };
+})();
 
 root.hidden = false;
 const socket = pageSocket(root.dataset.event, {
@@ -26,24 +60,50 @@ function newKey() {
 
 function render() {
   const list = root.querySelector("[data-polls-list]");
-  const polls = state.list().filter((p) => p.status === "open" || p.revealed);
+  const polls = state.list().filter((p) => p.status === "open" || p.revealed).sort(byOpenThenNewest);
   root.querySelector("[data-polls-empty]").hidden = polls.length > 0;
-  list.replaceChildren(...polls.map(pollCard));
+  const wanted = polls.map(pollCard);
+  for (const id of [...cards.keys()]) if (!polls.some((p) => p.id === id)) cards.delete(id);
+  const shown = [...list.children];
+  if (wanted.length !== shown.length || wanted.some((card, i) => shown[i] !== card)) list.replaceChildren(...wanted);
+  const waiting = polls.find((p) => p.status === "open" && !state.mine.has(p.id));
+  if (waiting) root.querySelector("[data-polls-status]").textContent = ""; // no "thanks" for a poll to answer
+  jumper.update(waiting);
+}
+
+/** Open polls first (the one launched last on top: what the room was just asked), then
+ * revealed results, the latest first. */
+function byOpenThenNewest(a, b) {
+  const open = (b.status === "open") - (a.status === "open");
+  const when = (p) => String((p.status === "open" ? p.opened_at : p.revealed_at || p.opened_at) || "");
+  return open || when(b).localeCompare(when(a)) || b.id - a.id;
 }
 
 function pollCard(poll) {
-  const headingId = `poll-${poll.id}-q`;
-  const card = el("section", { cls: "ds-card poll-card", attrs: { "aria-labelledby": headingId, "data-poll": poll.id } }, [
-    el("h3", { cls: "ds-heading", text: poll.question, attrs: { id: headingId, dir: "auto", "data-size": "xs" } }),
-    el("p", { cls: "ds-tag", text: statusText(poll, texts), attrs: { "data-color": poll.status === "open" ? "success" : "neutral" } }),
-  ]);
+  let known = cards.get(poll.id);
+  if (!known) {
+    known = { head: el("div"), body: el("div"), foot: el("div"), key: null };
+    known.card = el("section", { cls: "ds-card poll-card", attrs: { "aria-labelledby": `poll-${poll.id}-q`, "data-poll": poll.id } },
+      [known.head, known.body, known.foot]);
+    cards.set(poll.id, known);
+  }
+  known.head.replaceChildren(
+    el("h3", { cls: "ds-heading", text: poll.question, attrs: { id: `poll-${poll.id}-q`, dir: "auto", "data-size": "xs" } }),
+    el("p", { cls: "ds-tag", text: statusText(poll, texts), attrs: { "data-color": poll.status === "open" ? "success" : "neutral" } }));
   const mine = state.mine.get(poll.id);
-  if (poll.status === "open" && (!mine || editing.has(poll.id))) card.append(answerForm(poll, mine));
-  else if (mine) card.append(mineNode(poll, mine));
-  else card.append(el("p", { cls: "ds-paragraph", text: texts.not_answered }));
-  if (poll.revealed && poll.results) card.append(resultsNode(poll, texts, cloud.for(poll.id)));
-  else if (poll.kind !== "text") card.append(el("p", { cls: "ds-paragraph poll-hidden", text: texts.results_hidden }));
-  return card;
+  const form = poll.status === "open" && (!mine || editing.has(poll.id));
+  const key = JSON.stringify([poll.question, poll.kind, poll.options, poll.max_choices, poll.scale,
+    poll.anonymous, poll.final, form, form ? null : mine, poll.status]);
+  if (key !== known.key) {
+    known.key = key;
+    if (form) known.body.replaceChildren(answerForm(poll, mine));
+    else if (mine) known.body.replaceChildren(mineNode(poll, mine));
+    else known.body.replaceChildren(el("p", { cls: "ds-paragraph", text: texts.not_answered }));
+  }
+  if (poll.revealed && poll.results) known.foot.replaceChildren(resultsNode(poll, texts, cloud.for(poll.id)));
+  else if (poll.kind !== "text") known.foot.replaceChildren(el("p", { cls: "ds-paragraph poll-hidden", text: texts.results_hidden }));
+  else known.foot.replaceChildren();
+  return known.card;
 }
 
 function mineNode(poll, mine) {
