@@ -95,6 +95,9 @@ class GroupCommit(Generic[I, R]):
                 waiting.future.set_result(outcome)
 
     def aclose(self) -> None:
-        """Cancel the running batches' tasks (the process is stopping)."""
+        """Cancel the batches' tasks and the queued items (the process is stopping)."""
         for task in self._drains.values():
-            task.cancel()
+            task.cancel()  # a task not started yet never reaches its `finally`
+        for queue in self._queues.values():
+            for waiting in queue:
+                waiting.future.cancel()

@@ -19,6 +19,7 @@ from live.identity import Participant
 from live.models import Event
 from live.models.polls import PollAnswer, PollState
 from live.polls import answering
+from live.polls.batch import GroupCommit
 from live.polls.domain import Answer, PollKind, Spec
 from live.polls.messages import Mine, PollView
 from live.polls.service import PollService, recount, stored_counts
@@ -214,3 +215,37 @@ async def test_a_failing_batch_stores_none_of_its_answers(
     again = await service.answer(event_id, viewer(1), poll.id, Answer(choices=(2,)))
     assert again.choices == [2]
     assert await stored(writer, poll.id) == ({"0": 1, "2": 1}, {"0": 1, "2": 1}, 2)
+
+
+async def test_a_caller_gone_before_its_batch_is_left_out() -> None:
+    """An answer whose caller was cancelled while queued is not run; the others are."""
+    ran: list[list[str]] = []
+    lock = asyncio.Lock()
+
+    async def run(event_id: int, items: list[str]) -> list[str | Exception]:
+        ran.append(items)
+        return [item.upper() for item in items]
+
+    commit = GroupCommit[str, str](run, lambda event_id: lock)
+    async with lock:  # an earlier transaction of the event is still running
+        tasks = [asyncio.ensure_future(commit.submit(1, item)) for item in "abc"]
+        await asyncio.sleep(0)
+        tasks[1].cancel()
+    assert [await tasks[0], await tasks[2]] == ["A", "C"]
+    assert ran == [["a", "c"]] and (commit.batches, commit.items) == (1, 2)
+
+
+async def test_stopping_cancels_the_queued_answers() -> None:
+    """When the process stops, answers still queued are cancelled, not left waiting."""
+    lock = asyncio.Lock()
+
+    async def run(event_id: int, items: list[str]) -> list[str | Exception]:
+        return list(items)
+
+    commit = GroupCommit[str, str](run, lambda event_id: lock)
+    async with lock:
+        task = asyncio.ensure_future(commit.submit(1, "a"))
+        await asyncio.sleep(0)
+        commit.aclose()
+    with pytest.raises(asyncio.CancelledError):
+        await task
