@@ -7,9 +7,10 @@ one row per participant per poll (a unique constraint); in the same transaction 
 (`domain.tally`) moves the poll's `poll_counts`, so the counts shown are always those of
 the stored answers. Answers are group-committed (`live.polls.batch`): those that arrive
 while the event's previous answer transaction runs share the next transaction, version and
-announcement, each with its own result or error (`live.polls.answering`). After the commit the changed polls go to the hub: in full on the
-moderators' channel, as viewers may see them on the public one. In one process an event's
-actions also take turns on an asyncio lock, as the Q&A's do (`live.qa.service`).
+announcement, each with its own result or error (`live.polls.answering`). After the commit
+the changed polls go to the hub: in full on the moderators' channel, as viewers may see
+them on the public one. In one process an event's actions (and answer batches) also take
+turns on an asyncio lock, as the Q&A's do (`live.qa.service`).
 
 A timed poll is closed by a timer in the process that launched it; answers after its
 closing time are refused whatever happens to the timer (`domain.effective_status`).
