@@ -3,6 +3,7 @@ a baseline of the same viewers upvoting one question (`qa.vote`) in the same run
 
     python -m bench.polls                            # the issue's size: 10,000 viewers, 5,000 votes in 10 s
     python -m bench.polls --viewers 300 --votes 150  # a smoke run
+    python -m bench.polls --processes 2              # two processes through Redis
 
 The server (memory hub, SQLite) runs on core 0, this script's load generator on core 1
 (asyncio + `websockets`, one connection per viewer, from many loopback addresses so the
@@ -17,6 +18,12 @@ Votes are open-loop: vote k is sent at t0 + k·S/V whatever came back. Reported 
 - CPU per vote: the server's CPU-seconds (all threads) over the voting window / votes;
 - generator: the load generator's own CPU share; above 85 % the run measures it, not Salen.
 
+With `--processes 2` two `salen serve` processes share the SQLite file and a redis-server
+(`SALEN_HUB_URL=redis://`), all three on core 0; the viewers alternate between them, the
+moderator is on the first, and each has its own display: "final count" shows both
+displays' counts, equal only when both show every vote sent, and the lags are both
+displays' together; the CPU adds both processes and redis-server.
+
 Nothing here changes what Salen does; the figures go to bench/results/ by hand.
 """
 
@@ -24,12 +31,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import statistics
+import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +73,7 @@ class Result:
     votes: int
     acked: int = 0
     errors: dict[str, int] = field(default_factory=dict)
-    final_count: int = 0
+    final_counts: list[int] = field(default_factory=list)
     lags: list[float] = field(default_factory=list)
     cpu_per_vote_ms: float = 0.0
     generator_share: float = 0.0
@@ -73,10 +82,11 @@ class Result:
     def row(self) -> str:
         lags = sorted(self.lags) or [float("nan")]
         p = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] * 1000
-        ok = "yes" if self.final_count == self.acked == self.votes else "NO"
+        counts = self.final_counts or [0]
+        ok = "yes" if all(c == self.acked == self.votes for c in counts) else "NO"
         valid = "" if self.generator_share <= GENERATOR_LIMIT else " (generator-bound)"
         return (f"| {self.mode} | {self.viewers} | {self.votes} | {self.acked} | "
-                f"{self.final_count} | {ok} | {p(0.5):.0f} | {p(0.99):.0f} | {lags[-1] * 1000:.0f} | "
+                f"{' / '.join(map(str, counts))} | {ok} | {p(0.5):.0f} | {p(0.99):.0f} | {lags[-1] * 1000:.0f} | "
                 f"{self.cpu_per_vote_ms:.2f} | {self.generator_share:.0%}{valid} |")
 
 
@@ -156,21 +166,23 @@ async def call(ws: ClientConnection, message: dict[str, Any]) -> dict[str, Any]:
             return reply  # type: ignore[no-any-return]
 
 
-async def connect_viewers(base: str, n: int) -> list[Viewer]:
+async def connect_viewers(bases: list[str], n: int) -> list[Viewer]:
+    """`n` viewers, taking the servers in turn."""
     viewers: list[Viewer] = []
     for start in range(0, n, CONNECT_BATCH):
         sockets = await asyncio.gather(*(
-            connect(base, local_addr=(source(i), 0), max_size=None, ping_interval=None,
-                    compression=None) for i in range(start, min(n, start + CONNECT_BATCH))))
+            connect(bases[i % len(bases)], local_addr=(source(i), 0), max_size=None,
+                    ping_interval=None, compression=None)
+            for i in range(start, min(n, start + CONNECT_BATCH))))
         viewers += [Viewer(ws) for ws in sockets]
     return viewers
 
 
-async def run_mode(mode: str, port: int, pid: int, key: str, question: int,
+async def run_mode(mode: str, ports: list[int], pids: list[int], key: str, question: int,
                    viewers_n: int, votes: int, seconds: float) -> Result:
-    base = f"ws://127.0.0.1:{port}/ws/events/{SLUG}"
+    bases = [f"ws://127.0.0.1:{port}/ws/events/{SLUG}" for port in ports]
     result = Result(mode, viewers_n, votes)
-    async with connect(f"{base}?token={MOD_TOKEN}", max_size=None) as mod:
+    async with connect(f"{bases[0]}?token={MOD_TOKEN}", max_size=None) as mod:
         if mode == "poll":
             made = await call(mod, {"type": "poll.create", "id": 1, "kind": "single",
                                     "question": "Bench?", "options": ["Yes", "No", "Maybe"],
@@ -186,12 +198,13 @@ async def run_mode(mode: str, port: int, pid: int, key: str, question: int,
             message = lambda k: {"type": "qa.vote", "id": 1, "question": target}
             count = lambda m: next((q.get("votes", 0) for q in m.get("questions", [])
                                     if q["id"] == target), None)
-        async with connect(f"{base}?key={key}", max_size=None) as screen:
-            display = Display(screen, count)
-            crowd = await connect_viewers(base, viewers_n)
+        async with contextlib.AsyncExitStack() as screens:
+            displays = [Display(await screens.enter_async_context(
+                connect(f"{base}?key={key}", max_size=None)), count) for base in bases]
+            crowd = await connect_viewers(bases, viewers_n)
             await asyncio.sleep(2)  # every first frame out
             result.window, result.generator_share, result.cpu_per_vote_ms = await vote(
-                crowd, message, votes, seconds, pid)
+                crowd, message, votes, seconds, pids)
             acks = [v.acked.result() for v in crowd[:votes] if v.acked.done()]
             for _, code in acks:
                 if code != "ok":
@@ -200,21 +213,26 @@ async def run_mode(mode: str, port: int, pid: int, key: str, question: int,
             result.acked = len(oks)
             await asyncio.sleep(3)
             result.lags = [max(0.0, (display.first_at_least(k) or float("inf")) - t)
-                           for k, t in enumerate(oks, start=1)]
-            result.final_count = display.seen[-1][0] if display.seen else 0
+                           for display in displays for k, t in enumerate(oks, start=1)]
+            result.final_counts = [d.seen[-1][0] if d.seen else 0 for d in displays]
             for v in crowd:
                 await v.ws.close()
                 v.task.cancel()
-            display.task.cancel()
+            for display in displays:
+                display.task.cancel()
     return result
 
 
 async def vote(crowd: list[Viewer], message: Callable[[int], dict[str, Any]], votes: int,
-               seconds: float, pid: int) -> tuple[float, float, float]:
+               seconds: float, pids: list[int]) -> tuple[float, float, float]:
     """Send the votes open-loop; the window, the generator's CPU share, server CPU per vote."""
     voters = random.Random(1).sample(crowd, votes)
     loop = asyncio.get_running_loop()
-    server_before, mine_before = process_cpu(pid), time.process_time()
+
+    def cpu() -> float:
+        return sum(process_cpu(pid) for pid in pids)
+
+    server_before, mine_before = cpu(), time.process_time()
     t0 = loop.time() + 0.2
 
     async def one(k: int, viewer: Viewer) -> None:
@@ -228,8 +246,30 @@ async def vote(crowd: list[Viewer], message: Callable[[int], dict[str, Any]], vo
     window = time.monotonic() - began
     chosen = set(voters)
     crowd[:] = voters + [v for v in crowd if v not in chosen]
-    server = process_cpu(pid) - server_before
+    server = cpu() - server_before
     return window, (time.process_time() - mine_before) / window, 1000 * server / votes
+
+
+@contextlib.contextmanager
+def servers(url: str, processes: int) -> Iterator[tuple[list[int], list[int]]]:
+    """`salen serve` on core 0 (two through a redis-server there); ports and pids to measure."""
+    if processes == 1:
+        port = free_port()
+        with pinned(salen_cmd(port), SERVER_CORE, WORK / "polls-salen.log", salen_env(url),
+                    port) as proc:
+            yield [port], [proc.pid]
+        return
+    from tests.support.servers import start_redis
+
+    with start_redis() as redis, contextlib.ExitStack() as stack:
+        subprocess.run(["taskset", "-a", "-p", "-c", SERVER_CORE, str(redis.pid)],
+                       check=False, capture_output=True)
+        env = salen_env(url, f"redis://127.0.0.1:{redis.port}/0")
+        ports = [free_port(), free_port()]
+        procs = [stack.enter_context(pinned(
+            salen_cmd(port), SERVER_CORE, WORK / f"polls-salen-{i}.log", env, port))
+            for i, port in enumerate(ports)]
+        yield ports, [p.pid for p in procs] + [redis.pid]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -237,6 +277,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--viewers", type=int, default=10_000)
     parser.add_argument("--votes", type=int, default=5_000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--processes", type=int, choices=(1, 2), default=1,
+                        help="2: two `salen serve` processes through a redis-server")
     args = parser.parse_args(argv)
     os.sched_setaffinity(0, {int(LOADGEN_CORE)})
     rows = []
@@ -247,13 +289,11 @@ def main(argv: list[str] | None = None) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{path}"
         key, question = asyncio.run(seed(url))
-        port = free_port()
-        with pinned(salen_cmd(port), SERVER_CORE, WORK / "polls-salen.log", salen_env(url),
-                    port) as proc:
+        with servers(url, args.processes) as (ports, pids):
             rows.append(asyncio.run(run_mode(
-                mode.split()[0] if mode == "poll" else "qa", port, proc.pid, key, question,
+                "poll" if mode == "poll" else "qa", ports, pids, key, question,
                 args.viewers, args.votes, args.seconds)))
-            rows[-1].mode = mode
+        rows[-1].mode = mode if args.processes == 1 else f"{mode}, 2 processes + Redis"
     print("| mode | viewers | votes | acked | final count | equal | lag p50 ms | lag p99 ms "
           "| lag max ms | server CPU ms/vote | generator CPU |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

@@ -5,9 +5,12 @@ Every action runs in one transaction that first increments the event's poll vers
 on one event are serialised and each committed change has its own version. An answer is
 one row per participant per poll (a unique constraint); in the same transaction its tally
 (`domain.tally`) moves the poll's `poll_counts`, so the counts shown are always those of
-the stored answers. After the commit the changed polls go to the hub: in full on the
-moderators' channel, as viewers may see them on the public one. In one process an event's
-actions also take turns on an asyncio lock, as the Q&A's do (`live.qa.service`).
+the stored answers. Answers are group-committed (`live.polls.batch`): those that arrive
+while the event's previous answer transaction runs share the next transaction, version and
+announcement, each with its own result or error (`live.polls.answering`). After the commit
+the changed polls go to the hub: in full on the moderators' channel, as viewers may see
+them on the public one. In one process an event's actions (and answer batches) also take
+turns on an asyncio lock, as the Q&A's do (`live.qa.service`).
 
 A timed poll is closed by a timer in the process that launched it; answers after its
 closing time are refused whatever happens to the timer (`domain.effective_status`).
@@ -22,23 +25,24 @@ import logging
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from live.db import LoopWriter, Writer
-from live.errors import Conflict, Forbidden, Invalid, NotFound
+from live.errors import Conflict, Forbidden, Invalid, NotFound, SalenError
 from live.hub import Entry, Hub
 from live.identity import Participant
 from live.models import ProgrammeItem
 from live.models.base import utcnow
 from live.models.polls import Poll, PollAnswer, PollCount, PollState
 from live.polls import answering, domain
+from live.polls.batch import GroupCommit
 from live.polls.domain import Answer, EntryStatus, PollKind, PollStatus, Spec
 from live.polls.messages import Mine, PollsSnapshot, PollsUpdate, PollView, Results
 from live.polls.views import mine, poll_view, public_view, results
-from live.polls.words import blocked_set, stopwords
+from live.polls.words import blocked_set
 from live.qa.service import Actor
 from live.realtime.channels import polls_mod_channel, polls_public_channel
 from live.realtime.envelope import encode
@@ -50,6 +54,8 @@ Step = Literal["launch", "close", "reveal", "hide"]
 EntryAction = Literal["approve", "hide", "star", "unstar"]
 # Open text answers shown to moderators (newest first); all of them are in the export.
 MAX_ENTRIES = 200
+BUMP = (update(PollState).where(PollState.event_id == bindparam("event"))
+        .values(version=PollState.version + 1).returning(PollState.version))
 
 
 class Unchanged(Exception):
@@ -68,8 +74,6 @@ class Tx:
     v: int
     now: dt.datetime
     touched: dict[int, Poll] = dataclasses.field(default_factory=dict)
-    # Views already made by the action (answers, written without the ORM).
-    views: list[PollView] = dataclasses.field(default_factory=list)
     blocked: list[str] | None = None
 
     def poll(self, poll_id: int) -> Poll | None:
@@ -108,6 +112,7 @@ class PollService:
         # Sends an "innspill" on to the panel queue (`live.polls.runtime` wires the Q&A's).
         self._forward = forward
         self._locks: dict[int, asyncio.Lock] = {}
+        self._answers = GroupCommit[answering.Item, Mine](self._answer_batch, self._lock)
         # The newest public polls per event, by poll version (a reconnecting crowd reads once).
         self._public: dict[int, tuple[int, list[PollView]]] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
@@ -167,28 +172,32 @@ class PollService:
         """Run `body` in the event's transaction; commit and publish if it changed anything."""
 
         def run(session: Session) -> tuple[T, int, list[PollView], list[str] | None]:
-            v = session.execute(
-                update(PollState).where(PollState.event_id == event_id)
-                .values(version=PollState.version + 1).returning(PollState.version)
-            ).scalar_one_or_none()
+            v = session.execute(BUMP, {"event": event_id}).scalar_one_or_none()
             if v is None:
                 raise NotFound("Polls are not set up for this event.", code="poll.no_event")
             tx = Tx(session, event_id, v, utcnow())
             result = body(tx)
-            if not tx.touched and not tx.views and tx.blocked is None:
+            if not tx.touched and tx.blocked is None:
                 raise Unchanged(result)
             session.flush()
-            views = [*tx.views, *(full_view(session, p, tx.now) for p in tx.touched.values())]
+            views = [full_view(session, p, tx.now) for p in tx.touched.values()]
             return result, v, views, tx.blocked
 
-        lock = self._locks.setdefault(event_id, asyncio.Lock())
-        async with lock:
+        async with self._lock(event_id):
             try:
                 result, v, views, blocked = await self._writer.run(run)
             except Unchanged as unchanged:
                 return unchanged.result  # type: ignore[return-value]
             await self._announce(event_id, v, views, blocked)
         return result
+
+    def _lock(self, event_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(event_id, asyncio.Lock())
+
+    @property
+    def answer_batches(self) -> tuple[int, int]:
+        """Transactions that stored answers so far, and the answers they took (metrics)."""
+        return self._answers.batches, self._answers.items
 
     async def _announce(
         self, event_id: int, v: int, views: list[PollView], blocked: list[str] | None
@@ -214,27 +223,37 @@ class PollService:
         self, event_id: int, actor: Actor, poll_id: int, answer: Answer, *,
         name: str = "", key: str = "",
     ) -> Mine:
-        """Store (or change) the participant's answer; acknowledged only after the commit."""
-        who = actor.participant.id
+        """Store (or change) the participant's answer; acknowledged only after the commit.
 
-        def body(tx: Tx) -> Mine:
-            connection = tx.session.connection()
-            poll = answering.read_poll(connection, tx.event_id, poll_id)
-            domain.check_answerable(poll, poll_id, tx.now)
-            assert poll is not None
-            blocked: frozenset[str] = frozenset()
-            if poll.kind == PollKind.WORDS:
-                blocked = blocked_set(connection.execute(
-                    select(PollState.blocked_words).where(PollState.event_id == tx.event_id)
-                ).scalar() or [])
-            stored = answering.store(
-                connection, poll, who, name.strip() or actor.participant.name, key, answer,
-                stopwords(), blocked, tx.v, tx.now)
-            if stored.view is not None:
-                tx.views.append(stored.view)
-            return mine(poll, stored.value)  # type: ignore[arg-type]
+        Answers arriving while the event's previous batch runs are stored together in the
+        next (`live.polls.batch`): one transaction and one announcement for all of them.
+        """
+        who = actor.participant
+        item = answering.Item(poll_id, who.id, name.strip() or who.name, key, answer)
+        return await self._answers.submit(event_id, item)
 
-        return await self._act(event_id, body)
+    async def _answer_batch(
+        self, event_id: int, items: list[answering.Item]
+    ) -> list[Mine | SalenError]:
+        """One transaction for a batch of answers (under the event's lock), then its notice."""
+
+        def run(connection: Connection) -> tuple[int, list[Mine | SalenError], list[PollView]]:
+            v = connection.execute(BUMP, {"event": event_id}).scalar_one_or_none()
+            if v is None:
+                raise NotFound("Polls are not set up for this event.", code="poll.no_event")
+            batch = answering.Batch(connection, event_id, items, v, utcnow())
+            outcomes = answering.answer_all(batch, items)
+            views = batch.write()
+            if not views:
+                raise Unchanged(outcomes)  # retries and refusals only: no new version
+            return v, outcomes, views
+
+        try:
+            v, outcomes, views = await self._writer.transact(run)
+        except Unchanged as unchanged:
+            return unchanged.result  # type: ignore[return-value]
+        await self._announce(event_id, v, views, None)
+        return outcomes
 
     # --- moderators ------------------------------------------------------------------------
 
@@ -394,7 +413,8 @@ class PollService:
             log.exception("could not close poll %s on time", poll_id)
 
     def aclose(self) -> None:
-        """Cancel the timers (the process is stopping)."""
+        """Cancel the timers and the answers' batches (the process is stopping)."""
+        self._answers.aclose()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
