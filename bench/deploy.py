@@ -23,13 +23,10 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bench.fanout import (
@@ -46,15 +43,10 @@ from bench.machine import CoreTimes, process_cpu
 from bench.procs import (
     MOD_TOKEN,
     ROOT,
-    SERVER_CORE,
     SLUG,
-    WORK,
     Loadgen,
-    free_port,
     fresh_database,
-    pinned,
-    salen_cmd,
-    salen_env,
+    nginx_fleet,
 )
 
 RESULTS = ROOT / "bench" / "results"
@@ -84,55 +76,11 @@ def direct(pending: int) -> Iterator[Setup]:
 @contextlib.contextmanager
 def behind_nginx(pending: int) -> Iterator[Setup]:
     """Two workers with redis-server, and nginx with the shipped configuration in front."""
-    from tests.support.deploy import MAIN_CONF, NGINX, site_config
-    from tests.support.servers import start_redis
-
     url, ids = fresh_database("deploy", pending)
-    with start_redis() as redis, contextlib.ExitStack() as stack:
-        redis_pid = _pid_of(b"redis-server", str(redis.port).encode())
-        subprocess.run(["taskset", "-a", "-p", "-c", SERVER_CORE, str(redis_pid)],
-                       check=False, capture_output=True)
-        env = salen_env(url, redis.url) | {"SALEN_TRUSTED_PROXIES": "127.0.0.1"}
-        ports = [free_port(), free_port()]
-        workers = [stack.enter_context(pinned(salen_cmd(p), SERVER_CORE,
-                                              log_file(f"deploy-worker-{i}"), env, p))
-                   for i, p in enumerate(ports)]
-        prefix, listen = WORK / "nginx", free_port()
-        prefix.mkdir(parents=True, exist_ok=True)
-        (prefix / "salen.conf").write_text(
-            site_config(ports, listen, WORK / "recordings", prefix / "access.log"))
-        (prefix / "nginx.conf").write_text(
-            "worker_rlimit_nofile 65536;\n"
-            + MAIN_CONF.format(prefix=prefix, user="user root;" if os.geteuid() == 0 else ""))
-        cmd = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e",
-               str(prefix / "error.log"), "-g", "daemon off;"]
-        master = stack.enter_context(pinned(cmd, SERVER_CORE, log_file("deploy-nginx"),
-                                            port=listen))
-        nginx = [master.pid, *_children(master.pid)]
-        base = f"ws://127.0.0.1:{listen}/ws/events/{SLUG}"
-        yield Setup("nginx", {"workers": [w.pid for w in workers], "redis": [redis_pid],
-                              "nginx": nginx}, base, f"{base}?token={MOD_TOKEN}", ids,
-                    [f"http://127.0.0.1:{p}/metrics" for p in ports])
-
-
-def _pid_of(name: bytes, arg: bytes) -> int:
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            with contextlib.suppress(OSError):
-                cmdline = (proc / "cmdline").read_bytes()
-                if name in cmdline and arg in cmdline:
-                    return int(proc.name)
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(proc.name))
-    return found
+    with nginx_fleet(url, "deploy") as fleet:
+        base = f"ws://127.0.0.1:{fleet.listen}/ws/events/{SLUG}"
+        yield Setup("nginx", fleet.groups, base, f"{base}?token={MOD_TOKEN}", ids,
+                    [f"http://127.0.0.1:{p}/metrics" for p in fleet.ports])
 
 
 def window(gen: Loadgen, setup: Setup, n: int, rate: int, plan: Plan) -> dict[str, Any]:

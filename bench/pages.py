@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 from bench.procs import LOADGEN_CORE, SERVER_CORE, WORK, free_port, pinned, salen_cmd, salen_env
@@ -79,17 +80,41 @@ async def _count_queries(url: str, paths: list[str]) -> dict[str, int]:
     return counts
 
 
+@dataclass(frozen=True)
+class WrkRun:
+    """What one wrk run reports."""
+
+    rps: float
+    requests: int
+    p99_ms: float
+
+
 def wrk(url: str, seconds: float) -> float:
     """Requests per second that wrk on core 1 gets from `url`."""
+    return wrk_run(url, seconds).rps
+
+
+def wrk_run(url: str, seconds: float, connections: int = CONNECTIONS) -> WrkRun:
+    """Run `wrk -t1 --latency` on core 1 against `url`; fail on any non-2xx/3xx reply."""
     out = subprocess.run(
-        ["taskset", "-c", LOADGEN_CORE, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:.0f}s", url],
+        ["taskset", "-c", LOADGEN_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s",
+         "--latency", url],
         capture_output=True, text=True, timeout=seconds + 60, check=True,
     ).stdout
-    match = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    return parse_wrk(out, url)
+
+
+def parse_wrk(out: str, url: str = "") -> WrkRun:
+    """Requests/s, request count and p99 latency from wrk's `--latency` report."""
+    rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    count = re.search(r"(\d+) requests in ", out)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if not match or errors:
+    if not rps or not count or errors:
         raise RuntimeError(f"wrk failed on {url}:\n{out}")
-    return float(match.group(1))
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+    return WrkRun(float(rps.group(1)), int(count.group(1)),
+                  float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"))
 
 
 def measure(seconds: float, log: Any) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,70 @@ def fresh_database(name: str, pending: int) -> tuple[str, list[int]]:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     url = f"sqlite+aiosqlite:///{path}"
     return url, asyncio.run(seed_salen(url, pending))
+
+
+@dataclass
+class Fleet:
+    """nginx in front of two workers and redis-server: pids by group, and the ports."""
+
+    groups: dict[str, list[int]]
+    listen: int
+    ports: list[int]
+
+
+@contextlib.contextmanager
+def nginx_fleet(database_url: str, name: str, env: Mapping[str, str] | None = None,
+                site: Callable[[str], str] | None = None) -> Iterator[Fleet]:
+    """Two `salen serve` workers sharing `database_url` with a redis-server hub, and Debian's
+    nginx with deploy/nginx/salen.conf (templated as tests/support/deploy.py does) in front;
+    every process on SERVER_CORE. `env` goes over the workers' environment; `site`, when
+    given, rewrites the templated site configuration (a benchmark's own location)."""
+    from tests.support.deploy import MAIN_CONF, NGINX, site_config
+    from tests.support.servers import start_redis
+
+    with start_redis() as redis, contextlib.ExitStack() as stack:
+        redis_pid = pid_of(b"redis-server", str(redis.port).encode())
+        subprocess.run(["taskset", "-a", "-p", "-c", SERVER_CORE, str(redis_pid)],
+                       check=False, capture_output=True)
+        worker_env = (salen_env(database_url, redis.url)
+                      | {"SALEN_TRUSTED_PROXIES": "127.0.0.1"} | dict(env or {}))
+        ports = [free_port(), free_port()]
+        workers = [stack.enter_context(pinned(salen_cmd(p), SERVER_CORE,
+                                              WORK / f"{name}-worker-{i}.log", worker_env, p))
+                   for i, p in enumerate(ports)]
+        prefix, listen = WORK / "nginx", free_port()
+        prefix.mkdir(parents=True, exist_ok=True)
+        text = site_config(ports, listen, WORK / "recordings", prefix / "access.log")
+        (prefix / "salen.conf").write_text(site(text) if site else text)
+        (prefix / "nginx.conf").write_text(
+            "worker_rlimit_nofile 65536;\n"
+            + MAIN_CONF.format(prefix=prefix, user="user root;" if os.geteuid() == 0 else ""))
+        cmd = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e",
+               str(prefix / "error.log"), "-g", "daemon off;"]
+        master = stack.enter_context(pinned(cmd, SERVER_CORE, WORK / f"{name}-nginx.log",
+                                            port=listen))
+        groups = {"workers": [w.pid for w in workers], "redis": [redis_pid],
+                  "nginx": [master.pid, *children(master.pid)]}
+        yield Fleet(groups, listen, ports)
+
+
+def pid_of(name: bytes, arg: bytes) -> int:
+    """The pid of a process whose command line holds `name` and `arg` (0 if none)."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                cmdline = (proc / "cmdline").read_bytes()
+                if name in cmdline and arg in cmdline:
+                    return int(proc.name)
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    """The pids of `pid`'s child processes (nginx's workers)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(proc.name))
+    return found
