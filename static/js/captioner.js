@@ -6,6 +6,7 @@
 import { pageSocket, loadTexts, format, connectionStatus } from "./qa-socket.js";
 
 const THROTTLE_MS = 100;
+const KEY_REPLACED = 4401;  // the organiser made a new captioner link: this one is over
 const page = document.querySelector("[data-captioner]");
 const texts = loadTexts("captioner-texts");
 const form = page.querySelector("[data-line-form]");
@@ -27,8 +28,17 @@ const socket = pageSocket(page.dataset.event, {
   onStatus: (state) => {
     connectionStatus(page.querySelector("[data-connection]"), texts)(state);
     if (state === "open") flush();
+    if (state === "gone" && socket.closeCode === KEY_REPLACED) replaced();
   },
 });
+
+function replaced() {
+  const status = page.querySelector("[data-connection]");
+  status.textContent = texts.replaced;
+  status.hidden = false;
+  input.disabled = true;
+  form.querySelector("button[type=submit]")?.setAttribute("disabled", "");
+}
 
 function show(push) {
   for (const line of push.lines || []) addLine(line);
