@@ -36,8 +36,7 @@ function replaced() {
   const status = page.querySelector("[data-connection]");
   status.textContent = texts.replaced;
   status.hidden = false;
-  input.disabled = true;
-  form.querySelector("button[type=submit]")?.setAttribute("disabled", "");
+  form.hidden = true;  // nothing can be sent with this link any more
 }
 
 function show(push) {
