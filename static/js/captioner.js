@@ -33,9 +33,8 @@ const socket = pageSocket(page.dataset.event, {
 });
 
 function replaced() {
-  const status = page.querySelector("[data-connection]");
-  status.textContent = texts.replaced;
-  status.hidden = false;
+  page.querySelector("[data-connection]").hidden = true;
+  page.querySelector("[data-replaced]").hidden = false;
   form.hidden = true;  // nothing can be sent with this link any more
 }
 

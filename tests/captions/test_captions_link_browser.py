@@ -62,12 +62,13 @@ async def test_new_captioner_link_ends_the_open_captioner_page(
     await expect(link).to_have_value(f"http://testserver/e/{SLUG}/captions?key={new}")
     await assert_accessible(organiser)
 
-    status = captioner.locator("[data-connection]")
-    await expect(status).to_have_text("The organiser has replaced this captioner link with a "
-                                      "new one. Ask them for the new link.")
+    await expect(captioner.get_by_role("alert")).to_have_text(
+        "The organiser has replaced this captioner link with a new one. Ask them for the new link.")
     await expect(captioner.locator("#captioner-text")).to_be_hidden()
     await assert_accessible(captioner)
     await captioner.reload()
+    await expect(captioner.get_by_role("heading", level=1)).to_have_text(
+        "The captioner link does not work")
     await expect(captioner.get_by_text("The organiser has replaced this captioner link")
                  ).to_be_visible()
     await context.close()
