@@ -34,6 +34,8 @@ const socket = pageSocket(page.dataset.event, {
 
 function replaced() {
   page.querySelector("[data-connection]").hidden = true;
+  const rehearsal = page.querySelector("[data-rehearsal]");
+  if (rehearsal) rehearsal.hidden = true;
   page.querySelector("[data-replaced]").hidden = false;
   form.hidden = true;  // nothing can be sent with this link any more
 }
