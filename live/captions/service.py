@@ -84,7 +84,9 @@ class CaptionService:
 
     async def catch_up(self, event_id: int) -> None:
         """The captions channel is back after a loss: the recent lines from the database,
-        those the feed has not seen going out with its next frame."""
+        those the feed has not seen going out with its next frame; and a captioner link
+        replaced meanwhile ends its connections here too."""
+        self._rekeyed(event_id)
         rows = await self.recent(event_id)
         feed = self.feeds.get(event_id)
         if feed is not None:
