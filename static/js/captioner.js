@@ -18,6 +18,7 @@ const pending = [];  // lines sent but not acknowledged: [{key, text, name}]
 let me = "";
 let timer = null;
 let lastSent = "";
+let lastSentAt = 0;
 
 nameInput.value = nameInput.value || localStorage.getItem("salen.captioner.name") || "";
 nameInput.addEventListener("change", () => localStorage.setItem("salen.captioner.name", nameInput.value));
@@ -68,13 +69,18 @@ function sendPartial() {
   const text = input.value;
   if (text === lastSent) return;
   lastSent = text;
+  lastSentAt = performance.now();
   socket.call("captions.type", { text, name: nameInput.value.trim() })
     .then((reply) => { me = reply.who || me; })
     .catch(() => {});
 }
 
 input.addEventListener("input", () => {
-  if (timer === null) timer = setTimeout(sendPartial, THROTTLE_MS);
+  // The first keystroke after a pause goes out at once: the server takes its arrival as
+  // the line's start, which becomes the cue's start in the recording.
+  if (timer === null) {
+    timer = setTimeout(sendPartial, Math.max(0, lastSentAt + THROTTLE_MS - performance.now()));
+  }
 });
 
 input.addEventListener("keydown", (event) => {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import av
 import httpx
@@ -37,8 +38,9 @@ SLUG = "planstrategi-4-0"
 GUARD_MS = 30_000  # a wait longer than this is a hang, not a slow run
 # How far a cue may start from the moment its first keystroke was typed, on the
 # recording's clock: the keystroke's trip to the server and a frame's trip through the
-# publisher, both well under this; a clock off by a keyframe interval (1 s) is not.
-TOLERANCE = 0.4
+# publisher (together some 0.05 s here), well under this; a clock off by a keyframe
+# interval (1 s), or a start taken from a later keystroke, is not.
+TOLERANCE = 0.25
 # How far the two lines' distance on the recording may differ from their distance typed.
 SPACING = 0.15
 LINES = ("Velkommen til seminaret om planstrategi", "Kommunen legger fram en ny arealplann")
@@ -101,9 +103,9 @@ async def watch_interpreter(viewer: Page) -> None:
         ".getVideoPlaybackQuality().totalVideoFrames > 5", timeout=GUARD_MS)
 
 
-async def finished_recording(client: httpx.AsyncClient) -> dict[str, object]:
+async def finished_recording(client: httpx.AsyncClient) -> dict[str, Any]:
     """The stream's recording once it is packaged with its captions and interpreter."""
-    found: list[dict[str, object]] = []
+    found: list[dict[str, Any]] = []
 
     async def ready() -> bool:
         listing = await client.get("/api/recordings", params={"event": SLUG}, headers=ADMIN)
@@ -127,7 +129,7 @@ async def log_in(browser: Browser, live_url: str) -> Page:
     return page
 
 
-async def correct_and_publish(organiser: Page, live_url: str, rid: object) -> None:
+async def correct_and_publish(organiser: Page, live_url: str, rid: int) -> None:
     """The organiser fixes the typo in the second cue, saves, and publishes the recording."""
     await organiser.goto(f"{live_url}/admin/recordings/{rid}/captions/nb/edit")
     cue = organiser.locator("[data-cue-text='1']")
@@ -176,6 +178,8 @@ async def test_captions_and_interpreter_from_stream_to_published_recording(
             await main.close()
         recording = await finished_recording(client)
         await viewing.close()
+        kept = await client.get(recording["interpreter"]["url"], headers=ADMIN)
+        assert kept.status_code == 200 and kept.headers["content-type"] == "video/mp4"
 
     rid = recording["id"]
     folder = Path(settings.recordings_dir) / "archive" / str(rid)
