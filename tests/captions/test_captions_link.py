@@ -181,3 +181,21 @@ async def test_new_interpreter_key_asks_first_then_ends_the_old_one(live_url: st
         page = await http.get(f"/admin/events/{SLUG}/stream", headers=ADMIN)
         assert "A new interpreter key was made." in page.text
         assert f'id="interpreter-key" readonly value="{new["interpreter_key"]}"' in page.text
+
+
+async def test_api_makes_new_interpreter_and_captioner_keys(live_url: str) -> None:
+    """The stream API makes a new interpreter key and a new captioner link for organisers
+    (the others unchanged), and refuses anyone else."""
+    async with httpx.AsyncClient(base_url=live_url) as http:
+        old = (await http.get(f"/api/events/{SLUG}/stream", headers=ADMIN)).json()
+        anonymous = await http.post(f"/api/events/{SLUG}/stream/captions-key")
+        assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthorized"
+        interpreter = (await http.post(f"/api/events/{SLUG}/stream/interpreter-key",
+                                       headers=ADMIN)).json()
+        captions = (await http.post(f"/api/events/{SLUG}/stream/captions-key",
+                                    headers=ADMIN)).json()
+    assert interpreter["interpreter_key"] != old["interpreter_key"]
+    assert interpreter["captions_link"] == old["captions_link"]
+    assert captions["captions_link"] != old["captions_link"]
+    assert captions["interpreter_key"] == interpreter["interpreter_key"]
+    assert captions["stream_key"] == old["stream_key"]
