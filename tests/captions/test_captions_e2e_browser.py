@@ -23,6 +23,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from live.archive.service import MEDIA_DIR, MP4_NAME
+from live.demo import DEMO_ORGANISER
 from live.settings import Settings
 from stream.client import SyntheticAudio, SyntheticVideo, publish, read_frame_number
 from stream.package.captions import parse_webvtt
@@ -118,8 +119,7 @@ async def finished_recording(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def log_in(browser: Browser, live_url: str) -> Page:
-    from live.demo import DEMO_ORGANISER
-
+    """A fresh browser logged in as the demo organiser."""
     _, page = await page_of(browser, f"{live_url}/admin/login")
     email, password = DEMO_ORGANISER
     await page.locator("input[type=email]").fill(email)
@@ -194,16 +194,16 @@ async def test_captions_and_interpreter_from_stream_to_published_recording(
 
     organiser = await log_in(browser, live_url)
     await correct_and_publish(organiser, live_url, rid)
-    await organiser.goto(f"{live_url}/recordings/{rid}?lang=en")
-    await organiser.wait_for_function("() => document.getElementById('player').readyState >= 1")
-    await organiser.fill("#transcript-q", "arealplan")
-    hit = organiser.locator("[data-transcript-line]:not([hidden])")
+    _, public = await page_of(browser, f"{live_url}/recordings/{rid}?lang=en")  # anyone
+    await public.wait_for_function("() => document.getElementById('player').readyState >= 1")
+    await public.fill("#transcript-q", "arealplan")
+    hit = public.locator("[data-transcript-line]:not([hidden])")
     await expect(hit).to_have_count(1)
     await expect(hit).to_contain_text("en ny arealplan")
     await hit.locator("a.seek").click()
-    await organiser.wait_for_function(
+    await public.wait_for_function(
         f"() => Math.abs(document.getElementById('player').currentTime - {cues[1].start}) < 0.5")
-    await assert_accessible(organiser)
+    await assert_accessible(public)
 
 
 async def _has_sent(video: SyntheticVideo) -> bool:
