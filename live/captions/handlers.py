@@ -5,12 +5,13 @@
 the session, `live.auth.is_captioner`) or an organiser may send `captions.type` and
 `captions.line`; anyone else gets `forbidden`. The handlers check this themselves, so the
 routes are open to read-only connections: a captioner on an event not yet published
-connects read-only (rehearsing: no questions, no votes) and still captions. A captioner's
-connection made through the link is enlisted with the service, which ends it when the
-organiser replaces the link (`CaptionService.replace_key`). Every connection gets the recent lines as
-a `captions` snapshot once its first frame is out; after that, captions reach it in the
-fan-out's ticks (`live.captions.feed`). Partial updates and lines are limited per
-connection (`Limits.captions_per_second`) beyond the socket's general flood limits.
+connects read-only (rehearsing: no questions, no votes) and still captions. A
+captioner's connection made through the link is enlisted with the service, which ends it
+when the organiser replaces the link (`CaptionService.replace_key`). Every connection gets
+the recent lines as a `captions` snapshot once its first frame is out; after that,
+captions reach it in the fan-out's ticks (`live.captions.feed`). Partial updates and lines
+are limited per connection (`Limits.captions_per_second`) beyond the socket's general
+flood limits.
 """
 
 from __future__ import annotations

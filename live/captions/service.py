@@ -129,7 +129,10 @@ class CaptionService:
 
     def enlist(self, event_id: int, conn: Conn, key: str) -> None:
         """A captioner's connection, opened with the link key `key`, ends if it is replaced."""
-        self.captioners.setdefault(event_id, {})[conn] = key
+        held = self.captioners.setdefault(event_id, {})
+        for gone in [c for c in held if c.closed]:  # one that failed before its close hook
+            del held[gone]
+        held[conn] = key
 
     def discharge(self, event_id: int, conn: Conn) -> None:
         """The captioner's connection has closed."""
