@@ -150,6 +150,15 @@ def is_captioner(conn: HTTPConnection, event: Event) -> bool:
     return isinstance(held, str) and same_secret(held, _key_digest(event.captions_token))
 
 
+def captioner_link_replaced(conn: HTTPConnection, event: Event) -> bool:
+    """Did this browser hold the event's captioner link before it was replaced by a new one?"""
+    if "session" not in conn.scope:
+        return False
+    grants = conn.session.get(CAPTIONS_GRANT)
+    held = grants.get(str(event.id)) if isinstance(grants, dict) else None
+    return isinstance(held, str) and not is_captioner(conn, event)
+
+
 async def site_organiser(conn: HTTPConnection) -> bool:
     """May create events: the admin token or a logged-in admin user."""
     if is_admin_token(conn):

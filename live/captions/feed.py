@@ -6,10 +6,13 @@ A `Feed` is the fan-out's collector for the event's captions channel
 so a captioner typing ten keystrokes a second still costs viewers one frame a tick. It
 also keeps the last `RECENT` lines, which a (re)connecting client gets as its snapshot
 (read from the database once, when the feed is new), so a crowd reconnecting at once
-costs no query each.
+costs no query each. A notice that the captioner link was replaced is handed to
+`on_rekeyed` (the service ends the captioners' connections made with the old link).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from live.captions.domain import RECENT
 from live.captions.messages import CaptionsPush, LineView, Partial, notice_decoder
@@ -20,9 +23,10 @@ from live.realtime.envelope import encode
 class Feed:
     """The captions of one event as this process has seen them."""
 
-    __slots__ = ("_changed", "_new", "loaded", "partial", "recent")
+    __slots__ = ("_changed", "_new", "loaded", "on_rekeyed", "partial", "recent")
 
-    def __init__(self) -> None:
+    def __init__(self, on_rekeyed: Callable[[], None] | None = None) -> None:
+        self.on_rekeyed = on_rekeyed
         self.recent: dict[int, LineView] = {}
         self.partial: Partial | None = None
         self.loaded = False
@@ -32,6 +36,8 @@ class Feed:
     def add(self, entry: Entry) -> None:
         """A notice from the captions channel."""
         notice = notice_decoder.decode(entry.data)
+        if notice.rekeyed and self.on_rekeyed is not None:
+            self.on_rekeyed()
         for line in notice.lines:
             self._line(line)
         if notice.partial is not None:

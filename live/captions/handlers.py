@@ -3,10 +3,15 @@
 `CaptionsFeature` is what `live/lifespan.py` registers with the endpoint
 (`live.realtime.connection`). Only a captioner (the event's captioner link exchanged for
 the session, `live.auth.is_captioner`) or an organiser may send `captions.type` and
-`captions.line`; anyone else gets `forbidden`. Every connection gets the recent lines as
-a `captions` snapshot once its first frame is out; after that, captions reach it in the
-fan-out's ticks (`live.captions.feed`). Partial updates and lines are limited per
-connection (`Limits.captions_per_second`) beyond the socket's general flood limits.
+`captions.line`; anyone else gets `forbidden`. The handlers check this themselves, so the
+routes are open to read-only connections: a captioner on an event not yet published
+connects read-only (rehearsing: no questions, no votes) and still captions. A
+captioner's connection made through the link is enlisted with the service, which ends it
+when the organiser replaces the link (`CaptionService.replace_key`). Every connection gets
+the recent lines as a `captions` snapshot once its first frame is out; after that,
+captions reach it in the fan-out's ticks (`live.captions.feed`). Partial updates and lines
+are limited per connection (`Limits.captions_per_second`) beyond the socket's general
+flood limits.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from live.models import Role
 from live.models.base import utcnow
 from live.realtime.connection import Feature, Session
 from live.realtime.dispatch import Route, route
+from live.realtime.envelope import CloseCode
 from live.realtime.limits import Bucket
 from live.realtime.sides import Side
 
@@ -74,18 +80,36 @@ class CaptionsFeature(Feature[CaptionConn]):
 
     def routes(self) -> Sequence[Route[CaptionConn]]:
         return (
-            route(Type, CaptionConn.typing, writes=True),
-            route(Commit, CaptionConn.commit, writes=True),
+            route(Type, CaptionConn.typing),
+            route(Commit, CaptionConn.commit),
         )
 
     def side(self) -> Side:
         return self.service
 
     async def open(self, session: Session) -> CaptionConn:
-        return CaptionConn(self.service, session)
+        state = CaptionConn(self.service, session)
+        if Role.CAPTIONER in session.roles and Role.ORGANISER not in session.roles:
+            await self._enlist(state)
+        return state
+
+    async def _enlist(self, state: CaptionConn) -> None:
+        """Enlist a captioner by link, unless the link was replaced since the event row the
+        roles were resolved against was read (the socket caches it a moment): then it may not
+        caption, and on an event it could not see otherwise it is closed."""
+        session = state.session
+        event = await session.live.find_event(session.slug)
+        key = await self.service.current_key(session.event_id)
+        if event is not None and key == event.captions_token:
+            self.service.enlist(session.event_id, session.conn, key)
+            return
+        state.captioner = False
+        if event is None or not event.published:
+            session.conn.drop(CloseCode.KEY_REPLACED, "the captioner link was replaced")
 
     async def close(self, state: CaptionConn) -> None:
         """A captioner who leaves mid-line: their partial line leaves viewers' screens."""
+        self.service.discharge(state.session.event_id, state.session.conn)
         if state.name is not None:
             await self.service.typing(state.session.event_id, state.who, state.name, "")
 

@@ -88,6 +88,8 @@ class Notice(msgspec.Struct, omit_defaults=True):
     partial: Partial | None = None
     # The captioner whose partial this notice replaces or (with `partial` None) clears.
     who: str = ""
+    # The event's captioner link was replaced: connections made with the old one end.
+    rekeyed: bool = False
 
 
 notice_decoder = msgspec.json.Decoder(Notice)

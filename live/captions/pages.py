@@ -7,7 +7,8 @@
     POST /e/{slug}/captions                       commit one line without JavaScript
 
 A wrong key is 401 (`captions.bad_key`), and so is the page without a grant
-(`captions.no_key`). The key leaves the address at once (a redirect), so it stays out of
+(`captions.no_key`) or with the grant of a link the organiser has since replaced
+(`captions.link_replaced`; `live.captions.admin`). The key leaves the address at once (a redirect), so it stays out of
 the history, later Referer headers and screenshots; the grant in the session cookie holds
 a digest of the key, so a new key ends it (`live.auth.grant_captioner`). With JavaScript
 the page types over the live socket (static/js/captioner.js, `live.captions.handlers`);
@@ -54,6 +55,9 @@ async def _captioner_event(request: Request) -> Event:
     roles = await auth.event_roles(request, event)
     if Role.CAPTIONER in roles or Role.ORGANISER in roles:
         return event
+    if auth.captioner_link_replaced(request, event):
+        raise Unauthorized("The organiser has replaced this captioner link with a new one. "
+                           "Ask them for the new link.", code="captions.link_replaced")
     await check_visible(request, event)  # an unpublished event is unknown, not "no key"
     raise Unauthorized("Open the captioner link the organiser sent you.", code="captions.no_key")
 

@@ -10,12 +10,18 @@ The service is also the fan-out's `Side` for captions (`live.realtime.sides`): o
 per event with connections in this process. The live HLS learns of lines from the hub
 too (`live.captions.hls`), since a stream runs in its event's worker and the captioner's
 socket may reach any worker.
+
+When the organiser replaces the captioner link (`replace_key`, after the event's new
+`captions_token` is stored), a notice on the captions channel reaches every process with
+connections to the event, and each ends the connections its captioners opened with the old
+link (`CloseCode.KEY_REPLACED`); an organiser captioning by role is not ended.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -26,10 +32,13 @@ from live.captions.feed import Feed
 from live.captions.messages import LineView, Notice, Partial
 from live.errors import Conflict, Invalid
 from live.hub import Entry, Hub
-from live.models import CaptionLine
+from live.models import CaptionLine, Event
 from live.models.base import utcnow
 from live.realtime.channels import captions_channel
-from live.realtime.envelope import encode
+from live.realtime.conn import Conn
+from live.realtime.envelope import CloseCode, encode
+
+log = logging.getLogger(__name__)
 
 # Attempts at a commit that lost the race for a sequence number to another process.
 ATTEMPTS = 5
@@ -54,6 +63,9 @@ class CaptionService:
         self.feeds: dict[int, Feed] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._loading: dict[int, asyncio.Lock] = {}
+        # Per event, this process's captioners' connections and the link key each opened with.
+        self.captioners: dict[int, dict[Conn, str]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- the fan-out's side (live.realtime.sides.Side) -------------------------------------------
 
@@ -61,7 +73,10 @@ class CaptionService:
         return captions_channel(event_id)
 
     def collector(self, event_id: int) -> Feed:
-        return self.feeds.setdefault(event_id, Feed())
+        feed = self.feeds.get(event_id)
+        if feed is None:
+            feed = self.feeds[event_id] = Feed(lambda: self._rekeyed(event_id))
+        return feed
 
     def release(self, event_id: int) -> None:
         self.feeds.pop(event_id, None)
@@ -69,7 +84,9 @@ class CaptionService:
 
     async def catch_up(self, event_id: int) -> None:
         """The captions channel is back after a loss: the recent lines from the database,
-        those the feed has not seen going out with its next frame."""
+        those the feed has not seen going out with its next frame; and a captioner link
+        replaced meanwhile ends its connections here too."""
+        self._rekeyed(event_id)
         rows = await self.recent(event_id)
         feed = self.feeds.get(event_id)
         if feed is not None:
@@ -107,6 +124,50 @@ class CaptionService:
                     CaptionLine.started_at <= end,
                 ).order_by(CaptionLine.seq))).all()
         return [as_line(row) for row in rows]
+
+    # --- the captioner link ------------------------------------------------------------------
+
+    def enlist(self, event_id: int, conn: Conn, key: str) -> None:
+        """A captioner's connection, opened with the link key `key`, ends if it is replaced."""
+        held = self.captioners.setdefault(event_id, {})
+        for gone in [c for c in held if c.closed]:  # one that failed before its close hook
+            del held[gone]
+        held[conn] = key
+
+    def discharge(self, event_id: int, conn: Conn) -> None:
+        """The captioner's connection has closed."""
+        held = self.captioners.get(event_id, {})
+        held.pop(conn, None)
+        if not held:
+            self.captioners.pop(event_id, None)
+
+    async def replace_key(self, event_id: int) -> None:
+        """The event's captioner link was replaced (its new key is stored): end the
+        captioners' connections opened with the old one, in every process."""
+        await self._publish(event_id, 0, Notice(rekeyed=True))
+
+    def _rekeyed(self, event_id: int) -> None:
+        if event_id in self.captioners:
+            task = asyncio.get_running_loop().create_task(self._end_old(event_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def current_key(self, event_id: int) -> str | None:
+        """The event's captioner key as stored now (not as cached by the socket)."""
+        async with self.db() as session:
+            key: str | None = await session.scalar(
+                select(Event.captions_token).where(Event.id == event_id))
+        return key
+
+    async def _end_old(self, event_id: int) -> None:
+        try:
+            key = await self.current_key(event_id)
+        except Exception:  # the connections end at their next reconnect instead
+            log.exception("event %s: cannot read the new captioner key", event_id)
+            return
+        for conn, held in list(self.captioners.get(event_id, {}).items()):
+            if held != key:
+                conn.drop(CloseCode.KEY_REPLACED, "the captioner link was replaced")
 
     # --- writing ---------------------------------------------------------------------------
 

@@ -250,7 +250,9 @@ async def _serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
         without_cookie_session(websocket)  # a cross-site socket: no role from the cookie
     roles = await resolve_roles(websocket, event)
     display = _display_key(websocket, event)
-    if not event.published and Role.MODERATOR not in roles and not display:
+    # A captioner rehearses before the event is published: connected, but only to caption.
+    rehearsing = not event.published and Role.CAPTIONER in roles
+    if not event.published and Role.MODERATOR not in roles and not display and not rehearsing:
         await websocket.close(CloseCode.NOT_FOUND, "no such event")
         return
     known = live.identities.load(websocket.query_params.get("p"))
@@ -263,7 +265,7 @@ async def _serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     address = websocket.client.host if websocket.client else ""
     session = Session(
         live, event, conn, roles, known or live.identities.new(), address,
-        known=bool(known), read_only=display,
+        known=bool(known), read_only=display or rehearsing,
     )
     await session.open()
     conn.begin_sync()

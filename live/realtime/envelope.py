@@ -35,6 +35,7 @@ class CloseCode(enum.IntEnum):
     FLOOD = 4029  # too many messages from this connection or address
     SHUTDOWN = 4503  # the server is going away; reconnect and resync
     TRY_AGAIN = 1013  # the database refused for now (locked, unreachable); reconnect later
+    KEY_REPLACED = 4401  # the captioner link was replaced by a new one: do not reconnect
 
 
 # A client's idempotency key for a creating action (`live.idempotency`).

@@ -3,6 +3,8 @@
     GET  /admin/events/{slug}/stream        organisers: WHIP URL, key, OBS settings, state
     POST /admin/events/{slug}/stream        organisers: a new stream key (CSRF form)
     POST /admin/events/{slug}/stream-retry  organisers: finalise a stuck recording now (CSRF)
+    POST /admin/events/{slug}/interpreter-key  organisers: a new sign-language interpreter
+                                            key (CSRF form, confirmed first)
 
 When the recordings folder is full or read-only the page says so (the state's `problem`)
 and offers the retry; the stream manager also retries by itself every half minute.
@@ -20,11 +22,24 @@ from live.events.admin import organiser_page, page
 from live.events.player import status_line, stream_texts
 from live.links import page_base
 from live.state import app_state
-from live.streaming.service import organiser_event, rotate_stream_key, stream_info
+from live.streaming.service import (
+    organiser_event,
+    rotate_interpreter_key,
+    rotate_stream_key,
+    stream_info,
+)
 from live.web import localiser
 
 POLL_MS = 4000
 KEY_ROTATED = embeds.N_("A new stream key was made. The old key no longer works.")
+INTERPRETER_KEY_ROTATED = embeds.N_(
+    "A new interpreter key was made. The old key and link no longer work.")
+ROTATE_INTERPRETER = confirm.declare(
+    "interpreter.key", "/admin/events/{slug}/interpreter-key", back="/admin/events/{slug}/stream",
+    title=embeds.N_("Make a new interpreter key?"),
+    question=embeds.N_("The interpreter's old key and link stop working at once: give the "
+                       "interpreter the new ones. An interpreter who is live now goes on."),
+    button=embeds.N_("Yes, make a new key"))
 RETRYING = embeds.N_("Preparing the recording again.")
 NOTHING_TO_RETRY = embeds.N_("No recording of this stream is waiting to be prepared here.")
 ROTATE = confirm.declare(
@@ -89,6 +104,20 @@ async def rotate_key(request: Request) -> Response:
 
 
 @organiser_page
+async def rotate_interpreter(request: Request) -> Response:
+    """A new interpreter key (form with CSRF token); the old one stops working for new
+    publishers."""
+    event = await organiser_event(request)
+    form = await request.form()
+    auth.check_csrf(request, str(form.get("csrf_token", "")))
+    if (asked := confirm.ask(request, form, ROTATE_INTERPRETER)) is not None:
+        return asked
+    await rotate_interpreter_key(request, event.slug)
+    request.session["flash"] = INTERPRETER_KEY_ROTATED
+    return RedirectResponse(f"/admin/events/{event.slug}/stream", status_code=303)
+
+
+@organiser_page
 async def retry_finalising(request: Request) -> Response:
     """Try again at once to finalise the stream's stuck recording (form with CSRF token)."""
     event = await organiser_event(request)
@@ -116,4 +145,5 @@ routes = [
     Route("/admin/events/{slug}/stream", admin_stream, methods=["GET"], name="admin_stream"),
     Route("/admin/events/{slug}/stream", rotate_key, methods=["POST"]),
     Route("/admin/events/{slug}/stream-retry", retry_finalising, methods=["POST"]),
+    Route("/admin/events/{slug}/interpreter-key", rotate_interpreter, methods=["POST"]),
 ]

@@ -12,7 +12,12 @@ from live.events.visibility import check_visible
 from live.links import page_base
 from live.openapi import operation
 from live.state import app_state
-from live.streaming.service import organiser_event, rotate_stream_key, stream_info
+from live.streaming.service import (
+    organiser_event,
+    rotate_interpreter_key,
+    rotate_stream_key,
+    stream_info,
+)
 
 
 @operation(
@@ -43,6 +48,23 @@ async def new_stream_key(request: Request) -> Response:
 
 
 @operation(
+    "Generate a new interpreter key",
+    "The sign-language interpreter's old key stops working; an interpreter who is live goes "
+    "on. Organisers.",
+    responses={"200": "Stream settings with the new interpreter key", "403": "Not an organiser"},
+    tag="streams"
+)
+async def new_interpreter_key(request: Request) -> Response:
+    """A new interpreter key; the old one stops working for new publishers."""
+    event = await organiser_event(request)
+    if not auth.presented_token(request):
+        auth.check_csrf(request, request.headers.get("x-csrf-token"))
+    event = await rotate_interpreter_key(request, event.slug)
+    state = request.state.streams.state(event.slug).as_dict()
+    return JSONResponse(stream_info(page_base(request), event, state))
+
+
+@operation(
     "Stream state",
     "idle | live | paused | finalising | ended, with the viewer count; `hls` (live HLS is "
     "advertised) and `problem` ({code, message} when the recordings folder is full or "
@@ -61,5 +83,6 @@ async def public_state(request: Request) -> Response:
 routes = [
     Route("/api/events/{slug}/stream", get_stream, methods=["GET"]),
     Route("/api/events/{slug}/stream/key", new_stream_key, methods=["POST"]),
+    Route("/api/events/{slug}/stream/interpreter-key", new_interpreter_key, methods=["POST"]),
     Route("/api/events/{slug}/stream/state", public_state, methods=["GET"]),
 ]

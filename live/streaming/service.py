@@ -121,6 +121,14 @@ async def organiser_event(request: Request) -> Event:
     return event
 
 
+async def rotate_interpreter_key(request: Request, slug: str) -> Event:
+    """Give the event a new interpreter key; the old one stops working for new publishers."""
+    async with app_state(request).db() as session, session.begin():
+        event = await find_event(session, slug)
+        event.interpreter_key = new_token()
+    return event
+
+
 async def rotate_stream_key(request: Request, slug: str) -> Event:
     """Give the event a new stream key; the old one stops working for new publishers."""
     async with app_state(request).db() as session, session.begin():

@@ -6,6 +6,7 @@
 import { pageSocket, loadTexts, format, connectionStatus } from "./qa-socket.js";
 
 const THROTTLE_MS = 100;
+const KEY_REPLACED = 4401;  // the organiser made a new captioner link: this one is over
 const page = document.querySelector("[data-captioner]");
 const texts = loadTexts("captioner-texts");
 const form = page.querySelector("[data-line-form]");
@@ -17,6 +18,7 @@ const pending = [];  // lines sent but not acknowledged: [{key, text, name}]
 let me = "";
 let timer = null;
 let lastSent = "";
+let lastSentAt = 0;
 
 nameInput.value = nameInput.value || localStorage.getItem("salen.captioner.name") || "";
 nameInput.addEventListener("change", () => localStorage.setItem("salen.captioner.name", nameInput.value));
@@ -27,8 +29,17 @@ const socket = pageSocket(page.dataset.event, {
   onStatus: (state) => {
     connectionStatus(page.querySelector("[data-connection]"), texts)(state);
     if (state === "open") flush();
+    if (state === "gone" && socket.closeCode === KEY_REPLACED) replaced();
   },
 });
+
+function replaced() {
+  page.querySelector("[data-connection]").hidden = true;
+  const rehearsal = page.querySelector("[data-rehearsal]");
+  if (rehearsal) rehearsal.hidden = true;
+  page.querySelector("[data-replaced]").hidden = false;
+  form.hidden = true;  // nothing can be sent with this link any more
+}
 
 function show(push) {
   for (const line of push.lines || []) addLine(line);
@@ -58,13 +69,18 @@ function sendPartial() {
   const text = input.value;
   if (text === lastSent) return;
   lastSent = text;
+  lastSentAt = performance.now();
   socket.call("captions.type", { text, name: nameInput.value.trim() })
     .then((reply) => { me = reply.who || me; })
     .catch(() => {});
 }
 
 input.addEventListener("input", () => {
-  if (timer === null) timer = setTimeout(sendPartial, THROTTLE_MS);
+  // The first keystroke after a pause goes out at once: the server takes its arrival as
+  // the line's start, which becomes the cue's start in the recording.
+  if (timer === null) {
+    timer = setTimeout(sendPartial, Math.max(0, lastSentAt + THROTTLE_MS - performance.now()));
+  }
 });
 
 input.addEventListener("keydown", (event) => {

@@ -9,7 +9,7 @@
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
 const FLOOD_DELAY_MS = 30000;
-const GIVE_UP = new Set([4004]);
+const GIVE_UP = new Set([4004, 4401]);  // no such event; the captioner link was replaced
 const FLOOD = 4029;
 const KEYED = new Set(["qa.ask", "qa.vote", "qa.unvote"]);
 const MAX_RESENDS = 5;
@@ -123,6 +123,7 @@ export class LiveSocket {
   }
 
   closed(code) {
+    this.closeCode = code;
     const ending = this.stopped || GIVE_UP.has(code);
     for (const pending of this.waiting.values()) {
       if (!ending && pending.fields.key && pending.tries < MAX_RESENDS) {

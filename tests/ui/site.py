@@ -50,6 +50,7 @@ class Site:
     stream_key: str
     recording_id: int
     room_id: int = 0
+    captions: str = ""       # the streamed event's captioner link key
     # Steps a page needs first, by name (run once): the room page needs the group work open,
     # while the lobby is visited before, when it does not yet move on to the room by itself.
     steps: dict[str, Callable[[], Awaitable[None]]] = dataclasses.field(default_factory=dict)
@@ -104,6 +105,7 @@ async def seed(settings: Settings) -> dict[str, Any]:
             "registrant": regs[0].token, "registration_id": regs[0].id,
             "workshop_id": workshop.id, "moderator": streamed.moderator_token,
             "display": streamed.display_token, "stream_key": streamed.stream_key,
+            "captions": streamed.captions_token,
             "recording_id": recording.id,
         }
     await engine.dispose()
@@ -169,6 +171,7 @@ def pages(site: Site) -> list[PageSpec]:
         PageSpec("moderate", f"/e/{s}/moderate?{mod}", "moderator"),
         PageSpec("display", f"/e/{s}/display?key={site.display}", "moderator"),
         PageSpec("publish", f"/e/{s}/publish?key={site.stream_key}", "moderator"),
+        PageSpec("captioner", f"/e/{s}/captions?key={site.captions}", "moderator"),
     ]
     admin = "/admin/events/"
     organiser = [
@@ -189,6 +192,8 @@ def pages(site: Site) -> list[PageSpec]:
         PageSpec("qa-settings", f"{admin}{s}/qa", "organiser"),
         PageSpec("stream", f"{admin}{s}/stream", "organiser"),
         PageSpec("confirm-stream-key", f"/confirm/stream.key{admin}{s}/stream", "organiser"),
+        PageSpec("confirm-captions-key",
+                 f"/confirm/captions.key{admin}{s}/captions-key", "organiser"),
         PageSpec("recordings", f"{admin}{s}/recordings", "organiser"),
         PageSpec("recording-admin", f"/admin/recordings/{rec}", "organiser"),
         PageSpec("rooms-setup", f"/admin/group-work/{w}", "organiser"),
