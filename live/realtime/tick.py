@@ -13,9 +13,10 @@ B (the rest of this tick) + W + B (the next tick, in whatever order it takes its
 later at the most, so a change reaches every viewer within W + 2B. (The viewers not yet
 written get it in this tick, between slices, so most changes arrive sooner: the bound is
 kept, not the typical delay.) To hold that to the target T
-(`Settings.live_latency_target_ms`), W ≤ T − 2B. A room ticking without pause takes
-B / (B + W) of the core, so keeping the room's ticks to a share a of it needs
-W ≥ B × (1 − a) / a, with a = share − u (never below `MIN_SHARE`).
+(`Settings.live_latency_target_ms`), W ≤ T − 2B. Each cycle B + W the room's ticks take
+N × c of CPU, so keeping them to a share a of the core needs W ≥ N × c / a − B, with
+a = share − u (never below `MIN_SHARE`); with u = 0 that is B × (1 − a) / a. (B is the
+tick's wall length: a busy process stretches it, and its CPU is still N × c.)
 
 The rule (`pacing`): a room waits as long as the target allows but no longer than keeps its
 ticks to `EASY_SHARE` of the core, and at least what keeps them to `FULL_SHARE`: a room
@@ -63,23 +64,24 @@ class Pacing(NamedTuple):
     over: bool  # worst > the target: the core cannot meet it (degraded)
 
 
-def cpu_wait(tick: float, share: float) -> float:
-    """The wait after a tick of `tick` seconds that keeps back-to-back ticks to `share` of the core."""
-    return tick * (1 - share) / share
+def cpu_wait(cost: float, share: float, tick: float | None = None) -> float:
+    """The wait after a tick of `cost` CPU-seconds that lasted `tick` on the wall (by
+    default `cost`) which keeps the room's ticks to `share` of the core."""
+    return max(cost / share - (cost if tick is None else tick), 0.0)
 
 
 def pacing(cost: float, target: float, rest: float, floor: float, ceiling: float) -> Pacing:
     """The wait after a tick costing `cost` CPU-seconds, where the rest of the process takes
     `rest` of the core and a change should reach every viewer within `target` seconds.
 
-    See the module's doc: W = max(cpu_wait(B, FULL), min(cpu_wait(B, EASY), T − 2B)),
+    See the module's doc: W = max(cpu_wait(FULL), min(cpu_wait(EASY), T − 2B)),
     within [floor, ceiling] (the ceiling wins if they cross).
     """
     rest = min(max(rest, 0.0), 1.0)
     tick = cost / max(1.0 - rest, MIN_SHARE)
     easy = max(EASY_SHARE - rest, MIN_SHARE)
     full = max(FULL_SHARE - rest, MIN_SHARE)
-    wait = max(cpu_wait(tick, full), min(cpu_wait(tick, easy), target - 2 * tick))
+    wait = max(cpu_wait(cost, full, tick), min(cpu_wait(cost, easy, tick), target - 2 * tick))
     wait = ceiling if ceiling <= floor else min(max(wait, floor), ceiling)
     worst = wait + 2 * tick
     return Pacing(wait, tick, worst, worst > target)

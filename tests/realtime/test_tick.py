@@ -85,11 +85,21 @@ def test_a_loaded_core_stretches_the_tick_on_the_wall() -> None:
 
 
 def test_the_ceiling_bounds_the_wait_and_wins_below_the_floor() -> None:
-    """Under any load the wait stays at most the ceiling; a ceiling under the floor is the wait."""
-    assert pacing(5.0, TARGET, 0.9, FLOOR, CEILING).wait == CEILING
-    assert pacing(5.0, TARGET, 0.9, FLOOR, CEILING).over
+    """However long the tick the wait stays at most the ceiling; a ceiling under the floor is the wait."""
+    assert pacing(9.0, TARGET, 0.0, FLOOR, CEILING).wait == CEILING
+    assert pacing(9.0, TARGET, 0.0, FLOOR, CEILING).over
     assert pacing(0.001, TARGET, 0.0, FLOOR, 0.01).wait == 0.01
     assert pacing(5.0, TARGET, 0.0, FLOOR, 0.01).wait == 0.01
+
+
+def test_a_busy_process_still_gives_the_room_its_share_of_the_core() -> None:
+    """Votes taking 75 % of the core stretch a 100 ms tick to 400 ms on the wall; the room
+    still gets its 20 % (100 ms of CPU every 500 ms), not 20 % of the stretched tick."""
+    paced = pacing(0.100, TARGET, 0.75, FLOOR, CEILING)
+    assert paced.tick == pytest.approx(0.400)
+    assert paced.wait == pytest.approx(0.100)
+    assert 0.100 / (paced.tick + paced.wait) == pytest.approx(0.2)
+    assert paced.over
 
 
 def test_load_is_the_share_of_the_core_outside_the_rooms_ticks() -> None:
