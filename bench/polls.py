@@ -5,9 +5,11 @@ a baseline of the same viewers upvoting one question (`qa.vote`) in the same run
     python -m bench.polls --viewers 300 --votes 150  # a smoke run
     python -m bench.polls --processes 2              # two processes through Redis
 
-The server (memory hub, SQLite) runs on core 0, this script's load generator on core 1
-(asyncio + `websockets`, one connection per viewer, from many loopback addresses so the
-per-address limits of `live.realtime.limits` see an audience, not one flooding client).
+The server (memory hub, SQLite) runs on core 0, the load generator on core 1: the voters
+in this script (asyncio + `websockets`, one connection per voter, from many loopback
+addresses so the per-address limits of `live.realtime.limits` see an audience, not one
+flooding client), the viewers that only watch in the Node load generator
+(bench/node/loadgen.js), whose frames cost it less to read.
 Votes are open-loop: vote k is sent at t0 + k·S/V whatever came back. Reported per mode:
 
 - acked: votes answered `ok` (every one should be), errors by code;
@@ -52,6 +54,7 @@ from bench.procs import (
     SERVER_CORE,
     SLUG,
     WORK,
+    Loadgen,
     free_port,
     pinned,
     salen_cmd,
@@ -201,10 +204,14 @@ async def run_mode(mode: str, ports: list[int], pids: list[int], key: str, quest
         async with contextlib.AsyncExitStack() as screens:
             displays = [Display(await screens.enter_async_context(
                 connect(f"{base}?key={key}", max_size=None)), count) for base in bases]
-            crowd = await connect_viewers(bases, viewers_n)
+            # The voters here; the viewers that only watch in the Node load generator (on
+            # the same core), so that decoding their frames does not hold up the votes.
+            crowd = await connect_viewers(bases, votes)
+            watchers = await asyncio.to_thread(watch, bases, viewers_n - votes)
+            screens.callback(watchers.close)
             await asyncio.sleep(2)  # every first frame out
             result.window, result.generator_share, result.cpu_per_vote_ms = await vote(
-                crowd, message, votes, seconds, pids)
+                crowd, message, votes, seconds, pids, watchers.proc.pid)
             acks = [v.acked.result() for v in crowd[:votes] if v.acked.done()]
             for _, code in acks:
                 if code != "ok":
@@ -223,16 +230,30 @@ async def run_mode(mode: str, ports: list[int], pids: list[int], key: str, quest
     return result
 
 
+def watch(bases: list[str], n: int) -> Loadgen:
+    """`n` viewers that only watch, spread over the servers, held by the Node load generator."""
+    watchers = Loadgen(WORK / "polls-loadgen.log")
+    for i, base in enumerate(bases):
+        share = n // len(bases) + (1 if i < n % len(bases) else 0)
+        if share:
+            got = watchers.command({"cmd": "connect", "url": base, "n": share})
+            if got["failed"]:
+                watchers.close()
+                raise RuntimeError(f"{got['failed']} watching viewers could not connect")
+    return watchers
+
+
 async def vote(crowd: list[Viewer], message: Callable[[int], dict[str, Any]], votes: int,
-               seconds: float, pids: list[int]) -> tuple[float, float, float]:
-    """Send the votes open-loop; the window, the generator's CPU share, server CPU per vote."""
+               seconds: float, pids: list[int], node: int) -> tuple[float, float, float]:
+    """Send the votes open-loop; the window, the generator's CPU share (this script and the
+    Node watchers: core 1), server CPU per vote."""
     voters = random.Random(1).sample(crowd, votes)
     loop = asyncio.get_running_loop()
 
     def cpu() -> float:
         return sum(process_cpu(pid) for pid in pids)
 
-    server_before, mine_before = cpu(), time.process_time()
+    server_before, mine_before = cpu(), time.process_time() + process_cpu(node)
     t0 = loop.time() + 0.2
 
     async def one(k: int, viewer: Viewer) -> None:
@@ -247,7 +268,8 @@ async def vote(crowd: list[Viewer], message: Callable[[int], dict[str, Any]], vo
     chosen = set(voters)
     crowd[:] = voters + [v for v in crowd if v not in chosen]
     server = cpu() - server_before
-    return window, (time.process_time() - mine_before) / window, 1000 * server / votes
+    mine = time.process_time() + process_cpu(node) - mine_before
+    return window, mine / window, 1000 * server / votes
 
 
 @contextlib.contextmanager
