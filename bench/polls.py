@@ -205,10 +205,11 @@ async def run_mode(mode: str, ports: list[int], pids: list[int], key: str, quest
             displays = [Display(await screens.enter_async_context(
                 connect(f"{base}?key={key}", max_size=None)), count) for base in bases]
             # The voters here; the viewers that only watch in the Node load generator (on
-            # the same core), so that decoding their frames does not hold up the votes.
-            crowd = await connect_viewers(bases, votes)
+            # the same core), so that decoding their frames does not hold up the votes. They
+            # come first: the generator's pipes need low descriptors (`select`).
             watchers = await asyncio.to_thread(watch, bases, viewers_n - votes)
             screens.callback(watchers.close)
+            crowd = await connect_viewers(bases, votes)
             await asyncio.sleep(2)  # every first frame out
             result.window, result.generator_share, result.cpu_per_vote_ms = await vote(
                 crowd, message, votes, seconds, pids, watchers.proc.pid)
