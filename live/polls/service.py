@@ -152,7 +152,10 @@ class PollService:
                          for p in _event_polls(session, event_id))
                 polls = [view for view in views if view is not None]
                 self._public[event_id] = (pv, polls)
-            own = [] if participant is None else _own_answers(session, event_id, participant)
+            # No poll viewers may see, no answer to show: a crowd reconnecting to an event
+            # without polls reads nothing more.
+            own = [] if participant is None or not polls else _own_answers(
+                session, event_id, participant)
             return PollsSnapshot(pv=pv, polls=polls, mine=own)
 
         return await self._reader.run(read)

@@ -4,19 +4,17 @@ answers share transactions, each keeps its own result or error, a failed batch s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from live.db import Writer, create_engine, open_reader, open_writer, sessionmaker
+from live.db import Writer
 from live.errors import Conflict, Invalid, NotFound, SalenError
-from live.hub import Hub, open_hub
+from live.hub import Hub
 from live.identity import Participant
-from live.models import Event
 from live.models.polls import PollAnswer, PollState
 from live.polls import answering
 from live.polls.batch import GroupCommit
@@ -32,47 +30,6 @@ CHOICE = Spec(PollKind.SINGLE, "Buss eller bane?", ("Buss", "Bane", "Begge"))
 
 def viewer(n: int | str) -> Actor:
     return Actor(Participant(f"viewer-{n}", f"Viewer {n}"))
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A migrated database: SQLite and PostgreSQL (every test here runs on both)."""
-    engine = create_engine(database_url)
-    yield sessionmaker(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-async def event_id(db: async_sessionmaker[AsyncSession]) -> int:
-    async with db() as session, session.begin():
-        event = Event(slug="panel", title="Panel")
-        session.add(event)
-        await session.flush()
-        return event.id
-
-
-@pytest.fixture
-async def hub() -> AsyncIterator[Hub]:
-    async with open_hub("memory://") as opened:
-        yield opened
-
-
-@pytest.fixture
-async def writer(db: async_sessionmaker[AsyncSession]) -> AsyncIterator[Writer]:
-    """The app's writer: its own thread on SQLite, the loop on PostgreSQL."""
-    async with open_writer(db) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def service(
-    db: async_sessionmaker[AsyncSession], hub: Hub, writer: Writer, event_id: int
-) -> AsyncIterator[PollService]:
-    async with open_reader(db) as reader:
-        polls = PollService(db, hub, writer, reader)
-        await polls.ensure(event_id)
-        yield polls
-        polls.aclose()
 
 
 async def version(writer: Writer, event_id: int) -> int:

@@ -71,7 +71,9 @@ async def test_what_a_phone_is_typing_survives_another_answer(
     await typing.wait_for_function("() => window.salenPolls.state.list()"
                                    ".find((p) => p.question === 'One word?').answers === 1")
     await expect(field).to_have_value("grønn")
-    await expect(field).to_be_focused()
+    # The page's own focus (`:focus` also needs the window focused, which a page in another
+    # context may take when the machine is busy).
+    assert await field.evaluate("(el) => document.activeElement === el")
 
 
 async def test_the_poll_just_launched_is_first_on_the_phone(
