@@ -14,19 +14,19 @@ The link is shown on the organiser's stream page (`live.streaming.admin`).
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from live import auth, confirm
+from live import confirm
 from live.captions.pages import captions_service
 from live.events.admin import organiser_page
 from live.events.service import find_event
-from live.links import page_base
 from live.models import Event
 from live.models.events import new_token
 from live.openapi import operation
 from live.state import app_state
-from live.streaming.service import organiser_event, stream_info
+from live.streaming.admin import replace_key_page
+from live.streaming.api import replaced_key_reply
 
 PATH = "/admin/events/{slug}/captions-key"
 REPLACED = confirm.N_("A new captioner link was made. The old one no longer works, and "
@@ -42,15 +42,8 @@ REPLACE = confirm.declare(
 
 @organiser_page
 async def replace_key(request: Request) -> Response:
-    """A new captioner key (form with CSRF token); the old link and its sessions end."""
-    event = await organiser_event(request)
-    form = await request.form()
-    auth.check_csrf(request, str(form.get("csrf_token", "")))
-    if (asked := confirm.ask(request, form, REPLACE)) is not None:
-        return asked
-    await new_captions_key(request, event.slug)
-    request.session["flash"] = REPLACED
-    return RedirectResponse(f"/admin/events/{event.slug}/stream", status_code=303)
+    """A new captioner key; the old link and its sessions end."""
+    return await replace_key_page(request, REPLACE, new_captions_key, REPLACED)
 
 
 @operation(
@@ -62,12 +55,7 @@ async def replace_key(request: Request) -> Response:
 )
 async def replace_key_api(request: Request) -> Response:
     """A new captioner key for API clients; the old link and its sessions end."""
-    event = await organiser_event(request)
-    if not auth.presented_token(request):
-        auth.check_csrf(request, request.headers.get("x-csrf-token"))
-    event = await new_captions_key(request, event.slug)
-    state = request.state.streams.state(event.slug).as_dict()
-    return JSONResponse(stream_info(page_base(request), event, state))
+    return await replaced_key_reply(request, new_captions_key)
 
 
 async def new_captions_key(request: Request, slug: str) -> Event:

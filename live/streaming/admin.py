@@ -12,6 +12,8 @@ and offers the retry; the stream manager also retries by itself every half minut
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -90,31 +92,33 @@ async def admin_stream(request: Request) -> Response:
     return response
 
 
-@organiser_page
-async def rotate_key(request: Request) -> Response:
-    """A new stream key (form with CSRF token); the old one stops working for new publishers."""
+async def replace_key_page(
+    request: Request, confirmation: confirm.Confirmation,
+    replace: Callable[[Request, str], Awaitable[object]], done: str,
+) -> Response:
+    """A key of the event replaced from its stream page (form with CSRF token), once the
+    organiser has confirmed; back to the stream page with `done` as the flash."""
     event = await organiser_event(request)
     form = await request.form()
     auth.check_csrf(request, str(form.get("csrf_token", "")))
-    if (asked := confirm.ask(request, form, ROTATE)) is not None:
+    if (asked := confirm.ask(request, form, confirmation)) is not None:
         return asked
-    await rotate_stream_key(request, event.slug)
-    request.session["flash"] = KEY_ROTATED
+    await replace(request, event.slug)
+    request.session["flash"] = done
     return RedirectResponse(f"/admin/events/{event.slug}/stream", status_code=303)
+
+
+@organiser_page
+async def rotate_key(request: Request) -> Response:
+    """A new stream key; the old one stops working for new publishers."""
+    return await replace_key_page(request, ROTATE, rotate_stream_key, KEY_ROTATED)
 
 
 @organiser_page
 async def rotate_interpreter(request: Request) -> Response:
-    """A new interpreter key (form with CSRF token); the old one stops working for new
-    publishers."""
-    event = await organiser_event(request)
-    form = await request.form()
-    auth.check_csrf(request, str(form.get("csrf_token", "")))
-    if (asked := confirm.ask(request, form, ROTATE_INTERPRETER)) is not None:
-        return asked
-    await rotate_interpreter_key(request, event.slug)
-    request.session["flash"] = INTERPRETER_KEY_ROTATED
-    return RedirectResponse(f"/admin/events/{event.slug}/stream", status_code=303)
+    """A new interpreter key; the old one stops working for new publishers."""
+    return await replace_key_page(request, ROTATE_INTERPRETER, rotate_interpreter_key,
+                                  INTERPRETER_KEY_ROTATED)
 
 
 @organiser_page

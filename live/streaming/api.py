@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -10,6 +12,7 @@ from live import auth
 from live.events.service import find_event
 from live.events.visibility import check_visible
 from live.links import page_base
+from live.models import Event
 from live.openapi import operation
 from live.state import app_state
 from live.streaming.service import (
@@ -39,10 +42,18 @@ async def get_stream(request: Request) -> Response:
 )
 async def new_stream_key(request: Request) -> Response:
     """A new stream key; the old one stops working for new publishers."""
+    return await replaced_key_reply(request, rotate_stream_key)
+
+
+async def replaced_key_reply(
+    request: Request, replace: Callable[[Request, str], Awaitable[Event]]
+) -> Response:
+    """An API client replaces a key of the event (CSRF header unless it presents a token):
+    the stream settings with the new key."""
     event = await organiser_event(request)
     if not auth.presented_token(request):
         auth.check_csrf(request, request.headers.get("x-csrf-token"))
-    event = await rotate_stream_key(request, event.slug)
+    event = await replace(request, event.slug)
     state = request.state.streams.state(event.slug).as_dict()
     return JSONResponse(stream_info(page_base(request), event, state))
 
@@ -56,12 +67,7 @@ async def new_stream_key(request: Request) -> Response:
 )
 async def new_interpreter_key(request: Request) -> Response:
     """A new interpreter key; the old one stops working for new publishers."""
-    event = await organiser_event(request)
-    if not auth.presented_token(request):
-        auth.check_csrf(request, request.headers.get("x-csrf-token"))
-    event = await rotate_interpreter_key(request, event.slug)
-    state = request.state.streams.state(event.slug).as_dict()
-    return JSONResponse(stream_info(page_base(request), event, state))
+    return await replaced_key_reply(request, rotate_interpreter_key)
 
 
 @operation(
