@@ -8,7 +8,6 @@ import asyncio
 import copy
 import dataclasses
 import getpass
-import logging
 import os
 import socket
 import sys
@@ -249,22 +248,9 @@ def served_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-class QuietSockets(logging.Filter):
-    """Drops the two INFO lines uvicorn writes for every accepted WebSocket.
-
-    With thousands of viewers (and their reconnects) they were most of the log and a
-    formatted write each; start-up, rejected handshakes, warnings and errors stay.
-    """
-
-    QUIET = frozenset({'%s - "WebSocket %s" [accepted]', "connection open", "connection closed"})
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.levelno == logging.INFO and record.msg in self.QUIET)
-
-
 def log_config(log_format: str = "text") -> dict[str, Any]:
-    """uvicorn's default logging, without a line per accepted WebSocket (`QuietSockets`) and
-    with the tokens in request lines replaced by "…" (`live.accesslog.RedactSecrets`);
+    """uvicorn's default logging with the tokens in request lines replaced by "…"
+    (`live.accesslog.RedactSecrets`; Salen's sockets write no line each: `live.server.QuietLog`);
     `log_format` "json" writes each line as a JSON object (`live.ops.logs`)."""
     from uvicorn.config import LOGGING_CONFIG
 
@@ -272,10 +258,8 @@ def log_config(log_format: str = "text") -> dict[str, Any]:
 
     config = copy.deepcopy(LOGGING_CONFIG)
     filters = config.setdefault("filters", {})
-    filters["quiet_sockets"] = {"()": QuietSockets}
     filters["redact_secrets"] = {"()": RedactSecrets}
-    config["handlers"]["default"].setdefault("filters", []).extend(
-        ["quiet_sockets", "redact_secrets"])
+    config["handlers"]["default"].setdefault("filters", []).append("redact_secrets")
     config["handlers"]["access"].setdefault("filters", []).append("redact_secrets")
     if log_format == "json":
         for name in ("default", "access"):

@@ -78,6 +78,29 @@ class ReceiveQueue:
         return self._items.pop(0)
 
 
+class QuietLog:
+    """A socket's logger without the INFO lines uvicorn and `websockets` write for every
+    accepted WebSocket; everything else goes to `logger`.
+
+    In a reconnect storm those lines were thousands a second, each a `LogRecord` made and
+    formatted only to be dropped (and the log's bulk when they were kept).
+    """
+
+    QUIET = frozenset({'%s - "WebSocket %s" [accepted]', "connection open", "connection closed"})
+
+    __slots__ = ("_logger",)
+
+    def __init__(self, logger: Any) -> None:
+        self._logger = logger
+
+    def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        if msg not in self.QUIET:
+            self._logger.info(msg, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger, name)
+
+
 class SalenSocket:
     """One connection's raw frames and pings (`RawSocket` and `Pinged`), for its protocol."""
 
@@ -169,6 +192,7 @@ class SalenWebSocket(WebSocketsSansIOProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
+        self.logger = self.conn.logger = QuietLog(self.logger)  # type: ignore[assignment]
         self.queue = ReceiveQueue()  # type: ignore[assignment]  # what uvicorn uses of a Queue
         self._salen: SalenSocket | None = None
         self._keepalive: Keepalive | None = None

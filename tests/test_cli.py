@@ -75,36 +75,6 @@ def test_user_create_hashes_the_password(db: str, tmp_path: Path) -> None:
     assert b"$argon2id$" in raw and b"correct horse" not in raw
 
 
-def test_serve_log_has_no_line_per_accepted_socket() -> None:
-    """uvicorn's INFO lines for each accepted WebSocket are dropped; the rest of its log stays."""
-    import io
-    import logging
-
-    from live.cli import log_config
-
-    config = log_config()
-    assert "quiet_sockets" in config["handlers"]["default"]["filters"]
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.addFilter(config["filters"]["quiet_sockets"]["()"]())
-    logger = logging.getLogger("salen-test.uvicorn.error")
-    logger.propagate, logger.level = False, logging.INFO
-    logger.addHandler(handler)
-    try:
-        logger.info('%s - "WebSocket %s" [accepted]', "127.0.0.1:5000", "/ws/events/x")
-        logger.info("connection open")
-        logger.info('%s - "WebSocket %s" 403', "127.0.0.1:5001", "/ws/events/x")
-        logger.info("Started server process [%d]", 42)
-        logger.error("Exception in ASGI application")
-    finally:
-        logger.removeHandler(handler)
-    assert out.getvalue().splitlines() == [
-        '127.0.0.1:5001 - "WebSocket /ws/events/x" 403',
-        "Started server process [42]",
-        "Exception in ASGI application",
-    ]
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_serve_answers_then_stops_on_a_signal(db: str, tmp_path: Path, sig: signal.Signals) -> None:
     """`salen serve` runs on Salen's uvicorn server (live/server.py), whose main loop sleeps

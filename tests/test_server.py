@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import logging
 import math
 import signal
 import socket
@@ -25,6 +26,7 @@ from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 from websockets.http11 import Response
 
 from live import server as live_server
@@ -133,6 +135,44 @@ async def test_accepted_sockets_keep_neither_handshake_response_nor_asyncio_queu
     (The request stays with the `websockets` parser, which uvicorn drives.)"""
     assert await open_idle_sockets(SalenWebSocket, 5) == (5, 0, 0)
     assert await open_idle_sockets("websockets-sansio", 5) == (5, 5, 5)
+
+
+@pytest.mark.parametrize("protocol", [SalenWebSocket, "websockets-sansio"])
+async def test_accepted_sockets_write_no_log_line_each(protocol: Any) -> None:
+    """Salen's sockets leave out the INFO lines uvicorn and `websockets` write for each
+    accepted socket ("[accepted]", "connection open/closed"; thousands in a reconnect storm);
+    a refused handshake is still logged. uvicorn's own protocol (the control) writes them."""
+
+    async def endpoint(websocket: WebSocket) -> None:
+        if websocket.query_params.get("refuse"):
+            await websocket.close()  # before the accept: a 403
+            return
+        await websocket.accept()
+        await websocket.close()
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("uvicorn.error")
+    app = Starlette(routes=[WebSocketRoute("/", endpoint)])
+    async with serve_app(app, lifespan="off", ws=protocol) as url:
+        level = logger.level
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+        try:
+            async with connect(url.replace("http", "ws") + "/") as ws:
+                await ws.wait_closed()
+            with pytest.raises(InvalidStatus):
+                async with connect(url.replace("http", "ws") + "/?refuse=1"):
+                    pass
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+    lines = [record.getMessage() for record in records]
+    per_socket = [line for line in lines
+                  if "[accepted]" in line or line in ("connection open", "connection closed")]
+    assert any('"WebSocket /?refuse=1" 403' in line for line in lines), lines
+    assert bool(per_socket) == (protocol != SalenWebSocket), lines
 
 
 async def test_socket_without_its_handshake_still_works_both_ways() -> None:

@@ -40,16 +40,20 @@ class CaptionConn:
     def __init__(self, service: CaptionService, session: Session) -> None:
         self.service, self.session = service, session
         self.captioner = bool({Role.CAPTIONER, Role.ORGANISER} & session.roles)
-        # Tells captioners' partial lines apart without showing their participant id.
-        self.who = hashlib.sha256(session.participant.id.encode()).hexdigest()[:12]
         self.started_at: dt.datetime | None = None
         # The name of a partial line this connection left showing (None: nothing showing).
         self.name: str | None = None
-        limits = session.live.limits
-        self.bucket = Bucket(limits.captions_per_second, limits.captions_burst)
+        # What only a captioner uses is made for captioners alone (one per viewer adds up):
+        # `who` tells their partial lines apart without showing their participant id.
+        self.who = ""
+        self.bucket: Bucket | None = None
+        if self.captioner:
+            self.who = hashlib.sha256(session.participant.id.encode()).hexdigest()[:12]
+            limits = session.live.limits
+            self.bucket = Bucket(limits.captions_per_second, limits.captions_burst)
 
     def _check(self) -> None:
-        if not self.captioner:
+        if not self.captioner or self.bucket is None:
             raise Forbidden("Only the event's captioners may write captions.")
         if not self.bucket.take():
             raise TooMany("Too many caption updates; slow down.", code="captions.rate_limited")

@@ -11,7 +11,6 @@ moderators at once).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 from live.errors import TooMany
@@ -33,17 +32,18 @@ from live.qa.service import Actor
 from live.realtime.connection import Feature, Session
 from live.realtime.dispatch import Route, route
 from live.realtime.envelope import encode
+from live.realtime.fanout import Room
 
 
 class PollConn:
     """One connection's part in the polls: who acts, and its place in the polls' fan-out."""
 
-    __slots__ = ("actor", "conn", "polls", "session", "stack")
+    __slots__ = ("actor", "conn", "polls", "room", "session")
 
     def __init__(self, polls: Polls, session: Session) -> None:
         self.polls, self.session = polls, session
         self.conn = session.conn.twin()
-        self.stack = contextlib.AsyncExitStack()
+        self.room: Room | None = None  # the polls' fan-out room, once joined
         participant = session.participant
         self.actor = Actor(
             participant,
@@ -113,15 +113,20 @@ class PollConn:
         """Join the polls' fan-out, then send the `polls` snapshot (pushes wait for it)."""
         session, conn = self.session, self.conn
         conn.begin_sync()
-        await self.stack.enter_async_context(self.polls.fanout.join(session.event_id, conn))
+        room = self.room = await self.polls.fanout.enter(session.event_id, conn)
         snapshot = await self.polls.service.snapshot(
             session.event_id, moderator=session.moderator,
             participant=session.participant if session.known else None,
+            current=room.public_v,
         )
+        if not session.moderator:
+            room.known_public(snapshot.pv)  # read while subscribed: the next may skip reading
         conn.synced(snapshot.pv, encode(snapshot).decode())
 
     async def aclose(self) -> None:
-        await self.stack.aclose()
+        if self.room is not None:
+            room, self.room = self.room, None
+            await self.polls.fanout.leave(room, self.conn)
 
 
 class PollsFeature(Feature[PollConn]):

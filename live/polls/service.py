@@ -132,22 +132,31 @@ class PollService:
                 await session.rollback()  # another process created it first
 
     async def snapshot(
-        self, event_id: int, *, moderator: bool, participant: Participant | None = None
+        self, event_id: int, *, moderator: bool, participant: Participant | None = None,
+        current: int | None = None,
     ) -> PollsSnapshot:
-        """Every poll of the event as this connection may see it, and its own answers."""
+        """Every poll of the event as this connection may see it, and its own answers.
+
+        `current`: the public poll version the caller knows to be the newest (its fan-out
+        room's, heard while subscribed). A viewer's snapshot at that version is then taken
+        from memory when this process has it and no answers of the viewer's are to be shown:
+        a crowd reconnecting at once costs no database read per connection.
+        """
+        if not moderator and current is not None:
+            polls = self._cached_public(event_id, current)
+            if polls is not None and (participant is None or not polls):
+                return PollsSnapshot(pv=current, polls=polls)
 
         def read(session: Session) -> PollsSnapshot:
             state = session.get(PollState, event_id)
             pv = state.version if state is not None else 0
             now = utcnow()
             if moderator:
-                polls = [full_view(session, p, now) for p in _event_polls(session, event_id)]
+                every = [full_view(session, p, now) for p in _event_polls(session, event_id)]
                 blocked = list(state.blocked_words) if state is not None else []
-                return PollsSnapshot(pv=pv, polls=polls, blocked=blocked)
-            cached = self._public.get(event_id)
-            if cached is not None and cached[0] == pv and not _timed(cached[1]):
-                polls = cached[1]
-            else:
+                return PollsSnapshot(pv=pv, polls=every, blocked=blocked)
+            polls = self._cached_public(event_id, pv)
+            if polls is None:
                 views = (public_view(full_view(session, p, now))
                          for p in _event_polls(session, event_id))
                 polls = [view for view in views if view is not None]
@@ -159,6 +168,13 @@ class PollService:
             return PollsSnapshot(pv=pv, polls=polls, mine=own)
 
         return await self._reader.run(read)
+
+    def _cached_public(self, event_id: int, pv: int) -> list[PollView] | None:
+        """The public polls at version `pv`, if kept and none may have closed since."""
+        cached = self._public.get(event_id)
+        if cached is None or cached[0] != pv or _timed(cached[1]):
+            return None
+        return cached[1]
 
     async def all_polls(self, event_id: int) -> list[PollView]:
         """Every poll of the event with its full results (admin, export)."""

@@ -271,13 +271,16 @@ async def _serve(websocket: WebSocket, resolve_roles: RoleResolver) -> None:
     conn.begin_sync()
     role = "moderator" if session.moderator else "display" if session.read_only else "viewer"
     with live.counted(event.slug, role):
-        async with live.fanout.join(event.id, conn):
+        room = await live.fanout.enter(event.id, conn)
+        try:
             await session.sync(_int_or_none(websocket.query_params.get("since")))
             try:
                 await session.start()
                 await session.run(websocket)
             finally:
                 await session.close()
+        finally:
+            await live.fanout.leave(room, conn)
 
 
 def _uncounted(slug: str, role: str) -> AbstractContextManager[None]:

@@ -330,6 +330,16 @@ class Fanout:
     @contextlib.asynccontextmanager
     async def join(self, event_id: int, conn: Conn) -> AsyncIterator[Room]:
         """Register `conn` for the event's pushes; the hub subscriptions are live on entry."""
+        room = await self.enter(event_id, conn)
+        try:
+            yield room
+        finally:
+            await self.leave(room, conn)
+
+    async def enter(self, event_id: int, conn: Conn) -> Room:
+        """`join` without its context manager, for state that lives as long as a socket
+        (a suspended generator per viewer costs memory): every `enter` that returns is
+        paired with a `leave` of the room it returned."""
         room = self._rooms.get(event_id)
         if room is None:
             room = self._rooms[event_id] = Room(
@@ -345,20 +355,24 @@ class Fanout:
         conn.cursor = room.end
         (room.moderators if conn.moderator else room.viewers).add(conn)
         try:
-            try:
-                async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
-                    await room.ready.wait()
-            except TimeoutError:
-                # The hub never holds a subscription up this long; serve rather than hang.
-                log.warning("event %s: hub subscriptions not ready; serving anyway", event_id)
-            yield room
-        finally:
-            room.viewers.discard(conn)
-            room.moderators.discard(conn)
-            await conn.aclose()
-            if not room and self._rooms.get(event_id) is room:
-                del self._rooms[event_id]
-                await self._stop(room)
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                await room.ready.wait()
+        except TimeoutError:
+            # The hub never holds a subscription up this long; serve rather than hang.
+            log.warning("event %s: hub subscriptions not ready; serving anyway", event_id)
+        except BaseException:
+            await self.leave(room, conn)
+            raise
+        return room
+
+    async def leave(self, room: Room, conn: Conn) -> None:
+        """`conn` leaves `room`; the room stops with its last connection."""
+        room.viewers.discard(conn)
+        room.moderators.discard(conn)
+        await conn.aclose()
+        if not room and self._rooms.get(room.event_id) is room:
+            del self._rooms[room.event_id]
+            await self._stop(room)
 
     async def _stop(self, room: Room) -> None:
         self._rooms.pop(room.event_id, None)
