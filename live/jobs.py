@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.models.base import utcnow
 from live.models.plumbing import Job
+from live.realtime.beat import next_beat
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,8 @@ class Scheduler:
         while True:
             # Wait first: start-up stays quiet, and a restart does not run everything at once.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll):
+                # On the shared beat (`live.realtime.beat`): no wake-up of its own.
+                async with asyncio.timeout_at(next_beat(asyncio.get_running_loop(), self.poll)):
                     await self._wake.wait()
             self._wake.clear()
             try:

@@ -37,6 +37,7 @@ from live.attendance.domain import coarse_minutes
 from live.models.attendance import OnlineAttendance, OnlineAudience
 from live.models.base import utcnow
 from live.models.registration import Registration
+from live.realtime.beat import sleep_beats
 from live.realtime.connection import Feature, Session
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ class Attendance:
 
     async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self.every)
+            await sleep_beats(self.every)
             try:
                 await self.flush()
             except Exception as error:  # noqa: BLE001  (the database may be briefly away)

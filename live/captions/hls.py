@@ -24,6 +24,7 @@ from live.captions.domain import LINGER, escape
 from live.captions.messages import notice_decoder
 from live.hub import Entry, Hub, Relay
 from live.models import Event
+from live.realtime.beat import sleep_beats
 from live.realtime.channels import captions_channel
 from live.streaming.whip import interpreter_of
 from stream.manager import LiveStreams
@@ -90,7 +91,7 @@ class HlsCaptions:
                 await self.check()
             except Exception:
                 log.exception("following live captions for HLS failed")
-            await asyncio.sleep(CHECK_SECONDS)
+            await sleep_beats(CHECK_SECONDS)
 
     async def aclose(self) -> None:
         await self._relay.aclose()

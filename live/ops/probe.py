@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from live.hub import Entry, Hub
 from live.ops.health import PROBE_CHANNEL, TIMEOUT
 from live.ops.metrics import Metrics
+from live.realtime.beat import sleep_beats
 
 EVERY = 10.0
 log = logging.getLogger(__name__)
@@ -63,10 +64,10 @@ async def _probe_forever(hub: Hub, metrics: Metrics, every: float) -> None:
                     if failing:
                         metrics.hub_reconnected()
                         failing = False
-                    await asyncio.sleep(every)
+                    await sleep_beats(every)
         except Exception as exc:  # noqa: BLE001  (a failed probe is the measurement)
             metrics.hub_failures.inc()
             if not failing:
                 log.warning("hub probe failed: %s", exc or type(exc).__name__)
             failing = True
-            await asyncio.sleep(every)
+            await sleep_beats(every)

@@ -1,4 +1,4 @@
-"""The once-a-second timers (the server's main loop, the keepalive's sweep) share one beat."""
+"""Periodic timers (the server's main loop, the keepalive's sweep, the slower ones) share one beat."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import pytest
 import uvicorn
 
-from live.realtime.beat import next_beat, sleep_until
+from live.realtime.beat import next_beat, sleep_beats, sleep_until
 from live.realtime.keepalive import Keepalive
 from live.server import Server
 from tests.realtime.test_keepalive import keepalive_app, raw_client
@@ -39,6 +39,26 @@ async def test_sleep_until_wakes_on_time_and_can_be_cancelled() -> None:
     sleeper.cancel()
     await asyncio.gather(sleeper, return_exceptions=True)
     assert sleeper.cancelled()
+
+
+async def test_timers_of_different_periods_wake_on_the_same_beats() -> None:
+    """A timer of 0.1 s and one of 0.3 s, started apart, wake on whole multiples of their
+    periods: every wake-up of the slower one falls on one of the faster one's."""
+    loop = asyncio.get_running_loop()
+    woke: dict[float, list[float]] = {0.1: [], 0.3: []}
+
+    async def every(step: float, times: int) -> None:
+        for _ in range(times):
+            await sleep_beats(step)
+            woke[step].append(loop.time())
+
+    fast = asyncio.create_task(every(0.1, 10))
+    await asyncio.sleep(0.04)
+    await every(0.3, 2)
+    await fast
+    for step, times in woke.items():
+        assert all(abs(t / step - round(t / step)) * step < 0.03 for t in times), (step, times)
+    assert all(any(abs(slow - f) < 0.03 for f in woke[0.1]) for slow in woke[0.3])
 
 
 class RecordingServer(Server):
