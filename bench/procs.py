@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -188,22 +189,23 @@ def nginx_fleet(database_url: str, name: str, env: Mapping[str, str] | None = No
     nginx with deploy/nginx/salen.conf (templated as tests/support/deploy.py does) in front;
     every process on SERVER_CORE. `env` goes over the workers' environment; `site`, when
     given, rewrites the templated site configuration (a benchmark's own location)."""
-    from tests.support.deploy import MAIN_CONF, NGINX, site_config
+    from tests.support.deploy import MAIN_CONF, NGINX, site_config, socket_dir, socket_path
     from tests.support.servers import start_redis
 
     with start_redis() as redis, contextlib.ExitStack() as stack:
         redis_pid = pid_of(b"redis-server", str(redis.port).encode())
         subprocess.run(["taskset", "-a", "-p", "-c", SERVER_CORE, str(redis_pid)],
                        check=False, capture_output=True)
-        worker_env = (salen_env(database_url, redis.url)
-                      | {"SALEN_TRUSTED_PROXIES": "127.0.0.1"} | dict(env or {}))
+        worker_env = salen_env(database_url, redis.url) | dict(env or {})
         ports = [free_port(), free_port()]
-        workers = [stack.enter_context(pinned(salen_cmd(p), SERVER_CORE,
-                                              WORK / f"{name}-worker-{i}.log", worker_env, p))
-                   for i, p in enumerate(ports)]
+        sockets = socket_dir()  # nginx reaches the workers on Unix sockets, as shipped
+        stack.callback(shutil.rmtree, sockets, True)
+        workers = [stack.enter_context(pinned(
+            [*salen_cmd(p), "--uds", str(socket_path(sockets, p))], SERVER_CORE,
+            WORK / f"{name}-worker-{i}.log", worker_env, p)) for i, p in enumerate(ports)]
         prefix, listen = WORK / "nginx", free_port()
         prefix.mkdir(parents=True, exist_ok=True)
-        text = site_config(ports, listen, WORK / "recordings", prefix / "access.log")
+        text = site_config(ports, listen, WORK / "recordings", prefix / "access.log", sockets)
         (prefix / "salen.conf").write_text(site(text) if site else text)
         (prefix / "nginx.conf").write_text(
             "worker_rlimit_nofile 65536;\n"

@@ -37,6 +37,7 @@ from live.guard import InputGuard, Unforeseen
 from live.lifespan import open_state
 from live.realtime.connection import ws_route
 from live.routing import by_segment
+from live.server import UnixSocketProxy
 from live.settings import Settings
 from live.web import STATIC_DIR, SecurityHeaders, error_response
 from stream.recovery import check_folder
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ])
     middleware = [
+        Middleware(UnixSocketProxy),
         Middleware(RecordingsFolderCheck, folder=Path(settings.recordings_dir)),
         Middleware(SecurityHeaders, frame_hosts=embed_frame_hosts(settings)),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="salen_session",

@@ -68,6 +68,9 @@ def _add_serve(sub: Any) -> None:
     serve.add_argument("--workers", type=int, default=1,
                        help="processes; more than one needs SALEN_HUB_URL=redis://...")
     serve.add_argument("--demo", action="store_true", help="load the demo events and organiser")
+    serve.add_argument("--uds", metavar="PATH",
+                       help="also listen on this Unix socket, for nginx on the same machine "
+                            "(deploy/); what connects through it is trusted as the proxy")
     serve.set_defaults(run=_serve)
 
 
@@ -213,6 +216,10 @@ def _serve(args: argparse.Namespace) -> int:
         print("error: --workers > 1 needs SALEN_HUB_URL=redis://... so processes share live state",
               file=sys.stderr)
         return 2
+    if args.uds and args.workers > 1:
+        print("error: --uds serves one process: run one worker per socket "
+              "(deploy/systemd/salen@.service)", file=sys.stderr)
+        return 2
     if problem := check_folder(Path(settings.recordings_dir)):
         print(f"error: {problem}", file=sys.stderr)
         return 1
@@ -233,7 +240,7 @@ def _serve(args: argparse.Namespace) -> int:
               "a proxy or on another address, set SALEN_BASE_URL to the public URL", flush=True)
     print(f"Salen is running at {url}  (Ctrl+C to stop)", flush=True)
     server.run("live.app:create_app", factory=True, host=args.host, port=args.port,
-               workers=args.workers, log_level="info", log_config=log_config(settings.log_format),
+               workers=args.workers, uds=args.uds, log_level="info", log_config=log_config(settings.log_format),
                **server.proxy_options(settings.trusted_proxies),
                # Frames are encoded once per tick for every viewer; per-socket compression
                # would redo that work per viewer, so it is off. Large frames are refused early.

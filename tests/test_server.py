@@ -351,7 +351,7 @@ def test_salen_serve_runs_salens_protocol_on_salens_server(monkeypatch: pytest.M
     `Server`, whatever the caller passes."""
     ran: list[uvicorn.Config] = []
 
-    def fake_run(self: Server) -> None:
+    def fake_run(self: Server, sockets: Any = None) -> None:
         ran.append(self.config)
         self.started = True
 

@@ -35,18 +35,23 @@ def test_systemd_units_verify_cleanly(tmp_path: Path) -> None:
 
 
 def test_worker_unit_serves_its_instance_port_with_the_env_file() -> None:
-    """salen@.service runs `salen serve` on port %i with /etc/salen/salen.env."""
+    """salen@.service runs `salen serve` on port %i and a Unix socket for nginx, with
+    /etc/salen/salen.env."""
     text = (UNITS / "salen@.service").read_text()
-    assert "ExecStart=/opt/salen/.venv/bin/python -m live.cli serve --host 127.0.0.1 --port %i" in text
+    assert ("ExecStart=/opt/salen/.venv/bin/python -m live.cli serve --host 127.0.0.1 "
+            "--port %i --uds /run/salen/%i.sock") in text
+    assert "RuntimeDirectory=salen" in text and "RuntimeDirectoryPreserve=yes" in text
+    nginx = (DEPLOY / "nginx" / "salen.conf").read_text()
+    assert nginx.count("server unix:/run/salen/8001.sock") == 2  # both upstreams
     assert "EnvironmentFile=/etc/salen/salen.env" in text
 
 
 def test_env_file_sets_only_known_settings() -> None:
-    """deploy/salen.env names only real settings and sets the proxy, base URL and files."""
+    """deploy/salen.env names only real settings and sets the base URL and files."""
     known = {f"SALEN_{f.name.upper()}" for f in dataclasses.fields(Settings)}
     values = read_env_file(DEPLOY / "salen.env")
     assert set(values) <= known, set(values) - known
-    assert values["SALEN_TRUSTED_PROXIES"] == "127.0.0.1"
+    assert values["SALEN_TRUSTED_PROXIES"] == ""  # nginx comes through the Unix sockets
     assert values["SALEN_BASE_URL"].startswith("https://")
     assert values["SALEN_ACCEL_REDIRECT"] == "/_files"
     settings = Settings.from_env(values)
@@ -57,7 +62,8 @@ def test_nginx_accepts_the_shipped_configuration(tmp_path: Path) -> None:
     """`nginx -t` accepts deploy/nginx/salen.conf as installed (its "# adapt" values set)."""
     assert shutil.which(NGINX) or Path(NGINX).is_file()
     (tmp_path / "salen.conf").write_text(
-        site_config([8101, 8102, 8103], 8100, tmp_path / "rec", tmp_path / "access.log"))
+        site_config([8101, 8102, 8103], 8100, tmp_path / "rec", tmp_path / "access.log",
+                    sockets=tmp_path))
     (tmp_path / "nginx.conf").write_text(MAIN_CONF.format(prefix=tmp_path, user=""))
     result = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
                              "-e", str(tmp_path / "error.log")],

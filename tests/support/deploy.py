@@ -1,8 +1,9 @@
 """The shipped deployment on loopback: Debian's nginx with deploy/nginx/salen.conf in front of
-`salen serve` workers, each a subprocess on its own port, as deploy/systemd runs them.
+`salen serve` workers, each a subprocess on its own port and Unix socket, as deploy/systemd
+runs them.
 
 The nginx configuration is the shipped file with its "# adapt" values replaced (workers'
-ports, listen address, static and recordings folders, access log), inside a main
+sockets, listen address, static and recordings folders, access log), inside a main
 configuration that keeps every nginx path in a temporary prefix; nginx runs in the
 foreground as the current user. Workers get the shipped environment file
 (deploy/salen.env) with the test's values over it. Used by tests/ops and bench/deploy.py.
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -60,14 +63,18 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def site_config(ports: list[int], listen: int, recordings: Path, access_log: Path) -> str:
-    """deploy/nginx/salen.conf with its "# adapt" values set for this machine."""
+def site_config(ports: list[int], listen: int, recordings: Path, access_log: Path,
+                sockets: Path | None = None) -> str:
+    """deploy/nginx/salen.conf with its "# adapt" values set for this machine: the workers
+    on `sockets`/{port}.sock (`salen serve --uds`, as shipped), or without `sockets` on
+    their TCP ports."""
     text = (DEPLOY / "nginx" / "salen.conf").read_text()
-    workers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n" for p in ports)
-    shipped = ("    server 127.0.0.1:8001 max_fails=1 fail_timeout=5s;  # adapt: one line per worker\n"
-               "    server 127.0.0.1:8002 max_fails=1 fail_timeout=5s;  # adapt\n")
-    same = ("    server 127.0.0.1:8001 max_fails=1 fail_timeout=5s;  # adapt: the same workers\n"
-            "    server 127.0.0.1:8002 max_fails=1 fail_timeout=5s;  # adapt\n")
+    workers = "".join(f"    server {_upstream(p, sockets)} max_fails=1 fail_timeout=5s;\n"
+                      for p in ports)
+    shipped = ("    server unix:/run/salen/8001.sock max_fails=1 fail_timeout=5s;  # adapt: one line per worker\n"
+               "    server unix:/run/salen/8002.sock max_fails=1 fail_timeout=5s;  # adapt\n")
+    same = ("    server unix:/run/salen/8001.sock max_fails=1 fail_timeout=5s;  # adapt: the same workers\n"
+            "    server unix:/run/salen/8002.sock max_fails=1 fail_timeout=5s;  # adapt\n")
     for old, new in [
         (shipped, workers), (same, workers),
         ("listen 80;", f"listen 127.0.0.1:{listen};"),
@@ -82,12 +89,29 @@ def site_config(ports: list[int], listen: int, recordings: Path, access_log: Pat
     return text
 
 
+def _upstream(port: int, sockets: Path | None) -> str:
+    return f"127.0.0.1:{port}" if sockets is None else f"unix:{socket_path(sockets, port)}"
+
+
+def socket_path(sockets: Path, port: int) -> Path:
+    """Where the worker on `port` listens for nginx (/run/salen/{port}.sock when shipped)."""
+    return sockets / f"{port}.sock"
+
+
+def socket_dir() -> Path:
+    """A new folder for workers' Unix sockets, with a path short enough for one
+    (108 bytes at most: pytest's temporary folders can be longer)."""
+    return Path(tempfile.mkdtemp(prefix="salen-", dir="/tmp"))
+
+
 @contextlib.contextmanager
-def run_nginx(prefix: Path, ports: list[int], recordings: Path, listen: int) -> Iterator[Path]:
-    """nginx on `listen` in front of `ports` until exit; yields its access log."""
+def run_nginx(prefix: Path, ports: list[int], recordings: Path, listen: int,
+              sockets: Path | None = None) -> Iterator[Path]:
+    """nginx on `listen` in front of the workers of `ports` (on their Unix sockets in
+    `sockets`, when given) until exit; yields its access log."""
     prefix.mkdir(parents=True, exist_ok=True)
     access_log = prefix / "access.log"
-    (prefix / "salen.conf").write_text(site_config(ports, listen, recordings, access_log))
+    (prefix / "salen.conf").write_text(site_config(ports, listen, recordings, access_log, sockets))
     user = "user root;" if os.geteuid() == 0 else ""  # workers must read the test's folders
     (prefix / "nginx.conf").write_text(MAIN_CONF.format(prefix=prefix, user=user))
     args = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e",
@@ -130,16 +154,19 @@ class Worker:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    # The folder of its Unix socket for nginx (`--uds`), as salen@.service runs it.
+    sockets: Path | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, env: Mapping[str, str]) -> None:
+        uds = [] if self.sockets is None else ["--uds", str(socket_path(self.sockets, self.port))]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "live.cli", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port)],
+                 "--port", str(self.port), *uds],
                 env=dict(env), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=ROOT)
         _wait_http(f"{self.url}/readyz", self.process, self.log)
@@ -197,12 +224,14 @@ def deployment(tmp: Path, database_url: str, hub_url: str, workers: int = 2,
     env = worker_env(tmp, database_url, hub_url, f"http://127.0.0.1:{listen}", **extra)
     subprocess.run([sys.executable, "-m", "live.cli", "db", "upgrade"], env=env, cwd=ROOT,
                    check=True, capture_output=True)
-    running = [Worker(port, tmp / f"worker-{port}.log") for port in ports]
+    sockets = socket_dir()
+    running = [Worker(port, tmp / f"worker-{port}.log", sockets=sockets) for port in ports]
     try:
         for worker in running:
             worker.start(env)
-        with run_nginx(tmp / "nginx", ports, recordings, listen) as access_log:
+        with run_nginx(tmp / "nginx", ports, recordings, listen, sockets) as access_log:
             yield Deployment(f"http://127.0.0.1:{listen}", running, recordings, access_log, env)
     finally:
         for worker in running:
             worker.stop()
+        shutil.rmtree(sockets, ignore_errors=True)
