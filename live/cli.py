@@ -220,6 +220,9 @@ def _serve(args: argparse.Namespace) -> int:
         print("error: --uds serves one process: run one worker per socket "
               "(deploy/systemd/salen@.service)", file=sys.stderr)
         return 2
+    if args.uds and (problem := server.unix_path_problem(args.uds)):
+        print(f"error: --uds: {problem}", file=sys.stderr)
+        return 2
     if problem := check_folder(Path(settings.recordings_dir)):
         print(f"error: {problem}", file=sys.stderr)
         return 1

@@ -225,12 +225,21 @@ class SalenWebSocket(WebSocketsSansIOProtocol):
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, waking once a second (or on a signal) instead of ten times."""
+    """uvicorn's server, waking once a second (or on a signal) instead of ten times, and
+    removing its Unix socket (`unix_path`) when it shuts down."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: uvicorn.Config, unix_path: str | None = None) -> None:
         super().__init__(config)
+        self.unix_path = unix_path
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        # Here, not after `run`: uvicorn ends the process with the signal that stopped it.
+        if self.unix_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.unix_path)
 
     async def main_loop(self) -> None:
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
@@ -263,17 +272,26 @@ def run(app: str, *, workers: int = 1, uds: str | None = None, **options: Any) -
         uvicorn.run(app, workers=workers, **options)
         return
     config = uvicorn.Config(app, **options)
-    server = Server(config)
+    server = Server(config, uds)
     sockets = None if uds is None else [config.bind_socket(), bind_unix(uds, config.backlog)]
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            server.run(sockets=sockets)
-    finally:
-        if uds is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(uds)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=sockets)
     if not server.started:
         sys.exit(STARTUP_FAILURE)
+
+
+def unix_path_problem(path: str) -> str | None:
+    """Why `bind_unix` could not listen at `path` (None: it can)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.lexists(path) and not stat.S_ISSOCK(os.lstat(path).st_mode):
+        return f"{path} exists and is not a socket"
+    if not os.path.isdir(folder):
+        return f"{folder} does not exist (deploy/systemd/salen@.service makes /run/salen)"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{folder} is not writable by this user"
+    if len(os.fsencode(path)) > 107:
+        return f"{path} is too long for a Unix socket (107 bytes at most)"
+    return None
 
 
 def bind_unix(path: str, backlog: int) -> socket.socket:

@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
+import signal
 import socket
 import stat
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -28,7 +32,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from live.server import Server, UnixSocketProxy, bind_unix, proxy_options
+from tests.support.servers import free_port
 from tests.test_server import QuietServer
+
+ROOT = Path(__file__).resolve().parents[1]
 
 FORWARDED = {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"}
 
@@ -138,15 +145,13 @@ def test_serve_refuses_a_unix_socket_with_several_workers(tmp_path: Path) -> Non
     done = subprocess.run(
         [sys.executable, "-m", "live.cli", "serve", "--workers", "2", "--uds",
          str(tmp_path / "w.sock")], check=False, env=env, capture_output=True, text=True, timeout=60,
-        cwd=Path(__file__).resolve().parents[1])
+        cwd=ROOT)
     assert done.returncode == 2
     assert "--uds serves one process" in done.stderr
 
 
-def test_run_listens_on_both_and_removes_its_socket(monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path: Path) -> None:
-    """`live.server.run(uds=...)` hands uvicorn the TCP socket and the Unix one, and the
-    socket file is gone once the server has stopped."""
+def test_run_listens_on_both(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`live.server.run(uds=...)` hands uvicorn the TCP socket and the Unix one."""
     from live import server as live_server
 
     handed: list[list[socket.socket]] = []
@@ -162,4 +167,72 @@ def test_run_listens_on_both_and_removes_its_socket(monkeypatch: pytest.MonkeyPa
     for sock in handed[0]:
         sock.close()
     assert families == [socket.AF_INET, socket.AF_UNIX]
-    assert not path.exists()
+
+
+def serve_env(tmp_path: Path) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("SALEN_")} | {
+        "SALEN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'salen.db'}",
+        "SALEN_RECORDINGS_DIR": str(tmp_path / "recordings"),
+        "SALEN_OUTBOX_DIR": str(tmp_path / "outbox"), "SALEN_SECRET_KEY": "uds-test",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def test_a_stopped_worker_removes_its_socket_and_a_killed_ones_is_replaced(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM (systemd's stop): the socket file goes. SIGKILL leaves it; the next start
+    replaces it and answers on it."""
+    sockets = Path(tempfile.mkdtemp(prefix="salen-", dir="/tmp"))
+    path = sockets / "w.sock"
+    try:
+        for stop in (signal.SIGKILL, signal.SIGTERM):
+            port = free_port()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "live.cli", "serve", "--port", str(port), "--uds",
+                 str(path)], env=serve_env(tmp_path), cwd=ROOT, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+            try:
+                wait_for(lambda: _health(path), process)
+            finally:
+                process.send_signal(stop)
+                process.wait(timeout=30)
+            assert path.exists() == (stop == signal.SIGKILL)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _health(path: Path) -> bool:
+    """Does `salen serve` answer /healthz on the Unix socket `path`?"""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(2)
+        try:
+            sock.connect(str(path))
+            sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: salen\r\n\r\n")
+            return sock.recv(64).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+
+def wait_for(ready: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while not ready():
+        assert process.poll() is None, "salen serve exited"
+        assert time.monotonic() < deadline, "no answer on the socket"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("case", ["not a socket", "no folder"])
+def test_serve_names_a_path_it_cannot_listen_on(tmp_path: Path, case: str) -> None:
+    if case == "not a socket":
+        path = tmp_path / "notes.txt"
+        path.write_text("kept")
+    else:
+        path = tmp_path / "missing" / "w.sock"
+    done = subprocess.run(
+        [sys.executable, "-m", "live.cli", "serve", "--port", str(free_port()), "--uds",
+         str(path)], check=False, env=serve_env(tmp_path), capture_output=True, text=True,
+        timeout=60, cwd=ROOT)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: --uds: ") and "Traceback" not in done.stderr
+    assert case.split()[-1] in done.stderr.splitlines()[0] or "does not exist" in done.stderr
