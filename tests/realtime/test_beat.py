@@ -8,6 +8,7 @@ import math
 import pytest
 import uvicorn
 
+from live.realtime import beat
 from live.realtime.beat import next_beat, sleep_beats, sleep_until
 from live.realtime.keepalive import Keepalive
 from live.server import Server
@@ -41,24 +42,27 @@ async def test_sleep_until_wakes_on_time_and_can_be_cancelled() -> None:
     assert sleeper.cancelled()
 
 
-async def test_timers_of_different_periods_wake_on_the_same_beats() -> None:
-    """A timer of 0.1 s and one of 0.3 s, started apart, wake on whole multiples of their
-    periods: every wake-up of the slower one falls on one of the faster one's."""
+async def test_timers_of_different_periods_ask_for_the_same_beats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`sleep_beats(step)` sleeps until the next whole multiple of `step` on the loop's clock,
+    so a timer of 30 s or 0.3 s wakes on one of the once-a-second (or 0.1 s) timer's beats."""
+    asked: list[float] = []
+
+    async def record(when: float) -> None:
+        asked.append(when)
+
+    monkeypatch.setattr(beat, "sleep_until", record)
     loop = asyncio.get_running_loop()
-    woke: dict[float, list[float]] = {0.1: [], 0.3: []}
-
-    async def every(step: float, times: int) -> None:
-        for _ in range(times):
-            await sleep_beats(step)
-            woke[step].append(loop.time())
-
-    fast = asyncio.create_task(every(0.1, 10))
-    await asyncio.sleep(0.04)
-    await every(0.3, 2)
-    await fast
-    for step, times in woke.items():
-        assert all(abs(t / step - round(t / step)) * step < 0.03 for t in times), (step, times)
-    assert all(any(abs(slow - f) < 0.03 for f in woke[0.1]) for slow in woke[0.3])
+    steps = (0.1, 0.3, 1.0, 30.0)
+    before = loop.time()
+    for step in steps:
+        await sleep_beats(step)
+    after = loop.time()
+    for step, when in zip(steps, asked, strict=True):
+        assert abs(when / step - round(when / step)) < 1e-6, (step, when)
+        assert before < when <= after + step, (step, when)
+    assert all(abs(w / 0.1 - round(w / 0.1)) < 1e-6 for w in asked)  # all on the finest beat
 
 
 class RecordingServer(Server):
