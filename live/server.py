@@ -285,6 +285,8 @@ def unix_path_problem(path: str) -> str | None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.lexists(path) and not stat.S_ISSOCK(os.lstat(path).st_mode):
         return f"{path} exists and is not a socket"
+    if _listening(path):
+        return f"another process listens on {path}"
     if not os.path.isdir(folder):
         return f"{folder} does not exist (deploy/systemd/salen@.service makes /run/salen)"
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -301,6 +303,8 @@ def bind_unix(path: str, backlog: int) -> socket.socket:
     with contextlib.suppress(FileNotFoundError):
         if not stat.S_ISSOCK(os.lstat(path).st_mode):
             raise OSError(f"{path} exists and is not a socket")
+        if _listening(path):
+            raise OSError(f"another process listens on {path}")
         os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     umask = os.umask(0o117)  # created 0660: no moment when others may connect
@@ -310,6 +314,16 @@ def bind_unix(path: str, backlog: int) -> socket.socket:
         os.umask(umask)
     sock.listen(backlog)
     return sock
+
+
+def _listening(path: str) -> bool:
+    """Does a process accept connections on the Unix socket `path` (not a crash's leftover)?"""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 class UnixSocketProxy:

@@ -95,6 +95,12 @@ def test_the_socket_is_for_owner_and_group_and_replaces_only_a_stale_socket(
         assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o660
     finally:
         second.close()
+    live = bind_unix(str(path), 16)
+    try:
+        with pytest.raises(OSError, match="another process listens"):
+            bind_unix(str(path), 16)  # a second worker given the same path
+    finally:
+        live.close()
     other = tmp_path / "notes.txt"
     other.write_text("not a socket")
     with pytest.raises(OSError, match="not a socket"):
