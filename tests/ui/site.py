@@ -24,8 +24,11 @@ from starlette.applications import Starlette
 from live.app import create_app
 from live.db import create_engine, sessionmaker
 from live.demo import DEMO_ORGANISER
+from live.identity import Participant
 from live.models import Event, Occurrence, Organisation, Recording, Theme
 from live.models.registration import Attendance, Registration, Status
+from live.qa.messages import Approve, Ask, Enqueue, Now
+from live.qa.service import Actor, QaService
 from live.rooms.domain import Placement
 from live.settings import Settings
 from tests.support.app import ADMIN_TOKEN
@@ -35,6 +38,18 @@ STREAMED = "planstrategi-4-0"
 WORKSHOP = "verksted-regional-utvikling"
 FINISHED = "regional-utvikling-samling-1"  # the demo's finished event, its report published
 AUDIENCES = ("public", "participant", "moderator", "organiser")
+# Real input, so the pages are checked with it: letters beyond ASCII, a 40-character word
+# (no line break inside it unless the page allows one), right-to-left text.
+LONG_WORD = "Forvaltningsreformsutredningsprosjektene"
+REAL_NAMES = (("Åse Ærlig Øvergård", "aase@example.no"),
+              (f"{LONG_WORD} Hansen", f"{LONG_WORD.lower()}@example.no"),
+              ("فاطمة الزهراء", "fatima@example.no"))
+QUESTIONS = (  # (text, name): on air, queued, approved, pending
+    ("Hvordan påvirker planstrategien små kommuner i Nord-Norge?", "Åse Ærlig Øvergård"),
+    (f"Hva betyr {LONG_WORD} for oss?", "Bjørn"),
+    ("ما هو دور البلديات الصغيرة في التخطيط؟", "فاطمة الزهراء"),
+    ("Kommer opptaket på nett-tv?", ""),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +66,7 @@ class Site:
     recording_id: int
     room_id: int = 0
     captions: str = ""       # the streamed event's captioner link key
+    streamed_id: int = 0
     # Steps a page needs first, by name (run once): the room page needs the group work open,
     # while the lobby is visited before, when it does not yet move on to the room by itself.
     steps: dict[str, Callable[[], Awaitable[None]]] = dataclasses.field(default_factory=dict)
@@ -98,6 +114,10 @@ async def seed(settings: Settings) -> dict[str, Any]:
                              organisation_id=org.id, theme_id=themes[i % len(themes)].id)
                 for i in range(12)]
         session.add_all(regs)
+        session.add_all(Registration(
+            event_id=workshop.id, occurrence_id=occ.id, attendance=Attendance.IN_PERSON,
+            status=Status.CONFIRMED, name=name, email=email, organisation_id=org.id,
+            theme_id=themes[0].id) for name, email in REAL_NAMES)
         await session.flush()
         recording = await session.scalar(select(Recording).order_by(Recording.id))
         assert recording is not None
@@ -106,7 +126,7 @@ async def seed(settings: Settings) -> dict[str, Any]:
             "workshop_id": workshop.id, "moderator": streamed.moderator_token,
             "display": streamed.display_token, "stream_key": streamed.stream_key,
             "captions": streamed.captions_token,
-            "recording_id": recording.id,
+            "recording_id": recording.id, "streamed_id": streamed.id,
         }
     await engine.dispose()
     return found
@@ -133,10 +153,26 @@ async def serve_site(settings: Settings) -> AsyncIterator[Site]:
         await rooms.plan_rooms(found["workshop_id"])
         planned = await rooms.rooms(found["workshop_id"])
 
+        await ask_questions(states[0]["qa"], found["streamed_id"])
+
         async def open_group_work() -> None:
             await rooms.open(found["workshop_id"], minutes=30)
 
         yield Site(url=url, room_id=planned[0].id, steps={"open": open_group_work}, **found)
+
+
+async def ask_questions(qa: QaService, event_id: int) -> None:
+    """`QUESTIONS` asked by viewers; the first on air, the second queued, the last pending."""
+    await qa.ensure(event_id)
+    moderator = Actor(Participant("ui-moderator"), moderator=True, label="Kari Nordmann")
+    asked = [await qa.ask(event_id, Actor(Participant(f"ui-viewer-{i}")),
+                          Ask(id=0, text=text, name=name))
+             for i, (text, name) in enumerate(QUESTIONS)]
+    for q in asked[:3]:
+        await qa.moderate(event_id, moderator, Approve(id=0, question=q.id))
+    await qa.panel(event_id, moderator, Enqueue(id=0, question=asked[0].id))
+    await qa.panel(event_id, moderator, Enqueue(id=0, question=asked[1].id))
+    await qa.panel(event_id, moderator, Now(id=0, question=asked[0].id))
 
 
 def pages(site: Site) -> list[PageSpec]:
