@@ -272,6 +272,10 @@ class QaService:
                 rules, anonymous=msg.anonymous, name=name, item=msg.item, moderator=actor.moderator
             )
             status = domain.initial_status(rules, moderator=actor.moderator)
+            if not actor.moderator:
+                # The log names a viewer as the question does: by the name given, or by none
+                # when asked anonymously (a personal link's name would unmask them).
+                tx.actor = name
             q = tx.add(QuestionRow(
                 id=0,
                 event_id=event_id,

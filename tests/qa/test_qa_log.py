@@ -33,7 +33,7 @@ async def test_every_action_is_in_the_snapshot_with_its_own_time(
     read_at = dt.datetime.now(dt.UTC)
     log = (await qa.snapshot(event_id, moderator=True)).log
     assert [(e.action, e.by, e.question) for e in log] == [
-        ("ask", "", q.id), ("approve", "Mona", q.id), ("edit", "Mona", q.id),
+        ("ask", "Ada", q.id), ("approve", "Mona", q.id), ("edit", "Mona", q.id),
     ]
     times = [dt.datetime.fromisoformat(e.at) for e in log]
     assert times == sorted(times) and len(set(times)) == 3
@@ -57,3 +57,16 @@ async def test_updates_carry_the_actions_and_unnamed_actors_have_no_id(
         [("ask", "")], [("approve", "")], [("enqueue", "")],
     ]
     assert all("5bop8p" not in str(u) for u in updates)
+
+
+async def test_the_log_names_an_asker_as_the_question_does(
+    qa: QaService, event_id: int  # noqa: F811
+) -> None:
+    """An asker is logged by the name they gave, and by none when they ask anonymously, even
+    with a personal link that knows their name (the log must not unmask them)."""
+    known = Actor(Participant("p-kari", name="Kari Nordmann"))
+    await qa.ask(event_id, VIEWER, Ask(id=1, text="Hvorfor?", name="Åse Øvergård"))
+    await qa.ask(event_id, known, Ask(id=2, text="Hvordan?", anonymous=True))
+    await qa.ask(event_id, known, Ask(id=3, text="Når?"))
+    log = (await qa.snapshot(event_id, moderator=True)).log
+    assert [e.by for e in log] == ["Åse Øvergård", "", "Kari Nordmann"]

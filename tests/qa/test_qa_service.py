@@ -326,12 +326,12 @@ async def test_settings_close_and_open(qa: QaService, event_id: int) -> None:
 async def test_actions_are_logged_with_actor(
     qa: QaService, db: async_sessionmaker[AsyncSession], event_id: int
 ) -> None:
-    """Moderator actions land in the action log with who did them."""
+    """Actions land in the action log with who did them (an asker by the name they gave)."""
     await approved(qa, event_id)
     async with db() as session:
         rows = (await session.scalars(select(QaAction).order_by(QaAction.v))).all()
     assert [(r.action, r.actor) for r in rows] == [
-        ("ask", ""),
+        ("ask", "Ada"),
         ("approve", "Mona"),
     ]
 
