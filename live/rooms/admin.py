@@ -15,6 +15,7 @@ without on a confirm page. The live page's socket does the rest of its controls.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -95,7 +96,7 @@ async def setup(request: Request) -> Response:
         "event": event, "group": group, "rooms": rooms, "items": items, "errors": errors,
         "placements": list(Placement), "flash": request.session.pop("flash", None),
         "token_query": token_query(request),
-        "sections_text": "\n".join(s["title"] for s in (
+        "sections_text": "\n".join(localiser(request).gettext(s["title"]) for s in (
             group.sections if group else domain.DEFAULT_SECTIONS)),
     }, status_code=422 if errors else 200)
 
@@ -115,7 +116,7 @@ async def _apply(request: Request, event: Event, form: dict[str, str]) -> None:
         item = form.get("item_id", "")
         await service.configure(
             event.id, placement=placement, room_size=size,
-            sections=parse_sections(form.get("sections", "")),
+            sections=parse_sections(form.get("sections", ""), default_sections(request)),
             venue_rooms=form.get("venue_rooms", "").splitlines(),
             item_id=parse_id(item.strip()))
     elif action == "plan":
@@ -131,16 +132,26 @@ async def _apply(request: Request, event: Event, form: dict[str, str]) -> None:
         raise Invalid(f"Unknown action {action!r}.", code="rooms.bad_form")
 
 
-def parse_sections(text: str) -> list[dict[str, str]]:
-    """One section title per line; keys are made from the titles."""
+def default_sections(request: Request) -> dict[str, dict[str, str]]:
+    """The default sections by their title in the reader's language (the set-up shows them so)."""
+    gettext = localiser(request).gettext
+    return {gettext(s["title"]): dict(s) for s in domain.DEFAULT_SECTIONS}
+
+
+def parse_sections(
+    text: str, known: Mapping[str, dict[str, str]] | None = None
+) -> list[dict[str, str]]:
+    """One section title per line; keys are made from the titles. A line that is a `known`
+    section's shown title keeps that section (its key, so its notes, and its msgid title)."""
     sections: list[dict[str, str]] = []
     for line in text.splitlines():
         title = line.strip()[:100]
         if not title:
             continue
         key = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or f"s{len(sections)}"
-        if key not in {s["key"] for s in sections}:
-            sections.append({"key": key, "title": title})
+        section = dict((known or {}).get(title) or {"key": key, "title": title})
+        if section["key"] not in {s["key"] for s in sections}:
+            sections.append(section)
     if not sections:
         raise Invalid("Name at least one section.", code="rooms.no_sections",
                       fields={"sections": "Name at least one section."})

@@ -431,3 +431,14 @@ async def test_a_note_retried_under_its_key_is_added_once(db: DB, hub: Hub) -> N
     assert again.id == first.id and other.id != first.id
     notes = (await service.room_view(seeded.event_id, MOD, room.id)).notes
     assert sorted(n.id for n in notes) == sorted([first.id, other.id])
+
+
+def test_default_sections_shown_translated_are_saved_as_themselves() -> None:
+    """The set-up shows the default sections in the reader's language ("Utfordringer"); saving
+    those lines keeps the defaults (key and msgid), and a new line becomes a new section."""
+    from live.rooms.admin import parse_sections
+    from live.rooms.domain import DEFAULT_SECTIONS
+
+    shown = {"Utfordringer": DEFAULT_SECTIONS[0], "Forslag": DEFAULT_SECTIONS[1]}
+    sections = parse_sections("Utfordringer\nForslag\nSpørsmål", shown)
+    assert sections == [*DEFAULT_SECTIONS, {"key": "sp-rsm-l", "title": "Spørsmål"}]

@@ -172,3 +172,20 @@ def test_cli_transcribes_with_a_progress_bar(tmp_path: Path, settings: Settings)
     assert "100%" in result.stderr
     vtt = Path(settings.recordings_dir) / "archive" / rid / "captions" / "en-auto.vtt"
     assert len(set(vtt.read_text(encoding="utf-8").split()) & KNOWN) >= 2
+
+
+async def test_the_draft_track_is_named_in_the_readers_language(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Speech recognition's track, stored as "nb (automatic draft)", is "Automatisk utkast
+    (nb)" on the bokmål recording page and the organiser's page, never English."""
+    engine = create_engine(settings.database_url)
+    async with sessionmaker(engine)() as session:
+        draft = await session.scalar(
+            select(RecordingCaption).where(RecordingCaption.lang == "nb-auto"))
+        assert draft is not None and draft.label == "nb (automatic draft)"  # the demo's
+        rid = draft.recording_id
+    await engine.dispose()
+    for path in (f"/recordings/{rid}", f"/admin/recordings/{rid}"):
+        page = (await client.get(path, params={"lang": "nb"}, headers=ADMIN)).text
+        assert "Automatisk utkast (nb)" in page and "automatic draft" not in page, path
