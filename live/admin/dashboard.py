@@ -1,4 +1,5 @@
-"""GET /admin: the organiser's events, each with its counts and the shortcuts to its pages.
+"""GET /admin: the organiser's events, each with its counts and the shortcuts to its pages;
+live and coming events first (the next on top), then ended ones (the newest first).
 
 Counts per event: confirmed registrations, the waiting list, live viewers of the stream on
 this process (WebRTC; live HLS viewers fetch plain files and are not counted), and the
@@ -61,12 +62,19 @@ async def dashboard(request: Request) -> Response:
                 questions=sum(n for (eid, _), n in questions.items() if eid == event.id),
                 pending=questions.get((event.id, PENDING), 0))
             for event in events]
+    rows.sort(key=_order)
     settings = app_state(request).settings
     context: dict[str, Any] = {
         "user": user, "rows": rows, "flash": request.session.pop("flash", None),
         "foreign_origin": foreign_origin(request), "base_url": settings.base_url,
     }
     return render(request, "admin/dashboard.html", context)
+
+
+def _order(row: Row) -> tuple[int, float]:
+    """Live and coming events first, the next one on top; then ended ones, newest first."""
+    starts = row.status.starts_at.timestamp() if row.status.starts_at else float("inf")
+    return (1, -starts) if row.status.state == "ended" else (0, starts)
 
 
 async def _events(session: AsyncSession, user: User) -> list[Event]:

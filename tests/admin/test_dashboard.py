@@ -68,3 +68,14 @@ async def test_each_event_shows_its_counts_and_shortcuts(
         assert f'href="/admin/events/{SLUG}{path}"' in ours
     other = card(page, "planstrategi-4-0")
     assert count(other, "registered") == "0" and "data-foreign-origin" not in page
+
+
+async def test_coming_events_come_first_the_next_on_top(client: httpx.AsyncClient) -> None:
+    """The demo's events in the order an organiser works on them: the coming ones by date
+    (the next first), then the ended ones (the most recent first)."""
+    await login(client)
+    html = (await client.get("/admin")).text
+    order = re.findall(r'data-event-card="([^"]+)"', html)
+    assert order == ["planstrategi-4-0", "vi-bygger-innlandet", "byregioner-oppstart",
+                     "verksted-regional-utvikling", "fylkestinget-internasjonal-plan",
+                     "regional-utvikling-samling-1"]
