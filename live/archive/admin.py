@@ -156,7 +156,7 @@ def _back(rid: int) -> Response:
 
 async def action(request: Request) -> Response:
     """POST /admin/recordings/{id}/{publish|unpublish|trim|chapters|reset-chapters|delete};
-    unpublish and delete ask first (`live.confirm`)."""
+    unpublish, reset-chapters and delete ask first (`live.confirm`)."""
     access = await organiser_access(request)
     rid, what = access.recording.id, request.path_params["action"]
     form = await _form(request)
@@ -292,9 +292,11 @@ def _pdf(upload: Upload) -> Path:
 
 
 async def delete_attachment(request: Request) -> Response:
-    """POST /admin/recordings/{id}/attachments/{attachment_id}/delete."""
+    """POST /admin/recordings/{id}/attachments/{attachment_id}/delete; asks first."""
     access = await organiser_access(request)
-    await _form(request)
+    form = await _form(request)
+    if (asked := confirm.ask(request, form, REMOVE_ATTACHMENT)) is not None:
+        return asked
     aid = int(request.path_params["attachment_id"])
     async with app_state(request).db() as session, session.begin():
         attachment = await session.get(RecordingAttachment, aid)
@@ -323,7 +325,20 @@ ASK = {
         question=N_("The recording disappears from the archive and the event page; links to "
                     "it stop working until it is published again."),
         button=N_("Yes, unpublish")),
+    "reset-chapters": confirm.declare(
+        "recording.reset-chapters", f"{RECORDING}/reset-chapters",
+        back="/admin/recordings/{recording_id}",
+        title=N_("Derive the chapters again?"),
+        question=N_("The chapters are made again from the programme; chapters written or "
+                    "changed by hand are lost."),
+        button=N_("Yes, derive them again")),
 }
+REMOVE_ATTACHMENT = confirm.declare(
+    "recording.attachment-remove", f"{RECORDING}/attachments/{id_param('attachment_id')}/delete",
+    back="/admin/recordings/{recording_id}",
+    title=N_("Remove this attachment?"),
+    question=N_("The file is removed from the recording page and deleted from the disk."),
+    button=N_("Yes, remove it"))
 
 routes = [
     Route("/admin/events/{slug}/recordings", event_recordings, name="admin_event_recordings"),

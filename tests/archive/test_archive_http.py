@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import av
 import httpx
@@ -242,6 +243,39 @@ async def test_slides_per_programme_item(
         files={"file": ("x.pdf", b"hello", "text/plain")},
     )
     assert refused.status_code == 422 and "PDF" in refused.text
+
+
+async def test_removing_slides_and_deriving_chapters_again_ask_first(
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
+    """Removing an attachment and deriving the chapters again (which drops hand-made ones)
+    lead to the confirm page and change nothing; with `confirm` they are done."""
+    rid = recording["id"]
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    await client.post(f"/admin/recordings/{rid}/attachments", headers=ADMIN,
+                      data={"item": "2", "title": "Lysark"},
+                      files={"file": ("lysark.pdf", pdf, "application/pdf")})
+    await client.post(f"/admin/recordings/{rid}/chapters", headers=ADMIN,
+                      data={"chapters": "00:00:00 Mine egne"})
+    await wait_processed(client, rid, ADMIN)  # type: ignore[arg-type]
+
+    def state(body: dict[str, Any]) -> tuple[int, list[str]]:
+        return len(body["attachments"]), [c["title"] for c in body["chapters"]]
+
+    before = state((await client.get(f"/api/recordings/{rid}", headers=ADMIN)).json())
+    [attachment] = (await client.get(f"/api/recordings/{rid}", headers=ADMIN)).json()["attachments"]
+    remove = f"/admin/recordings/{rid}/attachments/{attachment['id']}/delete"
+    for action in (remove, f"/admin/recordings/{rid}/reset-chapters"):
+        asked = await client.post(action, headers=ADMIN)
+        assert asked.status_code == 303 and asked.headers["location"].startswith("/confirm/")
+        page = await client.get(asked.headers["location"], headers=ADMIN, params={"lang": "en"})
+        assert page.status_code == 200 and f'action="{action}"' in page.text
+    assert state((await client.get(f"/api/recordings/{rid}", headers=ADMIN)).json()) == before
+    for action in (remove, f"/admin/recordings/{rid}/reset-chapters"):
+        done = await client.post(action, headers=ADMIN, data={"confirm": "yes"})
+        assert done.status_code == 303 and done.headers["location"] == f"/admin/recordings/{rid}"
+    after = state(await wait_processed(client, rid, ADMIN))  # type: ignore[arg-type]
+    assert before == (1, ["Mine egne"]) and after == (0, ITEMS)
 
 
 @pytest.mark.parametrize("content", [b"this is not a video at all\n" * 100, b""])
