@@ -30,7 +30,9 @@ async def main(folder: Path) -> int:
     MEDIA.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="salen-shots-") as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/salen.db"
-        settings = make_settings(url, Path(tmp), default_locale="nb")
+        # SALEN_BASE_URL unset, as `salen serve` runs by default: the links, short addresses
+        # and QR codes on the pictures point at the address the pages were served from.
+        settings = make_settings(url, Path(tmp), default_locale="nb", base_url="")
         await asyncio.to_thread(upgrade, url)
         await load_demo_into(settings, MEDIA)
         async with serve_site(settings) as site, async_playwright() as driver:
