@@ -87,6 +87,18 @@ function button(label, key, onClick, { variant = "secondary", describe } = {}) {
   return b;
 }
 
+/** A question as labels and announcements name it: its opening words in quotes, never its
+ *  database id (moderators never see that number). */
+function named(q, max = 50) {
+  let text = q.text;
+  if (text.length > max) {
+    text = text.slice(0, max - 1);
+    const space = text.lastIndexOf(" ");
+    text = (space > max / 2 ? text.slice(0, space) : text).trimEnd() + "…";
+  }
+  return document.documentElement.lang === "nb" ? `«${text}»` : `“${text}”`;
+}
+
 /** The one primary action, then the others in a "More actions" menu (a <details>). */
 function actions(q, primary, others) {
   const row = [primary];
@@ -98,7 +110,7 @@ function actions(q, primary, others) {
   });
   menu.append(el("summary", { cls: "ds-button", text: texts.more_actions,
                               attrs: { "data-variant": "tertiary", "data-size": "sm",
-                                       "aria-label": format(texts.more_actions_label, { id: q.id }),
+                                       "aria-label": format(texts.more_actions_label, { id: named(q) }),
                                        "data-key": `menu-${q.id}` } }),
               el("div", { cls: "qa-menu-items" }, others));
   row.push(menu);
@@ -152,7 +164,7 @@ function editForm(q) {
   const area = el("textarea", { attrs: { id, rows: "3", "data-key": `edit-text-${q.id}`, dir: "auto" } });
   area.value = editing.get(q.id);
   area.addEventListener("input", () => editing.set(q.id, area.value));
-  form.append(el("label", { text: format(texts.edit_label, { id: q.id }), attrs: { for: id } }), area,
+  form.append(el("label", { text: format(texts.edit_label, { id: named(q) }), attrs: { for: id } }), area,
     el("button", { cls: "ds-button", text: texts.save,
                    attrs: { type: "submit", "data-key": `save-${q.id}`, "data-variant": "primary",
                             "data-size": "sm" } }),
@@ -188,11 +200,11 @@ function mergeControl(q) {
   ]);
   for (const other of state.withStatus(new Set(["pending", "approved", "on_air", "answered"]))) {
     if (other.id === q.id) continue;
-    const label = `#${other.id}: ${other.text.slice(0, 60)}`;
+    const label = named(other, 60);
     select.append(el("option", { text: label, attrs: { value: other.id, dir: "auto" } }));
   }
   const wrap = el("span", { cls: "qa-merge" }, [
-    el("label", { cls: "sr-only", text: format(texts.merge_into, { id: q.id }), attrs: { for: id } }),
+    el("label", { cls: "sr-only", text: format(texts.merge_into, { id: named(q) }), attrs: { for: id } }),
     select,
   ]);
   wrap.append(button(texts.merge, `merge-go-${q.id}`, () => {
@@ -231,7 +243,7 @@ function approvedControls(q, textId) {
 
 function move(q, position) {
   act("panel.move", { question: q.id, position }, () => {
-    say(format(texts.moved, { id: q.id, n: position + 1 }));
+    say(format(texts.moved, { id: named(q), n: position + 1 }));
   });
 }
 

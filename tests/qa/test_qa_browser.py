@@ -266,7 +266,7 @@ async def test_two_moderators_edit_merge_and_filter(
 
     await per.locator(f"[data-key=menu-{second}]").click()
     await per.locator(f"[data-key=merge-{second}]").click()
-    await per.get_by_label(f"Merge question {second} into").select_option(str(first))
+    await per.get_by_label("Merge question “And the roads in Otta?” into").select_option(str(first))
     await per.locator(f"[data-key=merge-go-{second}]").click()
     await expect(viewer.locator(f"[data-questions] [data-question='{second}']")).to_have_count(0)
     await expect(viewer.locator(f"[data-vote='{first}']")).to_contain_text("1")

@@ -144,3 +144,24 @@ async def test_the_desk_log_survives_a_reload_with_each_actions_time(
     bokmal = await open_page(browser, f"{desk_url}&lang=nb")
     await expect(bokmal.locator(f"li[data-question='{qid}'] .qa-by")).to_contain_text(re.compile(r"\b1 stemme(?!r)"))
     await expect(bokmal.locator("[data-log]")).to_contain_text("stilt av anonym deltaker")
+
+
+async def test_the_desk_names_questions_by_their_words_never_their_number(
+    browser: Browser, live_url: str, settings: Settings
+) -> None:
+    """The "More" menu's name, the edit field's label and the merge choices quote the
+    question's opening words; the database id (shown nowhere on the desk) is not read out."""
+    moderator_token, _ = await tokens(settings)
+    desk = await open_page(browser, f"{live_url}/e/{SLUG}/moderate?token={moderator_token}")
+    first = await floor_question(desk, "Who pays for the new bridge over the fjord at Otta?")
+    await floor_question(desk, "When does the bridge open?")
+    menu = desk.locator(f"[data-key=menu-{first}]")
+    await expect(menu).to_have_attribute(
+        "aria-label", "More actions for question “Who pays for the new bridge over the fjord at…”")
+    await menu.click()
+    await desk.locator(f"[data-key=edit-{first}]").click()
+    await expect(desk.get_by_label("Edit question “Who pays for", exact=False)).to_be_visible()
+    await desk.locator(f"[data-key=merge-{first}]").click()
+    options = await desk.locator(f"#merge-select-{first} option").all_inner_texts()
+    assert options[1:] == ["“When does the bridge open?”"]
+    assert str(first) not in " ".join(options)
