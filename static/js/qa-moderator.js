@@ -110,7 +110,7 @@ function actions(q, primary, others) {
   });
   menu.append(el("summary", { cls: "ds-button", text: texts.more_actions,
                               attrs: { "data-variant": "tertiary", "data-size": "sm",
-                                       "aria-label": format(texts.more_actions_label, { id: named(q) }),
+                                       "aria-describedby": `q-${q.id}-text`,
                                        "data-key": `menu-${q.id}` } }),
               el("div", { cls: "qa-menu-items" }, others));
   row.push(menu);
