@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -35,6 +36,7 @@ from stream.package.chapters import parse_offset
 from stream.package.poster import POSTER_NAME
 
 MAX_QUERY = 200
+PAGE_SIZE = 20  # recordings per archive page
 COUNT = ("%(num)d line holds “%(query)s”.", "%(num)d lines hold “%(query)s”.")
 EVENT_TYPES = frozenset(t.value for t in EventType)
 _SHOWN_QUESTIONS = ("approved", "on_air", "answered")
@@ -124,7 +126,7 @@ async def _transcripts(ids: list[int], settings: Settings | None) -> dict[int, s
 
 
 async def archive_page(request: Request) -> Response:
-    """GET /archive?q=&year=&type=: published recordings, newest first.
+    """GET /archive?q=&year=&type=&page=: published recordings, newest first, `PAGE_SIZE` a page.
 
     At most one query per view (`archive_version`, reused on SQLite until the database
     changes) while nothing in the archive changes.
@@ -135,6 +137,7 @@ async def archive_page(request: Request) -> Response:
     year = parse_id(year_text)
     kind = params.get("type", "")
     kind = kind if kind in EVENT_TYPES else ""
+    page = parse_id(params.get("page", "")) or 1
     cache: PageCache = request.state.page_cache
     version = await remembered(request, "archive", archive_version)
     everything = cache.get(("archive", version))
@@ -142,14 +145,31 @@ async def archive_page(request: Request) -> Response:
         async with app_state(request).db() as session:
             everything = cache.put(("archive", version),
                                    await published(session, app_state(request).settings))
-    key = ("archive", version, query, year, kind)
+    key = ("archive", version, query, year, kind, page)
     return cached_page(request, key, "archive.html",
-                       lambda: _archive_context(everything, query, year, kind))
+                       lambda: _archive_context(everything, query, year, kind, page))
+
+
+def pages_of(count: int, page: int, link: dict[str, str]) -> list[tuple[int, str]]:
+    """The pagination's pages around `page` (first, last, and two either side; 0 marks a
+    gap), each with its address: the search's query string (`link`) plus `page`."""
+    last = max(1, -(-count // PAGE_SIZE))
+    wanted = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    found: list[tuple[int, str]] = []
+    for n in wanted:
+        if found and n - found[-1][0] > 1:
+            found.append((0, ""))
+        query = urlencode({**{k: v for k, v in link.items() if v}, "page": str(n)})
+        found.append((n, f"/archive?{query}"))
+    return found
 
 
 def _archive_context(everything: list[Listed], query: str, year: int | None,
-                     kind: str) -> dict[str, Any]:
-    shown = [x for x in everything if matches(x, query.lower().split(), year, kind)]
+                     kind: str, page: int) -> dict[str, Any]:
+    found = [x for x in everything if matches(x, query.lower().split(), year, kind)]
+    page = min(page, max(1, -(-len(found) // PAGE_SIZE)))
+    shown = found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    link = {"q": query, "year": str(year or ""), "type": kind}
     years = sorted(
         {
             (x.recording.started_at or x.recording.published_at).year  # type: ignore[union-attr]
@@ -160,6 +180,9 @@ def _archive_context(everything: list[Listed], query: str, year: int | None,
     )
     return {
         "listed": shown,
+        "found": len(found),
+        "page": page,
+        "pages": pages_of(len(found), page, link) if len(found) > PAGE_SIZE else [],
         "q": query,
         "year": year,
         "kind": kind,
