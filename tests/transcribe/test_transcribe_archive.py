@@ -178,7 +178,7 @@ async def test_the_draft_track_is_named_in_the_readers_language(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     """Speech recognition's track, stored as "nb (automatic draft)", is "Automatisk utkast
-    (nb)" on the bokmål recording page and the organiser's page, never English."""
+    (nb)" on the bokmål recording page, the organiser's page and the caption editor."""
     engine = create_engine(settings.database_url)
     async with sessionmaker(engine)() as session:
         draft = await session.scalar(
@@ -186,6 +186,7 @@ async def test_the_draft_track_is_named_in_the_readers_language(
         assert draft is not None and draft.label == "nb (automatic draft)"  # the demo's
         rid = draft.recording_id
     await engine.dispose()
-    for path in (f"/recordings/{rid}", f"/admin/recordings/{rid}"):
+    for path in (f"/recordings/{rid}", f"/admin/recordings/{rid}",
+                 f"/admin/recordings/{rid}/captions/nb-auto/edit"):
         page = (await client.get(path, params={"lang": "nb"}, headers=ADMIN)).text
         assert "Automatisk utkast (nb)" in page and "automatic draft" not in page, path
