@@ -160,3 +160,13 @@ async def test_recording_page_shows_launch_and_reveal_moments(running: Any) -> N
     assert page.status_code == 200
     assert "&lt;i&gt;Enig?&lt;/i&gt;" in page.text
     assert 'href="?t=30"' in page.text and 'href="?t=40"' in page.text
+
+
+async def test_the_list_names_kinds_and_states_in_the_readers_language(running: Any) -> None:
+    """The demo's polls read "Flervalg · Forberedt" and "Ordsky · Stengt · vist" in bokmål,
+    never the stored words ("multiple", "draft", "closed")."""
+    client, _ = running
+    page = await client.get(f"/admin/events/{SLUG}/polls", headers=ADMIN, params={"lang": "nb"})
+    table = page.text.split("data-polls-table", 1)[1].split("</table>", 1)[0]
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", table)]
+    assert cells[1:3] == ["Flervalg", "Forberedt"] and cells[6:8] == ["Ordsky", "Stengt · vist"]
