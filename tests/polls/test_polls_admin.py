@@ -106,12 +106,16 @@ async def test_exports_hold_counts_without_formulas(running: Any) -> None:
 
 
 async def test_innspill_report_lists_polls_and_questions(running: Any) -> None:
-    """The printable report shows each run poll's results, escaped."""
+    """The printable report shows each run poll's results, escaped; group work without rooms
+    says so instead of leaving its heading empty; the title is the largest heading."""
     client, state = running
     await _run_poll(state)
     page = await client.get(f"/admin/events/{SLUG}/innspill", headers=ADMIN)
     assert page.status_code == 200
     assert "=SUM(A1): 2" in page.text and "Spørsmål som ble stilt" in page.text
+    assert "Ingen gruppearbeid." in page.text
+    assert '<h1 class="ds-heading" data-size="md">' in page.text
+    assert 'data-size="md"' not in page.text.split("<h1", 1)[1].split("</h1>", 1)[1]
 
 
 async def test_demo_has_a_prepared_and_a_finished_poll(running: Any) -> None:
