@@ -82,7 +82,7 @@ async def load_demo(session: AsyncSession, today: dt.date | None = None) -> list
             imported.append(doc.slug)
     email, password = DEMO_ORGANISER
     if (await session.scalars(select(User).where(User.email == email))).first() is None:
-        session.add(User(email=email, name="Demo organiser", is_admin=True,
+        session.add(User(email=email, name="Demoarrangør", is_admin=True,
                          password_hash=hash_password(password)))
     return imported
 
