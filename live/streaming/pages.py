@@ -55,6 +55,13 @@ def publish_texts(request: Request) -> dict[str, str]:
             "Someone is already streaming to this event."
         ),
         "The connection to the server failed.": loc.gettext("The connection to the server failed."),
+        "The server refused the offer.": loc.gettext("The server refused the offer."),
+        "camera_denied": loc.gettext(
+            "The browser was not allowed to use the camera and microphone. Allow them (the "
+            "icon in the address bar) and try again."
+        ),
+        "camera_busy": loc.gettext("The camera or microphone is in use by another program."),
+        "no_camera": loc.gettext("No camera or microphone was found."),
     }
 
 

@@ -1,6 +1,6 @@
 // The remote speaker's publishing page (templates/stream/publish.html): camera preview, then
 // WHIP publishing with the stream key through whip-publish.js. Texts come from the page.
-import { WhipPublisher } from "./whip-publish.js";
+import { WhipPublisher, deviceProblem } from "./whip-publish.js";
 
 const root = document.querySelector("[data-publish]");
 const form = document.querySelector("[data-publish-form]");
@@ -44,7 +44,7 @@ buttons.preview.addEventListener("click", async () => {
     video.srcObject = previewStream;
     show("preview");
   } catch (error) {
-    show("error", String(error.message || error));
+    show("error", deviceProblem(error));
   }
 });
 

@@ -361,7 +361,16 @@
   }
 
   async function startVideo() {
-    const stream = await navigator.mediaDevices.getUserMedia({video: true, audio: true});
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({video: true, audio: true});
+    } catch (error) {
+      // The browser's own message is in its language; say why in the page's.
+      const name = (error && error.name) || "";
+      const why = name === "NotAllowedError" || name === "SecurityError" ? "CameraDenied"
+        : name === "NotReadableError" || name === "AbortError" ? "CameraBusy" : "NoCamera";
+      throw new Error(text(why));
+    }
     const pc = new RTCPeerConnection();
     for (const track of stream.getTracks()) {
       prefer(pc.addTransceiver(track, {direction: "sendonly"}), track.kind, RTCRtpSender);

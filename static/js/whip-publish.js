@@ -22,6 +22,15 @@ const MESSAGES = {
   400: "The server refused the offer.",
 };
 
+/** Why the browser gave no camera or microphone, as a message key the page translates
+ *  (the browser's own message is in its language, not the page's). */
+export function deviceProblem(error) {
+  const name = (error && error.name) || "";
+  if (name === "NotAllowedError" || name === "SecurityError") return "camera_denied";
+  if (name === "NotReadableError" || name === "AbortError") return "camera_busy";
+  return "no_camera";
+}
+
 export class WhipPublisher {
   constructor({ whipUrl, streamKey, preview = null, onStatus = () => {}, maxBitrate = 2500000 }) {
     this.whipUrl = whipUrl;
@@ -45,7 +54,7 @@ export class WhipPublisher {
     try {
       this.stream = await navigator.mediaDevices.getUserMedia(constraints);
     } catch (error) {
-      this.setStatus("error", `No camera or microphone: ${error.message || error}`);
+      this.setStatus("error", deviceProblem(error));
       throw error;
     }
     if (this.preview) {

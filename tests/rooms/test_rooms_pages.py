@@ -358,6 +358,20 @@ async def test_two_browsers_see_each_other_in_the_room_call(
     assert sorted(rooms.video.publishers(room_id)) == sorted(ids)  # type: ignore[type-var]
 
 
+async def test_a_busy_camera_is_explained_in_the_pages_language(
+        browser: Browser, served: tuple[str, RoomsLive], workshop: dict[str, Any]) -> None:
+    """A camera another program holds: the room says so in the page's words, not the
+    browser's own message ("Could not start video source")."""
+    url, rooms = served
+    (member, _), _ = await open_room_pages(browser, url, rooms, workshop)
+    await member.evaluate(
+        "() => { navigator.mediaDevices.getUserMedia = () => Promise.reject("
+        "new DOMException('Could not start video source', 'NotReadableError')); }")
+    await member.get_by_role("button", name="Start camera and join the call").click()
+    problem = member.locator("[data-room-status]")
+    await expect(problem).to_have_text("The camera or microphone is in use by another program.")
+
+
 async def test_organiser_form_configures_plans_moves_and_publishes(
         settings: Settings, workshop: dict[str, Any]) -> None:
     """The set-up form saves settings, plans rooms (asking first), moves someone, publishes

@@ -164,3 +164,25 @@ async def test_wrong_key_is_reported_on_the_publish_page(browser: Browser, live_
     )
     assert "The stream key is wrong." in str(await publisher.text_content("[data-publish-status]"))
     assert await publisher.is_enabled("[data-start]")
+
+
+async def test_a_refused_camera_is_explained_in_the_pages_language(
+    browser: Browser, live_url: str
+) -> None:
+    """A speaker who has not let the browser use the camera is told so in bokmål, with what to
+    do, not the browser's own English ("Permission denied"); start stays usable."""
+    key = await streamed_event(live_url)
+    context = await new_context(browser)
+    await context.add_init_script(
+        "navigator.mediaDevices.getUserMedia = () => Promise.reject("
+        "new DOMException('Permission denied', 'NotAllowedError'));")
+    publisher = await context.new_page()
+    await publisher.goto(f"{live_url}/e/{SLUG}/publish?key={key}&lang=nb")
+    for button in ("[data-preview]", "[data-start]"):
+        await publisher.click(button)
+        await publisher.wait_for_function(
+            "() => document.querySelector('[data-publish]').dataset.mode === 'error'",
+            timeout=GUARD_MS)
+        status = str(await publisher.text_content("[data-publish-status]"))
+        assert "fikk ikke lov til å bruke kamera og mikrofon" in status, status
+        assert "Permission" not in status and await publisher.is_enabled("[data-start]")
