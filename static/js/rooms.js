@@ -78,9 +78,13 @@
   function status(message) {
     if (statusBox) statusBox.textContent = message || "";
   }
+  const errorTexts = JSON.parse(
+    (document.querySelector("[data-rooms-errors]") || {}).textContent || "{}");
   function showError(error) {
     const box = page.querySelector("[data-rooms-error]");
-    const message = (error && error.message) || String(error);
+    const said = error && error.code === "disconnected" ? text("Reconnecting")
+      : (error && error.message) || String(error);
+    const message = errorTexts[said] || said;  // the server's refusals come in English
     if (box) { box.hidden = false; box.textContent = message; } else status(message);
   }
 

@@ -372,6 +372,18 @@ async def test_a_busy_camera_is_explained_in_the_pages_language(
     await expect(problem).to_have_text("The camera or microphone is in use by another program.")
 
 
+async def test_a_refusal_is_shown_in_the_pages_language(
+        browser: Browser, served: tuple[str, RoomsLive], workshop: dict[str, Any]) -> None:
+    """A note of only spaces is refused by the server; a bokmål page says so in bokmål
+    ("Skriv noe først."), not in the server's English ("Write something first.")."""
+    url, rooms = served
+    (member, _), _ = await open_room_pages(browser, url, rooms, workshop)
+    await member.goto(member.url + ("&" if "?" in member.url else "?") + "lang=nb")
+    await member.get_by_label("Nytt punkt under Utfordringer").fill("   ")
+    await member.get_by_role("button", name="Legg til").first.click()
+    await expect(member.locator("[data-room-status]")).to_have_text("Skriv noe først.")
+
+
 async def test_organiser_form_configures_plans_moves_and_publishes(
         settings: Settings, workshop: dict[str, Any]) -> None:
     """The set-up form saves settings, plans rooms (asking first), moves someone, publishes
