@@ -27,7 +27,7 @@ from live.models.people import Organisation, OrganisationAlias, OrganisationKind
 from live.models.registration import Registration, Status
 from live.organisations.domain import name_key
 from live.organisations.service import exact
-from live.registration.quota import Applied, applicable
+from live.registration.quota import Applied, applicable, counted
 from live.registration.service import lock_event, write_transaction
 
 
@@ -140,12 +140,7 @@ async def _counted(session: AsyncSession, event_id: int, quota: Applied) -> list
     """The event's live registrations a quota counts, in the order people registered."""
     query = select(Registration.id).where(
         Registration.event_id == event_id, Registration.status != Status.CANCELLED)
-    if quota.region is not None:
-        query = query.join(Organisation, Organisation.id == Registration.organisation_id).where(
-            Organisation.region == quota.region)
-    else:
-        query = query.where(Registration.organisation_id == quota.organisation_id)
-    return list(await session.scalars(query.order_by(Registration.id)))
+    return list(await session.scalars(counted(query, quota).order_by(Registration.id)))
 
 
 async def reflag(session: AsyncSession, organisation: Organisation) -> list[int]:

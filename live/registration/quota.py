@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models.events import Event, Quota
@@ -57,6 +58,8 @@ class Applied:
     limit: int
     organisation_id: int | None = None
     region: str | None = None
+    # A region quota for one kind of body counts only that kind in the region.
+    kind: str | None = None
 
 
 def applicable(quotas: list[Quota], organisation: Organisation) -> list[Applied]:
@@ -68,7 +71,8 @@ def applicable(quotas: list[Quota], organisation: Organisation) -> list[Applied]
                 organisation.kind
             )
             if organisation.region == q.region and kind_ok:
-                found.append(Applied(q.region, q.limit, region=q.region))
+                kind = None if q.organisation_kind is None else str(q.organisation_kind)
+                found.append(Applied(q.region, q.limit, region=q.region, kind=kind))
         elif rules.applicable_limit(
             [rules.QuotaRule(q.limit, q.organisation_kind, q.organisation_id)],
             organisation.id,
@@ -78,18 +82,22 @@ def applicable(quotas: list[Quota], organisation: Organisation) -> list[Applied]
     return found
 
 
+def counted(query: Select[Any], quota: Applied) -> Select[Any]:
+    """`query` over an event's live registrations narrowed to those the quota counts."""
+    if quota.region is None:
+        return query.where(Registration.organisation_id == quota.organisation_id)
+    query = query.join(Organisation, Organisation.id == Registration.organisation_id).where(
+        Organisation.region == quota.region
+    )
+    return query if quota.kind is None else query.where(Organisation.kind == quota.kind)
+
+
 async def used(session: AsyncSession, event_id: int, quota: Applied) -> int:
     """Live registrations of the event that the quota counts."""
     query = select(func.count()).select_from(Registration).where(
         Registration.event_id == event_id, Registration.status != Status.CANCELLED
     )
-    if quota.region is not None:
-        query = query.join(Organisation, Organisation.id == Registration.organisation_id).where(
-            Organisation.region == quota.region
-        )
-    else:
-        query = query.where(Registration.organisation_id == quota.organisation_id)
-    return int(await session.scalar(query) or 0)
+    return int(await session.scalar(counted(query, quota)) or 0)
 
 
 async def event_quotas(session: AsyncSession, event: Event) -> list[Quota]:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.models import Quota, Registration
+from live.models.people import OrganisationKind
 from live.models.registration import Attendance, Status
 from live.organisations import review
 from live.organisations.domain import read_registry
@@ -120,6 +121,25 @@ async def test_region_quota_counts_the_region_together(db: DB) -> None:
         await service.register(db, slug, person(4, "Vågå kommune"))
     assert caught.value.message.startswith(
         "Nord-Gudbrandsdalsregionen has already used its 2 of 2 places.")
+
+
+async def test_region_quota_of_one_kind_counts_only_that_kind(db: DB) -> None:
+    """A region quota for municipalities ignores a firm of the region, when checked and when reflagged."""
+    slug = await prepared(db, quota=4)
+    event_id = await event_of(db, slug)
+    async with db() as session, session.begin():
+        session.add(Quota(event_id=event_id, region="Nord-Gudbrandsdalsregionen",
+                          organisation_kind=OrganisationKind.MUNICIPALITY, limit=1))
+    await service.register(db, slug, person(1, "Otta Rekneskap AS", as_typed=True))
+    await service.register(db, slug, person(2, "Sel kommune"))
+    [firm] = await review.pending(db)
+    assert await review.classify(db, firm.id, "private", "Nord-Gudbrandsdalsregionen") == []
+    third = await service.register(db, slug, person(3, "Otta Rekneskap AS"))
+    assert third.receipt.status == Status.CONFIRMED
+    with pytest.raises(Refusal) as caught:
+        await service.register(db, slug, person(4, "Lom kommune"))
+    assert caught.value.message.startswith(
+        "Nord-Gudbrandsdalsregionen has already used its 1 of 1 places.")
 
 
 async def test_organisation_number_and_former_names_match(db: DB) -> None:
