@@ -127,6 +127,28 @@ async def test_review_page_merges_and_shows_flags(web: httpx.AsyncClient) -> Non
     assert 'id="quota-flags"' not in after_list.text and "Person 5" in after_list.text
 
 
+async def test_review_page_proposes_no_kind_and_the_registrys_guess(web: httpx.AsyncClient) -> None:
+    """No kind is chosen for the organiser; a misspelt county comes with it filled in to merge."""
+    typo = person(6, organisation="Innlandett fylkeskommune", organisation_choice="as-typed")
+    firm = person(7, organisation="Kari Nordmann AS", organisation_choice="as-typed")
+    for data in (typo, firm):
+        assert (await post_form(web, CONFERENCE, data)).status_code == 303
+    page = await web.get("/admin/organisations", headers=ADMIN)
+    cards = dict(re.findall(r'<h2[^>]*>([^<]+)</h2>(.*?)</li>', page.text, re.DOTALL))
+    typo_card, firm_card = cards["Innlandett fylkeskommune"], cards["Kari Nordmann AS"]
+    assert '<option value="" selected disabled>Choose a kind</option>' in firm_card
+    assert re.search(r'<option value="county"[^>]*selected', firm_card) is None
+    assert "The registry suggests: Innlandet fylkeskommune" in typo_card
+    assert 'value="Innlandet fylkeskommune"' in typo_card
+    assert "The registry suggests" not in firm_card
+    assert 'list="known-organisations" maxlength="200">' in firm_card  # empty
+    org = re.search(r'/admin/organisations/(\d+)/classify', firm_card)
+    assert org
+    unchosen = await web.post(f"/admin/organisations/{org.group(1)}/classify", headers=ADMIN,
+                              data={"csrf_token": csrf_of(page.text), "kind": ""})
+    assert unchosen.status_code == 422 and "Kari Nordmann AS" in unchosen.text
+
+
 async def test_review_needs_a_site_organiser(web: httpx.AsyncClient) -> None:
     """The review list and its actions answer 401 to anybody else, as JSON on the API."""
     assert (await web.get("/api/organisations/review")).status_code == 401
