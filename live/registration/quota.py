@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from live.models.events import Event, Quota
 from live.models.people import Organisation
 from live.models.registration import Registration, Status
-from live.organisations.service import identify
+from live.organisations.domain import orgnr_of
+from live.organisations.service import exact, identify
 from live.registration import rules
 from live.registration.rules import N_, Message, Refused
 
@@ -40,10 +41,23 @@ class OrganisationUnclear(Refused):
         super().__init__("registration.organisation_unclear", text, {"organisation": text})
 
 
+class UnknownNumber(Refused):
+    """422: an organisation number the registry does not know (a number is no name to review)."""
+
+    def __init__(self, number: str) -> None:
+        text = Message(
+            N_("The organisation number %(number)s is not in Salen's register. "
+               "Type the organisation's name instead."), {"number": number})
+        super().__init__("registration.organisation_unclear", text, {"organisation": text})
+
+
 async def organisation_for(
     session: AsyncSession, name: str, *, as_typed: bool = False
 ) -> Organisation:
     """The organisation a registration naming `name` counts for; refused when unclear."""
+    number = orgnr_of(name)
+    if number is not None and not await exact(session, name):
+        raise UnknownNumber(number)
     found = await identify(session, name, as_typed=as_typed)
     if isinstance(found, tuple):
         raise OrganisationUnclear(found)

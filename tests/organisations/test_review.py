@@ -151,6 +151,19 @@ async def test_organisation_number_and_former_names_match(db: DB) -> None:
     assert former.receipt.organisation == "Innlandet fylkeskommune"
 
 
+async def test_an_unknown_organisation_number_asks_for_the_name(db: DB) -> None:
+    """A number the registry lacks is refused with a request for the name, never put up for review."""
+    slug = await prepared(db, quota=4)
+    for as_typed in (False, True):
+        with pytest.raises(Refusal) as caught:
+            await service.register(db, slug, person(1, "920 717 152", as_typed=as_typed))
+        assert caught.value.code == "registration.organisation_unclear"
+        assert caught.value.message == (
+            "The organisation number 920717152 is not in Salen's register. "
+            "Type the organisation's name instead.")
+    assert await review.pending(db) == []
+
+
 async def test_reloading_the_registry_adopts_a_typed_name(db: DB) -> None:
     """A body typed before the registry knew it is adopted by the registry with its registrations."""
     slug = (await seed(db, quota=4)).slug
