@@ -49,7 +49,10 @@ SUFFIXES = {
     "kommunen": "kommune",
 }
 BARE_SUFFIXES = ("fylkeskommune", "kommune")
-CLOSE = 0.86  # difflib ratio above which a typed key suggests a known one
+# difflib ratio of the distinctive parts (suffix left out, letters folded) above which a
+# typed name suggests a known one: "Inlandet" is close to "Innlandet", not to "Nordland".
+CLOSE = 0.8
+NORDIC = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o"})
 
 
 def name_key(text: str) -> str:
@@ -57,7 +60,23 @@ def name_key(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = re.sub(r"[.,;:()\[\]\"'«»/]+", " ", folded)
     words = [SUFFIXES.get(word, word) for word in folded.split()]
+    if len(words) > 2 and words[0] in BARE_SUFFIXES and words[1] == "i":
+        words = [*words[2:], words[0]]  # "Fylkeskommunen i Innlandet"
     return " ".join(words)
+
+
+def loose(key: str) -> str:
+    """A key with Norwegian letters and accents folded and hyphens as spaces (near misses)."""
+    folded = key.translate(NORDIC).replace("-", " ")
+    bare = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    return " ".join(bare.split())
+
+
+def _stem(key: str) -> tuple[str, str]:
+    """(the distinctive part, the kind suffix or "") of a key; "fylkeskomune" is a suffix."""
+    head, _, last = key.rpartition(" ")
+    suffix = difflib.get_close_matches(last, BARE_SUFFIXES, n=1, cutoff=0.85) if head else []
+    return (head, suffix[0]) if suffix else (key, "")
 
 
 def orgnr_of(text: str) -> str | None:
@@ -212,10 +231,39 @@ def decide(typed: str, known: Known) -> Decision:
     bare = {i for suffix in BARE_SUFFIXES for i in known.ids_by_key.get(f"{key} {suffix}", set())}
     if bare:
         return Unsure(_sorted_names(known, bare))
-    close = difflib.get_close_matches(key, list(known.ids_by_key), n=3, cutoff=CLOSE)
-    suggested: list[str] = []
-    for match in close:
-        for name in _sorted_names(known, known.ids_by_key[match]):
-            if name not in suggested:
-                suggested.append(name)
-    return Unsure(tuple(suggested[:3])) if suggested else Unknown()
+    suggested = _names_of(known, _near(key, known))
+    return Unsure(suggested[:3]) if suggested else Unknown()
+
+
+def _names_of(known: Known, keys: Iterable[str]) -> tuple[str, ...]:
+    """The display names of the bodies under `keys`, each once, in the keys' order."""
+    names: list[str] = []
+    for key in keys:
+        names += [n for n in _sorted_names(known, known.ids_by_key[key]) if n not in names]
+    return tuple(names)
+
+
+def _near(key: str, known: Known) -> list[str]:
+    """Known keys `key` probably means: the same letters folded, a known name with more
+    words after it ("Innlandet fylkeskommune, avdeling for samferdsel"), or a near spelling
+    of the distinctive part among bodies of the same suffix."""
+    by_loose: dict[str, list[str]] = {}
+    for known_key in known.ids_by_key:
+        by_loose.setdefault(loose(known_key), []).append(known_key)
+    typed = loose(key)
+    if typed in by_loose:
+        return by_loose[typed]
+    longer = [k for k in by_loose if typed.startswith(f"{k} ")]
+    if longer:
+        return by_loose[max(longer, key=len)]
+    stem, suffix = _stem(typed)
+    stems: dict[str, list[str]] = {}
+    for folded, keys in by_loose.items():
+        known_stem, known_suffix = _stem(folded)
+        if known_suffix == suffix:
+            stems.setdefault(known_stem, []).extend(keys)
+        elif not suffix:  # no suffix typed (or a misspelt one): whole names and bare places
+            stems.setdefault(folded, []).extend(keys)
+            stems.setdefault(known_stem, []).extend(keys)
+    close = difflib.get_close_matches(stem, list(stems), n=3, cutoff=CLOSE)
+    return [k for match in close for k in stems[match]]

@@ -86,3 +86,32 @@ def test_decisions() -> None:
     assert decide("Innlandett fylkeskommune", k) == Unsure(("Innlandet fylkeskommune",))
     assert decide("Mjøsen bryggeri", k) == Unknown()
     assert domain.orgnr_of("939 617 671") == "939617671"
+
+
+def shipped() -> Known:
+    k = Known()
+    for i, entry in enumerate(read_registry()):
+        k.add(i, entry.name, entry.keys(), entry.orgnr)
+    return k
+
+
+def test_near_misses_in_the_shipped_registry_suggest_the_body_meant() -> None:
+    """Typos, letters typed without æøå, a department after the name, "fylkeskommunen i X"."""
+    k = shipped()
+    cases = {
+        "Inlandet fylkeskommune": ("Innlandet fylkeskommune",),  # not Nordland's too
+        "Innladet": ("Innlandet fylkeskommune",),
+        "Gjovik kommune": ("Gjøvik kommune",),  # not Vik's
+        "Vaga kommune": ("Vågå kommune",),
+        "Ostfold fylkeskommune": ("Østfold fylkeskommune",),
+        "Nordfron kommune": ("Nord-Fron kommune",),
+        "Innlandet fylkeskommune, avdeling for samferdsel": ("Innlandet fylkeskommune",),
+        "Statens vegvesen region øst": ("Statens vegvesen",),
+    }
+    for typed, names in cases.items():
+        assert decide(typed, k) == Unsure(names), typed
+    innlandet = decide("Innlandet fylkeskommune", k)
+    assert decide("Fylkeskommunen i Innlandet", k) == innlandet
+    assert isinstance(innlandet, Found)
+    assert decide("Innlandet county council", k) == Unknown()
+    assert decide("Mjøsen bryggeri", k) == Unknown()
