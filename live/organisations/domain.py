@@ -4,14 +4,16 @@ Contract:
 - `name_key(text)` is the one normal form names are compared in: case, width and spacing
   folded, punctuation dropped, and the usual spellings of the suffixes made one
   ("fylkeskommune", "fylke", "FK", "fk." → "fylkeskommune"; "kommunen" → "kommune"). So
-  "Innlandet fylkeskommune", " INNLANDET  fylke" and "innlandet FK" share a key.
+  "Innlandet fylkeskommune", " INNLANDET  fylke", "innlandet FK" and "Fylkeskommunen i
+  Innlandet" share a key.
 - `orgnr_of(text)` is the organisation number a text is (nine digits, spaces allowed).
 - `parse_registry(text)` reads a registry file (`data/registry.csv`'s shape) completely or
   raises `RegistryError` listing every bad line by number: nothing is half-read.
 - `decide(...)` says what a typed name is: one body (`Found`), one of several
   (`Ambiguous`: "Viken fylkeskommune" is now three), probably a known one (`Unsure`, with
   the suggestion to show), or nothing known (`Unknown`). Exact keys and aliases are
-  certain; a close spelling or a bare place name ("Innlandet") is only a suggestion, since
+  certain; a close spelling (compared with æøå folded and the suffix apart), a bare place
+  name ("Innlandet") or a known name with more words after it is only a suggestion, since
   the registrant may mean another body of that place.
 """
 
