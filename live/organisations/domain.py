@@ -268,4 +268,6 @@ def _near(key: str, known: Known) -> list[str]:
             stems.setdefault(folded, []).extend(keys)
             stems.setdefault(known_stem, []).extend(keys)
     close = difflib.get_close_matches(stem, list(stems), n=3, cutoff=CLOSE)
+    if stem in close:  # the same letters but for æøå: only that ("Vaga": Vågå, not Vågan)
+        close = [stem]
     return [k for match in close for k in stems[match]]
