@@ -119,10 +119,7 @@ def _entry(row: Mapping[str, str | None], line: int, problems: list[tuple[int, s
         problems.append((line, f"unknown kind {values['kind']!r}"))
     if not values["name"] or len(values["name"]) > NAME_MAX:
         problems.append((line, "a name of 1 to 200 characters is required"))
-    if values["number"] and not re.fullmatch(r"\d{2}|\d{4}", values["number"]):
-        problems.append((line, f"number {values['number']!r} is not 2 or 4 digits"))
-    if values["county"] and not re.fullmatch(r"\d{2}", values["county"]):
-        problems.append((line, f"county {values['county']!r} is not 2 digits"))
+    problems += [(line, p) for p in _number_problems(values)]
     if values["orgnr"] and orgnr_of(values["orgnr"]) is None:
         problems.append((line, f"orgnr {values['orgnr']!r} is not 9 digits"))
     if len(problems) > before:
@@ -134,12 +131,43 @@ def _entry(row: Mapping[str, str | None], line: int, problems: list[tuple[int, s
     )
 
 
+def _number_problems(values: Mapping[str, str]) -> list[str]:
+    """What is wrong with a line's numbers: a county has 2 digits, a municipality 4, and
+    its county is the first two of them."""
+    number, county, kind = values["number"], values["county"], values["kind"]
+    width = {"county": 2, "municipality": 4}.get(kind)
+    found = []
+    if width is not None and not re.fullmatch(rf"\d{{{width}}}", number):
+        found.append(f"a {kind} needs a number of {width} digits, not {number!r}")
+    elif number and not re.fullmatch(r"\d{2}|\d{4}", number):
+        found.append(f"number {number!r} is not 2 or 4 digits")
+    if county and not re.fullmatch(r"\d{2}", county):
+        found.append(f"county {county!r} is not 2 digits")
+    elif width == 4 and len(number) == 4 and county != number[:2]:
+        found.append(f"municipality {number!r} lies in county {number[:2]!r}, not {county!r}")
+    return found
+
+
+def _cross_problems(entries: list[tuple[int, Entry]]) -> list[tuple[int, str]]:
+    """Lines that clash with others: a number twice, a municipality of a county not listed."""
+    counties = {e.number for _, e in entries if e.kind == OrganisationKind.COUNTY}
+    seen: dict[tuple[str, str], int] = {}
+    problems = []
+    for line, e in entries:
+        if e.number and (e.kind, e.number) in seen:
+            problems.append((line, f"number {e.number!r} is on line {seen[(e.kind, e.number)]} too"))
+        seen.setdefault((e.kind, e.number), line)
+        if e.kind == OrganisationKind.MUNICIPALITY and counties and e.county not in counties:
+            problems.append((line, f"county {e.county!r} is not a county of the file"))
+    return problems
+
+
 def parse_registry(text: str) -> list[Entry]:
     """Every entry of a registry file, or `RegistryError` naming each bad line."""
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or not {"kind", "name"} <= set(reader.fieldnames):
         raise RegistryError([(1, f"the header must name the columns {', '.join(COLUMNS)}")])
-    entries: list[Entry] = []
+    entries: list[tuple[int, Entry]] = []
     problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     for row in reader:
@@ -155,12 +183,13 @@ def parse_registry(text: str) -> list[Entry]:
                 problems.append((line, f"{unique!r} is on line {seen[unique]} too"))
             elif unique:
                 seen[unique] = line
-        entries.append(entry)
+        entries.append((line, entry))
+    problems = sorted(problems + _cross_problems(entries))
     if problems:
         raise RegistryError(problems)
     if not entries:
         raise RegistryError([(1, "the file lists no organisations")])
-    return entries
+    return [entry for _, entry in entries]
 
 
 def read_registry(path: Path = REGISTRY_FILE) -> list[Entry]:
