@@ -87,6 +87,13 @@ def orgnr_of(text: str) -> str | None:
     return digits if re.fullmatch(r"\d{9}", digits) else None
 
 
+def orgnr_checks(number: str) -> bool:
+    """Whether a nine-digit organisation number's last digit is its modulus 11 check digit."""
+    total = sum(int(d) * w for d, w in zip(number[:8], (3, 2, 7, 6, 5, 4, 3, 2), strict=True))
+    check = (11 - total % 11) % 11
+    return check != 10 and check == int(number[8])
+
+
 @dataclass(frozen=True)
 class Entry:
     """One body of the registry file."""
@@ -120,8 +127,11 @@ def _entry(row: Mapping[str, str | None], line: int, problems: list[tuple[int, s
     if not values["name"] or len(values["name"]) > NAME_MAX:
         problems.append((line, "a name of 1 to 200 characters is required"))
     problems += [(line, p) for p in _number_problems(values)]
-    if values["orgnr"] and orgnr_of(values["orgnr"]) is None:
+    number = orgnr_of(values["orgnr"]) if values["orgnr"] else ""
+    if number is None:
         problems.append((line, f"orgnr {values['orgnr']!r} is not 9 digits"))
+    elif number and not orgnr_checks(number):
+        problems.append((line, f"orgnr {number!r} fails its check digit (a typo?)"))
     if len(problems) > before:
         return None
     aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())

@@ -128,7 +128,8 @@ def test_numbers_are_checked_per_kind_and_across_lines() -> None:
             "municipality,3434,15,,Vågå kommune,,\n"
             "municipality,,34,,Dovre kommune,,\n"
             "municipality,4601,46,,Bergen kommune,,\n"
-            "ministry,,,,Finansdepartementet,,\n")
+            "ministry,,,,Finansdepartementet,,\n"
+            "municipality,3436,34,959377676,Lom kommune (typo),,\n")
     with pytest.raises(RegistryError) as caught:
         parse_registry(text)
     assert caught.value.problems == [
@@ -138,6 +139,7 @@ def test_numbers_are_checked_per_kind_and_across_lines() -> None:
         (6, "municipality '3434' lies in county '34', not '15'"),
         (7, "a municipality needs a number of 4 digits, not ''"),
         (8, "county '46' is not a county of the file"),
+        (10, "orgnr '959377676' fails its check digit (a typo?)"),
     ]
 
 
