@@ -15,6 +15,7 @@ Contract:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -25,8 +26,8 @@ from live.models.events import Quota
 from live.models.organisations import QuotaFlag
 from live.models.people import Organisation, OrganisationAlias, OrganisationKind
 from live.models.registration import Registration, Status
-from live.organisations.domain import name_key
-from live.organisations.service import exact
+from live.organisations.domain import Entry, name_key
+from live.organisations.service import exact, load_registry
 from live.registration.quota import Applied, applicable, counted
 from live.registration.service import lock_event, write_transaction
 
@@ -134,6 +135,22 @@ async def merge(db: async_sessionmaker[AsyncSession], organisation_id: int, into
             session.add(OrganisationAlias(key=key, name=organisation.name, organisation_id=target.id))
         await session.flush()
         return await reflag(session, target)
+
+
+async def load_and_reflag(session: AsyncSession, entries: Sequence[Entry]) -> tuple[int, list[int]]:
+    """Load a registry file (`service.load_registry`), then flag registrations now beyond a
+    quota because the file knows a name registrants typed (it adopts that organisation,
+    giving it a kind). Returns (bodies loaded, registrations newly flagged)."""
+    typed = set(await session.scalars(select(Organisation.id).where(
+        Organisation.in_registry.is_(False), Organisation.merged_into_id.is_(None))))
+    loaded = await load_registry(session, entries)
+    adopted = list(await session.scalars(select(Organisation).where(
+        Organisation.id.in_(typed), Organisation.in_registry.is_(True))))
+    await _lock_events_of(session, [o.id for o in adopted])
+    flagged: list[int] = []
+    for organisation in adopted:
+        flagged += await reflag(session, organisation)
+    return loaded, flagged
 
 
 async def _counted(session: AsyncSession, event_id: int, quota: Applied) -> list[int]:

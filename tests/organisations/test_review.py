@@ -10,7 +10,7 @@ from live.models import Quota, Registration
 from live.models.people import OrganisationKind
 from live.models.registration import Attendance, Status
 from live.organisations import review
-from live.organisations.domain import read_registry
+from live.organisations.domain import Entry, read_registry
 from live.organisations.service import load_registry, search
 from live.registration import service
 from live.registration.quota import OrganisationUnclear
@@ -161,6 +161,23 @@ async def test_an_unknown_organisation_number_asks_for_the_name(db: DB) -> None:
         assert caught.value.message == (
             "The organisation number 920717152 is not in Salen's register. "
             "Type the organisation's name instead.")
+    assert await review.pending(db) == []
+
+
+async def test_an_import_that_knows_a_typed_name_flags_the_breach(db: DB) -> None:
+    """Two from a body the registry lacked, a kind quota of 1: the import that adds it flags one."""
+    slug = await prepared(db, quota=4)
+    event_id = await event_of(db, slug)
+    async with db() as session, session.begin():
+        session.add(Quota(event_id=event_id, organisation_kind=OrganisationKind.STATE_AGENCY,
+                          limit=1))
+    for i in (1, 2):
+        await service.register(db, slug, person(i, "Nye Veier AS", as_typed=True))
+    entries = [*read_registry(), Entry(OrganisationKind.STATE_AGENCY, "Nye Veier AS")]
+    async with db() as session, session.begin():
+        loaded, flagged = await review.load_and_reflag(session, entries)
+    assert loaded == 421 and len(flagged) == 1
+    assert [f.name for f in await review.flags(db, event_id)] == ["Person 2"]
     assert await review.pending(db) == []
 
 
