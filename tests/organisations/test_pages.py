@@ -190,7 +190,8 @@ async def test_holder_hands_the_place_to_a_colleague(web: httpx.AsyncClient) -> 
 async def test_quota_refusal_in_bokmal_names_the_body_not_the_holder(
     web: httpx.AsyncClient,
 ) -> None:
-    """The API's refusal reads "Innlandet fylkeskommune har allerede brukt sine 1 av 1 plasser."."""
+    """The API's refusal reads "Innlandet fylkeskommune har allerede brukt sine 1 av 1 plasser.",
+    with the organiser's address to coordinate through."""
     url = "/api/events/byregioner-oppstart/registrations"
     body = {"occurrence": "oslo", "attendance": "in_person", "name": "Ola Holder",
             "email": "ola@example.no", "organisation": "Innlandet fylkeskommune"}
@@ -201,7 +202,9 @@ async def test_quota_refusal_in_bokmal_names_the_body_not_the_holder(
     assert refused.status_code == 422
     answer = refused.json()
     assert answer["code"] == "registration.quota_exceeded"
-    assert answer["message"] == "Innlandet fylkeskommune har allerede brukt sine 1 av 1 plasser."
+    assert answer["message"] == (
+        "Innlandet fylkeskommune har allerede brukt sine 1 av 1 plasser. "
+        "Ta kontakt med arrangøren på oppstartssamling@distriktssenteret.example.")
     assert "Ola" not in refused.text
     unclear = await web.post(url, json=body | {"email": "per@example.no",
                                                "organisation": "Troms og Finnmark fylkeskommune"})

@@ -85,3 +85,6 @@ def test_one_per_county_over_two_servers_confirms_one_per_county(servers: list[s
     confirmed = sorted(r["email"].split("-")[0] for r in results if r.get("status") == "confirmed")
     assert confirmed == sorted(f"p{c}" for c in range(15)), results
     assert Counter(r.get("code") for r in results) == {None: 15, "registration.quota_exceeded": 30}
+    refused = next(r for r in results if r.get("code"))
+    assert "brukt sine 1 av 1 plasser. Ta kontakt med arrangøren på oppstartssamling@" in (
+        refused["message"])
