@@ -60,6 +60,8 @@ NORDIC = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o"})
 def name_key(text: str) -> str:
     """The normal form a name is compared in (see the module docstring)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
+    # Invisible format characters pasted from documents: zero-width space, soft hyphen, bidi marks.
+    folded = "".join(c for c in folded if unicodedata.category(c) != "Cf")
     folded = re.sub(r"[.,;:()\[\]\"'«»/]+", " ", folded)
     words = [SUFFIXES.get(word, word) for word in folded.split()]
     if len(words) > 2 and words[0] in BARE_SUFFIXES and words[1] == "i":

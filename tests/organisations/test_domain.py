@@ -28,6 +28,9 @@ def test_variants_share_one_key() -> None:
                                   "Innlandet fylkeskommunen")}
     assert keys == {"innlandet fylkeskommune"}
     assert name_key("Sel kommunen") == name_key("sel Kommune")
+    pasted = ("Innlandet fylkeskommune\u200b", "Innlandet fylkes\u00adkommune",
+              "\u202eInnlandet fylkeskommune", "Innlandet\u00a0fylkeskommune")
+    assert {name_key(t) for t in pasted} == {"innlandet fylkeskommune"}
 
 
 def test_shipped_registry_is_complete() -> None:
