@@ -63,6 +63,17 @@ class Flag:
                 "subject": self.subject, "used": self.used, "limit": self.limit}
 
 
+# What makes an organisation wait for review: typed, unknown, never classified or merged.
+WAITING = (Organisation.in_registry.is_(False), Organisation.reviewed.is_(False),
+           Organisation.merged_into_id.is_(None), Organisation.kind == OrganisationKind.OTHER)
+
+
+async def count_pending(session: AsyncSession) -> int:
+    """How many organisations wait for review (for the dashboard)."""
+    return int(await session.scalar(
+        select(func.count()).select_from(Organisation).where(*WAITING)) or 0)
+
+
 async def pending(db: async_sessionmaker[AsyncSession]) -> list[Pending]:
     """Organisations registrants typed that nobody has reviewed yet."""
     async with db() as session:
@@ -70,9 +81,7 @@ async def pending(db: async_sessionmaker[AsyncSession]) -> list[Pending]:
         rows = await session.execute(
             select(Organisation.id, Organisation.name, live)
             .outerjoin(Registration, Registration.organisation_id == Organisation.id)
-            .where(Organisation.in_registry.is_(False), Organisation.reviewed.is_(False),
-                   Organisation.merged_into_id.is_(None),
-                   Organisation.kind == OrganisationKind.OTHER)
+            .where(*WAITING)
             .group_by(Organisation.id, Organisation.name)
             .order_by(Organisation.name)
         )

@@ -128,7 +128,8 @@ async def test_review_page_merges_and_shows_flags(web: httpx.AsyncClient) -> Non
 
 
 async def test_review_page_proposes_no_kind_and_the_registrys_guess(web: httpx.AsyncClient) -> None:
-    """No kind is chosen for the organiser; a misspelt county comes with it filled in to merge."""
+    """The dashboard counts what waits; no kind is chosen for the organiser; a misspelt county
+    comes with the registry's guess filled in to merge."""
     typo = person(6, organisation="Innlandett fylkeskommune", organisation_choice="as-typed")
     firm = person(7, organisation="Kari Nordmann AS", organisation_choice="as-typed")
     for data in (typo, firm):
@@ -147,6 +148,10 @@ async def test_review_page_proposes_no_kind_and_the_registrys_guess(web: httpx.A
     unchosen = await web.post(f"/admin/organisations/{org.group(1)}/classify", headers=ADMIN,
                               data={"csrf_token": csrf_of(page.text), "kind": ""})
     assert unchosen.status_code == 422 and "Kari Nordmann AS" in unchosen.text
+    await login(web)
+    dashboard = await web.get("/admin")
+    assert '<span class="ds-tag" data-color="warning" data-count="to-review">2 wait</span>' in (
+        dashboard.text)
 
 
 async def test_review_needs_a_site_organiser(web: httpx.AsyncClient) -> None:
