@@ -46,6 +46,7 @@ from live.qa.messages import (
     PanelView,
     SettingsView,
     Update,
+    VoteCount,
     public_update,
 )
 from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
@@ -145,6 +146,8 @@ class Tx:
     actor: str
     questions: Rows
     touched: dict[int, QuestionRow] = dataclasses.field(default_factory=dict)
+    # Questions whose vote count alone changed: announced as counts, not whole views.
+    counted: dict[int, QuestionRow] = dataclasses.field(default_factory=dict)
     panel: bool = False
     # The panel as the action left it, when the action already read it (else `finish` does).
     panel_view: PanelView | None = None
@@ -157,7 +160,7 @@ class Tx:
 
     @property
     def changed(self) -> bool:
-        return bool(self.touched or self.panel or self.settings)
+        return bool(self.touched or self.counted or self.panel or self.settings)
 
     def touch(self, q: QuestionRow, action: str) -> None:
         """Mark `q` changed by `action` at this version, and log the action."""
@@ -245,6 +248,8 @@ def finish(tx: Tx) -> Announcement:
     full = Update(
         v=tx.v,
         questions=[question_view(q) for q in tx.touched.values()],
+        votes=[VoteCount(id=q.id, v=q.v, votes=q.votes) for q in tx.counted.values()
+               if q.id not in tx.touched],
         panel=panel,
         settings=settings,
         log=[log_entry(a) for a in tx.actions],

@@ -34,6 +34,7 @@ from live.qa.messages import (
     Now,
     Reject,
     decode_update,
+    encode,
 )
 from live.qa.rows import COLUMNS, QUESTIONS
 from live.qa.service import Actor, QaService
@@ -138,6 +139,17 @@ async def test_vote_twice_counts_once(qa: QaService, event_id: int) -> None:
     assert snap.questions[0].votes == 2 and snap.voted == [qid]
     await qa.vote(event_id, OTHER, qid, up=False)
     assert (await qa.snapshot(event_id, moderator=True)).questions[0].votes == 1
+
+
+async def test_vote_is_announced_as_a_count(qa: QaService, hub: Hub, event_id: int) -> None:
+    """A vote travels as the question's new count, not its whole view (text and all)."""
+    qid = await approved(qa, event_id)
+    async with hub.subscribe(public_channel(event_id)) as public:
+        await qa.vote(event_id, VIEWER, qid)
+        update = decode_update((await asyncio.wait_for(public.get(), 5)).data)
+    assert update.questions == []
+    assert [(c.id, c.v, c.votes) for c in update.votes] == [(qid, update.v, 1)]
+    assert b"text" not in encode(update)
 
 
 async def test_concurrent_votes_all_count(qa: QaService, event_id: int) -> None:
