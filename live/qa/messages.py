@@ -309,9 +309,11 @@ def coalesce(notices: Sequence[bytes]) -> str:
     return encode(merge_updates([decode_update(n) for n in notices])).decode()
 
 
-def public_update(update: Update) -> Update | None:
-    """The part of a moderator update that viewers may see, or None when there is none."""
-    questions = [q.public() for q in update.questions if q.status != QaStatus.PENDING]
+def public_update(update: Update, seen: set[int] | None = None) -> Update | None:
+    """The part of a moderator update that viewers may see, or None when there is none;
+    with `seen`, only those of its questions (the ones whose public view changed)."""
+    questions = [q.public() for q in update.questions
+                 if q.status != QaStatus.PENDING and (seen is None or q.id in seen)]
     if not questions and not update.votes and update.panel is None and update.settings is None:
         return None
     return Update(v=update.v, questions=questions, votes=update.votes, panel=update.panel,

@@ -49,7 +49,7 @@ from live.qa.messages import (
     VoteCount,
     public_update,
 )
-from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
+from live.qa.rows import COLUMNS, QUESTIONS, SELECT, QuestionRow, Rows
 from live.qa.views import question_view
 
 # Where the shared reads run: an action's connection, or a snapshot's session.
@@ -72,6 +72,10 @@ class Announcement:
     after: int  # the public version the public update follows
 
 
+# The columns of a question (`live.qa.rows.COLUMNS`) that its public view shows.
+SEEN_BY_VIEWERS = tuple(COLUMNS.index(name) for name in (
+    "item_id", "name", "organisation", "text", "status", "floor", "votes", "merged_into",
+    "asked_at", "approved_at", "on_air_at", "answered_at"))
 SETTINGS = cast(Table, QaSettings.__table__)
 ACTIONS = cast(Table, QaAction.__table__)
 # Take the event's next version: the statement every action starts with.
@@ -234,7 +238,11 @@ def begin(connection: Connection, event_id: int, actor: str) -> Tx:
 
 
 def finish(tx: Tx) -> Announcement:
-    """Write what is left and say what changed; the caller's transaction commits."""
+    """Write what is left and say what changed; the caller's transaction commits.
+
+    Viewers get a touched question only when something they see of it changed: moving it
+    in the queue changes the panel, not the question as a viewer has it."""
+    seen = {q.id for q in tx.touched.values() if tx.questions.changed(q, SEEN_BY_VIEWERS)}
     tx.questions.write()
     panel = tx.panel_view
     if tx.panel:
@@ -254,7 +262,7 @@ def finish(tx: Tx) -> Announcement:
         settings=settings,
         log=[log_entry(a) for a in tx.actions],
     )
-    public = public_update(full)
+    public = public_update(full, seen)
     after = tx.state.public_version
     if public is not None:
         tx.state.public_version = tx.v
