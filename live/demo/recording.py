@@ -4,12 +4,14 @@
 imports it through `Archive.import_file` (probe, MP4 with chapters, VOD HLS), sets one
 chapter per programme item, stores the spoken text as the Norwegian captions, attaches a
 slide PDF to the first item, adds a few questions asked, approved and answered at their
-moments (the recording page's Q&A timeline), and publishes it.
+moments (the recording page's Q&A timeline), and publishes it. `add_recording_polls` (a
+step of its own, after this one) adds the polls run during the debate at their moments.
 
 A marker file (`COMPLETE`) is written into the recording's folder last. A demo recording
 without it was left half-made by an interrupted run (a row still processing, missing
-files, no questions): it is removed, with its questions, and made again. A complete one is
-kept, so a second start does nothing; so is a debate with a recording of the organiser's own.
+files, no questions): it is removed, with its questions and polls, and made again. A
+complete one is kept, so a second start does nothing; so is a debate with a recording of
+the organiser's own.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from live.archive.chapters import programme_start, timed_items
 from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, Archive
 from live.demo.media import DemoMedia, Part, Progress, make_demo_media
+from live.demo.polls import add_recorded_polls, has_recorded_polls, remove_recorded_polls
 from live.demo.transcript import add_demo_transcript
 from live.errors import NotFound
 from live.events.service import load_event
-from live.models import Recording
+from live.models import Event, Recording, RecordingState
 from live.models.qa import Question
 from live.models.recordings import RecordingAttachment, RecordingCaption
 from live.settings import Settings
@@ -136,11 +139,31 @@ async def load_demo_recording(
     return rid
 
 
+async def add_recording_polls(db: async_sessionmaker[AsyncSession]) -> int | None:
+    """Give the debate the polls it ran (`live.demo.polls.RECORDED_POLLS`) at their moments
+    in its complete demo recording, unless it has them; returns the recording's id if added."""
+    async with db() as session, session.begin():
+        recording = await session.scalar(select(Recording).join(Event).where(
+            Event.slug == DEMO_DEBATE, Recording.source == SOURCE,
+            Recording.state == RecordingState.PUBLISHED))
+        if recording is None or recording.started_at is None:
+            return None
+        if await has_recorded_polls(session, recording.event_id):
+            return None
+        origin = recording.started_at + dt.timedelta(seconds=recording.cut_start)
+        parts = [(origin + dt.timedelta(seconds=float(c["start"])), c.get("item"))
+                 for c in recording.chapters]
+        await add_recorded_polls(session, recording.event_id, parts)
+        return recording.id
+
+
 async def _discard(archive: Archive, rids: list[int], event_id: int) -> None:
-    """Remove half-made demo recordings (rows and files) and every question the demo added."""
+    """Remove half-made demo recordings (rows and files) and every question and poll the demo
+    added."""
     async with archive.db() as session, session.begin():
         await session.execute(delete(Question).where(
             Question.event_id == event_id, Question.participant.startswith(QUESTION_PREFIX)))
+        await remove_recorded_polls(session, event_id)
         await session.execute(delete(Recording).where(Recording.id.in_(rids)))
     for rid in rids:
         await asyncio.to_thread(shutil.rmtree, archive.folder(rid), True)

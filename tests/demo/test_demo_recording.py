@@ -14,9 +14,11 @@ from live.db import create_engine, sessionmaker
 from live.demo import DEMO_DIR
 from live.demo.content import DemoRun, add_demo_content
 from live.demo.media import make_demo_media
+from live.demo.polls import RECORDED_POLLS, remove_recorded_polls
 from live.demo.recording import DEMO_DEBATE, PARTS, QUESTIONS
 from live.events.document import read_event_file
-from live.models import ProgrammeItem
+from live.models import Event, ProgrammeItem
+from live.models.polls import Poll
 from live.models.qa import Question
 from live.settings import Settings
 from stream.package.captions import parse_captions
@@ -119,6 +121,41 @@ async def test_archive_lists_it_and_the_page_shows_the_questions(
             assert f'href="?t={int(starts[part] + answered)}"' in page.text
 
 
+async def test_the_polls_run_during_the_debate_are_on_its_timeline(
+    client: httpx.AsyncClient, recording: dict[str, object]
+) -> None:
+    """The recording page lists the debate's polls with their results, each launched and
+    revealed at its moment in its programme item's chapter."""
+    page = (await client.get(f"/recordings/{recording['id']}")).text
+    assert 'id="polls-timeline-h"' in page
+    starts = [float(c["start"]) for c in recording["chapters"]]  # type: ignore[union-attr]
+    for poll in RECORDED_POLLS:
+        assert poll.question in page
+        assert f'href="?t={int(starts[poll.part] + poll.launched)}"' in page
+        assert f'href="?t={int(starts[poll.part] + poll.revealed)}"' in page
+        assert f"{len(poll.answers)} svar" in page
+    assert "Næring og internasjonalt samarbeid: 6" in page
+
+
+async def test_a_demo_recording_made_before_the_polls_gets_them_at_the_next_load(
+    client: httpx.AsyncClient, recording: dict[str, object], settings: Settings,
+    demo_media: Path,
+) -> None:
+    """A site whose demo recording was made without the debate's polls gets them at the next
+    load, the recording kept."""
+    engine = create_engine(settings.database_url)
+    try:
+        db = sessionmaker(engine)
+        async with db() as session, session.begin():
+            debate = await session.scalar(select(Event.id).where(Event.slug == DEMO_DEBATE))
+            assert debate is not None
+            await remove_recorded_polls(session, debate)
+        made = await add_demo_content(DemoRun(settings, db, cache=demo_media))
+    finally:
+        await engine.dispose()
+    assert made == {"recording's polls": f"/recordings/{recording['id']}#polls-timeline-h"}
+
+
 async def test_a_second_load_reuses_everything(
     client: httpx.AsyncClient, settings: Settings, demo_media: Path
 ) -> None:
@@ -139,18 +176,21 @@ async def test_a_deleted_demo_recording_is_made_again_without_doubled_questions(
     demo_media: Path,
 ) -> None:
     """After the organiser deletes the demo recording, the next load makes a new one, and the
-    debate keeps one copy of each demo question."""
+    debate keeps one copy of each demo question and poll."""
     engine = create_engine(settings.database_url)
     try:
         db = sessionmaker(engine)
         await Archive(settings, db).delete(int(recording["id"]))  # type: ignore[call-overload]
         made = await add_demo_content(DemoRun(settings, db, cache=demo_media))
-        assert list(made) == ["recording"]
+        assert list(made) == ["recording", "recording's polls"]
         async with db() as session:
             texts = list(await session.scalars(select(Question.text)))
+            polls = list(await session.scalars(select(Poll.question).join(
+                Event, Event.id == Poll.event_id).where(Event.slug == DEMO_DEBATE)))
     finally:
         await engine.dispose()
     assert sorted(texts) == sorted(q[-1] for q in QUESTIONS)
+    assert sorted(polls) == sorted(p.question for p in RECORDED_POLLS)
 
 
 async def test_transcript_is_searchable(
