@@ -4,8 +4,9 @@
 imports it through `Archive.import_file` (probe, MP4 with chapters, VOD HLS), sets one
 chapter per programme item, stores the spoken text as the Norwegian captions, attaches a
 slide PDF to the first item, adds a few questions asked, approved and answered at their
-moments (the recording page's Q&A timeline), and publishes it. `add_recording_polls` (a
-step of its own, after this one) adds the polls run during the debate at their moments.
+moments (the recording page's Q&A timeline), and publishes it. Steps of their own, after
+this one, add the polls run during the debate at their moments (`add_recording_polls`) and
+the sign-language interpreter's video (`live.demo.interpreter`).
 
 A marker file (`COMPLETE`) is written into the recording's folder last. A demo recording
 without it was left half-made by an interrupted run (a row still processing, missing
@@ -139,13 +140,19 @@ async def load_demo_recording(
     return rid
 
 
+async def find_demo_recording(session: AsyncSession) -> Recording | None:
+    """The demo debate's published demo recording, if there is one."""
+    recording: Recording | None = await session.scalar(select(Recording).join(Event).where(
+        Event.slug == DEMO_DEBATE, Recording.source == SOURCE,
+        Recording.state == RecordingState.PUBLISHED))
+    return recording
+
+
 async def add_recording_polls(db: async_sessionmaker[AsyncSession]) -> int | None:
     """Give the debate the polls it ran (`live.demo.polls.RECORDED_POLLS`) at their moments
     in its complete demo recording, unless it has them; returns the recording's id if added."""
     async with db() as session, session.begin():
-        recording = await session.scalar(select(Recording).join(Event).where(
-            Event.slug == DEMO_DEBATE, Recording.source == SOURCE,
-            Recording.state == RecordingState.PUBLISHED))
+        recording = await find_demo_recording(session)
         if recording is None or recording.started_at is None:
             return None
         if await has_recorded_polls(session, recording.event_id):

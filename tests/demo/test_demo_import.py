@@ -20,6 +20,7 @@ from live.demo import DEMO_DIR
 from live.demo.captions import DEMO_CAPTIONS_EVENT
 from live.demo.groupwork import FIRST_GATHERING
 from live.demo.media import SCRATCH, make_demo_media
+from live.demo.polls import RECORDED_POLLS
 from live.demo.recording import CACHE_DIR, COMPLETE, DEMO_DEBATE, PARTS, QUESTIONS
 
 DEBATE_FILE = DEMO_DIR / f"{DEMO_DEBATE}.yaml"
@@ -73,10 +74,14 @@ def assert_complete_recording(site: Site) -> None:
     assert (folder / MEDIA_DIR / MP4_NAME).stat().st_size > 0
     [(questions,)] = site.rows("SELECT count(*) FROM qa_questions")
     assert questions == len(QUESTIONS)
+    [(polls,)] = site.rows("SELECT count(*) FROM polls")
+    assert polls == len(RECORDED_POLLS)
+    assert (folder / "interpreter" / "interpreter.mp4").stat().st_size > 0
 
 
 def test_event_import_of_the_debate_makes_its_recording(site: Site) -> None:
-    """Importing the demo debate's file publishes its recording, with progress shown."""
+    """Importing the demo debate's file publishes its recording, with its polls and
+    interpreter, and progress shown."""
     result = site.salen("event", "import", str(DEBATE_FILE))
     assert result.returncode == 0, result.stderr
     assert "demo recording: /recordings/" in result.stdout
