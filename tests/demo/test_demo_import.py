@@ -151,3 +151,17 @@ def test_media_killed_half_way_are_made_again(tmp_path: Path) -> None:
     media = make_demo_media(cache, PARTS)
     assert not scratch.exists() and (media.folder / "done").exists()
     assert [p.name for p in cache.iterdir()] == [media.folder.name]
+
+
+def test_processes_sharing_a_cache_make_the_media_once(tmp_path: Path) -> None:
+    """Two processes started together on one cache (a run's test workers) take turns: one
+    generates, the other reuses its files."""
+    cache = tmp_path / "cache"
+    script = ("import sys; from pathlib import Path; from live.demo.media import make_demo_media;"
+              " from live.demo.recording import PARTS;"
+              " print(make_demo_media(Path(sys.argv[1]), PARTS).source.stat().st_ino)")
+    processes = [subprocess.Popen([sys.executable, "-c", script, str(cache)], text=True,
+                                  stdout=subprocess.PIPE) for _ in range(2)]
+    inodes = {process.communicate(timeout=300)[0].strip() for process in processes}
+    assert all(process.returncode == 0 for process in processes)
+    assert len(inodes) == 1 and len(list(cache.iterdir())) == 1
