@@ -61,6 +61,15 @@ PARTS = [
             "Målet er å nå satsingsområdene i Innlandsstrategien.",
             "Vi vil styrke samarbeidet med regioner i Europa og delta i flere EU-prosjekter.",
             "Fylkeskommunen skal også hjelpe kommuner og bedrifter som vil ut i verden.",
+            ("Innenfor kultur vil vi gi kunstnere fra Innlandet flere muligheter til å vise "
+            "seg fram i utlandet."),
+            "På samferdsel er det viktigste å få bedre forbindelser over grensen mot Sverige.",
+            "Eiendom handler om at fylkeskommunens bygg skal være gode og energieffektive.",
+            ("Innen kompetanse skal flere elever og lærlinger få ta en del av utdanningen i "
+            "et annet land."),
+            "Tannhelsetjenesten deltar i nordisk samarbeid om forebygging.",
+            "Næringslivet skal få hjelp til å finne partnere og markeder i Europa.",
+            "Planen følges opp med en årlig handlingsplan og en rapport til fylkestinget.",
         ),
     ),
     Part(
@@ -73,7 +82,15 @@ PARTS = [
             "Andre spør hvordan planen skal måles og følges opp.",
             "Kompetanse og tannhelse får også plass i ordskiftet.",
             "En representant minner om at samferdsel over grensen til Sverige er viktig.",
+            "En annen mener at planen må gi mer til kommunene i distriktene.",
+            "Det blir spurt om hvor mye planen koster, og hvem som skal betale.",
+            "Flere trekker fram at unge i Innlandet bør få reise ut og lære.",
+            "En representant vil at fylket skal søke mer penger fra Interreg-programmene.",
+            "Andre advarer mot å bruke for mye tid på reiser og møter i utlandet.",
+            "Næringslivets behov for arbeidskraft fra andre land blir også nevnt.",
+            "Det kommer et forslag om en egen sak om samarbeidet med Sverige.",
             "Fylkeskommunedirektøren svarer på spørsmålene fra salen og fra nett.",
+            "Planen gir rom for både kommunene og næringslivet, svarer direktøren.",
         ),
     ),
     Part(
@@ -82,8 +99,11 @@ PARTS = [
         colour=(40, 110, 70),
         lines=(
             "Votering.",
+            "Fylkesordføreren leser opp forslaget til vedtak.",
             ("Fylkestinget vedtar internasjonal mål- og handlingsplan for perioden "
             "2021 til 2024."),
+            "Forslaget om en egen sak om samarbeidet med Sverige sendes til direktøren.",
+            "Vedtaket er enstemmig.",
             "Takk for i dag.",
         ),
     ),
