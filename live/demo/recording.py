@@ -112,10 +112,11 @@ PARTS = [
 QUESTIONS = [
     (0, 8.0, 10.0, 20.0, "Ingrid", "Hamar kommune",
      "Hvordan henger planen sammen med Innlandsstrategien?"),
-    (1, 3.0, 5.0, 18.0, "", "", "Hvilke land blir viktigst å samarbeide med?"),
-    (1, 9.0, 12.0, 24.0, "Ola", "Næringsforeningen",
+    # Answered when the director answers the debate (the part's last two sentences).
+    (1, 8.0, 10.0, 57.0, "", "", "Hvilke land blir viktigst å samarbeide med?"),
+    (1, 18.0, 21.0, 62.0, "Ola", "Næringsforeningen",
      "Hva betyr planen for små bedrifter som vil eksportere?"),
-    (1, 15.0, 17.0, None, "Sara", "", "Blir resultatene lagt fram for fylkestinget hvert år?"),
+    (1, 30.0, 33.0, None, "Sara", "", "Blir resultatene lagt fram for fylkestinget hvert år?"),
 ]
 
 
