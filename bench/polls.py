@@ -199,7 +199,9 @@ async def run_mode(mode: str, ports: list[int], pids: list[int], key: str, quest
         else:
             target = question
             message = lambda k: {"type": "qa.vote", "id": 1, "question": target}
-            count = lambda m: next((q.get("votes", 0) for q in m.get("questions", [])
+            # A vote travels as the question's count (`votes`), a moderator's change whole.
+            count = lambda m: next((q.get("votes", 0) for q in (*m.get("questions", []),
+                                                                 *m.get("votes", []))
                                     if q["id"] == target), None)
         async with contextlib.AsyncExitStack() as screens:
             displays = [Display(await screens.enter_async_context(

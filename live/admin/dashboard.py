@@ -26,6 +26,7 @@ from live.links import foreign_origin
 from live.models import Event, EventRole, Role, User, utcnow
 from live.models.qa import Question
 from live.models.registration import Registration, Status
+from live.organisations.review import count_pending
 from live.state import app_state
 from live.web import render
 
@@ -54,6 +55,7 @@ async def dashboard(request: Request) -> Response:
         ids = [e.id for e in events]
         places = await _registrations(session, ids)
         questions = await _questions(session, ids)
+        to_review = await count_pending(session) if user.is_admin else 0
     now, streams = utcnow(), request.state.streams
     rows = [Row(event, event_status(event, now),
                 registered=places.get((event.id, Status.CONFIRMED), 0),
@@ -67,6 +69,7 @@ async def dashboard(request: Request) -> Response:
     context: dict[str, Any] = {
         "user": user, "rows": rows, "flash": request.session.pop("flash", None),
         "foreign_origin": foreign_origin(request), "base_url": settings.base_url,
+        "to_review": to_review,
     }
     return render(request, "admin/dashboard.html", context)
 

@@ -72,7 +72,8 @@ class Verdict(enum.StrEnum):
 REASONS = {
     Verdict.NOT_A_CODE: N_("This is not a Salen check-in code."),
     Verdict.FORGED: N_(
-        "This check-in code is not valid: it is forged, or its registration no longer exists."
+        "This check-in code is not valid: it is forged, it was replaced when the place was "
+        "handed to a colleague, or its registration no longer exists."
     ),
     Verdict.OTHER_EVENT: N_("This check-in code is for another event."),
     Verdict.CANCELLED: N_("This registration was cancelled."),

@@ -12,6 +12,7 @@ of processes that are gone (killed half-way) are removed by the next run.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import heapq
 import importlib
@@ -92,25 +93,46 @@ def media_key(parts: list[Part]) -> str:
 
 
 def make_demo_media(cache: Path, parts: list[Part], progress: Progress | None = None) -> DemoMedia:
-    """The demo media under `cache/<key>/`, generated unless already there."""
+    """The demo media under `cache/<key>/`, generated unless already there.
+
+    Processes sharing `cache` (the test run's workers, a server and an import) take turns
+    on it: one generates, the others wait for it and reuse its files.
+    """
     folder = cache / media_key(parts)
     if not (folder / "done").exists():
         if shutil.which("espeak-ng") is None:
             raise SpeechUnavailable("espeak-ng is not installed (apt-get install espeak-ng)")
-        cache.mkdir(parents=True, exist_ok=True)
-        remove_abandoned(cache)
-        work = Path(tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-", dir=cache))
-        try:
-            _generate(work, parts, progress or (lambda step, fraction: None))
-            shutil.rmtree(folder, ignore_errors=True)
-            work.rename(folder)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        with _locked(cache):
+            if not (folder / "done").exists():
+                _generate_into(folder, parts, progress or (lambda step, fraction: None))
     plan = json.loads((folder / "done").read_text(encoding="utf-8"))
     return DemoMedia(
         folder, folder / "source.ts", folder / "captions.vtt", folder / "slides.pdf",
         [(title, float(start)) for title, start in plan["chapters"]], float(plan["duration"]),
     )
+
+
+@contextlib.contextmanager
+def _locked(cache: Path) -> Iterator[None]:
+    """An exclusive lock on the folder `cache` itself (released when the process dies)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    fd = os.open(cache, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _generate_into(folder: Path, parts: list[Part], progress: Progress) -> None:
+    remove_abandoned(folder.parent)
+    work = Path(tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-", dir=folder.parent))
+    try:
+        _generate(work, parts, progress)
+        shutil.rmtree(folder, ignore_errors=True)
+        work.rename(folder)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def remove_abandoned(cache: Path) -> list[Path]:

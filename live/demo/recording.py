@@ -4,12 +4,15 @@
 imports it through `Archive.import_file` (probe, MP4 with chapters, VOD HLS), sets one
 chapter per programme item, stores the spoken text as the Norwegian captions, attaches a
 slide PDF to the first item, adds a few questions asked, approved and answered at their
-moments (the recording page's Q&A timeline), and publishes it.
+moments (the recording page's Q&A timeline), and publishes it. Steps of their own, after
+this one, add the polls run during the debate at their moments (`add_recording_polls`) and
+the sign-language interpreter's video (`live.demo.interpreter`).
 
 A marker file (`COMPLETE`) is written into the recording's folder last. A demo recording
 without it was left half-made by an interrupted run (a row still processing, missing
-files, no questions): it is removed, with its questions, and made again. A complete one is
-kept, so a second start does nothing; so is a debate with a recording of the organiser's own.
+files, no questions): it is removed, with its questions and polls, and made again. A
+complete one is kept, so a second start does nothing; so is a debate with a recording of
+the organiser's own.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from live.archive.chapters import programme_start, timed_items
 from live.archive.service import ATTACHMENTS_DIR, CAPTIONS_DIR, Archive
 from live.demo.media import DemoMedia, Part, Progress, make_demo_media
+from live.demo.polls import add_recorded_polls, has_recorded_polls, remove_recorded_polls
 from live.demo.transcript import add_demo_transcript
 from live.errors import NotFound
 from live.events.service import load_event
-from live.models import Recording
+from live.models import Event, Recording, RecordingState
 from live.models.qa import Question
 from live.models.recordings import RecordingAttachment, RecordingCaption
 from live.settings import Settings
@@ -57,6 +61,15 @@ PARTS = [
             "Målet er å nå satsingsområdene i Innlandsstrategien.",
             "Vi vil styrke samarbeidet med regioner i Europa og delta i flere EU-prosjekter.",
             "Fylkeskommunen skal også hjelpe kommuner og bedrifter som vil ut i verden.",
+            ("Innenfor kultur vil vi gi kunstnere fra Innlandet flere muligheter til å vise "
+            "seg fram i utlandet."),
+            "På samferdsel er det viktigste å få bedre forbindelser over grensen mot Sverige.",
+            "Eiendom handler om at fylkeskommunens bygg skal være gode og energieffektive.",
+            ("Innen kompetanse skal flere elever og lærlinger få ta en del av utdanningen i "
+            "et annet land."),
+            "Tannhelsetjenesten deltar i nordisk samarbeid om forebygging.",
+            "Næringslivet skal få hjelp til å finne partnere og markeder i Europa.",
+            "Planen følges opp med en årlig handlingsplan og en rapport til fylkestinget.",
         ),
     ),
     Part(
@@ -69,7 +82,15 @@ PARTS = [
             "Andre spør hvordan planen skal måles og følges opp.",
             "Kompetanse og tannhelse får også plass i ordskiftet.",
             "En representant minner om at samferdsel over grensen til Sverige er viktig.",
+            "En annen mener at planen må gi mer til kommunene i distriktene.",
+            "Det blir spurt om hvor mye planen koster, og hvem som skal betale.",
+            "Flere trekker fram at unge i Innlandet bør få reise ut og lære.",
+            "En representant vil at fylket skal søke mer penger fra Interreg-programmene.",
+            "Andre advarer mot å bruke for mye tid på reiser og møter i utlandet.",
+            "Næringslivets behov for arbeidskraft fra andre land blir også nevnt.",
+            "Det kommer et forslag om en egen sak om samarbeidet med Sverige.",
             "Fylkeskommunedirektøren svarer på spørsmålene fra salen og fra nett.",
+            "Planen gir rom for både kommunene og næringslivet, svarer direktøren.",
         ),
     ),
     Part(
@@ -78,8 +99,11 @@ PARTS = [
         colour=(40, 110, 70),
         lines=(
             "Votering.",
+            "Fylkesordføreren leser opp forslaget til vedtak.",
             ("Fylkestinget vedtar internasjonal mål- og handlingsplan for perioden "
             "2021 til 2024."),
+            "Forslaget om en egen sak om samarbeidet med Sverige sendes til direktøren.",
+            "Vedtaket er enstemmig.",
             "Takk for i dag.",
         ),
     ),
@@ -88,10 +112,11 @@ PARTS = [
 QUESTIONS = [
     (0, 8.0, 10.0, 20.0, "Ingrid", "Hamar kommune",
      "Hvordan henger planen sammen med Innlandsstrategien?"),
-    (1, 3.0, 5.0, 18.0, "", "", "Hvilke land blir viktigst å samarbeide med?"),
-    (1, 9.0, 12.0, 24.0, "Ola", "Næringsforeningen",
+    # Answered when the director answers the debate (the part's last two sentences).
+    (1, 8.0, 10.0, 57.0, "", "", "Hvilke land blir viktigst å samarbeide med?"),
+    (1, 18.0, 21.0, 62.0, "Ola", "Næringsforeningen",
      "Hva betyr planen for små bedrifter som vil eksportere?"),
-    (1, 15.0, 17.0, None, "Sara", "", "Blir resultatene lagt fram for fylkestinget hvert år?"),
+    (1, 30.0, 33.0, None, "Sara", "", "Blir resultatene lagt fram for fylkestinget hvert år?"),
 ]
 
 
@@ -136,11 +161,37 @@ async def load_demo_recording(
     return rid
 
 
+async def find_demo_recording(session: AsyncSession) -> Recording | None:
+    """The demo debate's published demo recording, if there is one."""
+    recording: Recording | None = await session.scalar(select(Recording).join(Event).where(
+        Event.slug == DEMO_DEBATE, Recording.source == SOURCE,
+        Recording.state == RecordingState.PUBLISHED))
+    return recording
+
+
+async def add_recording_polls(db: async_sessionmaker[AsyncSession]) -> int | None:
+    """Give the debate the polls it ran (`live.demo.polls.RECORDED_POLLS`) at their moments
+    in its complete demo recording, unless it has them; returns the recording's id if added."""
+    async with db() as session, session.begin():
+        recording = await find_demo_recording(session)
+        if recording is None or recording.started_at is None:
+            return None
+        if await has_recorded_polls(session, recording.event_id):
+            return None
+        origin = recording.started_at + dt.timedelta(seconds=recording.cut_start)
+        parts = [(origin + dt.timedelta(seconds=float(c["start"])), c.get("item"))
+                 for c in recording.chapters]
+        await add_recorded_polls(session, recording.event_id, parts)
+        return recording.id
+
+
 async def _discard(archive: Archive, rids: list[int], event_id: int) -> None:
-    """Remove half-made demo recordings (rows and files) and every question the demo added."""
+    """Remove half-made demo recordings (rows and files) and every question and poll the demo
+    added."""
     async with archive.db() as session, session.begin():
         await session.execute(delete(Question).where(
             Question.event_id == event_id, Question.participant.startswith(QUESTION_PREFIX)))
+        await remove_recorded_polls(session, event_id)
         await session.execute(delete(Recording).where(Recording.id.in_(rids)))
     for rid in rids:
         await asyncio.to_thread(shutil.rmtree, archive.folder(rid), True)

@@ -32,11 +32,14 @@ LIST = "/admin/organisations"
 
 
 async def context(request: Request) -> dict[str, Any]:
-    """The review list with the registry's names for the merge field."""
+    """The review list with the registry's names for the merge field, and what each may be."""
+    pending = await review.pending(app_state(request).db)
     async with app_state(request).db() as session:
         known = await service.search(session, "", limit=2000)
-    return {"pending": await review.pending(app_state(request).db),
-            "known": [k.name for k in known], "kinds": list(OrganisationKind), "event": None}
+        index = await service.suggestions_index(session)
+    return {"pending": pending, "known": [k.name for k in known],
+            "suggested": {p.id: service.suggested(p.name, index) for p in pending},
+            "kinds": list(OrganisationKind), "event": None}
 
 
 @organiser_page

@@ -26,7 +26,7 @@ def add(sub: Any, with_session: Any) -> None:
 def run_import(args: argparse.Namespace, with_session: Any) -> int:
     """Validate the whole file, then load it; 1 with the problems when it is bad."""
     from live.organisations.domain import RegistryError, parse_registry
-    from live.organisations.service import load_registry
+    from live.organisations.review import load_and_reflag
     from live.settings import Settings
 
     try:
@@ -42,9 +42,12 @@ def run_import(args: argparse.Namespace, with_session: Any) -> int:
             print(f"  line {line}: {problem}", file=sys.stderr)
         return 1
 
-    async def load(session: Any) -> int:
-        return await load_registry(session, entries)
+    async def load(session: Any) -> tuple[int, list[int]]:
+        return await load_and_reflag(session, entries)
 
-    loaded = with_session(Settings.from_env(), load)
+    loaded, flagged = with_session(Settings.from_env(), load)
     print(f"the registry now has {loaded} organisations from {args.file}")
+    if flagged:
+        print(f"{len(flagged)} registrations are now beyond a quota (names registrants typed that "
+              "the file knows): see the events' participant lists")
     return 0

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models.events import Event, Occurrence
-from live.organisations.service import exact
+from live.models.people import Organisation
+from live.organisations.service import exact, suggested, suggestions_index
 
 
 def for_region(occurrences: list[Occurrence], region: str) -> Occurrence | None:
@@ -39,8 +40,14 @@ async def suggested_occurrence(
 
 
 async def region_of(session: AsyncSession, typed: str) -> str:
-    """The region of the one body `typed` names for certain ("" when none or unsure)."""
+    """The region of the body `typed` names, or of every body it may mean when they share
+    one ("Lom", "Vaga kommune"); "" when none or several. Only orders the form's dates."""
     if not typed.strip():
         return ""
     found = await exact(session, typed)
-    return found[0].region if len(found) == 1 else ""
+    if not found:
+        names = suggested(typed, await suggestions_index(session))
+        found = list(await session.scalars(select(Organisation).where(
+            Organisation.name.in_(names), Organisation.reviewed.is_(True)))) if names else []
+    regions = {o.region for o in found}
+    return regions.pop() if len(regions) == 1 else ""

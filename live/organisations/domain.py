@@ -4,14 +4,16 @@ Contract:
 - `name_key(text)` is the one normal form names are compared in: case, width and spacing
   folded, punctuation dropped, and the usual spellings of the suffixes made one
   ("fylkeskommune", "fylke", "FK", "fk." → "fylkeskommune"; "kommunen" → "kommune"). So
-  "Innlandet fylkeskommune", " INNLANDET  fylke" and "innlandet FK" share a key.
+  "Innlandet fylkeskommune", " INNLANDET  fylke", "innlandet FK" and "Fylkeskommunen i
+  Innlandet" share a key.
 - `orgnr_of(text)` is the organisation number a text is (nine digits, spaces allowed).
 - `parse_registry(text)` reads a registry file (`data/registry.csv`'s shape) completely or
   raises `RegistryError` listing every bad line by number: nothing is half-read.
 - `decide(...)` says what a typed name is: one body (`Found`), one of several
   (`Ambiguous`: "Viken fylkeskommune" is now three), probably a known one (`Unsure`, with
   the suggestion to show), or nothing known (`Unknown`). Exact keys and aliases are
-  certain; a close spelling or a bare place name ("Innlandet") is only a suggestion, since
+  certain; a close spelling (compared with æøå folded and the suffix apart), a bare place
+  name ("Innlandet") or a known name with more words after it is only a suggestion, since
   the registrant may mean another body of that place.
 """
 
@@ -49,21 +51,49 @@ SUFFIXES = {
     "kommunen": "kommune",
 }
 BARE_SUFFIXES = ("fylkeskommune", "kommune")
-CLOSE = 0.86  # difflib ratio above which a typed key suggests a known one
+# difflib ratio of the distinctive parts (suffix left out, letters folded) above which a
+# typed name suggests a known one: "Inlandet" is close to "Innlandet", not to "Nordland".
+CLOSE = 0.8
+NORDIC = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o"})
 
 
 def name_key(text: str) -> str:
     """The normal form a name is compared in (see the module docstring)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
+    # Invisible format characters pasted from documents: zero-width space, soft hyphen, bidi marks.
+    folded = "".join(c for c in folded if unicodedata.category(c) != "Cf")
     folded = re.sub(r"[.,;:()\[\]\"'«»/]+", " ", folded)
     words = [SUFFIXES.get(word, word) for word in folded.split()]
+    if len(words) > 2 and words[0] in BARE_SUFFIXES and words[1] == "i":
+        words = [*words[2:], words[0]]  # "Fylkeskommunen i Innlandet"
     return " ".join(words)
+
+
+def loose(key: str) -> str:
+    """A key with Norwegian letters and accents folded and hyphens as spaces (near misses)."""
+    folded = key.translate(NORDIC).replace("-", " ")
+    bare = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    return " ".join(bare.split())
+
+
+def _stem(key: str) -> tuple[str, str]:
+    """(the distinctive part, the kind suffix or "") of a key; "fylkeskomune" is a suffix."""
+    head, _, last = key.rpartition(" ")
+    suffix = difflib.get_close_matches(last, BARE_SUFFIXES, n=1, cutoff=0.85) if head else []
+    return (head, suffix[0]) if suffix else (key, "")
 
 
 def orgnr_of(text: str) -> str | None:
     """The nine-digit organisation number `text` is, if it is one."""
     digits = re.sub(r"[\s.]", "", text)
     return digits if re.fullmatch(r"\d{9}", digits) else None
+
+
+def orgnr_checks(number: str) -> bool:
+    """Whether a nine-digit organisation number's last digit is its modulus 11 check digit."""
+    total = sum(int(d) * w for d, w in zip(number[:8], (3, 2, 7, 6, 5, 4, 3, 2), strict=True))
+    check = (11 - total % 11) % 11
+    return check != 10 and check == int(number[8])
 
 
 @dataclass(frozen=True)
@@ -98,12 +128,12 @@ def _entry(row: Mapping[str, str | None], line: int, problems: list[tuple[int, s
         problems.append((line, f"unknown kind {values['kind']!r}"))
     if not values["name"] or len(values["name"]) > NAME_MAX:
         problems.append((line, "a name of 1 to 200 characters is required"))
-    if values["number"] and not re.fullmatch(r"\d{2}|\d{4}", values["number"]):
-        problems.append((line, f"number {values['number']!r} is not 2 or 4 digits"))
-    if values["county"] and not re.fullmatch(r"\d{2}", values["county"]):
-        problems.append((line, f"county {values['county']!r} is not 2 digits"))
-    if values["orgnr"] and orgnr_of(values["orgnr"]) is None:
+    problems += [(line, p) for p in _number_problems(values)]
+    number = orgnr_of(values["orgnr"]) if values["orgnr"] else ""
+    if number is None:
         problems.append((line, f"orgnr {values['orgnr']!r} is not 9 digits"))
+    elif number and not orgnr_checks(number):
+        problems.append((line, f"orgnr {number!r} fails its check digit (a typo?)"))
     if len(problems) > before:
         return None
     aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
@@ -113,16 +143,53 @@ def _entry(row: Mapping[str, str | None], line: int, problems: list[tuple[int, s
     )
 
 
+def _number_problems(values: Mapping[str, str]) -> list[str]:
+    """What is wrong with a line's numbers: a county has 2 digits, a municipality 4, and
+    its county is the first two of them."""
+    number, county, kind = values["number"], values["county"], values["kind"]
+    width = {"county": 2, "municipality": 4}.get(kind)
+    found = []
+    if width is not None and not re.fullmatch(rf"\d{{{width}}}", number):
+        found.append(f"a {kind} needs a number of {width} digits, not {number!r}")
+    elif number and not re.fullmatch(r"\d{2}|\d{4}", number):
+        found.append(f"number {number!r} is not 2 or 4 digits")
+    if county and not re.fullmatch(r"\d{2}", county):
+        found.append(f"county {county!r} is not 2 digits")
+    elif width == 4 and len(number) == 4 and county != number[:2]:
+        found.append(f"municipality {number!r} lies in county {number[:2]!r}, not {county!r}")
+    return found
+
+
+def _cross_problems(entries: list[tuple[int, Entry]]) -> list[tuple[int, str]]:
+    """Lines that clash with others: a number twice, a municipality of a county not listed."""
+    counties = {e.number for _, e in entries if e.kind == OrganisationKind.COUNTY}
+    seen: dict[tuple[str, str], int] = {}
+    problems = []
+    for line, e in entries:
+        if e.number and (e.kind, e.number) in seen:
+            problems.append((line, f"number {e.number!r} is on line {seen[(e.kind, e.number)]} too"))
+        seen.setdefault((e.kind, e.number), line)
+        if e.kind == OrganisationKind.MUNICIPALITY and counties and e.county not in counties:
+            problems.append((line, f"county {e.county!r} is not a county of the file"))
+    return problems
+
+
 def parse_registry(text: str) -> list[Entry]:
-    """Every entry of a registry file, or `RegistryError` naming each bad line."""
-    reader = csv.DictReader(io.StringIO(text))
+    """Every entry of a registry file, or `RegistryError` naming each bad line.
+
+    Lines starting with `#` before the header (the file's source and date) are skipped;
+    line numbers stay those of the file."""
+    lines = text.splitlines(keepends=True)
+    skipped = next((i for i, t in enumerate(lines) if not t.startswith("#")), len(lines))
+    reader = csv.DictReader(io.StringIO("".join(lines[skipped:])))
     if reader.fieldnames is None or not {"kind", "name"} <= set(reader.fieldnames):
-        raise RegistryError([(1, f"the header must name the columns {', '.join(COLUMNS)}")])
-    entries: list[Entry] = []
+        raise RegistryError([(skipped + 1,
+                              f"the header must name the columns {', '.join(COLUMNS)}")])
+    entries: list[tuple[int, Entry]] = []
     problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     for row in reader:
-        line = reader.line_num
+        line = reader.line_num + skipped
         if None in row:
             problems.append((line, "more fields than the header names"))
             continue
@@ -134,12 +201,13 @@ def parse_registry(text: str) -> list[Entry]:
                 problems.append((line, f"{unique!r} is on line {seen[unique]} too"))
             elif unique:
                 seen[unique] = line
-        entries.append(entry)
+        entries.append((line, entry))
+    problems = sorted(problems + _cross_problems(entries))
     if problems:
         raise RegistryError(problems)
     if not entries:
         raise RegistryError([(1, "the file lists no organisations")])
-    return entries
+    return [entry for _, entry in entries]
 
 
 def read_registry(path: Path = REGISTRY_FILE) -> list[Entry]:
@@ -212,10 +280,41 @@ def decide(typed: str, known: Known) -> Decision:
     bare = {i for suffix in BARE_SUFFIXES for i in known.ids_by_key.get(f"{key} {suffix}", set())}
     if bare:
         return Unsure(_sorted_names(known, bare))
-    close = difflib.get_close_matches(key, list(known.ids_by_key), n=3, cutoff=CLOSE)
-    suggested: list[str] = []
-    for match in close:
-        for name in _sorted_names(known, known.ids_by_key[match]):
-            if name not in suggested:
-                suggested.append(name)
-    return Unsure(tuple(suggested[:3])) if suggested else Unknown()
+    suggested = _names_of(known, _near(key, known))
+    return Unsure(suggested[:3]) if suggested else Unknown()
+
+
+def _names_of(known: Known, keys: Iterable[str]) -> tuple[str, ...]:
+    """The display names of the bodies under `keys`, each once, in the keys' order."""
+    names: list[str] = []
+    for key in keys:
+        names += [n for n in _sorted_names(known, known.ids_by_key[key]) if n not in names]
+    return tuple(names)
+
+
+def _near(key: str, known: Known) -> list[str]:
+    """Known keys `key` probably means: the same letters folded, a known name with more
+    words after it ("Innlandet fylkeskommune, avdeling for samferdsel"), or a near spelling
+    of the distinctive part among bodies of the same suffix."""
+    by_loose: dict[str, list[str]] = {}
+    for known_key in known.ids_by_key:
+        by_loose.setdefault(loose(known_key), []).append(known_key)
+    typed = loose(key)
+    if typed in by_loose:
+        return by_loose[typed]
+    longer = [k for k in by_loose if typed.startswith(f"{k} ")]
+    if longer:
+        return by_loose[max(longer, key=len)]
+    stem, suffix = _stem(typed)
+    stems: dict[str, list[str]] = {}
+    for folded, keys in by_loose.items():
+        known_stem, known_suffix = _stem(folded)
+        if known_suffix == suffix:
+            stems.setdefault(known_stem, []).extend(keys)
+        elif not suffix:  # no suffix typed (or a misspelt one): whole names and bare places
+            stems.setdefault(folded, []).extend(keys)
+            stems.setdefault(known_stem, []).extend(keys)
+    close = difflib.get_close_matches(stem, list(stems), n=3, cutoff=CLOSE)
+    if stem in close:  # the same letters but for æøå: only that ("Vaga": Vågå, not Vågan)
+        close = [stem]
+    return [k for match in close for k in stems[match]]

@@ -15,6 +15,7 @@ Contract:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -25,9 +26,9 @@ from live.models.events import Quota
 from live.models.organisations import QuotaFlag
 from live.models.people import Organisation, OrganisationAlias, OrganisationKind
 from live.models.registration import Registration, Status
-from live.organisations.domain import name_key
-from live.organisations.service import exact
-from live.registration.quota import Applied, applicable
+from live.organisations.domain import Entry, name_key
+from live.organisations.service import exact, load_registry
+from live.registration.quota import Applied, applicable, counted
 from live.registration.service import lock_event, write_transaction
 
 
@@ -62,6 +63,17 @@ class Flag:
                 "subject": self.subject, "used": self.used, "limit": self.limit}
 
 
+# What makes an organisation wait for review: typed, unknown, never classified or merged.
+WAITING = (Organisation.in_registry.is_(False), Organisation.reviewed.is_(False),
+           Organisation.merged_into_id.is_(None), Organisation.kind == OrganisationKind.OTHER)
+
+
+async def count_pending(session: AsyncSession) -> int:
+    """How many organisations wait for review (for the dashboard)."""
+    return int(await session.scalar(
+        select(func.count()).select_from(Organisation).where(*WAITING)) or 0)
+
+
 async def pending(db: async_sessionmaker[AsyncSession]) -> list[Pending]:
     """Organisations registrants typed that nobody has reviewed yet."""
     async with db() as session:
@@ -69,9 +81,7 @@ async def pending(db: async_sessionmaker[AsyncSession]) -> list[Pending]:
         rows = await session.execute(
             select(Organisation.id, Organisation.name, live)
             .outerjoin(Registration, Registration.organisation_id == Organisation.id)
-            .where(Organisation.in_registry.is_(False), Organisation.reviewed.is_(False),
-                   Organisation.merged_into_id.is_(None),
-                   Organisation.kind == OrganisationKind.OTHER)
+            .where(*WAITING)
             .group_by(Organisation.id, Organisation.name)
             .order_by(Organisation.name)
         )
@@ -136,16 +146,27 @@ async def merge(db: async_sessionmaker[AsyncSession], organisation_id: int, into
         return await reflag(session, target)
 
 
+async def load_and_reflag(session: AsyncSession, entries: Sequence[Entry]) -> tuple[int, list[int]]:
+    """Load a registry file (`service.load_registry`), then flag registrations now beyond a
+    quota because the file knows a name registrants typed (it adopts that organisation,
+    giving it a kind). Returns (bodies loaded, registrations newly flagged)."""
+    typed = set(await session.scalars(select(Organisation.id).where(
+        Organisation.in_registry.is_(False), Organisation.merged_into_id.is_(None))))
+    loaded = await load_registry(session, entries)
+    adopted = list(await session.scalars(select(Organisation).where(
+        Organisation.id.in_(typed), Organisation.in_registry.is_(True))))
+    await _lock_events_of(session, [o.id for o in adopted])
+    flagged: list[int] = []
+    for organisation in adopted:
+        flagged += await reflag(session, organisation)
+    return loaded, flagged
+
+
 async def _counted(session: AsyncSession, event_id: int, quota: Applied) -> list[int]:
     """The event's live registrations a quota counts, in the order people registered."""
     query = select(Registration.id).where(
         Registration.event_id == event_id, Registration.status != Status.CANCELLED)
-    if quota.region is not None:
-        query = query.join(Organisation, Organisation.id == Registration.organisation_id).where(
-            Organisation.region == quota.region)
-    else:
-        query = query.where(Registration.organisation_id == quota.organisation_id)
-    return list(await session.scalars(query.order_by(Registration.id)))
+    return list(await session.scalars(counted(query, quota).order_by(Registration.id)))
 
 
 async def reflag(session: AsyncSession, organisation: Organisation) -> list[int]:

@@ -127,6 +127,12 @@ async def suggestions_index(session: AsyncSession) -> domain.Known:
     return known
 
 
+def suggested(typed: str, index: domain.Known) -> tuple[str, ...]:
+    """The registry's bodies a name nobody recognised may be (for the organisers' review)."""
+    decision = domain.decide(typed, index)
+    return decision.names if isinstance(decision, domain.Ambiguous | domain.Unsure) else ()
+
+
 async def _create_unknown(session: AsyncSession, typed: str) -> Organisation:
     name = " ".join(typed.split())
     key = name_key(name)

@@ -33,7 +33,8 @@ __all__ = [
     "Configure", "Dequeue", "Done", "Edit", "Enqueue", "Error", "LogEntry", "Merge", "Move",
     "Now",
     "PanelView", "ProtocolError", "QaOk", "QaStatus", "QuestionView", "Reject",
-    "SettingsView", "Snapshot", "Unvote", "Update", "Vote", "You", "decode_update", "encode",
+    "SettingsView", "Snapshot", "Unvote", "Update", "Vote", "VoteCount", "You", "decode_update",
+    "encode",
     "merge_updates", "public_update",
 ]
 
@@ -211,12 +212,23 @@ class LogEntry(msgspec.Struct, omit_defaults=True, frozen=True):
     question: int | None = None
 
 
+class VoteCount(msgspec.Struct, frozen=True):
+    """A question whose vote count is all that changed (at version `v`): a vote is the
+    commonest change in a busy Q&A, and its question's text need not travel again."""
+
+    id: int
+    v: int
+    votes: int
+
+
 class Update(msgspec.Struct, tag_field="type", tag="update", omit_defaults=True):
     """A push: everything that changed up to version `v`; items carry their own `v`.
-    `log` (moderators only) holds the actions of these versions."""
+    `votes` holds questions whose count alone changed since the client's copy of them
+    (only ever public ones); `log` (moderators only) holds the actions of these versions."""
 
     v: int
     questions: list[QuestionView] = []
+    votes: list[VoteCount] = []
     panel: PanelView | None = None
     settings: SettingsView | None = None
     log: list[LogEntry] = []
@@ -259,8 +271,10 @@ def decode_update(data: bytes) -> Update:
 
 
 def merge_updates(updates: list[Update]) -> Update:
-    """Coalesce several updates into one: per question, panel and settings the newest wins."""
+    """Coalesce several updates into one: per question, panel and settings the newest wins;
+    a newer vote count folds into an older full view of its question."""
     questions: dict[int, QuestionView] = {}
+    counts: dict[int, VoteCount] = {}
     panel: PanelView | None = None
     settings: SettingsView | None = None
     log: dict[tuple[int, str, int | None], LogEntry] = {}
@@ -269,14 +283,23 @@ def merge_updates(updates: list[Update]) -> Update:
         for q in update.questions:
             if q.id not in questions or questions[q.id].v < q.v:
                 questions[q.id] = q
+        for c in update.votes:
+            if c.id not in counts or counts[c.id].v < c.v:
+                counts[c.id] = c
         if update.panel is not None and (panel is None or panel.v < update.panel.v):
             panel = update.panel
         if update.settings is not None and (settings is None or settings.v < update.settings.v):
             settings = update.settings
+    for c in list(counts.values()):
+        whole = questions.get(c.id)
+        if whole is not None:
+            del counts[c.id]
+            if whole.v < c.v:
+                questions[c.id] = msgspec.structs.replace(whole, v=c.v, votes=c.votes)
     v = max(u.v for u in updates)
     entries = sorted(log.values(), key=lambda e: e.v)
-    return Update(v=v, questions=list(questions.values()), panel=panel, settings=settings,
-                  log=entries)
+    return Update(v=v, questions=list(questions.values()), votes=list(counts.values()),
+                  panel=panel, settings=settings, log=entries)
 
 
 def coalesce(notices: Sequence[bytes]) -> str:
@@ -286,9 +309,12 @@ def coalesce(notices: Sequence[bytes]) -> str:
     return encode(merge_updates([decode_update(n) for n in notices])).decode()
 
 
-def public_update(update: Update) -> Update | None:
-    """The part of a moderator update that viewers may see, or None when there is none."""
-    questions = [q.public() for q in update.questions if q.status != QaStatus.PENDING]
-    if not questions and update.panel is None and update.settings is None:
+def public_update(update: Update, seen: set[int] | None = None) -> Update | None:
+    """The part of a moderator update that viewers may see, or None when there is none;
+    with `seen`, only those of its questions (the ones whose public view changed)."""
+    questions = [q.public() for q in update.questions
+                 if q.status != QaStatus.PENDING and (seen is None or q.id in seen)]
+    if not questions and not update.votes and update.panel is None and update.settings is None:
         return None
-    return Update(v=update.v, questions=questions, panel=update.panel, settings=update.settings)
+    return Update(v=update.v, questions=questions, votes=update.votes, panel=update.panel,
+                  settings=update.settings)

@@ -72,12 +72,13 @@ _WRITE_KEYS = tuple(f"b_{name}" for name in COLUMNS)
 class Rows:
     """The questions one transaction has read or added, and what each held when read."""
 
-    __slots__ = ("_before", "_connection", "_rows")
+    __slots__ = ("_added", "_before", "_connection", "_rows")
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._rows: dict[int, QuestionRow] = {}
         self._before: dict[int, tuple[object, ...]] = {}
+        self._added: set[int] = set()
 
     def get(self, question_id: int) -> QuestionRow | None:
         """Question `question_id`, from this transaction's rows or the database."""
@@ -101,7 +102,16 @@ class Rows:
         """Insert a new question (its `id` is set from the database) and keep it."""
         values = {name: getattr(row, name) for name in WRITABLE}
         row.id = self._connection.execute(INSERT, values).scalar_one()
+        self._added.add(row.id)
         return self._adopt(row)
+
+    def changed(self, row: QuestionRow, columns: tuple[int, ...]) -> bool:
+        """Was `row` added, or did any of `columns` (indices into `COLUMNS`) change, since it
+        was read or last written?"""
+        if row.id in self._added:
+            return True
+        now, before = values_of(row), self._before[row.id]
+        return any(now[i] != before[i] for i in columns)
 
     def write(self) -> None:
         """Write back every row that changed since it was read or added."""
@@ -114,6 +124,7 @@ class Rows:
             self._connection.execute(WRITE, changed)
         for row in self._rows.values():
             self._before[row.id] = values_of(row)
+        self._added.clear()
 
     def _adopt(self, row: QuestionRow) -> QuestionRow:
         self._rows[row.id] = row

@@ -331,7 +331,7 @@ class QaService:
             # on from the loaded row cannot race another vote.
             q.votes = max(0, (q.votes or 0) + (1 if up else -1))
             q.v = tx.v
-            tx.touched[q.id] = q  # votes are not logged as moderator actions
+            tx.counted[q.id] = q  # votes are not logged as moderator actions
 
         await self._act(event_id, actor, body)
 

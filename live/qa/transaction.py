@@ -46,9 +46,10 @@ from live.qa.messages import (
     PanelView,
     SettingsView,
     Update,
+    VoteCount,
     public_update,
 )
-from live.qa.rows import QUESTIONS, SELECT, QuestionRow, Rows
+from live.qa.rows import COLUMNS, QUESTIONS, SELECT, QuestionRow, Rows
 from live.qa.views import question_view
 
 # Where the shared reads run: an action's connection, or a snapshot's session.
@@ -71,6 +72,10 @@ class Announcement:
     after: int  # the public version the public update follows
 
 
+# The columns of a question (`live.qa.rows.COLUMNS`) that its public view shows.
+SEEN_BY_VIEWERS = tuple(COLUMNS.index(name) for name in (
+    "item_id", "name", "organisation", "text", "status", "floor", "votes", "merged_into",
+    "asked_at", "approved_at", "on_air_at", "answered_at"))
 SETTINGS = cast(Table, QaSettings.__table__)
 ACTIONS = cast(Table, QaAction.__table__)
 # Take the event's next version: the statement every action starts with.
@@ -145,6 +150,8 @@ class Tx:
     actor: str
     questions: Rows
     touched: dict[int, QuestionRow] = dataclasses.field(default_factory=dict)
+    # Questions whose vote count alone changed: announced as counts, not whole views.
+    counted: dict[int, QuestionRow] = dataclasses.field(default_factory=dict)
     panel: bool = False
     # The panel as the action left it, when the action already read it (else `finish` does).
     panel_view: PanelView | None = None
@@ -157,7 +164,7 @@ class Tx:
 
     @property
     def changed(self) -> bool:
-        return bool(self.touched or self.panel or self.settings)
+        return bool(self.touched or self.counted or self.panel or self.settings)
 
     def touch(self, q: QuestionRow, action: str) -> None:
         """Mark `q` changed by `action` at this version, and log the action."""
@@ -231,7 +238,11 @@ def begin(connection: Connection, event_id: int, actor: str) -> Tx:
 
 
 def finish(tx: Tx) -> Announcement:
-    """Write what is left and say what changed; the caller's transaction commits."""
+    """Write what is left and say what changed; the caller's transaction commits.
+
+    Viewers get a touched question only when something they see of it changed: moving it
+    in the queue changes the panel, not the question as a viewer has it."""
+    seen = {q.id for q in tx.touched.values() if tx.questions.changed(q, SEEN_BY_VIEWERS)}
     tx.questions.write()
     panel = tx.panel_view
     if tx.panel:
@@ -245,11 +256,13 @@ def finish(tx: Tx) -> Announcement:
     full = Update(
         v=tx.v,
         questions=[question_view(q) for q in tx.touched.values()],
+        votes=[VoteCount(id=q.id, v=q.v, votes=q.votes) for q in tx.counted.values()
+               if q.id not in tx.touched],
         panel=panel,
         settings=settings,
         log=[log_entry(a) for a in tx.actions],
     )
-    public = public_update(full)
+    public = public_update(full, seen)
     after = tx.state.public_version
     if public is not None:
         tx.state.public_version = tx.v

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models.events import Event, Quota
 from live.models.people import Organisation
 from live.models.registration import Registration, Status
-from live.organisations.service import identify
+from live.organisations.domain import orgnr_of
+from live.organisations.service import exact, identify
 from live.registration import rules
 from live.registration.rules import N_, Message, Refused
 
@@ -39,10 +41,23 @@ class OrganisationUnclear(Refused):
         super().__init__("registration.organisation_unclear", text, {"organisation": text})
 
 
+class UnknownNumber(Refused):
+    """422: an organisation number the registry does not know (a number is no name to review)."""
+
+    def __init__(self, number: str) -> None:
+        text = Message(
+            N_("The organisation number %(number)s is not in Salen's register. "
+               "Type the organisation's name instead."), {"number": number})
+        super().__init__("registration.organisation_unclear", text, {"organisation": text})
+
+
 async def organisation_for(
     session: AsyncSession, name: str, *, as_typed: bool = False
 ) -> Organisation:
     """The organisation a registration naming `name` counts for; refused when unclear."""
+    number = orgnr_of(name)
+    if number is not None and not await exact(session, name):
+        raise UnknownNumber(number)
     found = await identify(session, name, as_typed=as_typed)
     if isinstance(found, tuple):
         raise OrganisationUnclear(found)
@@ -57,6 +72,8 @@ class Applied:
     limit: int
     organisation_id: int | None = None
     region: str | None = None
+    # A region quota for one kind of body counts only that kind in the region.
+    kind: str | None = None
 
 
 def applicable(quotas: list[Quota], organisation: Organisation) -> list[Applied]:
@@ -68,7 +85,8 @@ def applicable(quotas: list[Quota], organisation: Organisation) -> list[Applied]
                 organisation.kind
             )
             if organisation.region == q.region and kind_ok:
-                found.append(Applied(q.region, q.limit, region=q.region))
+                kind = None if q.organisation_kind is None else str(q.organisation_kind)
+                found.append(Applied(q.region, q.limit, region=q.region, kind=kind))
         elif rules.applicable_limit(
             [rules.QuotaRule(q.limit, q.organisation_kind, q.organisation_id)],
             organisation.id,
@@ -78,18 +96,22 @@ def applicable(quotas: list[Quota], organisation: Organisation) -> list[Applied]
     return found
 
 
+def counted(query: Select[Any], quota: Applied) -> Select[Any]:
+    """`query` over an event's live registrations narrowed to those the quota counts."""
+    if quota.region is None:
+        return query.where(Registration.organisation_id == quota.organisation_id)
+    query = query.join(Organisation, Organisation.id == Registration.organisation_id).where(
+        Organisation.region == quota.region
+    )
+    return query if quota.kind is None else query.where(Organisation.kind == quota.kind)
+
+
 async def used(session: AsyncSession, event_id: int, quota: Applied) -> int:
     """Live registrations of the event that the quota counts."""
     query = select(func.count()).select_from(Registration).where(
         Registration.event_id == event_id, Registration.status != Status.CANCELLED
     )
-    if quota.region is not None:
-        query = query.join(Organisation, Organisation.id == Registration.organisation_id).where(
-            Organisation.region == quota.region
-        )
-    else:
-        query = query.where(Registration.organisation_id == quota.organisation_id)
-    return int(await session.scalar(query) or 0)
+    return int(await session.scalar(counted(query, quota)) or 0)
 
 
 async def event_quotas(session: AsyncSession, event: Event) -> list[Quota]:

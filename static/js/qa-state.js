@@ -35,6 +35,7 @@ export class QaState {
       this.addLog(push.log || []);
     }
     for (const q of push.questions || []) this.put(q);
+    for (const c of push.votes || []) this.count(c);
     if (push.panel && push.panel.v >= this.panel.v) {
       this.panel = { v: push.panel.v, queue: push.panel.queue || [], now: push.panel.now ?? null };
     }
@@ -60,6 +61,14 @@ export class QaState {
     if (!known || known.v <= q.v) this.questions.set(q.id, GONE.has(q.status) ? { ...known, ...q } : q);
     const own = this.mine.get(q.id);
     if (own && own.v <= q.v) this.mine.set(q.id, GONE.has(q.status) ? { ...own, ...q } : q);
+  }
+
+  /** A newer vote count of a question we have (a count alone never adds a question). */
+  count(c) {
+    const known = this.questions.get(c.id);
+    if (known && known.v < c.v) this.questions.set(c.id, { ...known, v: c.v, votes: c.votes });
+    const own = this.mine.get(c.id);
+    if (own && own.v < c.v) this.mine.set(c.id, { ...own, v: c.v, votes: c.votes });
   }
 
   /** Remember a question of mine from the reply to qa.ask. */

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from live.attendance import service
-from live.attendance.domain import Verdict, checkin_code
+from live.attendance.domain import REASONS, Verdict, checkin_code
 from live.db import create_engine, sessionmaker
 from live.models import CheckIn
 from live.models.base import utcnow
+from live.registration.handover import Colleague, hand_over
 from tests.attendance.support import People, people
 from tests.support.admin import csrf_of, login
 from tests.support.app import ADMIN, http_client
@@ -87,6 +88,21 @@ async def test_refused_codes_say_why_and_check_nobody_in(
     bad = await client.post("/api/events/konf/checkins", json={"code": 5}, headers=ADMIN)
     assert (bad.status_code, bad.json()["code"]) == (422, "checkin.invalid")
     assert await checkins(db) == 0
+
+
+async def test_the_old_holders_code_is_refused_after_a_hand_over(db: DB) -> None:
+    """The place handed to a colleague: the old QR code is refused and says so; the new one works."""
+    seeded = await people(db)
+    old = code_of(seeded.room)
+    given = await hand_over(db, seeded.room.token, Colleague("Åse Ødegård", "ase@example.no"))
+    event_id = seeded.seeded.event_id
+    refused = await service.check_in(db, event_id, code=old, now=utcnow())
+    assert refused.verdict == Verdict.FORGED
+    assert "handed to a colleague" in REASONS[Verdict.FORGED]
+    new = checkin_code(seeded.room.id, given.receipt.token)
+    admitted = await service.check_in(db, event_id, code=new, now=utcnow())
+    assert (admitted.verdict, admitted.name) == (Verdict.CHECKED_IN, "Åse Ødegård")
+    assert await checkins(db) == 1
 
 
 async def people_elsewhere(db: DB, event_id: int, occurrence_id: int) -> str:

@@ -16,7 +16,8 @@ from starlette.applications import Starlette
 from live.attendance.domain import checkin_code
 from live.db import create_engine, sessionmaker
 from live.models import CheckIn
-from tests.attendance.support import People, people
+from live.models.registration import Attendance, Status
+from tests.attendance.support import People, people, person
 from tests.support.app import ADMIN_TOKEN
 from tests.support.axe import assert_accessible
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, new_context
@@ -110,3 +111,36 @@ async def test_the_camera_refuses_a_forged_code_with_the_reason(
         await page.context.browser.close()  # type: ignore[union-attr]
     async with db() as session:
         assert await session.scalar(select(func.count()).select_from(CheckIn)) == 0
+
+
+async def test_search_by_name_checks_in_long_and_right_to_left_names_at_390_px(
+    playwright: Playwright, app: Starlette, db: DB, tmp_path: Path
+) -> None:
+    """Found by part of the name in any case: "Check in", then shown as checked in; no sideways scroll."""
+    seeded: People = await people(db)
+    long_name = "Åshild Kommunesammenslåingsutredningssekretær Ødegård"
+    rtl_name = "مريم الحسيني"
+    async with db() as session, session.begin():
+        for name in (long_name, rtl_name):
+            row = person(seeded.seeded, name, Attendance.IN_PERSON, Status.CONFIRMED)
+            row.email = f"{len(name)}@example.no"
+            session.add(row)
+    video = camera_file(checkin_code(seeded.room.id, seeded.room.token), tmp_path)
+    async with serve_app(app) as url:
+        page = await phone(playwright, video, url)
+        await page.goto(f"{url}/admin/events/konf/checkin")
+        for typed, name in (("ØDEGÅRD", long_name), ("الحسيني", rtl_name)):
+            await page.get_by_role("searchbox", name="Name").fill(typed)
+            await page.get_by_role("button", name="Search").click()
+            await page.get_by_role("button", name=f"Check in {name}").click()
+            done = page.locator('#checkin-result [data-verdict="checked_in"]', has_text=name)
+            await done.wait_for()
+            assert await done.inner_text() == f"Checked in: {name}."
+            await no_sideways_scrolling(page)
+        await page.get_by_role("searchbox", name="Name").fill("ødegård")
+        await page.get_by_role("button", name="Search").click()
+        assert "Checked in at" in await page.locator(".checkin-people").inner_text()
+        await no_sideways_scrolling(page)
+        await page.context.browser.close()  # type: ignore[union-attr]
+    async with db() as session:
+        assert await session.scalar(select(func.count()).select_from(CheckIn)) == 2

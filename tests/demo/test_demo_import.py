@@ -20,6 +20,7 @@ from live.demo import DEMO_DIR
 from live.demo.captions import DEMO_CAPTIONS_EVENT
 from live.demo.groupwork import FIRST_GATHERING
 from live.demo.media import SCRATCH, make_demo_media
+from live.demo.polls import RECORDED_POLLS
 from live.demo.recording import CACHE_DIR, COMPLETE, DEMO_DEBATE, PARTS, QUESTIONS
 
 DEBATE_FILE = DEMO_DIR / f"{DEMO_DEBATE}.yaml"
@@ -73,10 +74,14 @@ def assert_complete_recording(site: Site) -> None:
     assert (folder / MEDIA_DIR / MP4_NAME).stat().st_size > 0
     [(questions,)] = site.rows("SELECT count(*) FROM qa_questions")
     assert questions == len(QUESTIONS)
+    [(polls,)] = site.rows("SELECT count(*) FROM polls")
+    assert polls == len(RECORDED_POLLS)
+    assert (folder / "interpreter" / "interpreter.mp4").stat().st_size > 0
 
 
 def test_event_import_of_the_debate_makes_its_recording(site: Site) -> None:
-    """Importing the demo debate's file publishes its recording, with progress shown."""
+    """Importing the demo debate's file publishes its recording, with its polls and
+    interpreter, and progress shown."""
     result = site.salen("event", "import", str(DEBATE_FILE))
     assert result.returncode == 0, result.stderr
     assert "demo recording: /recordings/" in result.stdout
@@ -146,3 +151,17 @@ def test_media_killed_half_way_are_made_again(tmp_path: Path) -> None:
     media = make_demo_media(cache, PARTS)
     assert not scratch.exists() and (media.folder / "done").exists()
     assert [p.name for p in cache.iterdir()] == [media.folder.name]
+
+
+def test_processes_sharing_a_cache_make_the_media_once(tmp_path: Path) -> None:
+    """Two processes started together on one cache (a run's test workers) take turns: one
+    generates, the other reuses its files."""
+    cache = tmp_path / "cache"
+    script = ("import sys; from pathlib import Path; from live.demo.media import make_demo_media;"
+              " from live.demo.recording import PARTS;"
+              " print(make_demo_media(Path(sys.argv[1]), PARTS).source.stat().st_ino)")
+    processes = [subprocess.Popen([sys.executable, "-c", script, str(cache)], text=True,
+                                  stdout=subprocess.PIPE) for _ in range(2)]
+    inodes = {process.communicate(timeout=300)[0].strip() for process in processes}
+    assert all(process.returncode == 0 for process in processes)
+    assert len(inodes) == 1 and len(list(cache.iterdir())) == 1

@@ -7,9 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from live.models import Quota, Registration
+from live.models.people import OrganisationKind
 from live.models.registration import Attendance, Status
 from live.organisations import review
-from live.organisations.domain import read_registry
+from live.organisations.domain import Entry, read_registry
 from live.organisations.service import load_registry, search
 from live.registration import service
 from live.registration.quota import OrganisationUnclear
@@ -122,6 +123,25 @@ async def test_region_quota_counts_the_region_together(db: DB) -> None:
         "Nord-Gudbrandsdalsregionen has already used its 2 of 2 places.")
 
 
+async def test_region_quota_of_one_kind_counts_only_that_kind(db: DB) -> None:
+    """A region quota for municipalities ignores a firm of the region, when checked and when reflagged."""
+    slug = await prepared(db, quota=4)
+    event_id = await event_of(db, slug)
+    async with db() as session, session.begin():
+        session.add(Quota(event_id=event_id, region="Nord-Gudbrandsdalsregionen",
+                          organisation_kind=OrganisationKind.MUNICIPALITY, limit=1))
+    await service.register(db, slug, person(1, "Otta Rekneskap AS", as_typed=True))
+    await service.register(db, slug, person(2, "Sel kommune"))
+    [firm] = await review.pending(db)
+    assert await review.classify(db, firm.id, "private", "Nord-Gudbrandsdalsregionen") == []
+    third = await service.register(db, slug, person(3, "Otta Rekneskap AS"))
+    assert third.receipt.status == Status.CONFIRMED
+    with pytest.raises(Refusal) as caught:
+        await service.register(db, slug, person(4, "Lom kommune"))
+    assert caught.value.message.startswith(
+        "Nord-Gudbrandsdalsregionen has already used its 1 of 1 places.")
+
+
 async def test_organisation_number_and_former_names_match(db: DB) -> None:
     """An organisation number or a former name counts for the body the registry gives it."""
     slug = await prepared(db, quota=4)
@@ -129,6 +149,36 @@ async def test_organisation_number_and_former_names_match(db: DB) -> None:
     assert by_number.receipt.organisation == "Sel kommune"
     former = await service.register(db, slug, person(2, "Oppland fylkeskommune"))
     assert former.receipt.organisation == "Innlandet fylkeskommune"
+
+
+async def test_an_unknown_organisation_number_asks_for_the_name(db: DB) -> None:
+    """A number the registry lacks is refused with a request for the name, never put up for review."""
+    slug = await prepared(db, quota=4)
+    for as_typed in (False, True):
+        with pytest.raises(Refusal) as caught:
+            await service.register(db, slug, person(1, "920 717 152", as_typed=as_typed))
+        assert caught.value.code == "registration.organisation_unclear"
+        assert caught.value.message == (
+            "The organisation number 920717152 is not in Salen's register. "
+            "Type the organisation's name instead.")
+    assert await review.pending(db) == []
+
+
+async def test_an_import_that_knows_a_typed_name_flags_the_breach(db: DB) -> None:
+    """Two from a body the registry lacked, a kind quota of 1: the import that adds it flags one."""
+    slug = await prepared(db, quota=4)
+    event_id = await event_of(db, slug)
+    async with db() as session, session.begin():
+        session.add(Quota(event_id=event_id, organisation_kind=OrganisationKind.STATE_AGENCY,
+                          limit=1))
+    for i in (1, 2):
+        await service.register(db, slug, person(i, "Nye Veier AS", as_typed=True))
+    entries = [*read_registry(), Entry(OrganisationKind.STATE_AGENCY, "Nye Veier AS")]
+    async with db() as session, session.begin():
+        loaded, flagged = await review.load_and_reflag(session, entries)
+    assert loaded == 421 and len(flagged) == 1
+    assert [f.name for f in await review.flags(db, event_id)] == ["Person 2"]
+    assert await review.pending(db) == []
 
 
 async def test_reloading_the_registry_adopts_a_typed_name(db: DB) -> None:

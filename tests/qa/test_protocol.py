@@ -18,6 +18,7 @@ from live.qa.messages import (
     Snapshot,
     Update,
     Vote,
+    VoteCount,
     decode_update,
     encode,
     merge_updates,
@@ -96,6 +97,23 @@ def test_merge_keeps_newest_state_per_item() -> None:
     assert merged.v == 5
     assert {x.id: x.votes for x in merged.questions} == {1: 3, 2: 0}
     assert merged.panel == PanelView(v=4, queue=[1, 2])
+
+
+def test_merge_folds_vote_counts() -> None:
+    """A newer count folds into an older whole view; a newer whole view drops an older count;
+    a count alone stays a count."""
+    merged = merge_updates(
+        [
+            Update(v=2, questions=[q(1, 2, votes=1)]),
+            Update(v=3, votes=[VoteCount(id=1, v=3, votes=2), VoteCount(id=2, v=3, votes=7)]),
+            Update(v=4, votes=[VoteCount(id=3, v=4, votes=1)], questions=[q(2, 4, votes=8)]),
+            Update(v=5, votes=[VoteCount(id=3, v=5, votes=2)]),
+        ]
+    )
+    assert [(x.id, x.v, x.votes, x.text) for x in merged.questions] == [
+        (1, 3, 2, "T"), (2, 4, 8, "T")]
+    assert merged.votes == [VoteCount(id=3, v=5, votes=2)]
+    assert public_update(Update(v=5, votes=merged.votes)) == Update(v=5, votes=merged.votes)
 
 
 def test_public_update_hides_pending_and_moderator_fields() -> None:

@@ -34,6 +34,7 @@ from live.qa.messages import (
     Now,
     Reject,
     decode_update,
+    encode,
 )
 from live.qa.rows import COLUMNS, QUESTIONS
 from live.qa.service import Actor, QaService
@@ -138,6 +139,40 @@ async def test_vote_twice_counts_once(qa: QaService, event_id: int) -> None:
     assert snap.questions[0].votes == 2 and snap.voted == [qid]
     await qa.vote(event_id, OTHER, qid, up=False)
     assert (await qa.snapshot(event_id, moderator=True)).questions[0].votes == 1
+
+
+async def test_vote_is_announced_as_a_count(qa: QaService, hub: Hub, event_id: int) -> None:
+    """A vote travels as the question's new count, not its whole view (text and all)."""
+    qid = await approved(qa, event_id)
+    async with hub.subscribe(public_channel(event_id)) as public:
+        await qa.vote(event_id, VIEWER, qid)
+        update = decode_update((await asyncio.wait_for(public.get(), 5)).data)
+    assert update.questions == []
+    assert [(c.id, c.v, c.votes) for c in update.votes] == [(qid, update.v, 1)]
+    assert b"text" not in encode(update)
+
+
+async def test_queue_moves_reach_viewers_as_the_panel(
+    qa: QaService, hub: Hub, event_id: int
+) -> None:
+    """Enqueueing or moving a question changes the panel, not the question as viewers have
+    it: they get the panel alone; moderators get the question too (who moved it)."""
+    a, b = await approved(qa, event_id, "A?"), await approved(qa, event_id, "B?")
+    async with (
+        hub.subscribe(mod_channel(event_id)) as mod,
+        hub.subscribe(public_channel(event_id)) as public,
+    ):
+        await qa.panel(event_id, MOD, Enqueue(id=1, question=a))
+        await qa.panel(event_id, MOD, Enqueue(id=1, question=b))
+        await qa.panel(event_id, MOD, Move(id=1, question=b, position=0))
+        await qa.panel(event_id, MOD, Now(id=1, question=b))
+        seen = [decode_update((await asyncio.wait_for(public.get(), 5)).data) for _ in range(4)]
+        full = [decode_update((await asyncio.wait_for(mod.get(), 5)).data) for _ in range(4)]
+    assert [u.questions for u in seen[:3]] == [[], [], []]
+    assert [u.panel.queue for u in seen if u.panel] == [[a], [a, b], [b, a], [a]]
+    assert [(q.id, q.status) for q in seen[3].questions] == [(b, QaStatus.ON_AIR)]
+    assert [[(q.id, q.action) for q in u.questions] for u in full[:3]] == [
+        [(a, "enqueue")], [(b, "enqueue")], [(b, "move")]]
 
 
 async def test_concurrent_votes_all_count(qa: QaService, event_id: int) -> None:

@@ -5,6 +5,7 @@ switch is remembered, the window moves with the keyboard, and both pages pass ax
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import httpx
@@ -92,6 +93,8 @@ async def test_recording_page_plays_the_interpreter_in_step(
     await engine.dispose()
     assert rid is not None
     folder = Path(settings.recordings_dir) / "archive" / str(rid) / "interpreter"
+    # The demo's own interpreter goes (unlinked: its files are hard links to the run's copy).
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     make_test_video(folder / "interpreter.mp4", 30, container="mp4", audio_codec=None)
     (folder / "interpreter.json").write_text(json.dumps({"offset": 2.0}), encoding="utf-8")

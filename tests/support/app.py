@@ -65,8 +65,14 @@ def _prepare(url: str, tmp: Path, demo: bool, media: Path) -> None:
 
 @pytest.fixture(scope="session")
 def demo_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the demo recording's generated media are kept: made once per run, shared."""
-    return tmp_path_factory.mktemp("demo-media")
+    """Where the demo recording's generated media are kept: made once per run and shared by
+    its xdist workers (their base folders' common parent; `make_demo_media` takes turns)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "demo-media"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
