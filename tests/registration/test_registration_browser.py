@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page
+from sqlalchemy import update
 from starlette.applications import Starlette
 
+from live.db import create_engine, sessionmaker
+from live.models import Occurrence
 from live.settings import Settings
 from tests.support.app import ADMIN
 from tests.support.axe import assert_accessible
@@ -77,6 +80,37 @@ async def test_register_change_and_cancel(page: Page, site: str) -> None:
     await assert_accessible(page)
     response = await page.goto(personal)
     assert response is not None and response.status == 404
+
+
+async def test_online_stays_chosen_when_its_date_stops_offering_it(
+    page: Page, site: str, settings: Settings
+) -> None:
+    """Registered online at Hamar, which then stops offering online: the personal page
+    keeps "Online" chosen, so saving a new diet does not move the person into the room."""
+    await english(page, site)
+    await page.goto(f"{site}/e/{SLUG}/register")
+    await fill_form(page, "Åse Ødegård", "ase@example.no", "Hamar")
+    await page.get_by_role("radio", name="Online").check()
+    await page.get_by_role("button", name="Register").click()
+    await page.wait_for_selector("#flash")
+    engine = create_engine(settings.database_url)
+    try:
+        async with sessionmaker(engine)() as session, session.begin():
+            await session.execute(update(Occurrence).where(Occurrence.city == "Hamar")
+                                  .values(online=False))
+    finally:
+        await engine.dispose()
+    await page.reload()
+    online = page.get_by_role("radio", name="Online")
+    assert await online.is_checked() and await online.is_enabled()
+    await page.get_by_label("Dietary needs").fill("Glutenfritt")
+    await page.get_by_role("button", name="Save changes").click()
+    await page.wait_for_selector("#flash")
+    details = await page.locator("dl.details").inner_text()
+    assert "Online" in details and "Glutenfritt" in details
+    await page.get_by_role("radio", name="Gjøvik").check()  # a date of its own: the rule
+    assert await online.is_disabled()
+    assert await page.get_by_role("radio", name="In the room").is_checked()
 
 
 async def test_waitlist_and_refusal_pages(page: Page, site: str) -> None:

@@ -103,8 +103,9 @@ async def test_recording_locked_by_a_live_process_is_left_alone(tmp_path: Path) 
 
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
-    """An 8 MiB tmpfs as the recordings folder."""
-    with small_disk(tmp_path / "disk") as folder:
+    """A 48 MiB tmpfs as the recordings folder: room for the demo's recording (about
+    14 MiB, copied in by the demo app) before the tests fill it."""
+    with small_disk(tmp_path / "disk", "48m") as folder:
         yield folder
 
 
