@@ -28,7 +28,7 @@ from live.models.people import Organisation, OrganisationAlias, OrganisationKind
 from live.models.registration import Registration, Status
 from live.organisations.domain import Entry, name_key
 from live.organisations.service import exact, load_registry
-from live.registration.quota import Applied, applicable, counted
+from live.registration.quota import Applied, applicable, body_of, counted
 from live.registration.service import lock_event, write_transaction
 
 
@@ -174,9 +174,10 @@ async def reflag(session: AsyncSession, organisation: Organisation) -> list[int]
     event_ids = sorted(set(await session.scalars(select(Registration.event_id).where(
         Registration.organisation_id == organisation.id, Registration.status != Status.CANCELLED))))
     flagged: list[int] = []
+    body = await body_of(session, organisation)
     for event_id in event_ids:
         quotas = list(await session.scalars(select(Quota).where(Quota.event_id == event_id)))
-        for quota in applicable(quotas, organisation):
+        for quota in applicable(quotas, body):
             counted = await _counted(session, event_id, quota)
             for registration_id in counted[quota.limit:]:
                 exists = await session.scalar(select(QuotaFlag.id).where(

@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live.models.events import Event, Quota
-from live.models.people import Organisation
+from live.models.people import Organisation, OrganisationKind
 from live.models.registration import Registration, Status
 from live.organisations.domain import orgnr_of
 from live.organisations.service import exact, identify
@@ -65,41 +65,82 @@ async def organisation_for(
 
 
 @dataclass(frozen=True)
+class Body:
+    """An organisation as quotas see it. Oslo is one body in two rows of the registry: the
+    municipality 0301 and the county 03 it alone makes up; its registrations count as one,
+    under per-county and per-municipality quotas alike, whichever of the names was typed."""
+
+    ids: tuple[int, ...]
+    kinds: frozenset[str]
+    name: str
+    region: str
+
+
+async def body_of(session: AsyncSession, organisation: Organisation) -> Body:
+    """`organisation` with its twin, when the registry has a county of a single municipality."""
+    twin = await _twin(session, organisation)
+    found = [organisation] if twin is None else [organisation, twin]
+    return Body(ids=tuple(o.id for o in found), kinds=frozenset(str(o.kind) for o in found),
+                name=organisation.name,
+                region=organisation.region or (twin.region if twin is not None else ""))
+
+
+async def _twin(session: AsyncSession, organisation: Organisation) -> Organisation | None:
+    kind = str(organisation.kind)
+    if not organisation.in_registry or not organisation.county or kind not in _TWINS:
+        return None
+    in_county = (Organisation.in_registry.is_(True), Organisation.county == organisation.county)
+    municipalities = list(await session.scalars(
+        select(Organisation).where(*in_county, Organisation.kind == OrganisationKind.MUNICIPALITY)
+        .limit(2)))
+    if len(municipalities) != 1:
+        return None
+    if kind == OrganisationKind.COUNTY:
+        return municipalities[0]
+    if municipalities[0].id != organisation.id:
+        return None
+    return await session.scalar(
+        select(Organisation).where(*in_county, Organisation.kind == OrganisationKind.COUNTY))
+
+
+_TWINS = frozenset({OrganisationKind.COUNTY, OrganisationKind.MUNICIPALITY})
+
+
+@dataclass(frozen=True)
 class Applied:
     """A quota that covers an organisation: whose places it counts and how many."""
 
     subject: str
     limit: int
-    organisation_id: int | None = None
+    organisation_ids: tuple[int, ...] = ()
     region: str | None = None
     # A region quota for one kind of body counts only that kind in the region.
     kind: str | None = None
 
 
-def applicable(quotas: list[Quota], organisation: Organisation) -> list[Applied]:
-    """The quotas that cover `organisation`."""
+def applicable(quotas: list[Quota], body: Body) -> list[Applied]:
+    """The quotas that cover `body`."""
     found = []
     for q in quotas:
         if q.region is not None:
-            kind_ok = q.organisation_kind is None or str(q.organisation_kind) == str(
-                organisation.kind
-            )
-            if organisation.region == q.region and kind_ok:
+            kind_ok = q.organisation_kind is None or str(q.organisation_kind) in body.kinds
+            if body.region == q.region and kind_ok:
                 kind = None if q.organisation_kind is None else str(q.organisation_kind)
                 found.append(Applied(q.region, q.limit, region=q.region, kind=kind))
-        elif rules.applicable_limit(
-            [rules.QuotaRule(q.limit, q.organisation_kind, q.organisation_id)],
-            organisation.id,
-            organisation.kind,
-        ) is not None:
-            found.append(Applied(organisation.name, q.limit, organisation_id=organisation.id))
+        elif any(
+            rules.applicable_limit(
+                [rules.QuotaRule(q.limit, q.organisation_kind, q.organisation_id)], id_, kind
+            ) is not None
+            for id_ in body.ids for kind in body.kinds
+        ):
+            found.append(Applied(body.name, q.limit, organisation_ids=body.ids))
     return found
 
 
 def counted(query: Select[Any], quota: Applied) -> Select[Any]:
     """`query` over an event's live registrations narrowed to those the quota counts."""
     if quota.region is None:
-        return query.where(Registration.organisation_id == quota.organisation_id)
+        return query.where(Registration.organisation_id.in_(quota.organisation_ids))
     query = query.join(Organisation, Organisation.id == Registration.organisation_id).where(
         Organisation.region == quota.region
     )
@@ -120,7 +161,10 @@ async def event_quotas(session: AsyncSession, event: Event) -> list[Quota]:
 
 async def check_quota(session: AsyncSession, event: Event, organisation: Organisation) -> None:
     """Refuse when a quota covering the organisation is already used up."""
-    for quota in applicable(await event_quotas(session, event), organisation):
+    quotas = await event_quotas(session, event)
+    if not quotas:
+        return
+    for quota in applicable(quotas, await body_of(session, organisation)):
         rules.check_quota(
             quota.limit,
             await used(session, event.id, quota),

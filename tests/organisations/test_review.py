@@ -108,6 +108,21 @@ async def test_classify_applies_the_kind_quota(db: DB) -> None:
     assert await review.pending(db) == []
 
 
+async def test_oslo_is_one_body_under_a_county_quota(db: DB) -> None:
+    """Oslo kommune is also the county authority of Oslo: under one place per county it
+    takes Oslo's place, whichever name is typed; other municipalities are not counties."""
+    slug = await prepared(db, quota=1)
+    first = await service.register(db, slug, person(1, "Oslo kommune"))
+    assert first.receipt.status == Status.CONFIRMED
+    for i, name in ((2, "Oslo fylkeskommune"), (3, "oslo kommune")):
+        with pytest.raises(Refusal) as caught:
+            await service.register(db, slug, person(i, name))
+        assert caught.value.code == "registration.quota_exceeded"
+    for i, name in ((4, "Bærum kommune"), (5, "Bærum kommune"), (6, "Innlandet fylkeskommune")):
+        assert (await service.register(db, slug, person(i, name))).receipt.status == (
+            Status.CONFIRMED)
+
+
 async def test_region_quota_counts_the_region_together(db: DB) -> None:
     """A region quota counts every body of the region: Sel and Lom fill Nord-Gudbrandsdal's two."""
     slug = await prepared(db, quota=4)
