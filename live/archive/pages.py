@@ -150,10 +150,15 @@ async def archive_page(request: Request) -> Response:
                        lambda: _archive_context(everything, query, year, kind, page))
 
 
+def _page_count(count: int) -> int:
+    """Pages of `PAGE_SIZE` that `count` recordings fill (one when there are none)."""
+    return max(1, -(-count // PAGE_SIZE))
+
+
 def pages_of(count: int, page: int, link: dict[str, str]) -> list[tuple[int, str]]:
     """The pagination's pages around `page` (first, last, and two either side; 0 marks a
     gap), each with its address: the search's query string (`link`) plus `page`."""
-    last = max(1, -(-count // PAGE_SIZE))
+    last = _page_count(count)
     wanted = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
     found: list[tuple[int, str]] = []
     for n in wanted:
@@ -167,7 +172,7 @@ def pages_of(count: int, page: int, link: dict[str, str]) -> list[tuple[int, str
 def _archive_context(everything: list[Listed], query: str, year: int | None,
                      kind: str, page: int) -> dict[str, Any]:
     found = [x for x in everything if matches(x, query.lower().split(), year, kind)]
-    page = min(page, max(1, -(-len(found) // PAGE_SIZE)))
+    page = min(page, _page_count(len(found)))
     shown = found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     link = {"q": query, "year": str(year or ""), "type": kind}
     years = sorted(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import re
 import unicodedata
@@ -254,11 +255,23 @@ class Known:
 
     def add(self, organisation_id: int, name: str, keys: Iterable[str], orgnr: str | None) -> None:
         """Record one body under its keys and number."""
+        self.__dict__.pop("loose_keys", None)  # derived below, made again when next needed
         self.names[organisation_id] = name
         for key in keys:
             self.ids_by_key.setdefault(key, set()).add(organisation_id)
         if orgnr:
             self.id_by_orgnr[orgnr] = organisation_id
+
+
+    @functools.cached_property
+    def loose_keys(self) -> dict[str, tuple[list[str], tuple[str, str]]]:
+        """Per loose form of the known keys: those keys, and the form's stem and suffix
+        (`_near`'s index, made once for all the names one index is asked about)."""
+        found: dict[str, tuple[list[str], tuple[str, str]]] = {}
+        for key in self.ids_by_key:
+            folded = loose(key)
+            found.setdefault(folded, ([], _stem(folded)))[0].append(key)
+        return found
 
 
 def _sorted_names(known: Known, ids: Iterable[int]) -> tuple[str, ...]:
@@ -296,19 +309,16 @@ def _near(key: str, known: Known) -> list[str]:
     """Known keys `key` probably means: the same letters folded, a known name with more
     words after it ("Innlandet fylkeskommune, avdeling for samferdsel"), or a near spelling
     of the distinctive part among bodies of the same suffix."""
-    by_loose: dict[str, list[str]] = {}
-    for known_key in known.ids_by_key:
-        by_loose.setdefault(loose(known_key), []).append(known_key)
+    by_loose = known.loose_keys
     typed = loose(key)
     if typed in by_loose:
-        return by_loose[typed]
+        return by_loose[typed][0]
     longer = [k for k in by_loose if typed.startswith(f"{k} ")]
     if longer:
-        return by_loose[max(longer, key=len)]
+        return by_loose[max(longer, key=len)][0]
     stem, suffix = _stem(typed)
     stems: dict[str, list[str]] = {}
-    for folded, keys in by_loose.items():
-        known_stem, known_suffix = _stem(folded)
+    for folded, (keys, (known_stem, known_suffix)) in by_loose.items():
         if known_suffix == suffix:
             stems.setdefault(known_stem, []).extend(keys)
         elif not suffix:  # no suffix typed (or a misspelt one): whole names and bare places
